@@ -1,0 +1,181 @@
+//! Typed flow events: what the extractors (`crate::extract`) turn the messages that matter into.
+//! Each event carries the identifiers its message names and the evidence (file, line, time, text).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::entry::Severity;
+
+/// Azure AD token flavour requested through WAM/ADAL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AadTokenKind {
+    Device,
+    User,
+}
+
+/// A flow event with its identifiers. Serialised with `event` as the snake_case tag.
+/// Identifier conventions: SMS client GUIDs upper case with the `GUID:` prefix; Azure AD ids
+/// (tenant, device, user) lower case; SIDs as written; URLs as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// ccmsetup: `Getting AAD info from CMG '<cmg>'` / `Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=<t>`.
+    AadInfoRequested { cmg: Option<String>, tenant: Option<String> },
+    /// `Getting AAD (device|user) token with: ClientId = .., ResourceUrl = .., AccountId = ..`.
+    AadTokenRequested { kind: AadTokenKind, client_app_id: Option<String>, resource: Option<String> },
+    /// `WAM token request failed. Status 5, Details '...'` / `Failed to get AAD token for '<sid>' from WAM API. Error 0x..`.
+    AadTokenFailed {
+        sid: Option<String>,
+        status: Option<String>,
+        hresult: Option<String>,
+        details: Option<String>,
+    },
+    /// `Falling back to get user '<sid>' token for system...` (also `IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token.`).
+    AadTokenFallbackToUser { sid: Option<String> },
+    /// `Retrieved AAD token for AAD user '<oid>'` (user) or a device token acquired.
+    AadTokenAcquired { kind: AadTokenKind, aad_user: Option<String>, aad_device: Option<String> },
+    /// `Getting CCM Token from STS server '<x>'` / `Getting CCM Token from https://.../CCM_STS`.
+    CcmTokenRequested { sts_url: String },
+    /// `Cached encrypted token for '<sid>'. Will expire at 'MM/DD/YYYY HH:MM:SS'` (client local time).
+    CcmTokenCached { sid: String, expires_local: Option<NaiveDateTime> },
+    /// CcmMessaging: `CCM Token for '<sid>' (<time>) is already expired or close to expire`.
+    CcmTokenExpiring { sid: String, expires_local: Option<NaiveDateTime> },
+    /// Client: a CCM token could not be obtained (`Failed to get CCM access token ...`, `RetrieveTokenFromStsServerImpl failed ...`).
+    CcmTokenFailed { hresult: Option<String> },
+    /// CCM_STS: `ProcessRequest - Start` / `Incoming request URL: <url>`.
+    StsRequestReceived { url: Option<String> },
+    /// CCM_STS: `Validated AAD token. TokenType: .. TenantId: .. UserId: .. DeviceId: .. OnPrem_UserSid: ..`.
+    AadTokenValidated {
+        token_type: Option<String>,
+        tenant: Option<String>,
+        aad_user: Option<String>,
+        aad_device: Option<String>,
+        onprem_user_sid: Option<String>,
+        onprem_device_sid: Option<String>,
+    },
+    /// CCM_STS: the Azure AD / pre-auth token was rejected (`Return code: 401, Description: ...`, IDX errors, exceptions).
+    AadTokenRejected { code: Option<String>, reason: String },
+    /// CCM_STS: `Created SCCM token, token type: .., hierarchyId: .., userId: .., deviceId: GUID:..`.
+    CcmTokenIssued {
+        token_type: Option<String>,
+        hierarchy: Option<String>,
+        cm_user: Option<String>,
+        client_guid: Option<String>,
+    },
+    /// CCM_STS: `Return token to client`.
+    CcmTokenReturned,
+    /// Connector: `Switched to internal URL. Replaced '<from>' ... with '<to>'`.
+    ProxyUrlRewritten { from: String, to: String },
+    /// Connector: `MessageID: <id> RequestURI: <uri> EndpointName: <ep> ResponseHeader: HTTP/1.1 <status> ... ElapsedTime: <n> ms`.
+    ProxyRequest {
+        message_id: Option<String>,
+        endpoint: Option<String>,
+        uri: Option<String>,
+        http_status: Option<u16>,
+        status_text: Option<String>,
+        elapsed_ms: Option<u64>,
+    },
+    /// CMGService: `RequestUri: <uri>  RequestCount: <n> ... AverageElapsedTime: <n> ms`.
+    CmgRequestStats { uri: String, count: Option<u64>, avg_elapsed_ms: Option<u64> },
+    /// ClientIDManagerStartup: `[RegTask] - Starting registration, attempt N.`
+    RegistrationStarted { attempt: Option<u32> },
+    /// `[RegTask] - Client is not registered. Sending registration request for GUID:..`.
+    RegistrationRequested { client_guid: Option<String> },
+    /// `Registering client using AAD auth.`
+    RegistrationUsingAad,
+    /// MP_RegistrationManager: `Registering device using AAD auth: DeviceId='..', TenantId='..'` and/or
+    /// `Processing Registration request from Client 'GUID:..'`.
+    MpRegistration { aad_device: Option<String>, tenant: Option<String>, client_guid: Option<String> },
+    /// MP_RegistrationManager / client: registration rejected or failed, with the text's code.
+    RegistrationFailed { code: Option<String>, reason: String },
+    /// `[RegTask] - Client is registered. Server assigned ClientID is GUID:... Approval status N`.
+    Registered { client_guid: Option<String>, approval: Option<u32> },
+    /// ccmsetup: `Found a valid online MP '<url>'`, `The location '<url>'`, `Checking the URL '.../ccmsetup.cab'`.
+    ContentLocation { url: String },
+    /// ccmsetup: `Installing version <v> of the client with product code {..}` / `Running installation package`.
+    ClientInstallStarted { version: Option<String>, product_code: Option<String> },
+    /// ccmsetup: `CcmSetup is exiting with return code N` (or `CcmSetup failed with error code 0x..`).
+    CcmsetupExit { code: i64 },
+    /// ccmsetup: the client was set up with a PKI certificate instead of Azure AD.
+    PkiCertSelected { detail: String },
+    /// `Enabled SSL revocation check.` (an enabled check, not a failure).
+    RevocationCheckEnabled,
+    /// WinHTTP secure-failure flags and certificate errors: `WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set`,
+    /// `CERT_REV_FAILED`, `CERT_CN_INVALID`, `Code=12175`, `0x800b0109`, ...
+    CertificateError { flag: String, code: Option<String>, url: Option<String> },
+    /// `[CCMHTTP] ERROR: URL=.., Code=N, Text=..` / `ERROR INFO: StatusCode=N StatusText=..`.
+    HttpError { url: Option<String>, code: Option<String>, text: Option<String>, http_status: Option<u16> },
+    /// Client logs: `Sending remote sync message '{id}' to host '<host>' endpoint '<ep>'`.
+    MessageSent { message_id: String, host: Option<String>, endpoint: Option<String> },
+    /// `Message '{id}' got reply message '{id}' ...`.
+    MessageReplied { message_id: String, reply_id: Option<String> },
+    /// Any other error-severity line in a flow log with an error code (kept for rules and trace).
+    ErrorLogged { code: Option<String> },
+}
+
+impl EventKind {
+    /// The snake_case name used in JSON (`event` field).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::AadInfoRequested { .. } => "aad_info_requested",
+            EventKind::AadTokenRequested { .. } => "aad_token_requested",
+            EventKind::AadTokenFailed { .. } => "aad_token_failed",
+            EventKind::AadTokenFallbackToUser { .. } => "aad_token_fallback_to_user",
+            EventKind::AadTokenAcquired { .. } => "aad_token_acquired",
+            EventKind::CcmTokenRequested { .. } => "ccm_token_requested",
+            EventKind::CcmTokenCached { .. } => "ccm_token_cached",
+            EventKind::CcmTokenExpiring { .. } => "ccm_token_expiring",
+            EventKind::CcmTokenFailed { .. } => "ccm_token_failed",
+            EventKind::StsRequestReceived { .. } => "sts_request_received",
+            EventKind::AadTokenValidated { .. } => "aad_token_validated",
+            EventKind::AadTokenRejected { .. } => "aad_token_rejected",
+            EventKind::CcmTokenIssued { .. } => "ccm_token_issued",
+            EventKind::CcmTokenReturned => "ccm_token_returned",
+            EventKind::ProxyUrlRewritten { .. } => "proxy_url_rewritten",
+            EventKind::ProxyRequest { .. } => "proxy_request",
+            EventKind::CmgRequestStats { .. } => "cmg_request_stats",
+            EventKind::RegistrationStarted { .. } => "registration_started",
+            EventKind::RegistrationRequested { .. } => "registration_requested",
+            EventKind::RegistrationUsingAad => "registration_using_aad",
+            EventKind::MpRegistration { .. } => "mp_registration",
+            EventKind::RegistrationFailed { .. } => "registration_failed",
+            EventKind::Registered { .. } => "registered",
+            EventKind::ContentLocation { .. } => "content_location",
+            EventKind::ClientInstallStarted { .. } => "client_install_started",
+            EventKind::CcmsetupExit { .. } => "ccmsetup_exit",
+            EventKind::PkiCertSelected { .. } => "pki_cert_selected",
+            EventKind::RevocationCheckEnabled => "revocation_check_enabled",
+            EventKind::CertificateError { .. } => "certificate_error",
+            EventKind::HttpError { .. } => "http_error",
+            EventKind::MessageSent { .. } => "message_sent",
+            EventKind::MessageReplied { .. } => "message_replied",
+            EventKind::ErrorLogged { .. } => "error_logged",
+        }
+    }
+}
+
+/// Where an event was read: the evidence every finding cites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub path: String,
+    /// 1-based line where the record starts.
+    pub line: u32,
+    pub host: String,
+    /// UTC, or `None` when the record had no readable time.
+    pub time: Option<DateTime<Utc>>,
+    pub text: String,
+}
+
+/// One extracted event: what happened, where, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    #[serde(flatten)]
+    pub kind: EventKind,
+    pub log_kind: crate::kind::LogKind,
+    pub severity: Severity,
+    /// Local time as written (for matching client-local token expiries).
+    pub local_time: Option<NaiveDateTime>,
+    pub bias_minutes: Option<i32>,
+    pub evidence: Evidence,
+}

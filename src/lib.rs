@@ -1,0 +1,1 @@
+//! cmtrace-rs CLI library.
