@@ -12,3 +12,7 @@ pub mod kind;
 pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
 pub use events::{AadTokenKind, Event, EventKind, Evidence};
 pub use kind::{HostRole, LogKind};
+pub mod decode;
+pub mod format;
+pub mod input;
+pub mod scan;

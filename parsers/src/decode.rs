@@ -1,0 +1,110 @@
+//! Bytes to text: BOM sniffing (UTF-8, UTF-16LE/BE), BOM-less UTF-16 detection, strict UTF-8, and
+//! Windows-1252 for anything that is not UTF-8. Decoding never fails and never drops a line: invalid
+//! sequences (a truncated UTF-16 tail) become U+FFFD. UTF-8 input is borrowed, not copied.
+
+use std::borrow::Cow;
+
+use crate::entry::TextEncoding;
+
+/// Decode a whole file's bytes to text.
+pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, TextEncoding) {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return decode_utf8_or_ansi(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return (Cow::Owned(utf16(rest, encoding_rs::UTF_16LE)), TextEncoding::Utf16Le);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return (Cow::Owned(utf16(rest, encoding_rs::UTF_16BE)), TextEncoding::Utf16Be);
+    }
+    if let Some(enc) = sniff_bomless_utf16(bytes) {
+        let e = if enc == TextEncoding::Utf16Le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        return (Cow::Owned(utf16(bytes, e)), enc);
+    }
+    decode_utf8_or_ansi(bytes, false)
+}
+
+fn decode_utf8_or_ansi(bytes: &[u8], had_bom: bool) -> (Cow<'_, str>, TextEncoding) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), TextEncoding::Utf8),
+        Err(_) if had_bom => {
+            // A UTF-8 BOM with bad bytes inside: valid text stays exact, bad bytes become U+FFFD.
+            (Cow::Owned(String::from_utf8_lossy(bytes).into_owned()), TextEncoding::Utf8)
+        }
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (Cow::Owned(text.into_owned()), TextEncoding::Windows1252)
+        }
+    }
+}
+
+fn utf16(bytes: &[u8], enc: &'static encoding_rs::Encoding) -> String {
+    let (text, _) = enc.decode_without_bom_handling(bytes);
+    text.into_owned()
+}
+
+/// UTF-16 without a BOM: ASCII text shows a NUL in every other byte.
+fn sniff_bomless_utf16(bytes: &[u8]) -> Option<TextEncoding> {
+    let head = &bytes[..bytes.len().min(512) & !1];
+    if head.len() < 16 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    if odd_nul * 10 >= pairs * 9 && even_nul * 10 <= pairs {
+        Some(TextEncoding::Utf16Le)
+    } else if even_nul * 10 >= pairs * 9 && odd_nul * 10 <= pairs {
+        Some(TextEncoding::Utf16Be)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str, bom: bool) -> Vec<u8> {
+        let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };
+        for u in s.encode_utf16() {
+            v.extend_from_slice(&u.to_le_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom_is_borrowed() {
+        let (t, e) = decode(b"\xEF\xBB\xBFhello");
+        assert_eq!((t.as_ref(), e), ("hello", TextEncoding::Utf8));
+        assert!(matches!(t, Cow::Borrowed(_)));
+        let (t, e) = decode("héllo".as_bytes());
+        assert_eq!((t.as_ref(), e), ("héllo", TextEncoding::Utf8));
+    }
+
+    #[test]
+    fn utf16_le_be_and_truncated() {
+        let bytes = utf16le("<![LOG[ü]LOG]!>", true);
+        let (t, e) = decode(&bytes);
+        assert_eq!((t.as_ref(), e), ("<![LOG[ü]LOG]!>", TextEncoding::Utf16Le));
+        let mut be = vec![0xFE, 0xFF];
+        for u in "abc".encode_utf16() {
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(decode(&be).0, "abc");
+        let mut cut = utf16le("abcd", true);
+        cut.push(0x41);
+        let (t, _) = decode(&cut);
+        assert_eq!(t, "abcd\u{FFFD}");
+        let bytes = utf16le("<![LOG[no bom here at all]LOG]!>", false);
+        let (t, e) = decode(&bytes);
+        assert_eq!((t.as_ref(), e), ("<![LOG[no bom here at all]LOG]!>", TextEncoding::Utf16Le));
+    }
+
+    #[test]
+    fn ansi_fallback_keeps_every_byte() {
+        let (t, e) = decode(b"Caf\xE9 \x80 ok");
+        assert_eq!(e, TextEncoding::Windows1252);
+        assert_eq!(t, "Café € ok");
+    }
+}

@@ -1,0 +1,195 @@
+//! The parallel driver: loads files in windows, splits large texts at record boundaries into chunks,
+//! runs a worker on every chunk with `rayon` (across files and within large files), and hands the
+//! results to a sink in file order and chunk order. Memory stays bounded by the window (files in flight)
+//! and the batch of chunks being processed, not by the size of the input.
+
+use rayon::prelude::*;
+
+use crate::entry::LineFormat;
+use crate::format::next_boundary;
+use crate::input::{load, LoadedFile, SourceFile};
+
+/// A piece of a file's text that starts on a record boundary.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    pub text: &'a str,
+    /// 1-based line number of the chunk's first line in the file.
+    pub first_line: u32,
+    /// Index of this chunk in its file.
+    pub index: usize,
+}
+
+/// Split `text` into chunks of about `target` bytes at record boundaries, with their first line numbers.
+pub fn chunks(text: &str, format: LineFormat, target: usize) -> Vec<Chunk<'_>> {
+    let target = target.max(4096);
+    let mut bounds = vec![0usize];
+    let mut pos = 0;
+    while pos < text.len() {
+        let next = if text.len() - pos <= target + target / 2 {
+            text.len()
+        } else {
+            let mut b = next_boundary(text, format, pos + target);
+            while !text.is_char_boundary(b) {
+                b += 1;
+            }
+            b
+        };
+        bounds.push(next);
+        pos = next;
+    }
+    let pieces: Vec<&str> = bounds.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    let newlines: Vec<u32> = if pieces.len() > 1 {
+        pieces.par_iter().map(|p| memchr::memchr_iter(b'\n', p.as_bytes()).count() as u32).collect()
+    } else {
+        vec![0]
+    };
+    let mut line = 1u32;
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(index, piece)| {
+            let c = Chunk { text: piece, first_line: line, index };
+            line = line.saturating_add(newlines[index]);
+            c
+        })
+        .collect()
+}
+
+/// Tuning of `scan_ordered`.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions {
+    /// Size of the pieces a large file is split into.
+    pub chunk_bytes: usize,
+    /// At most this many input bytes loaded at once (one file is always allowed, however large).
+    pub window_bytes: u64,
+    /// At most this many chunk bytes processed (and their results held) at once.
+    pub batch_bytes: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { chunk_bytes: 8 << 20, window_bytes: 512 << 20, batch_bytes: 64 << 20 }
+    }
+}
+
+/// What the sink receives, in order: for every file `Start`, its chunks' results, `End`.
+pub enum Scanned<'s, T> {
+    Start { index: usize, source: &'s SourceFile, file: Result<&'s LoadedFile, &'s str> },
+    Chunk { index: usize, result: T },
+    End { index: usize, source: &'s SourceFile },
+}
+
+/// Run `work` on every chunk of every file in parallel; `sink` sees the results in input order.
+pub fn scan_ordered<T, W, S>(files: &[SourceFile], opts: ScanOptions, work: W, mut sink: S)
+where
+    T: Send,
+    W: Fn(&SourceFile, &LoadedFile, Chunk<'_>) -> T + Sync,
+    S: FnMut(Scanned<'_, T>),
+{
+    let mut start = 0;
+    while start < files.len() {
+        let mut end = start;
+        let mut bytes = 0u64;
+        while end < files.len()
+            && (end == start || bytes + files[end].size <= opts.window_bytes)
+            && end - start < 512
+        {
+            bytes += files[end].size;
+            end += 1;
+        }
+        let window = &files[start..end];
+        let loaded: Vec<Result<LoadedFile, String>> = window.par_iter().map(load).collect();
+        let chunk_lists: Vec<Vec<Chunk<'_>>> = loaded
+            .iter()
+            .map(|l| match l {
+                Ok(f) => chunks(f.text(), f.format, opts.chunk_bytes),
+                Err(_) => Vec::new(),
+            })
+            .collect();
+        // Flat task list in output order: (file in window, chunk or none for files with no text).
+        let mut tasks: Vec<(usize, Option<Chunk<'_>>)> = Vec::new();
+        for (k, list) in chunk_lists.iter().enumerate() {
+            if list.is_empty() {
+                tasks.push((k, None));
+            } else {
+                tasks.extend(list.iter().map(|c| (k, Some(*c))));
+            }
+        }
+        let mut t = 0;
+        while t < tasks.len() {
+            let mut u = t;
+            let mut batch = 0usize;
+            while u < tasks.len()
+                && (u == t || batch + tasks[u].1.map_or(0, |c| c.text.len()) <= opts.batch_bytes)
+            {
+                batch += tasks[u].1.map_or(0, |c| c.text.len());
+                u += 1;
+            }
+            let results: Vec<Option<T>> = tasks[t..u]
+                .par_iter()
+                .map(|(k, chunk)| {
+                    let file = loaded[*k].as_ref().ok()?;
+                    Some(work(&window[*k], file, (*chunk)?))
+                })
+                .collect();
+            for ((k, chunk), result) in tasks[t..u].iter().zip(results) {
+                let index = start + k;
+                let first = chunk.is_none_or(|c| c.index == 0);
+                let last = chunk.is_none_or(|c| c.index + 1 == chunk_lists[*k].len());
+                if first {
+                    let file = loaded[*k].as_ref().map_err(|e| e.as_str());
+                    sink(Scanned::Start { index, source: &window[*k], file });
+                }
+                if let Some(result) = result {
+                    sink(Scanned::Chunk { index, result });
+                }
+                if last {
+                    sink(Scanned::End { index, source: &window[*k] });
+                }
+            }
+            t = u;
+        }
+        start = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::Record;
+    use crate::format::Records;
+
+    fn cm(i: usize) -> String {
+        format!(
+            "<![LOG[message {i}\nsecond line]LOG]!><time=\"01:02:03.004+000\" date=\"01-02-2020\" component=\"c\" type=\"1\" thread=\"1\" file=\"\">\n"
+        )
+    }
+
+    #[test]
+    fn chunked_parse_equals_whole_parse() {
+        let text: String = (0..5000).map(cm).collect();
+        let whole: Vec<Record<'_>> = Records::new(&text, LineFormat::Cmtrace, 1).collect();
+        let parts = chunks(&text, LineFormat::Cmtrace, 4096);
+        assert!(parts.len() > 10);
+        let pieced: Vec<Record<'_>> =
+            parts.iter().flat_map(|c| Records::new(c.text, LineFormat::Cmtrace, c.first_line)).collect();
+        assert_eq!(whole, pieced);
+        assert_eq!(whole.len(), 5000);
+        if let Record::Entry(e) = &pieced[4999] {
+            assert_eq!(e.line, 9999);
+        }
+    }
+
+    #[test]
+    fn chunked_sms_parse_equals_whole_parse() {
+        let text: String = (0..5000)
+            .map(|i| format!("part {i}\nmessage {i}~~x $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\n"))
+            .collect();
+        let whole: Vec<Record<'_>> = Records::new(&text, LineFormat::Sms, 1).collect();
+        let parts = chunks(&text, LineFormat::Sms, 4096);
+        assert!(parts.len() > 10);
+        let pieced: Vec<Record<'_>> =
+            parts.iter().flat_map(|c| Records::new(c.text, LineFormat::Sms, c.first_line)).collect();
+        assert_eq!(whole, pieced);
+    }
+}

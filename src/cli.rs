@@ -1,0 +1,173 @@
+//! The command line (clap derive): every subcommand and option, with help texts in the terms a
+//! ConfigMgr support engineer uses. The man pages in `man/` are generated from this definition.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cmtrace_parsers::input::HostOverride;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cmtrace-rs",
+    version,
+    about = "Explain why a ConfigMgr client failed to install, register or renew its CCM token over a CMG with Entra ID",
+    long_about = "cmtrace-rs reads collected Configuration Manager logs from every host of the flow (client, cloud \
+management gateway, CMG connection point, management point), normalises each host's time to UTC, correlates the \
+device across hosts and reports what failed, with the log lines that prove it and the fix."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Reconstruct the install / registration / token flow per device and report findings
+    Analyze(AnalyzeArgs),
+    /// Print every log entry of every file as NDJSON or CSV (for DuckDB, Spark, Kusto, Elasticsearch)
+    Parse(ParseArgs),
+    /// Print every flow event on every host that carries an identifier (GUID, tenant, SID, message id)
+    Trace(TraceArgs),
+    /// Look up an error code (HRESULT, Win32, WinHTTP, ConfigMgr, ccmsetup exit code)
+    Error(ErrorArgs),
+    /// List the diagnostic rules: id, severity, what they detect and the fix
+    Rules(RulesArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+}
+
+/// Inputs shared by the commands that read logs.
+#[derive(Debug, clap::Args)]
+pub struct InputArgs {
+    /// Folders (searched recursively), log files or .zip bundles of collected logs [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Treat every file under PATH as written by host NAME (overrides the host taken from the folder layout)
+    #[arg(long = "host", value_name = "NAME=PATH")]
+    pub hosts: Vec<HostOverride>,
+}
+
+impl InputArgs {
+    pub fn paths_or_cwd(&self) -> Vec<PathBuf> {
+        if self.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            self.paths.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ParseFormat {
+    Ndjson,
+    Csv,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ParseArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: ParseFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A readable report for a support engineer (default)
+    Text,
+    /// One JSON document (the stable contract, schema_version 1)
+    Json,
+    /// One JSON object per line: inputs, devices, findings, events
+    Ndjson,
+    /// The text report as Markdown, for tickets and pull-request comments
+    Markdown,
+    /// JUnit XML: one test case per device and phase, findings as failures
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Warning,
+    Error,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Exit with status 1 when a finding at or above this severity exists
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Colour: auto (only on a terminal, and not when NO_COLOR is set), always or never
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Also print the merged cross-host timeline of the flow's events (UTC)
+    #[arg(long)]
+    pub timeline: bool,
+    /// Only this device (its key, an SMS GUID, Azure AD device id or host name)
+    #[arg(long, value_name = "KEY")]
+    pub device: Option<String>,
+    /// Only events and findings at or after this time (RFC 3339, or YYYY-MM-DD HH:MM:SS as UTC)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events and findings at or before this time (RFC 3339, or YYYY-MM-DD HH:MM:SS as UTC)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only findings of this rule id (repeatable)
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimpleFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The identifier: SMS client GUID, Azure AD device/user/tenant id, SID, message id or URL part
+    pub id: String,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SimpleFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ErrorArgs {
+    /// Codes: 0x80092013, 80092013, -2146885613, 12175, CERT_E_UNTRUSTEDROOT, CMGConnector_Forbidden
+    #[arg(required = true, value_name = "CODE")]
+    pub codes: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SimpleFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SimpleFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

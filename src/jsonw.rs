@@ -1,0 +1,97 @@
+//! Small, fast writers for the hot output paths (`parse` NDJSON): JSON string escaping and
+//! timestamp formatting straight into a byte buffer, with no intermediate allocation.
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+
+/// Append `s` as a JSON string literal (quotes included).
+pub fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 15) as usize]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn push2(out: &mut Vec<u8>, v: u32) {
+    out.push(b'0' + (v / 10 % 10) as u8);
+    out.push(b'0' + (v % 10) as u8);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmm` (no zone).
+pub fn push_datetime(out: &mut Vec<u8>, t: &NaiveDateTime) {
+    let y = t.year();
+    if (0..=9999).contains(&y) {
+        push2(out, (y / 100) as u32);
+        push2(out, (y % 100) as u32);
+    } else {
+        out.extend_from_slice(y.to_string().as_bytes());
+    }
+    out.push(b'-');
+    push2(out, t.month());
+    out.push(b'-');
+    push2(out, t.day());
+    out.push(b'T');
+    push2(out, t.hour());
+    out.push(b':');
+    push2(out, t.minute());
+    out.push(b':');
+    push2(out, t.second());
+    out.push(b'.');
+    let ms = t.nanosecond() / 1_000_000;
+    out.push(b'0' + (ms / 100 % 10) as u8);
+    push2(out, ms % 100);
+}
+
+pub fn push_int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(buf.format(v).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_serde_json() {
+        for s in ["plain", "quote \" back \\ nl \n cr \r tab \t nul \0 bell \x07", "ünï €", ""] {
+            let mut out = Vec::new();
+            push_str(&mut out, s);
+            let back: String = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn formats_millis() {
+        let t = chrono::NaiveDate::from_ymd_opt(2020, 6, 4)
+            .unwrap()
+            .and_hms_nano_opt(7, 8, 9, 5_600_000)
+            .unwrap();
+        let mut out = Vec::new();
+        push_datetime(&mut out, &t);
+        assert_eq!(out, b"2020-06-04T07:08:09.005");
+    }
+}
