@@ -520,34 +520,58 @@ pub fn infer_severity(message: &str) -> Severity {
     sev
 }
 
-/// Find the next record boundary at or after `from`, for splitting a large text into chunks that can be
-/// parsed independently. Returns `text.len()` when there is none.
-pub fn next_boundary(text: &str, format: LineFormat, from: usize) -> usize {
+/// Find the next record boundary at or after `from`, for splitting a large text into chunks that parse
+/// independently to the same records as the whole text. `prev` is the previous boundary (a point where no
+/// record is open). Returns `text.len()` when there is none. A boundary is a line start that begins a
+/// CMTrace record, or a line start outside any open CMTrace record that (server format) follows a complete
+/// trailer line, so no multi-line message is ever cut.
+pub fn next_boundary(text: &str, format: LineFormat, prev: usize, from: usize) -> usize {
     let b = text.as_bytes();
     if from >= b.len() {
         return b.len();
     }
-    match format {
-        LineFormat::Cmtrace => {
-            let f = memmem::Finder::new(b"\n<![LOG[");
-            f.find(&b[from..]).map_or(b.len(), |i| from + i + 1)
+    // First line start at or after `from`.
+    let mut ls = if from == 0 || b[from - 1] == b'\n' {
+        from
+    } else {
+        match memchr::memchr(b'\n', &b[from..]) {
+            Some(i) => from + i + 1,
+            None => return b.len(),
         }
-        LineFormat::Sms => {
-            // After a line that carries a complete trailer (ends with `>` and holds `$$<`).
-            let mut pos = from;
-            while let Some(i) = memchr::memchr(b'\n', &b[pos..]) {
-                let nl = pos + i;
-                let line_start = memchr::memrchr(b'\n', &b[..nl]).map_or(0, |j| j + 1);
-                let line = trim_cr(&text[line_start..nl]);
-                if line.trim_end().ends_with('>') && parse_sms_line(line).is_some() {
-                    return nl + 1;
-                }
-                pos = nl + 1;
-            }
-            b.len()
+    };
+    let before = &b[prev.min(ls)..ls];
+    let last_open = memmem::rfind(before, LOG_OPEN);
+    let last_close = memmem::rfind(before, LOG_CLOSE);
+    let mut open = matches!((last_open, last_close), (Some(o), c) if c.is_none_or(|c| c < o));
+    let mut prev_line_is_trailer = {
+        let pl_end = ls.saturating_sub(1);
+        let pl_start = memchr::memrchr(b'\n', &b[..pl_end]).map_or(0, |j| j + 1);
+        ls > 0 && parse_sms_line(trim_cr(&text[pl_start..pl_end])).is_some()
+    };
+    while ls < b.len() {
+        let rest = &b[ls..];
+        if rest.starts_with(LOG_OPEN) {
+            return ls;
         }
-        LineFormat::Unknown => memchr::memchr(b'\n', &b[from..]).map_or(b.len(), |i| from + i + 1),
+        let ok = !open
+            && match format {
+                LineFormat::Sms => prev_line_is_trailer,
+                LineFormat::Cmtrace | LineFormat::Unknown => true,
+            };
+        if ok {
+            return ls;
+        }
+        let eol = memchr::memchr(b'\n', rest).map_or(b.len(), |i| ls + i);
+        let line = &b[ls..eol];
+        match (memmem::rfind(line, LOG_OPEN), memmem::rfind(line, LOG_CLOSE)) {
+            (Some(o), c) => open = c.is_none_or(|c| c < o),
+            (None, Some(_)) => open = false,
+            (None, None) => {}
+        }
+        prev_line_is_trailer = parse_sms_line(trim_cr(&text[ls..eol])).is_some();
+        ls = eol + 1;
     }
+    b.len()
 }
 
 #[cfg(test)]
@@ -682,10 +706,10 @@ mod tests {
     #[test]
     fn boundaries_split_on_records() {
         let t = "<![LOG[a\nb]LOG]!><time=\"01:02:03.004+0\" date=\"01-02-2020\">\n<![LOG[c]LOG]!><time=\"01:02:03.004+0\" date=\"01-02-2020\">\n";
-        let b = next_boundary(t, LineFormat::Cmtrace, 1);
+        let b = next_boundary(t, LineFormat::Cmtrace, 0, 1);
         assert!(t[b..].starts_with("<![LOG[c"));
         let s = "x $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\ny\nz $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\n";
-        let b = next_boundary(s, LineFormat::Sms, 1);
+        let b = next_boundary(s, LineFormat::Sms, 0, 1);
         assert!(s[b..].starts_with("y\n"));
     }
 

@@ -21,14 +21,14 @@ pub struct Chunk<'a> {
 
 /// Split `text` into chunks of about `target` bytes at record boundaries, with their first line numbers.
 pub fn chunks(text: &str, format: LineFormat, target: usize) -> Vec<Chunk<'_>> {
-    let target = target.max(4096);
+    let target = target.max(64);
     let mut bounds = vec![0usize];
     let mut pos = 0;
     while pos < text.len() {
         let next = if text.len() - pos <= target + target / 2 {
             text.len()
         } else {
-            let mut b = next_boundary(text, format, pos + target);
+            let mut b = next_boundary(text, format, pos, pos + target);
             while !text.is_char_boundary(b) {
                 b += 1;
             }
