@@ -160,9 +160,11 @@ impl<'a> Iterator for Records<'a> {
                                 self.pos += 1;
                                 self.line += 1;
                             }
+                        } else {
+                            // A non-blank tail without a new record is an unparsed line of its own (same
+                            // line number); it never starts a server-format message.
+                            self.flush_until = self.pos + eol;
                         }
-                        // A non-blank tail without a new record stays: it becomes an unparsed line
-                        // on the next call (same line number, since we did not advance past `\n`).
                         return Some(Record::Entry(fields.into_entry(start_line)));
                     }
                     CmtraceParse::Truncated { until } => {
@@ -692,6 +694,18 @@ mod tests {
         let e = entry(&r[0]);
         assert_eq!((e.line, e.message.as_ref()), (1, "first part\nsecond part"));
         assert_eq!(r[1], Record::Unparsed { line: 3, text: "lonely" });
+    }
+
+    #[test]
+    fn tail_after_record_is_unparsed_not_the_start_of_a_server_message() {
+        // Found by fuzzing: in a server-format file, garbage after a CMTrace record on the same line must not
+        // join the next server-format message (chunked and whole parses must agree).
+        let t = "<![LOG[a]LOG]!><time=\"01:02:03.004+000\" date=\"01-02-2020\">tail\nnext $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\n";
+        let r = entries(t, LineFormat::Sms);
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert_eq!(r[1], Record::Unparsed { line: 1, text: "tail" });
+        assert_eq!(entry(&r[2]).message, "next");
+        assert_eq!(entry(&r[2]).line, 2);
     }
 
     #[test]

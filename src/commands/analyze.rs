@@ -1,0 +1,169 @@
+//! `cmtrace-rs analyze`: read everything, run the engine and the rules, filter, render in the chosen
+//! format, and turn the findings into the exit status (`--fail-on`).
+
+use std::io::{IsTerminal, Write};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use cmtrace_analysis::model::{Report, SCHEMA_VERSION};
+use cmtrace_parsers::Severity;
+
+use super::collect::collect;
+use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
+use crate::cli::{AnalyzeArgs, ColorChoice, FailOn, ReportFormat};
+use crate::render::{render_junit, render_markdown, render_text, RenderOptions};
+
+pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
+    let since = args.since.as_deref().map(parse_time).transpose()?;
+    let until = args.until.as_deref().map(parse_time).transpose()?;
+    let paths = args.input.paths_or_cwd();
+    let progress = super::progress::ByteProgress::new(&paths);
+    let collected = collect(&paths, &args.input.hosts, |n| progress.inc(n));
+    progress.finish();
+    for (path, error) in &collected.problems {
+        eprintln!("cmtrace-rs: {path}: {error}");
+    }
+    let readable = collected.inputs.iter().filter(|i| i.error.is_none()).count();
+    if readable == 0 {
+        eprintln!("cmtrace-rs: no readable ConfigMgr log in the input");
+        return Ok(EXIT_UNUSABLE);
+    }
+    let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
+    let findings = cmtrace_analysis::rules::evaluate(&analysis);
+    let mut report = analysis.to_report(findings);
+    filter(&mut report, args.device.as_deref(), since, until, &args.rules);
+
+    let stdout = std::io::stdout();
+    let is_tty = stdout.is_terminal();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let notes = |text: &str| -> Vec<String> {
+        cmtrace_analysis::codes::decode_message(text).iter().map(cmtrace_analysis::codes::describe).collect()
+    };
+    let opts = RenderOptions {
+        color,
+        width: terminal_width(is_tty),
+        show_timeline: args.timeline,
+        code_notes: &notes,
+    };
+    match args.format {
+        ReportFormat::Text => render_text(&report, &opts, &mut out),
+        ReportFormat::Markdown => render_markdown(&report, &opts, &mut out),
+        ReportFormat::Junit => render_junit(&report, &mut out),
+        ReportFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out)),
+        ReportFormat::Ndjson => write_ndjson(&report, &mut out),
+    }
+    .map_err(write_failed)?;
+    out.flush().map_err(write_failed)?;
+    Ok(exit_status(&report, args.fail_on))
+}
+
+/// 1 when a finding is at or above `--fail-on`.
+pub fn exit_status(report: &Report, fail_on: FailOn) -> i32 {
+    let threshold = match fail_on {
+        FailOn::Never => return EXIT_OK,
+        FailOn::Info => Severity::Info,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Error => Severity::Error,
+    };
+    if report.findings.iter().any(|f| f.severity >= threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// NDJSON: one object per line with a `type` field: inputs, devices, findings, then events.
+fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    fn line<T: serde::Serialize>(out: &mut dyn Write, kind: &str, v: &T) -> std::io::Result<()> {
+        let mut value = serde_json::to_value(v).map_err(std::io::Error::other)?;
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert("type".into(), kind.into());
+            map.insert("schema_version".into(), SCHEMA_VERSION.into());
+        }
+        serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::other)?;
+        writeln!(out)
+    }
+    for i in &report.inputs {
+        line(out, "input", i)?;
+    }
+    for d in &report.devices {
+        line(out, "device", d)?;
+    }
+    for f in &report.findings {
+        line(out, "finding", f)?;
+    }
+    for e in &report.timeline {
+        line(out, "event", e)?;
+    }
+    Ok(())
+}
+
+fn terminal_width(is_tty: bool) -> Option<usize> {
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(w);
+    }
+    if is_tty {
+        terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
+    } else {
+        None
+    }
+}
+
+/// RFC 3339 (any offset), or `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` taken as UTC.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(t.and_utc());
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    Err(format!("'{s}' is not a time: use RFC 3339 (2020-06-24T15:31:46Z, or with an offset) or YYYY-MM-DD HH:MM:SS (UTC)"))
+}
+
+/// `--device`, `--since/--until`, `--rule`: narrow what is shown (and what decides the exit status).
+pub fn filter(
+    report: &mut Report,
+    device: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    rules: &[String],
+) {
+    if let Some(query) = device {
+        let q = query.trim().to_ascii_lowercase();
+        let q = q.strip_prefix("guid:").unwrap_or(&q).to_string();
+        let matches = |d: &cmtrace_analysis::model::Device| {
+            let key = d.key.to_ascii_lowercase();
+            key == q
+                || key.strip_prefix("guid:") == Some(q.as_str())
+                || d.client_ids.iter().any(|c| c.to_ascii_lowercase().ends_with(&q))
+                || d.aad_device_ids.iter().any(|c| c.to_ascii_lowercase() == q)
+                || d.hosts.iter().any(|h| h.to_ascii_lowercase() == q)
+        };
+        report.devices.retain(|d| matches(d));
+        let keys: Vec<String> = report.devices.iter().map(|d| d.key.clone()).collect();
+        report.findings.retain(|f| f.device.as_ref().is_some_and(|k| keys.contains(k)));
+        report.timeline.retain(|e| e.device.as_ref().is_some_and(|k| keys.contains(k)));
+    }
+    let in_range = |t: &Option<DateTime<Utc>>| match t {
+        Some(t) => since.is_none_or(|s| *t >= s) && until.is_none_or(|u| *t <= u),
+        None => since.is_none() && until.is_none(),
+    };
+    if since.is_some() || until.is_some() {
+        report.timeline.retain(|e| in_range(&e.time));
+        report.findings.retain(|f| f.evidence.iter().any(|e| in_range(&e.time)));
+    }
+    if !rules.is_empty() {
+        report.findings.retain(|f| rules.iter().any(|r| r == f.rule));
+    }
+}

@@ -1,0 +1,114 @@
+//! Reading the inputs for the engine: every file scanned in parallel, every entry offered to the
+//! extractor of its log kind, giving the contract's `Input` rows and the flow's typed events.
+
+use cmtrace_analysis::model::Input;
+use cmtrace_parsers::entry::Record;
+use cmtrace_parsers::events::{Event, Evidence};
+use cmtrace_parsers::extract::Extractors;
+use cmtrace_parsers::format::Records;
+use cmtrace_parsers::input::{discover, HostOverride, SourceFile};
+use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
+use cmtrace_parsers::LogKind;
+
+use std::path::PathBuf;
+
+/// Everything read from the inputs.
+pub struct Collected {
+    pub inputs: Vec<Input>,
+    pub events: Vec<Event>,
+    /// Problems with whole paths (missing folder, broken zip), and files passed over (path, reason).
+    pub problems: Vec<(String, String)>,
+    pub skipped: Vec<(String, String)>,
+    pub bytes: u64,
+}
+
+struct ChunkResult {
+    entries: u64,
+    unparsed: u64,
+    events: Vec<Event>,
+}
+
+/// Read every input; `progress` is called with the bytes of each file as it is finished.
+pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnMut(u64)) -> Collected {
+    let discovery = discover(paths, hosts);
+    let extractors = Extractors::new();
+    let mut inputs: Vec<Input> = Vec::with_capacity(discovery.files.len());
+    let mut events = Vec::new();
+    let mut bytes = 0u64;
+    scan_ordered(
+        &discovery.files,
+        ScanOptions::default(),
+        |src, file, chunk| {
+            let mut out = ChunkResult { entries: 0, unparsed: 0, events: Vec::new() };
+            let mut kinds = Vec::new();
+            for rec in Records::new(chunk.text, file.format, chunk.first_line) {
+                match rec {
+                    Record::Entry(e) => {
+                        out.entries += 1;
+                        extractors.extract(file.kind, &e, &mut kinds);
+                        for kind in kinds.drain(..) {
+                            out.events.push(Event {
+                                kind,
+                                log_kind: file.kind,
+                                severity: e.severity,
+                                local_time: e.local_time,
+                                bias_minutes: e.bias_minutes,
+                                evidence: Evidence {
+                                    path: src.path.clone(),
+                                    line: e.line,
+                                    host: src.host.clone(),
+                                    time: e.utc(),
+                                    text: e.message.to_string(),
+                                },
+                            });
+                        }
+                    }
+                    Record::Unparsed { .. } => out.unparsed += 1,
+                }
+            }
+            out
+        },
+        |msg| match msg {
+            Scanned::Start { source, file, .. } => inputs.push(new_input(source, file.as_ref().ok().map(|f| (f.kind, f.format.as_str(), f.encoding.as_str())), file.err())),
+            Scanned::Chunk { result, .. } => {
+                let input = inputs.last_mut().expect("Start comes first");
+                input.lines += result.entries;
+                input.unparsed_lines += result.unparsed;
+                events.extend(result.events);
+            }
+            Scanned::End { source, .. } => {
+                let input = inputs.last_mut().expect("Start comes first");
+                if input.error.is_none() && input.lines == 0 && source.size > 0 {
+                    input.error = Some(format!(
+                        "no ConfigMgr log entry in either format ({} unparsed lines): not a ConfigMgr log, or binary",
+                        input.unparsed_lines
+                    ));
+                }
+                bytes += source.size;
+                progress(source.size);
+            }
+        },
+    );
+    Collected {
+        inputs,
+        events,
+        problems: discovery.problems.into_iter().map(|p| (p.path, p.error)).collect(),
+        skipped: discovery.skipped,
+        bytes,
+    }
+}
+
+fn new_input(src: &SourceFile, loaded: Option<(LogKind, &'static str, &'static str)>, error: Option<&str>) -> Input {
+    let (kind, format, encoding) = loaded.unwrap_or((src.kind_by_name.unwrap_or(LogKind::Other), "unknown", "utf-8"));
+    Input {
+        path: src.path.clone(),
+        host: src.host.clone(),
+        log_kind: kind,
+        format,
+        encoding,
+        lines: 0,
+        unparsed_lines: 0,
+        error: error.map(str::to_string),
+        bytes: src.size,
+    }
+}
