@@ -3,10 +3,26 @@
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
-/// Append `s` as a JSON string literal (quotes included).
+/// Append `s` as a JSON string literal (quotes included). Clean 16-byte blocks (no quote, backslash or
+/// control byte: almost all log text) are copied whole; only dirty blocks are escaped byte by byte.
 pub fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
+    let mut chunks = bytes.chunks_exact(16);
+    for block in &mut chunks {
+        let dirty = block.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
+        if dirty {
+            escape_into(out, block);
+        } else {
+            out.extend_from_slice(block);
+        }
+    }
+    escape_into(out, chunks.remainder());
+    out.push(b'"');
+}
+
+fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -30,7 +46,6 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -76,7 +91,13 @@ mod tests {
 
     #[test]
     fn escapes_like_serde_json() {
-        for s in ["plain", "quote \" back \\ nl \n cr \r tab \t nul \0 bell \x07", "ünï €", ""] {
+        for s in [
+            "plain",
+            "a long clean line of text, longer than sixteen bytes \" then dirty \\ ok",
+            "quote \" back \\ nl \n cr \r tab \t nul \0 bell \x07",
+            "ünï €",
+            "",
+        ] {
             let mut out = Vec::new();
             push_str(&mut out, s);
             let back: String = serde_json::from_slice(&out).unwrap();

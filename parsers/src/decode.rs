@@ -25,7 +25,7 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, TextEncoding) {
 }
 
 fn decode_utf8_or_ansi(bytes: &[u8], had_bom: bool) -> (Cow<'_, str>, TextEncoding) {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(s) => (Cow::Borrowed(s), TextEncoding::Utf8),
         Err(_) if had_bom => {
             // A UTF-8 BOM with bad bytes inside: valid text stays exact, bad bytes become U+FFFD.

@@ -144,8 +144,11 @@ impl<'a> Iterator for Records<'a> {
                 match parse_cmtrace_at(self.text, self.pos) {
                     CmtraceParse::Record { entry_end, fields } => {
                         let start_line = self.line;
-                        let consumed = &bytes[self.pos..entry_end];
-                        self.line += memchr::memchr_iter(b'\n', consumed).count() as u32;
+                        // Attributes never hold a line break: only the message can.
+                        let consumed = fields.message.as_bytes();
+                        if memchr::memchr(b'\n', consumed).is_some() {
+                            self.line += memchr::memchr_iter(b'\n', consumed).count() as u32;
+                        }
                         self.pos = entry_end;
                         // Skip the rest of the physical line (normally `\r\n`), unless another record
                         // starts on it.
@@ -332,24 +335,25 @@ impl<'a> Iterator for Attributes<'a> {
 
     fn next(&mut self) -> Option<(&'a str, &'a str)> {
         loop {
-            let s = self.s.trim_start();
+            let s = self.s.trim_start_matches([' ', '\t']);
             if s.is_empty() {
                 return None;
             }
-            let eq = s.find('=')?;
+            let b = s.as_bytes();
+            let eq = memchr::memchr(b'=', b)?;
             let name = s[..eq].trim();
             let rest = &s[eq + 1..];
             let (value, remaining) = if let Some(r) = rest.strip_prefix('"') {
-                match r.find('"') {
+                match memchr::memchr(b'"', r.as_bytes()) {
                     Some(q) => (&r[..q], &r[q + 1..]),
                     None => (r, ""),
                 }
             } else {
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                let end = memchr::memchr2(b' ', b'\t', rest.as_bytes()).unwrap_or(rest.len());
                 (&rest[..end], &rest[end..])
             };
             self.s = remaining;
-            if name.is_empty() || name.contains(char::is_whitespace) {
+            if name.is_empty() || name.bytes().any(|c| c == b' ' || c == b'\t') {
                 continue;
             }
             return Some((name, value));
@@ -476,10 +480,10 @@ fn parse_sms_line(line: &str) -> Option<SmsTrailer<'_>> {
     let mark = finder_sms().rfind(b)?;
     let trailer = line[mark + SMS_MARK.len()..].trim_end();
     // Component>
-    let c_end = trailer.find('>')?;
+    let c_end = memchr::memchr(b'>', trailer.as_bytes())?;
     let component = &trailer[..c_end];
     let rest = trailer[c_end + 1..].strip_prefix('<')?;
-    let dt_end = rest.find('>')?;
+    let dt_end = memchr::memchr(b'>', rest.as_bytes())?;
     let datetime = &rest[..dt_end];
     let rest = rest[dt_end + 1..].strip_prefix('<')?;
     let thread_part = rest.strip_suffix('>')?;

@@ -68,7 +68,7 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { chunk_bytes: 8 << 20, window_bytes: 512 << 20, batch_bytes: 64 << 20 }
+        ScanOptions { chunk_bytes: 2 << 20, window_bytes: 512 << 20, batch_bytes: 32 << 20 }
     }
 }
 
