@@ -13,6 +13,7 @@ pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
 pub use events::{AadTokenKind, Event, EventKind, Evidence};
 pub use kind::{HostRole, LogKind};
 pub mod decode;
+pub mod extract;
 pub mod format;
 pub mod input;
 pub mod scan;

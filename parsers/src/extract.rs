@@ -1,0 +1,1045 @@
+//! Extractors: the messages of the flow, by log kind, turned into typed events (`EventKind`) with the
+//! identifiers they carry.
+//!
+//! One table of patterns (`PATTERNS`); each pattern names the log kinds it applies to, a distinctive
+//! literal and a regex. Per log kind the literals form one Aho-Corasick prefilter and the regexes one
+//! `RegexSet`: a line that matters to nobody costs one prefilter scan; a line that passes runs the set
+//! once, and only the matching patterns run their capturing regex.
+//!
+//! Identifiers are normalised for correlation: SMS GUIDs upper case with `GUID:`; Azure AD tenant,
+//! device and user ids lower case; SIDs upper case; `Will expire at` times parsed as client local time.
+//!
+//! Message texts come from Microsoft's Entra ID workflow reference and troubleshooting articles (see
+//! `../shared/domain/reference.md`). Texts marked UNCONFIRMED below were not found in any source and are
+//! matched tolerantly.
+//!
+//! `CertificateError.flag` values: `invalid_ca`, `untrusted_root`, `cert_rev_failed`, `revocation_offline`,
+//! `cert_cn_invalid`, `cert_revoked`, `cert_date_invalid`, `cert_wrong_usage`, `invalid_cert`,
+//! `secure_failure`, `no_client_auth_cert`.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use chrono::NaiveDateTime;
+use regex::{Captures, Regex, RegexSet};
+
+use crate::entry::Entry;
+use crate::events::{AadTokenKind, EventKind};
+use crate::kind::LogKind;
+
+/// Which log kinds a pattern applies to.
+#[derive(Clone, Copy)]
+struct Scope(u16);
+
+const fn bit(k: LogKind) -> u16 {
+    1 << (k as u16)
+}
+
+impl Scope {
+    const CLIENT: Scope = Scope(
+        bit(LogKind::Ccmsetup)
+            | bit(LogKind::ClientIdManagerStartup)
+            | bit(LogKind::AdalOperationProvider)
+            | bit(LogKind::CcmMessaging)
+            | bit(LogKind::LocationServices)
+            | bit(LogKind::Other),
+    );
+    const CCMSETUP: Scope = Scope(bit(LogKind::Ccmsetup));
+    const REGISTRATION: Scope = Scope(bit(LogKind::ClientIdManagerStartup) | bit(LogKind::Other));
+    const STS: Scope = Scope(bit(LogKind::CcmSts));
+    const CMG: Scope = Scope(bit(LogKind::CmgService));
+    const CONNECTOR: Scope = Scope(bit(LogKind::CloudProxyConnector));
+    const MP_REG: Scope = Scope(bit(LogKind::MpRegistrationManager));
+
+    fn has(self, k: LogKind) -> bool {
+        self.0 & bit(k) != 0
+    }
+}
+
+type Build = fn(&Captures<'_>) -> Option<EventKind>;
+
+struct Pattern {
+    scope: Scope,
+    /// Literals one of which every matching message contains (case-insensitive): the prefilter.
+    literals: &'static [&'static str],
+    regex: &'static str,
+    build: Build,
+}
+
+fn s(c: &Captures<'_>, i: usize) -> Option<String> {
+    c.get(i).map(|m| m.as_str().trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn lower(c: &Captures<'_>, i: usize) -> Option<String> {
+    s(c, i).map(|v| v.to_ascii_lowercase())
+}
+
+/// `GUID:xxxxxxxx-...` upper case; accepts `GUID: x`, braces, or a bare GUID.
+pub fn client_guid(raw: &str) -> Option<String> {
+    let t = raw.trim().trim_start_matches("GUID:").trim_start_matches("guid:").trim();
+    let t = t.trim_matches(|c| c == '{' || c == '}');
+    if t.len() == 36 && t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        Some(format!("GUID:{}", t.to_ascii_uppercase()))
+    } else {
+        None
+    }
+}
+
+fn guid(c: &Captures<'_>, i: usize) -> Option<String> {
+    c.get(i).and_then(|m| client_guid(m.as_str()))
+}
+
+fn sid(c: &Captures<'_>, i: usize) -> Option<String> {
+    s(c, i).map(|v| v.to_ascii_uppercase()).filter(|v| v.starts_with("S-1-"))
+}
+
+/// `MM/DD/YYYY HH:MM:SS` (the client's local time in token lines).
+fn local_time(c: &Captures<'_>, i: usize) -> Option<NaiveDateTime> {
+    let v = c.get(i)?.as_str().trim();
+    NaiveDateTime::parse_from_str(v, "%m/%d/%Y %H:%M:%S").ok()
+}
+
+fn num<T: std::str::FromStr>(c: &Captures<'_>, i: usize) -> Option<T> {
+    c.get(i).and_then(|m| m.as_str().trim().parse().ok())
+}
+
+/// The WinHTTP certificate flag names of `WINHTTP_CALLBACK_STATUS_FLAG_<NAME> is set`.
+fn winhttp_flag(name: &str) -> &'static str {
+    match name.to_ascii_uppercase().as_str() {
+        "INVALID_CA" => "invalid_ca",
+        "CERT_REV_FAILED" => "cert_rev_failed",
+        "CERT_CN_INVALID" => "cert_cn_invalid",
+        "CERT_REVOKED" => "cert_revoked",
+        "CERT_DATE_INVALID" => "cert_date_invalid",
+        "CERT_WRONG_USAGE" => "cert_wrong_usage",
+        "INVALID_CERT" => "invalid_cert",
+        _ => "secure_failure",
+    }
+}
+
+/// Certificate failures named by a WinHTTP decimal code (`Code=12175`) or an HRESULT.
+fn cert_flag_for_code(code: &str) -> Option<&'static str> {
+    let c = code.trim().trim_start_matches("0x").trim_start_matches("0X").to_ascii_lowercase();
+    Some(match c.as_str() {
+        "12175" | "80072f8f" => "secure_failure",
+        "12045" | "80072f0d" | "800b0109" | "80090325" | "800b010a" | "800b0112" => "untrusted_root",
+        "12057" | "80072f19" | "80092013" | "80092012" | "800b010e" => "revocation_offline",
+        "12038" | "80072f06" | "800b010f" => "cert_cn_invalid",
+        "12037" | "80072f05" | "800b0101" | "80090328" => "cert_date_invalid",
+        "12170" | "80072f8a" | "80092010" | "800b010c" => "cert_revoked",
+        "12179" | "80072f93" | "800b0110" => "cert_wrong_usage",
+        "12169" | "80072f89" => "invalid_cert",
+        _ => return None,
+    })
+}
+
+const GUIDRE: &str = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}";
+
+/// The pattern table. Order matters only for readability; every matching pattern yields its event.
+static PATTERNS: &[Pattern] = &[
+    // ---- ccmsetup: Azure AD info from the CMG --------------------------------------------------
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["Getting AAD info from CMG"],
+        regex: r"Getting AAD info from CMG '([^']*)'",
+        build: |c| Some(EventKind::AadInfoRequested { cmg: s(c, 1), tenant: None }),
+    },
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["AADAuthInfo"],
+        regex: r"(?i)Host=([^,\s]+),\s*Path=/CCM_Proxy_ServerAuth/AADAuthInfo\?TenantID=([0-9A-Fa-f-]{36})",
+        build: |c| Some(EventKind::AadInfoRequested { cmg: s(c, 1), tenant: lower(c, 2) }),
+    },
+    // ---- Azure AD tokens (ccmsetup, ADALOperationProvider / CcmAad, other client logs) -------------
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["token with:"],
+        regex: r"Getting AAD \((device|user)\) token with: ClientId = ([^,]*), ResourceUrl = ([^,]*)",
+        build: |c| {
+            Some(EventKind::AadTokenRequested {
+                kind: if &c[1] == "device" { AadTokenKind::Device } else { AadTokenKind::User },
+                client_app_id: lower(c, 2),
+                resource: s(c, 3),
+            })
+        },
+    },
+    Pattern {
+        // ADALOperationProvider after installation (registration): a user token through WAM.
+        scope: Scope::CLIENT,
+        literals: &["Getting AAD token for logged on user"],
+        regex: r"Getting AAD token for logged on user\..*?ClientId: (\S+) ResourceId: (\S+)",
+        build: |c| {
+            Some(EventKind::AadTokenRequested {
+                kind: AadTokenKind::User,
+                client_app_id: lower(c, 1),
+                resource: s(c, 2),
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["WAM token request failed"],
+        regex: r"WAM token request failed\. Status (\d+), Details '(.*)'",
+        build: |c| {
+            Some(EventKind::AadTokenFailed { sid: None, status: s(c, 1), hresult: None, details: s(c, 2) })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Failed to get AAD token for"],
+        regex: r"Failed to get AAD token for '([^']*)' from WAM API\. Error (0x[0-9A-Fa-f]+)",
+        build: |c| {
+            Some(EventKind::AadTokenFailed {
+                sid: sid(c, 1),
+                status: None,
+                hresult: lower(c, 2),
+                details: None,
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Falling back to get user"],
+        regex: r"Falling back to get user '([^']*)' token",
+        build: |c| Some(EventKind::AadTokenFallbackToUser { sid: sid(c, 1) }),
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Falling back to user token"],
+        regex: r"not available\. Falling back to user token",
+        build: |_| Some(EventKind::AadTokenFallbackToUser { sid: None }),
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Retrieved AAD token for AAD"],
+        regex: r"Retrieved AAD token for AAD (user|device) '([^']*)'",
+        build: |c| {
+            let id = lower(c, 2);
+            Some(if &c[1] == "device" {
+                EventKind::AadTokenAcquired { kind: AadTokenKind::Device, aad_user: None, aad_device: id }
+            } else {
+                EventKind::AadTokenAcquired { kind: AadTokenKind::User, aad_user: id, aad_device: None }
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Successfully obtained AAD token"],
+        regex: r"Successfully obtained AAD token",
+        build: |_| {
+            Some(EventKind::AadTokenAcquired { kind: AadTokenKind::User, aad_user: None, aad_device: None })
+        },
+    },
+    // ---- CCM token --------------------------------------------------------------------------------
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Getting CCM Token from"],
+        regex: r"Getting CCM Token from (?:STS server '\s*([^']*)'|(\S+))",
+        build: |c| Some(EventKind::CcmTokenRequested { sts_url: s(c, 1).or_else(|| s(c, 2))? }),
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Cached encrypted token for"],
+        regex: r"Cached encrypted token for '([^']*)'\. Will expire at '([^']*)'",
+        build: |c| Some(EventKind::CcmTokenCached { sid: sid(c, 1)?, expires_local: local_time(c, 2) }),
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["close to expire"],
+        regex: r"CCM Token for '([^']*)' \(([^)]*)\) is already expired or close to expire",
+        build: |c| Some(EventKind::CcmTokenExpiring { sid: sid(c, 1)?, expires_local: local_time(c, 2) }),
+    },
+    Pattern {
+        // Community-reported text (UNCONFIRMED wording beyond this sample).
+        scope: Scope::CLIENT,
+        literals: &["CCM access token"],
+        regex: r"(?i)Failed to get CCM access token.*?(?:Error (0x[0-9A-Fa-f]+))?$",
+        build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["RetrieveTokenFromStsServer"],
+        regex: r"RetrieveTokenFromStsServer\w* failed with error (0x[0-9A-Fa-f]+)",
+        build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
+    },
+    Pattern {
+        // UNCONFIRMED: a generic "Failed to get CCM token" form.
+        scope: Scope::CLIENT,
+        literals: &["Failed to get CCM Token"],
+        regex: r"(?i)Failed to get CCM token\b(?:.*?(0x[0-9A-Fa-f]{8}))?",
+        build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
+    },
+    // ---- ccmsetup: content, install, exit -----------------------------------------------------------
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["Found a valid online MP"],
+        regex: r"Found a valid online MP '([^']*)'?",
+        build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
+    },
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["The location '"],
+        regex: r"The location '([^'\s]*)'?",
+        build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
+    },
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["ccmsetup.cab"],
+        regex: r"Checking the URL '([^'\s]*ccmsetup\.cab)",
+        build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
+    },
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["of the client with product code"],
+        regex: r"Installing version (\S+) of the client with product code (\{[0-9A-Fa-f-]+\})",
+        build: |c| Some(EventKind::ClientInstallStarted { version: s(c, 1), product_code: s(c, 2) }),
+    },
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["exiting with return code"],
+        regex: r"(?i)CcmSetup is exiting with return code (-?\d+)",
+        build: |c| Some(EventKind::CcmsetupExit { code: num(c, 1)? }),
+    },
+    Pattern {
+        // Real ccmsetup.log (shared/domain/real): `CcmSetup failed with error code 0x80190194`.
+        scope: Scope::CCMSETUP,
+        literals: &["CcmSetup failed with error code"],
+        regex: r"(?i)CcmSetup failed with error code (0x[0-9A-Fa-f]+|-?\d+)",
+        build: |c| {
+            let raw = c.get(1)?.as_str();
+            let code = match raw.strip_prefix("0x").or_else(|| raw.strip_prefix("0X")) {
+                Some(h) => i64::from_str_radix(h, 16).ok()?,
+                None => raw.parse().ok()?,
+            };
+            Some(EventKind::CcmsetupExit { code })
+        },
+    },
+    Pattern {
+        scope: Scope::CCMSETUP,
+        literals: &["Enabled SSL revocation check"],
+        regex: r"Enabled SSL revocation check",
+        build: |_| Some(EventKind::RevocationCheckEnabled),
+    },
+    Pattern {
+        // UNCONFIRMED: ccmsetup's text when a PKI client-authentication certificate wins over Azure AD.
+        scope: Scope::CCMSETUP,
+        literals: &["PKI"],
+        regex: r"(?i)(?:using (?:the )?PKI (?:client )?cert\w*|PKI (?:client )?certificate (?:is )?(?:found|selected|available)|selected (?:client )?certificate.*PKI)",
+        build: |c| Some(EventKind::PkiCertSelected { detail: c.get(0)?.as_str().to_string() }),
+    },
+    // ---- HTTP and certificate errors (client) ----------------------------------------------------
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["[CCMHTTP] ERROR:"],
+        regex: r"\[CCMHTTP\] ERROR: URL=([^,]*?)\s*,\s*Port=\d+, Options=\d+, >?Code=(\d+), Text=(\S+)",
+        build: |c| {
+            Some(EventKind::HttpError { url: s(c, 1), code: s(c, 2), text: s(c, 3), http_status: None })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["[CCMHTTP] ERROR INFO"],
+        regex: r"\[CCMHTTP\] ERROR INFO: StatusCode=\s*(\d+)\s+StatusText=\s*(\S*)",
+        build: |c| {
+            Some(EventKind::HttpError { url: None, code: None, text: s(c, 2), http_status: num(c, 1) })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["WINHTTP_CALLBACK_STATUS_FLAG_"],
+        regex: r"WINHTTP_CALLBACK_STATUS_FLAG_([A-Z_]+) is set",
+        build: |c| {
+            Some(EventKind::CertificateError { flag: winhttp_flag(&c[1]).into(), code: None, url: None })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Code="],
+        regex: r"URL=([^,]*?)\s*,.*?Code=(12175|12045|12057|12038|12037|12170|12179|12169)\b",
+        build: |c| {
+            Some(EventKind::CertificateError {
+                flag: cert_flag_for_code(&c[2])?.into(),
+                code: s(c, 2),
+                url: s(c, 1),
+            })
+        },
+    },
+    Pattern {
+        // Certificate HRESULTs anywhere in a client line: `Error: 800B0109`, `0x80092013`.
+        scope: Scope::CLIENT,
+        literals: &["0x800b", "0x8009", "0x80072f", "Error: 800", "Error:800", "Error 800"],
+        regex: r"(?i)(?:0x|Error:?\s*)(800b0109|80090325|800b010a|800b0112|80092013|80092012|800b010e|80072f0d|80072f19|800b010f|80072f06)\b",
+        build: |c| {
+            let code = c[1].to_ascii_lowercase();
+            Some(EventKind::CertificateError {
+                flag: cert_flag_for_code(&code)?.into(),
+                code: Some(format!("0x{code}")),
+                url: None,
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Site Signing Certificate"],
+        regex: r"Failed to refresh Site Signing Certificate over HTTP with error (0x[0-9A-Fa-f]+)",
+        build: |c| {
+            Some(EventKind::HttpError {
+                url: None,
+                code: lower(c, 1),
+                text: Some("site signing certificate refresh failed".into()),
+                http_status: None,
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["LSUpdateInternetManagementPoints"],
+        regex: r"LSUpdateInternetManagementPoints: Failed to retrieve internet MPs from MP (\S+) with error (0x[0-9A-Fa-f]+)",
+        build: |c| {
+            Some(EventKind::HttpError {
+                url: s(c, 1),
+                code: lower(c, 2),
+                text: Some("internet MP list not retrieved".into()),
+                http_status: None,
+            })
+        },
+    },
+    // ---- Messages (CcmMessaging and other client logs) -------------------------------------------
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["Sending remote sync message"],
+        regex: r"Sending remote sync message '(\{[^}]+\})' to host '([^']*)' endpoint '([^']*)'",
+        build: |c| {
+            Some(EventKind::MessageSent {
+                message_id: c[1].to_ascii_uppercase(),
+                host: s(c, 2),
+                endpoint: s(c, 3),
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::CLIENT,
+        literals: &["got reply message"],
+        regex: r"Message '(\{[^}]+\})' got reply message '(\{[^}]+\})'",
+        build: |c| {
+            Some(EventKind::MessageReplied {
+                message_id: c[1].to_ascii_uppercase(),
+                reply_id: Some(c[2].to_ascii_uppercase()),
+            })
+        },
+    },
+    // ---- Registration (ClientIDManagerStartup) ---------------------------------------------------------
+    Pattern {
+        scope: Scope::REGISTRATION,
+        literals: &["Starting registration"],
+        regex: r"\[RegTask\] - Starting registration, attempt (\d+)",
+        build: |c| Some(EventKind::RegistrationStarted { attempt: num(c, 1) }),
+    },
+    Pattern {
+        scope: Scope::REGISTRATION,
+        literals: &["Sending registration request for"],
+        regex: r"Sending registration request for (GUID:\s*[0-9A-Fa-f-]{36})",
+        build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
+    },
+    Pattern {
+        scope: Scope::REGISTRATION,
+        literals: &["Registering client using AAD auth"],
+        regex: r"Registering client using AAD auth",
+        build: |_| Some(EventKind::RegistrationUsingAad),
+    },
+    Pattern {
+        scope: Scope::REGISTRATION,
+        literals: &["Server assigned ClientID is"],
+        regex: r"Client is registered\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})\.?\s*Approval status (\d+)",
+        build: |c| Some(EventKind::Registered { client_guid: guid(c, 1), approval: num(c, 2) }),
+    },
+    Pattern {
+        // `[RegTask] - Client registration is pending. Server assigned ClientID is GUID:...` (community sample).
+        scope: Scope::REGISTRATION,
+        literals: &["registration is pending"],
+        regex: r"Client registration is pending\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})?",
+        build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
+    },
+    Pattern {
+        scope: Scope::REGISTRATION,
+        literals: &["SetRegistrationState failed"],
+        regex: r"SetRegistrationState failed \((0x[0-9A-Fa-f]+)\)",
+        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
+    },
+    Pattern {
+        // UNCONFIRMED: generic registration failure lines of RegTask.
+        scope: Scope::REGISTRATION,
+        literals: &["[RegTask]"],
+        regex: r"(?i)\[RegTask\] - .*?(?:registration|register)\w* (?:failed|was rejected|has been rejected)(?:.*?(0x[0-9A-Fa-f]{8}))?",
+        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
+    },
+    // ---- CCM_STS (management point) ------------------------------------------------------------------
+    Pattern {
+        scope: Scope::STS,
+        literals: &["ProcessRequest - Start"],
+        regex: r"ProcessRequest - Start",
+        build: |_| Some(EventKind::StsRequestReceived { url: None }),
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["Incoming request URL"],
+        regex: r"Incoming request URL: (\S+)",
+        build: |c| Some(EventKind::StsRequestReceived { url: s(c, 1) }),
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["Validated AAD token"],
+        regex: r"Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?",
+        build: |c| {
+            let zero = |v: Option<String>| v.filter(|x| x != "00000000-0000-0000-0000-000000000000");
+            Some(EventKind::AadTokenValidated {
+                token_type: s(c, 1),
+                tenant: lower(c, 2),
+                aad_user: zero(lower(c, 3)),
+                aad_device: zero(lower(c, 4)),
+                onprem_user_sid: sid(c, 5),
+                onprem_device_sid: sid(c, 6),
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["token type:"],
+        regex: r"(?:Created SCCM token|Return token to client), token type: ([^,]*), hierarchyId: ([^,]*), userId: ([^,]*), deviceId:\s*(\S*)",
+        build: |c| {
+            Some(EventKind::CcmTokenIssued {
+                token_type: s(c, 1),
+                hierarchy: lower(c, 2),
+                cm_user: lower(c, 3),
+                client_guid: guid(c, 4),
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["Return token to client"],
+        regex: r"Return token to client",
+        build: |_| Some(EventKind::CcmTokenReturned),
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["Return code:"],
+        regex: r"Return code: (\d+), Description: (.*)",
+        build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["IDX"],
+        regex: r"(IDX\d{5}): ([^\n]*)",
+        build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["ProcessRequest - Exception"],
+        regex: r"ProcessRequest - Exception: ([^\n]*)",
+        build: |c| Some(EventKind::AadTokenRejected { code: None, reason: c[1].trim().to_string() }),
+    },
+    Pattern {
+        scope: Scope::STS,
+        literals: &["MISE"],
+        regex: r"(MISE\d{5})\W*([^\n]*)",
+        build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
+    },
+    // ---- CMG service -------------------------------------------------------------------------------
+    Pattern {
+        scope: Scope::CMG,
+        literals: &["RequestUri:"],
+        regex: r"RequestUri: (\S+)\s+RequestCount: (\d+)(?:.*?AverageElapsedTime: (\d+) ms)?",
+        build: |c| {
+            Some(EventKind::CmgRequestStats { uri: s(c, 1)?, count: num(c, 2), avg_elapsed_ms: num(c, 3) })
+        },
+    },
+    // ---- CMG connection point ----------------------------------------------------------------------
+    Pattern {
+        scope: Scope::CONNECTOR,
+        literals: &["Switched to internal URL"],
+        regex: r"Switched to internal URL\. Replaced '([^']*)' in\s+'[^']*' with '([^']*)'",
+        build: |c| Some(EventKind::ProxyUrlRewritten { from: s(c, 1)?, to: s(c, 2)? }),
+    },
+    Pattern {
+        scope: Scope::CONNECTOR,
+        literals: &["MessageID:"],
+        regex: r"(?s)MessageID: (\S+)(?: RequestURI:\s*(\S+))?(?: EndpointName: (\S+))?(?:.*?ResponseHeader: HTTP/1\.1 (\d{3}) ?([^\n~]*))?(?:.*?ElapsedTime: (\d+) ms)?",
+        build: |c| {
+            Some(EventKind::ProxyRequest {
+                message_id: lower(c, 1),
+                uri: s(c, 2),
+                endpoint: s(c, 3),
+                http_status: num(c, 4),
+                status_text: s(c, 5),
+                elapsed_ms: num(c, 6),
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::CONNECTOR,
+        literals: &["Web exception for message"],
+        regex: r"Web exception for message (\S+?):? .*?\((\d{3})\) ([^.\n]*)",
+        build: |c| {
+            Some(EventKind::HttpError { url: None, code: lower(c, 1), text: s(c, 3), http_status: num(c, 2) })
+        },
+    },
+    Pattern {
+        scope: Scope::CONNECTOR,
+        literals: &["CMGConnector_"],
+        regex: r"HTTP/1\.1 (\d{3}) (CMGConnector_\w+)",
+        build: |c| {
+            Some(EventKind::HttpError { url: None, code: None, text: s(c, 2), http_status: num(c, 1) })
+        },
+    },
+    Pattern {
+        scope: Scope::CONNECTOR,
+        literals: &["status: "],
+        regex: r"Chain \d+ status: (OfflineRevocation|RevocationStatusUnknown|UntrustedRoot|PartialChain|NotTimeValid|Revoked)",
+        build: |c| {
+            let flag = match &c[1] {
+                "OfflineRevocation" | "RevocationStatusUnknown" => "revocation_offline",
+                "UntrustedRoot" | "PartialChain" => "untrusted_root",
+                "NotTimeValid" => "cert_date_invalid",
+                _ => "cert_revoked",
+            };
+            Some(EventKind::CertificateError { flag: flag.into(), code: s(c, 1), url: None })
+        },
+    },
+    Pattern {
+        scope: Scope::CONNECTOR,
+        literals: &["Filtered cert count with client auth"],
+        regex: r"Filtered cert count with client auth: 0\b",
+        build: |_| {
+            Some(EventKind::CertificateError { flag: "no_client_auth_cert".into(), code: None, url: None })
+        },
+    },
+    // ---- MP registration manager -----------------------------------------------------------------------
+    Pattern {
+        scope: Scope::MP_REG,
+        literals: &["Registering device using AAD auth"],
+        regex: r"Registering device using AAD auth: DeviceId='\s*([^']*?)\s*', TenantId='\s*([^']*?)\s*'",
+        build: |c| {
+            Some(EventKind::MpRegistration {
+                aad_device: lower(c, 1),
+                tenant: lower(c, 2),
+                client_guid: None,
+            })
+        },
+    },
+    Pattern {
+        scope: Scope::MP_REG,
+        literals: &["Processing Registration request from Client"],
+        regex: r"Processing Registration request from Client '(GUID:\s*[0-9A-Fa-f-]{36})'",
+        build: |c| {
+            Some(EventKind::MpRegistration { aad_device: None, tenant: None, client_guid: guid(c, 1) })
+        },
+    },
+    Pattern {
+        // UNCONFIRMED: the MP's rejection texts are not in any source found; matched tolerantly.
+        scope: Scope::MP_REG,
+        literals: &["regist"],
+        regex: r"(?i)(?:registration (?:request )?(?:failed|rejected|was rejected|denied)|failed to (?:process|register)[^\n]*regist)[^\n]*?(0x[0-9A-Fa-f]{8})?",
+        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
+    },
+];
+
+/// The compiled patterns of one log kind.
+struct KindExtractor {
+    prefilter: AhoCorasick,
+    set: RegexSet,
+    regexes: Vec<Regex>,
+    builds: Vec<Build>,
+}
+
+/// Built once (compiles every regex), shared across threads.
+pub struct Extractors {
+    by_kind: Vec<KindExtractor>,
+    generic_code: Regex,
+}
+
+impl Default for Extractors {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Extractors {
+    pub fn new() -> Extractors {
+        let by_kind = LogKind::ALL
+            .iter()
+            .map(|&k| {
+                let pats: Vec<&Pattern> = PATTERNS.iter().filter(|p| p.scope.has(k)).collect();
+                let mut literals: Vec<&str> = pats.iter().flat_map(|p| p.literals.iter().copied()).collect();
+                literals.sort_unstable();
+                literals.dedup();
+                KindExtractor {
+                    prefilter: AhoCorasickBuilder::new()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .build(&literals)
+                        .expect("static literals"),
+                    set: RegexSet::new(pats.iter().map(|p| p.regex)).expect("static regexes"),
+                    regexes: pats.iter().map(|p| Regex::new(p.regex).expect("static regex")).collect(),
+                    builds: pats.iter().map(|p| p.build).collect(),
+                }
+            })
+            .collect();
+        Extractors {
+            by_kind,
+            generic_code: Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").expect("static"),
+        }
+    }
+
+    /// Appends the events `entry` carries (usually none) for a file of `kind`.
+    pub fn extract(&self, kind: LogKind, entry: &Entry<'_>, out: &mut Vec<EventKind>) {
+        let k = &self.by_kind[kind as usize];
+        let msg: &str = &entry.message;
+        let before = out.len();
+        if k.prefilter.is_match(msg) {
+            for i in k.set.matches(msg).iter() {
+                if let Some(caps) = k.regexes[i].captures(msg) {
+                    if let Some(ev) = (k.builds[i])(&caps) {
+                        if !out[before..].contains(&ev) {
+                            out.push(ev);
+                        }
+                    }
+                }
+            }
+        }
+        // An error line of a flow log with an error code and no specific event: keep it for rules and trace.
+        if out.len() == before && entry.severity == crate::entry::Severity::Error && kind != LogKind::Other {
+            if let Some(m) = self.generic_code.find(msg) {
+                out.push(EventKind::ErrorLogged { code: Some(m.as_str().to_ascii_lowercase()) });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::{LineFormat, Severity};
+    use std::borrow::Cow;
+
+    fn ev(kind: LogKind, msg: &str) -> Vec<EventKind> {
+        ev_sev(kind, msg, Severity::Info)
+    }
+
+    fn ev_sev(kind: LogKind, msg: &str, severity: Severity) -> Vec<EventKind> {
+        let e = Entry {
+            line: 1,
+            local_time: None,
+            bias_minutes: None,
+            component: "x",
+            thread: None,
+            severity,
+            source: None,
+            message: Cow::Borrowed(msg),
+            format: LineFormat::Cmtrace,
+        };
+        static X: std::sync::OnceLock<Extractors> = std::sync::OnceLock::new();
+        let mut out = Vec::new();
+        X.get_or_init(Extractors::new).extract(kind, &e, &mut out);
+        out
+    }
+
+    fn one(kind: LogKind, msg: &str) -> EventKind {
+        let v = ev(kind, msg);
+        assert_eq!(v.len(), 1, "{msg}: {v:?}");
+        v.into_iter().next().unwrap()
+    }
+
+    use LogKind::*;
+
+    #[test]
+    fn ccmsetup_aad_info_and_tokens() {
+        assert_eq!(
+            one(Ccmsetup, "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'"),
+            EventKind::AadInfoRequested { cmg: Some("CMG.CLOUDAPP.NET".into()), tenant: None }
+        );
+        assert_eq!(
+            one(Ccmsetup, "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=9AAF466A-3f40-4468-b3cd-f0010f21f05a, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0"),
+            EventKind::AadInfoRequested { cmg: Some("CMG.CLOUDAPP.NET".into()), tenant: Some("9aaf466a-3f40-4468-b3cd-f0010f21f05a".into()) }
+        );
+        assert_eq!(
+            one(Ccmsetup, "Getting AAD (device) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token"),
+            EventKind::AadTokenRequested { kind: AadTokenKind::Device, client_app_id: Some("0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b".into()), resource: Some("https://ConfigMgrService".into()) }
+        );
+        assert_eq!(
+            one(Ccmsetup, "WAM token request failed. Status 5, Details 'AAD WAM extension error'"),
+            EventKind::AadTokenFailed {
+                sid: None,
+                status: Some("5".into()),
+                hresult: None,
+                details: Some("AAD WAM extension error".into())
+            }
+        );
+        assert_eq!(
+            one(Ccmsetup, "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016"),
+            EventKind::AadTokenFailed {
+                sid: Some("S-1-5-18".into()),
+                status: None,
+                hresult: Some("0xd0090016".into()),
+                details: None
+            }
+        );
+        assert_eq!(
+            one(Ccmsetup, "Falling back to get user 'S-1-5-21-1527250992-855612568-2252598708-1604' token for system..."),
+            EventKind::AadTokenFallbackToUser { sid: Some("S-1-5-21-1527250992-855612568-2252598708-1604".into()) }
+        );
+        assert_eq!(
+            one(
+                AdalOperationProvider,
+                "Retrieved AAD token for AAD user 'E8838041-db7a-42d5-b9ae-78813910e4cc'"
+            ),
+            EventKind::AadTokenAcquired {
+                kind: AadTokenKind::User,
+                aad_user: Some("e8838041-db7a-42d5-b9ae-78813910e4cc".into()),
+                aad_device: None
+            }
+        );
+        assert_eq!(
+            one(Ccmsetup, "Retrieved AAD token for AAD device '8d2b4ff9-0172-4998-9851-b5324303385f'"),
+            EventKind::AadTokenAcquired {
+                kind: AadTokenKind::Device,
+                aad_user: None,
+                aad_device: Some("8d2b4ff9-0172-4998-9851-b5324303385f".into())
+            }
+        );
+        assert_eq!(
+            one(
+                AdalOperationProvider,
+                "IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token."
+            ),
+            EventKind::AadTokenFallbackToUser { sid: None }
+        );
+    }
+
+    #[test]
+    fn ccm_token_lines() {
+        assert_eq!(
+            one(
+                Ccmsetup,
+                "Getting CCM Token from STS server 'cmg.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500'"
+            ),
+            EventKind::CcmTokenRequested {
+                sts_url: "cmg.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500".into()
+            }
+        );
+        assert_eq!(
+            one(ClientIdManagerStartup, "Getting CCM Token from https://MP.MYCORP.COM/CCM_STS"),
+            EventKind::CcmTokenRequested { sts_url: "https://MP.MYCORP.COM/CCM_STS".into() }
+        );
+        let t = chrono::NaiveDate::from_ymd_opt(2020, 6, 25).unwrap().and_hms_opt(8, 29, 35).unwrap();
+        assert_eq!(
+            one(Ccmsetup, "Cached encrypted token for 'S-1-5-18'. Will expire at '06/25/2020 08:29:35'"),
+            EventKind::CcmTokenCached { sid: "S-1-5-18".into(), expires_local: Some(t) }
+        );
+        let t = chrono::NaiveDate::from_ymd_opt(2019, 12, 23).unwrap().and_hms_opt(21, 47, 24).unwrap();
+        assert_eq!(
+            one(CcmMessaging, "CCM Token for 'S-1-5-8-1721254763-462695806-1538882281-3289177' (12/23/2019 21:47:24) is already expired or close to expire"),
+            EventKind::CcmTokenExpiring { sid: "S-1-5-8-1721254763-462695806-1538882281-3289177".into(), expires_local: Some(t) }
+        );
+        assert_eq!(
+            one(LocationServices, "RetrieveTokenFromStsServerImpl failed with error 0x87D0027E"),
+            EventKind::CcmTokenFailed { hresult: Some("0x87d0027e".into()) }
+        );
+        assert_eq!(
+            one(Ccmsetup, "Failed to get CCM access token and client doesn't have PKI issued cert to use SSL. Error 0x80070002"),
+            EventKind::CcmTokenFailed { hresult: Some("0x80070002".into()) }
+        );
+    }
+
+    #[test]
+    fn ccmsetup_content_install_exit() {
+        assert!(matches!(
+            one(
+                Ccmsetup,
+                "Found a valid online MP 'https://CMG.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500"
+            ),
+            EventKind::ContentLocation { .. }
+        ));
+        assert!(matches!(one(Ccmsetup, "The location 'https://CMG.cloudapp.net/downloadrestservice.svc/getcontentxmlsecure?pid=CS100001&cid=CS100001"), EventKind::ContentLocation { .. }));
+        assert_eq!(
+            one(Ccmsetup, "Installing version 5.00.8968.1000 of the client with product code {66653948-0717-4D50-B0B9-ED66FDED2DDB}"),
+            EventKind::ClientInstallStarted { version: Some("5.00.8968.1000".into()), product_code: Some("{66653948-0717-4D50-B0B9-ED66FDED2DDB}".into()) }
+        );
+        assert_eq!(
+            one(Ccmsetup, "CcmSetup is exiting with return code 7"),
+            EventKind::CcmsetupExit { code: 7 }
+        );
+        assert_eq!(
+            one(Ccmsetup, "CcmSetup failed with error code 0x80190194"),
+            EventKind::CcmsetupExit { code: 0x80190194 }
+        );
+        assert_eq!(one(Ccmsetup, "Enabled SSL revocation check."), EventKind::RevocationCheckEnabled);
+    }
+
+    #[test]
+    fn http_and_certificate_errors() {
+        let v = ev(LocationServices, "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE");
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert_eq!(
+            v[0],
+            EventKind::HttpError {
+                url: Some("https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS".into()),
+                code: Some("12175".into()),
+                text: Some("ERROR_WINHTTP_SECURE_FAILURE".into()),
+                http_status: None
+            }
+        );
+        assert!(matches!(&v[1], EventKind::CertificateError { flag, .. } if flag == "secure_failure"));
+        assert_eq!(
+            one(
+                LocationServices,
+                "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired"
+            ),
+            EventKind::HttpError {
+                url: None,
+                code: None,
+                text: Some("CMGConnector_Clientcertificaterequired".into()),
+                http_status: Some(403)
+            }
+        );
+        assert_eq!(
+            one(Ccmsetup, "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set"),
+            EventKind::CertificateError { flag: "invalid_ca".into(), code: None, url: None }
+        );
+        assert_eq!(
+            one(Ccmsetup, "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_REV_FAILED is set"),
+            EventKind::CertificateError { flag: "cert_rev_failed".into(), code: None, url: None }
+        );
+        assert!(
+            matches!(one(Ccmsetup, "Failed to verify certificate chain. Error: 800B0109"), EventKind::CertificateError { flag, .. } if flag == "untrusted_root")
+        );
+    }
+
+    #[test]
+    fn noise_and_near_misses_cost_nothing() {
+        for msg in [
+            "Created connection on port 443",
+            "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/72057594037937995/CCM_Client, Port=443, Flags=0x1304, Options=0xe0",
+            "[CCMHTTP] : lpvStatusInformation is 0x9",
+            "Updated security on object C:\\Windows\\ccmsetup\\cache\\.",
+            "Appending CCM Token to the header.",
+        ] {
+            assert!(ev(Ccmsetup, msg).is_empty(), "{msg}");
+        }
+        // Server patterns do not fire in client logs and vice versa.
+        assert!(
+            ev(Ccmsetup, "Validated AAD token. TokenType: UDA TenantId: a UserId: b DeviceId: c").is_empty()
+        );
+        assert!(ev(CcmSts, "Getting AAD info from CMG 'x'").is_empty());
+    }
+
+    #[test]
+    fn registration_lines() {
+        assert_eq!(
+            one(ClientIdManagerStartup, "[RegTask] - Starting registration, attempt 1."),
+            EventKind::RegistrationStarted { attempt: Some(1) }
+        );
+        assert_eq!(
+            one(ClientIdManagerStartup, "[RegTask] - Client is not registered. Sending registration request for GUID:c66ee0fd-08E7-4B38-B282-7E6954B71139 ..."),
+            EventKind::RegistrationRequested { client_guid: Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139".into()) }
+        );
+        assert_eq!(
+            one(ClientIdManagerStartup, "Registering client using AAD auth."),
+            EventKind::RegistrationUsingAad
+        );
+        assert_eq!(
+            one(ClientIdManagerStartup, "[RegTask] - Client is registered. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139. Approval status 3"),
+            EventKind::Registered { client_guid: Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139".into()), approval: Some(3) }
+        );
+        assert!(
+            matches!(one(ClientIdManagerStartup, "SetRegistrationState failed (0x80071770)"), EventKind::RegistrationFailed { code: Some(c), .. } if c == "0x80071770")
+        );
+    }
+
+    #[test]
+    fn sts_lines() {
+        assert_eq!(one(CcmSts, "ProcessRequest - Start"), EventKind::StsRequestReceived { url: None });
+        assert_eq!(
+            one(CcmSts, "Incoming request URL: https://MP.MYCORP.COM/CCM_STS"),
+            EventKind::StsRequestReceived { url: Some("https://MP.MYCORP.COM/CCM_STS".into()) }
+        );
+        assert_eq!(
+            one(CcmSts, "Validated AAD token. TokenType: UDA TenantId: 2CA9A796-a1a6-43ec-88f1-5935b32155c5 UserId: e8838041-db7a-42d5-b9ae-78813910e4cc DeviceId: 8d2b4ff9-0172-4998-9851-b5324303385f OnPrem_UserSid: S-1-5-21-1527250992-855612568-2252598708-1604 OnPrem_DeviceSid:"),
+            EventKind::AadTokenValidated {
+                token_type: Some("UDA".into()),
+                tenant: Some("2ca9a796-a1a6-43ec-88f1-5935b32155c5".into()),
+                aad_user: Some("e8838041-db7a-42d5-b9ae-78813910e4cc".into()),
+                aad_device: Some("8d2b4ff9-0172-4998-9851-b5324303385f".into()),
+                onprem_user_sid: Some("S-1-5-21-1527250992-855612568-2252598708-1604".into()),
+                onprem_device_sid: None,
+            }
+        );
+        // Device-only token: zero user id, empty SIDs.
+        assert!(matches!(
+            one(CcmSts, "Validated AAD token. TokenType: Device TenantId: c8c82542-203c-4df9-9d86-cdd4dae67e0a UserId: 00000000-0000-0000-0000-000000000000 DeviceId: 82aa00ad-f062-4c4c-b062-db0000ac04d5 OnPrem_UserSid:  OnPrem_DeviceSid:"),
+            EventKind::AadTokenValidated { aad_user: None, onprem_user_sid: None, .. }
+        ));
+        assert_eq!(
+            one(CcmSts, "Created SCCM token, token type: UDA, hierarchyId: 8ed3174b-e814-41b5-b51c-fb368f0d4003, userId: 23bbbba2-702e-4db4-8fd9-3b4fe3a5175d, deviceId: GUID:13E80CEF-5698-4C63-9ED6-E58FBFF78C38"),
+            EventKind::CcmTokenIssued { token_type: Some("UDA".into()), hierarchy: Some("8ed3174b-e814-41b5-b51c-fb368f0d4003".into()), cm_user: Some("23bbbba2-702e-4db4-8fd9-3b4fe3a5175d".into()), client_guid: Some("GUID:13E80CEF-5698-4C63-9ED6-E58FBFF78C38".into()) }
+        );
+        assert_eq!(one(CcmSts, "Return token to client"), EventKind::CcmTokenReturned);
+        let v = ev(CcmSts, "Return code: 401, Description: PreAuth token validation failed, System.IdentityModel.Tokens.SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is expired.");
+        assert!(matches!(&v[0], EventKind::AadTokenRejected { code: Some(c), .. } if c == "401"));
+        assert!(matches!(&v[1], EventKind::AadTokenRejected { code: Some(c), .. } if c == "IDX10223"));
+    }
+
+    #[test]
+    fn cmg_and_connector_lines() {
+        assert_eq!(
+            one(CmgService, "RequestUri: /CCM_PROXY_SERVERAUTH/72057594037937981/CCM_STS  RequestCount: 769  RequestSize: 1081595 Bytes  ResponseCount: 769     ResponseSize: 36143 Bytes  AverageElapsedTime: 3945 ms"),
+            EventKind::CmgRequestStats { uri: "/CCM_PROXY_SERVERAUTH/72057594037937981/CCM_STS".into(), count: Some(769), avg_elapsed_ms: Some(3945) }
+        );
+        assert_eq!(
+            one(CloudProxyConnector, "Switched to internal URL. Replaced 'https://CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500/CCM_STS' in   'https://CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500/CCM_STS' with 'https://MP.MYCORP.COM/CCM_STS' and got 'https:///MP.MYCORP.COM/CCM_STS"),
+            EventKind::ProxyUrlRewritten { from: "https://CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500/CCM_STS".into(), to: "https://MP.MYCORP.COM/CCM_STS".into() }
+        );
+        assert_eq!(
+            one(CloudProxyConnector, "MessageID: 3087BD34-b82c-4950-b972-e82bb0fb8385 RequestURI: https://MP.MYCORP.COM/CCM_STS EndpointName: CCM_STS ResponseHeader: HTTP/1.1 200 OK \n ResponseBodySize: 0 ElapsedTime: 2 ms"),
+            EventKind::ProxyRequest { message_id: Some("3087bd34-b82c-4950-b972-e82bb0fb8385".into()), endpoint: Some("CCM_STS".into()), uri: Some("https://MP.MYCORP.COM/CCM_STS".into()), http_status: Some(200), status_text: Some("OK".into()), elapsed_ms: Some(2) }
+        );
+        let v = ev(CloudProxyConnector, "MessageID: 1 RequestURI: https://MP/SMS_MP/.sms_aut?SITESIGNCERT EndpointName: MP ResponseHeader: HTTP/1.1 403 CMGConnector_Clientcertificaterequired\n ElapsedTime: 5 ms");
+        assert!(v.iter().any(|e| matches!(e, EventKind::HttpError { http_status: Some(403), .. })));
+        assert_eq!(
+            one(CloudProxyConnector, "Chain 1 status: OfflineRevocation"),
+            EventKind::CertificateError {
+                flag: "revocation_offline".into(),
+                code: Some("OfflineRevocation".into()),
+                url: None
+            }
+        );
+        assert!(ev(CloudProxyConnector, "Filtered cert count with client auth: 1").is_empty());
+    }
+
+    #[test]
+    fn mp_registration_lines() {
+        assert_eq!(
+            one(MpRegistrationManager, "Registering device using AAD auth: DeviceId='8d2b4ff9-0172-4998-9851-b5324303385f ', TenantId='c8c82542-203c-4df9-9d86-cdd4dae67e0a'"),
+            EventKind::MpRegistration { aad_device: Some("8d2b4ff9-0172-4998-9851-b5324303385f".into()), tenant: Some("c8c82542-203c-4df9-9d86-cdd4dae67e0a".into()), client_guid: None }
+        );
+        assert_eq!(
+            one(
+                MpRegistrationManager,
+                "Processing Registration request from Client 'GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139'"
+            ),
+            EventKind::MpRegistration {
+                aad_device: None,
+                tenant: None,
+                client_guid: Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139".into())
+            }
+        );
+    }
+
+    #[test]
+    fn generic_error_codes_on_error_lines_only() {
+        assert_eq!(
+            ev_sev(Ccmsetup, "Something odd happened 0x87D00231", Severity::Error),
+            vec![EventKind::ErrorLogged { code: Some("0x87d00231".into()) }]
+        );
+        assert!(ev_sev(Ccmsetup, "Something odd happened 0x87D00231", Severity::Info).is_empty());
+        assert!(ev_sev(Other, "Something odd happened 0x87D00231", Severity::Error).is_empty());
+    }
+}
