@@ -383,12 +383,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
 
     let mut devices: Vec<DeviceFacts> = Vec::with_capacity(built.len());
     {
-        let ctx = PhaseContext {
-            events: &sorted_events,
-            time_ms: &event_time_ms,
-            event_host: &event_host,
-            hosts: &hosts,
-        };
+        let ctx = PhaseContext::new(&sorted_events, &event_time_ms, &event_host, &hosts);
         for (_, mut facts, client_hosts) in built {
             facts.phases = phases::device_phases(&ctx, &facts, &client_hosts);
             devices.push(facts);

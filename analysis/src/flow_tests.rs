@@ -616,3 +616,22 @@ fn fleet_correlates_in_near_linear_time() {
     }
     assert!(took.as_secs() < 60, "{count} events took {took:?}");
 }
+
+/// `CMTRACE_FLEET=20000 cargo test -p cmtrace-analysis --release fleet_scale -- --ignored --nocapture`
+#[test]
+#[ignore = "timing run; size from CMTRACE_FLEET"]
+fn fleet_scale() {
+    let n: u32 = std::env::var("CMTRACE_FLEET").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
+    let mut kit = Kit::new();
+    for i in 0..n {
+        let mut d = Dev::new(&format!("PC{i:06}"), i);
+        d.thread = 100 + i % 16;
+        healthy(&mut kit, &d, i as i64 * 700);
+    }
+    let (inputs, events) = kit.build();
+    let count = events.len();
+    let started = std::time::Instant::now();
+    let a = analyze(inputs, events);
+    eprintln!("{n} devices, {count} events: {:?}", started.elapsed());
+    assert_eq!(a.devices.len(), n as usize);
+}

@@ -74,6 +74,30 @@ pub(crate) struct PhaseContext<'a> {
     pub time_ms: &'a [Option<i64>],
     pub event_host: &'a [usize],
     pub hosts: &'a [HostFacts],
+    /// Per server log kind: the hosts holding a file of that kind (readable or not).
+    server_sources: Vec<(LogKind, Vec<usize>)>,
+}
+
+impl<'a> PhaseContext<'a> {
+    pub fn new(
+        events: &'a [Event],
+        time_ms: &'a [Option<i64>],
+        event_host: &'a [usize],
+        hosts: &'a [HostFacts],
+    ) -> Self {
+        let server_sources = PhaseId::ALL
+            .iter()
+            .map(|&id| phase_log(id))
+            .filter(|k| k.role() != cmtrace_parsers::HostRole::Client)
+            .map(|k| {
+                let with: Vec<usize> = (0..hosts.len())
+                    .filter(|&h| hosts[h].collected.contains(&k) || hosts[h].unreadable.contains(&k))
+                    .collect();
+                (k, with)
+            })
+            .collect();
+        PhaseContext { events, time_ms, event_host, hosts, server_sources }
+    }
 }
 
 fn is_error_line(e: &Event) -> bool {
@@ -296,7 +320,9 @@ fn phase(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], id: P
         }
         client_hosts.iter().map(|&h| &ctx.hosts[h]).collect()
     } else {
-        ctx.hosts.iter().filter(|h| h.collected.contains(&kind) || h.unreadable.contains(&kind)).collect()
+        let with =
+            ctx.server_sources.iter().find(|(k, _)| *k == kind).map(|(_, h)| h.as_slice()).unwrap_or(&[]);
+        with.iter().map(|&h| &ctx.hosts[h]).collect()
     };
     let readable: Vec<&str> =
         source_hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect();
