@@ -1,7 +1,26 @@
 //! cmtrace-analysis: the engine behind every front end. No terminal code lives here.
 //!
 //! - `model`: the contract's document (inputs, devices, phases, findings, timeline).
+//! - `engine`: `analyze` (inputs + events → `Analysis`) and the queries rules and `trace` use.
+//! - `correlate`: request blocks, identifier union-find, weak ids, request chains in time.
+//! - `skew`: per-host clock offsets from causal pairs across hosts.
+//! - `phases`: per-device phase status from the flow table.
+//! - `timeline`: `Analysis` → the contract's `Report` (devices, timeline).
+//! - `ids`: identifiers named by events, canonical forms, which ones key devices.
 
+pub mod correlate;
+pub mod engine;
+pub mod ids;
 pub mod model;
+pub mod phases;
+pub mod skew;
+pub mod timeline;
 
+#[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+pub use engine::{analyze, Analysis, DeviceFacts, HostFacts, ServerRequest};
 pub use model::*;
+pub use skew::{HostOffset, SkewPair, SkewRelation};

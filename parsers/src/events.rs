@@ -177,5 +177,9 @@ pub struct Event {
     /// Local time as written (for matching client-local token expiries).
     pub local_time: Option<NaiveDateTime>,
     pub bias_minutes: Option<i32>,
+    /// The writer's thread id, when the record has one (added field): the engine groups the lines of one
+    /// CCM_STS / MP_RegistrationManager request by (file, thread) because concurrent requests interleave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<u32>,
     pub evidence: Evidence,
 }

@@ -1,0 +1,636 @@
+//! Cross-host correlation: which events belong to which device.
+//!
+//! Devices are the components of a union-find over typed identifier nodes (client hosts, SMS client
+//! GUIDs, Azure AD device ids, computer-account SIDs). Links, each justified where it is made:
+//! 1. every client log on a host is written by the one ConfigMgr client installed there, so the ids a
+//!    client log names join that host's node (`link_client_ids`);
+//! 2. the ids named inside one server request block (the lines of one CCM_STS or MP registration
+//!    request: same file, same thread, from `ProcessRequest - Start` to `Return token to client`)
+//!    describe one caller, so they join each other (`link_block_ids`);
+//! 3. weak ids (Azure AD user ids, user SIDs) are shared by every PC a person uses: they join a
+//!    client host to one server-only component only when exactly those two components carry the id
+//!    (`link_weak_ids`), and they never join two client hosts;
+//! 4. a client CCM token request is tied to a CCM_STS request block (and to the connector lines of
+//!    that hop) by time, only when each side has exactly one candidate in the window (`link_chains`).
+//!
+//! Tenant ids never link anything (every device of a tenant shares them), nor does `S-1-5-18`.
+//! All indices here are positions in the caller's event slice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
+
+use crate::ids::{for_each_id, is_account_sid, IdKind};
+
+/// A client request reaches the MP's CCM_STS at most this long after the client logged it.
+pub(crate) const CHAIN_WINDOW_MS: i64 = 5_000;
+/// The connector forwards to the MP at most this long after it logged the rewrite.
+pub(crate) const CONNECTOR_WINDOW_MS: i64 = 3_000;
+/// Tolerance for a server line logged slightly before the client line (residual clock error).
+pub(crate) const CHAIN_SLACK_MS: i64 = 1_500;
+/// A request block never spans more than this (lines later than this start a new block).
+const STS_BLOCK_SPAN_MS: i64 = 60_000;
+const MP_REG_BLOCK_SPAN_MS: i64 = 10_000;
+/// Windows holding more candidates than this are ambiguous without further inspection.
+const WINDOW_SCAN_CAP: usize = 32;
+
+/// Which server request a block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// One CCM_STS token request on a management point.
+    CcmSts,
+    /// One registration handled by MP_RegistrationManager.
+    MpRegistration,
+}
+
+/// The lines of one server-side request (positions in the event slice, in line order).
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub kind: RequestKind,
+    pub host: usize,
+    pub events: Vec<usize>,
+    /// Strong ids (client GUIDs, Azure AD device ids, computer SIDs).
+    pub strong: Vec<(IdKind, String)>,
+    /// Weak ids (Azure AD user ids, user account SIDs).
+    pub weak: Vec<(IdKind, String)>,
+}
+
+/// Per-host facts the correlation needs.
+pub(crate) struct HostRoles<'a> {
+    pub host_of: &'a [usize],
+    pub is_client: &'a [bool],
+    pub is_server: &'a [bool],
+}
+
+fn is_strong(kind: IdKind, value: &str) -> bool {
+    match kind {
+        IdKind::ClientGuid | IdKind::AadDevice => true,
+        IdKind::DeviceSid => is_account_sid(value),
+        _ => false,
+    }
+}
+
+fn is_weak(kind: IdKind, value: &str) -> bool {
+    match kind {
+        IdKind::AadUser => true,
+        IdKind::Sid => is_account_sid(value),
+        _ => false,
+    }
+}
+
+fn push_unique(v: &mut Vec<(IdKind, String)>, kind: IdKind, value: String) {
+    if !v.iter().any(|(k, s)| *k == kind && *s == value) {
+        v.push((kind, value));
+    }
+}
+
+/// Groups the CCM_STS and MP_RegistrationManager lines into request blocks. `file_order` lists every
+/// event position sorted by (path, line).
+pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[usize]) -> Vec<Block> {
+    struct Open {
+        block: usize,
+        start_ms: Option<i64>,
+        closed: bool,
+    }
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut open: HashMap<(&str, Option<u32>), Open> = HashMap::new();
+    let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
+    for &i in file_order {
+        let ev = &events[i];
+        let kind = match ev.log_kind {
+            LogKind::CcmSts => RequestKind::CcmSts,
+            LogKind::MpRegistrationManager => RequestKind::MpRegistration,
+            _ => continue,
+        };
+        let key = (ev.evidence.path.as_str(), ev.thread);
+        let t = time(i);
+        let span = if kind == RequestKind::CcmSts { STS_BLOCK_SPAN_MS } else { MP_REG_BLOCK_SPAN_MS };
+        let within = |o: &Open| match (o.start_ms, t) {
+            (Some(s), Some(t)) => (t - s).abs() <= span,
+            _ => true,
+        };
+        // Whether this line continues the block open on its (file, thread).
+        let joins = match open.get(&key) {
+            None => false,
+            Some(o) if o.closed || !within(o) => false,
+            Some(o) => {
+                let b = &blocks[o.block];
+                match (&ev.kind, kind) {
+                    // `ProcessRequest - Start` always opens a request; `Incoming request URL` joins a
+                    // block that so far holds only the start line.
+                    (EventKind::StsRequestReceived { url }, _) => {
+                        url.is_some()
+                            && b.events.iter().all(|&j| {
+                                matches!(events[j].kind, EventKind::StsRequestReceived { url: None })
+                            })
+                    }
+                    // `Registering device using AAD auth` and `Processing Registration request from
+                    // Client` of one registration are consecutive lines of one thread: a second device
+                    // id or a second GUID means the next registration.
+                    (
+                        EventKind::MpRegistration { aad_device, client_guid, .. },
+                        RequestKind::MpRegistration,
+                    ) => !b.events.iter().any(|&j| match &events[j].kind {
+                        EventKind::MpRegistration { aad_device: d2, client_guid: g2, .. } => {
+                            (aad_device.is_some() && d2.is_some()) || (client_guid.is_some() && g2.is_some())
+                        }
+                        _ => false,
+                    }),
+                    _ => true,
+                }
+            }
+        };
+        if joins {
+            let o = open.get_mut(&key).expect("joins implies an open block");
+            blocks[o.block].events.push(i);
+            if o.start_ms.is_none() {
+                o.start_ms = t;
+            }
+        } else {
+            blocks.push(Block {
+                kind,
+                host: host_of[i],
+                events: vec![i],
+                strong: Vec::new(),
+                weak: Vec::new(),
+            });
+            open.insert(key, Open { block: blocks.len() - 1, start_ms: t, closed: false });
+        }
+        if matches!(ev.kind, EventKind::CcmTokenReturned) {
+            if let Some(o) = open.get_mut(&key) {
+                o.closed = true;
+            }
+        }
+    }
+    for b in &mut blocks {
+        let mut strong = Vec::new();
+        let mut weak = Vec::new();
+        for &i in &b.events {
+            for_each_id(&events[i].kind, |k, v| {
+                if is_strong(k, &v) {
+                    push_unique(&mut strong, k, v);
+                } else if is_weak(k, &v) {
+                    push_unique(&mut weak, k, v);
+                }
+            });
+        }
+        b.strong = strong;
+        b.weak = weak;
+    }
+    blocks
+}
+
+/// What a node of the union-find stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Node {
+    ClientHost(usize),
+    Id(IdKind, String),
+}
+
+/// Where a weak id was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Carrier {
+    Host(usize),
+    Block(usize),
+}
+
+/// How a server request block came to belong to its device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribution {
+    /// Its own strong identifiers (client GUID, Azure AD device id, computer SID).
+    Identifiers,
+    /// Only a user id / user SID that exactly one device carries.
+    UserId,
+    /// A unique client request in the time window (position of the client event).
+    RequestChain { client_event: usize },
+    /// Not attributed to any device.
+    None,
+}
+
+/// The union-find over identifier nodes plus the evidence gathered while linking.
+pub(crate) struct Graph {
+    parent: Vec<usize>,
+    size: Vec<usize>,
+    /// Valid at roots: the component holds a client host node / an Azure AD device id node.
+    has_host: Vec<bool>,
+    has_aad_device: Vec<bool>,
+    pub nodes: Vec<Node>,
+    index: HashMap<Node, usize>,
+    pub host_node: Vec<Option<usize>>,
+    weak_carriers: BTreeMap<(IdKind, String), Vec<Carrier>>,
+    /// Per block: orphan attachment through a request chain (client host node), and the chained client
+    /// request for any block.
+    pub block_chain: Vec<Option<usize>>,
+    chain_attach: Vec<Option<usize>>,
+}
+
+impl Graph {
+    pub fn new(host_count: usize, block_count: usize) -> Graph {
+        Graph {
+            parent: Vec::new(),
+            size: Vec::new(),
+            has_host: Vec::new(),
+            has_aad_device: Vec::new(),
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            host_node: vec![None; host_count],
+            weak_carriers: BTreeMap::new(),
+            block_chain: vec![None; block_count],
+            chain_attach: vec![None; block_count],
+        }
+    }
+
+    fn node(&mut self, node: Node) -> usize {
+        if let Some(&i) = self.index.get(&node) {
+            return i;
+        }
+        let i = self.nodes.len();
+        self.has_host.push(matches!(node, Node::ClientHost(_)));
+        self.has_aad_device.push(matches!(node, Node::Id(IdKind::AadDevice, _)));
+        self.parent.push(i);
+        self.size.push(1);
+        self.nodes.push(node.clone());
+        self.index.insert(node, i);
+        i
+    }
+
+    pub fn find(&mut self, mut x: usize) -> usize {
+        let mut root = x;
+        while self.parent[root] != root {
+            root = self.parent[root];
+        }
+        while self.parent[x] != root {
+            let next = self.parent[x];
+            self.parent[x] = root;
+            x = next;
+        }
+        root
+    }
+
+    fn union(&mut self, a: usize, b: usize) -> usize {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return ra;
+        }
+        let (big, small) = if self.size[ra] >= self.size[rb] { (ra, rb) } else { (rb, ra) };
+        self.parent[small] = big;
+        self.size[big] += self.size[small];
+        self.has_host[big] |= self.has_host[small];
+        self.has_aad_device[big] |= self.has_aad_device[small];
+        big
+    }
+
+    /// Whether two different components may be joined by a weak link or a time chain: never two client
+    /// hosts, never two distinct Azure AD devices (a device has one Azure AD object).
+    fn may_join(&mut self, a: usize, b: usize) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        let two_clients = self.has_host[ra] && self.has_host[rb];
+        let two_aad_devices = self.has_aad_device[ra] && self.has_aad_device[rb];
+        ra == rb || !(two_clients || two_aad_devices)
+    }
+
+    /// Link 1: a node per client host, joined with the strong ids its client logs name. A client log's
+    /// GUID (`Server assigned ClientID is GUID:..`, `Sending registration request for GUID:..`) and
+    /// device token ids are the identity of the client installed on that host.
+    pub fn link_client_ids(&mut self, events: &[Event], roles: &HostRoles) {
+        for (h, &client) in roles.is_client.iter().enumerate() {
+            if client {
+                self.host_node[h] = Some(self.node(Node::ClientHost(h)));
+            }
+        }
+        for (i, ev) in events.iter().enumerate() {
+            let h = roles.host_of[i];
+            let Some(hn) = self.host_node[h] else { continue };
+            if !belongs_to_client_host(ev, roles, h) {
+                continue;
+            }
+            let mut ids = Vec::new();
+            for_each_id(&ev.kind, |k, v| ids.push((k, v)));
+            for (k, v) in ids {
+                if is_strong(k, &v) {
+                    let n = self.node(Node::Id(k, v));
+                    self.union(hn, n);
+                } else if is_weak(k, &v) {
+                    self.add_carrier(k, v, Carrier::Host(h));
+                }
+            }
+        }
+    }
+
+    fn add_carrier(&mut self, k: IdKind, v: String, c: Carrier) {
+        let list = self.weak_carriers.entry((k, v)).or_default();
+        if !list.contains(&c) {
+            list.push(c);
+        }
+    }
+
+    /// Link 2: the strong ids inside one request block join each other (`Validated AAD token ..
+    /// DeviceId: D` and `Created SCCM token .. deviceId: GUID:G` of one request; `Registering device
+    /// using AAD auth: DeviceId='D'` and `Processing Registration request from Client 'GUID:G'`).
+    pub fn link_block_ids(&mut self, blocks: &[Block]) {
+        for (bi, b) in blocks.iter().enumerate() {
+            let mut first = None;
+            for (k, v) in &b.strong {
+                let n = self.node(Node::Id(*k, v.clone()));
+                first = Some(match first {
+                    None => n,
+                    Some(f) => self.union(f, n),
+                });
+            }
+            for (k, v) in &b.weak {
+                self.add_carrier(*k, v.clone(), Carrier::Block(bi));
+            }
+        }
+    }
+
+    /// The component a block belongs to by its own strong ids.
+    fn block_anchor(&mut self, b: &Block) -> Option<usize> {
+        let (k, v) = b.strong.first()?;
+        let n = *self.index.get(&Node::Id(*k, v.clone()))?;
+        Some(self.find(n))
+    }
+
+    fn carrier_root(&mut self, c: Carrier, blocks: &[Block]) -> Option<usize> {
+        match c {
+            Carrier::Host(h) => self.host_node[h].map(|n| self.find(n)),
+            Carrier::Block(b) => self.block_anchor(&blocks[b]),
+        }
+    }
+
+    /// Link 3: a weak id (Azure AD user id, user SID) seen on exactly one client host's component and
+    /// exactly one server-only component joins the two: the fallback user token of that client is the
+    /// one the MP validated. A person with two PCs puts the id on two client components (or on two
+    /// server components with different devices), which is ambiguous and links nothing.
+    pub fn link_weak_ids(&mut self, blocks: &[Block]) {
+        let keys: Vec<(IdKind, String)> = self.weak_carriers.keys().cloned().collect();
+        for key in keys {
+            let carriers = self.weak_carriers[&key].clone();
+            let mut roots: Vec<usize> =
+                carriers.iter().filter_map(|&c| self.carrier_root(c, blocks)).collect();
+            roots.sort_unstable();
+            roots.dedup();
+            if roots.len() != 2 {
+                continue;
+            }
+            let clients = roots.iter().filter(|&&r| self.has_host[r]).count();
+            if clients == 1 && self.may_join(roots[0], roots[1]) {
+                self.union(roots[0], roots[1]);
+            }
+        }
+    }
+
+    /// The single component a weak id points to (`Some(None)` when it points to none, `None` when to
+    /// several), memoised per id.
+    fn weak_id_root(
+        &mut self,
+        key: &(IdKind, String),
+        blocks: &[Block],
+        memo: &mut HashMap<(IdKind, String), Option<Option<usize>>>,
+    ) -> Option<Option<usize>> {
+        if let Some(r) = memo.get(key) {
+            return *r;
+        }
+        let carriers = self.weak_carriers.get(key).cloned().unwrap_or_default();
+        let mut found: Option<Option<usize>> = Some(None);
+        for c in carriers {
+            if let Some(r) = self.carrier_root(c, blocks) {
+                match found {
+                    Some(None) => found = Some(Some(r)),
+                    Some(Some(f)) if f == r => {}
+                    _ => {
+                        found = None;
+                        break;
+                    }
+                }
+            }
+        }
+        memo.insert(key.clone(), found);
+        found
+    }
+
+    /// The single component all the weak ids of a block point to, if exactly one.
+    fn weak_root(
+        &mut self,
+        b: &Block,
+        blocks: &[Block],
+        memo: &mut HashMap<(IdKind, String), Option<Option<usize>>>,
+    ) -> Option<usize> {
+        let mut found: Option<usize> = None;
+        for key in &b.weak {
+            match self.weak_id_root(key, blocks, memo)? {
+                None => {}
+                Some(r) if found.is_none() || found == Some(r) => found = Some(r),
+                Some(_) => return None,
+            }
+        }
+        found
+    }
+
+    /// Link 4: request chains in time. `corr_ms` are UTC times after the estimated clock offsets.
+    /// A client `ccm_token_requested` at t and a CCM_STS block received in [t - slack, t + window] are
+    /// tied only when the client request has exactly one block in its window and the block has exactly
+    /// one client host requesting in its window (two clients that interleave in the same second leave
+    /// both sides with two candidates and are not tied). A tie joins the block's component to the
+    /// client's unless that would join two client hosts or two Azure AD devices.
+    pub fn link_chains(
+        &mut self,
+        events: &[Event],
+        roles: &HostRoles,
+        blocks: &[Block],
+        corr_ms: &[Option<i64>],
+    ) {
+        let requests = client_requests(events, roles, corr_ms);
+        let sts = sts_receipts(blocks, corr_ms);
+        for &(t, r) in &requests {
+            let h = roles.host_of[r];
+            let Some((tb, b)) = unique_in(&sts, t - CHAIN_SLACK_MS, t + CHAIN_WINDOW_MS) else { continue };
+            if distinct_hosts_in(&requests, roles, tb - CHAIN_WINDOW_MS, tb + CHAIN_SLACK_MS) != Some(h) {
+                continue;
+            }
+            let Some(hn) = self.host_node[h] else { continue };
+            match self.block_anchor(&blocks[b]) {
+                Some(rb) => {
+                    if self.may_join(hn, rb) {
+                        self.union(hn, rb);
+                        self.block_chain[b].get_or_insert(r);
+                    }
+                }
+                None => {
+                    self.chain_attach[b] = Some(hn);
+                    self.block_chain[b].get_or_insert(r);
+                }
+            }
+        }
+    }
+
+    /// The component of each block and how it got there (after every link).
+    pub fn block_roots(&mut self, blocks: &[Block]) -> Vec<(Option<usize>, Attribution)> {
+        let mut out = Vec::with_capacity(blocks.len());
+        let mut memo = HashMap::new();
+        for (bi, b) in blocks.iter().enumerate() {
+            let chained = self.block_chain[bi].map(|client_event| Attribution::RequestChain { client_event });
+            if let Some(r) = self.block_anchor(b) {
+                out.push((Some(r), Attribution::Identifiers));
+                continue;
+            }
+            let by_chain = self.chain_attach[bi].map(|n| self.find(n));
+            let by_weak = self.weak_root(b, blocks, &mut memo);
+            out.push(match (by_chain, by_weak) {
+                (Some(c), Some(w)) if c != w => (None, Attribution::None),
+                (Some(c), _) => (Some(c), chained.unwrap_or(Attribution::None)),
+                (None, Some(w)) => (Some(w), Attribution::UserId),
+                (None, None) => (None, Attribution::None),
+            });
+        }
+        out
+    }
+}
+
+/// Whether an event on client host `h` is written by that host's client: client logs always; other
+/// ConfigMgr logs only when the host plays no server role (an MP also runs a client).
+pub(crate) fn belongs_to_client_host(ev: &Event, roles: &HostRoles, h: usize) -> bool {
+    match ev.log_kind.role() {
+        HostRole::Client => true,
+        HostRole::Unknown => roles.is_client[h] && !roles.is_server[h],
+        _ => false,
+    }
+}
+
+/// Client CCM token requests with a time, sorted by corrected time.
+pub(crate) fn client_requests(
+    events: &[Event],
+    roles: &HostRoles,
+    corr_ms: &[Option<i64>],
+) -> Vec<(i64, usize)> {
+    let mut v: Vec<(i64, usize)> = events
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| {
+            matches!(e.kind, EventKind::CcmTokenRequested { .. })
+                && e.log_kind.role() == HostRole::Client
+                && roles.is_client[roles.host_of[*i]]
+        })
+        .filter_map(|(i, _)| corr_ms[i].map(|t| (t, i)))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// CCM_STS blocks with the corrected time of their first timed line, sorted.
+pub(crate) fn sts_receipts(blocks: &[Block], corr_ms: &[Option<i64>]) -> Vec<(i64, usize)> {
+    let mut v: Vec<(i64, usize)> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.kind == RequestKind::CcmSts)
+        .filter_map(|(bi, b)| b.events.iter().find_map(|&i| corr_ms[i]).map(|t| (t, bi)))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// The range of a sorted `(time, x)` vector with time in [lo, hi].
+pub(crate) fn window<T>(v: &[(i64, T)], lo: i64, hi: i64) -> &[(i64, T)] {
+    let a = v.partition_point(|(t, _)| *t < lo);
+    let b = v.partition_point(|(t, _)| *t <= hi);
+    &v[a..b.max(a)]
+}
+
+/// The only entry in [lo, hi] (time, payload), if exactly one.
+fn unique_in(v: &[(i64, usize)], lo: i64, hi: i64) -> Option<(i64, usize)> {
+    match window(v, lo, hi) {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// The one host whose client requests fall in [lo, hi], if exactly one.
+fn distinct_hosts_in(requests: &[(i64, usize)], roles: &HostRoles, lo: i64, hi: i64) -> Option<usize> {
+    let w = window(requests, lo, hi);
+    if w.is_empty() || w.len() > WINDOW_SCAN_CAP {
+        return None;
+    }
+    let h = roles.host_of[w[0].1];
+    w.iter().all(|&(_, r)| roles.host_of[r] == h).then_some(h)
+}
+
+/// Whether a connector line is about the CCM_STS hop.
+pub(crate) fn is_connector_sts(ev: &Event) -> bool {
+    let has = |s: &str| s.to_ascii_lowercase().contains("ccm_sts");
+    match &ev.kind {
+        EventKind::ProxyUrlRewritten { from, to } => has(from) || has(to),
+        EventKind::ProxyRequest { endpoint, uri, .. } => {
+            endpoint.as_deref().is_some_and(has) || uri.as_deref().is_some_and(has)
+        }
+        _ => false,
+    }
+}
+
+/// When the connector started forwarding: a `ProxyRequest` line is written after the MP answered, so
+/// its elapsed time is taken off.
+pub(crate) fn connector_start_ms(ev: &Event, t: i64) -> i64 {
+    match &ev.kind {
+        EventKind::ProxyRequest { elapsed_ms: Some(ms), .. } => t - (*ms).min(600_000) as i64,
+        _ => t,
+    }
+}
+
+/// Attributes the connector's CCM_STS lines to devices. Lines of one connector host less than a second
+/// apart form one forwarded request; a request is tied to a CCM_STS block (and to a client request) only
+/// when each side has exactly one candidate in the window; when the block and the client request give
+/// different devices, the lines stay unattributed.
+pub(crate) fn connector_roots(
+    graph: &mut Graph,
+    events: &[Event],
+    roles: &HostRoles,
+    blocks: &[Block],
+    block_roots: &[(Option<usize>, Attribution)],
+    corr_ms: &[Option<i64>],
+) -> Vec<(usize, usize)> {
+    let mut lines: Vec<(usize, i64, usize)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.log_kind == LogKind::CloudProxyConnector && is_connector_sts(e))
+        .filter_map(|(i, e)| corr_ms[i].map(|t| (roles.host_of[i], connector_start_ms(e, t), i)))
+        .collect();
+    lines.sort_unstable();
+    // (start, members) per forwarded request.
+    let mut groups: Vec<(i64, Vec<usize>)> = Vec::new();
+    let mut last: Option<(usize, i64)> = None;
+    for &(h, t, i) in &lines {
+        match last {
+            Some((lh, lt)) if lh == h && t - lt <= 1_000 => groups.last_mut().expect("open group").1.push(i),
+            _ => groups.push((t, vec![i])),
+        }
+        last = Some((h, t));
+    }
+    let mut by_time: Vec<(i64, usize)> = groups.iter().enumerate().map(|(g, (t, _))| (*t, g)).collect();
+    by_time.sort_unstable();
+    let sts = sts_receipts(blocks, corr_ms);
+    let requests = client_requests(events, roles, corr_ms);
+    let mut out = Vec::new();
+    for &(t, g) in &by_time {
+        let via_block = unique_in(&sts, t - CHAIN_SLACK_MS, t + CONNECTOR_WINDOW_MS).and_then(|(tb, b)| {
+            (unique_in(&by_time, tb - CONNECTOR_WINDOW_MS, tb + CHAIN_SLACK_MS).map(|x| x.1) == Some(g))
+                .then_some(block_roots[b].0)
+                .flatten()
+        });
+        let via_client = distinct_hosts_in(&requests, roles, t - CHAIN_WINDOW_MS, t + CHAIN_SLACK_MS)
+            .and_then(|h| {
+                let w = window(&requests, t - CHAIN_WINDOW_MS, t + CHAIN_SLACK_MS);
+                let tr = w.first().map(|&(tr, _)| tr)?;
+                (unique_in(&by_time, tr - CHAIN_SLACK_MS, tr + CHAIN_WINDOW_MS).map(|x| x.1) == Some(g))
+                    .then_some(graph.host_node[h])
+                    .flatten()
+                    .map(|n| graph.find(n))
+            });
+        let root = match (via_block, via_client) {
+            (Some(a), Some(b)) if a != b => None,
+            (Some(a), _) | (None, Some(a)) => Some(a),
+            (None, None) => None,
+        };
+        if let Some(r) = root {
+            out.extend(groups[g].1.iter().map(|&i| (i, r)));
+        }
+    }
+    out
+}

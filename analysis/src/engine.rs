@@ -1,0 +1,557 @@
+//! The flow engine: from every file's `Input` and every extracted `Event` to an `Analysis` — events in
+//! corrected time order, each attributed to a device or not, the devices with their identifiers,
+//! hosts and phases, per-host facts (roles, logs collected, clock offsets) and the server request
+//! blocks. Rules reason on the `Analysis`; front ends turn it into the contract's `Report`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
+
+use crate::correlate::{self, Attribution, Graph, HostRoles, Node, RequestKind};
+use crate::ids::{event_matches, for_each_id, is_account_sid, match_form, IdKind};
+use crate::model::{Input, Phase};
+use crate::phases::{self, PhaseContext};
+use crate::skew::{self, HostOffset, SkewInput};
+
+/// Everything the engine concluded. Event indices everywhere are positions in `events`.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub inputs: Vec<Input>,
+    /// Sorted by corrected UTC time (events without a time take the time of the line before them in
+    /// their file), then host, path, line.
+    pub events: Vec<Event>,
+    /// Per event: UTC milliseconds after the applied clock correction (`None`: no readable time).
+    pub event_time_ms: Vec<Option<i64>>,
+    /// Per event: index into `hosts`.
+    pub event_host: Vec<usize>,
+    /// Per event: index into `devices` (`None`: not attributable to one device).
+    pub event_device: Vec<Option<usize>>,
+    /// Sorted by key.
+    pub devices: Vec<DeviceFacts>,
+    /// Sorted by name.
+    pub hosts: Vec<HostFacts>,
+    /// Estimated clock offsets (reference hosts and hosts with causal pairs), sorted by host.
+    pub host_offsets: Vec<HostOffset>,
+    /// CCM_STS and MP registration request blocks, in file and line order.
+    pub requests: Vec<ServerRequest>,
+}
+
+/// One device found by correlation.
+#[derive(Debug, Clone)]
+pub struct DeviceFacts {
+    /// SMS client GUID (`GUID:` upper case) where known, else Azure AD device id, else host name.
+    pub key: String,
+    pub client_ids: Vec<String>,
+    pub aad_device_ids: Vec<String>,
+    /// Every tenant seen for the device, client and site side (both kept when they differ).
+    pub aad_tenant_ids: Vec<String>,
+    /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
+    pub client_tenant_ids: Vec<String>,
+    /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
+    pub site_tenant_ids: Vec<String>,
+    pub aad_user_ids: Vec<String>,
+    /// Account SIDs (user and computer; never `S-1-5-18`).
+    pub sids: Vec<String>,
+    /// Every host whose logs mention the device.
+    pub hosts: Vec<String>,
+    /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
+    pub client_hosts: Vec<String>,
+    /// The device's events, in timeline order.
+    pub events: Vec<usize>,
+    pub phases: Vec<Phase>,
+}
+
+impl DeviceFacts {
+    pub fn phase(&self, id: crate::model::PhaseId) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.id == id)
+    }
+}
+
+/// One host (folder) of the collection.
+#[derive(Debug, Clone)]
+pub struct HostFacts {
+    pub name: String,
+    /// Roles from the logs it holds (client, CMG, connection point, management point).
+    pub roles: Vec<HostRole>,
+    /// Log kinds read from this host (a readable input or at least one event).
+    pub collected: Vec<LogKind>,
+    /// Log kinds present only as unreadable files.
+    pub unreadable: Vec<LogKind>,
+    /// The device whose client logs these are (client hosts).
+    pub client_device: Option<usize>,
+    /// Added to this host's log times in the timeline (minus the estimated offset; 0 when none applied).
+    pub skew_correction_ms: i64,
+}
+
+impl HostFacts {
+    pub fn has_role(&self, role: HostRole) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// The lines of one server request (same file and thread, from start to return).
+#[derive(Debug, Clone)]
+pub struct ServerRequest {
+    pub kind: RequestKind,
+    pub host: usize,
+    /// Event indices in line order.
+    pub events: Vec<usize>,
+    pub device: Option<usize>,
+    pub attribution: Attribution,
+}
+
+impl Analysis {
+    /// Events that carry `id` (SMS GUID with or without `GUID:`, Azure AD device/user/tenant id, SID,
+    /// message id, or a URL / host part), case-insensitive, in timeline order.
+    pub fn events_for_id(&self, id: &str) -> Vec<usize> {
+        let q = match_form(id);
+        if q.is_empty() {
+            return Vec::new();
+        }
+        (0..self.events.len()).filter(|&i| event_matches(&self.events[i].kind, &q)).collect()
+    }
+
+    /// The device a query names: its key, a client GUID, an Azure AD device id or a client host name.
+    pub fn find_device(&self, query: &str) -> Option<usize> {
+        let q = match_form(query);
+        let host = query.trim();
+        self.devices.iter().position(|d| {
+            match_form(&d.key) == q
+                || d.client_ids.iter().chain(&d.aad_device_ids).any(|x| match_form(x) == q)
+                || d.client_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+        })
+    }
+
+    pub fn host(&self, name: &str) -> Option<&HostFacts> {
+        self.hosts.binary_search_by(|h| h.name.as_str().cmp(name)).ok().map(|i| &self.hosts[i])
+    }
+
+    /// Whether a readable log of this kind was collected from the host.
+    pub fn collected(&self, host: &str, kind: LogKind) -> bool {
+        self.host(host).is_some_and(|h| h.collected.contains(&kind))
+    }
+
+    /// Hosts from which a readable log of this kind was collected.
+    pub fn hosts_with(&self, kind: LogKind) -> Vec<&str> {
+        self.hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect()
+    }
+
+    /// Events not attributed to any device.
+    pub fn unattributed_events(&self) -> Vec<usize> {
+        (0..self.events.len()).filter(|&i| self.event_device[i].is_none()).collect()
+    }
+
+    /// The device key of an event, if attributed.
+    pub fn device_key(&self, event: usize) -> Option<&str> {
+        self.event_device.get(event).copied().flatten().map(|d| self.devices[d].key.as_str())
+    }
+
+    /// The clock-offset entry of a host, if estimated.
+    pub fn host_offset(&self, host: &str) -> Option<&HostOffset> {
+        self.host_offsets.iter().find(|o| o.host == host)
+    }
+}
+
+/// Runs correlation, clock-skew estimation, ordering and phases.
+pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
+    // Hosts: every host named by an input or an event, sorted.
+    let names: BTreeSet<&str> = inputs
+        .iter()
+        .map(|i| i.host.as_str())
+        .chain(events.iter().map(|e| e.evidence.host.as_str()))
+        .collect();
+    let host_names: Vec<String> = names.into_iter().map(str::to_string).collect();
+    let host_index: HashMap<&str, usize> =
+        host_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let host_of: Vec<usize> = events.iter().map(|e| host_index[e.evidence.host.as_str()]).collect();
+    let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
+    let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
+    for input in &inputs {
+        let h = host_index[input.host.as_str()];
+        if input.error.is_none() {
+            collected[h].insert(input.log_kind);
+        } else {
+            unreadable[h].insert(input.log_kind);
+        }
+    }
+    for (i, e) in events.iter().enumerate() {
+        collected[host_of[i]].insert(e.log_kind);
+    }
+    for h in 0..host_names.len() {
+        let readable = collected[h].clone();
+        unreadable[h].retain(|k| !readable.contains(k));
+    }
+    let roles: Vec<BTreeSet<HostRole>> = (0..host_names.len())
+        .map(|h| {
+            collected[h]
+                .iter()
+                .chain(&unreadable[h])
+                .map(|k| k.role())
+                .filter(|r| *r != HostRole::Unknown)
+                .collect()
+        })
+        .collect();
+    let is_client: Vec<bool> = roles.iter().map(|r| r.contains(&HostRole::Client)).collect();
+    let is_server: Vec<bool> = roles
+        .iter()
+        .map(|r| {
+            r.contains(&HostRole::ManagementPoint)
+                || r.contains(&HostRole::ConnectionPoint)
+                || r.contains(&HostRole::Cmg)
+        })
+        .collect();
+    // Reference clocks: the management points; without one, the CMG hosts (Azure VMs logging `+00`).
+    let any_mp = roles.iter().any(|r| r.contains(&HostRole::ManagementPoint));
+    let is_reference: Vec<bool> = roles
+        .iter()
+        .map(|r| {
+            r.contains(&HostRole::ManagementPoint)
+                || (!any_mp
+                    && r.contains(&HostRole::Cmg)
+                    && !r.contains(&HostRole::Client)
+                    && !r.contains(&HostRole::ConnectionPoint))
+        })
+        .collect();
+    let host_roles = HostRoles { host_of: &host_of, is_client: &is_client, is_server: &is_server };
+
+    let raw_ms: Vec<Option<i64>> =
+        events.iter().map(|e| e.evidence.time.map(|t| t.timestamp_millis())).collect();
+    let mut file_order: Vec<usize> = (0..events.len()).collect();
+    file_order.sort_by(|&a, &b| {
+        (events[a].evidence.path.as_str(), events[a].evidence.line, a).cmp(&(
+            events[b].evidence.path.as_str(),
+            events[b].evidence.line,
+            b,
+        ))
+    });
+
+    // Correlation by identifiers.
+    let blocks = correlate::build_blocks(&events, &host_of, &file_order);
+    let mut block_of: Vec<Option<usize>> = vec![None; events.len()];
+    for (bi, b) in blocks.iter().enumerate() {
+        for &i in &b.events {
+            block_of[i] = Some(bi);
+        }
+    }
+    let mut graph = Graph::new(host_names.len(), blocks.len());
+    graph.link_client_ids(&events, &host_roles);
+    graph.link_block_ids(&blocks);
+    graph.link_weak_ids(&blocks);
+
+    // Clock skew from causal pairs of identifier-linked events.
+    let pre_blocks = graph.block_roots(&blocks);
+    let pre_roots = event_roots(&mut graph, &events, &host_roles, &block_of, &pre_blocks, &[]);
+    let pre_block_roots: Vec<Option<usize>> = pre_blocks.iter().map(|b| b.0).collect();
+    let (host_offsets_raw, correlation_offset) = skew::estimate(&SkewInput {
+        events: &events,
+        raw_ms: &raw_ms,
+        roles: &host_roles,
+        host_names: &host_names,
+        is_reference: &is_reference,
+        blocks: &blocks,
+        block_root: &pre_block_roots,
+        event_root: &pre_roots,
+    });
+    // Correlation uses every consistent estimate (a 90 s offset still shifts a request out of a 5 s
+    // window); the timeline and phases only apply estimates beyond the 2-minute threshold.
+    let corr_ms: Vec<Option<i64>> =
+        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - correlation_offset[host_of[i]])).collect();
+
+    // Correlation by request chains in time.
+    graph.link_chains(&events, &host_roles, &blocks, &corr_ms);
+    let final_blocks = graph.block_roots(&blocks);
+    let connector =
+        correlate::connector_roots(&mut graph, &events, &host_roles, &blocks, &final_blocks, &corr_ms);
+    let roots = event_roots(&mut graph, &events, &host_roles, &block_of, &final_blocks, &connector);
+
+    // Applied corrections and timeline order.
+    let mut applied = vec![0i64; host_names.len()];
+    for o in &host_offsets_raw {
+        if o.applied {
+            applied[host_index[o.host.as_str()]] = o.offset_ms;
+        }
+    }
+    let time_ms: Vec<Option<i64>> =
+        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - applied[host_of[i]])).collect();
+    let mut order_ms: Vec<Option<i64>> = time_ms.clone();
+    fill_untimed(&mut order_ms, &events, &file_order);
+    let mut perm: Vec<usize> = (0..events.len()).collect();
+    perm.sort_by(|&a, &b| {
+        let key = |i: usize| {
+            let e = &events[i];
+            (
+                order_ms[i].is_none(),
+                order_ms[i],
+                e.evidence.host.as_str(),
+                e.evidence.path.as_str(),
+                e.evidence.line,
+                i,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut new_pos = vec![0usize; events.len()];
+    for (new, &old) in perm.iter().enumerate() {
+        new_pos[old] = new;
+    }
+
+    // Devices: one per component.
+    let mut component_roots: Vec<usize> = (0..graph.nodes.len()).map(|n| graph.find(n)).collect();
+    component_roots.sort_unstable();
+    component_roots.dedup();
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for n in 0..graph.nodes.len() {
+        let r = graph.find(n);
+        members.entry(r).or_default().push(n);
+    }
+    let mut root_events: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &old in &perm {
+        if let Some(r) = roots[old] {
+            root_events.entry(r).or_default().push(new_pos[old]);
+        }
+    }
+    let mut built: Vec<(usize, DeviceFacts, Vec<usize>)> = component_roots
+        .iter()
+        .map(|&r| {
+            let evs = root_events.remove(&r).unwrap_or_default();
+            let (facts, client_hosts) =
+                device_facts(&graph.nodes, &members[&r], &evs, &perm, &events, &host_of, &host_names);
+            (r, facts, client_hosts)
+        })
+        .collect();
+    built.sort_by(|a, b| a.1.key.cmp(&b.1.key));
+    // Keys are unique by construction except in odd collections (a host named like a GUID): suffix them.
+    for i in 1..built.len() {
+        if built[i].1.key == built[i - 1].1.key {
+            let base = built[i].1.key.clone();
+            let mut n = 2;
+            while built.iter().any(|b| b.1.key == format!("{base}#{n}")) {
+                n += 1;
+            }
+            built[i].1.key = format!("{base}#{n}");
+        }
+    }
+    let device_of_root: HashMap<usize, usize> = built.iter().enumerate().map(|(d, b)| (b.0, d)).collect();
+
+    // Everything in timeline order.
+    let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+    let sorted_events: Vec<Event> =
+        perm.iter().map(|&old| slots[old].take().expect("each event moved once")).collect();
+    let event_time_ms: Vec<Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
+    let event_host: Vec<usize> = perm.iter().map(|&old| host_of[old]).collect();
+    let event_device: Vec<Option<usize>> =
+        perm.iter().map(|&old| roots[old].map(|r| device_of_root[&r])).collect();
+
+    let hosts: Vec<HostFacts> = (0..host_names.len())
+        .map(|h| HostFacts {
+            name: host_names[h].clone(),
+            roles: roles[h].iter().copied().collect(),
+            collected: collected[h].iter().copied().collect(),
+            unreadable: unreadable[h].iter().copied().collect(),
+            client_device: graph.host_node[h].map(|n| device_of_root[&graph.find(n)]),
+            skew_correction_ms: -applied[h],
+        })
+        .collect();
+
+    let requests: Vec<ServerRequest> = blocks
+        .iter()
+        .zip(&final_blocks)
+        .map(|(b, (root, how))| ServerRequest {
+            kind: b.kind,
+            host: b.host,
+            events: b.events.iter().map(|&i| new_pos[i]).collect(),
+            device: root.map(|r| device_of_root[&r]),
+            attribution: match *how {
+                Attribution::RequestChain { client_event } => {
+                    Attribution::RequestChain { client_event: new_pos[client_event] }
+                }
+                other => other,
+            },
+        })
+        .collect();
+
+    let host_offsets: Vec<HostOffset> = host_offsets_raw
+        .into_iter()
+        .map(|mut o| {
+            for p in &mut o.pairs {
+                p.host_event = new_pos[p.host_event];
+                p.other_event = p.other_event.map(|e| new_pos[e]);
+            }
+            o
+        })
+        .collect();
+
+    let mut devices: Vec<DeviceFacts> = Vec::with_capacity(built.len());
+    {
+        let ctx = PhaseContext::new(&sorted_events, &event_time_ms, &event_host, &hosts);
+        for (_, mut facts, client_hosts) in built {
+            facts.phases = phases::device_phases(&ctx, &facts, &client_hosts);
+            devices.push(facts);
+        }
+    }
+
+    Analysis {
+        inputs,
+        events: sorted_events,
+        event_time_ms,
+        event_host,
+        event_device,
+        devices,
+        hosts,
+        host_offsets,
+        requests,
+    }
+}
+
+/// The component of every event (positions as given): client lines by their host, server request
+/// lines by their block, connector lines by the chains in `connector`.
+fn event_roots(
+    graph: &mut Graph,
+    events: &[Event],
+    roles: &HostRoles,
+    block_of: &[Option<usize>],
+    block_roots: &[(Option<usize>, Attribution)],
+    connector: &[(usize, usize)],
+) -> Vec<Option<usize>> {
+    let mut out = vec![None; events.len()];
+    for (i, e) in events.iter().enumerate() {
+        let h = roles.host_of[i];
+        if let Some(b) = block_of[i] {
+            out[i] = block_roots[b].0;
+        } else if let Some(n) = graph.host_node[h] {
+            if correlate::belongs_to_client_host(e, roles, h) {
+                out[i] = Some(graph.find(n));
+            }
+        }
+    }
+    for &(i, r) in connector {
+        out[i] = Some(graph.find(r));
+    }
+    out
+}
+
+/// Events without a readable time take the order time of the closest earlier timed line of their file
+/// (or the first later one).
+fn fill_untimed(order: &mut [Option<i64>], events: &[Event], file_order: &[usize]) {
+    let mut start = 0;
+    while start < file_order.len() {
+        let path = &events[file_order[start]].evidence.path;
+        let mut end = start;
+        while end < file_order.len() && &events[file_order[end]].evidence.path == path {
+            end += 1;
+        }
+        let file = &file_order[start..end];
+        let first = file.iter().find_map(|&i| order[i]);
+        let mut last = first;
+        for &i in file {
+            match order[i] {
+                Some(t) => last = Some(t),
+                None => order[i] = last,
+            }
+        }
+        start = end;
+    }
+}
+
+/// Identifiers, hosts and key of one component. Returns the facts (phases empty) and the client host
+/// indices.
+fn device_facts(
+    nodes: &[Node],
+    member_nodes: &[usize],
+    evs: &[usize],
+    perm: &[usize],
+    events: &[Event],
+    host_of: &[usize],
+    host_names: &[String],
+) -> (DeviceFacts, Vec<usize>) {
+    let mut client_ids = BTreeSet::new();
+    let mut aad_devices = BTreeSet::new();
+    let mut tenants = BTreeSet::new();
+    let mut client_tenants = BTreeSet::new();
+    let mut site_tenants = BTreeSet::new();
+    let mut users = BTreeSet::new();
+    let mut sids = BTreeSet::new();
+    let mut hosts = BTreeSet::new();
+    let mut client_hosts = Vec::new();
+    for &n in member_nodes {
+        match &nodes[n] {
+            Node::ClientHost(h) => {
+                client_hosts.push(*h);
+                hosts.insert(host_names[*h].clone());
+            }
+            Node::Id(IdKind::ClientGuid, g) => {
+                client_ids.insert(g.clone());
+            }
+            Node::Id(IdKind::AadDevice, d) => {
+                aad_devices.insert(d.clone());
+            }
+            Node::Id(_, s) => {
+                sids.insert(s.clone());
+            }
+        }
+    }
+    client_hosts.sort_unstable();
+    // Key preference among GUIDs: the client's own confirmation, its request, the MP registration, the
+    // CCM_STS token; the latest of the best kind.
+    let mut best_guid: Option<(u8, usize, String)> = None;
+    for &new in evs {
+        let old = perm[new];
+        let e = &events[old];
+        hosts.insert(host_names[host_of[old]].clone());
+        let client_side = e.log_kind.role() == HostRole::Client;
+        let rank = match e.kind {
+            EventKind::Registered { .. } if client_side => 4,
+            EventKind::RegistrationRequested { .. } if client_side => 3,
+            EventKind::MpRegistration { .. } => 2,
+            EventKind::CcmTokenIssued { .. } => 1,
+            _ => 0,
+        };
+        for_each_id(&e.kind, |k, v| match k {
+            IdKind::ClientGuid => {
+                if rank > 0 && !matches!(&best_guid, Some((r, p, _)) if (rank, new) <= (*r, *p)) {
+                    best_guid = Some((rank, new, v.clone()));
+                }
+                client_ids.insert(v);
+            }
+            IdKind::AadDevice => {
+                aad_devices.insert(v);
+            }
+            IdKind::AadTenant => {
+                if client_side {
+                    client_tenants.insert(v.clone());
+                } else {
+                    site_tenants.insert(v.clone());
+                }
+                tenants.insert(v);
+            }
+            IdKind::AadUser => {
+                users.insert(v);
+            }
+            IdKind::Sid | IdKind::DeviceSid if is_account_sid(&v) => {
+                sids.insert(v);
+            }
+            _ => {}
+        });
+    }
+    let key = best_guid
+        .map(|(_, _, g)| g)
+        .or_else(|| client_ids.iter().next().cloned())
+        .or_else(|| aad_devices.iter().next().cloned())
+        .or_else(|| client_hosts.first().map(|&h| host_names[h].clone()))
+        .unwrap_or_else(|| hosts.iter().next().cloned().unwrap_or_default());
+    let facts = DeviceFacts {
+        key,
+        client_ids: client_ids.into_iter().collect(),
+        aad_device_ids: aad_devices.into_iter().collect(),
+        aad_tenant_ids: tenants.into_iter().collect(),
+        client_tenant_ids: client_tenants.into_iter().collect(),
+        site_tenant_ids: site_tenants.into_iter().collect(),
+        aad_user_ids: users.into_iter().collect(),
+        sids: sids.into_iter().collect(),
+        hosts: hosts.into_iter().collect(),
+        client_hosts: client_hosts.iter().map(|&h| host_names[h].clone()).collect(),
+        events: evs.to_vec(),
+        phases: Vec::new(),
+    };
+    (facts, client_hosts)
+}

@@ -1,0 +1,637 @@
+//! Engine tests on hand-made flows (see `testkit`): correlation, phases, clock skew, timeline, trace.
+
+use cmtrace_parsers::{AadTokenKind, EventKind, LogKind};
+
+use crate::correlate::{Attribution, RequestKind};
+use crate::engine::{analyze, Analysis, DeviceFacts};
+use crate::model::{PhaseId, PhaseStatus};
+use crate::skew::SkewRelation;
+use crate::testkit::*;
+
+fn run(kit: &Kit) -> Analysis {
+    let (inputs, events) = kit.build();
+    analyze(inputs, events)
+}
+
+fn device<'a>(a: &'a Analysis, key: &str) -> &'a DeviceFacts {
+    a.devices.iter().find(|d| d.key == key).unwrap_or_else(|| {
+        panic!("no device {key}; have {:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>())
+    })
+}
+
+fn status(d: &DeviceFacts, id: PhaseId) -> PhaseStatus {
+    d.phase(id).expect("every phase is listed").status
+}
+
+fn events_of<'a>(a: &'a Analysis, host: &'a str) -> impl Iterator<Item = usize> + 'a {
+    (0..a.events.len()).filter(move |&i| a.events[i].evidence.host == host)
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn healthy_device_across_four_hosts() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    kit.bias("CLIENT01", 420);
+    healthy(&mut kit, &d, 0);
+    let a = run(&kit);
+
+    assert_eq!(a.devices.len(), 1, "{:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>());
+    let dev = &a.devices[0];
+    assert_eq!(dev.key, d.guid, "the registered GUID keys the device");
+    assert_eq!(dev.client_ids, sorted(vec![d.install_guid.clone(), d.guid.clone()]));
+    assert_eq!(dev.aad_device_ids, vec![d.aad_device.clone()]);
+    assert_eq!(dev.aad_user_ids, vec![d.aad_user.clone()]);
+    assert_eq!(dev.aad_tenant_ids, vec![TENANT.to_string()]);
+    assert_eq!(dev.sids, vec![d.user_sid.clone()], "S-1-5-18 is not kept");
+    assert_eq!(dev.hosts, vec!["CLIENT01", "MP01", "SITE01"]);
+    assert_eq!(dev.client_hosts, vec!["CLIENT01"]);
+    for p in &dev.phases {
+        assert_eq!(p.status, PhaseStatus::Ok, "{:?}: {:?}", p.id, p.note);
+        assert!(!p.evidence.is_empty() && p.start.is_some() && p.start <= p.end, "{:?}", p.id);
+    }
+    // The CMG statistics are aggregates: never a device's. Everything else is this device's.
+    for i in 0..a.events.len() {
+        let cmg = a.events[i].log_kind == LogKind::CmgService;
+        assert_eq!(a.event_device[i].is_none(), cmg, "{}", a.events[i].evidence.text);
+    }
+    // Every CCM_STS and registration request was attributed by its own identifiers.
+    assert!(a.requests.iter().all(|r| r.device == Some(0) && r.attribution == Attribution::Identifiers));
+    assert_eq!(a.requests.iter().filter(|r| r.kind == RequestKind::CcmSts).count(), 3);
+    assert_eq!(a.requests.iter().filter(|r| r.kind == RequestKind::MpRegistration).count(), 1);
+    // No skew anywhere.
+    for o in &a.host_offsets {
+        assert_eq!(o.offset_ms, 0, "{o:?}");
+        assert!(!o.applied);
+    }
+    assert!(a.host_offset("MP01").is_some_and(|o| o.reference));
+    assert!(a.host_offset("CLIENT01").is_some_and(|o| o.consistent && o.support >= 2));
+
+    let report = a.to_report(Vec::new());
+    assert_eq!(report.devices.len(), 1);
+    assert_eq!(report.timeline.len(), a.events.len());
+    assert!(report.timeline.windows(2).all(|w| w[0].time <= w[1].time), "timeline sorted by time");
+    assert!(report.timeline.iter().all(|t| t.skew_correction_ms == 0));
+    let json = serde_json::to_string(&report).expect("serialises");
+    assert!(json.contains("\"device\":\"GUID:C66EE0FD-08E7-4B38-B282-000000000001\""));
+}
+
+#[test]
+fn two_devices_interleaving_in_the_same_second_stay_two() {
+    for lag in [0, 200, 700] {
+        let d1 = Dev::new("CLIENT01", 1);
+        let d2 = Dev::new("CLIENT02", 2);
+        let mut kit = Kit::new();
+        healthy(&mut kit, &d1, 0);
+        healthy(&mut kit, &d2, lag);
+        let a = run(&kit);
+
+        assert_eq!(a.devices.len(), 2, "lag {lag}");
+        let (x1, x2) = (device(&a, &d1.guid), device(&a, &d2.guid));
+        assert_eq!(x1.client_hosts, vec!["CLIENT01"]);
+        assert_eq!(x2.client_hosts, vec!["CLIENT02"]);
+        assert_eq!(x1.client_ids, sorted(vec![d1.install_guid.clone(), d1.guid.clone()]));
+        assert_eq!(x2.aad_device_ids, vec![d2.aad_device.clone()]);
+        for (x, d) in [(x1, &d1), (x2, &d2)] {
+            for p in &x.phases {
+                assert_eq!(p.status, PhaseStatus::Ok, "lag {lag} {} {:?}: {:?}", d.host, p.id, p.note);
+            }
+            // Each device's MP lines name only its own identities.
+            for &i in &x.events {
+                let text = format!("{:?}", a.events[i].kind);
+                let other = if d.host == "CLIENT01" { &d2 } else { &d1 };
+                assert!(
+                    !text.contains(&other.aad_device) && !text.contains(&other.guid),
+                    "lag {lag}: {text}"
+                );
+            }
+        }
+        // The connector lines carry no identifiers and both requests fit their windows: not guessed.
+        for i in events_of(&a, "SITE01") {
+            assert_eq!(a.event_device[i], None, "lag {lag}: {}", a.events[i].evidence.text);
+        }
+        // The MP lines interleave within the second yet every block is one device's.
+        for r in &a.requests {
+            let devs: Vec<_> = r.events.iter().map(|&i| a.event_device[i]).collect();
+            assert!(devs.iter().all(|x| x.is_some() && *x == devs[0]), "lag {lag}");
+        }
+    }
+}
+
+#[test]
+fn blocks_follow_threads_when_lines_interleave() {
+    let d1 = Dev::new("CLIENT01", 1);
+    let d2 = Dev::new("CLIENT02", 2);
+    let mut kit = Kit::new();
+    // Same millisecond, two threads: the lines alternate in the file.
+    sts_block(&mut kit, &d1, 0, &d1.guid);
+    sts_block(&mut kit, &d2, 0, &d2.guid);
+    let a = run(&kit);
+    assert_eq!(a.requests.len(), 2);
+    assert_eq!(a.devices.len(), 2);
+    for r in &a.requests {
+        assert_eq!(r.events.len(), 5);
+        let lines: Vec<u32> = r.events.iter().map(|&i| a.events[i].evidence.line).collect();
+        assert!(lines.windows(2).all(|w| w[1] > w[0] + 3), "interleaved lines {lines:?}");
+    }
+}
+
+#[test]
+fn fallback_user_sid_links_client_to_its_sts_request() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    let c = LogKind::Ccmsetup;
+    kit.ev("CLIENT01", c, 0, EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.clone()) });
+    kit.ev("CLIENT01", c, SEC, aad_acquired(&d.aad_user));
+    // The MP's request is 40 s later: no time chain can tie it, only the user ids.
+    sts_block(&mut kit, &d, 40 * SEC, &d.install_guid);
+    let a = run(&kit);
+    assert_eq!(a.devices.len(), 1);
+    let dev = &a.devices[0];
+    assert_eq!(dev.key, d.install_guid);
+    assert_eq!(dev.client_hosts, vec!["CLIENT01"]);
+    assert_eq!(dev.hosts, vec!["CLIENT01", "MP01"]);
+    assert_eq!(dev.sids, vec![d.user_sid.clone()]);
+    assert!(a.event_device.iter().all(|x| *x == Some(0)));
+}
+
+#[test]
+fn one_person_two_pcs_are_not_merged_by_user_ids() {
+    let d1 = Dev::new("CLIENT01", 1);
+    let mut d2 = Dev::new("CLIENT02", 2);
+    d2.aad_user = d1.aad_user.clone();
+    d2.user_sid = d1.user_sid.clone();
+    let mut kit = Kit::new();
+    for (d, t) in [(&d1, 0), (&d2, 10 * MIN)] {
+        kit.ev(
+            &d.host,
+            LogKind::Ccmsetup,
+            t,
+            EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.clone()) },
+        );
+        kit.ev(&d.host, LogKind::Ccmsetup, t + SEC, aad_acquired(&d.aad_user));
+        sts_block(&mut kit, d, t + 40 * SEC, &d.install_guid);
+    }
+    let a = run(&kit);
+    // Two client hosts without GUIDs, two MP-side devices: the shared user id joins none of them.
+    assert_eq!(a.devices.len(), 4, "{:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>());
+    for d in &a.devices {
+        assert!(d.hosts.len() == 1, "{}: {:?}", d.key, d.hosts);
+    }
+
+    // With full flows the user id sits on both devices and they stay two.
+    let mut kit = Kit::new();
+    healthy(&mut kit, &d1, 0);
+    healthy(&mut kit, &d2, 30 * MIN);
+    let a = run(&kit);
+    assert_eq!(a.devices.len(), 2);
+    assert_eq!(device(&a, &d1.guid).aad_user_ids, device(&a, &d2.guid).aad_user_ids);
+}
+
+#[test]
+fn client_only_collection_marks_mp_phase_not_applicable() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    healthy(&mut kit, &d, 0);
+    let (inputs, events) = kit.build();
+    let keep = |h: &str| h == "CLIENT01";
+    let inputs: Vec<_> = inputs.into_iter().filter(|i| keep(&i.host)).collect();
+    let events: Vec<_> = events.into_iter().filter(|e| keep(&e.evidence.host)).collect();
+
+    let a = analyze(inputs.clone(), events.clone());
+    assert_eq!(a.devices.len(), 1);
+    let dev = &a.devices[0];
+    assert_eq!(dev.key, d.guid);
+    let mp = dev.phase(PhaseId::RegistrationMp).unwrap();
+    assert_eq!(mp.status, PhaseStatus::NotApplicable);
+    assert!(mp.note.as_deref().unwrap().contains("MP_RegistrationManager.log"), "{:?}", mp.note);
+    for id in PhaseId::ALL.iter().filter(|&&id| id != PhaseId::RegistrationMp) {
+        assert_eq!(status(dev, *id), PhaseStatus::Ok, "{id:?}");
+    }
+    // Without the client's token cache no expiry is matched to an issue line, yet the expiry alone
+    // still says the client clock agrees with the issuer.
+    assert!(a.host_offset("CLIENT01").is_some_and(|o| o.offset_ms == 0 && o.consistent));
+
+    // CcmMessaging.log not collected / unreadable.
+    let no_msg: Vec<_> = inputs.iter().filter(|i| i.log_kind != LogKind::CcmMessaging).cloned().collect();
+    let no_msg_events: Vec<_> =
+        events.iter().filter(|e| e.log_kind != LogKind::CcmMessaging).cloned().collect();
+    let a = analyze(no_msg.clone(), no_msg_events.clone());
+    let renewal = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    assert_eq!(renewal.status, PhaseStatus::NotApplicable);
+    let note = renewal.note.as_deref().unwrap();
+    assert!(note.contains("CcmMessaging.log") && note.contains("CLIENT01"), "{note}");
+
+    let mut unreadable = no_msg;
+    let mut bad = inputs.iter().find(|i| i.log_kind == LogKind::CcmMessaging).unwrap().clone();
+    bad.error = Some("invalid UTF-16".into());
+    unreadable.push(bad);
+    let a = analyze(unreadable, no_msg_events);
+    let renewal = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    assert_eq!(renewal.status, PhaseStatus::NotApplicable);
+    assert!(renewal.note.as_deref().unwrap().contains("could not be read"));
+}
+
+#[test]
+fn server_only_device_has_client_phases_not_applicable() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    register(&mut kit, &d, 0);
+    let (inputs, events) = kit.build();
+    let inputs: Vec<_> = inputs.into_iter().filter(|i| i.host != "CLIENT01").collect();
+    let events: Vec<_> = events.into_iter().filter(|e| e.evidence.host != "CLIENT01").collect();
+    let a = analyze(inputs, events);
+    assert_eq!(a.devices.len(), 1);
+    let dev = &a.devices[0];
+    assert_eq!(dev.key, d.guid);
+    assert!(dev.client_hosts.is_empty());
+    assert_eq!(status(dev, PhaseId::RegistrationMp), PhaseStatus::Ok);
+    let p = dev.phase(PhaseId::InstallClient).unwrap();
+    assert_eq!(p.status, PhaseStatus::NotApplicable);
+    assert!(p.note.as_deref().unwrap().contains("MP01"), "{:?}", p.note);
+}
+
+#[test]
+fn missing_phases_when_the_flow_stops_without_error() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    install(&mut kit, &d, 0);
+    kit.input("CLIENT01", LogKind::ClientIdManagerStartup).input("CLIENT01", LogKind::MpRegistrationManager);
+    kit.ev(
+        "CLIENT01",
+        LogKind::ClientIdManagerStartup,
+        5 * MIN,
+        EventKind::RegistrationStarted { attempt: Some(1) },
+    );
+    let a = run(&kit);
+    let dev = &a.devices[0];
+    assert_eq!(dev.key, d.install_guid, "only the token GUID is known");
+    let req = dev.phase(PhaseId::RegistrationRequest).unwrap();
+    assert_eq!(req.status, PhaseStatus::Missing);
+    assert_eq!(req.evidence.len(), 1, "the start line is the evidence");
+    assert_eq!(status(dev, PhaseId::RegistrationConfirmed), PhaseStatus::Missing);
+    assert_eq!(status(dev, PhaseId::RegistrationCcmToken), PhaseStatus::Missing);
+    assert_eq!(status(dev, PhaseId::RegistrationMp), PhaseStatus::Missing);
+    assert_eq!(status(dev, PhaseId::RegistrationAadToken), PhaseStatus::NotApplicable);
+    assert_eq!(status(dev, PhaseId::InstallClient), PhaseStatus::Ok);
+}
+
+/// A client whose CCM token request is rejected by CCM_STS (no identifiers in the rejected request).
+fn rejected_flow(kit: &mut Kit, d: &Dev, t: i64) {
+    let c = LogKind::Ccmsetup;
+    let h = d.host.as_str();
+    kit.ev(
+        h,
+        c,
+        t,
+        EventKind::AadInfoRequested { cmg: Some("CMG.CLOUDAPP.NET".into()), tenant: Some(TENANT.into()) },
+    );
+    kit.ev(h, c, t + SEC, aad_requested(AadTokenKind::Device));
+    kit.ev(
+        h,
+        c,
+        t + 2 * SEC,
+        EventKind::AadTokenAcquired { kind: AadTokenKind::Device, aad_user: None, aad_device: None },
+    );
+    kit.ev(h, c, t + 3 * SEC, EventKind::CcmTokenRequested { sts_url: CMG_STS.into() });
+    kit.ev_t(
+        &d.mp,
+        LogKind::CcmSts,
+        t + 3_400,
+        d.thread,
+        EventKind::StsRequestReceived { url: Some(MP_STS.into()) },
+    );
+    kit.ev_t(
+        &d.mp,
+        LogKind::CcmSts,
+        t + 3_500,
+        d.thread,
+        EventKind::AadTokenRejected { code: Some("401".into()), reason: "IDX10223".into() },
+    );
+    kit.ev(
+        h,
+        c,
+        t + 4 * SEC,
+        EventKind::HttpError {
+            url: Some(CMG_STS.into()),
+            code: Some("0".into()),
+            text: None,
+            http_status: Some(401),
+        },
+    );
+    kit.ev(h, c, t + 10 * SEC, EventKind::CcmsetupExit { code: 1 });
+}
+
+#[test]
+fn failed_ccm_token_and_rejected_request_chained_by_time() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    rejected_flow(&mut kit, &d, 0);
+    let a = run(&kit);
+    assert_eq!(a.devices.len(), 1);
+    let dev = &a.devices[0];
+    assert_eq!(dev.key, "CLIENT01", "no identifiers: the host name keys the device");
+    assert_eq!(status(dev, PhaseId::InstallAadInfo), PhaseStatus::Ok);
+    assert_eq!(status(dev, PhaseId::InstallAadToken), PhaseStatus::Ok);
+    let tok = dev.phase(PhaseId::InstallCcmToken).unwrap();
+    assert_eq!(tok.status, PhaseStatus::Failed);
+    assert!(tok.evidence.iter().any(|e| e.text.starts_with("http_error")), "{:?}", tok.evidence);
+    assert!(tok.evidence[0].text.starts_with("ccm_token_requested"));
+    assert_eq!(status(dev, PhaseId::InstallContent), PhaseStatus::Missing);
+    assert_eq!(status(dev, PhaseId::InstallClient), PhaseStatus::Failed);
+    // The rejected CCM_STS request has no identifiers: tied by the unique request in its window.
+    assert_eq!(a.requests.len(), 1);
+    assert!(matches!(a.requests[0].attribution, Attribution::RequestChain { .. }));
+    assert_eq!(a.requests[0].device, Some(0));
+    assert!(dev.hosts.contains(&"MP01".to_string()));
+
+    // A second client requesting in the same second: the rejected request is not guessed.
+    let mut kit = Kit::new();
+    rejected_flow(&mut kit, &d, 0);
+    kit.ev(
+        "CLIENT02",
+        LogKind::Ccmsetup,
+        3 * SEC + 300,
+        EventKind::CcmTokenRequested { sts_url: CMG_STS.into() },
+    );
+    let a = run(&kit);
+    assert_eq!(a.requests[0].device, None);
+    assert_eq!(a.requests[0].attribution, Attribution::None);
+}
+
+#[test]
+fn mp_registration_failure_fails_the_mp_phase() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    kit.ev(
+        "CLIENT01",
+        LogKind::ClientIdManagerStartup,
+        0,
+        EventKind::RegistrationRequested { client_guid: Some(d.guid.clone()) },
+    );
+    let m = LogKind::MpRegistrationManager;
+    kit.ev_t(
+        "MP01",
+        m,
+        2 * SEC,
+        7,
+        EventKind::MpRegistration { aad_device: Some(d.aad_device.clone()), tenant: None, client_guid: None },
+    );
+    kit.ev_t(
+        "MP01",
+        m,
+        2 * SEC + 5,
+        7,
+        EventKind::MpRegistration { aad_device: None, tenant: None, client_guid: Some(d.guid.clone()) },
+    );
+    kit.ev_t(
+        "MP01",
+        m,
+        2 * SEC + 9,
+        7,
+        EventKind::RegistrationFailed { code: Some("0x87d00231".into()), reason: "x".into() },
+    );
+    kit.ev(
+        "CLIENT01",
+        LogKind::ClientIdManagerStartup,
+        5 * SEC,
+        EventKind::ErrorLogged { code: Some("0x87d00231".into()) },
+    );
+    let a = run(&kit);
+    assert_eq!(a.devices.len(), 1);
+    let dev = &a.devices[0];
+    assert_eq!(dev.aad_device_ids, vec![d.aad_device.clone()]);
+    let mp = dev.phase(PhaseId::RegistrationMp).unwrap();
+    assert_eq!(mp.status, PhaseStatus::Failed);
+    assert_eq!(mp.evidence.len(), 1);
+    assert_eq!(status(dev, PhaseId::RegistrationConfirmed), PhaseStatus::Failed);
+    assert_eq!(status(dev, PhaseId::RegistrationRequest), PhaseStatus::Ok);
+}
+
+#[test]
+fn tenant_conflict_keeps_both_tenants() {
+    let mut d = Dev::new("CLIENT01", 1);
+    d.client_tenant = "9aaf466a-3f40-4468-b3cd-f0010f21f05a".into();
+    let mut kit = Kit::new();
+    healthy(&mut kit, &d, 0);
+    let a = run(&kit);
+    let dev = &a.devices[0];
+    assert_eq!(dev.aad_tenant_ids, sorted(vec![TENANT.into(), d.client_tenant.clone()]));
+    assert_eq!(dev.client_tenant_ids, vec![d.client_tenant.clone()]);
+    assert_eq!(dev.site_tenant_ids, vec![TENANT.to_string()]);
+}
+
+#[test]
+fn tenant_alone_never_links() {
+    let mut kit = Kit::new();
+    for (i, host) in ["CLIENT01", "CLIENT02"].iter().enumerate() {
+        kit.ev(
+            host,
+            LogKind::Ccmsetup,
+            i as i64 * HOUR,
+            EventKind::AadInfoRequested { cmg: Some("CMG.CLOUDAPP.NET".into()), tenant: Some(TENANT.into()) },
+        );
+    }
+    let a = run(&kit);
+    assert_eq!(a.devices.len(), 2);
+}
+
+fn skewed_run(host: &str, skew: i64) -> Analysis {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    kit.bias("CLIENT01", -120).skew(host, skew);
+    healthy(&mut kit, &d, 0);
+    run(&kit)
+}
+
+#[test]
+fn client_running_five_minutes_ahead_is_detected_and_corrected() {
+    let a = skewed_run("CLIENT01", 5 * MIN);
+    let o = a.host_offset("CLIENT01").expect("estimated");
+    assert!((o.offset_ms - 5 * MIN).abs() <= 1_500, "{o:?}");
+    assert!(o.consistent && o.applied);
+    assert!(o.pairs.iter().any(|p| p.relation == SkewRelation::TokenExpiry));
+    assert!(o.pairs.iter().any(|p| p.relation == SkewRelation::RequestBeforeSts));
+    let host = a.host("CLIENT01").unwrap();
+    assert_eq!(host.skew_correction_ms, -o.offset_ms);
+    assert_eq!(a.host("MP01").unwrap().skew_correction_ms, 0);
+
+    // Corrected order: the client's first CCM token request comes before the MP receives it.
+    let req = (0..a.events.len())
+        .find(|&i| matches!(a.events[i].kind, EventKind::CcmTokenRequested { .. }))
+        .unwrap();
+    let sts = (0..a.events.len())
+        .find(|&i| matches!(a.events[i].kind, EventKind::StsRequestReceived { .. }))
+        .unwrap();
+    assert!(req < sts && a.event_time_ms[req] < a.event_time_ms[sts]);
+    // Evidence keeps the log's own time; the timeline shows the corrected one.
+    let t = a.timeline_event(req);
+    assert_eq!(t.skew_correction_ms, -o.offset_ms);
+    let original = a.events[req].evidence.time.unwrap().timestamp_millis();
+    assert_eq!(t.time.unwrap().timestamp_millis(), original - o.offset_ms);
+    // Correlation still ties the connector lines to the device.
+    assert_eq!(a.devices.len(), 1);
+    assert!(a.devices[0].hosts.contains(&"SITE01".to_string()));
+    assert!(a.devices[0].phases.iter().all(|p| p.status == PhaseStatus::Ok));
+}
+
+#[test]
+fn connector_running_behind_is_detected() {
+    let a = skewed_run("SITE01", -5 * MIN);
+    let o = a.host_offset("SITE01").expect("estimated");
+    assert!((o.offset_ms + 5 * MIN).abs() <= 1_500, "{o:?}");
+    assert!(o.consistent && o.applied);
+    assert!(a.host_offset("CLIENT01").is_some_and(|c| c.offset_ms == 0 && !c.applied));
+    assert!(a.devices[0].hosts.contains(&"SITE01".to_string()));
+}
+
+#[test]
+fn ninety_seconds_is_estimated_but_not_corrected() {
+    let a = skewed_run("CLIENT01", 90 * SEC);
+    let o = a.host_offset("CLIENT01").expect("estimated");
+    assert!((o.offset_ms - 90 * SEC).abs() <= 1_500, "{o:?}");
+    assert!(o.consistent);
+    assert!(!o.applied, "90 s is under the 2-minute threshold");
+    assert_eq!(a.host("CLIENT01").unwrap().skew_correction_ms, 0);
+    for i in 0..a.events.len() {
+        assert_eq!(a.event_time_ms[i], a.events[i].evidence.time.map(|t| t.timestamp_millis()));
+        assert_eq!(a.timeline_event(i).skew_correction_ms, 0);
+    }
+    // The estimate still aligns the request chains: the connector lines are the device's.
+    assert!(a.devices[0].hosts.contains(&"SITE01".to_string()));
+}
+
+#[test]
+fn inconsistent_evidence_is_not_applied() {
+    // Two clients' caches disagree wildly with each other on one host name: no consistent offset.
+    let mut kit = Kit::new();
+    let c = LogKind::Ccmsetup;
+    kit.ev(
+        "CLIENT01",
+        c,
+        0,
+        EventKind::CcmTokenCached {
+            sid: "S-1-5-18".into(),
+            expires_local: Some(Kit::expiry_local(-10 * MIN, 0)),
+        },
+    );
+    kit.ev(
+        "CLIENT01",
+        c,
+        HOUR,
+        EventKind::CcmTokenCached {
+            sid: "S-1-5-18".into(),
+            expires_local: Some(Kit::expiry_local(HOUR + 20 * MIN, 0)),
+        },
+    );
+    let a = run(&kit);
+    let o = a.host_offset("CLIENT01").expect("observed");
+    assert!(!o.consistent && !o.applied, "{o:?}");
+}
+
+#[test]
+fn trace_finds_events_by_any_identifier() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    healthy(&mut kit, &d, 0);
+    kit.ev(
+        "CLIENT01",
+        LogKind::CcmMessaging,
+        9 * HOUR,
+        EventKind::MessageSent {
+            message_id: "{BD03DEED-D09A-4E63-ADAD-596376FFB0DA}".into(),
+            host: Some("CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500".into()),
+            endpoint: Some("MP_PolicyManager".into()),
+        },
+    );
+    let a = run(&kit);
+    let guid_bare = d.guid.trim_start_matches("GUID:").to_ascii_lowercase();
+    let by_guid = a.events_for_id(&d.guid);
+    assert_eq!(by_guid, a.events_for_id(&guid_bare));
+    // Requested, MP registration, registered, two tokens issued (registration + renewal).
+    assert_eq!(by_guid.len(), 5, "{by_guid:?}");
+    assert!(by_guid.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(a.events_for_id(&d.aad_device.to_ascii_uppercase()).len(), 4);
+    assert_eq!(a.events_for_id(&d.user_sid).len(), 5, "fallback, three validations, renewal notice");
+    assert_eq!(a.events_for_id(TENANT).len(), 5);
+    assert_eq!(a.events_for_id("bd03deed-d09a-4e63-adad-596376ffb0da").len(), 1);
+    assert_eq!(a.events_for_id("mp.mycorp.com/ccm_sts").len(), a.events_for_id(MP_STS).len());
+    assert!(!a.events_for_id("mp.mycorp.com").is_empty());
+    assert!(a.events_for_id("").is_empty());
+    assert!(a.events_for_id("no-such-id").is_empty());
+    assert_eq!(a.find_device(&guid_bare), Some(0));
+    assert_eq!(a.find_device("client01"), Some(0));
+    assert_eq!(a.find_device(&d.aad_device), Some(0));
+}
+
+#[test]
+fn untimed_events_sort_after_their_predecessor() {
+    let mut kit = Kit::new();
+    let c = LogKind::Ccmsetup;
+    kit.ev("CLIENT01", c, 0, EventKind::AadInfoRequested { cmg: None, tenant: None });
+    kit.untimed("CLIENT01", c, 10, EventKind::RevocationCheckEnabled);
+    kit.ev("CLIENT01", c, 20, aad_requested(AadTokenKind::Device));
+    kit.ev("CLIENT02", c, 5, aad_requested(AadTokenKind::Device));
+    let a = run(&kit);
+    let names: Vec<&str> = a.events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(
+        names,
+        vec!["aad_info_requested", "revocation_check_enabled", "aad_token_requested", "aad_token_requested"]
+    );
+    assert_eq!(a.events[1].evidence.host, "CLIENT01");
+    assert_eq!(a.event_time_ms[1], None);
+    assert!(a.timeline_event(1).time.is_none());
+}
+
+#[test]
+fn empty_input_gives_an_empty_analysis() {
+    let a = analyze(Vec::new(), Vec::new());
+    assert!(a.devices.is_empty() && a.events.is_empty() && a.host_offsets.is_empty());
+    let r = a.to_report(Vec::new());
+    assert!(r.timeline.is_empty());
+}
+
+#[test]
+fn fleet_correlates_in_near_linear_time() {
+    let n = 600;
+    let mut kit = Kit::new();
+    let devs: Vec<Dev> = (0..n).map(|i| Dev::new(&format!("PC{i:05}"), i)).collect();
+    for (i, d) in devs.iter().enumerate() {
+        healthy(&mut kit, d, i as i64 * 23 * SEC);
+    }
+    let (inputs, events) = kit.build();
+    let count = events.len();
+    let started = std::time::Instant::now();
+    let a = analyze(inputs, events);
+    let took = started.elapsed();
+    assert_eq!(a.devices.len(), n as usize);
+    assert_eq!(a.events.len(), count);
+    for d in &a.devices {
+        assert!(d.phases.iter().all(|p| p.status == PhaseStatus::Ok), "{}", d.key);
+        assert!(d.hosts.contains(&"SITE01".to_string()), "{}: chains tie the connector lines", d.key);
+    }
+    assert!(took.as_secs() < 60, "{count} events took {took:?}");
+}
+
+/// `CMTRACE_FLEET=20000 cargo test -p cmtrace-analysis --release fleet_scale -- --ignored --nocapture`
+#[test]
+#[ignore = "timing run; size from CMTRACE_FLEET"]
+fn fleet_scale() {
+    let n: u32 = std::env::var("CMTRACE_FLEET").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
+    let mut kit = Kit::new();
+    for i in 0..n {
+        let mut d = Dev::new(&format!("PC{i:06}"), i);
+        d.thread = 100 + i % 16;
+        healthy(&mut kit, &d, i as i64 * 700);
+    }
+    let (inputs, events) = kit.build();
+    let count = events.len();
+    let started = std::time::Instant::now();
+    let a = analyze(inputs, events);
+    eprintln!("{n} devices, {count} events: {:?}", started.elapsed());
+    assert_eq!(a.devices.len(), n as usize);
+}

@@ -1,0 +1,381 @@
+//! Per-device phases (FLOW.md table): for each phase the log that shows it, and from that log's events
+//! of the device whether the phase is `ok`, `failed`, `missing` or `not_applicable`, with the events
+//! that decided it.
+
+use chrono::{DateTime, Utc};
+use cmtrace_parsers::{Event, EventKind, LogKind};
+
+use crate::engine::{DeviceFacts, HostFacts};
+use crate::model::{EvidenceOut, Phase, PhaseId, PhaseStatus};
+
+/// At most this many failure lines are cited as evidence of a failed phase.
+const FAILURE_EVIDENCE: usize = 5;
+
+/// The file name a support engineer knows a log kind by.
+pub fn log_file_name(kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::Ccmsetup => "ccmsetup.log",
+        LogKind::ClientIdManagerStartup => "ClientIDManagerStartup.log",
+        LogKind::AdalOperationProvider => "ADALOperationProvider.log (CcmAad.log)",
+        LogKind::CcmMessaging => "CcmMessaging.log",
+        LogKind::LocationServices => "LocationServices.log",
+        LogKind::CcmSts => "CCM_STS.log",
+        LogKind::CmgService => "CMGService.log",
+        LogKind::CloudProxyConnector => "SMS_CLOUD_PROXYCONNECTOR.log",
+        LogKind::MpRegistrationManager => "MP_RegistrationManager.log",
+        LogKind::Other => "other ConfigMgr logs",
+    }
+}
+
+/// The source log of each phase.
+pub fn phase_log(id: PhaseId) -> LogKind {
+    match id {
+        PhaseId::InstallAadInfo
+        | PhaseId::InstallAadToken
+        | PhaseId::InstallCcmToken
+        | PhaseId::InstallContent
+        | PhaseId::InstallClient => LogKind::Ccmsetup,
+        PhaseId::RegistrationRequest | PhaseId::RegistrationConfirmed | PhaseId::RegistrationCcmToken => {
+            LogKind::ClientIdManagerStartup
+        }
+        PhaseId::RegistrationAadToken => LogKind::AdalOperationProvider,
+        PhaseId::RegistrationMp => LogKind::MpRegistrationManager,
+        PhaseId::RenewalCcmToken => LogKind::CcmMessaging,
+    }
+}
+
+/// What each phase is, for notes.
+fn phase_what(id: PhaseId) -> &'static str {
+    match id {
+        PhaseId::InstallAadInfo => "Azure AD app info request to the CMG",
+        PhaseId::InstallAadToken => "Azure AD token for ccmsetup",
+        PhaseId::InstallCcmToken => "CCM token for ccmsetup",
+        PhaseId::InstallContent => "client content location",
+        PhaseId::InstallClient => "ccmsetup exit",
+        PhaseId::RegistrationRequest => "registration request",
+        PhaseId::RegistrationAadToken => "Azure AD token for registration",
+        PhaseId::RegistrationMp => "registration of this device on the management point",
+        PhaseId::RegistrationConfirmed => "registration confirmation",
+        PhaseId::RegistrationCcmToken => "CCM token after registration",
+        PhaseId::RenewalCcmToken => "CCM token renewal",
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Start,
+    Success,
+    Failure,
+}
+
+/// What the phase computation reads.
+pub(crate) struct PhaseContext<'a> {
+    pub events: &'a [Event],
+    pub time_ms: &'a [Option<i64>],
+    pub event_host: &'a [usize],
+    pub hosts: &'a [HostFacts],
+    /// Per server log kind: the hosts holding a file of that kind (readable or not).
+    server_sources: Vec<(LogKind, Vec<usize>)>,
+}
+
+impl<'a> PhaseContext<'a> {
+    pub fn new(
+        events: &'a [Event],
+        time_ms: &'a [Option<i64>],
+        event_host: &'a [usize],
+        hosts: &'a [HostFacts],
+    ) -> Self {
+        let server_sources = PhaseId::ALL
+            .iter()
+            .map(|&id| phase_log(id))
+            .filter(|k| k.role() != cmtrace_parsers::HostRole::Client)
+            .map(|k| {
+                let with: Vec<usize> = (0..hosts.len())
+                    .filter(|&h| hosts[h].collected.contains(&k) || hosts[h].unreadable.contains(&k))
+                    .collect();
+                (k, with)
+            })
+            .collect();
+        PhaseContext { events, time_ms, event_host, hosts, server_sources }
+    }
+}
+
+fn is_error_line(e: &Event) -> bool {
+    matches!(
+        e.kind,
+        EventKind::HttpError { .. } | EventKind::CertificateError { .. } | EventKind::ErrorLogged { .. }
+    )
+}
+
+fn nonzero_exit(e: &Event) -> bool {
+    matches!(e.kind, EventKind::CcmsetupExit { code } if code != 0)
+}
+
+/// Marks per phase over the device's events of the phase's log (in time order).
+fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize]) -> Vec<(usize, Mark)> {
+    let mut out = Vec::new();
+    let mut pending = false;
+    let mut registered = false;
+    for &i in evs {
+        let e = &ctx.events[i];
+        let k = &e.kind;
+        let mark = match id {
+            PhaseId::InstallAadInfo => match k {
+                EventKind::AadInfoRequested { .. } => {
+                    pending = true;
+                    Some(Mark::Start)
+                }
+                EventKind::AadTokenRequested { .. } if pending => {
+                    pending = false;
+                    Some(Mark::Success)
+                }
+                _ if pending && (is_error_line(e) || nonzero_exit(e)) => {
+                    if matches!(k, EventKind::CcmsetupExit { .. }) {
+                        pending = false;
+                    }
+                    Some(Mark::Failure)
+                }
+                EventKind::CcmsetupExit { .. } => {
+                    pending = false;
+                    None
+                }
+                _ => None,
+            },
+            PhaseId::InstallAadToken | PhaseId::RegistrationAadToken => match k {
+                EventKind::AadTokenRequested { .. } => Some(Mark::Start),
+                EventKind::AadTokenAcquired { .. } => Some(Mark::Success),
+                EventKind::AadTokenFailed { .. } => Some(Mark::Failure),
+                _ => None,
+            },
+            PhaseId::InstallCcmToken => match k {
+                EventKind::CcmTokenRequested { .. } => {
+                    pending = true;
+                    Some(Mark::Start)
+                }
+                EventKind::CcmTokenCached { .. } => {
+                    pending = false;
+                    Some(Mark::Success)
+                }
+                EventKind::CcmTokenFailed { .. } => Some(Mark::Failure),
+                _ if pending && (is_error_line(e) || nonzero_exit(e)) => Some(Mark::Failure),
+                _ => None,
+            },
+            PhaseId::InstallContent => match k {
+                // The content lookup starts once ccmsetup holds a CCM token.
+                EventKind::CcmTokenCached { .. } => {
+                    pending = true;
+                    None
+                }
+                EventKind::ContentLocation { .. } => {
+                    pending = false;
+                    Some(Mark::Success)
+                }
+                _ if pending && (is_error_line(e) || nonzero_exit(e)) => Some(Mark::Failure),
+                _ => None,
+            },
+            PhaseId::InstallClient => match k {
+                EventKind::ClientInstallStarted { .. } => Some(Mark::Start),
+                EventKind::CcmsetupExit { code: 0 } => Some(Mark::Success),
+                EventKind::CcmsetupExit { .. } => Some(Mark::Failure),
+                _ => None,
+            },
+            PhaseId::RegistrationRequest => match k {
+                EventKind::RegistrationStarted { .. } => Some(Mark::Start),
+                EventKind::RegistrationRequested { .. } => Some(Mark::Success),
+                _ => None,
+            },
+            PhaseId::RegistrationMp => match k {
+                EventKind::MpRegistration { .. } => Some(Mark::Success),
+                EventKind::RegistrationFailed { .. } => Some(Mark::Failure),
+                _ => None,
+            },
+            PhaseId::RegistrationConfirmed => match k {
+                EventKind::RegistrationRequested { .. } => {
+                    pending = true;
+                    Some(Mark::Start)
+                }
+                EventKind::Registered { .. } => {
+                    pending = false;
+                    Some(Mark::Success)
+                }
+                EventKind::RegistrationFailed { .. } => Some(Mark::Failure),
+                _ if pending && is_error_line(e) => Some(Mark::Failure),
+                _ => None,
+            },
+            PhaseId::RegistrationCcmToken => match k {
+                EventKind::Registered { .. } => {
+                    registered = true;
+                    None
+                }
+                EventKind::CcmTokenRequested { .. } if registered => Some(Mark::Start),
+                EventKind::CcmTokenCached { .. } if registered => Some(Mark::Success),
+                EventKind::CcmTokenFailed { .. } if registered => Some(Mark::Failure),
+                _ => None,
+            },
+            PhaseId::RenewalCcmToken => match k {
+                // Only what follows the last expiry notice counts: restart on each one.
+                EventKind::CcmTokenExpiring { .. } => {
+                    out.clear();
+                    Some(Mark::Start)
+                }
+                _ if out.is_empty() => None,
+                EventKind::CcmTokenCached { .. } => Some(Mark::Success),
+                EventKind::CcmTokenFailed { .. } => Some(Mark::Failure),
+                _ if is_error_line(e) => Some(Mark::Failure),
+                _ => None,
+            },
+        };
+        if let Some(m) = mark {
+            out.push((i, m));
+        }
+    }
+    if id == PhaseId::RegistrationCcmToken && !registered {
+        out.clear();
+    }
+    out
+}
+
+/// The status decided by the marks: `ok` when a success has no later failure, `failed` when a failure
+/// has no later success, `missing` otherwise; with the deciding events.
+fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>) {
+    let last = |want: Mark| m.iter().rposition(|&(_, x)| x == want);
+    let start_before = |pos: usize| m[..pos].iter().rev().find(|&&(_, x)| x == Mark::Start).map(|&(i, _)| i);
+    let (s, f) = (last(Mark::Success), last(Mark::Failure));
+    if id == PhaseId::RenewalCcmToken {
+        // Ok as soon as the last expiry notice is followed by a cache; errors after it do not matter.
+        if let Some(first_s) = m.iter().position(|&(_, x)| x == Mark::Success) {
+            let mut ev: Vec<usize> = start_before(first_s).into_iter().collect();
+            ev.push(m[first_s].0);
+            return (PhaseStatus::Ok, ev);
+        }
+    }
+    match (s, f) {
+        (Some(s), f) if !matches!(f, Some(f) if f > s) => {
+            let mut ev: Vec<usize> = start_before(s).into_iter().collect();
+            ev.push(m[s].0);
+            (PhaseStatus::Ok, ev)
+        }
+        (s, Some(_)) => {
+            let after = s.map_or(0, |s| s + 1);
+            let failures: Vec<usize> = m[after..]
+                .iter()
+                .enumerate()
+                .filter(|(_, &(_, x))| x == Mark::Failure)
+                .map(|(p, _)| p + after)
+                .collect();
+            // The attempt that failed: its start line, if it follows the last success.
+            let start = m[after..failures[0]].iter().rev().find(|&&(_, x)| x == Mark::Start).map(|&(i, _)| i);
+            let mut ev: Vec<usize> = start.into_iter().collect();
+            ev.extend(failures.iter().take(FAILURE_EVIDENCE).map(|&p| m[p].0));
+            (PhaseStatus::Failed, ev)
+        }
+        _ => (PhaseStatus::Missing, last(Mark::Start).map(|p| m[p].0).into_iter().collect()),
+    }
+}
+
+fn utc(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms?)
+}
+
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.chars().count() > 160 {
+        let cut: String = line.chars().take(157).collect();
+        format!("{cut}...")
+    } else {
+        line.to_string()
+    }
+}
+
+/// The device's phases, in `PhaseId::ALL` order.
+pub(crate) fn device_phases(
+    ctx: &PhaseContext,
+    device: &DeviceFacts,
+    client_host_ids: &[usize],
+) -> Vec<Phase> {
+    PhaseId::ALL.iter().map(|&id| phase(ctx, device, client_host_ids, id)).collect()
+}
+
+fn phase(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], id: PhaseId) -> Phase {
+    let kind = phase_log(id);
+    let file = log_file_name(kind);
+    let on_client = kind.role() == cmtrace_parsers::HostRole::Client;
+    let not_applicable = |note: String| Phase {
+        id,
+        status: PhaseStatus::NotApplicable,
+        start: None,
+        end: None,
+        evidence: Vec::new(),
+        note: Some(note),
+    };
+
+    // Was the log collected where this device's phase would be written?
+    let source_hosts: Vec<&HostFacts> = if on_client {
+        if client_hosts.is_empty() {
+            let seen =
+                if device.hosts.is_empty() { String::from("no host") } else { device.hosts.join(", ") };
+            return not_applicable(format!(
+                "no client logs were collected for this device (seen only on {seen})"
+            ));
+        }
+        client_hosts.iter().map(|&h| &ctx.hosts[h]).collect()
+    } else {
+        let with =
+            ctx.server_sources.iter().find(|(k, _)| *k == kind).map(|(_, h)| h.as_slice()).unwrap_or(&[]);
+        with.iter().map(|&h| &ctx.hosts[h]).collect()
+    };
+    let readable: Vec<&str> =
+        source_hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect();
+    if readable.is_empty() {
+        let unreadable: Vec<&str> =
+            source_hosts.iter().filter(|h| h.unreadable.contains(&kind)).map(|h| h.name.as_str()).collect();
+        let note = if !unreadable.is_empty() {
+            format!("{file} from {} could not be read", unreadable.join(", "))
+        } else if on_client {
+            let names: Vec<&str> = source_hosts.iter().map(|h| h.name.as_str()).collect();
+            format!("{file} was not collected from client host {}", names.join(", "))
+        } else {
+            format!("{file} was not collected from any management point")
+        };
+        return not_applicable(note);
+    }
+
+    let evs: Vec<usize> = device
+        .events
+        .iter()
+        .copied()
+        .filter(|&i| ctx.events[i].log_kind == kind)
+        .filter(|&i| !on_client || client_hosts.contains(&ctx.event_host[i]))
+        .collect();
+    let m = marks(id, ctx, &evs);
+    let (status, evidence) = decide(id, &m);
+    let where_ = readable.join(", ");
+    let what = phase_what(id);
+    let note = match status {
+        PhaseStatus::Ok | PhaseStatus::NotApplicable => None,
+        PhaseStatus::Failed => {
+            let last = evidence.last().map(|&i| short(&ctx.events[i].evidence.text)).unwrap_or_default();
+            Some(format!("{what} failed in {file} on {where_}: {last}"))
+        }
+        PhaseStatus::Missing if evidence.is_empty() => Some(match id {
+            PhaseId::RegistrationCcmToken => {
+                format!("{file} on {where_} never shows the client registered, so no CCM token followed")
+            }
+            PhaseId::RenewalCcmToken => format!("{file} on {where_} shows no expiring CCM token to renew"),
+            PhaseId::RegistrationMp => format!("{file} on {where_} shows no registration of this device"),
+            _ => format!("{file} on {where_} shows no {what}"),
+        }),
+        PhaseStatus::Missing => {
+            Some(format!("{file} on {where_} shows the {what} starting with no result and no error"))
+        }
+    };
+    let times: Vec<i64> = evidence.iter().filter_map(|&i| ctx.time_ms[i]).collect();
+    Phase {
+        id,
+        status,
+        start: utc(times.iter().min().copied()),
+        end: utc(times.iter().max().copied()),
+        evidence: evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i].evidence)).collect(),
+        note,
+    }
+}
