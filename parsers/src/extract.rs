@@ -131,8 +131,6 @@ fn cert_flag_for_code(code: &str) -> Option<&'static str> {
     })
 }
 
-const GUIDRE: &str = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}";
-
 /// The pattern table. Order matters only for readability; every matching pattern yields its event.
 static PATTERNS: &[Pattern] = &[
     // ---- ccmsetup: Azure AD info from the CMG --------------------------------------------------

@@ -51,6 +51,7 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
                                 kind,
                                 log_kind: file.kind,
                                 severity: e.severity,
+                                thread: e.thread,
                                 local_time: e.local_time,
                                 bias_minutes: e.bias_minutes,
                                 evidence: Evidence {
@@ -69,7 +70,11 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
             out
         },
         |msg| match msg {
-            Scanned::Start { source, file, .. } => inputs.push(new_input(source, file.as_ref().ok().map(|f| (f.kind, f.format.as_str(), f.encoding.as_str())), file.err())),
+            Scanned::Start { source, file, .. } => inputs.push(new_input(
+                source,
+                file.as_ref().ok().map(|f| (f.kind, f.format.as_str(), f.encoding.as_str())),
+                file.err(),
+            )),
             Scanned::Chunk { result, .. } => {
                 let input = inputs.last_mut().expect("Start comes first");
                 input.lines += result.entries;
@@ -98,8 +103,13 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
     }
 }
 
-fn new_input(src: &SourceFile, loaded: Option<(LogKind, &'static str, &'static str)>, error: Option<&str>) -> Input {
-    let (kind, format, encoding) = loaded.unwrap_or((src.kind_by_name.unwrap_or(LogKind::Other), "unknown", "utf-8"));
+fn new_input(
+    src: &SourceFile,
+    loaded: Option<(LogKind, &'static str, &'static str)>,
+    error: Option<&str>,
+) -> Input {
+    let (kind, format, encoding) =
+        loaded.unwrap_or((src.kind_by_name.unwrap_or(LogKind::Other), "unknown", "utf-8"));
     Input {
         path: src.path.clone(),
         host: src.host.clone(),

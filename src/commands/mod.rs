@@ -1,7 +1,10 @@
 //! The subcommands. Each returns the process exit status: 0 fine, 1 findings at or above `--fail-on`,
 //! 2 the command could not run (bad arguments, no readable input at all).
 
+pub mod analyze;
+pub mod collect;
 pub mod parse;
+pub mod progress;
 
 use crate::cli::{Cli, Command};
 
@@ -12,6 +15,7 @@ pub const EXIT_UNUSABLE: i32 = 2;
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Parse(args) => parse::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "cmtrace-rs", &mut std::io::stdout());
