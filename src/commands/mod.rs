@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod collect;
 pub mod parse;
 pub mod progress;
+pub mod trace;
 
 use crate::cli::{Cli, Command};
 
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Parse(args) => parse::run(&args),
         Command::Analyze(args) => analyze::run(&args),
+        Command::Trace(args) => trace::run(&args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "cmtrace-rs", &mut std::io::stdout());
