@@ -635,3 +635,40 @@ fn fleet_scale() {
     eprintln!("{n} devices, {count} events: {:?}", started.elapsed());
     assert_eq!(a.devices.len(), n as usize);
 }
+
+#[test]
+fn blocks_split_at_the_next_request_and_distrust_threadless_interleaving() {
+    let d1 = Dev::new("CLIENT01", 1);
+    let d2 = Dev::new("CLIENT02", 2);
+    let mut kit = Kit::new();
+    sts_block(&mut kit, &d1, 0, &d1.guid);
+    sts_block(&mut kit, &d2, 1_000, &d2.guid);
+    let (inputs, mut events) = kit.build();
+    // Same thread for both requests, and the first request's return line is lost.
+    events.retain(|e| !(matches!(e.kind, EventKind::CcmTokenReturned) && e.evidence.time == Some(at(300))));
+    for e in &mut events {
+        e.thread = Some(9);
+    }
+    let a = analyze(inputs, events);
+    assert_eq!(a.requests.len(), 2);
+    assert_eq!(a.devices.len(), 2, "{:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>());
+
+    // Interleaved without thread ids: the lines cannot be told apart and link nothing wrongly.
+    let mut kit = Kit::new();
+    sts_block(&mut kit, &d1, 0, &d1.guid);
+    sts_block(&mut kit, &d2, 50, &d2.guid);
+    let (inputs, mut events) = kit.build();
+    for e in &mut events {
+        e.thread = None;
+    }
+    let a = analyze(inputs, events);
+    for d in &a.devices {
+        let ids = format!("{:?}{:?}", d.aad_device_ids, d.client_ids);
+        let mixes = [&d1, &d2].iter().all(|x| ids.contains(&x.aad_device) || ids.contains(&x.guid));
+        assert!(!mixes, "{d:?}");
+    }
+    assert!(
+        a.requests.iter().all(|r| r.device.is_none()),
+        "interleaved lines without threads are not attributed"
+    );
+}
