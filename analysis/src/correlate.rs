@@ -93,6 +93,7 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
         closed: bool,
     }
     let mut blocks: Vec<Block> = Vec::new();
+    let mut suspect: Vec<usize> = Vec::new();
     let mut open: HashMap<(&str, Option<u32>), Open> = HashMap::new();
     let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
     for &i in file_order {
@@ -136,6 +137,15 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
                         }
                         _ => false,
                     }),
+                    // One request validates one token and issues one: a second such line on the
+                    // thread (a log without thread ids, or a missing start line) is the next request.
+                    (EventKind::AadTokenValidated { .. }, _) => !b
+                        .events
+                        .iter()
+                        .any(|&j| matches!(events[j].kind, EventKind::AadTokenValidated { .. })),
+                    (EventKind::CcmTokenIssued { .. }, _) => {
+                        !b.events.iter().any(|&j| matches!(events[j].kind, EventKind::CcmTokenIssued { .. }))
+                    }
                     _ => true,
                 }
             }
@@ -147,6 +157,16 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
                 o.start_ms = t;
             }
         } else {
+            // Without thread ids, a request starting while the previous one is still open means the
+            // file interleaves requests: neither block's lines can be trusted to be one request.
+            if ev.thread.is_none() {
+                if let Some(o) = open.get(&key) {
+                    if !o.closed && within(o) {
+                        suspect.push(o.block);
+                        suspect.push(blocks.len());
+                    }
+                }
+            }
             blocks.push(Block {
                 kind,
                 host: host_of[i],
@@ -162,7 +182,12 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
             }
         }
     }
-    for b in &mut blocks {
+    suspect.sort_unstable();
+    suspect.dedup();
+    for (bi, b) in blocks.iter_mut().enumerate() {
+        if suspect.binary_search(&bi).is_ok() {
+            continue;
+        }
         let mut strong = Vec::new();
         let mut weak = Vec::new();
         for &i in &b.events {
@@ -173,6 +198,13 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
                     push_unique(&mut weak, k, v);
                 }
             });
+        }
+        // Two Azure AD devices or two client GUIDs in one block mean lines of different requests were
+        // grouped (a log without thread ids): its identifiers link nothing.
+        let count = |k: IdKind| strong.iter().filter(|(x, _)| *x == k).count();
+        if count(IdKind::AadDevice) > 1 || count(IdKind::ClientGuid) > 1 {
+            strong.clear();
+            weak.clear();
         }
         b.strong = strong;
         b.weak = weak;

@@ -93,6 +93,7 @@ impl HostFacts {
 #[derive(Debug, Clone)]
 pub struct ServerRequest {
     pub kind: RequestKind,
+    /// Index into `Analysis::hosts`.
     pub host: usize,
     /// Event indices in line order.
     pub events: Vec<usize>,

@@ -635,3 +635,111 @@ fn fleet_scale() {
     eprintln!("{n} devices, {count} events: {:?}", started.elapsed());
     assert_eq!(a.devices.len(), n as usize);
 }
+
+#[test]
+fn blocks_split_at_the_next_request_and_distrust_threadless_interleaving() {
+    let d1 = Dev::new("CLIENT01", 1);
+    let d2 = Dev::new("CLIENT02", 2);
+    let mut kit = Kit::new();
+    sts_block(&mut kit, &d1, 0, &d1.guid);
+    sts_block(&mut kit, &d2, 1_000, &d2.guid);
+    let (inputs, mut events) = kit.build();
+    // Same thread for both requests, and the first request's return line is lost.
+    events.retain(|e| !(matches!(e.kind, EventKind::CcmTokenReturned) && e.evidence.time == Some(at(300))));
+    for e in &mut events {
+        e.thread = Some(9);
+    }
+    let a = analyze(inputs, events);
+    assert_eq!(a.requests.len(), 2);
+    assert_eq!(a.devices.len(), 2, "{:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>());
+
+    // Interleaved without thread ids: the lines cannot be told apart and link nothing wrongly.
+    let mut kit = Kit::new();
+    sts_block(&mut kit, &d1, 0, &d1.guid);
+    sts_block(&mut kit, &d2, 50, &d2.guid);
+    let (inputs, mut events) = kit.build();
+    for e in &mut events {
+        e.thread = None;
+    }
+    let a = analyze(inputs, events);
+    for d in &a.devices {
+        let ids = format!("{:?}{:?}", d.aad_device_ids, d.client_ids);
+        let mixes = [&d1, &d2].iter().all(|x| ids.contains(&x.aad_device) || ids.contains(&x.guid));
+        assert!(!mixes, "{d:?}");
+    }
+    assert!(
+        a.requests.iter().all(|r| r.device.is_none()),
+        "interleaved lines without threads are not attributed"
+    );
+}
+
+#[test]
+fn bootstrap_exit_zero_then_service_failure_fails_the_install() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    let c = LogKind::Ccmsetup;
+    kit.ev("CLIENT01", c, 0, EventKind::CcmsetupExit { code: 0 });
+    install(&mut kit, &d, SEC);
+    // The ccmsetup service fails after the successful exit of the first run.
+    kit.ev("CLIENT01", c, 10 * MIN, EventKind::ErrorLogged { code: Some("0x80190194".into()) });
+    kit.ev("CLIENT01", c, 10 * MIN + 5, EventKind::CcmsetupExit { code: 0x80190194 });
+    let a = run(&kit);
+    let dev = &a.devices[0];
+    let client = dev.phase(PhaseId::InstallClient).unwrap();
+    assert_eq!(client.status, PhaseStatus::Failed);
+    assert!(client.evidence.last().unwrap().text.starts_with("ccmsetup_exit"));
+    assert!(client.note.as_deref().unwrap().contains("ccmsetup.log on CLIENT01"));
+    assert_eq!(status(dev, PhaseId::InstallAadInfo), PhaseStatus::Ok);
+    assert_eq!(status(dev, PhaseId::InstallContent), PhaseStatus::Ok, "the error came after the location");
+}
+
+#[test]
+fn renewal_fails_when_the_last_expiry_is_not_followed_by_a_cache() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    healthy(&mut kit, &d, 0);
+    let m = LogKind::CcmMessaging;
+    let t = 17 * HOUR;
+    kit.ev("CLIENT01", m, t, EventKind::CcmTokenExpiring { sid: d.user_sid.clone(), expires_local: None });
+    kit.ev("CLIENT01", m, t + SEC, EventKind::CcmTokenRequested { sts_url: CMG_STS.into() });
+    kit.ev("CLIENT01", m, t + 2 * SEC, EventKind::CcmTokenFailed { hresult: Some("0x87d0027e".into()) });
+    let a = run(&kit);
+    let p = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    assert_eq!(p.status, PhaseStatus::Failed);
+    assert_eq!(p.evidence.len(), 2, "the expiry notice and the failure");
+    assert!(p.evidence[0].text.starts_with("ccm_token_expiring"));
+
+    // Expiring with nothing after it: missing, the notice is the evidence.
+    let mut kit = Kit::new();
+    healthy(&mut kit, &d, 0);
+    kit.ev("CLIENT01", m, t, EventKind::CcmTokenExpiring { sid: d.user_sid.clone(), expires_local: None });
+    let a = run(&kit);
+    let p = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    assert_eq!(p.status, PhaseStatus::Missing);
+    assert_eq!(p.evidence.len(), 1);
+}
+
+#[test]
+fn device_token_failure_then_user_token_is_ok() {
+    let d = Dev::new("CLIENT01", 1);
+    let mut kit = Kit::new();
+    install(&mut kit, &d, 0);
+    let a = run(&kit);
+    let p = a.devices[0].phase(PhaseId::InstallAadToken).unwrap();
+    assert_eq!(p.status, PhaseStatus::Ok);
+    assert!(p.evidence.last().unwrap().text.starts_with("aad_token_acquired"));
+
+    // Both tokens failing: failed, with the failures as evidence.
+    let mut kit = Kit::new();
+    let c = LogKind::Ccmsetup;
+    kit.ev("CLIENT01", c, 0, aad_requested(AadTokenKind::Device));
+    let failed =
+        || EventKind::AadTokenFailed { sid: None, status: Some("5".into()), hresult: None, details: None };
+    kit.ev("CLIENT01", c, 100, failed());
+    kit.ev("CLIENT01", c, 200, aad_requested(AadTokenKind::User));
+    kit.ev("CLIENT01", c, 300, failed());
+    let a = run(&kit);
+    let p = a.devices[0].phase(PhaseId::InstallAadToken).unwrap();
+    assert_eq!(p.status, PhaseStatus::Failed);
+    assert_eq!(p.evidence.len(), 3, "the first request and both failures: {:?}", p.evidence);
+}

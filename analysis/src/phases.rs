@@ -129,15 +129,11 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize]) -> Vec<(usize, Mark)> {
                     pending = false;
                     Some(Mark::Success)
                 }
+                // A zero exit is the bootstrapper handing over to the ccmsetup service: the request
+                // may still be answered after it.
                 _ if pending && (is_error_line(e) || nonzero_exit(e)) => {
-                    if matches!(k, EventKind::CcmsetupExit { .. }) {
-                        pending = false;
-                    }
+                    pending = !nonzero_exit(e);
                     Some(Mark::Failure)
-                }
-                EventKind::CcmsetupExit { .. } => {
-                    pending = false;
-                    None
                 }
                 _ => None,
             },
