@@ -65,13 +65,22 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
                 writeln!(
                     out,
                     "{time} {mark} {:<12} {:<24} {:<26} {}:{}  {}",
-                    t.host, t.log_kind.as_str(), t.event, t.path, t.line, text
+                    t.host,
+                    t.log_kind.as_str(),
+                    t.event,
+                    t.path,
+                    t.line,
+                    text
                 )
                 .map_err(write_failed)?;
             }
             if device.is_some() && shown.len() > direct.len() {
-                writeln!(out, "(~ attributed to the device by correlation; the line itself does not name '{}')", args.id)
-                    .map_err(write_failed)?;
+                writeln!(
+                    out,
+                    "(~ attributed to the device by correlation; the line itself does not name '{}')",
+                    args.id
+                )
+                .map_err(write_failed)?;
             }
         }
     }

@@ -1,0 +1,141 @@
+//! End-to-end tests of `cmtrace-rs analyze` and `trace` on the demo support case (fixtures/demo/case-1234):
+//! two devices interleaved on one CMG, connection point and MP, four time zones, UTF-16 client logs.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const CASE: &str = "fixtures/demo/case-1234";
+const HEALTHY: &str = "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139";
+
+fn run(args: &[&str]) -> (String, String, i32) {
+    let out = Command::cargo_bin("cmtrace-rs").unwrap().args(args).env_remove("NO_COLOR").output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap(),
+    )
+}
+
+fn report() -> Value {
+    let (out, err, _) = run(&["analyze", CASE, "--format", "json", "--fail-on", "never"]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"))
+}
+
+fn phase<'a>(device: &'a Value, id: &str) -> &'a str {
+    device["phases"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap()["status"].as_str().unwrap()
+}
+
+#[test]
+fn two_interleaved_devices_stay_two_with_their_ids() {
+    let r = report();
+    assert_eq!(r["schema_version"], 1);
+    let devices = r["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 2);
+    let a = devices.iter().find(|d| d["key"] == HEALTHY).unwrap();
+    assert_eq!(a["aad_device_ids"], serde_json::json!(["8d2b4ff9-0172-4998-9851-b5324303385f"]));
+    assert_eq!(a["aad_tenant_ids"], serde_json::json!(["2ca9a796-a1a6-43ec-88f1-5935b32155c5"]));
+    let hosts: Vec<&str> = a["hosts"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    for h in ["DESKTOP-7Q2M", "CPSRV01", "MP01"] {
+        assert!(hosts.contains(&h), "{hosts:?}");
+    }
+    assert!(!hosts.contains(&"LAPTOP-K9X1"));
+    for p in a["phases"].as_array().unwrap() {
+        assert_eq!(p["status"], "ok", "{p}");
+        assert!(p["start"].as_str().unwrap().ends_with('Z'));
+    }
+    let b = devices.iter().find(|d| d["key"] == "LAPTOP-K9X1").unwrap();
+    assert_eq!(b["aad_user_ids"], serde_json::json!(["5f1d2c3b-4a59-4e68-9d7c-8b6a5f4e3d2c"]));
+    assert_eq!(phase(b, "install.aad_info"), "ok");
+    assert_eq!(phase(b, "install.aad_token"), "ok");
+    assert_eq!(phase(b, "install.ccm_token"), "failed");
+    assert_eq!(phase(b, "install.client"), "failed");
+    assert_eq!(phase(b, "registration.request"), "not_applicable");
+}
+
+#[test]
+fn timeline_is_utc_ordered_across_hosts() {
+    let r = report();
+    let tl = r["timeline"].as_array().unwrap();
+    assert!(tl.len() > 40);
+    let times: Vec<&str> = tl.iter().map(|e| e["time"].as_str().unwrap()).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    // The first CCM token request of the healthy client (07:31:42.100 at +420) reaches the connector and the MP
+    // (10:31:42.8 at +300) within a second once both are on UTC.
+    let req =
+        tl.iter().position(|e| e["event"] == "ccm_token_requested" && e["host"] == "DESKTOP-7Q2M").unwrap();
+    assert_eq!(tl[req]["time"], "2026-11-20T15:31:42.100Z");
+    let issued = tl.iter().position(|e| e["event"] == "ccm_token_issued").unwrap();
+    assert_eq!(tl[issued]["time"], "2026-11-20T15:31:42.960Z");
+    assert_eq!(tl[issued]["device"], HEALTHY);
+    assert!(req < issued);
+    // CMG statistics are aggregates: never attributed to a device.
+    assert!(tl.iter().filter(|e| e["event"] == "cmg_request_stats").all(|e| e["device"].is_null()));
+}
+
+#[test]
+fn ndjson_streams_typed_objects() {
+    let (out, _, _) = run(&["analyze", CASE, "--format", "ndjson", "--fail-on", "never"]);
+    let rows: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let types: Vec<&str> = rows.iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert_eq!(types.iter().filter(|t| **t == "input").count(), 10);
+    assert_eq!(types.iter().filter(|t| **t == "device").count(), 2);
+    assert!(types.iter().filter(|t| **t == "event").count() > 40);
+    let first_event = types.iter().position(|t| *t == "event").unwrap();
+    assert!(types[..first_event].iter().all(|t| *t != "event"));
+}
+
+#[test]
+fn filters_narrow_the_report() {
+    let (out, _, _) =
+        run(&["analyze", CASE, "--format", "json", "--device", "LAPTOP-K9X1", "--fail-on", "never"]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["devices"].as_array().unwrap().len(), 1);
+    assert!(r["timeline"].as_array().unwrap().iter().all(|e| e["device"] == "LAPTOP-K9X1"));
+    let (out, _, _) = run(&[
+        "analyze",
+        CASE,
+        "--format",
+        "json",
+        "--since",
+        "2026-11-20T15:39:00Z",
+        "--until",
+        "2026-11-20 15:40:00",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let tl = r["timeline"].as_array().unwrap();
+    assert!(!tl.is_empty());
+    assert!(tl.iter().all(|e| e["time"].as_str().unwrap() >= "2026-11-20T15:39:00"
+        && e["time"].as_str().unwrap() <= "2026-11-20T15:40:00.000Z"));
+    let (_, err, code) = run(&["analyze", CASE, "--since", "yesterday"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a time"));
+}
+
+#[test]
+fn unusable_input_exits_2() {
+    let (_, _, code) = run(&["analyze", "fixtures/does-not-exist", "--format", "json"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn trace_by_guid_shows_every_host() {
+    let (out, _, code) = run(&["trace", "c66ee0fd-08e7-4b38-b282-7e6954b71139", CASE, "--format", "json"]);
+    assert_eq!(code, 0);
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let hosts: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["host"].as_str().unwrap()).collect();
+    assert!(
+        hosts.contains("DESKTOP-7Q2M") && hosts.contains("MP01") && hosts.contains("CPSRV01"),
+        "{hosts:?}"
+    );
+    assert!(rows.iter().all(|r| r["device"] == HEALTHY));
+    assert!(rows.iter().any(|r| r["match"] == "id" && r["host"] == "MP01"));
+    // By the fallback user's SID: the failing laptop only.
+    let (out, _, code) = run(&["trace", "S-1-5-21-3719528122-1004857294-3014987445-1107", CASE]);
+    assert_eq!(code, 0);
+    assert!(out.contains("aad_token_fallback_to_user"));
+    assert!(!out.contains("DESKTOP-7Q2M"));
+    let (_, _, code) = run(&["trace", "00000000-1111-2222-3333-444444444444", CASE]);
+    assert_eq!(code, 1, "an id nobody carries");
+}
