@@ -162,6 +162,8 @@ pub struct Device {
     pub phases: Vec<Phase>,
     /// On-premises SIDs seen for this device (added field).
     pub sids: Vec<String>,
+    /// The hosts whose client logs are this device's (added field).
+    pub client_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -20,6 +20,7 @@ impl Analysis {
                 hosts: d.hosts.clone(),
                 phases: d.phases.clone(),
                 sids: d.sids.clone(),
+                client_hosts: d.client_hosts.clone(),
             })
             .collect()
     }

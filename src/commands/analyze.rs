@@ -10,6 +10,7 @@ use cmtrace_parsers::Severity;
 use super::collect::collect;
 use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{AnalyzeArgs, ColorChoice, FailOn, ReportFormat};
+use crate::render::{render_junit, render_markdown, render_text, RenderOptions};
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     let since = args.since.as_deref().map(parse_time).transpose()?;
@@ -34,18 +35,26 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     let stdout = std::io::stdout();
     let is_tty = stdout.is_terminal();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let _color = match args.color {
+    let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let _width = terminal_width(is_tty);
+    let notes = |_text: &str| -> Vec<String> { Vec::new() };
+    let opts = RenderOptions {
+        color,
+        width: terminal_width(is_tty),
+        show_timeline: args.timeline,
+        code_notes: &notes,
+    };
     match args.format {
+        ReportFormat::Text => render_text(&report, &opts, &mut out),
+        ReportFormat::Markdown => render_markdown(&report, &opts, &mut out),
+        ReportFormat::Junit => render_junit(&report, &mut out),
         ReportFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
             .map_err(std::io::Error::other)
             .and_then(|_| writeln!(out)),
         ReportFormat::Ndjson => write_ndjson(&report, &mut out),
-        _ => return Err("this output format is not available yet: use --format json".into()),
     }
     .map_err(write_failed)?;
     out.flush().map_err(write_failed)?;

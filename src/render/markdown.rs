@@ -1,0 +1,138 @@
+//! The report as GitHub-flavoured Markdown, for tickets and pull-request comments: the same content
+//! as the text report (inputs, verdict, a phase table per device, findings with evidence and the fix).
+
+use std::io::{self, Write};
+
+use cmtrace_analysis::model::Report;
+use cmtrace_parsers::Severity;
+
+use super::*;
+
+/// Escape text for a Markdown table cell or inline text.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ").replace('`', "'")
+}
+
+pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let s = summarize_inputs(report);
+    writeln!(out, "## cmtrace-rs: {}", verdict(report))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} device(s) · {} error(s) · {} warning(s) · {} info. Read {} files ({}) from {} hosts ({}); flow events {} → {}.",
+        report.devices.len(),
+        count(report, Severity::Error),
+        count(report, Severity::Warning),
+        count(report, Severity::Info),
+        s.files,
+        human_bytes(s.bytes),
+        s.hosts.len(),
+        cell(&s.hosts.join(", ")),
+        utc(&s.first),
+        utc(&s.last)
+    )?;
+    for (path, err) in &s.unreadable {
+        writeln!(out, "\n> Not read: `{}` ({})", cell(path), cell(err))?;
+    }
+    writeln!(out)?;
+    for d in &report.devices {
+        writeln!(out, "### Device {}", cell(&device_title(d)))?;
+        writeln!(out)?;
+        let mut ids = Vec::new();
+        if !d.aad_device_ids.is_empty() {
+            ids.push(format!("Entra device `{}`", d.aad_device_ids.join("`, `")));
+        }
+        if !d.aad_tenant_ids.is_empty() {
+            ids.push(format!("tenant `{}`", d.aad_tenant_ids.join("`, `")));
+        }
+        ids.push(format!("hosts {}", cell(&d.hosts.join(", "))));
+        writeln!(out, "{}", ids.join(" · "))?;
+        writeln!(out)?;
+        writeln!(out, "| Phase | Status | Start (UTC) | Took | Host | Evidence |")?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+        for ph in &d.phases {
+            let ev = ph.evidence.last();
+            let evidence = match (ev, &ph.note) {
+                (Some(e), _) => {
+                    format!("`{}:{}` {}", cell(file_name(&e.path)), e.line, cell(&clip(&e.text, 120)))
+                }
+                (None, Some(n)) => cell(n),
+                (None, None) => String::new(),
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                phase_label(ph.id),
+                match ph.status {
+                    cmtrace_analysis::model::PhaseStatus::Failed => "**FAILED**",
+                    other => status_word(other),
+                },
+                utc_short(&ph.start),
+                duration(ph),
+                cell(&ev.map(|e| e.host.clone()).unwrap_or_default()),
+                evidence
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let findings = sorted_findings(report);
+    if !findings.is_empty() {
+        writeln!(out, "### Findings")?;
+        writeln!(out)?;
+        for f in findings {
+            let sev = match f.severity {
+                Severity::Error => "🔴 error",
+                Severity::Warning => "🟠 warning",
+                Severity::Info => "🔵 info",
+            };
+            writeln!(out, "#### {} `{}`: {}", sev, f.rule, cell(&f.title))?;
+            writeln!(out)?;
+            if let Some(d) = &f.device {
+                writeln!(
+                    out,
+                    "Device `{}`{}",
+                    d,
+                    f.host.as_ref().map(|h| format!(" · host {h}")).unwrap_or_default()
+                )?;
+                writeln!(out)?;
+            }
+            writeln!(out, "```")?;
+            for e in &f.evidence {
+                writeln!(out, "{}  {} {}:{}", utc(&e.time), e.host, e.path, e.line)?;
+                writeln!(out, "    {}", clip(&e.text, 400).replace("```", "'''"))?;
+                for note in (opts.code_notes)(&e.text) {
+                    writeln!(out, "    ↳ {note}")?;
+                }
+            }
+            writeln!(out, "```")?;
+            writeln!(out)?;
+            writeln!(out, "{}", f.explanation)?;
+            writeln!(out)?;
+            writeln!(out, "**Fix:** {}", f.remediation)?;
+            writeln!(out)?;
+        }
+    }
+    if opts.show_timeline {
+        writeln!(out, "### Timeline (UTC)")?;
+        writeln!(out)?;
+        writeln!(out, "| Time | Host | Log | Event | Device | Line |")?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+        for e in &report.timeline {
+            writeln!(
+                out,
+                "| {}{} | {} | {} | {} | {} | `{}:{}` {} |",
+                utc(&e.time),
+                if e.skew_correction_ms != 0 { " (skew-corrected)" } else { "" },
+                cell(&e.host),
+                e.log_kind.as_str(),
+                e.event,
+                cell(e.device.as_deref().unwrap_or("")),
+                cell(file_name(&e.path)),
+                e.line,
+                cell(&clip(&e.text, 120))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

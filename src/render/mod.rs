@@ -1,0 +1,201 @@
+//! Report rendering for people and CI: the text report (`text`), Markdown for tickets (`markdown`) and
+//! JUnit XML (`junit`). Renderers never query the terminal: the CLI decides colour and width and passes
+//! them in `RenderOptions`. Shared helpers (severity order, phase labels, summaries) live here.
+
+pub mod junit;
+pub mod markdown;
+pub mod text;
+
+pub use junit::render_junit;
+pub use markdown::render_markdown;
+pub use text::render_text;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use cmtrace_analysis::model::{Device, Finding, Phase, PhaseId, PhaseStatus, Report};
+use cmtrace_parsers::Severity;
+
+/// How to render, decided by the CLI.
+pub struct RenderOptions<'a> {
+    /// Colour on (the CLI checks the terminal, `--color` and `NO_COLOR`).
+    pub color: bool,
+    /// Terminal width for tables; `None` → 100.
+    pub width: Option<usize>,
+    /// Also print the merged cross-host timeline.
+    pub show_timeline: bool,
+    /// Decoded error codes found in a message, one line each (e.g. `0x80072F8F ERROR_WINHTTP_SECURE_FAILURE: ...`).
+    pub code_notes: &'a dyn Fn(&str) -> Vec<String>,
+}
+
+impl RenderOptions<'_> {
+    pub fn width(&self) -> usize {
+        self.width.unwrap_or(100).clamp(60, 240)
+    }
+}
+
+/// What a phase is, in words a support engineer uses.
+pub fn phase_label(id: PhaseId) -> &'static str {
+    match id {
+        PhaseId::InstallAadInfo => "Entra app info from CMG",
+        PhaseId::InstallAadToken => "Entra token (ccmsetup)",
+        PhaseId::InstallCcmToken => "CCM token (ccmsetup)",
+        PhaseId::InstallContent => "Client content located",
+        PhaseId::InstallClient => "Client installed",
+        PhaseId::RegistrationRequest => "Registration requested",
+        PhaseId::RegistrationAadToken => "Entra token (registration)",
+        PhaseId::RegistrationMp => "MP processed registration",
+        PhaseId::RegistrationConfirmed => "Client registered",
+        PhaseId::RegistrationCcmToken => "CCM token (registered)",
+        PhaseId::RenewalCcmToken => "CCM token renewal",
+    }
+}
+
+pub fn severity_rank(s: Severity) -> u8 {
+    match s {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Info => 2,
+    }
+}
+
+/// Findings worst first, then device, then rule.
+pub fn sorted_findings(report: &Report) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = report.findings.iter().collect();
+    v.sort_by(|a, b| {
+        (severity_rank(a.severity), &a.device, a.rule).cmp(&(severity_rank(b.severity), &b.device, b.rule))
+    });
+    v
+}
+
+pub fn count(report: &Report, s: Severity) -> usize {
+    report.findings.iter().filter(|f| f.severity == s).count()
+}
+
+/// `2026-11-20 15:31:42.100Z`
+pub fn utc(t: &Option<DateTime<Utc>>) -> String {
+    match t {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string(),
+        None => "-".into(),
+    }
+}
+
+/// `15:31:42Z` (date left out when the reader has it from the header).
+pub fn utc_short(t: &Option<DateTime<Utc>>) -> String {
+    match t {
+        Some(t) => t.format("%m-%d %H:%M:%S").to_string(),
+        None => "-".into(),
+    }
+}
+
+/// A phase's duration in a compact human form.
+pub fn duration(p: &Phase) -> String {
+    match (p.start, p.end) {
+        (Some(s), Some(e)) if e >= s => {
+            let ms = (e - s).num_milliseconds();
+            if ms < 1000 {
+                format!("{ms} ms")
+            } else if ms < 60_000 {
+                format!("{:.1} s", ms as f64 / 1000.0)
+            } else if ms < 3_600_000 {
+                format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
+            } else {
+                format!("{}h{:02}m", ms / 3_600_000, (ms % 3_600_000) / 60_000)
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// The file name of an evidence path (the host is shown beside it).
+pub fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// Cut `s` to `max` characters with an ellipsis; line breaks shown as ` ⏎ `.
+pub fn clip(s: &str, max: usize) -> String {
+    let flat = s.replace("\r\n", "\n").replace('\n', " ⏎ ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// One line saying who the device is.
+pub fn device_title(d: &Device) -> String {
+    match d.client_hosts.first() {
+        Some(h) if *h != d.key => format!("{} on {}", d.key, d.client_hosts.join(", ")),
+        Some(_) => d.key.clone(),
+        None => format!("{} (no client logs collected)", d.key),
+    }
+}
+
+/// Hosts, log kinds and time span of the inputs.
+pub struct InputSummary {
+    pub files: usize,
+    pub hosts: Vec<String>,
+    pub kinds: Vec<String>,
+    pub entries: u64,
+    pub unparsed: u64,
+    pub bytes: u64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    pub unreadable: Vec<(String, String)>,
+}
+
+pub fn summarize_inputs(report: &Report) -> InputSummary {
+    let hosts: BTreeSet<String> = report.inputs.iter().map(|i| i.host.clone()).collect();
+    let kinds: BTreeSet<String> = report.inputs.iter().map(|i| i.log_kind.as_str().to_string()).collect();
+    let times = report.timeline.iter().filter_map(|e| e.time);
+    InputSummary {
+        files: report.inputs.len(),
+        hosts: hosts.into_iter().collect(),
+        kinds: kinds.into_iter().collect(),
+        entries: report.inputs.iter().map(|i| i.lines).sum(),
+        unparsed: report.inputs.iter().map(|i| i.unparsed_lines).sum(),
+        bytes: report.inputs.iter().map(|i| i.bytes).sum(),
+        first: times.clone().min(),
+        last: times.max(),
+        unreadable: report
+            .inputs
+            .iter()
+            .filter_map(|i| i.error.as_ref().map(|e| (i.path.clone(), e.clone())))
+            .collect(),
+    }
+}
+
+/// The verdict line.
+pub fn verdict(report: &Report) -> &'static str {
+    if count(report, Severity::Error) > 0 {
+        "FAILED: errors found"
+    } else if count(report, Severity::Warning) > 0 {
+        "WARNINGS: review the findings"
+    } else if report.devices.is_empty() {
+        "NO FLOW: no device of the CMG / Entra ID flow found in these logs"
+    } else {
+        "OK: no error or warning"
+    }
+}
+
+pub fn status_word(s: PhaseStatus) -> &'static str {
+    match s {
+        PhaseStatus::Ok => "ok",
+        PhaseStatus::Failed => "FAILED",
+        PhaseStatus::Missing => "missing",
+        PhaseStatus::NotApplicable => "n/a",
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{:.1} GB", n as f64 / (1u64 << 30) as f64)
+    } else if n >= 1 << 20 {
+        format!("{:.1} MB", n as f64 / (1u64 << 20) as f64)
+    } else if n >= 1 << 10 {
+        format!("{:.1} KB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}

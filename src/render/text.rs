@@ -1,0 +1,304 @@
+//! The text report a support engineer reads first (and pastes into a ticket): inputs, verdict, one flow
+//! table per device, findings worst first with their evidence, decoded error codes and the fix, and on
+//! request the merged cross-host timeline. Reads well without colour; fits the given width.
+
+use std::io::{self, Write};
+
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use owo_colors::{OwoColorize, Style};
+
+use cmtrace_analysis::model::{Device, Finding, PhaseStatus, Report};
+use cmtrace_parsers::Severity;
+
+use super::*;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn apply(&self, s: &str, style: Style) -> String {
+        if self.on {
+            s.style(style).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.apply(s, Style::new().bold())
+    }
+    fn dim(&self, s: &str) -> String {
+        self.apply(s, Style::new().dimmed())
+    }
+    fn severity(&self, sev: Severity, s: &str) -> String {
+        match sev {
+            Severity::Error => self.apply(s, Style::new().red().bold()),
+            Severity::Warning => self.apply(s, Style::new().yellow().bold()),
+            Severity::Info => self.apply(s, Style::new().cyan()),
+        }
+    }
+}
+
+fn sev_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARNING",
+        Severity::Info => "INFO",
+    }
+}
+
+/// Wrap `text` to `width` columns after an indent, keeping words whole.
+fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let avail = width.saturating_sub(indent.chars().count()).max(20);
+    let mut out = String::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > avail {
+                out.push_str(indent);
+                out.push_str(&line);
+                out.push('\n');
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(indent);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let p = Paint { on: opts.color };
+    let width = opts.width();
+    let s = summarize_inputs(report);
+
+    // Header: what was read.
+    writeln!(
+        out,
+        "{}",
+        p.bold("cmtrace-rs: ConfigMgr client install / registration over CMG with Entra ID")
+    )?;
+    let read = format!(
+        "Read {} files ({}) from {} hosts: {}",
+        s.files,
+        human_bytes(s.bytes),
+        s.hosts.len(),
+        s.hosts.join(", ")
+    );
+    write!(out, "{}", wrap(&read, "", width))?;
+    write!(out, "{}", wrap(&format!("Logs: {}", s.kinds.join(", ")), "", width))?;
+    let span = format!(
+        "Entries: {}, unparsed lines: {}; flow events from {} to {}",
+        s.entries,
+        s.unparsed,
+        utc(&s.first),
+        utc(&s.last)
+    );
+    write!(out, "{}", wrap(&span, "", width))?;
+    for (path, err) in &s.unreadable {
+        let line = format!("not read: {path} ({err})");
+        write!(out, "{}", p.severity(Severity::Warning, &wrap(&line, "", width)))?;
+    }
+    writeln!(out)?;
+
+    // Verdict.
+    let (e, w, i) =
+        (count(report, Severity::Error), count(report, Severity::Warning), count(report, Severity::Info));
+    let verdict_sev = if e > 0 {
+        Severity::Error
+    } else if w > 0 {
+        Severity::Warning
+    } else {
+        Severity::Info
+    };
+    writeln!(out, "{}", p.severity(verdict_sev, verdict(report)))?;
+    writeln!(out, "{} device(s), {} error(s), {} warning(s), {} info", report.devices.len(), e, w, i)?;
+    writeln!(out)?;
+
+    for d in &report.devices {
+        render_device(d, report, opts, &p, out)?;
+    }
+
+    let findings = sorted_findings(report);
+    if !findings.is_empty() {
+        writeln!(out, "{}", p.bold(&format!("Findings ({})", findings.len())))?;
+        writeln!(out)?;
+        for (n, f) in findings.iter().enumerate() {
+            render_finding(n + 1, f, opts, &p, out)?;
+        }
+    }
+
+    if opts.show_timeline {
+        render_timeline(report, opts, &p, out)?;
+    }
+    Ok(())
+}
+
+fn render_device(
+    d: &Device,
+    report: &Report,
+    opts: &RenderOptions<'_>,
+    p: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let width = opts.width();
+    let worst = report
+        .findings
+        .iter()
+        .filter(|f| f.device.as_deref() == Some(d.key.as_str()))
+        .map(|f| f.severity)
+        .max();
+    let mark = match worst {
+        Some(Severity::Error) => p.severity(Severity::Error, "✗"),
+        Some(Severity::Warning) => p.severity(Severity::Warning, "!"),
+        _ => p.apply("✓", Style::new().green()),
+    };
+    writeln!(out, "{} {} {}", mark, p.bold("Device"), p.bold(&device_title(d)))?;
+    let mut ids = Vec::new();
+    if !d.client_ids.is_empty() {
+        ids.push(format!("SMS client: {}", d.client_ids.join(", ")));
+    }
+    if !d.aad_device_ids.is_empty() {
+        ids.push(format!("Entra device: {}", d.aad_device_ids.join(", ")));
+    }
+    if !d.aad_tenant_ids.is_empty() {
+        ids.push(format!("tenant: {}", d.aad_tenant_ids.join(", ")));
+    }
+    if !d.aad_user_ids.is_empty() {
+        ids.push(format!("Entra user: {}", d.aad_user_ids.join(", ")));
+    }
+    ids.push(format!("hosts: {}", d.hosts.join(", ")));
+    write!(out, "{}", wrap(&ids.join(" · "), "  ", width))?;
+
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width.min(u16::MAX as usize) as u16);
+    let wide = width >= 100;
+    table.set_header(vec!["Phase", "Status", if wide { "Start (UTC)" } else { "UTC" }, "Took", "Evidence"]);
+    // The evidence column gets what the fixed columns leave (borders and padding included).
+    let fixed = 26 + 9 + if wide { 16 } else { 10 } + 9 + 6;
+    let evidence_room = width.saturating_sub(fixed).max(18);
+    for ph in &d.phases {
+        let mut status_cell = Cell::new(status_word(ph.status));
+        if opts.color {
+            status_cell = match ph.status {
+                PhaseStatus::Ok => status_cell.fg(Color::Green),
+                PhaseStatus::Failed => status_cell.fg(Color::Red).add_attribute(Attribute::Bold),
+                PhaseStatus::Missing => status_cell.fg(Color::Yellow),
+                PhaseStatus::NotApplicable => status_cell.fg(Color::DarkGrey),
+            };
+        }
+        // Where it shows: file:line on host; for a failed phase also the line itself; else why not.
+        let evidence = match (ph.evidence.last(), &ph.note) {
+            (Some(e), _) if ph.status == PhaseStatus::Failed => {
+                clip(&format!("{}:{} {}: {}", file_name(&e.path), e.line, e.host, e.text), evidence_room * 4)
+            }
+            (Some(e), _) => format!("{}:{} {}", file_name(&e.path), e.line, e.host),
+            (None, Some(note)) => clip(note, evidence_room * 4),
+            (None, None) => String::new(),
+        };
+        let start = match ph.start {
+            Some(t) if wide => t.format("%m-%d %H:%M:%S").to_string(),
+            Some(t) => t.format("%H:%M:%S").to_string(),
+            None => "-".into(),
+        };
+        table.add_row(vec![
+            Cell::new(phase_label(ph.id)),
+            status_cell,
+            Cell::new(start),
+            Cell::new(duration(ph)),
+            Cell::new(evidence),
+        ]);
+    }
+    if !opts.color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn render_finding(
+    n: usize,
+    f: &Finding,
+    opts: &RenderOptions<'_>,
+    p: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let width = opts.width();
+    writeln!(
+        out,
+        "{}. {} {}  {}",
+        n,
+        p.severity(f.severity, sev_label(f.severity)),
+        p.bold(f.rule),
+        f.title
+    )?;
+    let mut who = Vec::new();
+    if let Some(d) = &f.device {
+        who.push(format!("device {d}"));
+    }
+    if let Some(h) = &f.host {
+        who.push(format!("host {h}"));
+    }
+    if !who.is_empty() {
+        writeln!(out, "   {}", p.dim(&who.join(" · ")))?;
+    }
+    writeln!(out, "   Evidence:")?;
+    for e in &f.evidence {
+        writeln!(out, "   - {} {}:{} ({})", utc(&e.time), file_name(&e.path), e.line, e.host)?;
+        write!(out, "{}", wrap(&clip(&e.text, 600), "       ", width))?;
+        for note in (opts.code_notes)(&e.text) {
+            write!(out, "{}", wrap(&format!("↳ {note}"), "       ", width))?;
+        }
+    }
+    writeln!(out, "   What happened:")?;
+    write!(out, "{}", wrap(&f.explanation, "     ", width))?;
+    writeln!(out, "   {}", p.bold("Fix:"))?;
+    write!(out, "{}", wrap(&f.remediation, "     ", width))?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn render_timeline(
+    report: &Report,
+    opts: &RenderOptions<'_>,
+    p: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let width = opts.width();
+    writeln!(out, "{}", p.bold(&format!("Timeline ({} flow events, UTC)", report.timeline.len())))?;
+    let corrected = report.timeline.iter().any(|e| e.skew_correction_ms != 0);
+    if corrected {
+        writeln!(out, "{}", p.dim("  * time corrected for the host's estimated clock skew"))?;
+    }
+    let host_w = report.timeline.iter().map(|e| e.host.chars().count()).max().unwrap_or(4).clamp(4, 16);
+    for e in &report.timeline {
+        let time = match e.time {
+            Some(t) => t.format("%m-%d %H:%M:%S%.3f").to_string(),
+            None => "-".repeat(18),
+        };
+        let skew = if e.skew_correction_ms != 0 { "*" } else { " " };
+        let head = format!("{time}{skew} {:<host_w$} {:<26}", clip(&e.host, host_w), e.event);
+        let room = width.saturating_sub(head.chars().count() + 1).max(20);
+        let text = clip(&format!("{}:{} {}", file_name(&e.path), e.line, e.text), room);
+        let line = format!("{head} {text}");
+        let line = match e.severity {
+            Severity::Error => p.severity(Severity::Error, &line),
+            Severity::Warning => p.apply(&line, Style::new().yellow()),
+            Severity::Info => line,
+        };
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! The report renderings over the demo case: text (with and without colour, at 80 and 120 columns),
+//! Markdown, JUnit (parsed back as XML), colour switches (`--color`, `NO_COLOR`) and exit statuses.
+
+use assert_cmd::Command;
+
+const CASE: &str = "fixtures/demo/case-1234";
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> (String, i32) {
+    let mut cmd = Command::cargo_bin("cmtrace-rs").unwrap();
+    cmd.env_remove("NO_COLOR").env_remove("COLUMNS");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().unwrap();
+    (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap())
+}
+
+#[test]
+fn text_report_without_colour_fits_80_columns() {
+    let (out, _) = run(&["analyze", CASE, "--fail-on", "never"], &[("COLUMNS", "80")]);
+    assert!(!out.contains('\u{1b}'), "no escape codes when stdout is not a terminal");
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "{} chars: {line}", line.chars().count());
+    }
+    assert!(out.contains("Device GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139 on DESKTOP-7Q2M"));
+    assert!(out.contains("Read 10 files"));
+    assert!(out.contains("CCM token (ccmsetup)"));
+    assert!(out.contains("FAILED"));
+}
+
+#[test]
+fn colour_always_and_no_color() {
+    let (out, _) = run(&["analyze", CASE, "--color", "always", "--fail-on", "never"], &[]);
+    assert!(out.contains('\u{1b}'));
+    let (out, _) = run(&["analyze", CASE, "--color", "never", "--fail-on", "never"], &[]);
+    assert!(!out.contains('\u{1b}'));
+    // NO_COLOR only affects `auto`; without a terminal `auto` is already off.
+    let (out, _) = run(&["analyze", CASE, "--fail-on", "never"], &[("NO_COLOR", "1")]);
+    assert!(!out.contains('\u{1b}'));
+}
+
+#[test]
+fn timeline_lists_events_across_hosts() {
+    let (out, _) = run(&["analyze", CASE, "--timeline", "--fail-on", "never"], &[("COLUMNS", "120")]);
+    let tl = out.split("Timeline (").nth(1).expect("timeline section");
+    for host in ["DESKTOP-7Q2M", "LAPTOP-K9X1", "MP01", "CPSRV01", "SITE01"] {
+        assert!(tl.contains(host), "{host}");
+    }
+    assert!(tl.contains("ccm_token_issued"));
+}
+
+#[test]
+fn markdown_has_tables() {
+    let (out, _) = run(&["analyze", CASE, "--format", "markdown", "--fail-on", "never"], &[]);
+    assert!(out.starts_with("## cmtrace-rs: "));
+    assert!(out.contains("| Phase | Status | Start (UTC) | Took | Host | Evidence |"));
+    assert!(out.contains("**FAILED**"));
+}
+
+#[test]
+fn junit_is_well_formed_with_a_case_per_phase() {
+    let (out, _) = run(&["analyze", CASE, "--format", "junit", "--fail-on", "never"], &[]);
+    let mut reader = quick_xml::Reader::from_str(&out);
+    let (mut suites, mut cases, mut failures, mut skipped) = (0, 0, 0, 0);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    b"testsuite" => suites += 1,
+                    b"testcase" => cases += 1,
+                    b"failure" => failures += 1,
+                    b"skipped" => skipped += 1,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(suites >= 2);
+    assert!(cases >= 22, "11 phases x 2 devices");
+    assert!(failures >= 2, "the laptop's failed phases");
+    assert!(skipped >= 5);
+}
