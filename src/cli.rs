@@ -151,7 +151,7 @@ pub struct TraceArgs {
 #[derive(Debug, clap::Args)]
 pub struct ErrorArgs {
     /// Codes: 0x80092013, 80092013, -2146885613, 12175, CERT_E_UNTRUSTEDROOT, CMGConnector_Forbidden
-    #[arg(required = true, value_name = "CODE")]
+    #[arg(required = true, value_name = "CODE", allow_negative_numbers = true)]
     pub codes: Vec<String>,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]

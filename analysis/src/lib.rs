@@ -8,6 +8,7 @@
 //! - `timeline`: `Analysis` → the contract's `Report` (devices, timeline).
 //! - `ids`: identifiers named by events, canonical forms, which ones key devices.
 
+pub mod codes;
 pub mod correlate;
 pub mod engine;
 pub mod ids;

@@ -40,7 +40,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         ColorChoice::Never => false,
         ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let notes = |_text: &str| -> Vec<String> { Vec::new() };
+    let notes = |text: &str| -> Vec<String> {
+        cmtrace_analysis::codes::decode_message(text).iter().map(cmtrace_analysis::codes::describe).collect()
+    };
     let opts = RenderOptions {
         color,
         width: terminal_width(is_tty),

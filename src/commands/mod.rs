@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod collect;
+pub mod error;
 pub mod parse;
 pub mod progress;
 pub mod trace;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Parse(args) => parse::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Trace(args) => trace::run(&args),
+        Command::Error(args) => error::run(&args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "cmtrace-rs", &mut std::io::stdout());

@@ -1,0 +1,39 @@
+//! `cmtrace-rs error CODE`: every form a support engineer types, as CMTrace's error lookup would answer.
+
+use assert_cmd::Command;
+
+fn lookup(args: &[&str]) -> (String, i32) {
+    let out = Command::cargo_bin("cmtrace-rs").unwrap().arg("error").args(args).output().unwrap();
+    (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap())
+}
+
+#[test]
+fn every_form_decodes() {
+    for (q, want) in [
+        ("0x80092013", "CRYPT_E_REVOCATION_OFFLINE"),
+        ("80092013", "CRYPT_E_REVOCATION_OFFLINE"),
+        ("-2146885613", "CRYPT_E_REVOCATION_OFFLINE"),
+        ("12175", "ERROR_WINHTTP_SECURE_FAILURE"),
+        ("0x80072f8f", "ERROR_WINHTTP_SECURE_FAILURE"),
+        ("0x87d00231", "transient error"),
+        ("0x800B0109", "CERT_E_UNTRUSTEDROOT"),
+        ("CERT_E_UNTRUSTEDROOT", "0x800B0109"),
+        ("CMGConnector_Clientcertificaterequired", "HTTP 403"),
+        ("0xd0090016", "NTE_BAD_KEYSET"),
+        ("7", "reboot required"),
+    ] {
+        let (out, code) = lookup(&[q]);
+        assert_eq!(code, 0, "{q}");
+        assert!(out.to_lowercase().contains(&want.to_lowercase()), "{q}: {out}");
+    }
+}
+
+#[test]
+fn json_and_unknown() {
+    let (out, code) = lookup(&["--format", "json", "12175", "nonsense"]);
+    assert_eq!(code, 1, "one code is unknown");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["matches"][0]["hresult"], "0x80072F8F");
+    assert_eq!(v[0]["matches"][0]["name"], "ERROR_WINHTTP_SECURE_FAILURE");
+    assert!(v[1]["matches"].as_array().unwrap().is_empty());
+}
