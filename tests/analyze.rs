@@ -139,3 +139,43 @@ fn trace_by_guid_shows_every_host() {
     let (_, _, code) = run(&["trace", "00000000-1111-2222-3333-444444444444", CASE]);
     assert_eq!(code, 1, "an id nobody carries");
 }
+
+#[test]
+fn findings_name_the_root_cause_with_evidence() {
+    let r = report();
+    let f = r["findings"].as_array().unwrap();
+    let rules: Vec<&str> = f.iter().map(|x| x["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["root-ca-untrusted", "install-failed", "aad-device-token-fallback"], "{rules:?}");
+    let root = &f[0];
+    assert_eq!(root["severity"], "error");
+    assert_eq!(root["device"], "LAPTOP-K9X1");
+    assert_eq!(root["host"], "LAPTOP-K9X1");
+    let ev = root["evidence"].as_array().unwrap();
+    assert!(ev.iter().any(|e| e["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("LAPTOP-K9X1/Windows/ccmsetup/Logs/ccmsetup.log")
+        && e["line"] == 19
+        && e["time"] == "2026-11-20T15:31:43.304Z"
+        && e["text"] == "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set"));
+    assert!(root["remediation"].as_str().unwrap().contains("Trusted Root Certification Authorities"));
+    assert!(root["explanation"].as_str().unwrap().contains("show no request from this device"));
+    assert!(f[1]["explanation"].as_str().unwrap().contains("Root cause: root-ca-untrusted"));
+    assert_eq!(f[2]["severity"], "warning");
+    // The healthy device has no finding at all.
+    assert!(f.iter().all(|x| x["device"] != HEALTHY));
+}
+
+#[test]
+fn exit_status_follows_fail_on() {
+    for (level, want) in [("error", 1), ("warning", 1), ("info", 1), ("never", 0)] {
+        let (_, _, code) = run(&["analyze", CASE, "--format", "json", "--fail-on", level]);
+        assert_eq!(code, want, "--fail-on {level}");
+    }
+    let (_, _, code) = run(&["analyze", CASE, "--format", "json", "--device", "DESKTOP-7Q2M"]);
+    assert_eq!(code, 0, "the healthy device alone has nothing to fail on");
+    let (out, _, code) = run(&["analyze", CASE, "--format", "json", "--rule", "aad-device-token-fallback"]);
+    assert_eq!(code, 0, "only a warning is shown");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["findings"].as_array().unwrap().len(), 1);
+}

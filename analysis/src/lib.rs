@@ -14,6 +14,7 @@ pub mod engine;
 pub mod ids;
 pub mod model;
 pub mod phases;
+pub mod rules;
 pub mod skew;
 pub mod timeline;
 

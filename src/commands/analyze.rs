@@ -28,7 +28,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         return Ok(EXIT_UNUSABLE);
     }
     let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
-    let findings = Vec::new();
+    let findings = cmtrace_analysis::rules::evaluate(&analysis);
     let mut report = analysis.to_report(findings);
     filter(&mut report, args.device.as_deref(), since, until, &args.rules);
 

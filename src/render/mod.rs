@@ -59,12 +59,10 @@ pub fn severity_rank(s: Severity) -> u8 {
     }
 }
 
-/// Findings worst first, then device, then rule.
+/// Findings worst first; the engine's order (device, root causes before symptoms) within a severity.
 pub fn sorted_findings(report: &Report) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = report.findings.iter().collect();
-    v.sort_by(|a, b| {
-        (severity_rank(a.severity), &a.device, a.rule).cmp(&(severity_rank(b.severity), &b.device, b.rule))
-    });
+    v.sort_by_key(|f| severity_rank(f.severity));
     v
 }
 

@@ -53,7 +53,13 @@ fn wrap(text: &str, indent: &str, width: usize) -> String {
     let mut out = String::new();
     for para in text.split('\n') {
         let mut line = String::new();
-        for word in para.split_whitespace() {
+        // Words longer than a line (URLs) are cut into line-sized pieces.
+        let pieces = para.split_whitespace().flat_map(|w| {
+            let chars: Vec<char> = w.chars().collect();
+            chars.chunks(avail).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>()
+        });
+        for word in pieces {
+            let word = word.as_str();
             if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > avail {
                 out.push_str(indent);
                 out.push_str(&line);
@@ -235,14 +241,8 @@ fn render_finding(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let width = opts.width();
-    writeln!(
-        out,
-        "{}. {} {}  {}",
-        n,
-        p.severity(f.severity, sev_label(f.severity)),
-        p.bold(f.rule),
-        f.title
-    )?;
+    writeln!(out, "{}. {} {}", n, p.severity(f.severity, sev_label(f.severity)), p.bold(f.rule))?;
+    write!(out, "{}", p.bold(&wrap(&f.title, "   ", width)))?;
     let mut who = Vec::new();
     if let Some(d) = &f.device {
         who.push(format!("device {d}"));
@@ -255,7 +255,8 @@ fn render_finding(
     }
     writeln!(out, "   Evidence:")?;
     for e in &f.evidence {
-        writeln!(out, "   - {} {}:{} ({})", utc(&e.time), file_name(&e.path), e.line, e.host)?;
+        let at = format!("- {} {}:{} ({})", utc(&e.time), file_name(&e.path), e.line, e.host);
+        write!(out, "{}", wrap(&at, "   ", width))?;
         write!(out, "{}", wrap(&clip(&e.text, 600), "       ", width))?;
         for note in (opts.code_notes)(&e.text) {
             write!(out, "{}", wrap(&format!("↳ {note}"), "       ", width))?;
