@@ -37,3 +37,36 @@ fn json_and_unknown() {
     assert_eq!(v[0]["matches"][0]["name"], "ERROR_WINHTTP_SECURE_FAILURE");
     assert!(v[1]["matches"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn rules_lists_every_contract_rule() {
+    let out = Command::cargo_bin("cmtrace-rs").unwrap().args(["rules", "--format", "json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for (id, sev) in [
+        ("root-ca-untrusted", "error"),
+        ("crl-check-failed", "error"),
+        ("wpj-cert-missing", "error"),
+        ("aad-device-token-fallback", "warning"),
+        ("aad-token-unavailable", "error"),
+        ("tenant-not-onboarded", "error"),
+        ("aad-token-rejected", "error"),
+        ("ccm-token-failed", "error"),
+        ("ccm-token-renewal-failed", "error"),
+        ("registration-failed", "error"),
+        ("registration-not-approved", "warning"),
+        ("install-failed", "error"),
+        ("pki-cert-preferred", "info"),
+        ("tenant-mismatch", "warning"),
+        ("clock-skew", "warning"),
+        ("flow-incomplete", "warning"),
+    ] {
+        let r =
+            v.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id} in {ids:?}"));
+        assert_eq!(r["severity"], sev, "{id}");
+        assert!(!r["remediation"].as_str().unwrap().is_empty());
+    }
+    let text = Command::cargo_bin("cmtrace-rs").unwrap().arg("rules").output().unwrap();
+    assert!(String::from_utf8(text.stdout).unwrap().contains("Fix: Import the root CA"));
+}

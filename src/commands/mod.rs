@@ -6,6 +6,7 @@ pub mod collect;
 pub mod error;
 pub mod parse;
 pub mod progress;
+pub mod rules;
 pub mod trace;
 
 use crate::cli::{Cli, Command};
@@ -20,12 +21,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::Analyze(args) => analyze::run(&args),
         Command::Trace(args) => trace::run(&args),
         Command::Error(args) => error::run(&args),
+        Command::Rules(args) => rules::run(&args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "cmtrace-rs", &mut std::io::stdout());
             Ok(EXIT_OK)
         }
-        _ => Err("this command is not available yet".to_string()),
     };
     match result {
         Ok(code) => code,

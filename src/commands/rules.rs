@@ -1,0 +1,42 @@
+//! `cmtrace-rs rules`: the diagnostic catalog (id, severity, what it detects, the fix), so that a CI owner
+//! can see what `--fail-on warning` will trip on.
+
+use std::io::Write;
+
+use cmtrace_analysis::rules::RULES;
+
+use super::{write_failed, EXIT_OK};
+use crate::cli::{RulesArgs, SimpleFormat};
+
+pub fn run(args: &RulesArgs) -> Result<i32, String> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        SimpleFormat::Json => {
+            let rows: Vec<serde_json::Value> = RULES
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "severity": r.severity,
+                        "title": r.title,
+                        "explanation": r.explanation,
+                        "remediation": r.remediation,
+                        "root_cause": !r.symptom,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| e.to_string())?;
+            writeln!(out).map_err(write_failed)?;
+        }
+        SimpleFormat::Text => {
+            for r in RULES {
+                writeln!(out, "{:<28} {:<8} {}", r.id, r.severity.as_str(), r.title).map_err(write_failed)?;
+                writeln!(out, "    {}", r.explanation).map_err(write_failed)?;
+                writeln!(out, "    Fix: {}", r.remediation).map_err(write_failed)?;
+                writeln!(out).map_err(write_failed)?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
