@@ -16,7 +16,9 @@
 //! Tenant ids never link anything (every device of a tenant shares them), nor does `S-1-5-18`.
 //! All indices here are positions in the caller's event slice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
 
@@ -94,7 +96,7 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
     }
     let mut blocks: Vec<Block> = Vec::new();
     let mut suspect: Vec<usize> = Vec::new();
-    let mut open: HashMap<(&str, Option<u32>), Open> = HashMap::new();
+    let mut open: HashMap<(&str, Option<u32>), Open> = HashMap::default();
     let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
     for &i in file_order {
         let ev = &events[i];
@@ -264,7 +266,7 @@ impl Graph {
             has_host: Vec::new(),
             has_aad_device: Vec::new(),
             nodes: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             host_node: vec![None; host_count],
             weak_carriers: BTreeMap::new(),
             block_chain: vec![None; block_count],
@@ -498,7 +500,7 @@ impl Graph {
     /// The component of each block and how it got there (after every link).
     pub fn block_roots(&mut self, blocks: &[Block]) -> Vec<(Option<usize>, Attribution)> {
         let mut out = Vec::with_capacity(blocks.len());
-        let mut memo = HashMap::new();
+        let mut memo = HashMap::default();
         for (bi, b) in blocks.iter().enumerate() {
             let chained = self.block_chain[bi].map(|client_event| Attribution::RequestChain { client_event });
             if let Some(r) = self.block_anchor(b) {

@@ -3,7 +3,9 @@
 //! hosts and phases, per-host facts (roles, logs collected, clock offsets) and the server request
 //! blocks. Rules reason on the `Analysis`; front ends turn it into the contract's `Report`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
 
@@ -300,12 +302,12 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let mut component_roots: Vec<usize> = (0..graph.nodes.len()).map(|n| graph.find(n)).collect();
     component_roots.sort_unstable();
     component_roots.dedup();
-    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::default();
     for n in 0..graph.nodes.len() {
         let r = graph.find(n);
         members.entry(r).or_default().push(n);
     }
-    let mut root_events: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut root_events: HashMap<usize, Vec<usize>> = HashMap::default();
     for &old in &perm {
         if let Some(r) = roots[old] {
             root_events.entry(r).or_default().push(new_pos[old]);

@@ -1005,6 +1005,10 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
         let dev = &a.devices[d];
+        // A device seen only in server logs has no client flow to be incomplete.
+        if dev.client_hosts.is_empty() {
+            continue;
+        }
         if dev.phases.iter().any(|p| p.status == PhaseStatus::Failed) || !ex.any(d).is_empty() {
             continue;
         }

@@ -19,7 +19,7 @@
 //! least two observations (or one token expiry confirmed by the MP's issue line) agree, at least half
 //! of the observations agree, and no other offset has more than half that support.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::Duration;
 use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
@@ -161,9 +161,9 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
 
     let mut known: Vec<Option<i64>> =
         (0..=host_count).map(|h| (h == issuer || input.is_reference[h]).then_some(0)).collect();
-    let mut results: HashMap<usize, (VoteResult, Vec<Obs>)> = HashMap::new();
+    let mut results: HashMap<usize, (VoteResult, Vec<Obs>)> = HashMap::default();
     for _round in 0..4 {
-        let mut obs_per_host: HashMap<usize, Vec<Obs>> = HashMap::new();
+        let mut obs_per_host: HashMap<usize, Vec<Obs>> = HashMap::default();
         for (pi, p) in pairs.iter().enumerate() {
             let d = p.a.ms - p.b.ms;
             match (known[p.a.host], known[p.b.host]) {
@@ -309,7 +309,7 @@ fn vote(obs: &[Obs]) -> Option<VoteResult> {
         points.push((o.hi + 1, -1, o.key));
     }
     points.sort_unstable();
-    let mut counts: HashMap<u64, u32> = HashMap::new();
+    let mut counts: HashMap<u64, u32> = HashMap::default();
     let mut coverage = 0usize;
     // (start, end, coverage) segments.
     let mut segments: Vec<(i64, i64, usize)> = Vec::new();
@@ -381,7 +381,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         issued: Vec<(i64, usize)>,
         mp_reg: Vec<(i64, usize)>,
     }
-    let mut devs: HashMap<usize, Dev> = HashMap::new();
+    let mut devs: HashMap<usize, Dev> = HashMap::default();
     for (i, e) in ev.iter().enumerate() {
         let (Some(root), Some(t)) = (input.event_root[i], input.raw_ms[i]) else { continue };
         if !client_event(i) {

@@ -48,6 +48,35 @@ impl Analysis {
         (0..self.events.len()).map(|i| self.timeline_event(i)).collect()
     }
 
+    /// Like `to_report`, consuming the analysis so the events' texts move instead of being copied.
+    pub fn into_report(self, findings: Vec<Finding>) -> Report {
+        let devices = self.report_devices();
+        let corrections: Vec<i64> = self.hosts.iter().map(|h| h.skew_correction_ms).collect();
+        let device_keys: Vec<Option<String>> =
+            self.event_device.iter().map(|d| d.map(|d| self.devices[d].key.clone())).collect();
+        let timeline = self
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let correction = corrections[self.event_host[i]];
+                TimelineEvent {
+                    time: self.event_time_ms[i].and_then(DateTime::from_timestamp_millis),
+                    skew_correction_ms: if e.evidence.time.is_some() { correction } else { 0 },
+                    host: e.evidence.host,
+                    log_kind: e.log_kind,
+                    path: e.evidence.path,
+                    line: e.evidence.line,
+                    severity: e.severity,
+                    event: e.kind.name(),
+                    device: device_keys[i].clone(),
+                    text: e.evidence.text,
+                }
+            })
+            .collect();
+        Report { schema_version: SCHEMA_VERSION, inputs: self.inputs, devices, findings, timeline }
+    }
+
     /// The whole `analyze --format json` document with the rules' findings.
     pub fn to_report(&self, findings: Vec<Finding>) -> Report {
         Report {

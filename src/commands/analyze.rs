@@ -16,6 +16,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     let since = args.since.as_deref().map(parse_time).transpose()?;
     let until = args.until.as_deref().map(parse_time).transpose()?;
     let paths = args.input.paths_or_cwd();
+    let timing = std::env::var_os("CMTRACE_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("cmtrace-rs: timing: {what} at {:.3} s", t0.elapsed().as_secs_f64());
+        }
+    };
     let progress = super::progress::ByteProgress::new(&paths);
     let collected = collect(&paths, &args.input.hosts, |n| progress.inc(n));
     progress.finish();
@@ -27,9 +34,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         eprintln!("cmtrace-rs: no readable ConfigMgr log in the input");
         return Ok(EXIT_UNUSABLE);
     }
+    lap("read and extract");
     let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
+    lap("engine");
     let findings = cmtrace_analysis::rules::evaluate(&analysis);
-    let mut report = analysis.to_report(findings);
+    lap("rules");
+    let mut report = analysis.into_report(findings);
+    lap("report");
     filter(&mut report, args.device.as_deref(), since, until, &args.rules);
 
     let stdout = std::io::stdout();
@@ -53,13 +64,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         ReportFormat::Text => render_text(&report, &opts, &mut out),
         ReportFormat::Markdown => render_markdown(&report, &opts, &mut out),
         ReportFormat::Junit => render_junit(&report, &mut out),
-        ReportFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+        // Indented for a person at a terminal; compact (smaller, faster) for pipes and files.
+        ReportFormat::Json if is_tty => serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out)),
+        ReportFormat::Json => serde_json::to_writer(&mut out, &report)
             .map_err(std::io::Error::other)
             .and_then(|_| writeln!(out)),
         ReportFormat::Ndjson => write_ndjson(&report, &mut out),
     }
     .map_err(write_failed)?;
     out.flush().map_err(write_failed)?;
+    lap("output");
     Ok(exit_status(&report, args.fail_on))
 }
 

@@ -35,7 +35,15 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         writeln!(out, "\n> Not read: `{}` ({})", cell(path), cell(err))?;
     }
     writeln!(out)?;
-    for d in &report.devices {
+    let (shown, server_only) = split_devices(report);
+    if !server_only.is_empty() {
+        writeln!(
+            out,
+            "{} more device(s) appear only in server logs (no client logs collected, no finding).\n",
+            server_only.len()
+        )?;
+    }
+    for d in shown {
         writeln!(out, "### Device {}", cell(&device_title(d)))?;
         writeln!(out)?;
         let mut ids = Vec::new();

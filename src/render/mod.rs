@@ -197,3 +197,12 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     }
 }
+
+/// Devices worth a table (client logs collected, or a finding), and the rest: devices seen only in server
+/// logs, which a fleet's MP logs hold by the thousand.
+pub fn split_devices(report: &Report) -> (Vec<&Device>, Vec<&Device>) {
+    report.devices.iter().partition(|d| {
+        !d.client_hosts.is_empty()
+            || report.findings.iter().any(|f| f.device.as_deref() == Some(d.key.as_str()))
+    })
+}

@@ -126,8 +126,18 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     writeln!(out, "{} device(s), {} error(s), {} warning(s), {} info", report.devices.len(), e, w, i)?;
     writeln!(out)?;
 
-    for d in &report.devices {
+    let (shown, server_only) = split_devices(report);
+    for d in &shown {
         render_device(d, report, opts, &p, out)?;
+    }
+    if !server_only.is_empty() {
+        let line = format!(
+            "{} more device(s) appear only in server logs (no client logs collected, no finding): {}",
+            server_only.len(),
+            clip(&server_only.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(", "), 300)
+        );
+        write!(out, "{}", p.dim(&wrap(&line, "", width)))?;
+        writeln!(out)?;
     }
 
     let findings = sorted_findings(report);
