@@ -1,4 +1,4 @@
-//! Every fixture bundle under `fixtures/bundles/<name>/` is analysed and checked against its
+//! Every fixture bundle under `fixtures/bundles/<name>/` and `fixtures/rules/<name>/` is analysed and checked against its
 //! `expected.json`: the devices (exact count, exact id sets, hosts, every phase status), the findings
 //! that must fire (rule, device, host, and the evidence lines that prove them), the rules that must stay
 //! silent (near misses), and, for healthy bundles, no error or warning at all.
@@ -9,15 +9,16 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn bundles() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.join("expected.json").is_file())
-                .collect()
+    let mut v: Vec<PathBuf> = ["fixtures/bundles", "fixtures/rules"]
+        .iter()
+        .flat_map(|dir| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            std::fs::read_dir(&root)
+                .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
+                .unwrap_or_default()
         })
-        .unwrap_or_default();
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
     v.sort();
     v
 }
@@ -153,6 +154,7 @@ fn check_bundle(dir: &Path) -> Vec<String> {
 #[test]
 fn every_bundle_matches_its_expected_results() {
     let all = bundles();
+    assert!(all.len() >= 20, "expected the rule fixtures, found {} bundles", all.len());
     let errors: Vec<String> = all.iter().flat_map(|b| check_bundle(b)).collect();
     assert!(errors.is_empty(), "{} problems in {} bundles:\n{}", errors.len(), all.len(), errors.join("\n"));
 }
