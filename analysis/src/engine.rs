@@ -219,14 +219,30 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
 
     let raw_ms: Vec<Option<i64>> =
         events.iter().map(|e| e.evidence.time.map(|t| t.timestamp_millis())).collect();
+    // Paths ranked once, so that sorts compare integers instead of long shared path prefixes.
+    let path_rank: Vec<u32> = {
+        let mut ids: HashMap<&str, u32> = HashMap::default();
+        let mut uniq: Vec<&str> = Vec::new();
+        let first: Vec<u32> = events
+            .iter()
+            .map(|e| {
+                let p = e.evidence.path.as_str();
+                *ids.entry(p).or_insert_with(|| {
+                    uniq.push(p);
+                    (uniq.len() - 1) as u32
+                })
+            })
+            .collect();
+        let mut sorted: Vec<u32> = (0..uniq.len() as u32).collect();
+        sorted.sort_unstable_by_key(|&u| uniq[u as usize]);
+        let mut rank = vec![0u32; uniq.len()];
+        for (r, &u) in sorted.iter().enumerate() {
+            rank[u as usize] = r as u32;
+        }
+        first.into_iter().map(|u| rank[u as usize]).collect()
+    };
     let mut file_order: Vec<usize> = (0..events.len()).collect();
-    file_order.sort_by(|&a, &b| {
-        (events[a].evidence.path.as_str(), events[a].evidence.line, a).cmp(&(
-            events[b].evidence.path.as_str(),
-            events[b].evidence.line,
-            b,
-        ))
-    });
+    file_order.sort_unstable_by_key(|&a| (path_rank[a], events[a].evidence.line, a));
 
     // Correlation by identifiers.
     let blocks = correlate::build_blocks(&events, &host_of, &file_order);
@@ -279,19 +295,10 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let mut order_ms: Vec<Option<i64>> = time_ms.clone();
     fill_untimed(&mut order_ms, &events, &file_order);
     let mut perm: Vec<usize> = (0..events.len()).collect();
-    perm.sort_by(|&a, &b| {
-        let key = |i: usize| {
-            let e = &events[i];
-            (
-                order_ms[i].is_none(),
-                order_ms[i],
-                e.evidence.host.as_str(),
-                e.evidence.path.as_str(),
-                e.evidence.line,
-                i,
-            )
-        };
-        key(a).cmp(&key(b))
+    // Host indices follow the sorted host names and path ranks the sorted paths: the same order as
+    // comparing the strings.
+    perm.sort_unstable_by_key(|&i| {
+        (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, i)
     });
     let mut new_pos = vec![0usize; events.len()];
     for (new, &old) in perm.iter().enumerate() {

@@ -33,7 +33,9 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
     let discovery = discover(paths, hosts);
     let extractors = Extractors::new();
     let mut inputs: Vec<Input> = Vec::with_capacity(discovery.files.len());
-    let mut events = Vec::new();
+    // Per-chunk event vectors, joined once at the end with the exact capacity (a growing vector of
+    // millions of events would be copied over and over).
+    let mut chunks_events: Vec<Vec<Event>> = Vec::new();
     let mut bytes = 0u64;
     scan_ordered(
         &discovery.files,
@@ -79,7 +81,9 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
                 let input = inputs.last_mut().expect("Start comes first");
                 input.lines += result.entries;
                 input.unparsed_lines += result.unparsed;
-                events.extend(result.events);
+                if !result.events.is_empty() {
+                    chunks_events.push(result.events);
+                }
             }
             Scanned::End { source, .. } => {
                 let input = inputs.last_mut().expect("Start comes first");
@@ -94,6 +98,10 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
             }
         },
     );
+    let mut events = Vec::with_capacity(chunks_events.iter().map(Vec::len).sum());
+    for c in chunks_events {
+        events.extend(c);
+    }
     Collected {
         inputs,
         events,

@@ -15,7 +15,7 @@ pub struct ByteProgress {
 
 impl ByteProgress {
     pub fn new(paths: &[PathBuf]) -> ByteProgress {
-        if !std::io::stderr().is_terminal() && std::env::var_os("CMTRACE_FORCE_PROGRESS").is_none() {
+        if !std::io::stderr().is_terminal() {
             return ByteProgress { bar: None };
         }
         let total: u64 = paths
