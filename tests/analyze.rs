@@ -145,7 +145,11 @@ fn findings_name_the_root_cause_with_evidence() {
     let r = report();
     let f = r["findings"].as_array().unwrap();
     let rules: Vec<&str> = f.iter().map(|x| x["rule"].as_str().unwrap()).collect();
-    assert_eq!(rules, ["root-ca-untrusted", "install-failed", "aad-device-token-fallback"], "{rules:?}");
+    assert_eq!(
+        rules,
+        ["root-ca-untrusted", "ccm-token-failed", "install-failed", "aad-device-token-fallback"],
+        "{rules:?}"
+    );
     let root = &f[0];
     assert_eq!(root["severity"], "error");
     assert_eq!(root["device"], "LAPTOP-K9X1");
@@ -160,8 +164,10 @@ fn findings_name_the_root_cause_with_evidence() {
         && e["text"] == "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set"));
     assert!(root["remediation"].as_str().unwrap().contains("Trusted Root Certification Authorities"));
     assert!(root["explanation"].as_str().unwrap().contains("show no request from this device"));
-    assert!(f[1]["explanation"].as_str().unwrap().contains("Root cause: root-ca-untrusted"));
-    assert_eq!(f[2]["severity"], "warning");
+    // The consequences still report their failed step, naming the root cause.
+    assert!(f[1]["explanation"].as_str().unwrap().contains("Caused by: root-ca-untrusted"));
+    assert!(f[2]["explanation"].as_str().unwrap().contains("Root cause: root-ca-untrusted"));
+    assert_eq!(f[3]["severity"], "warning");
     // The healthy device has no finding at all.
     assert!(f.iter().all(|x| x["device"] != HEALTHY));
 }

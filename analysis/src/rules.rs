@@ -2,10 +2,11 @@
 //! with its id, severity, title, explanation and remediation (Microsoft's documented fixes).
 //!
 //! Rules reason on the flow, not on single lines, and root causes come first: the table is evaluated in
-//! order, and every hit says which of its device's phases it explains. Symptom rules (`aad-token-unavailable`,
-//! `ccm-token-failed`, `registration-failed`, `flow-incomplete`, `tenant-not-onboarded`) stay silent for phases
-//! a root cause already explains; `install-failed` always reports a non-zero ccmsetup exit (a CI fact) but
-//! names the root cause in its explanation.
+//! order, and every hit says which of its device's phases it explains. Rules that conclude from absence
+//! (`tenant-not-onboarded`, `flow-incomplete`) stay silent where a root cause already explains the phases.
+//! Consequence rules (`aad-token-unavailable`, `ccm-token-failed`, `ccm-token-renewal-failed`,
+//! `registration-failed`, `install-failed`) still report the failed step (a fact CI keys on), after the root
+//! cause, and name it in their explanation ("Caused by: root-ca-untrusted").
 //!
 //! | rule | evidence |
 //! |---|---|
@@ -57,7 +58,7 @@ pub struct Rule {
     pub title: &'static str,
     pub explanation: &'static str,
     pub remediation: &'static str,
-    /// Symptom rules are skipped where a root cause already explains the phases they would report.
+    /// Concludes from absence: skipped where a root cause already explains the phases it would report.
     pub symptom: bool,
     pub check: fn(&Analysis, &Explained) -> Vec<Hit>,
 }
@@ -182,7 +183,7 @@ on the ccmsetup command line.",
         remediation: "Fix the device token first ('dsregcmd /status': AzureAdJoined : YES; device tokens enabled on the \
 server app), or sign in with a valid Entra ID user. Check the app registrations' App ID URI (AADSTS50001) and that the \
 client app has the redirect URI ms-appx-web://Microsoft.AAD.BrokerPlugin/<client app id>.",
-        symptom: true,
+        symptom: false,
         check: check_token_unavailable,
     },
     Rule {
@@ -207,7 +208,7 @@ it every request through the CMG is unauthenticated.",
         remediation: "Follow the request through the hops: CMGService.log (RequestUri .../CCM_STS), SMS_CLOUD_PROXYCONNECTOR.log \
 ('Switched to internal URL', the HTTP status), CCM_STS.log on the MP. A 401 CMGConnector_Unauthorized with no CCM_STS.log \
 line points at an IIS redirect on the MP's Default Web Site; a 500 at a CCM_STS exception.",
-        symptom: true,
+        symptom: false,
         check: check_ccm_token_failed,
     },
     Rule {
@@ -218,7 +219,7 @@ line points at an IIS redirect on the MP's Default Web Site; a 500 at a CCM_STS 
 but no new token was cached: the client's requests through the CMG will fail until a renewal succeeds.",
         remediation: "Check the renewal request's path (CMGService.log, SMS_CLOUD_PROXYCONNECTOR.log, CCM_STS.log) for the \
 status it got; confirm the device still gets Entra ID tokens ('dsregcmd /status') and that the device and MP clocks agree.",
-        symptom: true,
+        symptom: false,
         check: check_renewal_failed,
     },
     Rule {
@@ -229,7 +230,7 @@ status it got; confirm the device still gets Entra ID tokens ('dsregcmd /status'
         remediation: "Read MP_RegistrationManager.log on the MP for the request's outcome. SetRegistrationState failed \
 (0x80071770): the registration state could not be encrypted (known cng.sys issue: update the OS). 0x87d00231: the Entra ID \
 user is not in the site database (configure Entra ID user discovery and the app's API permissions).",
-        symptom: true,
+        symptom: false,
         check: check_registration_failed,
     },
     Rule {
@@ -629,7 +630,12 @@ fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
                         | EventKind::CcmTokenRequested { .. }
                 )
         });
-        if later_token || phase_status(a, d, PhaseId::InstallAadInfo) == Some(PhaseStatus::Ok) {
+        // A TLS failure after the request means the CMG never answered: certificate rules tell that story.
+        let tls_failed = evs[pos..].iter().any(|&i| {
+            &a.events[i].evidence.path == path
+                && matches!(a.events[i].kind, EventKind::CertificateError { .. })
+        });
+        if later_token || tls_failed || phase_status(a, d, PhaseId::InstallAadInfo) == Some(PhaseStatus::Ok) {
             continue;
         }
         let tenant = evs.iter().find_map(|&i| match &a.events[i].kind {
@@ -670,7 +676,7 @@ fn failed_phase_hits(
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
         for &ph in phases {
-            if phase_status(a, d, ph) != Some(PhaseStatus::Failed) || ex.by(d, ph).is_some() {
+            if phase_status(a, d, ph) != Some(PhaseStatus::Failed) {
                 continue;
             }
             let phase = a.devices[d].phase(ph).expect("status known");
@@ -697,7 +703,9 @@ fn failed_phase_hits(
             if ev.is_empty() {
                 continue;
             }
-            let known = ex.any(d);
+            // The last attempts prove the step never succeeded (earlier ones may have been retried).
+            let ev: Vec<usize> = ev[ev.len().saturating_sub(4)..].to_vec();
+            let cause = ex.by(d, ph);
             hits.push(Hit {
                 device: Some(d),
                 host: Some(host_of(a, ev[0])),
@@ -706,13 +714,12 @@ fn failed_phase_hits(
                     host_of(a, ev[0]),
                     what,
                     phase.note.clone().unwrap_or_else(|| ph.as_str().to_string()),
-                    if known.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" See also: {}.", known.join(", "))
+                    match cause {
+                        Some(c) => format!(" Caused by: {c} (see that finding)."),
+                        None => String::new(),
                     }
                 ),
-                evidence: first_n(ev, 4),
+                evidence: ev,
                 title: None,
                 explains: vec![ph],
             });
@@ -738,6 +745,21 @@ fn check_token_rejected(a: &Analysis, _: &Explained) -> Vec<Hit> {
             || http_text(k, "CMGService_Invalid_Token")
     });
     let mut hits = grouped_hits(a, evs, "the token was rejected", true);
+    // A rejection followed by a CCM token for the same device (a retry that worked) is not a failure.
+    hits.retain(|h| match h.device {
+        Some(d) => {
+            let last = h.evidence.iter().copied().max_by_key(|&i| a.event_time_ms[i]).unwrap_or(0);
+            let t = a.event_time_ms[last];
+            !device_events(a, d).iter().any(|&i| {
+                a.event_time_ms[i] > t
+                    && matches!(
+                        a.events[i].kind,
+                        EventKind::CcmTokenIssued { .. } | EventKind::CcmTokenCached { .. }
+                    )
+            })
+        }
+        None => true,
+    });
     for h in &mut hits {
         if let Some(&i) =
             h.evidence.iter().find(|&&i| matches!(a.events[i].kind, EventKind::AadTokenRejected { .. }))

@@ -320,7 +320,7 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: ccmsetup's text when a PKI client-authentication certificate wins over Azure AD.
         scope: Scope::CCMSETUP,
         literals: &["PKI"],
-        regex: r"(?i)(?:using (?:the )?PKI (?:client )?cert\w*|PKI (?:client )?certificate (?:is )?(?:found|selected|available)|selected (?:client )?certificate.*PKI)",
+        regex: r"(?i)(?:using (?:the )?PKI (?:client )?cert\w*|PKI (?:client )?certificate (?:is )?(?:found|selected|available)|selected (?:client )?certificate.*PKI|Client selected the PKI Certificate[^\n]*)",
         build: |c| Some(EventKind::PkiCertSelected { detail: c.get(0)?.as_str().to_string() }),
     },
     // ---- HTTP and certificate errors (client) ----------------------------------------------------
@@ -455,6 +455,13 @@ static PATTERNS: &[Pattern] = &[
         literals: &["registration is pending"],
         regex: r"Client registration is pending\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})?",
         build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
+    },
+    Pattern {
+        // `[RegTask] - Server rejected registration 3` (community scripts quote it; UNCONFIRMED in Microsoft docs).
+        scope: Scope::REGISTRATION,
+        literals: &["rejected registration"],
+        regex: r"\[RegTask\] - Server rejected registration\s*(\d+)?",
+        build: |c| Some(EventKind::RegistrationFailed { code: s(c, 1), reason: c[0].to_string() }),
     },
     Pattern {
         scope: Scope::REGISTRATION,

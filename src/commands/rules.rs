@@ -22,7 +22,7 @@ pub fn run(args: &RulesArgs) -> Result<i32, String> {
                         "title": r.title,
                         "explanation": r.explanation,
                         "remediation": r.remediation,
-                        "root_cause": !r.symptom,
+                        "inferred_from_absence": r.symptom,
                     })
                 })
                 .collect();
