@@ -157,6 +157,13 @@ impl Analysis {
 
 /// Runs correlation, clock-skew estimation, ordering and phases.
 pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
+    let timing = std::env::var_os("CMTRACE_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("cmtrace-rs: timing: engine {what} at {:.3} s", t0.elapsed().as_secs_f64());
+        }
+    };
     // Hosts: every host named by an input or an event, sorted.
     let names: BTreeSet<&str> = inputs
         .iter()
@@ -244,6 +251,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let mut file_order: Vec<usize> = (0..events.len()).collect();
     file_order.sort_unstable_by_key(|&a| (path_rank[a], events[a].evidence.line, a));
 
+    lap("hosts and file order");
     // Correlation by identifiers.
     let blocks = correlate::build_blocks(&events, &host_of, &file_order);
     let mut block_of: Vec<Option<usize>> = vec![None; events.len()];
@@ -257,6 +265,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     graph.link_block_ids(&blocks);
     graph.link_weak_ids(&blocks);
 
+    lap("blocks and identifier links");
     // Clock skew from causal pairs of identifier-linked events.
     let pre_blocks = graph.block_roots(&blocks);
     let pre_roots = event_roots(&mut graph, &events, &host_roles, &block_of, &pre_blocks, &[]);
@@ -271,6 +280,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         block_root: &pre_block_roots,
         event_root: &pre_roots,
     });
+    lap("skew");
     // Correlation uses every consistent estimate (a 90 s offset still shifts a request out of a 5 s
     // window); the timeline and phases only apply estimates beyond the 2-minute threshold.
     let corr_ms: Vec<Option<i64>> =
@@ -283,6 +293,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         correlate::connector_roots(&mut graph, &events, &host_roles, &blocks, &final_blocks, &corr_ms);
     let roots = event_roots(&mut graph, &events, &host_roles, &block_of, &final_blocks, &connector);
 
+    lap("time chains");
     // Applied corrections and timeline order.
     let mut applied = vec![0i64; host_names.len()];
     for o in &host_offsets_raw {
@@ -305,6 +316,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         new_pos[old] = new;
     }
 
+    lap("timeline order");
     // Devices: one per component.
     let mut component_roots: Vec<usize> = (0..graph.nodes.len()).map(|n| graph.find(n)).collect();
     component_roots.sort_unstable();
@@ -343,6 +355,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     }
     let device_of_root: HashMap<usize, usize> = built.iter().enumerate().map(|(d, b)| (b.0, d)).collect();
 
+    lap("devices built");
     // Everything in timeline order.
     let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
     let sorted_events: Vec<Event> =
@@ -391,6 +404,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         })
         .collect();
 
+    lap("events moved");
     let mut devices: Vec<DeviceFacts> = Vec::with_capacity(built.len());
     {
         let ctx = PhaseContext::new(&sorted_events, &event_time_ms, &event_host, &hosts);
@@ -399,6 +413,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
             devices.push(facts);
         }
     }
+    lap("phases");
 
     Analysis {
         inputs,
