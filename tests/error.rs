@@ -70,3 +70,13 @@ fn rules_lists_every_contract_rule() {
     let text = Command::cargo_bin("cmtrace-rs").unwrap().arg("rules").output().unwrap();
     assert!(String::from_utf8(text.stdout).unwrap().contains("Fix: Import the root CA"));
 }
+
+#[test]
+fn completions_for_bash_and_zsh() {
+    for shell in ["bash", "zsh"] {
+        let out = Command::cargo_bin("cmtrace-rs").unwrap().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("analyze") && text.contains("--fail-on"), "{shell}");
+    }
+}

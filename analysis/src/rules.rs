@@ -841,15 +841,15 @@ fn check_registration_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     hits
 }
 
+/// The device's last event of a kind.
+fn last_event(a: &Analysis, d: usize, pred: impl Fn(&EventKind) -> bool) -> Option<usize> {
+    device_events(a, d).iter().rev().copied().find(|&i| pred(&a.events[i].kind))
+}
+
 fn check_not_approved(a: &Analysis, _: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
-        let last = device_events(a, d)
-            .iter()
-            .rev()
-            .copied()
-            .find(|&i| matches!(a.events[i].kind, EventKind::Registered { .. }));
-        if let Some(i) = last {
+        if let Some(i) = last_event(a, d, |k| matches!(k, EventKind::Registered { .. })) {
             if let EventKind::Registered { approval: Some(n), .. } = a.events[i].kind {
                 if n != 1 && n != 3 {
                     hits.push(Hit {
@@ -870,12 +870,7 @@ fn check_not_approved(a: &Analysis, _: &Explained) -> Vec<Hit> {
 fn check_install_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
-        let last = device_events(a, d)
-            .iter()
-            .rev()
-            .copied()
-            .find(|&i| matches!(a.events[i].kind, EventKind::CcmsetupExit { .. }));
-        let Some(i) = last else { continue };
+        let Some(i) = last_event(a, d, |k| matches!(k, EventKind::CcmsetupExit { .. })) else { continue };
         let EventKind::CcmsetupExit { code } = a.events[i].kind else { continue };
         if code == 0 {
             continue;
