@@ -126,7 +126,36 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     writeln!(out, "{} device(s), {} error(s), {} warning(s), {} info", report.devices.len(), e, w, i)?;
     writeln!(out)?;
 
-    let (shown, server_only) = split_devices(report);
+    // What went wrong, in one screen: every finding on one line with the first step of its fix.
+    let findings = sorted_findings(report);
+    if !findings.is_empty() {
+        writeln!(out, "{}", p.bold("What went wrong (details below)"))?;
+        for f in &findings {
+            let who = f.device.as_deref().or(f.host.as_deref()).unwrap_or("site");
+            let head = format!("{:<7} {} · {}", sev_label(f.severity), f.rule, who);
+            writeln!(out, "  {}", p.severity(f.severity, &clip(&head, width.saturating_sub(2))))?;
+            write!(out, "{}", wrap(&f.title, "          ", width))?;
+            let line = match consequence_of(&f.explanation) {
+                Some(root) => format!("consequence of {root}"),
+                None => format!("fix: {}", clip(first_sentence(&f.remediation), 500)),
+            };
+            write!(out, "{}", p.dim(&wrap(&line, "          ", width)))?;
+        }
+        writeln!(out)?;
+    }
+
+    // Devices with findings first (worst first), then the healthy ones.
+    let (mut shown, server_only) = split_devices(report);
+    let worst = |d: &Device| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.device.as_deref() == Some(d.key.as_str()))
+            .map(|f| severity_rank(f.severity))
+            .min()
+            .unwrap_or(3)
+    };
+    shown.sort_by_key(|d| worst(d));
     for d in &shown {
         render_device(d, report, opts, &p, out)?;
     }
@@ -140,7 +169,6 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
         writeln!(out)?;
     }
 
-    let findings = sorted_findings(report);
     if !findings.is_empty() {
         writeln!(out, "{}", p.bold(&format!("Findings ({})", findings.len())))?;
         writeln!(out)?;
@@ -153,6 +181,28 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
         render_timeline(report, opts, &p, out)?;
     }
     Ok(())
+}
+
+/// The root-cause rule a consequence finding names ("Caused by: x" / "Root cause: x").
+fn consequence_of(explanation: &str) -> Option<&str> {
+    ["Caused by: ", "Root cause: "].iter().find_map(|m| {
+        let rest = &explanation[explanation.find(m)? + m.len()..];
+        rest.split([' ', ',', '.', '(']).next().filter(|r| !r.is_empty())
+    })
+}
+
+/// Up to the first ". " that ends a sentence (not "e.g. ").
+fn first_sentence(text: &str) -> &str {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(". ") {
+        let end = from + i;
+        let next_upper = text[end + 2..].chars().next().is_some_and(|c| c.is_uppercase());
+        if next_upper && !text[..end].ends_with("e.g") && !text[..end].ends_with("i.e") {
+            return &text[..=end];
+        }
+        from = end + 2;
+    }
+    text
 }
 
 fn render_device(
