@@ -35,6 +35,21 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         writeln!(out, "\n> Not read: `{}` ({})", cell(path), cell(err))?;
     }
     writeln!(out)?;
+    let findings = sorted_findings(report);
+    if !findings.is_empty() {
+        writeln!(out, "**What went wrong**\n")?;
+        for f in &findings {
+            writeln!(
+                out,
+                "- **{}** `{}` on `{}`: {}",
+                f.severity.as_str(),
+                f.rule,
+                cell(f.device.as_deref().or(f.host.as_deref()).unwrap_or("site")),
+                cell(&f.title)
+            )?;
+        }
+        writeln!(out)?;
+    }
     let (shown, server_only) = split_devices(report);
     if !server_only.is_empty() {
         writeln!(
@@ -83,7 +98,6 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         }
         writeln!(out)?;
     }
-    let findings = sorted_findings(report);
     if !findings.is_empty() {
         writeln!(out, "### Findings")?;
         writeln!(out)?;
