@@ -105,7 +105,7 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
             LogKind::MpRegistrationManager => RequestKind::MpRegistration,
             _ => continue,
         };
-        let key = (ev.evidence.path.as_str(), ev.thread);
+        let key = (ev.evidence.path.as_ref(), ev.thread);
         let t = time(i);
         let span = if kind == RequestKind::CcmSts { STS_BLOCK_SPAN_MS } else { MP_REG_BLOCK_SPAN_MS };
         let within = |o: &Open| match (o.start_ms, t) {

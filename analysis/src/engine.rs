@@ -168,12 +168,12 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let names: BTreeSet<&str> = inputs
         .iter()
         .map(|i| i.host.as_str())
-        .chain(events.iter().map(|e| e.evidence.host.as_str()))
+        .chain(events.iter().map(|e| e.evidence.host.as_ref()))
         .collect();
     let host_names: Vec<String> = names.into_iter().map(str::to_string).collect();
     let host_index: HashMap<&str, usize> =
         host_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    let host_of: Vec<usize> = events.iter().map(|e| host_index[e.evidence.host.as_str()]).collect();
+    let host_of: Vec<usize> = events.iter().map(|e| host_index[e.evidence.host.as_ref()]).collect();
     let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
     let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
     for input in &inputs {
@@ -233,7 +233,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         let first: Vec<u32> = events
             .iter()
             .map(|e| {
-                let p = e.evidence.path.as_str();
+                let p = e.evidence.path.as_ref();
                 *ids.entry(p).or_insert_with(|| {
                     uniq.push(p);
                     (uniq.len() - 1) as u32

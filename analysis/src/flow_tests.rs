@@ -24,7 +24,7 @@ fn status(d: &DeviceFacts, id: PhaseId) -> PhaseStatus {
 }
 
 fn events_of<'a>(a: &'a Analysis, host: &'a str) -> impl Iterator<Item = usize> + 'a {
-    (0..a.events.len()).filter(move |&i| a.events[i].evidence.host == host)
+    (0..a.events.len()).filter(move |&i| *a.events[i].evidence.host == *host)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -243,7 +243,7 @@ fn server_only_device_has_client_phases_not_applicable() {
     register(&mut kit, &d, 0);
     let (inputs, events) = kit.build();
     let inputs: Vec<_> = inputs.into_iter().filter(|i| i.host != "CLIENT01").collect();
-    let events: Vec<_> = events.into_iter().filter(|e| e.evidence.host != "CLIENT01").collect();
+    let events: Vec<_> = events.into_iter().filter(|e| &*e.evidence.host != "CLIENT01").collect();
     let a = analyze(inputs, events);
     assert_eq!(a.devices.len(), 1);
     let dev = &a.devices[0];
@@ -582,7 +582,7 @@ fn untimed_events_sort_after_their_predecessor() {
         names,
         vec!["aad_info_requested", "revocation_check_enabled", "aad_token_requested", "aad_token_requested"]
     );
-    assert_eq!(a.events[1].evidence.host, "CLIENT01");
+    assert_eq!(&*a.events[1].evidence.host, "CLIENT01");
     assert_eq!(a.event_time_ms[1], None);
     assert!(a.timeline_event(1).time.is_none());
 }

@@ -1,6 +1,8 @@
 //! The analysis document of `../shared/spec/analysis-contract.md` (schema version 1): inputs,
 //! devices with phases, findings and the timeline. Shared by every front end (JSON, text, ...).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Evidence, LogKind, Severity};
 use serde::{Serialize, Serializer};
@@ -117,9 +119,9 @@ impl PhaseStatus {
 /// Evidence as the contract serialises it (`time` as RFC 3339 UTC millis).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EvidenceOut {
-    pub path: String,
+    pub path: Arc<str>,
     pub line: u32,
-    pub host: String,
+    pub host: Arc<str>,
     #[serde(serialize_with = "ser_opt_utc")]
     pub time: Option<DateTime<Utc>>,
     pub text: String,
@@ -183,13 +185,13 @@ pub struct Finding {
 pub struct TimelineEvent {
     #[serde(serialize_with = "ser_opt_utc")]
     pub time: Option<DateTime<Utc>>,
-    pub host: String,
+    pub host: Arc<str>,
     pub log_kind: LogKind,
-    pub path: String,
+    pub path: Arc<str>,
     pub line: u32,
     pub severity: Severity,
     pub event: &'static str,
-    pub device: Option<String>,
+    pub device: Option<Arc<str>>,
     pub text: String,
     /// Clock-skew correction applied to this host's times, in milliseconds (added field; 0 when none).
     #[serde(skip_serializing_if = "is_zero")]

@@ -314,7 +314,7 @@ fn is_client_log(k: LogKind) -> bool {
 }
 
 fn host_of(a: &Analysis, i: usize) -> String {
-    a.events[i].evidence.host.clone()
+    a.events[i].evidence.host.to_string()
 }
 
 /// Failed or missing phases of a device (what a root cause explains).
@@ -346,7 +346,7 @@ fn per_device_events(
         if pred(&e.kind, e.log_kind) {
             let key = match a.event_device[i] {
                 Some(d) => Ok(d),
-                None => Err(e.evidence.host.clone()),
+                None => Err(e.evidence.host.to_string()),
             };
             m.entry(key).or_default().push(i);
         }
@@ -508,7 +508,7 @@ fn token_stories(a: &Analysis, d: usize) -> BTreeMap<&str, TokenStory> {
         if !matches!(e.log_kind, LogKind::Ccmsetup | LogKind::AdalOperationProvider) {
             continue;
         }
-        let s = m.entry(e.evidence.path.as_str()).or_insert(TokenStory {
+        let s = m.entry(e.evidence.path.as_ref()).or_insert(TokenStory {
             failures: vec![],
             fallbacks: vec![],
             user_ok: vec![],

@@ -177,9 +177,9 @@ impl Kit {
                 bias_minutes: time.map(|_| bias),
                 thread,
                 evidence: Evidence {
-                    path,
+                    path: path.into(),
                     line,
-                    host: s.host.clone(),
+                    host: s.host.as_str().into(),
                     time,
                     text: format!("{} #{}", s.event.name(), s.seq),
                 },

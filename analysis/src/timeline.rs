@@ -1,6 +1,8 @@
 //! The contract's `Report` from an `Analysis`: devices (`model::Device`) and the timeline
 //! (`model::TimelineEvent`, times after the applied clock correction).
 
+use std::sync::Arc;
+
 use chrono::DateTime;
 
 use crate::engine::Analysis;
@@ -37,7 +39,7 @@ impl Analysis {
             line: e.evidence.line,
             severity: e.severity,
             event: e.kind.name(),
-            device: self.device_key(i).map(str::to_string),
+            device: self.device_key(i).map(Arc::from),
             text: e.evidence.text.clone(),
             skew_correction_ms: if e.evidence.time.is_some() { correction } else { 0 },
         }
@@ -52,8 +54,7 @@ impl Analysis {
     pub fn into_report(self, findings: Vec<Finding>) -> Report {
         let devices = self.report_devices();
         let corrections: Vec<i64> = self.hosts.iter().map(|h| h.skew_correction_ms).collect();
-        let device_keys: Vec<Option<String>> =
-            self.event_device.iter().map(|d| d.map(|d| self.devices[d].key.clone())).collect();
+        let keys: Vec<Arc<str>> = self.devices.iter().map(|d| Arc::from(d.key.as_str())).collect();
         let timeline = self
             .events
             .into_iter()
@@ -69,7 +70,7 @@ impl Analysis {
                     line: e.evidence.line,
                     severity: e.severity,
                     event: e.kind.name(),
-                    device: device_keys[i].clone(),
+                    device: self.event_device[i].map(|d| keys[d].clone()),
                     text: e.evidence.text,
                 }
             })

@@ -1,6 +1,8 @@
 //! Typed flow events: what the extractors (`crate::extract`) turn the messages that matter into.
 //! Each event carries the identifiers its message names and the evidence (file, line, time, text).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
@@ -158,10 +160,11 @@ impl EventKind {
 /// Where an event was read: the evidence every finding cites.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    pub path: String,
+    /// Shared by every event of the file (one allocation per file, not per event).
+    pub path: Arc<str>,
     /// 1-based line where the record starts.
     pub line: u32,
-    pub host: String,
+    pub host: Arc<str>,
     /// UTC, or `None` when the record had no readable time.
     pub time: Option<DateTime<Utc>>,
     pub text: String,

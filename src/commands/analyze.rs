@@ -169,7 +169,7 @@ pub fn filter(
         report.devices.retain(|d| matches(d));
         let keys: Vec<String> = report.devices.iter().map(|d| d.key.clone()).collect();
         report.findings.retain(|f| f.device.as_ref().is_some_and(|k| keys.contains(k)));
-        report.timeline.retain(|e| e.device.as_ref().is_some_and(|k| keys.contains(k)));
+        report.timeline.retain(|e| e.device.as_ref().is_some_and(|k| keys.iter().any(|x| **x == **k)));
     }
     let in_range = |t: &Option<DateTime<Utc>>| match t {
         Some(t) => since.is_none_or(|s| *t >= s) && until.is_none_or(|u| *t <= u),

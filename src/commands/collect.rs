@@ -11,6 +11,7 @@ use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
 use cmtrace_parsers::LogKind;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Everything read from the inputs.
 pub struct Collected {
@@ -43,6 +44,8 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
         |src, file, chunk| {
             let mut out = ChunkResult { entries: 0, unparsed: 0, events: Vec::new() };
             let mut kinds = Vec::new();
+            // One allocation per chunk; every event of the chunk shares it.
+            let (path, host): (Arc<str>, Arc<str>) = (src.path.as_str().into(), src.host.as_str().into());
             for rec in Records::new(chunk.text, file.format, chunk.first_line) {
                 match rec {
                     Record::Entry(e) => {
@@ -57,9 +60,9 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
                                 local_time: e.local_time,
                                 bias_minutes: e.bias_minutes,
                                 evidence: Evidence {
-                                    path: src.path.clone(),
+                                    path: path.clone(),
                                     line: e.line,
-                                    host: src.host.clone(),
+                                    host: host.clone(),
                                     time: e.utc(),
                                     text: e.message.to_string(),
                                 },
