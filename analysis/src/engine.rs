@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
@@ -332,15 +333,18 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
             root_events.entry(r).or_default().push(new_pos[old]);
         }
     }
+    // Devices are independent of each other: built in parallel.
+    let no_events: Vec<usize> = Vec::new();
     let mut built: Vec<(usize, DeviceFacts, Vec<usize>)> = component_roots
-        .iter()
+        .par_iter()
         .map(|&r| {
-            let evs = root_events.remove(&r).unwrap_or_default();
+            let evs = root_events.get(&r).unwrap_or(&no_events);
             let (facts, client_hosts) =
-                device_facts(&graph.nodes, &members[&r], &evs, &perm, &events, &host_of, &host_names);
+                device_facts(&graph.nodes, &members[&r], evs, &perm, &events, &host_of, &host_names);
             (r, facts, client_hosts)
         })
         .collect();
+    drop(root_events);
     built.sort_by(|a, b| a.1.key.cmp(&b.1.key));
     // Keys are unique by construction except in odd collections (a host named like a GUID): suffix them.
     for i in 1..built.len() {
@@ -356,10 +360,9 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let device_of_root: HashMap<usize, usize> = built.iter().enumerate().map(|(d, b)| (b.0, d)).collect();
 
     lap("devices built");
-    // Everything in timeline order.
-    let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
-    let sorted_events: Vec<Event> =
-        perm.iter().map(|&old| slots[old].take().expect("each event moved once")).collect();
+    // Everything in timeline order, permuted in place (no second copy of millions of events).
+    let mut sorted_events = events;
+    permute_in_place(&mut sorted_events, &perm);
     let event_time_ms: Vec<Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
     let event_host: Vec<usize> = perm.iter().map(|&old| host_of[old]).collect();
     let event_device: Vec<Option<usize>> =
@@ -405,14 +408,16 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         .collect();
 
     lap("events moved");
-    let mut devices: Vec<DeviceFacts> = Vec::with_capacity(built.len());
-    {
+    let devices: Vec<DeviceFacts> = {
         let ctx = PhaseContext::new(&sorted_events, &event_time_ms, &event_host, &hosts);
-        for (_, mut facts, client_hosts) in built {
-            facts.phases = phases::device_phases(&ctx, &facts, &client_hosts);
-            devices.push(facts);
-        }
-    }
+        built
+            .into_par_iter()
+            .map(|(_, mut facts, client_hosts)| {
+                facts.phases = phases::device_phases(&ctx, &facts, &client_hosts);
+                facts
+            })
+            .collect()
+    };
     lap("phases");
 
     Analysis {
@@ -453,6 +458,30 @@ fn event_roots(
         out[i] = Some(graph.find(r));
     }
     out
+}
+
+/// Reorders `items` so that position `new` holds what was at `perm[new]`, by following the cycles of
+/// the permutation with swaps.
+fn permute_in_place<T>(items: &mut [T], perm: &[usize]) {
+    debug_assert_eq!(items.len(), perm.len());
+    let mut done = vec![false; perm.len()];
+    for start in 0..perm.len() {
+        if done[start] {
+            continue;
+        }
+        // Each swap puts the right item at `cur`; the item first at `start` travels along the cycle
+        // and lands on the last position, the one whose source is `start`.
+        let mut cur = start;
+        loop {
+            done[cur] = true;
+            let src = perm[cur];
+            if src == start {
+                break;
+            }
+            items.swap(cur, src);
+            cur = src;
+        }
+    }
 }
 
 /// Events without a readable time take the order time of the closest earlier timed line of their file
@@ -496,13 +525,13 @@ fn device_facts(
     let mut site_tenants = BTreeSet::new();
     let mut users = BTreeSet::new();
     let mut sids = BTreeSet::new();
-    let mut hosts = BTreeSet::new();
+    let mut host_ids: Vec<usize> = Vec::new();
     let mut client_hosts = Vec::new();
     for &n in member_nodes {
         match &nodes[n] {
             Node::ClientHost(h) => {
                 client_hosts.push(*h);
-                hosts.insert(host_names[*h].clone());
+                host_ids.push(*h);
             }
             Node::Id(IdKind::ClientGuid, g) => {
                 client_ids.insert(g.clone());
@@ -522,7 +551,9 @@ fn device_facts(
     for &new in evs {
         let old = perm[new];
         let e = &events[old];
-        hosts.insert(host_names[host_of[old]].clone());
+        if host_ids.last() != Some(&host_of[old]) {
+            host_ids.push(host_of[old]);
+        }
         let client_side = e.log_kind.role() == HostRole::Client;
         let rank = match e.kind {
             EventKind::Registered { .. } if client_side => 4,
@@ -558,12 +589,16 @@ fn device_facts(
             _ => {}
         });
     }
+    // Host indices follow the sorted host names.
+    host_ids.sort_unstable();
+    host_ids.dedup();
+    let hosts: Vec<String> = host_ids.iter().map(|&h| host_names[h].clone()).collect();
     let key = best_guid
         .map(|(_, _, g)| g)
         .or_else(|| client_ids.iter().next().cloned())
         .or_else(|| aad_devices.iter().next().cloned())
         .or_else(|| client_hosts.first().map(|&h| host_names[h].clone()))
-        .unwrap_or_else(|| hosts.iter().next().cloned().unwrap_or_default());
+        .unwrap_or_else(|| hosts.first().cloned().unwrap_or_default());
     let facts = DeviceFacts {
         key,
         client_ids: client_ids.into_iter().collect(),
@@ -573,10 +608,35 @@ fn device_facts(
         site_tenant_ids: site_tenants.into_iter().collect(),
         aad_user_ids: users.into_iter().collect(),
         sids: sids.into_iter().collect(),
-        hosts: hosts.into_iter().collect(),
+        hosts,
         client_hosts: client_hosts.iter().map(|&h| host_names[h].clone()).collect(),
         events: evs.to_vec(),
         phases: Vec::new(),
     };
     (facts, client_hosts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute_in_place;
+
+    #[test]
+    fn permutes_in_place_like_a_gather() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for n in [0usize, 1, 2, 3, 7, 64, 1000] {
+            // A pseudo-random permutation (Fisher-Yates with an xorshift generator).
+            let mut perm: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                perm.swap(i, (seed % (i as u64 + 1)) as usize);
+            }
+            let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
+            let gathered: Vec<String> = perm.iter().map(|&old| items[old].clone()).collect();
+            let mut in_place = items;
+            permute_in_place(&mut in_place, &perm);
+            assert_eq!(in_place, gathered, "n = {n}");
+        }
+    }
 }
