@@ -31,6 +31,8 @@ fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
             0..=0x1f => {
                 out.extend_from_slice(&bytes[start..i]);
                 out.extend_from_slice(b"\\u00");
@@ -94,7 +96,7 @@ mod tests {
         for s in [
             "plain",
             "a long clean line of text, longer than sixteen bytes \" then dirty \\ ok",
-            "quote \" back \\ nl \n cr \r tab \t nul \0 bell \x07",
+            "quote \" back \\ nl \n cr \r tab \t nul \0 bell \x07 bs \x08 ff \x0c del \x7f",
             "ünï €",
             "",
         ] {
@@ -102,6 +104,7 @@ mod tests {
             push_str(&mut out, s);
             let back: String = serde_json::from_slice(&out).unwrap();
             assert_eq!(back, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "the same bytes as serde_json");
         }
     }
 

@@ -68,9 +68,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         ReportFormat::Json if is_tty => serde_json::to_writer_pretty(&mut out, &report)
             .map_err(std::io::Error::other)
             .and_then(|_| writeln!(out)),
-        ReportFormat::Json => serde_json::to_writer(&mut out, &report)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
+        ReportFormat::Json => {
+            crate::render::json::write_report(&report, &mut out).and_then(|_| writeln!(out))
+        }
         ReportFormat::Ndjson => write_ndjson(&report, &mut out),
     }
     .map_err(write_failed)?;

@@ -2,6 +2,7 @@
 //! JUnit XML (`junit`). Renderers never query the terminal: the CLI decides colour and width and passes
 //! them in `RenderOptions`. Shared helpers (severity order, phase labels, summaries) live here.
 
+pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod text;
