@@ -124,7 +124,7 @@ pub struct EvidenceOut {
     pub host: Arc<str>,
     #[serde(serialize_with = "ser_opt_utc")]
     pub time: Option<DateTime<Utc>>,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 impl From<&Evidence> for EvidenceOut {
@@ -150,7 +150,7 @@ pub struct Phase {
     pub evidence: Vec<EvidenceOut>,
     /// Why the phase has this status when it is not `ok` (added field), e.g. which host's logs are missing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,7 +192,7 @@ pub struct TimelineEvent {
     pub severity: Severity,
     pub event: &'static str,
     pub device: Option<Arc<str>>,
-    pub text: String,
+    pub text: Arc<str>,
     /// Clock-skew correction applied to this host's times, in milliseconds (added field; 0 when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub skew_correction_ms: i64,

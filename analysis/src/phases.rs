@@ -2,6 +2,8 @@
 //! of the device whether the phase is `ok`, `failed`, `missing` or `not_applicable`, with the events
 //! that decided it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use cmtrace_parsers::{Event, EventKind, LogKind};
 
@@ -289,14 +291,26 @@ pub(crate) fn device_phases(
     device: &DeviceFacts,
     client_host_ids: &[usize],
 ) -> Vec<Phase> {
-    PhaseId::ALL.iter().map(|&id| phase(ctx, device, client_host_ids, id)).collect()
+    // One note shared by the client phases of a device seen only on servers (most devices of a fleet
+    // collection: their client logs were not collected).
+    let no_client_logs: Option<Arc<str>> = client_host_ids.is_empty().then(|| {
+        let seen = if device.hosts.is_empty() { String::from("no host") } else { device.hosts.join(", ") };
+        format!("no client logs were collected for this device (seen only on {seen})").into()
+    });
+    PhaseId::ALL.iter().map(|&id| phase(ctx, device, client_host_ids, &no_client_logs, id)).collect()
 }
 
-fn phase(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], id: PhaseId) -> Phase {
+fn phase(
+    ctx: &PhaseContext,
+    device: &DeviceFacts,
+    client_hosts: &[usize],
+    no_client_logs: &Option<Arc<str>>,
+    id: PhaseId,
+) -> Phase {
     let kind = phase_log(id);
     let file = log_file_name(kind);
     let on_client = kind.role() == cmtrace_parsers::HostRole::Client;
-    let not_applicable = |note: String| Phase {
+    let not_applicable = |note: Arc<str>| Phase {
         id,
         status: PhaseStatus::NotApplicable,
         start: None,
@@ -307,12 +321,8 @@ fn phase(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], id: P
 
     // Was the log collected where this device's phase would be written?
     let source_hosts: Vec<&HostFacts> = if on_client {
-        if client_hosts.is_empty() {
-            let seen =
-                if device.hosts.is_empty() { String::from("no host") } else { device.hosts.join(", ") };
-            return not_applicable(format!(
-                "no client logs were collected for this device (seen only on {seen})"
-            ));
+        if let Some(note) = no_client_logs {
+            return not_applicable(note.clone());
         }
         client_hosts.iter().map(|&h| &ctx.hosts[h]).collect()
     } else {
@@ -333,7 +343,7 @@ fn phase(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], id: P
         } else {
             format!("{file} was not collected from any management point")
         };
-        return not_applicable(note);
+        return not_applicable(note.into());
     }
 
     let evs: Vec<usize> = device
@@ -372,6 +382,6 @@ fn phase(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], id: P
         start: utc(times.iter().min().copied()),
         end: utc(times.iter().max().copied()),
         evidence: evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i].evidence)).collect(),
-        note,
+        note: note.map(Arc::from),
     }
 }

@@ -713,7 +713,7 @@ fn failed_phase_hits(
                     "{}: {} ({}).{}",
                     host_of(a, ev[0]),
                     what,
-                    phase.note.clone().unwrap_or_else(|| ph.as_str().to_string()),
+                    phase.note.as_deref().unwrap_or(ph.as_str()),
                     match cause {
                         Some(c) => format!(" Caused by: {c} (see that finding)."),
                         None => String::new(),

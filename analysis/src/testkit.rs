@@ -181,7 +181,7 @@ impl Kit {
                     line,
                     host: s.host.as_str().into(),
                     time,
-                    text: format!("{} #{}", s.event.name(), s.seq),
+                    text: format!("{} #{}", s.event.name(), s.seq).into(),
                 },
             });
         }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::DateTime;
+use rayon::prelude::*;
 
 use crate::engine::Analysis;
 use crate::model::{Device, Finding, Report, TimelineEvent, SCHEMA_VERSION};
@@ -50,14 +51,29 @@ impl Analysis {
         (0..self.events.len()).map(|i| self.timeline_event(i)).collect()
     }
 
-    /// Like `to_report`, consuming the analysis so the events' texts move instead of being copied.
+    /// Like `to_report`, consuming the analysis: devices and the events' texts move instead of being
+    /// copied, and the timeline is converted in parallel.
     pub fn into_report(self, findings: Vec<Finding>) -> Report {
-        let devices = self.report_devices();
         let corrections: Vec<i64> = self.hosts.iter().map(|h| h.skew_correction_ms).collect();
         let keys: Vec<Arc<str>> = self.devices.iter().map(|d| Arc::from(d.key.as_str())).collect();
+        let devices: Vec<Device> = self
+            .devices
+            .into_iter()
+            .map(|d| Device {
+                key: d.key,
+                client_ids: d.client_ids,
+                aad_device_ids: d.aad_device_ids,
+                aad_tenant_ids: d.aad_tenant_ids,
+                aad_user_ids: d.aad_user_ids,
+                hosts: d.hosts,
+                phases: d.phases,
+                sids: d.sids,
+                client_hosts: d.client_hosts,
+            })
+            .collect();
         let timeline = self
             .events
-            .into_iter()
+            .into_par_iter()
             .enumerate()
             .map(|(i, e)| {
                 let correction = corrections[self.event_host[i]];

@@ -167,7 +167,8 @@ pub struct Evidence {
     pub host: Arc<str>,
     /// UTC, or `None` when the record had no readable time.
     pub time: Option<DateTime<Utc>>,
-    pub text: String,
+    /// Shared with the phases, findings and timeline that cite it.
+    pub text: Arc<str>,
 }
 
 /// One extracted event: what happened, where, when.

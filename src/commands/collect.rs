@@ -64,7 +64,7 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], mut progress: impl FnM
                                     line: e.line,
                                     host: host.clone(),
                                     time: e.utc(),
-                                    text: e.message.to_string(),
+                                    text: Arc::from(&*e.message),
                                 },
                             });
                         }

@@ -96,12 +96,12 @@ pub fn render_junit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     .join("\n");
                 (
                     format!("{} failed", phase_label(ph.id)),
-                    format!("{}\n{}", ph.note.clone().unwrap_or_default(), body),
+                    format!("{}\n{}", ph.note.as_deref().unwrap_or_default(), body),
                 )
             });
             let skipped = match ph.status {
                 PhaseStatus::Missing | PhaseStatus::NotApplicable => {
-                    Some(ph.note.clone().unwrap_or_else(|| ph.status.as_str().to_string()))
+                    Some(ph.note.as_deref().unwrap_or(ph.status.as_str()).to_string())
                 }
                 _ => None,
             };
