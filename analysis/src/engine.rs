@@ -322,12 +322,14 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let mut component_roots: Vec<usize> = (0..graph.nodes.len()).map(|n| graph.find(n)).collect();
     component_roots.sort_unstable();
     component_roots.dedup();
-    let mut members: HashMap<usize, Vec<usize>> = HashMap::default();
+    let mut members: HashMap<usize, Vec<usize>> =
+        HashMap::with_capacity_and_hasher(component_roots.len(), Default::default());
     for n in 0..graph.nodes.len() {
         let r = graph.find(n);
         members.entry(r).or_default().push(n);
     }
-    let mut root_events: HashMap<usize, Vec<usize>> = HashMap::default();
+    let mut root_events: HashMap<usize, Vec<usize>> =
+        HashMap::with_capacity_and_hasher(component_roots.len(), Default::default());
     for &old in &perm {
         if let Some(r) = roots[old] {
             root_events.entry(r).or_default().push(new_pos[old]);
@@ -345,7 +347,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         })
         .collect();
     drop(root_events);
-    built.sort_by(|a, b| a.1.key.cmp(&b.1.key));
+    built.par_sort_by(|a, b| a.1.key.cmp(&b.1.key));
     // Keys are unique by construction except in odd collections (a host named like a GUID): suffix them.
     for i in 1..built.len() {
         if built[i].1.key == built[i - 1].1.key {

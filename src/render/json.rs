@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Datelike, Utc};
 use rayon::prelude::*;
 
-use cmtrace_analysis::model::{format_utc, Report, TimelineEvent};
+use cmtrace_analysis::model::{format_utc, Device, EvidenceOut, Phase, Report, TimelineEvent};
 
 use crate::jsonw::{push_datetime, push_int, push_str};
 
@@ -22,9 +22,7 @@ pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write!(out, "{{\"schema_version\":{},\"inputs\":", report.schema_version)?;
     serde_json::to_writer(&mut *out, &report.inputs).map_err(io::Error::other)?;
     out.write_all(b",\"devices\":")?;
-    write_array(out, &report.devices, TASK, |buf, d| {
-        serde_json::to_writer(buf, d).expect("in-memory write")
-    })?;
+    write_array(out, &report.devices, TASK, push_device)?;
     out.write_all(b",\"findings\":")?;
     serde_json::to_writer(&mut *out, &report.findings).map_err(io::Error::other)?;
     out.write_all(b",\"timeline\":")?;
@@ -73,13 +71,96 @@ fn push_utc(buf: &mut Vec<u8>, t: &DateTime<Utc>) {
     }
 }
 
-/// One timeline event, fields in the order of `TimelineEvent`'s `Serialize`.
-fn push_event(buf: &mut Vec<u8>, e: &TimelineEvent) {
-    buf.extend_from_slice(b"{\"time\":");
-    match &e.time {
+fn push_opt_utc(buf: &mut Vec<u8>, t: &Option<DateTime<Utc>>) {
+    match t {
         Some(t) => push_utc(buf, t),
         None => buf.extend_from_slice(b"null"),
     }
+}
+
+fn push_strings(buf: &mut Vec<u8>, items: &[String]) {
+    buf.push(b'[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        push_str(buf, s);
+    }
+    buf.push(b']');
+}
+
+/// One device, fields in the order of `Device`'s `Serialize`.
+fn push_device(buf: &mut Vec<u8>, d: &Device) {
+    buf.extend_from_slice(b"{\"key\":");
+    push_str(buf, &d.key);
+    buf.extend_from_slice(b",\"client_ids\":");
+    push_strings(buf, &d.client_ids);
+    buf.extend_from_slice(b",\"aad_device_ids\":");
+    push_strings(buf, &d.aad_device_ids);
+    buf.extend_from_slice(b",\"aad_tenant_ids\":");
+    push_strings(buf, &d.aad_tenant_ids);
+    buf.extend_from_slice(b",\"aad_user_ids\":");
+    push_strings(buf, &d.aad_user_ids);
+    buf.extend_from_slice(b",\"hosts\":");
+    push_strings(buf, &d.hosts);
+    buf.extend_from_slice(b",\"phases\":[");
+    for (i, p) in d.phases.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        push_phase(buf, p);
+    }
+    buf.extend_from_slice(b"],\"sids\":");
+    push_strings(buf, &d.sids);
+    buf.extend_from_slice(b",\"client_hosts\":");
+    push_strings(buf, &d.client_hosts);
+    buf.push(b'}');
+}
+
+/// One phase, fields in the order of `Phase`'s `Serialize`.
+fn push_phase(buf: &mut Vec<u8>, p: &Phase) {
+    buf.extend_from_slice(b"{\"id\":\"");
+    buf.extend_from_slice(p.id.as_str().as_bytes());
+    buf.extend_from_slice(b"\",\"status\":\"");
+    buf.extend_from_slice(p.status.as_str().as_bytes());
+    buf.extend_from_slice(b"\",\"start\":");
+    push_opt_utc(buf, &p.start);
+    buf.extend_from_slice(b",\"end\":");
+    push_opt_utc(buf, &p.end);
+    buf.extend_from_slice(b",\"evidence\":[");
+    for (i, e) in p.evidence.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        push_evidence(buf, e);
+    }
+    buf.push(b']');
+    if let Some(note) = &p.note {
+        buf.extend_from_slice(b",\"note\":");
+        push_str(buf, note);
+    }
+    buf.push(b'}');
+}
+
+/// One evidence line, fields in the order of `EvidenceOut`'s `Serialize`.
+fn push_evidence(buf: &mut Vec<u8>, e: &EvidenceOut) {
+    buf.extend_from_slice(b"{\"path\":");
+    push_str(buf, &e.path);
+    buf.extend_from_slice(b",\"line\":");
+    push_int(buf, e.line);
+    buf.extend_from_slice(b",\"host\":");
+    push_str(buf, &e.host);
+    buf.extend_from_slice(b",\"time\":");
+    push_opt_utc(buf, &e.time);
+    buf.extend_from_slice(b",\"text\":");
+    push_str(buf, &e.text);
+    buf.push(b'}');
+}
+
+/// One timeline event, fields in the order of `TimelineEvent`'s `Serialize`.
+fn push_event(buf: &mut Vec<u8>, e: &TimelineEvent) {
+    buf.extend_from_slice(b"{\"time\":");
+    push_opt_utc(buf, &e.time);
     buf.extend_from_slice(b",\"host\":");
     push_str(buf, &e.host);
     buf.extend_from_slice(b",\"log_kind\":\"");
@@ -111,16 +192,38 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    #[test]
-    fn same_bytes_as_serde_json() {
-        let collected = crate::commands::collect::collect(
-            &[std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/case-1234"))],
-            &[],
-            |_| {},
-        );
+    fn report(dir: &std::path::Path) -> Report {
+        let collected = crate::commands::collect::collect(&[dir.to_path_buf()], &[], |_| {});
         let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
         let findings = cmtrace_analysis::rules::evaluate(&analysis);
-        let mut report = analysis.into_report(findings);
+        analysis.into_report(findings)
+    }
+
+    fn fast(report: &Report) -> String {
+        let mut out = Vec::new();
+        write_report(report, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn same_bytes_as_serde_json_on_every_bundle() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles");
+        let mut n = 0;
+        for dir in std::fs::read_dir(&root).unwrap() {
+            let dir = dir.unwrap().path();
+            if dir.is_dir() {
+                let report = report(&dir);
+                assert_eq!(fast(&report), serde_json::to_string(&report).unwrap(), "{}", dir.display());
+                n += 1;
+            }
+        }
+        assert!(n > 10, "bundles found: {n}");
+    }
+
+    #[test]
+    fn same_bytes_as_serde_json_on_odd_text() {
+        let mut report =
+            report(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/case-1234"));
         assert!(!report.devices.is_empty() && !report.timeline.is_empty() && !report.findings.is_empty());
         let mut odd = report.timeline[0].clone();
         odd.time = None;
@@ -129,9 +232,11 @@ mod tests {
         odd.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
         odd.host = Arc::from("HOST \"Q\"");
         report.timeline.push(odd);
-        let mut fast = Vec::new();
-        write_report(&report, &mut fast).unwrap();
-        assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&report).unwrap());
+        let phase = &mut report.devices[0].phases[0];
+        phase.note = Some("note with \"quotes\" and \u{1} control".into());
+        phase.start = None;
+        report.devices[0].sids.push("S-1-5-21-1\\odd".into());
+        assert_eq!(fast(&report), serde_json::to_string(&report).unwrap());
     }
 
     #[test]
