@@ -13,9 +13,9 @@ use cmtrace_analysis::model::{format_utc, Device, EvidenceOut, Phase, Report, Ti
 use crate::jsonw::{push_datetime, push_int, push_str};
 
 /// Objects serialised per parallel task.
-const TASK: usize = 8192;
+const TASK: usize = 2048;
 /// Tasks per batch: at most this many serialised tasks are held before they are written.
-const BATCH_TASKS: usize = 64;
+const BATCH_TASKS: usize = 16;
 
 /// Writes `report` as one compact JSON document (no trailing newline).
 pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
