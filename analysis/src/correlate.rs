@@ -16,6 +16,7 @@
 //! Tenant ids never link anything (every device of a tenant shares them), nor does `S-1-5-18`.
 //! All indices here are positions in the caller's event slice.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -80,9 +81,9 @@ fn is_weak(kind: IdKind, value: &str) -> bool {
     }
 }
 
-fn push_unique(v: &mut Vec<(IdKind, String)>, kind: IdKind, value: String) {
+fn push_unique(v: &mut Vec<(IdKind, String)>, kind: IdKind, value: Cow<str>) {
     if !v.iter().any(|(k, s)| *k == kind && *s == value) {
-        v.push((kind, value));
+        v.push((kind, value.into_owned()));
     }
 }
 
@@ -342,10 +343,10 @@ impl Graph {
             for_each_id(&ev.kind, |k, v| ids.push((k, v)));
             for (k, v) in ids {
                 if is_strong(k, &v) {
-                    let n = self.node(Node::Id(k, v));
+                    let n = self.node(Node::Id(k, v.into_owned()));
                     self.union(hn, n);
                 } else if is_weak(k, &v) {
-                    self.add_carrier(k, v, Carrier::Host(h));
+                    self.add_carrier(k, v.into_owned(), Carrier::Host(h));
                 }
             }
         }

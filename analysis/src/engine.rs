@@ -3,6 +3,7 @@
 //! hosts and phases, per-host facts (roles, logs collected, clock offsets) and the server request
 //! blocks. Rules reason on the `Analysis`; front ends turn it into the contract's `Report`.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use rayon::prelude::*;
@@ -520,13 +521,14 @@ fn device_facts(
     host_of: &[usize],
     host_names: &[String],
 ) -> (DeviceFacts, Vec<usize>) {
-    let mut client_ids = BTreeSet::new();
-    let mut aad_devices = BTreeSet::new();
-    let mut tenants = BTreeSet::new();
-    let mut client_tenants = BTreeSet::new();
-    let mut site_tenants = BTreeSet::new();
-    let mut users = BTreeSet::new();
-    let mut sids = BTreeSet::new();
+    // Borrowed from the events and graph nodes; owned copies only for what the device keeps.
+    let mut client_ids: BTreeSet<Cow<str>> = BTreeSet::new();
+    let mut aad_devices: BTreeSet<Cow<str>> = BTreeSet::new();
+    let mut tenants: BTreeSet<Cow<str>> = BTreeSet::new();
+    let mut client_tenants: BTreeSet<Cow<str>> = BTreeSet::new();
+    let mut site_tenants: BTreeSet<Cow<str>> = BTreeSet::new();
+    let mut users: BTreeSet<Cow<str>> = BTreeSet::new();
+    let mut sids: BTreeSet<Cow<str>> = BTreeSet::new();
     let mut host_ids: Vec<usize> = Vec::new();
     let mut client_hosts = Vec::new();
     for &n in member_nodes {
@@ -536,20 +538,20 @@ fn device_facts(
                 host_ids.push(*h);
             }
             Node::Id(IdKind::ClientGuid, g) => {
-                client_ids.insert(g.clone());
+                client_ids.insert(Cow::Borrowed(g));
             }
             Node::Id(IdKind::AadDevice, d) => {
-                aad_devices.insert(d.clone());
+                aad_devices.insert(Cow::Borrowed(d));
             }
             Node::Id(_, s) => {
-                sids.insert(s.clone());
+                sids.insert(Cow::Borrowed(s));
             }
         }
     }
     client_hosts.sort_unstable();
     // Key preference among GUIDs: the client's own confirmation, its request, the MP registration, the
     // CCM_STS token; the latest of the best kind.
-    let mut best_guid: Option<(u8, usize, String)> = None;
+    let mut best_guid: Option<(u8, usize, Cow<str>)> = None;
     for &new in evs {
         let old = perm[new];
         let e = &events[old];
@@ -595,21 +597,22 @@ fn device_facts(
     host_ids.sort_unstable();
     host_ids.dedup();
     let hosts: Vec<String> = host_ids.iter().map(|&h| host_names[h].clone()).collect();
+    let owned = |set: BTreeSet<Cow<str>>| -> Vec<String> { set.into_iter().map(Cow::into_owned).collect() };
     let key = best_guid
-        .map(|(_, _, g)| g)
-        .or_else(|| client_ids.iter().next().cloned())
-        .or_else(|| aad_devices.iter().next().cloned())
+        .map(|(_, _, g)| g.into_owned())
+        .or_else(|| client_ids.first().map(|g| g.to_string()))
+        .or_else(|| aad_devices.first().map(|d| d.to_string()))
         .or_else(|| client_hosts.first().map(|&h| host_names[h].clone()))
         .unwrap_or_else(|| hosts.first().cloned().unwrap_or_default());
     let facts = DeviceFacts {
         key,
-        client_ids: client_ids.into_iter().collect(),
-        aad_device_ids: aad_devices.into_iter().collect(),
-        aad_tenant_ids: tenants.into_iter().collect(),
-        client_tenant_ids: client_tenants.into_iter().collect(),
-        site_tenant_ids: site_tenants.into_iter().collect(),
-        aad_user_ids: users.into_iter().collect(),
-        sids: sids.into_iter().collect(),
+        client_ids: owned(client_ids),
+        aad_device_ids: owned(aad_devices),
+        aad_tenant_ids: owned(tenants),
+        client_tenant_ids: owned(client_tenants),
+        site_tenant_ids: owned(site_tenants),
+        aad_user_ids: owned(users),
+        sids: owned(sids),
         hosts,
         client_hosts: client_hosts.iter().map(|&h| host_names[h].clone()).collect(),
         events: evs.to_vec(),

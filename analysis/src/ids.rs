@@ -1,6 +1,8 @@
 //! Identifiers carried by flow events: which ones an event names, their canonical spelling, and which
 //! of them may key a device (SMS client GUIDs, Azure AD device ids, domain SIDs) and which may not.
 
+use std::borrow::Cow;
+
 use cmtrace_parsers::EventKind;
 
 /// The type of an identifier named by an event.
@@ -35,34 +37,52 @@ fn bare(raw: &str) -> &str {
 
 /// `GUID:XXXXXXXX-...` in upper case, from any spelling (with or without prefix or braces).
 pub fn canonical_client_guid(raw: &str) -> Option<String> {
-    let s = bare(raw);
-    let s = match s.get(..5) {
-        Some(p) if p.eq_ignore_ascii_case("GUID:") => bare(&s[5..]),
-        _ => s,
-    };
-    if s.is_empty() || s == ZERO_GUID {
-        return None;
-    }
-    Some(format!("GUID:{}", s.to_ascii_uppercase()))
+    client_guid_cow(raw).map(Cow::into_owned)
 }
 
 /// Azure AD object ids (device, user, tenant) in lower case; `None` for empty or all-zero ids
 /// (device-only tokens carry a zero user id).
 pub fn canonical_aad_id(raw: &str) -> Option<String> {
-    let s = bare(raw);
-    if s.is_empty() || s == ZERO_GUID {
-        return None;
-    }
-    Some(s.to_ascii_lowercase())
+    aad_id_cow(raw).map(Cow::into_owned)
 }
 
 /// SIDs in upper case (`S-1-5-21-...`).
 pub fn canonical_sid(raw: &str) -> Option<String> {
+    sid_cow(raw).map(Cow::into_owned)
+}
+
+// The canonical forms, borrowed when the spelling already is canonical (the extractors normalise most
+// identifiers, and the engine asks for them millions of times on a fleet collection).
+
+fn client_guid_cow(raw: &str) -> Option<Cow<'_, str>> {
+    let s = bare(raw);
+    let (prefixed, body) = match s.get(..5) {
+        Some(p) if p.eq_ignore_ascii_case("GUID:") => (p == "GUID:", bare(&s[5..])),
+        _ => (false, s),
+    };
+    if body.is_empty() || body == ZERO_GUID {
+        return None;
+    }
+    if prefixed && body.len() + 5 == s.len() && !body.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Some(Cow::Borrowed(s));
+    }
+    Some(Cow::Owned(format!("GUID:{}", body.to_ascii_uppercase())))
+}
+
+fn aad_id_cow(raw: &str) -> Option<Cow<'_, str>> {
+    let s = bare(raw);
+    if s.is_empty() || s == ZERO_GUID {
+        return None;
+    }
+    Some(if s.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(s.to_ascii_lowercase()) } else { Cow::Borrowed(s) })
+}
+
+fn sid_cow(raw: &str) -> Option<Cow<'_, str>> {
     let s = bare(raw);
     if s.is_empty() {
         return None;
     }
-    Some(s.to_ascii_uppercase())
+    Some(if s.bytes().any(|b| b.is_ascii_lowercase()) { Cow::Owned(s.to_ascii_uppercase()) } else { Cow::Borrowed(s) })
 }
 
 /// Whether a SID names one account that can tie events to a device or user: domain / local account
@@ -70,8 +90,8 @@ pub fn canonical_sid(raw: &str) -> Option<String> {
 /// `S-1-5-18` (SYSTEM, the account every client caches its device token for) are shared by all
 /// machines and never key anything.
 pub fn is_account_sid(sid: &str) -> bool {
-    let upper = sid.to_ascii_uppercase();
-    (upper.starts_with("S-1-5-21-") || upper.starts_with("S-1-12-1-")) && upper.split('-').count() >= 7
+    let prefixed = |p: &str| sid.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p));
+    (prefixed("S-1-5-21-") || prefixed("S-1-12-1-")) && sid.bytes().filter(|&b| b == b'-').count() >= 6
 }
 
 /// The spelling used to compare a `trace` query with an identifier: no blanks, quotes, braces or
@@ -85,29 +105,31 @@ pub fn match_form(raw: &str) -> String {
     s.to_ascii_lowercase()
 }
 
-/// Calls `f` with every identifier the event names, in canonical form (see `IdKind`).
-pub fn for_each_id(kind: &EventKind, mut f: impl FnMut(IdKind, String)) {
-    let guid = |f: &mut dyn FnMut(IdKind, String), v: &Option<String>| {
-        if let Some(g) = v.as_deref().and_then(canonical_client_guid) {
+/// Calls `f` with every identifier the event names, in canonical form (see `IdKind`), borrowed from
+/// the event where it is already spelled canonically.
+pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, str>)) {
+    type Sink<'f, 'e> = &'f mut dyn FnMut(IdKind, Cow<'e, str>);
+    let guid = |f: Sink<'_, 'e>, v: &'e Option<String>| {
+        if let Some(g) = v.as_deref().and_then(client_guid_cow) {
             f(IdKind::ClientGuid, g);
         }
     };
-    let aad = |f: &mut dyn FnMut(IdKind, String), k: IdKind, v: &Option<String>| {
-        if let Some(a) = v.as_deref().and_then(canonical_aad_id) {
+    let aad = |f: Sink<'_, 'e>, k: IdKind, v: &'e Option<String>| {
+        if let Some(a) = v.as_deref().and_then(aad_id_cow) {
             f(k, a);
         }
     };
-    let sid = |f: &mut dyn FnMut(IdKind, String), k: IdKind, v: Option<&str>| {
-        if let Some(s) = v.and_then(canonical_sid) {
+    let sid = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e str>| {
+        if let Some(s) = v.and_then(sid_cow) {
             f(k, s);
         }
     };
-    let text = |f: &mut dyn FnMut(IdKind, String), k: IdKind, v: Option<&str>| {
+    let text = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e str>| {
         if let Some(s) = v.map(bare).filter(|s| !s.is_empty()) {
-            f(k, s.to_string());
+            f(k, Cow::Borrowed(s));
         }
     };
-    let f: &mut dyn FnMut(IdKind, String) = &mut f;
+    let f: Sink<'_, 'e> = &mut f;
     match kind {
         EventKind::AadInfoRequested { cmg, tenant } => {
             text(f, IdKind::Url, cmg.as_deref());
