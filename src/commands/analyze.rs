@@ -20,7 +20,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
         if timing {
-            eprintln!("cmtrace-rs: timing: {what} at {:.3} s", t0.elapsed().as_secs_f64());
+            eprintln!(
+                "cmtrace-rs: timing: {what} at {:.3} s (process CPU {:.2} s)",
+                t0.elapsed().as_secs_f64(),
+                cmtrace_analysis::engine::process_cpu_seconds()
+            );
         }
     };
     let progress = super::progress::ByteProgress::new(&paths);
