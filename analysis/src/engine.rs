@@ -327,31 +327,40 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let mut component_roots: Vec<usize> = (0..graph.nodes.len()).map(|n| graph.find(n)).collect();
     component_roots.sort_unstable();
     component_roots.dedup();
-    let mut members: HashMap<usize, Vec<usize>> =
-        HashMap::with_capacity_and_hasher(component_roots.len(), Default::default());
-    for n in 0..graph.nodes.len() {
-        let r = graph.find(n);
-        members.entry(r).or_default().push(n);
+    // Component number of every root, then each component's nodes and events (timeline order) as
+    // one flat grouping each: hundreds of thousands of devices on a fleet collection.
+    let mut component_of_root = vec![usize::MAX; graph.nodes.len()];
+    for (c, &r) in component_roots.iter().enumerate() {
+        component_of_root[r] = c;
     }
-    let mut root_events: HashMap<usize, Vec<usize>> =
-        HashMap::with_capacity_and_hasher(component_roots.len(), Default::default());
-    for &old in &perm {
-        if let Some(r) = roots[old] {
-            root_events.entry(r).or_default().push(new_pos[old]);
-        }
-    }
+    let node_components: Vec<(usize, usize)> =
+        (0..graph.nodes.len()).map(|n| (component_of_root[graph.find(n)], n)).collect();
+    let members = Grouped::new(component_roots.len(), &node_components);
+    let event_components: Vec<(usize, usize)> = perm
+        .iter()
+        .enumerate()
+        .filter_map(|(new, &old)| roots[old].map(|r| (component_of_root[r], new)))
+        .collect();
+    let device_events = Grouped::new(component_roots.len(), &event_components);
+    drop((node_components, event_components));
     // Devices are independent of each other: built in parallel.
-    let no_events: Vec<usize> = Vec::new();
     let mut built: Vec<(usize, DeviceFacts, Vec<usize>)> = component_roots
         .par_iter()
-        .map(|&r| {
-            let evs = root_events.get(&r).unwrap_or(&no_events);
-            let (facts, client_hosts) =
-                device_facts(&graph.nodes, &members[&r], evs, &perm, &events, &host_of, &host_names);
+        .enumerate()
+        .map(|(c, &r)| {
+            let (facts, client_hosts) = device_facts(
+                &graph.nodes,
+                members.group(c),
+                device_events.group(c),
+                &perm,
+                &events,
+                &host_of,
+                &host_names,
+            );
             (r, facts, client_hosts)
         })
         .collect();
-    drop(root_events);
+    drop((members, device_events));
     built.par_sort_by(|a, b| a.1.key.cmp(&b.1.key));
     // Keys are unique by construction except in odd collections (a host named like a GUID): suffix them.
     for i in 1..built.len() {
@@ -465,6 +474,36 @@ fn event_roots(
         out[i] = Some(graph.find(r));
     }
     out
+}
+
+/// Items grouped by a dense group number, each group's items in the order given, in one flat vector.
+struct Grouped {
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Grouped {
+    /// `pairs`: (group, item), groups below `groups`.
+    fn new(groups: usize, pairs: &[(usize, usize)]) -> Grouped {
+        let mut starts = vec![0usize; groups + 1];
+        for &(g, _) in pairs {
+            starts[g + 1] += 1;
+        }
+        for g in 0..groups {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0usize; pairs.len()];
+        for &(g, item) in pairs {
+            items[next[g]] = item;
+            next[g] += 1;
+        }
+        Grouped { starts, items }
+    }
+
+    fn group(&self, g: usize) -> &[usize] {
+        &self.items[self.starts[g]..self.starts[g + 1]]
+    }
 }
 
 /// User + system CPU time of the whole process so far (Linux `/proc/self/stat`; 0 elsewhere), for the
