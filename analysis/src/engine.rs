@@ -171,15 +171,18 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         }
     };
     // Hosts: every host named by an input or an event, sorted.
+    // Consecutive events of a file share one `Arc` for host and path: look each run up once.
+    let host_runs = shared_runs(&events, |e| &e.evidence.host);
     let names: BTreeSet<&str> = inputs
         .iter()
         .map(|i| i.host.as_str())
-        .chain(events.iter().map(|e| e.evidence.host.as_ref()))
+        .chain(host_runs.iter().map(|&(first, _)| events[first].evidence.host.as_ref()))
         .collect();
     let host_names: Vec<String> = names.into_iter().map(str::to_string).collect();
     let host_index: HashMap<&str, usize> =
         host_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    let host_of: Vec<usize> = events.iter().map(|e| host_index[e.evidence.host.as_ref()]).collect();
+    let host_of: Vec<usize> =
+        expand_runs(&host_runs, events.len(), |first| host_index[events[first].evidence.host.as_ref()]);
     let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
     let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
     for input in &inputs {
@@ -236,16 +239,14 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let path_rank: Vec<u32> = {
         let mut ids: HashMap<&str, u32> = HashMap::default();
         let mut uniq: Vec<&str> = Vec::new();
-        let first: Vec<u32> = events
-            .iter()
-            .map(|e| {
-                let p = e.evidence.path.as_ref();
-                *ids.entry(p).or_insert_with(|| {
-                    uniq.push(p);
-                    (uniq.len() - 1) as u32
-                })
+        let path_runs = shared_runs(&events, |e| &e.evidence.path);
+        let first: Vec<u32> = expand_runs(&path_runs, events.len(), |first| {
+            let p = events[first].evidence.path.as_ref();
+            *ids.entry(p).or_insert_with(|| {
+                uniq.push(p);
+                (uniq.len() - 1) as u32
             })
-            .collect();
+        });
         let mut sorted: Vec<u32> = (0..uniq.len() as u32).collect();
         sorted.sort_unstable_by_key(|&u| uniq[u as usize]);
         let mut rank = vec![0u32; uniq.len()];
@@ -255,7 +256,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         first.into_iter().map(|u| rank[u as usize]).collect()
     };
     let mut file_order: Vec<usize> = (0..events.len()).collect();
-    file_order.sort_unstable_by_key(|&a| (path_rank[a], events[a].evidence.line, a));
+    file_order.par_sort_unstable_by_key(|&a| (path_rank[a], events[a].evidence.line, a));
 
     lap("hosts and file order");
     // Correlation by identifiers.
@@ -314,7 +315,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let mut perm: Vec<usize> = (0..events.len()).collect();
     // Host indices follow the sorted host names and path ranks the sorted paths: the same order as
     // comparing the strings.
-    perm.sort_unstable_by_key(|&i| {
+    perm.par_sort_unstable_by_key(|&i| {
         (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, i)
     });
     let mut new_pos = vec![0usize; events.len()];
@@ -472,6 +473,28 @@ fn event_roots(
     }
     for &(i, r) in connector {
         out[i] = Some(graph.find(r));
+    }
+    out
+}
+
+/// Runs of consecutive events sharing one `Arc` (same allocation) for a field: (first event, length).
+fn shared_runs(events: &[Event], field: impl Fn(&Event) -> &std::sync::Arc<str>) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        match runs.last_mut() {
+            Some((first, len)) if std::sync::Arc::ptr_eq(field(&events[*first]), field(e)) => *len += 1,
+            _ => runs.push((i, 1)),
+        }
+    }
+    runs
+}
+
+/// One value per event from one value per run.
+fn expand_runs<T: Copy>(runs: &[(usize, usize)], n: usize, mut value: impl FnMut(usize) -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(n);
+    for &(first, len) in runs {
+        let v = value(first);
+        out.extend(std::iter::repeat_n(v, len));
     }
     out
 }

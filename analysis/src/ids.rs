@@ -74,7 +74,11 @@ fn aad_id_cow(raw: &str) -> Option<Cow<'_, str>> {
     if s.is_empty() || s == ZERO_GUID {
         return None;
     }
-    Some(if s.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(s.to_ascii_lowercase()) } else { Cow::Borrowed(s) })
+    Some(if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    })
 }
 
 fn sid_cow(raw: &str) -> Option<Cow<'_, str>> {
@@ -82,7 +86,11 @@ fn sid_cow(raw: &str) -> Option<Cow<'_, str>> {
     if s.is_empty() {
         return None;
     }
-    Some(if s.bytes().any(|b| b.is_ascii_lowercase()) { Cow::Owned(s.to_ascii_uppercase()) } else { Cow::Borrowed(s) })
+    Some(if s.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(s.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(s)
+    })
 }
 
 /// Whether a SID names one account that can tie events to a device or user: domain / local account
