@@ -17,9 +17,11 @@
 //! `cert_cn_invalid`, `cert_revoked`, `cert_date_invalid`, `cert_wrong_usage`, `invalid_cert`,
 //! `secure_failure`, `no_client_auth_cert`.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 use chrono::NaiveDateTime;
-use regex::{Captures, Regex, RegexSet};
+use regex::{Regex, RegexSet};
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{meta, Anchored, Input};
 
 use crate::entry::Entry;
 use crate::events::{AadTokenKind, EventKind};
@@ -58,18 +60,70 @@ type Build = fn(&Captures<'_>) -> Option<EventKind>;
 
 struct Pattern {
     scope: Scope,
-    /// Literals one of which every matching message contains (case-insensitive): the prefilter.
+    /// Literals one of which (case-insensitive) a message must contain for any pattern of the log kind to
+    /// be tried: the prefilter (the gate).
     literals: &'static [&'static str],
+    /// Literals one of which (ASCII case-insensitive) every match of `regex` contains, where `literals` are
+    /// not such a set or are too broad; empty: `literals` are. They pick the candidate patterns of a line.
+    /// In a `(?i)` regex they hold no `s`/`k` (Unicode case folding also matches `ſ` and the Kelvin sign).
+    needles: &'static [&'static str],
     regex: &'static str,
     build: Build,
 }
 
+impl Pattern {
+    /// The literals that make this pattern a candidate.
+    fn candidate_needles(&self) -> &'static [&'static str] {
+        if self.needles.is_empty() {
+            self.literals
+        } else {
+            self.needles
+        }
+    }
+}
+
+/// The capture groups of one match (the slots of `regex_automata`: group `i` at `2i` and `2i + 1`).
+pub(crate) struct Captures<'h> {
+    hay: &'h str,
+    slots: &'h [Option<NonMaxUsize>],
+}
+
+/// One participating capture group.
+#[derive(Clone, Copy)]
+pub(crate) struct Group<'h>(&'h str);
+
+impl<'h> Group<'h> {
+    fn as_str(&self) -> &'h str {
+        self.0
+    }
+}
+
+impl<'h> Captures<'h> {
+    fn get(&self, i: usize) -> Option<Group<'h>> {
+        let start = (*self.slots.get(2 * i)?)?.get();
+        let end = (*self.slots.get(2 * i + 1)?)?.get();
+        Some(Group(&self.hay[start..end]))
+    }
+}
+
+impl std::ops::Index<usize> for Captures<'_> {
+    type Output = str;
+
+    /// The text of group `i`; panics when the group did not participate (as `regex::Captures` does).
+    fn index(&self, i: usize) -> &str {
+        match self.get(i) {
+            Some(g) => g.0,
+            None => panic!("no group at index '{i}'"),
+        }
+    }
+}
+
 fn s(c: &Captures<'_>, i: usize) -> Option<String> {
-    c.get(i).map(|m| m.as_str().trim().to_string()).filter(|v| !v.is_empty())
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 fn lower(c: &Captures<'_>, i: usize) -> Option<String> {
-    s(c, i).map(|v| v.to_ascii_lowercase())
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(str::to_ascii_lowercase)
 }
 
 /// `GUID:xxxxxxxx-...` upper case; accepts `GUID: x`, braces, or a bare GUID.
@@ -77,7 +131,10 @@ pub fn client_guid(raw: &str) -> Option<String> {
     let t = raw.trim().trim_start_matches("GUID:").trim_start_matches("guid:").trim();
     let t = t.trim_matches(|c| c == '{' || c == '}');
     if t.len() == 36 && t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        Some(format!("GUID:{}", t.to_ascii_uppercase()))
+        let mut g = String::with_capacity(5 + t.len());
+        g.push_str("GUID:");
+        g.extend(t.chars().map(|c| c.to_ascii_uppercase()));
+        Some(g)
     } else {
         None
     }
@@ -88,7 +145,11 @@ fn guid(c: &Captures<'_>, i: usize) -> Option<String> {
 }
 
 fn sid(c: &Captures<'_>, i: usize) -> Option<String> {
-    s(c, i).map(|v| v.to_ascii_uppercase()).filter(|v| v.starts_with("S-1-"))
+    c.get(i)
+        .map(|m| m.as_str().trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_ascii_uppercase)
+        .filter(|v| v.starts_with("S-1-"))
 }
 
 /// `MM/DD/YYYY HH:MM:SS` (the client's local time in token lines).
@@ -137,12 +198,14 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["Getting AAD info from CMG"],
+        needles: &[],
         regex: r"Getting AAD info from CMG '([^']*)'",
         build: |c| Some(EventKind::AadInfoRequested { cmg: s(c, 1), tenant: None }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["AADAuthInfo"],
+        needles: &[],
         regex: r"(?i)Host=([^,\s]+),\s*Path=/CCM_Proxy_ServerAuth/AADAuthInfo\?TenantID=([0-9A-Fa-f-]{36})",
         build: |c| Some(EventKind::AadInfoRequested { cmg: s(c, 1), tenant: lower(c, 2) }),
     },
@@ -150,6 +213,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["token with:"],
+        needles: &[],
         regex: r"Getting AAD \((device|user)\) token with: ClientId = ([^,]*), ResourceUrl = ([^,]*)",
         build: |c| {
             Some(EventKind::AadTokenRequested {
@@ -163,6 +227,7 @@ static PATTERNS: &[Pattern] = &[
         // ADALOperationProvider after installation (registration): a user token through WAM.
         scope: Scope::CLIENT,
         literals: &["Getting AAD token for logged on user"],
+        needles: &[],
         regex: r"Getting AAD token for logged on user\..*?ClientId: (\S+) ResourceId: (\S+)",
         build: |c| {
             Some(EventKind::AadTokenRequested {
@@ -175,6 +240,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["WAM token request failed"],
+        needles: &[],
         regex: r"WAM token request failed\. Status (\d+), Details '(.*)'",
         build: |c| {
             Some(EventKind::AadTokenFailed { sid: None, status: s(c, 1), hresult: None, details: s(c, 2) })
@@ -183,6 +249,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Failed to get AAD token for"],
+        needles: &[],
         regex: r"Failed to get AAD token for '([^']*)' from WAM API\. Error (0x[0-9A-Fa-f]+)",
         build: |c| {
             Some(EventKind::AadTokenFailed {
@@ -196,18 +263,21 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Falling back to get user"],
+        needles: &[],
         regex: r"Falling back to get user '([^']*)' token",
         build: |c| Some(EventKind::AadTokenFallbackToUser { sid: sid(c, 1) }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Falling back to user token"],
+        needles: &[],
         regex: r"not available\. Falling back to user token",
         build: |_| Some(EventKind::AadTokenFallbackToUser { sid: None }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Retrieved AAD token for AAD"],
+        needles: &[],
         regex: r"Retrieved AAD token for AAD (user|device) '([^']*)'",
         build: |c| {
             let id = lower(c, 2);
@@ -221,6 +291,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Successfully obtained AAD token"],
+        needles: &[],
         regex: r"Successfully obtained AAD token",
         build: |_| {
             Some(EventKind::AadTokenAcquired { kind: AadTokenKind::User, aad_user: None, aad_device: None })
@@ -230,18 +301,21 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Getting CCM Token from"],
+        needles: &[],
         regex: r"Getting CCM Token from (?:STS server '\s*([^']*)'|(\S+))",
         build: |c| Some(EventKind::CcmTokenRequested { sts_url: s(c, 1).or_else(|| s(c, 2))? }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Cached encrypted token for"],
+        needles: &[],
         regex: r"Cached encrypted token for '([^']*)'\. Will expire at '([^']*)'",
         build: |c| Some(EventKind::CcmTokenCached { sid: sid(c, 1)?, expires_local: local_time(c, 2) }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["close to expire"],
+        needles: &[],
         regex: r"CCM Token for '([^']*)' \(([^)]*)\) is already expired or close to expire",
         build: |c| Some(EventKind::CcmTokenExpiring { sid: sid(c, 1)?, expires_local: local_time(c, 2) }),
     },
@@ -249,12 +323,14 @@ static PATTERNS: &[Pattern] = &[
         // Community-reported text (UNCONFIRMED wording beyond this sample).
         scope: Scope::CLIENT,
         literals: &["CCM access token"],
+        needles: &["Failed to get CCM acce"],
         regex: r"(?i)Failed to get CCM access token.*?(?:Error (0x[0-9A-Fa-f]+))?$",
         build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["RetrieveTokenFromStsServer"],
+        needles: &[],
         regex: r"RetrieveTokenFromStsServer\w* failed with error (0x[0-9A-Fa-f]+)",
         build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
     },
@@ -262,6 +338,7 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: a generic "Failed to get CCM token" form.
         scope: Scope::CLIENT,
         literals: &["Failed to get CCM Token"],
+        needles: &["Failed to get CCM To"],
         regex: r"(?i)Failed to get CCM token\b(?:.*?(0x[0-9A-Fa-f]{8}))?",
         build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
     },
@@ -269,30 +346,35 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["Found a valid online MP"],
+        needles: &[],
         regex: r"Found a valid online MP '([^']*)'?",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["The location '"],
+        needles: &[],
         regex: r"The location '([^'\s]*)'?",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["ccmsetup.cab"],
+        needles: &[],
         regex: r"Checking the URL '([^'\s]*ccmsetup\.cab)",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["of the client with product code"],
+        needles: &[],
         regex: r"Installing version (\S+) of the client with product code (\{[0-9A-Fa-f-]+\})",
         build: |c| Some(EventKind::ClientInstallStarted { version: s(c, 1), product_code: s(c, 2) }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["exiting with return code"],
+        needles: &[],
         regex: r"(?i)CcmSetup is exiting with return code (-?\d+)",
         build: |c| Some(EventKind::CcmsetupExit { code: num(c, 1)? }),
     },
@@ -300,6 +382,7 @@ static PATTERNS: &[Pattern] = &[
         // Real ccmsetup.log (shared/domain/real): `CcmSetup failed with error code 0x80190194`.
         scope: Scope::CCMSETUP,
         literals: &["CcmSetup failed with error code"],
+        needles: &["failed with error code"],
         regex: r"(?i)CcmSetup failed with error code (0x[0-9A-Fa-f]+|-?\d+)",
         build: |c| {
             let raw = c.get(1)?.as_str();
@@ -313,6 +396,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["Enabled SSL revocation check"],
+        needles: &[],
         regex: r"Enabled SSL revocation check",
         build: |_| Some(EventKind::RevocationCheckEnabled),
     },
@@ -320,6 +404,7 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: ccmsetup's text when a PKI client-authentication certificate wins over Azure AD.
         scope: Scope::CCMSETUP,
         literals: &["PKI"],
+        needles: &["cert"],
         regex: r"(?i)(?:using (?:the )?PKI (?:client )?cert\w*|PKI (?:client )?certificate (?:is )?(?:found|selected|available)|selected (?:client )?certificate.*PKI|Client selected the PKI Certificate[^\n]*)",
         build: |c| Some(EventKind::PkiCertSelected { detail: c.get(0)?.as_str().to_string() }),
     },
@@ -327,6 +412,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["[CCMHTTP] ERROR:"],
+        needles: &[],
         regex: r"\[CCMHTTP\] ERROR: URL=([^,]*?)\s*,\s*Port=\d+, Options=\d+, >?Code=(\d+), Text=(\S+)",
         build: |c| {
             Some(EventKind::HttpError { url: s(c, 1), code: s(c, 2), text: s(c, 3), http_status: None })
@@ -335,6 +421,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["[CCMHTTP] ERROR INFO"],
+        needles: &[],
         regex: r"\[CCMHTTP\] ERROR INFO: StatusCode=\s*(\d+)\s+StatusText=\s*(\S*)",
         build: |c| {
             Some(EventKind::HttpError { url: None, code: None, text: s(c, 2), http_status: num(c, 1) })
@@ -343,6 +430,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["WINHTTP_CALLBACK_STATUS_FLAG_"],
+        needles: &[],
         regex: r"WINHTTP_CALLBACK_STATUS_FLAG_([A-Z_]+) is set",
         build: |c| {
             Some(EventKind::CertificateError { flag: winhttp_flag(&c[1]).into(), code: None, url: None })
@@ -351,6 +439,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Code="],
+        needles: &[],
         regex: r"URL=([^,]*?)\s*,.*?Code=(12175|12045|12057|12038|12037|12170|12179|12169)\b",
         build: |c| {
             Some(EventKind::CertificateError {
@@ -364,6 +453,10 @@ static PATTERNS: &[Pattern] = &[
         // Certificate HRESULTs anywhere in a client line: `Error: 800B0109`, `0x80092013`.
         scope: Scope::CLIENT,
         literals: &["0x800b", "0x8009", "0x80072f", "Error: 800", "Error:800", "Error 800"],
+        needles: &[
+            "800b0109", "80090325", "800b010a", "800b0112", "80092013", "80092012", "800b010e", "80072f0d",
+            "80072f19", "800b010f", "80072f06",
+        ],
         regex: r"(?i)(?:0x|Error:?\s*)(800b0109|80090325|800b010a|800b0112|80092013|80092012|800b010e|80072f0d|80072f19|800b010f|80072f06)\b",
         build: |c| {
             let code = c[1].to_ascii_lowercase();
@@ -377,6 +470,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Site Signing Certificate"],
+        needles: &[],
         regex: r"Failed to refresh Site Signing Certificate over HTTP with error (0x[0-9A-Fa-f]+)",
         build: |c| {
             Some(EventKind::HttpError {
@@ -390,6 +484,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["LSUpdateInternetManagementPoints"],
+        needles: &[],
         regex: r"LSUpdateInternetManagementPoints: Failed to retrieve internet MPs from MP (\S+) with error (0x[0-9A-Fa-f]+)",
         build: |c| {
             Some(EventKind::HttpError {
@@ -404,6 +499,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Sending remote sync message"],
+        needles: &[],
         regex: r"Sending remote sync message '(\{[^}]+\})' to host '([^']*)' endpoint '([^']*)'",
         build: |c| {
             Some(EventKind::MessageSent {
@@ -416,6 +512,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["got reply message"],
+        needles: &[],
         regex: r"Message '(\{[^}]+\})' got reply message '(\{[^}]+\})'",
         build: |c| {
             Some(EventKind::MessageReplied {
@@ -428,24 +525,28 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Starting registration"],
+        needles: &[],
         regex: r"\[RegTask\] - Starting registration, attempt (\d+)",
         build: |c| Some(EventKind::RegistrationStarted { attempt: num(c, 1) }),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Sending registration request for"],
+        needles: &[],
         regex: r"Sending registration request for (GUID:\s*[0-9A-Fa-f-]{36})",
         build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Registering client using AAD auth"],
+        needles: &[],
         regex: r"Registering client using AAD auth",
         build: |_| Some(EventKind::RegistrationUsingAad),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Server assigned ClientID is"],
+        needles: &[],
         regex: r"Client is registered\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})\.?\s*Approval status (\d+)",
         build: |c| Some(EventKind::Registered { client_guid: guid(c, 1), approval: num(c, 2) }),
     },
@@ -453,6 +554,7 @@ static PATTERNS: &[Pattern] = &[
         // `[RegTask] - Client registration is pending. Server assigned ClientID is GUID:...` (community sample).
         scope: Scope::REGISTRATION,
         literals: &["registration is pending"],
+        needles: &[],
         regex: r"Client registration is pending\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})?",
         build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
     },
@@ -460,12 +562,14 @@ static PATTERNS: &[Pattern] = &[
         // `[RegTask] - Server rejected registration 3` (community scripts quote it; UNCONFIRMED in Microsoft docs).
         scope: Scope::REGISTRATION,
         literals: &["rejected registration"],
+        needles: &[],
         regex: r"\[RegTask\] - Server rejected registration\s*(\d+)?",
         build: |c| Some(EventKind::RegistrationFailed { code: s(c, 1), reason: c[0].to_string() }),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["SetRegistrationState failed"],
+        needles: &[],
         regex: r"SetRegistrationState failed \((0x[0-9A-Fa-f]+)\)",
         build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
     },
@@ -473,6 +577,7 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: generic registration failure lines of RegTask.
         scope: Scope::REGISTRATION,
         literals: &["[RegTask]"],
+        needles: &["failed", "rejected"],
         regex: r"(?i)\[RegTask\] - .*?(?:registration|register)\w* (?:failed|was rejected|has been rejected)(?:.*?(0x[0-9A-Fa-f]{8}))?",
         build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
     },
@@ -480,19 +585,26 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::STS,
         literals: &["ProcessRequest - Start"],
+        needles: &[],
         regex: r"ProcessRequest - Start",
         build: |_| Some(EventKind::StsRequestReceived { url: None }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["Incoming request URL"],
+        needles: &[],
         regex: r"Incoming request URL: (\S+)",
         build: |c| Some(EventKind::StsRequestReceived { url: s(c, 1) }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["Validated AAD token"],
-        regex: r"Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?",
+        needles: &[],
+        // `Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)
+        // (?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?` with the shared prefixes of its
+        // optional parts factored out (one-pass: captured in one forward scan); the device SID is group 6
+        // after a user SID, group 7 without.
+        regex: r"Validated AAD token\. T(?:okenType: (\S*) T)?enantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_(?:UserSid: (\S*)(?: OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
         build: |c| {
             let zero = |v: Option<String>| v.filter(|x| x != "00000000-0000-0000-0000-000000000000");
             Some(EventKind::AadTokenValidated {
@@ -501,13 +613,14 @@ static PATTERNS: &[Pattern] = &[
                 aad_user: zero(lower(c, 3)),
                 aad_device: zero(lower(c, 4)),
                 onprem_user_sid: sid(c, 5),
-                onprem_device_sid: sid(c, 6),
+                onprem_device_sid: sid(c, 6).or_else(|| sid(c, 7)),
             })
         },
     },
     Pattern {
         scope: Scope::STS,
         literals: &["token type:"],
+        needles: &[],
         regex: r"(?:Created SCCM token|Return token to client), token type: ([^,]*), hierarchyId: ([^,]*), userId: ([^,]*), deviceId:\s*(\S*)",
         build: |c| {
             Some(EventKind::CcmTokenIssued {
@@ -521,30 +634,35 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::STS,
         literals: &["Return token to client"],
+        needles: &[],
         regex: r"Return token to client",
         build: |_| Some(EventKind::CcmTokenReturned),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["Return code:"],
+        needles: &[],
         regex: r"Return code: (\d+), Description: (.*)",
         build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["IDX"],
+        needles: &[],
         regex: r"(IDX\d{5}): ([^\n]*)",
         build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["ProcessRequest - Exception"],
+        needles: &[],
         regex: r"ProcessRequest - Exception: ([^\n]*)",
         build: |c| Some(EventKind::AadTokenRejected { code: None, reason: c[1].trim().to_string() }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["MISE"],
+        needles: &[],
         regex: r"(MISE\d{5})\W*([^\n]*)",
         build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
     },
@@ -552,6 +670,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CMG,
         literals: &["RequestUri:"],
+        needles: &[],
         regex: r"RequestUri: (\S+)\s+RequestCount: (\d+)(?:.*?AverageElapsedTime: (\d+) ms)?",
         build: |c| {
             Some(EventKind::CmgRequestStats { uri: s(c, 1)?, count: num(c, 2), avg_elapsed_ms: num(c, 3) })
@@ -561,12 +680,14 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["Switched to internal URL"],
+        needles: &[],
         regex: r"Switched to internal URL\. Replaced '([^']*)' in\s+'[^']*' with '([^']*)'",
         build: |c| Some(EventKind::ProxyUrlRewritten { from: s(c, 1)?, to: s(c, 2)? }),
     },
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["MessageID:"],
+        needles: &[],
         regex: r"(?s)MessageID: (\S+)(?: RequestURI:\s*(\S+))?(?: EndpointName: (\S+))?(?:.*?ResponseHeader: HTTP/1\.1 (\d{3}) ?([^\n~]*))?(?:.*?ElapsedTime: (\d+) ms)?",
         build: |c| {
             Some(EventKind::ProxyRequest {
@@ -582,6 +703,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["Web exception for message"],
+        needles: &[],
         regex: r"Web exception for message (\S+?):? .*?\((\d{3})\) ([^.\n]*)",
         build: |c| {
             Some(EventKind::HttpError { url: None, code: lower(c, 1), text: s(c, 3), http_status: num(c, 2) })
@@ -590,6 +712,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["CMGConnector_"],
+        needles: &[],
         regex: r"HTTP/1\.1 (\d{3}) (CMGConnector_\w+)",
         build: |c| {
             Some(EventKind::HttpError { url: None, code: None, text: s(c, 2), http_status: num(c, 1) })
@@ -598,6 +721,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["status: "],
+        needles: &[],
         regex: r"Chain \d+ status: (OfflineRevocation|RevocationStatusUnknown|UntrustedRoot|PartialChain|NotTimeValid|Revoked)",
         build: |c| {
             let flag = match &c[1] {
@@ -612,6 +736,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["Filtered cert count with client auth"],
+        needles: &[],
         regex: r"Filtered cert count with client auth: 0\b",
         build: |_| {
             Some(EventKind::CertificateError { flag: "no_client_auth_cert".into(), code: None, url: None })
@@ -621,7 +746,9 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::MP_REG,
         literals: &["Registering device using AAD auth"],
-        regex: r"Registering device using AAD auth: DeviceId='\s*([^']*?)\s*', TenantId='\s*([^']*?)\s*'",
+        needles: &[],
+        // The ids are trimmed when built, so no `\s*([^']*?)\s*` around them (that is not one-pass).
+        regex: r"Registering device using AAD auth: DeviceId='([^']*)', TenantId='([^']*)'",
         build: |c| {
             Some(EventKind::MpRegistration {
                 aad_device: lower(c, 1),
@@ -633,6 +760,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::MP_REG,
         literals: &["Processing Registration request from Client"],
+        needles: &[],
         regex: r"Processing Registration request from Client '(GUID:\s*[0-9A-Fa-f-]{36})'",
         build: |c| {
             Some(EventKind::MpRegistration { aad_device: None, tenant: None, client_guid: guid(c, 1) })
@@ -642,17 +770,62 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: the MP's rejection texts are not in any source found; matched tolerantly.
         scope: Scope::MP_REG,
         literals: &["regist"],
+        needles: &["failed", "rejected", "denied"],
         regex: r"(?i)(?:registration (?:request )?(?:failed|rejected|was rejected|denied)|failed to (?:process|register)[^\n]*regist)[^\n]*?(0x[0-9A-Fa-f]{8})?",
         build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
     },
 ];
 
+/// A set of a log kind's patterns, by index (bit `i`: the kind's `i`-th pattern).
+type Mask = u64;
+
+/// A set of a log kind's literals, by automaton id.
+type LitSet = u128;
+
+/// The most capture slots of any pattern (two per group, group 0 included).
+const MAX_SLOTS: usize = 32;
+
+/// How many literal hits of a line are remembered (to anchor a search); more fall back to a full search.
+const MAX_HITS: usize = 8;
+
+/// Lines up to this length are lower-cased into a stack buffer and scanned with the packed (SIMD)
+/// searcher; longer ones (and kinds with too many literals for it) with the Aho-Corasick automaton.
+const PACKED_MAX_LEN: usize = 1024;
+
+/// What one literal of a log kind's automaton stands for.
+struct Literal {
+    /// One of the patterns' `literals` (or has one as a prefix): its presence opens the gate.
+    gate: bool,
+    /// The patterns it makes candidates (it, or a prefix of it, is one of their needles).
+    candidates: Mask,
+    /// Itself and the kind's literals that are prefixes of it (they occur where it occurs).
+    covers: LitSet,
+}
+
+/// One compiled pattern of a log kind.
+struct Compiled {
+    regex: meta::Regex,
+    /// The same regex compiled without Unicode, for ASCII lines (where both match alike): a far smaller
+    /// automaton, and one-pass where `\s*\S*` and the like are (their UTF-8 forms share lead bytes).
+    ascii: meta::Regex,
+    /// The literals every match starts with (the regex begins with one of them), if known: the search
+    /// then runs anchored where the first of them occurs instead of scanning the line forward and back.
+    anchors: LitSet,
+    slot_len: usize,
+    build: Build,
+}
+
 /// The compiled patterns of one log kind.
 struct KindExtractor {
-    prefilter: AhoCorasick,
+    /// Gate literals, needles and anchors of the kind's patterns, ASCII case-insensitive, every
+    /// occurrence reported.
+    literals: AhoCorasick,
+    /// The same literals lower-cased, leftmost-longest, for lower-cased lines (`None`: too many).
+    packed: Option<packed::Searcher>,
+    lits: Vec<Literal>,
+    /// All the kind's regexes: decides between several candidates in one pass.
     set: RegexSet,
-    regexes: Vec<Regex>,
-    builds: Vec<Build>,
+    pats: Vec<Compiled>,
 }
 
 /// Built once (compiles every regex), shared across threads.
@@ -667,26 +840,211 @@ impl Default for Extractors {
     }
 }
 
+/// The literals one of which every match of `regex` starts with (case-sensitive), if any: a leading
+/// literal, or a leading alternation of literals.
+fn leading_literals(regex: &str) -> Vec<Vec<u8>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn of(h: &Hir) -> Option<Vec<Vec<u8>>> {
+        match h.kind() {
+            HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
+            HirKind::Alternation(alts) => alts
+                .iter()
+                .map(|a| match a.kind() {
+                    HirKind::Literal(l) => Some(l.0.to_vec()),
+                    _ => None,
+                })
+                .collect(),
+            HirKind::Capture(c) => of(&c.sub),
+            HirKind::Concat(parts) => of(parts.first()?),
+            _ => None,
+        }
+    }
+    regex_syntax::parse(regex).ok().as_ref().and_then(of).unwrap_or_default()
+}
+
+/// The literal hits of one line: gate, candidates and where literals start.
+struct Hits {
+    gate: bool,
+    candidates: Mask,
+    at: [(u32, u32); MAX_HITS],
+    n: usize,
+    overflow: bool,
+}
+
+impl Hits {
+    fn add(&mut self, lits: &[Literal], id: usize, start: usize) {
+        let l = &lits[id];
+        self.gate |= l.gate;
+        self.candidates |= l.candidates;
+        if self.n < MAX_HITS {
+            self.at[self.n] = (id as u32, start as u32);
+            self.n += 1;
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    /// Where the first of `anchors` occurs (`Err` when not known: too many hits to remember).
+    fn first(&self, lits: &[Literal], anchors: LitSet) -> Result<Option<usize>, ()> {
+        if self.overflow {
+            return Err(());
+        }
+        Ok(self.at[..self.n]
+            .iter()
+            .filter(|(id, _)| lits[*id as usize].covers & anchors != 0)
+            .map(|&(_, at)| at as usize)
+            .min())
+    }
+}
+
+impl KindExtractor {
+    fn new(pats: &[&Pattern]) -> KindExtractor {
+        assert!(pats.len() <= Mask::BITS as usize, "too many patterns for one log kind");
+        let leads: Vec<Vec<Vec<u8>>> = pats.iter().map(|p| leading_literals(p.regex)).collect();
+        // Literals are matched ASCII case-insensitively: one id per literal up to case.
+        let mut names: Vec<String> = Vec::new();
+        let mut id = |lit: &str| -> usize {
+            assert!(lit.is_ascii() && !lit.is_empty(), "literal {lit:?}");
+            match names.iter().position(|n| n.eq_ignore_ascii_case(lit)) {
+                Some(i) => i,
+                None => {
+                    names.push(lit.to_ascii_lowercase());
+                    names.len() - 1
+                }
+            }
+        };
+        let mut gate: Vec<usize> = Vec::new();
+        let mut needles: Vec<(usize, usize)> = Vec::new();
+        let mut anchors: Vec<LitSet> = vec![0; pats.len()];
+        for (i, p) in pats.iter().enumerate() {
+            gate.extend(p.literals.iter().map(|l| id(l)));
+            needles.extend(p.candidate_needles().iter().map(|l| (id(l), i)));
+            for lead in &leads[i] {
+                let lead = std::str::from_utf8(lead).expect("regex literal");
+                anchors[i] |= 1 << id(lead);
+            }
+        }
+        assert!(names.len() <= LitSet::BITS as usize, "too many literals for one log kind");
+        let mut lits: Vec<Literal> = names
+            .iter()
+            .map(|n| Literal {
+                gate: false,
+                candidates: 0,
+                covers: names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| n.starts_with(m.as_str()))
+                    .fold(0, |s, (j, _)| s | 1 << j),
+            })
+            .collect();
+        for l in lits.iter_mut() {
+            for &g in &gate {
+                l.gate |= l.covers & (1 << g) != 0;
+            }
+            for &(n, i) in &needles {
+                if l.covers & (1 << n) != 0 {
+                    l.candidates |= 1 << i;
+                }
+            }
+        }
+        let compiled = pats
+            .iter()
+            .zip(anchors)
+            .map(|(p, anchors)| {
+                let regex = meta::Regex::new(p.regex).expect("static regex");
+                let ascii = meta::Builder::new()
+                    .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+                    .build(p.regex)
+                    .expect("static regex");
+                let slot_len = regex.group_info().slot_len();
+                assert!(slot_len <= MAX_SLOTS, "too many groups: {}", p.regex);
+                assert_eq!(slot_len, ascii.group_info().slot_len());
+                Compiled { regex, ascii, anchors, slot_len, build: p.build }
+            })
+            .collect();
+        KindExtractor {
+            literals: AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&names)
+                .expect("static literals"),
+            packed: packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostLongest)
+                .builder()
+                .extend(&names)
+                .build(),
+            lits,
+            set: RegexSet::new(pats.iter().map(|p| p.regex)).expect("static regexes"),
+            pats: compiled,
+        }
+    }
+
+    /// Every occurrence of the kind's literals in `msg`.
+    fn scan(&self, msg: &str) -> Hits {
+        let mut hits = Hits { gate: false, candidates: 0, at: [(0, 0); MAX_HITS], n: 0, overflow: false };
+        match &self.packed {
+            Some(packed) if msg.len() <= PACKED_MAX_LEN => {
+                let mut buf = [0u8; PACKED_MAX_LEN];
+                let low = &mut buf[..msg.len()];
+                low.copy_from_slice(msg.as_bytes());
+                low.make_ascii_lowercase();
+                // Leftmost-longest from every start: a literal that is a prefix of the one found at a
+                // start is credited through `covers`; one starting inside it is found by the next search.
+                let mut from = 0;
+                while let Some(m) = packed.find_in(&*low, aho_corasick::Span::from(from..low.len())) {
+                    let id = m.pattern().as_usize();
+                    let covers = self.lits[id].covers;
+                    hits.add(&self.lits, id, m.start());
+                    if covers != 1 << id {
+                        // Record the prefixes too, so that their own anchors see this occurrence.
+                        for j in (0..self.lits.len()).filter(|&j| j != id && covers & (1 << j) != 0) {
+                            hits.add(&self.lits, j, m.start());
+                        }
+                    }
+                    from = m.start() + 1;
+                }
+            }
+            _ => {
+                for m in self.literals.find_overlapping_iter(msg) {
+                    hits.add(&self.lits, m.pattern().as_usize(), m.start());
+                }
+            }
+        }
+        hits
+    }
+
+    /// Runs pattern `i` on `msg` and appends its event (if new).
+    fn run(&self, i: usize, msg: &str, hits: &Hits, out: &mut Vec<EventKind>, before: usize) {
+        let p = &self.pats[i];
+        let regex = if msg.is_ascii() { &p.ascii } else { &p.regex };
+        let mut buf = [None; MAX_SLOTS];
+        let slots = &mut buf[..p.slot_len];
+        let found = match hits.first(&self.lits, p.anchors) {
+            // Every match starts at an occurrence of an anchor: the leftmost one is at the first
+            // occurrence or, failing that, at a later one.
+            Ok(Some(at)) if p.anchors != 0 => {
+                let anchored = Input::new(msg).range(at..).anchored(Anchored::Yes);
+                regex.search_slots(&anchored, slots).is_some()
+                    || regex.search_slots(&Input::new(msg).range(at + 1..), slots).is_some()
+            }
+            Ok(None) if p.anchors != 0 => false,
+            _ => regex.search_slots(&Input::new(msg), slots).is_some(),
+        };
+        if found {
+            if let Some(ev) = (p.build)(&Captures { hay: msg, slots }) {
+                if !out[before..].contains(&ev) {
+                    out.push(ev);
+                }
+            }
+        }
+    }
+}
+
 impl Extractors {
     pub fn new() -> Extractors {
         let by_kind = LogKind::ALL
             .iter()
-            .map(|&k| {
-                let pats: Vec<&Pattern> = PATTERNS.iter().filter(|p| p.scope.has(k)).collect();
-                let mut literals: Vec<&str> = pats.iter().flat_map(|p| p.literals.iter().copied()).collect();
-                literals.sort_unstable();
-                literals.dedup();
-                KindExtractor {
-                    prefilter: AhoCorasickBuilder::new()
-                        .ascii_case_insensitive(true)
-                        .match_kind(MatchKind::LeftmostFirst)
-                        .build(&literals)
-                        .expect("static literals"),
-                    set: RegexSet::new(pats.iter().map(|p| p.regex)).expect("static regexes"),
-                    regexes: pats.iter().map(|p| Regex::new(p.regex).expect("static regex")).collect(),
-                    builds: pats.iter().map(|p| p.build).collect(),
-                }
-            })
+            .map(|&k| KindExtractor::new(&PATTERNS.iter().filter(|p| p.scope.has(k)).collect::<Vec<_>>()))
             .collect();
         Extractors {
             by_kind,
@@ -699,14 +1057,14 @@ impl Extractors {
         let k = &self.by_kind[kind as usize];
         let msg: &str = &entry.message;
         let before = out.len();
-        if k.prefilter.is_match(msg) {
-            for i in k.set.matches(msg).iter() {
-                if let Some(caps) = k.regexes[i].captures(msg) {
-                    if let Some(ev) = (k.builds[i])(&caps) {
-                        if !out[before..].contains(&ev) {
-                            out.push(ev);
-                        }
-                    }
+        let hits = k.scan(msg);
+        if hits.gate && hits.candidates != 0 {
+            if hits.candidates.is_power_of_two() {
+                k.run(hits.candidates.trailing_zeros() as usize, msg, &hits, out, before);
+            } else {
+                for i in k.set.matches(msg).iter() {
+                    debug_assert!(hits.candidates & (1 << i) != 0, "pattern {i} matched without its needles");
+                    k.run(i, msg, &hits, out, before);
                 }
             }
         }
