@@ -1405,4 +1405,322 @@ mod tests {
         assert!(ev_sev(Ccmsetup, "Something odd happened 0x87D00231", Severity::Info).is_empty());
         assert!(ev_sev(Other, "Something odd happened 0x87D00231", Severity::Error).is_empty());
     }
+
+    // ---- The fast path against the algorithm it replaced ------------------------------------------------
+
+    /// Regexes rewritten for speed, with the text they had (the reference runs the old one).
+    const REWRITTEN: &[(&str, &str)] = &[
+        (
+            r"Validated AAD token\. T(?:okenType: (\S*) T)?enantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_(?:UserSid: (\S*)(?: OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
+            r"Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?",
+        ),
+        (
+            r"Registering device using AAD auth: DeviceId='([^']*)', TenantId='([^']*)'",
+            r"Registering device using AAD auth: DeviceId='\s*([^']*?)\s*', TenantId='\s*([^']*?)\s*'",
+        ),
+    ];
+
+    fn original(regex: &'static str) -> &'static str {
+        REWRITTEN.iter().find(|(new, _)| *new == regex).map_or(regex, |(_, old)| old)
+    }
+
+    /// The old algorithm: per log kind an Aho-Corasick prefilter over `literals`, then the `RegexSet`
+    /// (original regexes), then every matching pattern's own `Regex::captures`.
+    /// Per log kind: prefilter, set, regexes, builds, and the patterns' indices in `PATTERNS`.
+    type RefKind = (AhoCorasick, RegexSet, Vec<Regex>, Vec<Build>, Vec<usize>);
+
+    struct Reference {
+        by_kind: Vec<RefKind>,
+        generic_code: Regex,
+    }
+
+    impl Reference {
+        fn new() -> Reference {
+            let by_kind = LogKind::ALL
+                .iter()
+                .map(|&k| {
+                    let idx: Vec<usize> = (0..PATTERNS.len()).filter(|&i| PATTERNS[i].scope.has(k)).collect();
+                    let pats: Vec<&Pattern> = idx.iter().map(|&i| &PATTERNS[i]).collect();
+                    let mut literals: Vec<&str> =
+                        pats.iter().flat_map(|p| p.literals.iter().copied()).collect();
+                    literals.sort_unstable();
+                    literals.dedup();
+                    (
+                        AhoCorasickBuilder::new()
+                            .ascii_case_insensitive(true)
+                            .match_kind(MatchKind::LeftmostFirst)
+                            .build(&literals)
+                            .unwrap(),
+                        RegexSet::new(pats.iter().map(|p| original(p.regex))).unwrap(),
+                        pats.iter().map(|p| Regex::new(original(p.regex)).unwrap()).collect(),
+                        pats.iter().map(|p| p.build).collect(),
+                        idx,
+                    )
+                })
+                .collect();
+            Reference {
+                by_kind,
+                generic_code: Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").unwrap(),
+            }
+        }
+
+        /// The events, and the indices (in `PATTERNS`) of the patterns whose regex matched.
+        fn extract(&self, kind: LogKind, entry: &Entry<'_>, out: &mut Vec<EventKind>) -> Vec<usize> {
+            let (prefilter, set, regexes, builds, idx) = &self.by_kind[kind as usize];
+            let msg: &str = &entry.message;
+            let before = out.len();
+            let mut matched = Vec::new();
+            if prefilter.is_match(msg) {
+                for i in set.matches(msg).iter() {
+                    if let Some(caps) = regexes[i].captures(msg) {
+                        matched.push(idx[i]);
+                        let slots: Vec<Option<NonMaxUsize>> = (0..caps.len())
+                            .flat_map(|g| match caps.get(g) {
+                                Some(m) => [NonMaxUsize::new(m.start()), NonMaxUsize::new(m.end())],
+                                None => [None, None],
+                            })
+                            .collect();
+                        if let Some(ev) = (builds[i])(&Captures { hay: msg, slots: &slots }) {
+                            if !out[before..].contains(&ev) {
+                                out.push(ev);
+                            }
+                        }
+                    }
+                }
+            }
+            if out.len() == before && entry.severity == Severity::Error && kind != LogKind::Other {
+                if let Some(m) = self.generic_code.find(msg) {
+                    out.push(EventKind::ErrorLogged { code: Some(m.as_str().to_ascii_lowercase()) });
+                }
+            }
+            matched
+        }
+    }
+
+    fn entry(msg: &str, severity: Severity) -> Entry<'_> {
+        Entry {
+            line: 1,
+            local_time: None,
+            bias_minutes: None,
+            component: "x",
+            thread: None,
+            severity,
+            source: None,
+            message: Cow::Borrowed(msg),
+            format: LineFormat::Cmtrace,
+        }
+    }
+
+    /// Compares both algorithms on `msg` for every log kind and severity; returns the patterns matched.
+    fn same_as_reference(x: &Extractors, r: &Reference, msg: &str) -> Vec<usize> {
+        let mut matched = Vec::new();
+        for kind in LogKind::ALL {
+            for severity in [Severity::Info, Severity::Error] {
+                let e = entry(msg, severity);
+                let (mut fast, mut slow) =
+                    (vec![EventKind::CcmTokenReturned], vec![EventKind::CcmTokenReturned]);
+                x.extract(kind, &e, &mut fast);
+                matched.extend(r.extract(kind, &e, &mut slow));
+                assert_eq!(fast, slow, "{kind:?} {severity:?}: {msg:?}");
+            }
+        }
+        matched
+    }
+
+    /// At least one line for every pattern, the lines of the corpus, near misses and noise.
+    const SAMPLES: &[&str] = &[
+        "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'",
+        "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=9AAF466A-3f40-4468-b3cd-f0010f21f05a, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0",
+        "Getting AAD (device) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token",
+        "Getting AAD (user) token with: ClientId = 0B7C8AB3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService",
+        "Getting AAD token for logged on user. Using WAM. ClientId: 0B7C8AB3-9ea1-4ffa-b2b9-8ffdd944bd8b ResourceId: https://ConfigMgrService",
+        "WAM token request failed. Status 5, Details 'AAD WAM extension error'",
+        "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016",
+        "Falling back to get user 'S-1-5-21-1527250992-855612568-2252598708-1604' token for system...",
+        "IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token.",
+        "Retrieved AAD token for AAD user 'E8838041-db7a-42d5-b9ae-78813910e4cc'",
+        "Retrieved AAD token for AAD device '8d2b4ff9-0172-4998-9851-b5324303385f'",
+        "Successfully obtained AAD token",
+        "Getting CCM Token from STS server 'cmg.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500'",
+        "Getting CCM Token from https://MP.MYCORP.COM/CCM_STS",
+        "Cached encrypted token for 'S-1-5-18'. Will expire at '06/25/2020 08:29:35'",
+        "CCM Token for 'S-1-5-8-1721254763-462695806-1538882281-3289177' (12/23/2019 21:47:24) is already expired or close to expire",
+        "Failed to get CCM access token and client doesn't have PKI issued cert to use SSL. Error 0x80070002",
+        "RetrieveTokenFromStsServerImpl failed with error 0x87D0027E",
+        "Failed to get CCM token 0x80004005",
+        "FAILED TO GET CCM TOKEN",
+        "Found a valid online MP 'https://CMG.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500",
+        "The location 'https://CMG.cloudapp.net/downloadrestservice.svc/getcontentxmlsecure?pid=CS100001&cid=CS100001",
+        "Checking the URL 'http://MP01.FLEET.CORP/CCM_Client/ccmsetup.cab'",
+        "Installing version 5.00.8968.1000 of the client with product code {66653948-0717-4D50-B0B9-ED66FDED2DDB}",
+        "CcmSetup is exiting with return code 7",
+        "CcmSetup failed with error code 0x80190194",
+        "ccmsetup FAILED with error code -2147023838",
+        "Enabled SSL revocation check.",
+        "Client selected the PKI Certificate for authentication",
+        "Using the PKI client certificate",
+        "PKI certificate is found",
+        "selected client certificate from the PKI store",
+        "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE",
+        "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/x , Port=443, Options=63, >Code=12045, Text=ERROR_WINHTTP_SECURE_INVALID_CA",
+        "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired",
+        "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set",
+        "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_REV_FAILED is set",
+        "Failed to verify certificate chain. Error: 800B0109",
+        "CertVerifyCertificateChainPolicy returned 0x80092013",
+        "Chain error Error800b010f here",
+        "Error:  80072F06 (two spaces, no literal)",
+        "Error:\t800b010e [CCMHTTP] ERROR INFO: StatusCode= 500 StatusText= x",
+        "Error:  800b0112 Code= while Error 800 something",
+        "Failed to refresh Site Signing Certificate over HTTP with error 0x87d00231",
+        "LSUpdateInternetManagementPoints: Failed to retrieve internet MPs from MP https://mp01 with error 0x80072efd",
+        "Sending remote sync message '{bd03deed-d09a-4e63-adad-000000000001}' to host 'CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500' endpoint 'MP_PolicyManager'",
+        "Message '{BD03DEED-D09A-4E63-ADAD-000000000001}' got reply message '{bd03deed-d09a-4e63-adad-000000000002}'",
+        "[RegTask] - Starting registration, attempt 1.",
+        "[RegTask] - Client is not registered. Sending registration request for GUID:c66ee0fd-08E7-4B38-B282-7E6954B71139 ...",
+        "Registering client using AAD auth.",
+        "[RegTask] - Client is registered. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139. Approval status 3",
+        "[RegTask] - Client registration is pending. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139",
+        "[RegTask] - Server rejected registration 3",
+        "SetRegistrationState failed (0x80071770)",
+        "[RegTask] - Client registration failed with error 0x80004005",
+        "[regtask] - something Register has been rejected, code 0x87D00231",
+        "ProcessRequest - Start",
+        "Incoming request URL: https://MP01.FLEET.CORP/CCM_STS",
+        "Validated AAD token. TokenType: UDA TenantId: 2CA9A796-a1a6-43ec-88f1-5935b32155c5 UserId: e8838041-db7a-42d5-b9ae-78813910e4cc DeviceId: 8d2b4ff9-0172-4998-9851-b5324303385f OnPrem_UserSid: S-1-5-21-1527250992-855612568-2252598708-1604 OnPrem_DeviceSid:",
+        "Validated AAD token. TokenType: Device TenantId: 2ca9a796-a1a6-43ec-88f1-5935b32155c5 UserId: 00000000-0000-0000-0000-000000000000 DeviceId: 1db9e090-f2a3-54f4-419b-f35f5d9944d9 OnPrem_UserSid:  OnPrem_DeviceSid:",
+        "Validated AAD token. TenantId: a UserId: b DeviceId: c",
+        "Validated AAD token. TenantId: a UserId: b DeviceId: c OnPrem_DeviceSid: S-1-5-21-1-2-3-4",
+        "Validated AAD token. TenantId: a UserId: b DeviceId: c OnPrem_UserSid: s-1-5-21-9 OnPrem_DeviceSid:   S-1-5-21-1-2-3-4",
+        "Validated AAD token. TokenType: X  TenantId: a UserId: b DeviceId: c",
+        "Validated AAD token. TokenType: X TenantId: a UserId: b DeviceId: c OnPrem_Other: y",
+        "Validated AAD token. broken, then Validated AAD token. TenantId: a UserId: b DeviceId: c",
+        "Created SCCM token, token type: Device, hierarchyId: 8ed3174b-e814-41b5-b51c-fb368f0d4003, userId: 23bbbba2-702e-4db4-8fd9-3b4fe3a5175d, deviceId: GUID:F91BB227-2C92-DAA0-37E2-3E5AD9A8930D",
+        "Return token to client, token type: UDA, hierarchyId: 8ED3174B-e814-41b5-b51c-fb368f0d4003, userId: x, deviceId:  GUID:F91BB227-2C92-DAA0-37E2-3E5AD9A8930D",
+        "created sccm token, token type: Device, Created SCCM token, token type: Device, hierarchyId: h, userId: u, deviceId: d",
+        "Return token to client",
+        "TokenType is Device",
+        "Issued token",
+        "Return code: 401, Description: PreAuth token validation failed, System.IdentityModel.Tokens.SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is expired.",
+        "ProcessRequest - Exception: System.Exception: MISE12034: token rejected",
+        "MISE12034 - no IDX here",
+        "RequestUri: /CCM_PROXY_SERVERAUTH/72186325152220500/CCM_STS  RequestCount: 152  RequestSize: 1081595 Bytes  ResponseCount: 769  ResponseSize: 36143 Bytes  AverageElapsedTime: 480 ms\n",
+        "RequestUri: /CCM_PROXY_MUTUALAUTH/72186325152220500/SMS_MP/.sms_aut?MPLIST  RequestCount: 3",
+        "Switched to internal URL. Replaced 'https://FLEETCMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500/CCM_STS' in   'https://FLEETCMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500/CCM_STS' with 'https://MP01.FLEET.CORP/CCM_STS' and got 'https:///MP01.FLEET.CORP/CCM_STS\n",
+        "MessageID: abc4cd18-1617-a750-4a0a-bd9113d8ff42 RequestURI: https://MP01.FLEET.CORP/CCM_STS EndpointName: CCM_STS ResponseHeader: HTTP/1.1 200 OK \n ResponseBodySize: 0 ElapsedTime: 88 ms\n",
+        "MessageID: 1 RequestURI: https://MP/SMS_MP/.sms_aut?SITESIGNCERT EndpointName: MP ResponseHeader: HTTP/1.1 403 CMGConnector_Clientcertificaterequired\n ElapsedTime: 5 ms",
+        "MessageID: 2 ElapsedTime: 7 ms",
+        "Web exception for message 3087bd34-b82c-4950-b972-e82bb0fb8385: The remote server returned an error: (403) Forbidden.",
+        "Chain 1 status: OfflineRevocation",
+        "Chain 2 status: UntrustedRoot",
+        "Filtered cert count with client auth: 0",
+        "Filtered cert count with client auth: 1",
+        "Registering device using AAD auth: DeviceId='8d2b4ff9-0172-4998-9851-b5324303385f ', TenantId='c8c82542-203c-4df9-9d86-cdd4dae67e0a'",
+        "Registering device using AAD auth: DeviceId='  ', TenantId=' \t x \u{a0}'",
+        "Processing Registration request from Client 'GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139'",
+        "Registration request failed 0x80004005",
+        "Failed to process registration for client, regist code 0x87D00231",
+        "MP_ClientIDManager: policy request processed for client",
+        "Received response for message bac4b4ab-3526-7c20-2fe0-2c5ff91b75db with status 200\n",
+        "Connection 4 to CMG is healthy. Outstanding requests: 0",
+        "Created connection on port 443",
+        "Appending CCM Token to the header.",
+        "Something odd happened 0x87D00231",
+        "",
+        "x",
+    ];
+
+    /// Variants of a line: case, Unicode case-fold twins of `s`/`k`, non-ASCII text (the Unicode
+    /// regexes), a line longer than the packed buffer (the automaton).
+    fn variants(line: &str) -> Vec<String> {
+        vec![
+            line.to_string(),
+            line.to_ascii_uppercase(),
+            line.to_ascii_lowercase(),
+            line.replace('s', "\u{17f}").replace('k', "\u{212a}"),
+            line.replace('S', "\u{17f}").replace('K', "\u{212a}"),
+            format!("é {line} ü"),
+            line.replace(' ', "\u{a0}"),
+            format!("{}{line}{}", "x".repeat(PACKED_MAX_LEN), "y ".repeat(20)),
+            format!("{line} {line}"),
+        ]
+    }
+
+    #[test]
+    fn fast_path_matches_the_reference_for_every_pattern() {
+        let x = Extractors::new();
+        let r = Reference::new();
+        let mut covered = vec![false; PATTERNS.len()];
+        for (i, a) in SAMPLES.iter().enumerate() {
+            for v in variants(a) {
+                for p in same_as_reference(&x, &r, &v) {
+                    covered[p] = true;
+                }
+            }
+            // Lines with several literals: every pair, joined both ways.
+            for b in &SAMPLES[i + 1..] {
+                same_as_reference(&x, &r, &format!("{a} {b}"));
+                same_as_reference(&x, &r, &format!("{b}\n{a}"));
+            }
+        }
+        let missing: Vec<&str> =
+            (0..PATTERNS.len()).filter(|&i| !covered[i]).map(|i| PATTERNS[i].regex).collect();
+        assert!(missing.is_empty(), "patterns no sample line matches: {missing:#?}");
+    }
+
+    #[test]
+    fn rewritten_regexes_match_their_originals() {
+        for (new, old) in REWRITTEN {
+            assert!(PATTERNS.iter().any(|p| p.regex == *new), "{new}");
+            let (new, old) = (Regex::new(new).unwrap(), Regex::new(old).unwrap());
+            for a in SAMPLES {
+                for v in variants(a) {
+                    assert_eq!(new.find(&v).map(|m| m.range()), old.find(&v).map(|m| m.range()), "{v:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn needles_hold_for_unicode_case_folding() {
+        for p in PATTERNS {
+            let src = p.regex.to_ascii_lowercase();
+            for n in p.candidate_needles() {
+                assert!(n.is_ascii(), "{n:?}");
+                if p.regex.starts_with("(?i)") {
+                    // `(?i)s` also matches `ſ` and `(?i)k` the Kelvin sign, which an ASCII scan misses.
+                    assert!(!n.contains(['s', 'S', 'k', 'K']), "{n:?} in {}", p.regex);
+                    assert!(src.contains(&n.to_ascii_lowercase()), "{n:?} not in {}", p.regex);
+                } else {
+                    assert!(p.regex.replace('\\', "").contains(n), "{n:?} not in {}", p.regex);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Random lines made of the patterns' own literals and pieces of real lines.
+        #[test]
+        fn fast_path_matches_the_reference_on_fragments(parts in proptest::collection::vec((0usize..10_000, 0usize..8), 1..6)) {
+            static BOTH: std::sync::OnceLock<(Extractors, Reference)> = std::sync::OnceLock::new();
+            let (x, r) = BOTH.get_or_init(|| (Extractors::new(), Reference::new()));
+            let lits: Vec<&str> = PATTERNS.iter().flat_map(|p| p.literals.iter().chain(p.needles.iter()).copied()).collect();
+            let glue = [" ", "", "\n", "'", ": ", " 0x80092013 ", " GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139 ", "ſK"];
+            let mut line = String::new();
+            for (pick, g) in parts {
+                let piece = if pick % 2 == 0 {
+                    lits[pick / 2 % lits.len()].to_string()
+                } else {
+                    let s = SAMPLES[pick / 2 % SAMPLES.len()];
+                    let cut = (pick / 7) % (s.len() + 1);
+                    let cut = (0..=cut).rev().find(|&c| s.is_char_boundary(c)).unwrap_or(0);
+                    if pick % 4 == 1 { s[..cut].to_string() } else { s[cut..].to_string() }
+                };
+                line.push_str(&piece);
+                line.push_str(glue[g]);
+            }
+            same_as_reference(x, r, &line);
+        }
+    }
 }
