@@ -27,6 +27,8 @@ use crate::entry::Entry;
 use crate::events::{AadTokenKind, EventKind};
 use crate::kind::LogKind;
 
+mod direct;
+
 /// Which log kinds a pattern applies to.
 #[derive(Clone, Copy)]
 struct Scope(u16);
@@ -811,6 +813,8 @@ struct Compiled {
     /// The literals every match starts with (the regex begins with one of them), if known: the search
     /// then runs anchored where the first of them occurs instead of scanning the line forward and back.
     anchors: LitSet,
+    /// A backtracking-free matcher of the ASCII regex, anchored, where its shape allows (`direct`).
+    direct: Option<direct::Direct>,
     slot_len: usize,
     build: Build,
 }
@@ -919,9 +923,12 @@ impl KindExtractor {
         for (i, p) in pats.iter().enumerate() {
             gate.extend(p.literals.iter().map(|l| id(l)));
             needles.extend(p.candidate_needles().iter().map(|l| (id(l), i)));
-            for lead in &leads[i] {
-                let lead = std::str::from_utf8(lead).expect("regex literal");
-                anchors[i] |= 1 << id(lead);
+            // (A leading literal this short would hit too often to help.)
+            if leads[i].iter().all(|l| l.len() >= 3) {
+                for lead in &leads[i] {
+                    let lead = std::str::from_utf8(lead).expect("regex literal");
+                    anchors[i] |= 1 << id(lead);
+                }
             }
         }
         assert!(names.len() <= LitSet::BITS as usize, "too many literals for one log kind");
@@ -959,7 +966,8 @@ impl KindExtractor {
                 let slot_len = regex.group_info().slot_len();
                 assert!(slot_len <= MAX_SLOTS, "too many groups: {}", p.regex);
                 assert_eq!(slot_len, ascii.group_info().slot_len());
-                Compiled { regex, ascii, anchors, slot_len, build: p.build }
+                let direct = if anchors != 0 { direct::Direct::new(p.regex) } else { None };
+                Compiled { regex, ascii, anchors, direct, slot_len, build: p.build }
             })
             .collect();
         KindExtractor {
@@ -1016,16 +1024,21 @@ impl KindExtractor {
     /// Runs pattern `i` on `msg` and appends its event (if new).
     fn run(&self, i: usize, msg: &str, hits: &Hits, out: &mut Vec<EventKind>, before: usize) {
         let p = &self.pats[i];
-        let regex = if msg.is_ascii() { &p.ascii } else { &p.regex };
+        let ascii = msg.is_ascii();
+        let regex = if ascii { &p.ascii } else { &p.regex };
         let mut buf = [None; MAX_SLOTS];
         let slots = &mut buf[..p.slot_len];
         let found = match hits.first(&self.lits, p.anchors) {
             // Every match starts at an occurrence of an anchor: the leftmost one is at the first
             // occurrence or, failing that, at a later one.
             Ok(Some(at)) if p.anchors != 0 => {
-                let anchored = Input::new(msg).range(at..).anchored(Anchored::Yes);
-                regex.search_slots(&anchored, slots).is_some()
-                    || regex.search_slots(&Input::new(msg).range(at + 1..), slots).is_some()
+                let here = match &p.direct {
+                    Some(d) if ascii => d.match_at(msg.as_bytes(), at, slots),
+                    _ => regex
+                        .search_slots(&Input::new(msg).range(at..).anchored(Anchored::Yes), slots)
+                        .is_some(),
+                };
+                here || regex.search_slots(&Input::new(msg).range(at + 1..), slots).is_some()
             }
             Ok(None) if p.anchors != 0 => false,
             _ => regex.search_slots(&Input::new(msg), slots).is_some(),
@@ -1668,6 +1681,62 @@ mod tests {
         assert!(missing.is_empty(), "patterns no sample line matches: {missing:#?}");
     }
 
+    /// The direct matchers against the ASCII regex anchored at the same place: the same groups.
+    fn direct_same_as_regex(line: &str) {
+        if !line.is_ascii() {
+            return;
+        }
+        type One = (direct::Direct, meta::Regex, Vec<String>);
+        static DIRECT: std::sync::OnceLock<Vec<One>> = std::sync::OnceLock::new();
+        let all = DIRECT.get_or_init(|| {
+            PATTERNS
+                .iter()
+                .filter_map(|p| {
+                    let ascii = meta::Builder::new()
+                        .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+                        .build(p.regex)
+                        .unwrap();
+                    let leads = leading_literals(p.regex)
+                        .iter()
+                        .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
+                        .collect();
+                    Some((direct::Direct::new(p.regex)?, ascii, leads))
+                })
+                .collect()
+        });
+        let low = line.to_ascii_lowercase();
+        for (d, re, leads) in all {
+            let n = re.group_info().slot_len();
+            let (mut a, mut b) = ([None; MAX_SLOTS], [None; MAX_SLOTS]);
+            // At the start, and wherever a leading literal starts (where the anchored searches run).
+            let starts = (0..=line.len())
+                .filter(|&i| i == 0 || leads.iter().any(|l| low[i..].starts_with(l.as_str())));
+            for at in starts {
+                let fast = d.match_at(line.as_bytes(), at, &mut a[..n]);
+                let slow = re
+                    .search_slots(&Input::new(line).range(at..).anchored(Anchored::Yes), &mut b[..n])
+                    .is_some();
+                assert_eq!(fast, slow, "{line:?} at {at}");
+                if fast {
+                    assert_eq!(a[..n], b[..n], "{line:?} at {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn direct_matchers_capture_as_the_regex() {
+        assert!(PATTERNS.iter().filter(|p| direct::Direct::new(p.regex).is_some()).count() >= 40);
+        for (i, a) in SAMPLES.iter().enumerate() {
+            for v in variants(a) {
+                direct_same_as_regex(&v);
+            }
+            for b in &SAMPLES[i + 1..] {
+                direct_same_as_regex(&format!("{a} {b}"));
+            }
+        }
+    }
+
     #[test]
     fn rewritten_regexes_match_their_originals() {
         for (new, old) in REWRITTEN {
@@ -1702,11 +1771,11 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
         /// Random lines made of the patterns' own literals and pieces of real lines.
         #[test]
-        fn fast_path_matches_the_reference_on_fragments(parts in proptest::collection::vec((0usize..10_000, 0usize..8), 1..6)) {
+        fn fast_path_matches_the_reference_on_fragments(parts in proptest::collection::vec((0usize..10_000, 0usize..10), 1..6)) {
             static BOTH: std::sync::OnceLock<(Extractors, Reference)> = std::sync::OnceLock::new();
             let (x, r) = BOTH.get_or_init(|| (Extractors::new(), Reference::new()));
             let lits: Vec<&str> = PATTERNS.iter().flat_map(|p| p.literals.iter().chain(p.needles.iter()).copied()).collect();
-            let glue = [" ", "", "\n", "'", ": ", " 0x80092013 ", " GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139 ", "ſK"];
+            let glue = [" ", "", "\n", "'", ": ", " 0x80092013 ", " GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139 ", "ſK", "12 ms ", "  "];
             let mut line = String::new();
             for (pick, g) in parts {
                 let piece = if pick % 2 == 0 {
@@ -1721,6 +1790,7 @@ mod tests {
                 line.push_str(glue[g]);
             }
             same_as_reference(x, r, &line);
+            direct_same_as_regex(&line);
         }
     }
 }
