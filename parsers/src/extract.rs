@@ -1,10 +1,23 @@
 //! Extractors: the messages of the flow, by log kind, turned into typed events (`EventKind`) with the
 //! identifiers they carry.
 //!
-//! One table of patterns (`PATTERNS`); each pattern names the log kinds it applies to, a distinctive
-//! literal and a regex. Per log kind the literals form one Aho-Corasick prefilter and the regexes one
-//! `RegexSet`: a line that matters to nobody costs one prefilter scan; a line that passes runs the set
-//! once, and only the matching patterns run their capturing regex.
+//! One table of patterns (`PATTERNS`); each pattern names the log kinds it applies to, distinctive
+//! literals and a regex. Per log kind the literals form one literal prefilter and the regexes one
+//! `RegexSet`, behind it:
+//!
+//! 1. One scan finds every literal of the kind in the line (lower-cased, with the packed SIMD searcher;
+//!    Aho-Corasick for long lines): a line that matters to nobody costs that scan and no more. The scan
+//!    also tells which patterns can match (their *needles* occur: `literals` unless `needles` says
+//!    otherwise, see `Pattern`) and where each literal starts.
+//! 2. One candidate (the usual case): only its regex runs. Several: the kind's `RegexSet` runs once and
+//!    decides, and the patterns it reports run.
+//! 3. A regex runs anchored at the first occurrence of the literal it begins with, when it begins with
+//!    one (a later match falls back to a forward search): no scan back from the match end. On an ASCII
+//!    line (nearly all) it runs as compiled without Unicode, a far smaller automaton and one-pass more
+//!    often; where its shape allows, through a backtracking-free matcher (`direct`) instead.
+//!
+//! The events are exactly those of running the set and the capturing regex of every pattern it reports
+//! (the tests hold both algorithms side by side).
 //!
 //! Identifiers are normalised for correlation: SMS GUIDs upper case with `GUID:`; Azure AD tenant,
 //! device and user ids lower case; SIDs upper case; `Will expire at` times parsed as client local time.
