@@ -1750,6 +1750,32 @@ mod tests {
         }
     }
 
+    /// Real logs against the reference: `CMTRACE_EXTRACT_CORPUS=<folder> cargo test -p cmtrace-parsers
+    /// --release corpus -- --ignored` (the first `CMTRACE_EXTRACT_LIMIT` entries of each file, 20,000 unless set).
+    #[test]
+    #[ignore]
+    fn corpus_matches_the_reference() {
+        let Some(root) = std::env::var_os("CMTRACE_EXTRACT_CORPUS") else { return };
+        let limit: usize =
+            std::env::var("CMTRACE_EXTRACT_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+        let (x, r) = (Extractors::new(), Reference::new());
+        let (mut entries, mut events) = (0usize, 0usize);
+        for src in crate::input::discover(&[root.into()], &[]).files {
+            let Ok(file) = crate::input::load(&src) else { continue };
+            for rec in crate::format::Records::new(file.text(), file.format, 1).take(limit) {
+                if let crate::entry::Record::Entry(e) = rec {
+                    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                    x.extract(file.kind, &e, &mut fast);
+                    r.extract(file.kind, &e, &mut slow);
+                    assert_eq!(fast, slow, "{}:{} {:?}", src.path, e.line, e.message);
+                    entries += 1;
+                    events += fast.len();
+                }
+            }
+        }
+        eprintln!("{entries} entries, {events} events: the same");
+    }
+
     #[test]
     fn rewritten_regexes_match_their_originals() {
         for (new, old) in REWRITTEN {
