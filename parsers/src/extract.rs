@@ -940,7 +940,12 @@ impl KindExtractor {
             if leads[i].iter().all(|l| l.len() >= 3) {
                 for lead in &leads[i] {
                     let lead = std::str::from_utf8(lead).expect("regex literal");
-                    anchors[i] |= 1 << id(lead);
+                    // A needle the leading literal starts with serves as well (every match starts where
+                    // it occurs) and keeps the literal count down.
+                    let needle = p.candidate_needles().iter().find(|n| {
+                        lead.len() >= n.len() && lead.as_bytes()[..n.len()].eq_ignore_ascii_case(n.as_bytes())
+                    });
+                    anchors[i] |= 1 << id(needle.copied().unwrap_or(lead));
                 }
             }
         }
