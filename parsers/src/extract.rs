@@ -1,10 +1,23 @@
 //! Extractors: the messages of the flow, by log kind, turned into typed events (`EventKind`) with the
 //! identifiers they carry.
 //!
-//! One table of patterns (`PATTERNS`); each pattern names the log kinds it applies to, a distinctive
-//! literal and a regex. Per log kind the literals form one Aho-Corasick prefilter and the regexes one
-//! `RegexSet`: a line that matters to nobody costs one prefilter scan; a line that passes runs the set
-//! once, and only the matching patterns run their capturing regex.
+//! One table of patterns (`PATTERNS`); each pattern names the log kinds it applies to, distinctive
+//! literals and a regex. Per log kind the literals form one literal prefilter and the regexes one
+//! `RegexSet`, behind it:
+//!
+//! 1. One scan finds every literal of the kind in the line (lower-cased, with the packed SIMD searcher;
+//!    Aho-Corasick for long lines): a line that matters to nobody costs that scan and no more. The scan
+//!    also tells which patterns can match (their *needles* occur: `literals` unless `needles` says
+//!    otherwise, see `Pattern`) and where each literal starts.
+//! 2. One candidate (the usual case): only its regex runs. Several: the kind's `RegexSet` runs once and
+//!    decides, and the patterns it reports run.
+//! 3. A regex runs anchored at the first occurrence of the literal it begins with, when it begins with
+//!    one (a later match falls back to a forward search): no scan back from the match end. On an ASCII
+//!    line (nearly all) it runs as compiled without Unicode, a far smaller automaton and one-pass more
+//!    often; where its shape allows, through a backtracking-free matcher (`direct`) instead.
+//!
+//! The events are exactly those of running the set and the capturing regex of every pattern it reports
+//! (the tests hold both algorithms side by side).
 //!
 //! Identifiers are normalised for correlation: SMS GUIDs upper case with `GUID:`; Azure AD tenant,
 //! device and user ids lower case; SIDs upper case; `Will expire at` times parsed as client local time.
@@ -17,13 +30,17 @@
 //! `cert_cn_invalid`, `cert_revoked`, `cert_date_invalid`, `cert_wrong_usage`, `invalid_cert`,
 //! `secure_failure`, `no_client_auth_cert`.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
 use chrono::NaiveDateTime;
-use regex::{Captures, Regex, RegexSet};
+use regex::{Regex, RegexSet};
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{meta, Anchored, Input};
 
 use crate::entry::Entry;
 use crate::events::{AadTokenKind, EventKind};
 use crate::kind::LogKind;
+
+mod direct;
 
 /// Which log kinds a pattern applies to.
 #[derive(Clone, Copy)]
@@ -58,18 +75,70 @@ type Build = fn(&Captures<'_>) -> Option<EventKind>;
 
 struct Pattern {
     scope: Scope,
-    /// Literals one of which every matching message contains (case-insensitive): the prefilter.
+    /// Literals one of which (case-insensitive) a message must contain for any pattern of the log kind to
+    /// be tried: the prefilter (the gate).
     literals: &'static [&'static str],
+    /// Literals one of which (ASCII case-insensitive) every match of `regex` contains, where `literals` are
+    /// not such a set or are too broad; empty: `literals` are. They pick the candidate patterns of a line.
+    /// In a `(?i)` regex they hold no `s`/`k` (Unicode case folding also matches `ſ` and the Kelvin sign).
+    needles: &'static [&'static str],
     regex: &'static str,
     build: Build,
 }
 
+impl Pattern {
+    /// The literals that make this pattern a candidate.
+    fn candidate_needles(&self) -> &'static [&'static str] {
+        if self.needles.is_empty() {
+            self.literals
+        } else {
+            self.needles
+        }
+    }
+}
+
+/// The capture groups of one match (the slots of `regex_automata`: group `i` at `2i` and `2i + 1`).
+pub(crate) struct Captures<'h> {
+    hay: &'h str,
+    slots: &'h [Option<NonMaxUsize>],
+}
+
+/// One participating capture group.
+#[derive(Clone, Copy)]
+pub(crate) struct Group<'h>(&'h str);
+
+impl<'h> Group<'h> {
+    fn as_str(&self) -> &'h str {
+        self.0
+    }
+}
+
+impl<'h> Captures<'h> {
+    fn get(&self, i: usize) -> Option<Group<'h>> {
+        let start = (*self.slots.get(2 * i)?)?.get();
+        let end = (*self.slots.get(2 * i + 1)?)?.get();
+        Some(Group(&self.hay[start..end]))
+    }
+}
+
+impl std::ops::Index<usize> for Captures<'_> {
+    type Output = str;
+
+    /// The text of group `i`; panics when the group did not participate (as `regex::Captures` does).
+    fn index(&self, i: usize) -> &str {
+        match self.get(i) {
+            Some(g) => g.0,
+            None => panic!("no group at index '{i}'"),
+        }
+    }
+}
+
 fn s(c: &Captures<'_>, i: usize) -> Option<String> {
-    c.get(i).map(|m| m.as_str().trim().to_string()).filter(|v| !v.is_empty())
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 fn lower(c: &Captures<'_>, i: usize) -> Option<String> {
-    s(c, i).map(|v| v.to_ascii_lowercase())
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(str::to_ascii_lowercase)
 }
 
 /// `GUID:xxxxxxxx-...` upper case; accepts `GUID: x`, braces, or a bare GUID.
@@ -77,7 +146,10 @@ pub fn client_guid(raw: &str) -> Option<String> {
     let t = raw.trim().trim_start_matches("GUID:").trim_start_matches("guid:").trim();
     let t = t.trim_matches(|c| c == '{' || c == '}');
     if t.len() == 36 && t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        Some(format!("GUID:{}", t.to_ascii_uppercase()))
+        let mut g = String::with_capacity(5 + t.len());
+        g.push_str("GUID:");
+        g.extend(t.chars().map(|c| c.to_ascii_uppercase()));
+        Some(g)
     } else {
         None
     }
@@ -88,7 +160,11 @@ fn guid(c: &Captures<'_>, i: usize) -> Option<String> {
 }
 
 fn sid(c: &Captures<'_>, i: usize) -> Option<String> {
-    s(c, i).map(|v| v.to_ascii_uppercase()).filter(|v| v.starts_with("S-1-"))
+    c.get(i)
+        .map(|m| m.as_str().trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_ascii_uppercase)
+        .filter(|v| v.starts_with("S-1-"))
 }
 
 /// `MM/DD/YYYY HH:MM:SS` (the client's local time in token lines).
@@ -137,12 +213,14 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["Getting AAD info from CMG"],
+        needles: &[],
         regex: r"Getting AAD info from CMG '([^']*)'",
         build: |c| Some(EventKind::AadInfoRequested { cmg: s(c, 1), tenant: None }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["AADAuthInfo"],
+        needles: &[],
         regex: r"(?i)Host=([^,\s]+),\s*Path=/CCM_Proxy_ServerAuth/AADAuthInfo\?TenantID=([0-9A-Fa-f-]{36})",
         build: |c| Some(EventKind::AadInfoRequested { cmg: s(c, 1), tenant: lower(c, 2) }),
     },
@@ -150,6 +228,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["token with:"],
+        needles: &[],
         regex: r"Getting AAD \((device|user)\) token with: ClientId = ([^,]*), ResourceUrl = ([^,]*)",
         build: |c| {
             Some(EventKind::AadTokenRequested {
@@ -163,6 +242,7 @@ static PATTERNS: &[Pattern] = &[
         // ADALOperationProvider after installation (registration): a user token through WAM.
         scope: Scope::CLIENT,
         literals: &["Getting AAD token for logged on user"],
+        needles: &[],
         regex: r"Getting AAD token for logged on user\..*?ClientId: (\S+) ResourceId: (\S+)",
         build: |c| {
             Some(EventKind::AadTokenRequested {
@@ -175,6 +255,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["WAM token request failed"],
+        needles: &[],
         regex: r"WAM token request failed\. Status (\d+), Details '(.*)'",
         build: |c| {
             Some(EventKind::AadTokenFailed { sid: None, status: s(c, 1), hresult: None, details: s(c, 2) })
@@ -183,6 +264,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Failed to get AAD token for"],
+        needles: &[],
         regex: r"Failed to get AAD token for '([^']*)' from WAM API\. Error (0x[0-9A-Fa-f]+)",
         build: |c| {
             Some(EventKind::AadTokenFailed {
@@ -196,18 +278,21 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Falling back to get user"],
+        needles: &[],
         regex: r"Falling back to get user '([^']*)' token",
         build: |c| Some(EventKind::AadTokenFallbackToUser { sid: sid(c, 1) }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Falling back to user token"],
+        needles: &[],
         regex: r"not available\. Falling back to user token",
         build: |_| Some(EventKind::AadTokenFallbackToUser { sid: None }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Retrieved AAD token for AAD"],
+        needles: &[],
         regex: r"Retrieved AAD token for AAD (user|device) '([^']*)'",
         build: |c| {
             let id = lower(c, 2);
@@ -221,6 +306,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Successfully obtained AAD token"],
+        needles: &[],
         regex: r"Successfully obtained AAD token",
         build: |_| {
             Some(EventKind::AadTokenAcquired { kind: AadTokenKind::User, aad_user: None, aad_device: None })
@@ -230,18 +316,21 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Getting CCM Token from"],
+        needles: &[],
         regex: r"Getting CCM Token from (?:STS server '\s*([^']*)'|(\S+))",
         build: |c| Some(EventKind::CcmTokenRequested { sts_url: s(c, 1).or_else(|| s(c, 2))? }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Cached encrypted token for"],
+        needles: &[],
         regex: r"Cached encrypted token for '([^']*)'\. Will expire at '([^']*)'",
         build: |c| Some(EventKind::CcmTokenCached { sid: sid(c, 1)?, expires_local: local_time(c, 2) }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["close to expire"],
+        needles: &[],
         regex: r"CCM Token for '([^']*)' \(([^)]*)\) is already expired or close to expire",
         build: |c| Some(EventKind::CcmTokenExpiring { sid: sid(c, 1)?, expires_local: local_time(c, 2) }),
     },
@@ -249,12 +338,14 @@ static PATTERNS: &[Pattern] = &[
         // Community-reported text (UNCONFIRMED wording beyond this sample).
         scope: Scope::CLIENT,
         literals: &["CCM access token"],
+        needles: &["Failed to get CCM acce"],
         regex: r"(?i)Failed to get CCM access token.*?(?:Error (0x[0-9A-Fa-f]+))?$",
         build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
     },
     Pattern {
         scope: Scope::CLIENT,
         literals: &["RetrieveTokenFromStsServer"],
+        needles: &[],
         regex: r"RetrieveTokenFromStsServer\w* failed with error (0x[0-9A-Fa-f]+)",
         build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
     },
@@ -262,6 +353,7 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: a generic "Failed to get CCM token" form.
         scope: Scope::CLIENT,
         literals: &["Failed to get CCM Token"],
+        needles: &["Failed to get CCM To"],
         regex: r"(?i)Failed to get CCM token\b(?:.*?(0x[0-9A-Fa-f]{8}))?",
         build: |c| Some(EventKind::CcmTokenFailed { hresult: lower(c, 1) }),
     },
@@ -269,30 +361,35 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["Found a valid online MP"],
+        needles: &[],
         regex: r"Found a valid online MP '([^']*)'?",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["The location '"],
+        needles: &[],
         regex: r"The location '([^'\s]*)'?",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["ccmsetup.cab"],
+        needles: &[],
         regex: r"Checking the URL '([^'\s]*ccmsetup\.cab)",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["of the client with product code"],
+        needles: &[],
         regex: r"Installing version (\S+) of the client with product code (\{[0-9A-Fa-f-]+\})",
         build: |c| Some(EventKind::ClientInstallStarted { version: s(c, 1), product_code: s(c, 2) }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["exiting with return code"],
+        needles: &[],
         regex: r"(?i)CcmSetup is exiting with return code (-?\d+)",
         build: |c| Some(EventKind::CcmsetupExit { code: num(c, 1)? }),
     },
@@ -300,6 +397,7 @@ static PATTERNS: &[Pattern] = &[
         // Real ccmsetup.log (shared/domain/real): `CcmSetup failed with error code 0x80190194`.
         scope: Scope::CCMSETUP,
         literals: &["CcmSetup failed with error code"],
+        needles: &["failed with error code"],
         regex: r"(?i)CcmSetup failed with error code (0x[0-9A-Fa-f]+|-?\d+)",
         build: |c| {
             let raw = c.get(1)?.as_str();
@@ -313,6 +411,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["Enabled SSL revocation check"],
+        needles: &[],
         regex: r"Enabled SSL revocation check",
         build: |_| Some(EventKind::RevocationCheckEnabled),
     },
@@ -320,6 +419,7 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: ccmsetup's text when a PKI client-authentication certificate wins over Azure AD.
         scope: Scope::CCMSETUP,
         literals: &["PKI"],
+        needles: &["cert"],
         regex: r"(?i)(?:using (?:the )?PKI (?:client )?cert\w*|PKI (?:client )?certificate (?:is )?(?:found|selected|available)|selected (?:client )?certificate.*PKI|Client selected the PKI Certificate[^\n]*)",
         build: |c| Some(EventKind::PkiCertSelected { detail: c.get(0)?.as_str().to_string() }),
     },
@@ -327,6 +427,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["[CCMHTTP] ERROR:"],
+        needles: &[],
         regex: r"\[CCMHTTP\] ERROR: URL=([^,]*?)\s*,\s*Port=\d+, Options=\d+, >?Code=(\d+), Text=(\S+)",
         build: |c| {
             Some(EventKind::HttpError { url: s(c, 1), code: s(c, 2), text: s(c, 3), http_status: None })
@@ -335,6 +436,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["[CCMHTTP] ERROR INFO"],
+        needles: &[],
         regex: r"\[CCMHTTP\] ERROR INFO: StatusCode=\s*(\d+)\s+StatusText=\s*(\S*)",
         build: |c| {
             Some(EventKind::HttpError { url: None, code: None, text: s(c, 2), http_status: num(c, 1) })
@@ -343,6 +445,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["WINHTTP_CALLBACK_STATUS_FLAG_"],
+        needles: &[],
         regex: r"WINHTTP_CALLBACK_STATUS_FLAG_([A-Z_]+) is set",
         build: |c| {
             Some(EventKind::CertificateError { flag: winhttp_flag(&c[1]).into(), code: None, url: None })
@@ -351,6 +454,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Code="],
+        needles: &[],
         regex: r"URL=([^,]*?)\s*,.*?Code=(12175|12045|12057|12038|12037|12170|12179|12169)\b",
         build: |c| {
             Some(EventKind::CertificateError {
@@ -364,6 +468,10 @@ static PATTERNS: &[Pattern] = &[
         // Certificate HRESULTs anywhere in a client line: `Error: 800B0109`, `0x80092013`.
         scope: Scope::CLIENT,
         literals: &["0x800b", "0x8009", "0x80072f", "Error: 800", "Error:800", "Error 800"],
+        needles: &[
+            "800b0109", "80090325", "800b010a", "800b0112", "80092013", "80092012", "800b010e", "80072f0d",
+            "80072f19", "800b010f", "80072f06",
+        ],
         regex: r"(?i)(?:0x|Error:?\s*)(800b0109|80090325|800b010a|800b0112|80092013|80092012|800b010e|80072f0d|80072f19|800b010f|80072f06)\b",
         build: |c| {
             let code = c[1].to_ascii_lowercase();
@@ -377,6 +485,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Site Signing Certificate"],
+        needles: &[],
         regex: r"Failed to refresh Site Signing Certificate over HTTP with error (0x[0-9A-Fa-f]+)",
         build: |c| {
             Some(EventKind::HttpError {
@@ -390,6 +499,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["LSUpdateInternetManagementPoints"],
+        needles: &[],
         regex: r"LSUpdateInternetManagementPoints: Failed to retrieve internet MPs from MP (\S+) with error (0x[0-9A-Fa-f]+)",
         build: |c| {
             Some(EventKind::HttpError {
@@ -404,6 +514,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["Sending remote sync message"],
+        needles: &[],
         regex: r"Sending remote sync message '(\{[^}]+\})' to host '([^']*)' endpoint '([^']*)'",
         build: |c| {
             Some(EventKind::MessageSent {
@@ -416,6 +527,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CLIENT,
         literals: &["got reply message"],
+        needles: &[],
         regex: r"Message '(\{[^}]+\})' got reply message '(\{[^}]+\})'",
         build: |c| {
             Some(EventKind::MessageReplied {
@@ -428,24 +540,28 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Starting registration"],
+        needles: &[],
         regex: r"\[RegTask\] - Starting registration, attempt (\d+)",
         build: |c| Some(EventKind::RegistrationStarted { attempt: num(c, 1) }),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Sending registration request for"],
+        needles: &[],
         regex: r"Sending registration request for (GUID:\s*[0-9A-Fa-f-]{36})",
         build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Registering client using AAD auth"],
+        needles: &[],
         regex: r"Registering client using AAD auth",
         build: |_| Some(EventKind::RegistrationUsingAad),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["Server assigned ClientID is"],
+        needles: &[],
         regex: r"Client is registered\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})\.?\s*Approval status (\d+)",
         build: |c| Some(EventKind::Registered { client_guid: guid(c, 1), approval: num(c, 2) }),
     },
@@ -453,6 +569,7 @@ static PATTERNS: &[Pattern] = &[
         // `[RegTask] - Client registration is pending. Server assigned ClientID is GUID:...` (community sample).
         scope: Scope::REGISTRATION,
         literals: &["registration is pending"],
+        needles: &[],
         regex: r"Client registration is pending\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})?",
         build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
     },
@@ -460,12 +577,14 @@ static PATTERNS: &[Pattern] = &[
         // `[RegTask] - Server rejected registration 3` (community scripts quote it; UNCONFIRMED in Microsoft docs).
         scope: Scope::REGISTRATION,
         literals: &["rejected registration"],
+        needles: &[],
         regex: r"\[RegTask\] - Server rejected registration\s*(\d+)?",
         build: |c| Some(EventKind::RegistrationFailed { code: s(c, 1), reason: c[0].to_string() }),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["SetRegistrationState failed"],
+        needles: &[],
         regex: r"SetRegistrationState failed \((0x[0-9A-Fa-f]+)\)",
         build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
     },
@@ -473,6 +592,7 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: generic registration failure lines of RegTask.
         scope: Scope::REGISTRATION,
         literals: &["[RegTask]"],
+        needles: &["failed", "rejected"],
         regex: r"(?i)\[RegTask\] - .*?(?:registration|register)\w* (?:failed|was rejected|has been rejected)(?:.*?(0x[0-9A-Fa-f]{8}))?",
         build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
     },
@@ -480,19 +600,26 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::STS,
         literals: &["ProcessRequest - Start"],
+        needles: &[],
         regex: r"ProcessRequest - Start",
         build: |_| Some(EventKind::StsRequestReceived { url: None }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["Incoming request URL"],
+        needles: &[],
         regex: r"Incoming request URL: (\S+)",
         build: |c| Some(EventKind::StsRequestReceived { url: s(c, 1) }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["Validated AAD token"],
-        regex: r"Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?",
+        needles: &[],
+        // `Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)
+        // (?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?` with the shared prefixes of its
+        // optional parts factored out (one-pass: captured in one forward scan); the device SID is group 6
+        // after a user SID, group 7 without.
+        regex: r"Validated AAD token\. T(?:okenType: (\S*) T)?enantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_(?:UserSid: (\S*)(?: OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
         build: |c| {
             let zero = |v: Option<String>| v.filter(|x| x != "00000000-0000-0000-0000-000000000000");
             Some(EventKind::AadTokenValidated {
@@ -501,13 +628,14 @@ static PATTERNS: &[Pattern] = &[
                 aad_user: zero(lower(c, 3)),
                 aad_device: zero(lower(c, 4)),
                 onprem_user_sid: sid(c, 5),
-                onprem_device_sid: sid(c, 6),
+                onprem_device_sid: sid(c, 6).or_else(|| sid(c, 7)),
             })
         },
     },
     Pattern {
         scope: Scope::STS,
         literals: &["token type:"],
+        needles: &[],
         regex: r"(?:Created SCCM token|Return token to client), token type: ([^,]*), hierarchyId: ([^,]*), userId: ([^,]*), deviceId:\s*(\S*)",
         build: |c| {
             Some(EventKind::CcmTokenIssued {
@@ -521,30 +649,35 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::STS,
         literals: &["Return token to client"],
+        needles: &[],
         regex: r"Return token to client",
         build: |_| Some(EventKind::CcmTokenReturned),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["Return code:"],
+        needles: &[],
         regex: r"Return code: (\d+), Description: (.*)",
         build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["IDX"],
+        needles: &[],
         regex: r"(IDX\d{5}): ([^\n]*)",
         build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["ProcessRequest - Exception"],
+        needles: &[],
         regex: r"ProcessRequest - Exception: ([^\n]*)",
         build: |c| Some(EventKind::AadTokenRejected { code: None, reason: c[1].trim().to_string() }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["MISE"],
+        needles: &[],
         regex: r"(MISE\d{5})\W*([^\n]*)",
         build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
     },
@@ -552,6 +685,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CMG,
         literals: &["RequestUri:"],
+        needles: &[],
         regex: r"RequestUri: (\S+)\s+RequestCount: (\d+)(?:.*?AverageElapsedTime: (\d+) ms)?",
         build: |c| {
             Some(EventKind::CmgRequestStats { uri: s(c, 1)?, count: num(c, 2), avg_elapsed_ms: num(c, 3) })
@@ -561,12 +695,14 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["Switched to internal URL"],
+        needles: &[],
         regex: r"Switched to internal URL\. Replaced '([^']*)' in\s+'[^']*' with '([^']*)'",
         build: |c| Some(EventKind::ProxyUrlRewritten { from: s(c, 1)?, to: s(c, 2)? }),
     },
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["MessageID:"],
+        needles: &[],
         regex: r"(?s)MessageID: (\S+)(?: RequestURI:\s*(\S+))?(?: EndpointName: (\S+))?(?:.*?ResponseHeader: HTTP/1\.1 (\d{3}) ?([^\n~]*))?(?:.*?ElapsedTime: (\d+) ms)?",
         build: |c| {
             Some(EventKind::ProxyRequest {
@@ -582,6 +718,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["Web exception for message"],
+        needles: &[],
         regex: r"Web exception for message (\S+?):? .*?\((\d{3})\) ([^.\n]*)",
         build: |c| {
             Some(EventKind::HttpError { url: None, code: lower(c, 1), text: s(c, 3), http_status: num(c, 2) })
@@ -590,6 +727,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["CMGConnector_"],
+        needles: &[],
         regex: r"HTTP/1\.1 (\d{3}) (CMGConnector_\w+)",
         build: |c| {
             Some(EventKind::HttpError { url: None, code: None, text: s(c, 2), http_status: num(c, 1) })
@@ -598,6 +736,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["status: "],
+        needles: &[],
         regex: r"Chain \d+ status: (OfflineRevocation|RevocationStatusUnknown|UntrustedRoot|PartialChain|NotTimeValid|Revoked)",
         build: |c| {
             let flag = match &c[1] {
@@ -612,6 +751,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::CONNECTOR,
         literals: &["Filtered cert count with client auth"],
+        needles: &[],
         regex: r"Filtered cert count with client auth: 0\b",
         build: |_| {
             Some(EventKind::CertificateError { flag: "no_client_auth_cert".into(), code: None, url: None })
@@ -621,7 +761,9 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::MP_REG,
         literals: &["Registering device using AAD auth"],
-        regex: r"Registering device using AAD auth: DeviceId='\s*([^']*?)\s*', TenantId='\s*([^']*?)\s*'",
+        needles: &[],
+        // The ids are trimmed when built, so no `\s*([^']*?)\s*` around them (that is not one-pass).
+        regex: r"Registering device using AAD auth: DeviceId='([^']*)', TenantId='([^']*)'",
         build: |c| {
             Some(EventKind::MpRegistration {
                 aad_device: lower(c, 1),
@@ -633,6 +775,7 @@ static PATTERNS: &[Pattern] = &[
     Pattern {
         scope: Scope::MP_REG,
         literals: &["Processing Registration request from Client"],
+        needles: &[],
         regex: r"Processing Registration request from Client '(GUID:\s*[0-9A-Fa-f-]{36})'",
         build: |c| {
             Some(EventKind::MpRegistration { aad_device: None, tenant: None, client_guid: guid(c, 1) })
@@ -642,17 +785,64 @@ static PATTERNS: &[Pattern] = &[
         // UNCONFIRMED: the MP's rejection texts are not in any source found; matched tolerantly.
         scope: Scope::MP_REG,
         literals: &["regist"],
+        needles: &["failed", "rejected", "denied"],
         regex: r"(?i)(?:registration (?:request )?(?:failed|rejected|was rejected|denied)|failed to (?:process|register)[^\n]*regist)[^\n]*?(0x[0-9A-Fa-f]{8})?",
         build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
     },
 ];
 
+/// A set of a log kind's patterns, by index (bit `i`: the kind's `i`-th pattern).
+type Mask = u64;
+
+/// A set of a log kind's literals, by automaton id.
+type LitSet = u128;
+
+/// The most capture slots of any pattern (two per group, group 0 included).
+const MAX_SLOTS: usize = 32;
+
+/// How many literal hits of a line are remembered (to anchor a search); more fall back to a full search.
+const MAX_HITS: usize = 8;
+
+/// Lines up to this length are lower-cased into a stack buffer and scanned with the packed (SIMD)
+/// searcher; longer ones (and kinds with too many literals for it) with the Aho-Corasick automaton.
+const PACKED_MAX_LEN: usize = 1024;
+
+/// What one literal of a log kind's automaton stands for.
+struct Literal {
+    /// One of the patterns' `literals` (or has one as a prefix): its presence opens the gate.
+    gate: bool,
+    /// The patterns it makes candidates (it, or a prefix of it, is one of their needles).
+    candidates: Mask,
+    /// Itself and the kind's literals that are prefixes of it (they occur where it occurs).
+    covers: LitSet,
+}
+
+/// One compiled pattern of a log kind.
+struct Compiled {
+    regex: meta::Regex,
+    /// The same regex compiled without Unicode, for ASCII lines (where both match alike): a far smaller
+    /// automaton, and one-pass where `\s*\S*` and the like are (their UTF-8 forms share lead bytes).
+    ascii: meta::Regex,
+    /// The literals every match starts with (the regex begins with one of them), if known: the search
+    /// then runs anchored where the first of them occurs instead of scanning the line forward and back.
+    anchors: LitSet,
+    /// A backtracking-free matcher of the ASCII regex, anchored, where its shape allows (`direct`).
+    direct: Option<direct::Direct>,
+    slot_len: usize,
+    build: Build,
+}
+
 /// The compiled patterns of one log kind.
 struct KindExtractor {
-    prefilter: AhoCorasick,
+    /// Gate literals, needles and anchors of the kind's patterns, ASCII case-insensitive, every
+    /// occurrence reported.
+    literals: AhoCorasick,
+    /// The same literals lower-cased, leftmost-longest, for lower-cased lines (`None`: too many).
+    packed: Option<packed::Searcher>,
+    lits: Vec<Literal>,
+    /// All the kind's regexes: decides between several candidates in one pass.
     set: RegexSet,
-    regexes: Vec<Regex>,
-    builds: Vec<Build>,
+    pats: Vec<Compiled>,
 }
 
 /// Built once (compiles every regex), shared across threads.
@@ -667,26 +857,225 @@ impl Default for Extractors {
     }
 }
 
+/// The literals one of which every match of `regex` starts with (case-sensitive), if any: a leading
+/// literal, or a leading alternation of literals.
+fn leading_literals(regex: &str) -> Vec<Vec<u8>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn of(h: &Hir) -> Option<Vec<Vec<u8>>> {
+        match h.kind() {
+            HirKind::Literal(l) => Some(vec![l.0.to_vec()]),
+            HirKind::Alternation(alts) => alts
+                .iter()
+                .map(|a| match a.kind() {
+                    HirKind::Literal(l) => Some(l.0.to_vec()),
+                    _ => None,
+                })
+                .collect(),
+            HirKind::Capture(c) => of(&c.sub),
+            HirKind::Concat(parts) => of(parts.first()?),
+            _ => None,
+        }
+    }
+    regex_syntax::parse(regex).ok().as_ref().and_then(of).unwrap_or_default()
+}
+
+/// The literal hits of one line: gate, candidates and where literals start.
+struct Hits {
+    gate: bool,
+    candidates: Mask,
+    at: [(u32, u32); MAX_HITS],
+    n: usize,
+    overflow: bool,
+}
+
+impl Hits {
+    fn add(&mut self, lits: &[Literal], id: usize, start: usize) {
+        let l = &lits[id];
+        self.gate |= l.gate;
+        self.candidates |= l.candidates;
+        if self.n < MAX_HITS {
+            self.at[self.n] = (id as u32, start as u32);
+            self.n += 1;
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    /// Where the first of `anchors` occurs (`Err` when not known: too many hits to remember).
+    fn first(&self, lits: &[Literal], anchors: LitSet) -> Result<Option<usize>, ()> {
+        if self.overflow {
+            return Err(());
+        }
+        Ok(self.at[..self.n]
+            .iter()
+            .filter(|(id, _)| lits[*id as usize].covers & anchors != 0)
+            .map(|&(_, at)| at as usize)
+            .min())
+    }
+}
+
+impl KindExtractor {
+    fn new(pats: &[&Pattern]) -> KindExtractor {
+        assert!(pats.len() <= Mask::BITS as usize, "too many patterns for one log kind");
+        let leads: Vec<Vec<Vec<u8>>> = pats.iter().map(|p| leading_literals(p.regex)).collect();
+        // Literals are matched ASCII case-insensitively: one id per literal up to case.
+        let mut names: Vec<String> = Vec::new();
+        let mut id = |lit: &str| -> usize {
+            assert!(lit.is_ascii() && !lit.is_empty(), "literal {lit:?}");
+            match names.iter().position(|n| n.eq_ignore_ascii_case(lit)) {
+                Some(i) => i,
+                None => {
+                    names.push(lit.to_ascii_lowercase());
+                    names.len() - 1
+                }
+            }
+        };
+        let mut gate: Vec<usize> = Vec::new();
+        let mut needles: Vec<(usize, usize)> = Vec::new();
+        let mut anchors: Vec<LitSet> = vec![0; pats.len()];
+        for (i, p) in pats.iter().enumerate() {
+            gate.extend(p.literals.iter().map(|l| id(l)));
+            needles.extend(p.candidate_needles().iter().map(|l| (id(l), i)));
+            // (A leading literal this short would hit too often to help.)
+            if leads[i].iter().all(|l| l.len() >= 3) {
+                for lead in &leads[i] {
+                    let lead = std::str::from_utf8(lead).expect("regex literal");
+                    // A needle the leading literal starts with serves as well (every match starts where
+                    // it occurs) and keeps the literal count down.
+                    let needle = p.candidate_needles().iter().find(|n| {
+                        lead.len() >= n.len() && lead.as_bytes()[..n.len()].eq_ignore_ascii_case(n.as_bytes())
+                    });
+                    anchors[i] |= 1 << id(needle.copied().unwrap_or(lead));
+                }
+            }
+        }
+        assert!(names.len() <= LitSet::BITS as usize, "too many literals for one log kind");
+        let mut lits: Vec<Literal> = names
+            .iter()
+            .map(|n| Literal {
+                gate: false,
+                candidates: 0,
+                covers: names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| n.starts_with(m.as_str()))
+                    .fold(0, |s, (j, _)| s | 1 << j),
+            })
+            .collect();
+        for l in lits.iter_mut() {
+            for &g in &gate {
+                l.gate |= l.covers & (1 << g) != 0;
+            }
+            for &(n, i) in &needles {
+                if l.covers & (1 << n) != 0 {
+                    l.candidates |= 1 << i;
+                }
+            }
+        }
+        let compiled = pats
+            .iter()
+            .zip(anchors)
+            .map(|(p, anchors)| {
+                let regex = meta::Regex::new(p.regex).expect("static regex");
+                let ascii = meta::Builder::new()
+                    .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+                    .build(p.regex)
+                    .expect("static regex");
+                let slot_len = regex.group_info().slot_len();
+                assert!(slot_len <= MAX_SLOTS, "too many groups: {}", p.regex);
+                assert_eq!(slot_len, ascii.group_info().slot_len());
+                let direct = if anchors != 0 { direct::Direct::new(p.regex) } else { None };
+                Compiled { regex, ascii, anchors, direct, slot_len, build: p.build }
+            })
+            .collect();
+        KindExtractor {
+            literals: AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&names)
+                .expect("static literals"),
+            packed: packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostLongest)
+                .builder()
+                .extend(&names)
+                .build(),
+            lits,
+            set: RegexSet::new(pats.iter().map(|p| p.regex)).expect("static regexes"),
+            pats: compiled,
+        }
+    }
+
+    /// Every occurrence of the kind's literals in `msg`.
+    fn scan(&self, msg: &str) -> Hits {
+        let mut hits = Hits { gate: false, candidates: 0, at: [(0, 0); MAX_HITS], n: 0, overflow: false };
+        match &self.packed {
+            Some(packed) if msg.len() <= PACKED_MAX_LEN => {
+                let mut buf = [0u8; PACKED_MAX_LEN];
+                let low = &mut buf[..msg.len()];
+                low.copy_from_slice(msg.as_bytes());
+                low.make_ascii_lowercase();
+                // Leftmost-longest from every start: a literal that is a prefix of the one found at a
+                // start is credited through `covers`; one starting inside it is found by the next search.
+                let mut from = 0;
+                while let Some(m) = packed.find_in(&*low, aho_corasick::Span::from(from..low.len())) {
+                    let id = m.pattern().as_usize();
+                    let covers = self.lits[id].covers;
+                    hits.add(&self.lits, id, m.start());
+                    if covers != 1 << id {
+                        // Record the prefixes too, so that their own anchors see this occurrence.
+                        for j in (0..self.lits.len()).filter(|&j| j != id && covers & (1 << j) != 0) {
+                            hits.add(&self.lits, j, m.start());
+                        }
+                    }
+                    from = m.start() + 1;
+                }
+            }
+            _ => {
+                for m in self.literals.find_overlapping_iter(msg) {
+                    hits.add(&self.lits, m.pattern().as_usize(), m.start());
+                }
+            }
+        }
+        hits
+    }
+
+    /// Runs pattern `i` on `msg` and appends its event (if new).
+    fn run(&self, i: usize, msg: &str, hits: &Hits, out: &mut Vec<EventKind>, before: usize) {
+        let p = &self.pats[i];
+        let ascii = msg.is_ascii();
+        let regex = if ascii { &p.ascii } else { &p.regex };
+        let mut buf = [None; MAX_SLOTS];
+        let slots = &mut buf[..p.slot_len];
+        let found = match hits.first(&self.lits, p.anchors) {
+            // Every match starts at an occurrence of an anchor: the leftmost one is at the first
+            // occurrence or, failing that, at a later one.
+            Ok(Some(at)) if p.anchors != 0 => {
+                let here = match &p.direct {
+                    Some(d) if ascii => d.match_at(msg.as_bytes(), at, slots),
+                    _ => regex
+                        .search_slots(&Input::new(msg).range(at..).anchored(Anchored::Yes), slots)
+                        .is_some(),
+                };
+                here || regex.search_slots(&Input::new(msg).range(at + 1..), slots).is_some()
+            }
+            Ok(None) if p.anchors != 0 => false,
+            _ => regex.search_slots(&Input::new(msg), slots).is_some(),
+        };
+        if found {
+            if let Some(ev) = (p.build)(&Captures { hay: msg, slots }) {
+                if !out[before..].contains(&ev) {
+                    out.push(ev);
+                }
+            }
+        }
+    }
+}
+
 impl Extractors {
     pub fn new() -> Extractors {
         let by_kind = LogKind::ALL
             .iter()
-            .map(|&k| {
-                let pats: Vec<&Pattern> = PATTERNS.iter().filter(|p| p.scope.has(k)).collect();
-                let mut literals: Vec<&str> = pats.iter().flat_map(|p| p.literals.iter().copied()).collect();
-                literals.sort_unstable();
-                literals.dedup();
-                KindExtractor {
-                    prefilter: AhoCorasickBuilder::new()
-                        .ascii_case_insensitive(true)
-                        .match_kind(MatchKind::LeftmostFirst)
-                        .build(&literals)
-                        .expect("static literals"),
-                    set: RegexSet::new(pats.iter().map(|p| p.regex)).expect("static regexes"),
-                    regexes: pats.iter().map(|p| Regex::new(p.regex).expect("static regex")).collect(),
-                    builds: pats.iter().map(|p| p.build).collect(),
-                }
-            })
+            .map(|&k| KindExtractor::new(&PATTERNS.iter().filter(|p| p.scope.has(k)).collect::<Vec<_>>()))
             .collect();
         Extractors {
             by_kind,
@@ -699,14 +1088,14 @@ impl Extractors {
         let k = &self.by_kind[kind as usize];
         let msg: &str = &entry.message;
         let before = out.len();
-        if k.prefilter.is_match(msg) {
-            for i in k.set.matches(msg).iter() {
-                if let Some(caps) = k.regexes[i].captures(msg) {
-                    if let Some(ev) = (k.builds[i])(&caps) {
-                        if !out[before..].contains(&ev) {
-                            out.push(ev);
-                        }
-                    }
+        let hits = k.scan(msg);
+        if hits.gate && hits.candidates != 0 {
+            if hits.candidates.is_power_of_two() {
+                k.run(hits.candidates.trailing_zeros() as usize, msg, &hits, out, before);
+            } else {
+                for i in k.set.matches(msg).iter() {
+                    debug_assert!(hits.candidates & (1 << i) != 0, "pattern {i} matched without its needles");
+                    k.run(i, msg, &hits, out, before);
                 }
             }
         }
@@ -1046,5 +1435,406 @@ mod tests {
         );
         assert!(ev_sev(Ccmsetup, "Something odd happened 0x87D00231", Severity::Info).is_empty());
         assert!(ev_sev(Other, "Something odd happened 0x87D00231", Severity::Error).is_empty());
+    }
+
+    // ---- The fast path against the algorithm it replaced ------------------------------------------------
+
+    /// Regexes rewritten for speed, with the text they had (the reference runs the old one).
+    const REWRITTEN: &[(&str, &str)] = &[
+        (
+            r"Validated AAD token\. T(?:okenType: (\S*) T)?enantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_(?:UserSid: (\S*)(?: OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
+            r"Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?",
+        ),
+        (
+            r"Registering device using AAD auth: DeviceId='([^']*)', TenantId='([^']*)'",
+            r"Registering device using AAD auth: DeviceId='\s*([^']*?)\s*', TenantId='\s*([^']*?)\s*'",
+        ),
+    ];
+
+    fn original(regex: &'static str) -> &'static str {
+        REWRITTEN.iter().find(|(new, _)| *new == regex).map_or(regex, |(_, old)| old)
+    }
+
+    /// The old algorithm: per log kind an Aho-Corasick prefilter over `literals`, then the `RegexSet`
+    /// (original regexes), then every matching pattern's own `Regex::captures`.
+    /// Per log kind: prefilter, set, regexes, builds, and the patterns' indices in `PATTERNS`.
+    type RefKind = (AhoCorasick, RegexSet, Vec<Regex>, Vec<Build>, Vec<usize>);
+
+    struct Reference {
+        by_kind: Vec<RefKind>,
+        generic_code: Regex,
+    }
+
+    impl Reference {
+        fn new() -> Reference {
+            let by_kind = LogKind::ALL
+                .iter()
+                .map(|&k| {
+                    let idx: Vec<usize> = (0..PATTERNS.len()).filter(|&i| PATTERNS[i].scope.has(k)).collect();
+                    let pats: Vec<&Pattern> = idx.iter().map(|&i| &PATTERNS[i]).collect();
+                    let mut literals: Vec<&str> =
+                        pats.iter().flat_map(|p| p.literals.iter().copied()).collect();
+                    literals.sort_unstable();
+                    literals.dedup();
+                    (
+                        AhoCorasickBuilder::new()
+                            .ascii_case_insensitive(true)
+                            .match_kind(MatchKind::LeftmostFirst)
+                            .build(&literals)
+                            .unwrap(),
+                        RegexSet::new(pats.iter().map(|p| original(p.regex))).unwrap(),
+                        pats.iter().map(|p| Regex::new(original(p.regex)).unwrap()).collect(),
+                        pats.iter().map(|p| p.build).collect(),
+                        idx,
+                    )
+                })
+                .collect();
+            Reference {
+                by_kind,
+                generic_code: Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").unwrap(),
+            }
+        }
+
+        /// The events, and the indices (in `PATTERNS`) of the patterns whose regex matched.
+        fn extract(&self, kind: LogKind, entry: &Entry<'_>, out: &mut Vec<EventKind>) -> Vec<usize> {
+            let (prefilter, set, regexes, builds, idx) = &self.by_kind[kind as usize];
+            let msg: &str = &entry.message;
+            let before = out.len();
+            let mut matched = Vec::new();
+            if prefilter.is_match(msg) {
+                for i in set.matches(msg).iter() {
+                    if let Some(caps) = regexes[i].captures(msg) {
+                        matched.push(idx[i]);
+                        let slots: Vec<Option<NonMaxUsize>> = (0..caps.len())
+                            .flat_map(|g| match caps.get(g) {
+                                Some(m) => [NonMaxUsize::new(m.start()), NonMaxUsize::new(m.end())],
+                                None => [None, None],
+                            })
+                            .collect();
+                        if let Some(ev) = (builds[i])(&Captures { hay: msg, slots: &slots }) {
+                            if !out[before..].contains(&ev) {
+                                out.push(ev);
+                            }
+                        }
+                    }
+                }
+            }
+            if out.len() == before && entry.severity == Severity::Error && kind != LogKind::Other {
+                if let Some(m) = self.generic_code.find(msg) {
+                    out.push(EventKind::ErrorLogged { code: Some(m.as_str().to_ascii_lowercase()) });
+                }
+            }
+            matched
+        }
+    }
+
+    fn entry(msg: &str, severity: Severity) -> Entry<'_> {
+        Entry {
+            line: 1,
+            local_time: None,
+            bias_minutes: None,
+            component: "x",
+            thread: None,
+            severity,
+            source: None,
+            message: Cow::Borrowed(msg),
+            format: LineFormat::Cmtrace,
+        }
+    }
+
+    /// Compares both algorithms on `msg` for every log kind and severity; returns the patterns matched.
+    fn same_as_reference(x: &Extractors, r: &Reference, msg: &str) -> Vec<usize> {
+        let mut matched = Vec::new();
+        for kind in LogKind::ALL {
+            for severity in [Severity::Info, Severity::Error] {
+                let e = entry(msg, severity);
+                let (mut fast, mut slow) =
+                    (vec![EventKind::CcmTokenReturned], vec![EventKind::CcmTokenReturned]);
+                x.extract(kind, &e, &mut fast);
+                matched.extend(r.extract(kind, &e, &mut slow));
+                assert_eq!(fast, slow, "{kind:?} {severity:?}: {msg:?}");
+            }
+        }
+        matched
+    }
+
+    /// At least one line for every pattern, the lines of the corpus, near misses and noise.
+    const SAMPLES: &[&str] = &[
+        "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'",
+        "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=9AAF466A-3f40-4468-b3cd-f0010f21f05a, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0",
+        "Getting AAD (device) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token",
+        "Getting AAD (user) token with: ClientId = 0B7C8AB3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService",
+        "Getting AAD token for logged on user. Using WAM. ClientId: 0B7C8AB3-9ea1-4ffa-b2b9-8ffdd944bd8b ResourceId: https://ConfigMgrService",
+        "WAM token request failed. Status 5, Details 'AAD WAM extension error'",
+        "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016",
+        "Falling back to get user 'S-1-5-21-1527250992-855612568-2252598708-1604' token for system...",
+        "IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token.",
+        "Retrieved AAD token for AAD user 'E8838041-db7a-42d5-b9ae-78813910e4cc'",
+        "Retrieved AAD token for AAD device '8d2b4ff9-0172-4998-9851-b5324303385f'",
+        "Successfully obtained AAD token",
+        "Getting CCM Token from STS server 'cmg.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500'",
+        "Getting CCM Token from https://MP.MYCORP.COM/CCM_STS",
+        "Cached encrypted token for 'S-1-5-18'. Will expire at '06/25/2020 08:29:35'",
+        "CCM Token for 'S-1-5-8-1721254763-462695806-1538882281-3289177' (12/23/2019 21:47:24) is already expired or close to expire",
+        "Failed to get CCM access token and client doesn't have PKI issued cert to use SSL. Error 0x80070002",
+        "RetrieveTokenFromStsServerImpl failed with error 0x87D0027E",
+        "Failed to get CCM token 0x80004005",
+        "FAILED TO GET CCM TOKEN",
+        "Found a valid online MP 'https://CMG.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500",
+        "The location 'https://CMG.cloudapp.net/downloadrestservice.svc/getcontentxmlsecure?pid=CS100001&cid=CS100001",
+        "Checking the URL 'http://MP01.FLEET.CORP/CCM_Client/ccmsetup.cab'",
+        "Installing version 5.00.8968.1000 of the client with product code {66653948-0717-4D50-B0B9-ED66FDED2DDB}",
+        "CcmSetup is exiting with return code 7",
+        "CcmSetup failed with error code 0x80190194",
+        "ccmsetup FAILED with error code -2147023838",
+        "Enabled SSL revocation check.",
+        "Client selected the PKI Certificate for authentication",
+        "Using the PKI client certificate",
+        "PKI certificate is found",
+        "selected client certificate from the PKI store",
+        "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE",
+        "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/x , Port=443, Options=63, >Code=12045, Text=ERROR_WINHTTP_SECURE_INVALID_CA",
+        "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired",
+        "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set",
+        "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_REV_FAILED is set",
+        "Failed to verify certificate chain. Error: 800B0109",
+        "CertVerifyCertificateChainPolicy returned 0x80092013",
+        "Chain error Error800b010f here",
+        "Error:  80072F06 (two spaces, no literal)",
+        "Error:\t800b010e [CCMHTTP] ERROR INFO: StatusCode= 500 StatusText= x",
+        "Error:  800b0112 Code= while Error 800 something",
+        "Failed to refresh Site Signing Certificate over HTTP with error 0x87d00231",
+        "LSUpdateInternetManagementPoints: Failed to retrieve internet MPs from MP https://mp01 with error 0x80072efd",
+        "Sending remote sync message '{bd03deed-d09a-4e63-adad-000000000001}' to host 'CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500' endpoint 'MP_PolicyManager'",
+        "Message '{BD03DEED-D09A-4E63-ADAD-000000000001}' got reply message '{bd03deed-d09a-4e63-adad-000000000002}'",
+        "[RegTask] - Starting registration, attempt 1.",
+        "[RegTask] - Client is not registered. Sending registration request for GUID:c66ee0fd-08E7-4B38-B282-7E6954B71139 ...",
+        "Registering client using AAD auth.",
+        "[RegTask] - Client is registered. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139. Approval status 3",
+        "[RegTask] - Client registration is pending. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139",
+        "[RegTask] - Server rejected registration 3",
+        "SetRegistrationState failed (0x80071770)",
+        "[RegTask] - Client registration failed with error 0x80004005",
+        "[regtask] - something Register has been rejected, code 0x87D00231",
+        "ProcessRequest - Start",
+        "Incoming request URL: https://MP01.FLEET.CORP/CCM_STS",
+        "Validated AAD token. TokenType: UDA TenantId: 2CA9A796-a1a6-43ec-88f1-5935b32155c5 UserId: e8838041-db7a-42d5-b9ae-78813910e4cc DeviceId: 8d2b4ff9-0172-4998-9851-b5324303385f OnPrem_UserSid: S-1-5-21-1527250992-855612568-2252598708-1604 OnPrem_DeviceSid:",
+        "Validated AAD token. TokenType: Device TenantId: 2ca9a796-a1a6-43ec-88f1-5935b32155c5 UserId: 00000000-0000-0000-0000-000000000000 DeviceId: 1db9e090-f2a3-54f4-419b-f35f5d9944d9 OnPrem_UserSid:  OnPrem_DeviceSid:",
+        "Validated AAD token. TenantId: a UserId: b DeviceId: c",
+        "Validated AAD token. TenantId: a UserId: b DeviceId: c OnPrem_DeviceSid: S-1-5-21-1-2-3-4",
+        "Validated AAD token. TenantId: a UserId: b DeviceId: c OnPrem_UserSid: s-1-5-21-9 OnPrem_DeviceSid:   S-1-5-21-1-2-3-4",
+        "Validated AAD token. TokenType: X  TenantId: a UserId: b DeviceId: c",
+        "Validated AAD token. TokenType: X TenantId: a UserId: b DeviceId: c OnPrem_Other: y",
+        "Validated AAD token. broken, then Validated AAD token. TenantId: a UserId: b DeviceId: c",
+        "Created SCCM token, token type: Device, hierarchyId: 8ed3174b-e814-41b5-b51c-fb368f0d4003, userId: 23bbbba2-702e-4db4-8fd9-3b4fe3a5175d, deviceId: GUID:F91BB227-2C92-DAA0-37E2-3E5AD9A8930D",
+        "Return token to client, token type: UDA, hierarchyId: 8ED3174B-e814-41b5-b51c-fb368f0d4003, userId: x, deviceId:  GUID:F91BB227-2C92-DAA0-37E2-3E5AD9A8930D",
+        "created sccm token, token type: Device, Created SCCM token, token type: Device, hierarchyId: h, userId: u, deviceId: d",
+        "Return token to client",
+        "TokenType is Device",
+        "Issued token",
+        "Return code: 401, Description: PreAuth token validation failed, System.IdentityModel.Tokens.SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is expired.",
+        "ProcessRequest - Exception: System.Exception: MISE12034: token rejected",
+        "MISE12034 - no IDX here",
+        "RequestUri: /CCM_PROXY_SERVERAUTH/72186325152220500/CCM_STS  RequestCount: 152  RequestSize: 1081595 Bytes  ResponseCount: 769  ResponseSize: 36143 Bytes  AverageElapsedTime: 480 ms\n",
+        "RequestUri: /CCM_PROXY_MUTUALAUTH/72186325152220500/SMS_MP/.sms_aut?MPLIST  RequestCount: 3",
+        "Switched to internal URL. Replaced 'https://FLEETCMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500/CCM_STS' in   'https://FLEETCMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500/CCM_STS' with 'https://MP01.FLEET.CORP/CCM_STS' and got 'https:///MP01.FLEET.CORP/CCM_STS\n",
+        "MessageID: abc4cd18-1617-a750-4a0a-bd9113d8ff42 RequestURI: https://MP01.FLEET.CORP/CCM_STS EndpointName: CCM_STS ResponseHeader: HTTP/1.1 200 OK \n ResponseBodySize: 0 ElapsedTime: 88 ms\n",
+        "MessageID: 1 RequestURI: https://MP/SMS_MP/.sms_aut?SITESIGNCERT EndpointName: MP ResponseHeader: HTTP/1.1 403 CMGConnector_Clientcertificaterequired\n ElapsedTime: 5 ms",
+        "MessageID: 2 ElapsedTime: 7 ms",
+        "Web exception for message 3087bd34-b82c-4950-b972-e82bb0fb8385: The remote server returned an error: (403) Forbidden.",
+        "Chain 1 status: OfflineRevocation",
+        "Chain 2 status: UntrustedRoot",
+        "Filtered cert count with client auth: 0",
+        "Filtered cert count with client auth: 1",
+        "Registering device using AAD auth: DeviceId='8d2b4ff9-0172-4998-9851-b5324303385f ', TenantId='c8c82542-203c-4df9-9d86-cdd4dae67e0a'",
+        "Registering device using AAD auth: DeviceId='  ', TenantId=' \t x \u{a0}'",
+        "Processing Registration request from Client 'GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139'",
+        "Registration request failed 0x80004005",
+        "Failed to process registration for client, regist code 0x87D00231",
+        "MP_ClientIDManager: policy request processed for client",
+        "Received response for message bac4b4ab-3526-7c20-2fe0-2c5ff91b75db with status 200\n",
+        "Connection 4 to CMG is healthy. Outstanding requests: 0",
+        "Created connection on port 443",
+        "Appending CCM Token to the header.",
+        "Something odd happened 0x87D00231",
+        "",
+        "x",
+    ];
+
+    /// Variants of a line: case, Unicode case-fold twins of `s`/`k`, non-ASCII text (the Unicode
+    /// regexes), a line longer than the packed buffer (the automaton).
+    fn variants(line: &str) -> Vec<String> {
+        vec![
+            line.to_string(),
+            line.to_ascii_uppercase(),
+            line.to_ascii_lowercase(),
+            line.replace('s', "\u{17f}").replace('k', "\u{212a}"),
+            line.replace('S', "\u{17f}").replace('K', "\u{212a}"),
+            format!("é {line} ü"),
+            line.replace(' ', "\u{a0}"),
+            format!("{}{line}{}", "x".repeat(PACKED_MAX_LEN), "y ".repeat(20)),
+            format!("{line} {line}"),
+        ]
+    }
+
+    #[test]
+    fn fast_path_matches_the_reference_for_every_pattern() {
+        let x = Extractors::new();
+        let r = Reference::new();
+        let mut covered = vec![false; PATTERNS.len()];
+        for (i, a) in SAMPLES.iter().enumerate() {
+            for v in variants(a) {
+                for p in same_as_reference(&x, &r, &v) {
+                    covered[p] = true;
+                }
+            }
+            // Lines with several literals: every pair, joined both ways.
+            for b in &SAMPLES[i + 1..] {
+                same_as_reference(&x, &r, &format!("{a} {b}"));
+                same_as_reference(&x, &r, &format!("{b}\n{a}"));
+            }
+        }
+        let missing: Vec<&str> =
+            (0..PATTERNS.len()).filter(|&i| !covered[i]).map(|i| PATTERNS[i].regex).collect();
+        assert!(missing.is_empty(), "patterns no sample line matches: {missing:#?}");
+    }
+
+    /// The direct matchers against the ASCII regex anchored at the same place: the same groups.
+    fn direct_same_as_regex(line: &str) {
+        if !line.is_ascii() {
+            return;
+        }
+        type One = (direct::Direct, meta::Regex, Vec<String>);
+        static DIRECT: std::sync::OnceLock<Vec<One>> = std::sync::OnceLock::new();
+        let all = DIRECT.get_or_init(|| {
+            PATTERNS
+                .iter()
+                .filter_map(|p| {
+                    let ascii = meta::Builder::new()
+                        .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+                        .build(p.regex)
+                        .unwrap();
+                    let leads = leading_literals(p.regex)
+                        .iter()
+                        .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
+                        .collect();
+                    Some((direct::Direct::new(p.regex)?, ascii, leads))
+                })
+                .collect()
+        });
+        let low = line.to_ascii_lowercase();
+        for (d, re, leads) in all {
+            let n = re.group_info().slot_len();
+            let (mut a, mut b) = ([None; MAX_SLOTS], [None; MAX_SLOTS]);
+            // At the start, and wherever a leading literal starts (where the anchored searches run).
+            let starts = (0..=line.len())
+                .filter(|&i| i == 0 || leads.iter().any(|l| low[i..].starts_with(l.as_str())));
+            for at in starts {
+                let fast = d.match_at(line.as_bytes(), at, &mut a[..n]);
+                let slow = re
+                    .search_slots(&Input::new(line).range(at..).anchored(Anchored::Yes), &mut b[..n])
+                    .is_some();
+                assert_eq!(fast, slow, "{line:?} at {at}");
+                if fast {
+                    assert_eq!(a[..n], b[..n], "{line:?} at {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn direct_matchers_capture_as_the_regex() {
+        assert!(PATTERNS.iter().filter(|p| direct::Direct::new(p.regex).is_some()).count() >= 40);
+        for (i, a) in SAMPLES.iter().enumerate() {
+            for v in variants(a) {
+                direct_same_as_regex(&v);
+            }
+            for b in &SAMPLES[i + 1..] {
+                direct_same_as_regex(&format!("{a} {b}"));
+            }
+        }
+    }
+
+    /// Real logs against the reference: `CMTRACE_EXTRACT_CORPUS=<folder> cargo test -p cmtrace-parsers
+    /// --release corpus -- --ignored` (the first `CMTRACE_EXTRACT_LIMIT` entries of each file, 20,000 unless set).
+    #[test]
+    #[ignore]
+    fn corpus_matches_the_reference() {
+        let Some(root) = std::env::var_os("CMTRACE_EXTRACT_CORPUS") else { return };
+        let limit: usize =
+            std::env::var("CMTRACE_EXTRACT_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+        let (x, r) = (Extractors::new(), Reference::new());
+        let (mut entries, mut events) = (0usize, 0usize);
+        for src in crate::input::discover(&[root.into()], &[]).files {
+            let Ok(file) = crate::input::load(&src) else { continue };
+            for rec in crate::format::Records::new(file.text(), file.format, 1).take(limit) {
+                if let crate::entry::Record::Entry(e) = rec {
+                    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                    x.extract(file.kind, &e, &mut fast);
+                    r.extract(file.kind, &e, &mut slow);
+                    assert_eq!(fast, slow, "{}:{} {:?}", src.path, e.line, e.message);
+                    entries += 1;
+                    events += fast.len();
+                }
+            }
+        }
+        eprintln!("{entries} entries, {events} events: the same");
+    }
+
+    #[test]
+    fn rewritten_regexes_match_their_originals() {
+        for (new, old) in REWRITTEN {
+            assert!(PATTERNS.iter().any(|p| p.regex == *new), "{new}");
+            let (new, old) = (Regex::new(new).unwrap(), Regex::new(old).unwrap());
+            for a in SAMPLES {
+                for v in variants(a) {
+                    assert_eq!(new.find(&v).map(|m| m.range()), old.find(&v).map(|m| m.range()), "{v:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn needles_hold_for_unicode_case_folding() {
+        for p in PATTERNS {
+            let src = p.regex.to_ascii_lowercase();
+            for n in p.candidate_needles() {
+                assert!(n.is_ascii(), "{n:?}");
+                if p.regex.starts_with("(?i)") {
+                    // `(?i)s` also matches `ſ` and `(?i)k` the Kelvin sign, which an ASCII scan misses.
+                    assert!(!n.contains(['s', 'S', 'k', 'K']), "{n:?} in {}", p.regex);
+                    assert!(src.contains(&n.to_ascii_lowercase()), "{n:?} not in {}", p.regex);
+                } else {
+                    assert!(p.regex.replace('\\', "").contains(n), "{n:?} not in {}", p.regex);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Random lines made of the patterns' own literals and pieces of real lines.
+        #[test]
+        fn fast_path_matches_the_reference_on_fragments(parts in proptest::collection::vec((0usize..10_000, 0usize..10), 1..6)) {
+            static BOTH: std::sync::OnceLock<(Extractors, Reference)> = std::sync::OnceLock::new();
+            let (x, r) = BOTH.get_or_init(|| (Extractors::new(), Reference::new()));
+            let lits: Vec<&str> = PATTERNS.iter().flat_map(|p| p.literals.iter().chain(p.needles.iter()).copied()).collect();
+            let glue = [" ", "", "\n", "'", ": ", " 0x80092013 ", " GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139 ", "ſK", "12 ms ", "  "];
+            let mut line = String::new();
+            for (pick, g) in parts {
+                let piece = if pick % 2 == 0 {
+                    lits[pick / 2 % lits.len()].to_string()
+                } else {
+                    let s = SAMPLES[pick / 2 % SAMPLES.len()];
+                    let cut = (pick / 7) % (s.len() + 1);
+                    let cut = (0..=cut).rev().find(|&c| s.is_char_boundary(c)).unwrap_or(0);
+                    if pick % 4 == 1 { s[..cut].to_string() } else { s[cut..].to_string() }
+                };
+                line.push_str(&piece);
+                line.push_str(glue[g]);
+            }
+            same_as_reference(x, r, &line);
+            direct_same_as_regex(&line);
+        }
     }
 }
