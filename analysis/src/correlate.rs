@@ -88,8 +88,13 @@ fn push_unique(v: &mut Vec<(IdKind, String)>, kind: IdKind, value: Cow<str>) {
 }
 
 /// Groups the CCM_STS and MP_RegistrationManager lines into request blocks. `file_order` lists every
-/// event position sorted by (path, line).
-pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[usize]) -> Vec<Block> {
+/// event position sorted by (path, line); `file_of` numbers each event's file (equal for equal paths).
+pub(crate) fn build_blocks(
+    events: &[Event],
+    host_of: &[usize],
+    file_order: &[usize],
+    file_of: &[u32],
+) -> Vec<Block> {
     struct Open {
         block: usize,
         start_ms: Option<i64>,
@@ -97,7 +102,7 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
     }
     let mut blocks: Vec<Block> = Vec::new();
     let mut suspect: Vec<usize> = Vec::new();
-    let mut open: HashMap<(&str, Option<u32>), Open> = HashMap::default();
+    let mut open: HashMap<(u32, Option<u32>), Open> = HashMap::default();
     let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
     for &i in file_order {
         let ev = &events[i];
@@ -106,7 +111,7 @@ pub(crate) fn build_blocks(events: &[Event], host_of: &[usize], file_order: &[us
             LogKind::MpRegistrationManager => RequestKind::MpRegistration,
             _ => continue,
         };
-        let key = (ev.evidence.path.as_ref(), ev.thread);
+        let key = (file_of[i], ev.thread);
         let t = time(i);
         let span = if kind == RequestKind::CcmSts { STS_BLOCK_SPAN_MS } else { MP_REG_BLOCK_SPAN_MS };
         let within = |o: &Open| match (o.start_ms, t) {

@@ -260,7 +260,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
 
     lap("hosts and file order");
     // Correlation by identifiers.
-    let blocks = correlate::build_blocks(&events, &host_of, &file_order);
+    let blocks = correlate::build_blocks(&events, &host_of, &file_order, &path_rank);
     let mut block_of: Vec<Option<usize>> = vec![None; events.len()];
     for (bi, b) in blocks.iter().enumerate() {
         for &i in &b.events {
@@ -362,7 +362,10 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         })
         .collect();
     drop((members, device_events));
-    built.par_sort_by(|a, b| a.1.key.cmp(&b.1.key));
+    // Sorted through an index (devices are large to move), ties in component order as before.
+    let mut by_key: Vec<usize> = (0..built.len()).collect();
+    by_key.par_sort_unstable_by(|&a, &b| built[a].1.key.cmp(&built[b].1.key).then(a.cmp(&b)));
+    permute_in_place(&mut built, &by_key);
     // Keys are unique by construction except in odd collections (a host named like a GUID): suffix them.
     for i in 1..built.len() {
         if built[i].1.key == built[i - 1].1.key {
