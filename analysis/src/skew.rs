@@ -396,9 +396,11 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
             _ => {}
         }
     }
+    // Every relation below pairs a client event with a server one: devices seen only on servers (most
+    // of a fleet collection) give no pair and are not gathered.
     for (bi, b) in input.blocks.iter().enumerate() {
         let Some(root) = input.block_root[bi] else { continue };
-        let d = devs.entry(root).or_default();
+        let Some(d) = devs.get_mut(&root) else { continue };
         match b.kind {
             RequestKind::CcmSts => {
                 if let Some((t, i)) = b.events.iter().find_map(|&i| input.raw_ms[i].map(|t| (t, i))) {
