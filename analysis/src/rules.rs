@@ -369,11 +369,12 @@ fn hits_for_cert(a: &Analysis, flags: &[&str], what: &str) -> Vec<Hit> {
         let first = evs[0];
         // The HTTP error line next to the flags (same file), for context.
         let mut evidence = first_n(evs.clone(), 3);
+        // Cheap integer tests first: this scans every event of the collection.
         if let Some(h) = (0..a.events.len()).find(|&j| {
-            a.events[j].evidence.path == a.events[first].evidence.path
-                && matches!(a.events[j].kind, EventKind::HttpError { .. })
-                && a.events[j].evidence.line + 10 >= a.events[first].evidence.line
+            a.events[j].evidence.line + 10 >= a.events[first].evidence.line
                 && a.events[j].evidence.line <= a.events[first].evidence.line
+                && matches!(a.events[j].kind, EventKind::HttpError { .. })
+                && a.events[j].evidence.path == a.events[first].evidence.path
         }) {
             evidence.insert(0, h);
         }
@@ -503,6 +504,10 @@ struct TokenStory {
 
 fn token_stories(a: &Analysis, d: usize) -> BTreeMap<&str, TokenStory> {
     let mut m: BTreeMap<&str, TokenStory> = BTreeMap::new();
+    // ccmsetup and ADAL lines belong to devices through their client host: none without one.
+    if a.devices[d].client_hosts.is_empty() {
+        return m;
+    }
     for &i in device_events(a, d) {
         let e = &a.events[i];
         if !matches!(e.log_kind, LogKind::Ccmsetup | LogKind::AdalOperationProvider) {
