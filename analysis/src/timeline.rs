@@ -30,6 +30,15 @@ impl Analysis {
 
     /// One timeline entry: the event at its corrected time, with the correction applied to its host.
     pub fn timeline_event(&self, i: usize) -> TimelineEvent {
+        self.timeline_event_keyed(i, &self.device_keys())
+    }
+
+    /// Every device key, shared by the timeline entries that name it.
+    fn device_keys(&self) -> Vec<Arc<str>> {
+        self.devices.iter().map(|d| Arc::from(d.key.as_str())).collect()
+    }
+
+    fn timeline_event_keyed(&self, i: usize, keys: &[Arc<str>]) -> TimelineEvent {
         let e = &self.events[i];
         let correction = self.hosts[self.event_host[i]].skew_correction_ms;
         TimelineEvent {
@@ -40,22 +49,23 @@ impl Analysis {
             line: e.evidence.line,
             severity: e.severity,
             event: e.kind.name(),
-            device: self.device_key(i).map(Arc::from),
+            device: self.event_device[i].map(|d| keys[d].clone()),
             text: e.evidence.text.clone(),
             skew_correction_ms: if e.evidence.time.is_some() { correction } else { 0 },
         }
     }
 
-    /// Every event in timeline order.
+    /// Every event in timeline order (built in parallel; the strings are shared with the events, not
+    /// copied).
     pub fn timeline(&self) -> Vec<TimelineEvent> {
-        (0..self.events.len()).map(|i| self.timeline_event(i)).collect()
+        let keys = self.device_keys();
+        (0..self.events.len()).into_par_iter().map(|i| self.timeline_event_keyed(i, &keys)).collect()
     }
 
-    /// Like `to_report`, consuming the analysis: devices and the events' texts move instead of being
-    /// copied, and the timeline is converted in parallel.
-    pub fn into_report(self, findings: Vec<Finding>) -> Report {
-        let corrections: Vec<i64> = self.hosts.iter().map(|h| h.skew_correction_ms).collect();
-        let keys: Vec<Arc<str>> = self.devices.iter().map(|d| Arc::from(d.key.as_str())).collect();
+    /// The report from parts computed beforehand (`rules::evaluate` and `timeline`, which may run at
+    /// the same time), consuming the analysis: inputs and devices move. Callers that are about to
+    /// exit may `std::mem::take` the events first and never free them.
+    pub fn into_report_with(self, findings: Vec<Finding>, timeline: Vec<TimelineEvent>) -> Report {
         let devices: Vec<Device> = self
             .devices
             .into_iter()
@@ -71,27 +81,13 @@ impl Analysis {
                 client_hosts: d.client_hosts,
             })
             .collect();
-        let timeline = self
-            .events
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let correction = corrections[self.event_host[i]];
-                TimelineEvent {
-                    time: self.event_time_ms[i].and_then(DateTime::from_timestamp_millis),
-                    skew_correction_ms: if e.evidence.time.is_some() { correction } else { 0 },
-                    host: e.evidence.host,
-                    log_kind: e.log_kind,
-                    path: e.evidence.path,
-                    line: e.evidence.line,
-                    severity: e.severity,
-                    event: e.kind.name(),
-                    device: self.event_device[i].map(|d| keys[d].clone()),
-                    text: e.evidence.text,
-                }
-            })
-            .collect();
         Report { schema_version: SCHEMA_VERSION, inputs: self.inputs, devices, findings, timeline }
+    }
+
+    /// Like `to_report`, consuming the analysis (devices move).
+    pub fn into_report(self, findings: Vec<Finding>) -> Report {
+        let timeline = self.timeline();
+        self.into_report_with(findings, timeline)
     }
 
     /// The whole `analyze --format json` document with the rules' findings.
