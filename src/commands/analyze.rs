@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use cmtrace_analysis::model::{Report, SCHEMA_VERSION};
+use cmtrace_analysis::model::Report;
 use cmtrace_parsers::Severity;
 
 use super::collect::collect;
@@ -80,7 +80,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         ReportFormat::Json => {
             crate::render::json::write_report(&report, &mut out).and_then(|_| writeln!(out))
         }
-        ReportFormat::Ndjson => write_ndjson(&report, &mut out),
+        ReportFormat::Ndjson => crate::render::json::write_ndjson(&report, &mut out),
     }
     .map_err(write_failed)?;
     out.flush().map_err(write_failed)?;
@@ -106,32 +106,6 @@ pub fn exit_status(report: &Report, fail_on: FailOn) -> i32 {
     } else {
         EXIT_OK
     }
-}
-
-/// NDJSON: one object per line with a `type` field: inputs, devices, findings, then events.
-fn write_ndjson(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    fn line<T: serde::Serialize>(out: &mut dyn Write, kind: &str, v: &T) -> std::io::Result<()> {
-        let mut value = serde_json::to_value(v).map_err(std::io::Error::other)?;
-        if let serde_json::Value::Object(map) = &mut value {
-            map.insert("type".into(), kind.into());
-            map.insert("schema_version".into(), SCHEMA_VERSION.into());
-        }
-        serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::other)?;
-        writeln!(out)
-    }
-    for i in &report.inputs {
-        line(out, "input", i)?;
-    }
-    for d in &report.devices {
-        line(out, "device", d)?;
-    }
-    for f in &report.findings {
-        line(out, "finding", f)?;
-    }
-    for e in &report.timeline {
-        line(out, "event", e)?;
-    }
-    Ok(())
 }
 
 fn terminal_width(is_tty: bool) -> Option<usize> {

@@ -30,6 +30,53 @@ pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(b"}")
 }
 
+/// `--format ndjson`: one object per line, each opening with its `type` and `schema_version`: inputs,
+/// devices, findings, then events (the same objects as the JSON document).
+pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    write_lines(out, &report.inputs, TASK, "input", report.schema_version, |buf, i| {
+        serde_json::to_writer(buf, i).expect("in-memory write")
+    })?;
+    write_lines(out, &report.devices, TASK, "device", report.schema_version, push_device)?;
+    write_lines(out, &report.findings, TASK, "finding", report.schema_version, |buf, f| {
+        serde_json::to_writer(buf, f).expect("in-memory write")
+    })?;
+    write_lines(out, &report.timeline, TASK, "event", report.schema_version, push_event)
+}
+
+/// One line per item: `{"type":KIND,"schema_version":N,` and the item's own fields (`item` writes a
+/// non-empty JSON object), serialised in parallel batches and written in order.
+fn write_lines<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    task_len: usize,
+    kind: &str,
+    schema_version: u32,
+    item: impl Fn(&mut Vec<u8>, &T) + Sync,
+) -> io::Result<()> {
+    let prefix = format!("{{\"type\":\"{kind}\",\"schema_version\":{schema_version}");
+    for batch in items.chunks(task_len * BATCH_TASKS) {
+        let bufs: Vec<Vec<u8>> = batch
+            .par_chunks(task_len)
+            .map(|task| {
+                let mut buf = Vec::with_capacity(task.len() * 256);
+                for x in task {
+                    buf.extend_from_slice(prefix.as_bytes());
+                    let start = buf.len();
+                    item(&mut buf, x);
+                    debug_assert_eq!(buf.get(start), Some(&b'{'));
+                    buf[start] = b',';
+                    buf.push(b'\n');
+                }
+                buf
+            })
+            .collect();
+        for buf in &bufs {
+            out.write_all(buf)?;
+        }
+    }
+    Ok(())
+}
+
 /// `[a,b,...]` with the items serialised in parallel batches and written in order.
 fn write_array<T: Sync>(
     out: &mut dyn Write,
@@ -237,6 +284,45 @@ mod tests {
         phase.start = None;
         report.devices[0].sids.push("S-1-5-21-1\\odd".into());
         assert_eq!(fast(&report), serde_json::to_string(&report).unwrap());
+    }
+
+    /// The objects of the old writer: `serde_json::to_value` of each item plus `type` and
+    /// `schema_version`.
+    fn ndjson_reference(report: &Report) -> Vec<serde_json::Value> {
+        fn obj<T: serde::Serialize>(v: &T, kind: &str) -> serde_json::Value {
+            let mut value = serde_json::to_value(v).unwrap();
+            let map = value.as_object_mut().unwrap();
+            map.insert("type".into(), kind.into());
+            map.insert("schema_version".into(), 1.into());
+            value
+        }
+        let mut rows = Vec::new();
+        rows.extend(report.inputs.iter().map(|x| obj(x, "input")));
+        rows.extend(report.devices.iter().map(|x| obj(x, "device")));
+        rows.extend(report.findings.iter().map(|x| obj(x, "finding")));
+        rows.extend(report.timeline.iter().map(|x| obj(x, "event")));
+        rows
+    }
+
+    #[test]
+    fn ndjson_lines_are_the_documents_objects() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in [
+            root.join("fixtures/demo/case-1234"),
+            root.join("fixtures/bundles/healthy-multi"),
+            root.join("fixtures/bundles/clock-skew"),
+        ] {
+            assert!(dir.is_dir(), "{}", dir.display());
+            let report = report(&dir);
+            let mut out = Vec::new();
+            write_ndjson(&report, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.ends_with('\n'));
+            let rows: Vec<serde_json::Value> =
+                text.lines().map(|l| serde_json::from_str(l).expect("one object per line")).collect();
+            assert!(text.lines().all(|l| l.starts_with("{\"type\":")));
+            assert_eq!(rows, ndjson_reference(&report), "{}", dir.display());
+        }
     }
 
     #[test]
