@@ -27,7 +27,7 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         s.files,
         human_bytes(s.bytes),
         s.hosts.len(),
-        cell(&s.hosts.join(", ")),
+        cell(&super::name_list(&s.hosts, 20)),
         utc(&s.first),
         utc(&s.last)
     )?;

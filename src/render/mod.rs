@@ -187,6 +187,14 @@ pub fn status_word(s: PhaseStatus) -> &'static str {
     }
 }
 
+/// At most `max` names, then how many more: a fleet collection has thousands of hosts.
+pub fn name_list(names: &[String], max: usize) -> String {
+    if names.len() <= max {
+        return names.join(", ");
+    }
+    format!("{}, ... and {} more", names[..max].join(", "), names.len() - max)
+}
+
 pub fn human_bytes(n: u64) -> String {
     if n >= 1 << 30 {
         format!("{:.1} GB", n as f64 / (1u64 << 30) as f64)
@@ -206,4 +214,17 @@ pub fn split_devices(report: &Report) -> (Vec<&Device>, Vec<&Device>) {
         !d.client_hosts.is_empty()
             || report.findings.iter().any(|f| f.device.as_deref() == Some(d.key.as_str()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_list;
+
+    #[test]
+    fn long_name_lists_are_cut() {
+        let names: Vec<String> = (0..25).map(|i| format!("PC-{i:02}")).collect();
+        assert_eq!(name_list(&names[..3], 20), "PC-00, PC-01, PC-02");
+        let cut = name_list(&names, 20);
+        assert!(cut.starts_with("PC-00, PC-01,") && cut.ends_with("PC-19, ... and 5 more"), "{cut}");
+    }
 }

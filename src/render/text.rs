@@ -94,7 +94,7 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
         s.files,
         human_bytes(s.bytes),
         s.hosts.len(),
-        s.hosts.join(", ")
+        super::name_list(&s.hosts, 20)
     );
     write!(out, "{}", wrap(&read, "", width))?;
     write!(out, "{}", wrap(&format!("Logs: {}", s.kinds.join(", ")), "", width))?;
