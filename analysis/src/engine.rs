@@ -377,55 +377,63 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
             built[i].1.key = format!("{base}#{n}");
         }
     }
-    let device_of_root: HashMap<usize, usize> = built.iter().enumerate().map(|(d, b)| (b.0, d)).collect();
+    // Device number of each component root (indexed by node).
+    let mut device_of_root = vec![usize::MAX; graph.nodes.len()];
+    for (d, b) in built.iter().enumerate() {
+        device_of_root[b.0] = d;
+    }
 
     lap("devices built");
-    // Everything in timeline order, permuted in place (no second copy of millions of events).
-    let mut sorted_events = events;
-    permute_in_place(&mut sorted_events, &perm);
-    let event_time_ms: Vec<Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
-    let event_host: Vec<usize> = perm.iter().map(|&old| host_of[old]).collect();
-    let event_device: Vec<Option<usize>> =
-        perm.iter().map(|&old| roots[old].map(|r| device_of_root[&r])).collect();
-
     let hosts: Vec<HostFacts> = (0..host_names.len())
         .map(|h| HostFacts {
             name: host_names[h].clone(),
             roles: roles[h].iter().copied().collect(),
             collected: collected[h].iter().copied().collect(),
             unreadable: unreadable[h].iter().copied().collect(),
-            client_device: graph.host_node[h].map(|n| device_of_root[&graph.find(n)]),
+            client_device: graph.host_node[h].map(|n| device_of_root[graph.find(n)]),
             skew_correction_ms: -applied[h],
         })
         .collect();
 
-    let requests: Vec<ServerRequest> = blocks
-        .iter()
-        .zip(&final_blocks)
-        .map(|(b, (root, how))| ServerRequest {
-            kind: b.kind,
-            host: b.host,
-            events: b.events.iter().map(|&i| new_pos[i]).collect(),
-            device: root.map(|r| device_of_root[&r]),
-            attribution: match *how {
-                Attribution::RequestChain { client_event } => {
-                    Attribution::RequestChain { client_event: new_pos[client_event] }
-                }
-                other => other,
-            },
-        })
-        .collect();
-
-    let host_offsets: Vec<HostOffset> = host_offsets_raw
-        .into_iter()
-        .map(|mut o| {
-            for p in &mut o.pairs {
-                p.host_event = new_pos[p.host_event];
-                p.other_event = p.other_event.map(|e| new_pos[e]);
-            }
-            o
-        })
-        .collect();
+    // Everything in timeline order: the events permuted in place (no second copy of millions of
+    // events) while the per-event facts and request blocks are renumbered on the other core.
+    let mut sorted_events = events;
+    let (_, (event_time_ms, event_host, event_device, requests, host_offsets)) = rayon::join(
+        || permute_in_place(&mut sorted_events, &perm),
+        || {
+            let event_time_ms: Vec<Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
+            let event_host: Vec<usize> = perm.iter().map(|&old| host_of[old]).collect();
+            let event_device: Vec<Option<usize>> =
+                perm.iter().map(|&old| roots[old].map(|r| device_of_root[r])).collect();
+            let requests: Vec<ServerRequest> = blocks
+                .iter()
+                .zip(&final_blocks)
+                .map(|(b, (root, how))| ServerRequest {
+                    kind: b.kind,
+                    host: b.host,
+                    events: b.events.iter().map(|&i| new_pos[i]).collect(),
+                    device: root.map(|r| device_of_root[r]),
+                    attribution: match *how {
+                        Attribution::RequestChain { client_event } => {
+                            Attribution::RequestChain { client_event: new_pos[client_event] }
+                        }
+                        other => other,
+                    },
+                })
+                .collect();
+            let host_offsets: Vec<HostOffset> = host_offsets_raw
+                .into_iter()
+                .map(|mut o| {
+                    for p in &mut o.pairs {
+                        p.host_event = new_pos[p.host_event];
+                        p.other_event = p.other_event.map(|e| new_pos[e]);
+                    }
+                    o
+                })
+                .collect();
+            (event_time_ms, event_host, event_device, requests, host_offsets)
+        },
+    );
 
     lap("events moved");
     let devices: Vec<DeviceFacts> = {
