@@ -45,5 +45,9 @@ row "rg -c 'LOG\\]!>'" rg -c 'LOG\]!>' "$corpus"
 row "cmtrace-rs parse (ndjson)" "$bin" parse "$corpus"
 row "cmtrace-rs parse --format csv" "$bin" parse --format csv "$corpus"
 row "cmtrace-rs analyze --format json" "$bin" analyze --format json --fail-on never "$corpus"
+row "cmtrace-rs analyze --format ndjson" "$bin" analyze --format ndjson --fail-on never "$corpus"
 echo
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB; $("$bin" --version); $(rg --version | head -1)"
+# The issue's yardstick: analyze (JSON) against parse (NDJSON) on the same corpus, same machine, same run.
+p=$(measure "$bin" parse "$corpus"); a=$(measure "$bin" analyze --format json --fail-on never "$corpus")
+printf 'analyze / parse: %.1fx (%.2f s / %.2f s)\n' "$(echo "${a% *} / ${p% *}" | bc -l)" "${a% *}" "${p% *}"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB; $("$bin" --version); $(rg --version 2>/dev/null | head -1)"
