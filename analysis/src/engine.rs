@@ -164,9 +164,10 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let lap = |what: &str| {
         if timing {
             eprintln!(
-                "cmtrace-rs: timing: engine {what} at {:.3} s (process CPU {:.2} s)",
+                "cmtrace-rs: timing: engine {what} at {:.3} s (process CPU {:.2} s, RSS {} MB)",
                 t0.elapsed().as_secs_f64(),
-                process_cpu_seconds()
+                process_cpu_seconds(),
+                process_rss_mb()
             );
         }
     };
@@ -550,6 +551,16 @@ pub fn process_cpu_seconds() -> f64 {
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     // Clock ticks are 1/100 s on every Linux configuration Rust supports.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident memory of the process in MB (Linux `/proc/self/status`; 0 elsewhere), for the timing laps.
+pub fn process_rss_mb() -> u64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return 0 };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }
 
 /// Reorders `items` so that position `new` holds what was at `perm[new]`, by following the cycles of
