@@ -105,12 +105,16 @@ pub fn is_account_sid(sid: &str) -> bool {
 /// The spelling used to compare a `trace` query with an identifier: no blanks, quotes, braces or
 /// `GUID:` prefix, lower case.
 pub fn match_form(raw: &str) -> String {
+    match_core(raw).to_ascii_lowercase()
+}
+
+/// `match_form` before lower-casing (borrowed).
+fn match_core(raw: &str) -> &str {
     let s = bare(raw);
-    let s = match s.get(..5) {
+    match s.get(..5) {
         Some(p) if p.eq_ignore_ascii_case("GUID:") => bare(&s[5..]),
         _ => s,
-    };
-    s.to_ascii_lowercase()
+    }
 }
 
 /// Calls `f` with every identifier the event names, in canonical form (see `IdKind`), borrowed from
@@ -234,8 +238,10 @@ pub fn event_matches(kind: &EventKind, query: &str) -> bool {
         if hit {
             return;
         }
-        let v = match_form(&v);
-        hit = v == query || (k == IdKind::Url && url_like && v.contains(query));
+        // Compared without allocating (this runs over every event of a fleet collection).
+        let v = match_core(&v);
+        hit = v.eq_ignore_ascii_case(query)
+            || (k == IdKind::Url && url_like && v.to_ascii_lowercase().contains(query));
     });
     hit
 }

@@ -30,7 +30,9 @@ impl Analysis {
 
     /// One timeline entry: the event at its corrected time, with the correction applied to its host.
     pub fn timeline_event(&self, i: usize) -> TimelineEvent {
-        self.timeline_event_keyed(i, &self.device_keys())
+        let mut e = self.timeline_event_keyed(i, &[]);
+        e.device = self.device_key(i).map(Arc::from);
+        e
     }
 
     /// Every device key, shared by the timeline entries that name it.
@@ -49,7 +51,7 @@ impl Analysis {
             line: e.evidence.line,
             severity: e.severity,
             event: e.kind.name(),
-            device: self.event_device[i].map(|d| keys[d].clone()),
+            device: self.event_device[i].and_then(|d| keys.get(d).cloned()),
             text: e.evidence.text.clone(),
             skew_correction_ms: if e.evidence.time.is_some() { correction } else { 0 },
         }
