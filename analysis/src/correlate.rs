@@ -262,6 +262,8 @@ pub(crate) struct Graph {
     /// request for any block.
     pub block_chain: Vec<Option<usize>>,
     chain_attach: Vec<Option<usize>>,
+    /// Per block: the node of its first strong id (set by `link_block_ids`; looked up many times).
+    block_node: Vec<Option<usize>>,
 }
 
 impl Graph {
@@ -277,6 +279,7 @@ impl Graph {
             weak_carriers: BTreeMap::new(),
             block_chain: vec![None; block_count],
             chain_attach: vec![None; block_count],
+            block_node: vec![None; block_count],
         }
     }
 
@@ -372,6 +375,9 @@ impl Graph {
             let mut first = None;
             for (k, v) in &b.strong {
                 let n = self.node(Node::Id(*k, v.clone()));
+                if first.is_none() {
+                    self.block_node[bi] = Some(n);
+                }
                 first = Some(match first {
                     None => n,
                     Some(f) => self.union(f, n),
@@ -384,16 +390,15 @@ impl Graph {
     }
 
     /// The component a block belongs to by its own strong ids.
-    fn block_anchor(&mut self, b: &Block) -> Option<usize> {
-        let (k, v) = b.strong.first()?;
-        let n = *self.index.get(&Node::Id(*k, v.clone()))?;
+    fn block_anchor(&mut self, block: usize) -> Option<usize> {
+        let n = self.block_node[block]?;
         Some(self.find(n))
     }
 
-    fn carrier_root(&mut self, c: Carrier, blocks: &[Block]) -> Option<usize> {
+    fn carrier_root(&mut self, c: Carrier) -> Option<usize> {
         match c {
             Carrier::Host(h) => self.host_node[h].map(|n| self.find(n)),
-            Carrier::Block(b) => self.block_anchor(&blocks[b]),
+            Carrier::Block(b) => self.block_anchor(b),
         }
     }
 
@@ -401,12 +406,11 @@ impl Graph {
     /// exactly one server-only component joins the two: the fallback user token of that client is the
     /// one the MP validated. A person with two PCs puts the id on two client components (or on two
     /// server components with different devices), which is ambiguous and links nothing.
-    pub fn link_weak_ids(&mut self, blocks: &[Block]) {
+    pub fn link_weak_ids(&mut self) {
         let keys: Vec<(IdKind, String)> = self.weak_carriers.keys().cloned().collect();
         for key in keys {
             let carriers = self.weak_carriers[&key].clone();
-            let mut roots: Vec<usize> =
-                carriers.iter().filter_map(|&c| self.carrier_root(c, blocks)).collect();
+            let mut roots: Vec<usize> = carriers.iter().filter_map(|&c| self.carrier_root(c)).collect();
             roots.sort_unstable();
             roots.dedup();
             if roots.len() != 2 {
@@ -424,7 +428,6 @@ impl Graph {
     fn weak_id_root(
         &mut self,
         key: &(IdKind, String),
-        blocks: &[Block],
         memo: &mut HashMap<(IdKind, String), Option<Option<usize>>>,
     ) -> Option<Option<usize>> {
         if let Some(r) = memo.get(key) {
@@ -433,7 +436,7 @@ impl Graph {
         let carriers = self.weak_carriers.get(key).cloned().unwrap_or_default();
         let mut found: Option<Option<usize>> = Some(None);
         for c in carriers {
-            if let Some(r) = self.carrier_root(c, blocks) {
+            if let Some(r) = self.carrier_root(c) {
                 match found {
                     Some(None) => found = Some(Some(r)),
                     Some(Some(f)) if f == r => {}
@@ -452,12 +455,11 @@ impl Graph {
     fn weak_root(
         &mut self,
         b: &Block,
-        blocks: &[Block],
         memo: &mut HashMap<(IdKind, String), Option<Option<usize>>>,
     ) -> Option<usize> {
         let mut found: Option<usize> = None;
         for key in &b.weak {
-            match self.weak_id_root(key, blocks, memo)? {
+            match self.weak_id_root(key, memo)? {
                 None => {}
                 Some(r) if found.is_none() || found == Some(r) => found = Some(r),
                 Some(_) => return None,
@@ -488,7 +490,7 @@ impl Graph {
                 continue;
             }
             let Some(hn) = self.host_node[h] else { continue };
-            match self.block_anchor(&blocks[b]) {
+            match self.block_anchor(b) {
                 Some(rb) => {
                     if self.may_join(hn, rb) {
                         self.union(hn, rb);
@@ -509,12 +511,12 @@ impl Graph {
         let mut memo = HashMap::default();
         for (bi, b) in blocks.iter().enumerate() {
             let chained = self.block_chain[bi].map(|client_event| Attribution::RequestChain { client_event });
-            if let Some(r) = self.block_anchor(b) {
+            if let Some(r) = self.block_anchor(bi) {
                 out.push((Some(r), Attribution::Identifiers));
                 continue;
             }
             let by_chain = self.chain_attach[bi].map(|n| self.find(n));
-            let by_weak = self.weak_root(b, blocks, &mut memo);
+            let by_weak = self.weak_root(b, &mut memo);
             out.push(match (by_chain, by_weak) {
                 (Some(c), Some(w)) if c != w => (None, Attribution::None),
                 (Some(c), _) => (Some(c), chained.unwrap_or(Attribution::None)),

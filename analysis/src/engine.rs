@@ -271,7 +271,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let mut graph = Graph::new(host_names.len(), blocks.len());
     graph.link_client_ids(&events, &host_roles);
     graph.link_block_ids(&blocks);
-    graph.link_weak_ids(&blocks);
+    graph.link_weak_ids();
 
     lap("blocks and identifier links");
     // Clock skew from causal pairs of identifier-linked events.
