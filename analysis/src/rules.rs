@@ -365,15 +365,21 @@ fn server_saw(a: &Analysis, d: usize) -> bool {
 
 fn hits_for_cert(a: &Analysis, flags: &[&str], what: &str) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for (key, evs) in per_device_events(a, |k, _| cert_flag(k, flags)) {
+    let groups = per_device_events(a, |k, _| cert_flag(k, flags));
+    // HTTP error lines, in timeline order, collected once (not once per hit: fleets have millions of
+    // events).
+    let http_errors: Vec<usize> = if groups.is_empty() {
+        Vec::new()
+    } else {
+        (0..a.events.len()).filter(|&j| matches!(a.events[j].kind, EventKind::HttpError { .. })).collect()
+    };
+    for (key, evs) in groups {
         let first = evs[0];
         // The HTTP error line next to the flags (same file), for context.
         let mut evidence = first_n(evs.clone(), 3);
-        // Cheap integer tests first: this scans every event of the collection.
-        if let Some(h) = (0..a.events.len()).find(|&j| {
+        if let Some(&h) = http_errors.iter().find(|&&j| {
             a.events[j].evidence.line + 10 >= a.events[first].evidence.line
                 && a.events[j].evidence.line <= a.events[first].evidence.line
-                && matches!(a.events[j].kind, EventKind::HttpError { .. })
                 && a.events[j].evidence.path == a.events[first].evidence.path
         }) {
             evidence.insert(0, h);
@@ -614,7 +620,8 @@ fn check_fallback(a: &Analysis, _: &Explained) -> Vec<Hit> {
 fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
-        if ex.by(d, PhaseId::InstallAadInfo).is_some() {
+        // ccmsetup lines belong to devices through their client host: none without one.
+        if a.devices[d].client_hosts.is_empty() || ex.by(d, PhaseId::InstallAadInfo).is_some() {
             continue;
         }
         let evs = device_events(a, d);
