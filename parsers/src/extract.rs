@@ -1119,17 +1119,7 @@ mod tests {
     }
 
     fn ev_sev(kind: LogKind, msg: &str, severity: Severity) -> Vec<EventKind> {
-        let e = Entry {
-            line: 1,
-            local_time: None,
-            bias_minutes: None,
-            component: "x",
-            thread: None,
-            severity,
-            source: None,
-            message: Cow::Borrowed(msg),
-            format: LineFormat::Cmtrace,
-        };
+        let e = entry(msg, severity);
         static X: std::sync::OnceLock<Extractors> = std::sync::OnceLock::new();
         let mut out = Vec::new();
         X.get_or_init(Extractors::new).extract(kind, &e, &mut out);

@@ -125,15 +125,20 @@ fn push_opt_utc(buf: &mut Vec<u8>, t: &Option<DateTime<Utc>>) {
     }
 }
 
-fn push_strings(buf: &mut Vec<u8>, items: &[String]) {
+/// `[a,b,...]`, each item written by `item`.
+fn push_list<T>(buf: &mut Vec<u8>, items: &[T], item: impl Fn(&mut Vec<u8>, &T)) {
     buf.push(b'[');
-    for (i, s) in items.iter().enumerate() {
+    for (i, x) in items.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
-        push_str(buf, s);
+        item(buf, x);
     }
     buf.push(b']');
+}
+
+fn push_strings(buf: &mut Vec<u8>, items: &[String]) {
+    push_list(buf, items, |buf, s| push_str(buf, s));
 }
 
 /// One device, fields in the order of `Device`'s `Serialize`.
@@ -150,14 +155,9 @@ fn push_device(buf: &mut Vec<u8>, d: &Device) {
     push_strings(buf, &d.aad_user_ids);
     buf.extend_from_slice(b",\"hosts\":");
     push_strings(buf, &d.hosts);
-    buf.extend_from_slice(b",\"phases\":[");
-    for (i, p) in d.phases.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        push_phase(buf, p);
-    }
-    buf.extend_from_slice(b"],\"sids\":");
+    buf.extend_from_slice(b",\"phases\":");
+    push_list(buf, &d.phases, push_phase);
+    buf.extend_from_slice(b",\"sids\":");
     push_strings(buf, &d.sids);
     buf.extend_from_slice(b",\"client_hosts\":");
     push_strings(buf, &d.client_hosts);
@@ -174,14 +174,8 @@ fn push_phase(buf: &mut Vec<u8>, p: &Phase) {
     push_opt_utc(buf, &p.start);
     buf.extend_from_slice(b",\"end\":");
     push_opt_utc(buf, &p.end);
-    buf.extend_from_slice(b",\"evidence\":[");
-    for (i, e) in p.evidence.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        push_evidence(buf, e);
-    }
-    buf.push(b']');
+    buf.extend_from_slice(b",\"evidence\":");
+    push_list(buf, &p.evidence, push_evidence);
     if let Some(note) = &p.note {
         buf.extend_from_slice(b",\"note\":");
         push_str(buf, note);
