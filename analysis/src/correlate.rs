@@ -371,6 +371,10 @@ impl Graph {
     /// DeviceId: D` and `Created SCCM token .. deviceId: GUID:G` of one request; `Registering device
     /// using AAD auth: DeviceId='D'` and `Processing Registration request from Client 'GUID:G'`).
     pub fn link_block_ids(&mut self, blocks: &[Block]) {
+        // At most one node per strong id: sized once instead of rehashing strings as it grows.
+        let ids: usize = blocks.iter().map(|b| b.strong.len()).sum();
+        self.index.reserve(ids);
+        self.nodes.reserve(ids);
         for (bi, b) in blocks.iter().enumerate() {
             let mut first = None;
             for (k, v) in &b.strong {
