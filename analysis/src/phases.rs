@@ -77,7 +77,8 @@ pub(crate) struct PhaseContext<'a> {
     pub event_host: &'a [usize],
     pub hosts: &'a [HostFacts],
     /// Per server log kind: the hosts holding a file of that kind (readable or not).
-    server_sources: Vec<(LogKind, Vec<usize>)>,
+    /// Per server log kind: where it was read (joined host names) or why its phases are not applicable.
+    server_sources: Vec<(LogKind, Result<Arc<str>, Arc<str>>)>,
 }
 
 impl<'a> PhaseContext<'a> {
@@ -92,10 +93,9 @@ impl<'a> PhaseContext<'a> {
             .map(|&id| phase_log(id))
             .filter(|k| k.role() != cmtrace_parsers::HostRole::Client)
             .map(|k| {
-                let with: Vec<usize> = (0..hosts.len())
-                    .filter(|&h| hosts[h].collected.contains(&k) || hosts[h].unreadable.contains(&k))
-                    .collect();
-                (k, with)
+                let with: Vec<&HostFacts> =
+                    hosts.iter().filter(|h| h.collected.contains(&k) || h.unreadable.contains(&k)).collect();
+                (k, collected_on(&with, k, false))
             })
             .collect();
         PhaseContext { events, time_ms, event_host, hosts, server_sources }
@@ -271,6 +271,28 @@ fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>) {
     }
 }
 
+/// Where a phase's log was read (`Ok`: the host names, joined) or why the phase is not applicable
+/// (`Err`: the note), from the hosts that would hold it.
+fn collected_on(source_hosts: &[&HostFacts], kind: LogKind, on_client: bool) -> Result<Arc<str>, Arc<str>> {
+    let file = log_file_name(kind);
+    let readable: Vec<&str> =
+        source_hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect();
+    if !readable.is_empty() {
+        return Ok(readable.join(", ").into());
+    }
+    let unreadable: Vec<&str> =
+        source_hosts.iter().filter(|h| h.unreadable.contains(&kind)).map(|h| h.name.as_str()).collect();
+    Err(if !unreadable.is_empty() {
+        format!("{file} from {} could not be read", unreadable.join(", "))
+    } else if on_client {
+        let names: Vec<&str> = source_hosts.iter().map(|h| h.name.as_str()).collect();
+        format!("{file} was not collected from client host {}", names.join(", "))
+    } else {
+        format!("{file} was not collected from any management point")
+    }
+    .into())
+}
+
 fn utc(ms: Option<i64>) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms?)
 }
@@ -319,32 +341,24 @@ fn phase(
         note: Some(note),
     };
 
-    // Was the log collected where this device's phase would be written?
-    let source_hosts: Vec<&HostFacts> = if on_client {
+    // Was the log collected where this device's phase would be written? (Server logs: the same answer
+    // for every device, worked out once.)
+    let where_: Arc<str> = if on_client {
         if let Some(note) = no_client_logs {
             return not_applicable(note.clone());
         }
-        client_hosts.iter().map(|&h| &ctx.hosts[h]).collect()
+        let hosts: Vec<&HostFacts> = client_hosts.iter().map(|&h| &ctx.hosts[h]).collect();
+        match collected_on(&hosts, kind, on_client) {
+            Ok(w) => w,
+            Err(note) => return not_applicable(note),
+        }
     } else {
-        let with =
-            ctx.server_sources.iter().find(|(k, _)| *k == kind).map(|(_, h)| h.as_slice()).unwrap_or(&[]);
-        with.iter().map(|&h| &ctx.hosts[h]).collect()
+        match ctx.server_sources.iter().find(|(k, _)| *k == kind).map(|(_, s)| s) {
+            Some(Ok(w)) => w.clone(),
+            Some(Err(note)) => return not_applicable(note.clone()),
+            None => return not_applicable(collected_on(&[], kind, false).err().unwrap_or_default()),
+        }
     };
-    let readable: Vec<&str> =
-        source_hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect();
-    if readable.is_empty() {
-        let unreadable: Vec<&str> =
-            source_hosts.iter().filter(|h| h.unreadable.contains(&kind)).map(|h| h.name.as_str()).collect();
-        let note = if !unreadable.is_empty() {
-            format!("{file} from {} could not be read", unreadable.join(", "))
-        } else if on_client {
-            let names: Vec<&str> = source_hosts.iter().map(|h| h.name.as_str()).collect();
-            format!("{file} was not collected from client host {}", names.join(", "))
-        } else {
-            format!("{file} was not collected from any management point")
-        };
-        return not_applicable(note.into());
-    }
 
     let evs: Vec<usize> = device
         .events
@@ -355,7 +369,6 @@ fn phase(
         .collect();
     let m = marks(id, ctx, &evs);
     let (status, evidence) = decide(id, &m);
-    let where_ = readable.join(", ");
     let what = phase_what(id);
     let note = match status {
         PhaseStatus::Ok | PhaseStatus::NotApplicable => None,
@@ -375,12 +388,12 @@ fn phase(
             Some(format!("{file} on {where_} shows the {what} starting with no result and no error"))
         }
     };
-    let times: Vec<i64> = evidence.iter().filter_map(|&i| ctx.time_ms[i]).collect();
+    let times = evidence.iter().filter_map(|&i| ctx.time_ms[i]);
     Phase {
         id,
         status,
-        start: utc(times.iter().min().copied()),
-        end: utc(times.iter().max().copied()),
+        start: utc(times.clone().min()),
+        end: utc(times.max()),
         evidence: evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i].evidence)).collect(),
         note: note.map(Arc::from),
     }
