@@ -70,6 +70,10 @@ enum Mark {
     Failure,
 }
 
+/// Where a phase's log was read (`Ok`: the host names, joined) or why the phase is not applicable
+/// (`Err`: the note).
+type LogSource = Result<Arc<str>, Arc<str>>;
+
 /// What the phase computation reads.
 pub(crate) struct PhaseContext<'a> {
     pub events: &'a [Event],
@@ -78,7 +82,7 @@ pub(crate) struct PhaseContext<'a> {
     pub hosts: &'a [HostFacts],
     /// Per server log kind: the hosts holding a file of that kind (readable or not).
     /// Per server log kind: where it was read (joined host names) or why its phases are not applicable.
-    server_sources: Vec<(LogKind, Result<Arc<str>, Arc<str>>)>,
+    server_sources: Vec<(LogKind, LogSource)>,
 }
 
 impl<'a> PhaseContext<'a> {
@@ -271,9 +275,8 @@ fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>) {
     }
 }
 
-/// Where a phase's log was read (`Ok`: the host names, joined) or why the phase is not applicable
-/// (`Err`: the note), from the hosts that would hold it.
-fn collected_on(source_hosts: &[&HostFacts], kind: LogKind, on_client: bool) -> Result<Arc<str>, Arc<str>> {
+/// The `LogSource` of a phase's log kind, from the hosts that would hold it.
+fn collected_on(source_hosts: &[&HostFacts], kind: LogKind, on_client: bool) -> LogSource {
     let file = log_file_name(kind);
     let readable: Vec<&str> =
         source_hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect();
