@@ -70,7 +70,7 @@ impl Analysis {
     pub fn into_report_with(self, findings: Vec<Finding>, timeline: Vec<TimelineEvent>) -> Report {
         let devices: Vec<Device> = self
             .devices
-            .into_iter()
+            .into_par_iter()
             .map(|d| Device {
                 key: d.key,
                 client_ids: d.client_ids,
