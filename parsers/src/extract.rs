@@ -31,6 +31,8 @@
 //! `secure_failure`, `no_client_auth_cert`.
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::OnceLock;
+
 use chrono::NaiveDateTime;
 use regex::{Regex, RegexSet};
 use regex_automata::util::primitives::NonMaxUsize;
@@ -817,19 +819,58 @@ struct Literal {
     covers: LitSet,
 }
 
-/// One compiled pattern of a log kind.
+/// The matchers of one pattern, compiled once and shared by every log kind the pattern applies to.
 struct Compiled {
-    regex: meta::Regex,
+    source: &'static str,
+    /// The regex as written (Unicode), for non-ASCII lines: compiled the first time one needs it.
+    regex: OnceLock<meta::Regex>,
     /// The same regex compiled without Unicode, for ASCII lines (where both match alike): a far smaller
     /// automaton, and one-pass where `\s*\S*` and the like are (their UTF-8 forms share lead bytes).
     ascii: meta::Regex,
-    /// The literals every match starts with (the regex begins with one of them), if known: the search
-    /// then runs anchored where the first of them occurs instead of scanning the line forward and back.
-    anchors: LitSet,
-    /// A backtracking-free matcher of the ASCII regex, anchored, where its shape allows (`direct`).
+    /// The literals one of which every match starts with (`leading_literals`), when all are long
+    /// enough to anchor a search on.
+    leads: Vec<Vec<u8>>,
+    /// A backtracking-free matcher of the ASCII regex, anchored, where its shape allows (`direct`);
+    /// only for anchored patterns.
     direct: Option<direct::Direct>,
     slot_len: usize,
     build: Build,
+}
+
+impl Compiled {
+    fn new(p: &Pattern) -> Compiled {
+        let ascii = meta::Builder::new()
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .build(p.regex)
+            .expect("static regex");
+        let slot_len = ascii.group_info().slot_len();
+        assert!(slot_len <= MAX_SLOTS, "too many groups: {}", p.regex);
+        // (A leading literal this short would hit too often to help.)
+        let mut leads = leading_literals(p.regex);
+        if !leads.iter().all(|l| l.len() >= 3) {
+            leads.clear();
+        }
+        let direct = if leads.is_empty() { None } else { direct::Direct::new(p.regex) };
+        Compiled { source: p.regex, regex: OnceLock::new(), ascii, leads, direct, slot_len, build: p.build }
+    }
+
+    /// The Unicode regex (same groups as the ASCII one).
+    fn unicode(&self) -> &meta::Regex {
+        self.regex.get_or_init(|| {
+            let regex = meta::Regex::new(self.source).expect("static regex");
+            assert_eq!(regex.group_info().slot_len(), self.slot_len, "{}", self.source);
+            regex
+        })
+    }
+}
+
+/// One pattern as a log kind uses it.
+struct KindPattern {
+    /// Index into `Extractors::compiled` (and `PATTERNS`).
+    pattern: usize,
+    /// The literals every match starts with, as this kind's literal ids, if known: the search then runs
+    /// anchored where the first of them occurs instead of scanning the line forward and back.
+    anchors: LitSet,
 }
 
 /// The compiled patterns of one log kind.
@@ -842,11 +883,13 @@ struct KindExtractor {
     lits: Vec<Literal>,
     /// All the kind's regexes: decides between several candidates in one pass.
     set: RegexSet,
-    pats: Vec<Compiled>,
+    pats: Vec<KindPattern>,
 }
 
 /// Built once (compiles every regex), shared across threads.
 pub struct Extractors {
+    /// One per entry of `PATTERNS`.
+    compiled: Vec<Compiled>,
     by_kind: Vec<KindExtractor>,
     generic_code: Regex,
 }
@@ -915,9 +958,10 @@ impl Hits {
 }
 
 impl KindExtractor {
-    fn new(pats: &[&Pattern]) -> KindExtractor {
-        assert!(pats.len() <= Mask::BITS as usize, "too many patterns for one log kind");
-        let leads: Vec<Vec<Vec<u8>>> = pats.iter().map(|p| leading_literals(p.regex)).collect();
+    /// `ids`: the indices in `PATTERNS` (and `compiled`) of the kind's patterns.
+    fn new(ids: &[usize], compiled: &[Compiled]) -> KindExtractor {
+        assert!(ids.len() <= Mask::BITS as usize, "too many patterns for one log kind");
+        let pats: Vec<&Pattern> = ids.iter().map(|&i| &PATTERNS[i]).collect();
         // Literals are matched ASCII case-insensitively: one id per literal up to case.
         let mut names: Vec<String> = Vec::new();
         let mut id = |lit: &str| -> usize {
@@ -936,17 +980,14 @@ impl KindExtractor {
         for (i, p) in pats.iter().enumerate() {
             gate.extend(p.literals.iter().map(|l| id(l)));
             needles.extend(p.candidate_needles().iter().map(|l| (id(l), i)));
-            // (A leading literal this short would hit too often to help.)
-            if leads[i].iter().all(|l| l.len() >= 3) {
-                for lead in &leads[i] {
-                    let lead = std::str::from_utf8(lead).expect("regex literal");
-                    // A needle the leading literal starts with serves as well (every match starts where
-                    // it occurs) and keeps the literal count down.
-                    let needle = p.candidate_needles().iter().find(|n| {
-                        lead.len() >= n.len() && lead.as_bytes()[..n.len()].eq_ignore_ascii_case(n.as_bytes())
-                    });
-                    anchors[i] |= 1 << id(needle.copied().unwrap_or(lead));
-                }
+            for lead in &compiled[ids[i]].leads {
+                let lead = std::str::from_utf8(lead).expect("regex literal");
+                // A needle the leading literal starts with serves as well (every match starts where it
+                // occurs) and keeps the literal count down.
+                let needle = p.candidate_needles().iter().find(|n| {
+                    lead.len() >= n.len() && lead.as_bytes()[..n.len()].eq_ignore_ascii_case(n.as_bytes())
+                });
+                anchors[i] |= 1 << id(needle.copied().unwrap_or(lead));
             }
         }
         assert!(names.len() <= LitSet::BITS as usize, "too many literals for one log kind");
@@ -972,22 +1013,8 @@ impl KindExtractor {
                 }
             }
         }
-        let compiled = pats
-            .iter()
-            .zip(anchors)
-            .map(|(p, anchors)| {
-                let regex = meta::Regex::new(p.regex).expect("static regex");
-                let ascii = meta::Builder::new()
-                    .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
-                    .build(p.regex)
-                    .expect("static regex");
-                let slot_len = regex.group_info().slot_len();
-                assert!(slot_len <= MAX_SLOTS, "too many groups: {}", p.regex);
-                assert_eq!(slot_len, ascii.group_info().slot_len());
-                let direct = if anchors != 0 { direct::Direct::new(p.regex) } else { None };
-                Compiled { regex, ascii, anchors, direct, slot_len, build: p.build }
-            })
-            .collect();
+        let kind_pats =
+            ids.iter().zip(anchors).map(|(&pattern, anchors)| KindPattern { pattern, anchors }).collect();
         KindExtractor {
             literals: AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
@@ -1001,7 +1028,7 @@ impl KindExtractor {
                 .build(),
             lits,
             set: RegexSet::new(pats.iter().map(|p| p.regex)).expect("static regexes"),
-            pats: compiled,
+            pats: kind_pats,
         }
     }
 
@@ -1039,17 +1066,26 @@ impl KindExtractor {
         hits
     }
 
-    /// Runs pattern `i` on `msg` and appends its event (if new).
-    fn run(&self, i: usize, msg: &str, hits: &Hits, out: &mut Vec<EventKind>, before: usize) {
-        let p = &self.pats[i];
+    /// Runs the kind's pattern `i` on `msg` and appends its event (if new).
+    fn run(
+        &self,
+        compiled: &[Compiled],
+        i: usize,
+        msg: &str,
+        hits: &Hits,
+        out: &mut Vec<EventKind>,
+        before: usize,
+    ) {
+        let KindPattern { pattern, anchors } = self.pats[i];
+        let p = &compiled[pattern];
         let ascii = msg.is_ascii();
-        let regex = if ascii { &p.ascii } else { &p.regex };
+        let regex = if ascii { &p.ascii } else { p.unicode() };
         let mut buf = [None; MAX_SLOTS];
         let slots = &mut buf[..p.slot_len];
-        let found = match hits.first(&self.lits, p.anchors) {
+        let found = match hits.first(&self.lits, anchors) {
             // Every match starts at an occurrence of an anchor: the leftmost one is at the first
             // occurrence or, failing that, at a later one.
-            Ok(Some(at)) if p.anchors != 0 => {
+            Ok(Some(at)) if anchors != 0 => {
                 let here = match &p.direct {
                     Some(d) if ascii => d.match_at(msg.as_bytes(), at, slots),
                     _ => regex
@@ -1058,7 +1094,7 @@ impl KindExtractor {
                 };
                 here || regex.search_slots(&Input::new(msg).range(at + 1..), slots).is_some()
             }
-            Ok(None) if p.anchors != 0 => false,
+            Ok(None) if anchors != 0 => false,
             _ => regex.search_slots(&Input::new(msg), slots).is_some(),
         };
         if found {
@@ -1073,11 +1109,16 @@ impl KindExtractor {
 
 impl Extractors {
     pub fn new() -> Extractors {
+        let compiled: Vec<Compiled> = PATTERNS.iter().map(Compiled::new).collect();
         let by_kind = LogKind::ALL
             .iter()
-            .map(|&k| KindExtractor::new(&PATTERNS.iter().filter(|p| p.scope.has(k)).collect::<Vec<_>>()))
+            .map(|&k| {
+                let ids: Vec<usize> = (0..PATTERNS.len()).filter(|&i| PATTERNS[i].scope.has(k)).collect();
+                KindExtractor::new(&ids, &compiled)
+            })
             .collect();
         Extractors {
+            compiled,
             by_kind,
             generic_code: Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").expect("static"),
         }
@@ -1091,11 +1132,11 @@ impl Extractors {
         let hits = k.scan(msg);
         if hits.gate && hits.candidates != 0 {
             if hits.candidates.is_power_of_two() {
-                k.run(hits.candidates.trailing_zeros() as usize, msg, &hits, out, before);
+                k.run(&self.compiled, hits.candidates.trailing_zeros() as usize, msg, &hits, out, before);
             } else {
                 for i in k.set.matches(msg).iter() {
                     debug_assert!(hits.candidates & (1 << i) != 0, "pattern {i} matched without its needles");
-                    k.run(i, msg, &hits, out, before);
+                    k.run(&self.compiled, i, msg, &hits, out, before);
                 }
             }
         }
