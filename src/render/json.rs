@@ -44,7 +44,7 @@ pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One line per item: `{"type":KIND,"schema_version":N,` and the item's own fields (`item` writes a
-/// non-empty JSON object), serialised in parallel batches and written in order.
+/// non-empty JSON object).
 fn write_lines<T: Sync>(
     out: &mut dyn Write,
     items: &[T],
@@ -54,18 +54,49 @@ fn write_lines<T: Sync>(
     item: impl Fn(&mut Vec<u8>, &T) + Sync,
 ) -> io::Result<()> {
     let prefix = format!("{{\"type\":\"{kind}\",\"schema_version\":{schema_version}");
-    for batch in items.chunks(task_len * BATCH_TASKS) {
+    write_batches(out, items, task_len, |buf, _, x| {
+        buf.extend_from_slice(prefix.as_bytes());
+        let start = buf.len();
+        item(buf, x);
+        debug_assert_eq!(buf.get(start), Some(&b'{'));
+        buf[start] = b',';
+        buf.push(b'\n');
+    })
+}
+
+/// `[a,b,...]`.
+fn write_array<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    task_len: usize,
+    item: impl Fn(&mut Vec<u8>, &T) + Sync,
+) -> io::Result<()> {
+    out.write_all(b"[")?;
+    write_batches(out, items, task_len, |buf, first, x| {
+        if !first {
+            buf.push(b',');
+        }
+        item(buf, x);
+    })?;
+    out.write_all(b"]")
+}
+
+/// Serialises `items` in parallel tasks of `task_len`, a batch of tasks at a time, and writes them in
+/// order. `each` gets whether the item is the very first one.
+fn write_batches<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    task_len: usize,
+    each: impl Fn(&mut Vec<u8>, bool, &T) + Sync,
+) -> io::Result<()> {
+    for (b, batch) in items.chunks(task_len * BATCH_TASKS).enumerate() {
         let bufs: Vec<Vec<u8>> = batch
             .par_chunks(task_len)
-            .map(|task| {
+            .enumerate()
+            .map(|(t, task)| {
                 let mut buf = Vec::with_capacity(task.len() * 256);
-                for x in task {
-                    buf.extend_from_slice(prefix.as_bytes());
-                    let start = buf.len();
-                    item(&mut buf, x);
-                    debug_assert_eq!(buf.get(start), Some(&b'{'));
-                    buf[start] = b',';
-                    buf.push(b'\n');
+                for (i, x) in task.iter().enumerate() {
+                    each(&mut buf, b + t + i == 0, x);
                 }
                 buf
             })
@@ -75,36 +106,6 @@ fn write_lines<T: Sync>(
         }
     }
     Ok(())
-}
-
-/// `[a,b,...]` with the items serialised in parallel batches and written in order.
-fn write_array<T: Sync>(
-    out: &mut dyn Write,
-    items: &[T],
-    task_len: usize,
-    item: impl Fn(&mut Vec<u8>, &T) + Sync,
-) -> io::Result<()> {
-    out.write_all(b"[")?;
-    for (b, batch) in items.chunks(task_len * BATCH_TASKS).enumerate() {
-        let bufs: Vec<Vec<u8>> = batch
-            .par_chunks(task_len)
-            .enumerate()
-            .map(|(t, task)| {
-                let mut buf = Vec::with_capacity(task.len() * 256);
-                for (i, x) in task.iter().enumerate() {
-                    if b + t + i > 0 {
-                        buf.push(b',');
-                    }
-                    item(&mut buf, x);
-                }
-                buf
-            })
-            .collect();
-        for buf in &bufs {
-            out.write_all(buf)?;
-        }
-    }
-    out.write_all(b"]")
 }
 
 fn push_utc(buf: &mut Vec<u8>, t: &DateTime<Utc>) {
