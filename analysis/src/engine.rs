@@ -163,12 +163,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
         if timing {
-            eprintln!(
-                "cmtrace-rs: timing: engine {what} at {:.3} s (process CPU {:.2} s, RSS {} MB)",
-                t0.elapsed().as_secs_f64(),
-                process_cpu_seconds(),
-                process_rss_mb()
-            );
+            print_lap(&format!("engine {what}"), t0);
         }
     };
     // Hosts: every host named by an input or an event, sorted.
@@ -541,9 +536,19 @@ impl Grouped {
     }
 }
 
+/// One `CMTRACE_TIMING` line on stderr: a stage's end, seconds since `t0`, process CPU time and memory.
+pub fn print_lap(what: &str, t0: std::time::Instant) {
+    eprintln!(
+        "cmtrace-rs: timing: {what} at {:.3} s (process CPU {:.2} s, RSS {} MB)",
+        t0.elapsed().as_secs_f64(),
+        process_cpu_seconds(),
+        process_rss_mb()
+    );
+}
+
 /// User + system CPU time of the whole process so far (Linux `/proc/self/stat`; 0 elsewhere), for the
 /// `CMTRACE_TIMING` laps: unlike wall time it does not move when another program shares the cores.
-pub fn process_cpu_seconds() -> f64 {
+fn process_cpu_seconds() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
     // Fields after the parenthesised command name: state is field 3; utime and stime are 14 and 15.
     let Some(rest) = stat.rfind(')').map(|p| &stat[p + 1..]) else { return 0.0 };
@@ -554,7 +559,7 @@ pub fn process_cpu_seconds() -> f64 {
 }
 
 /// Resident memory of the process in MB (Linux `/proc/self/status`; 0 elsewhere), for the timing laps.
-pub fn process_rss_mb() -> u64 {
+fn process_rss_mb() -> u64 {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return 0 };
     status
         .lines()

@@ -80,7 +80,6 @@ pub(crate) struct PhaseContext<'a> {
     pub time_ms: &'a [Option<i64>],
     pub event_host: &'a [usize],
     pub hosts: &'a [HostFacts],
-    /// Per server log kind: the hosts holding a file of that kind (readable or not).
     /// Per server log kind: where it was read (joined host names) or why its phases are not applicable.
     server_sources: Vec<(LogKind, LogSource)>,
 }
@@ -346,21 +345,20 @@ fn phase(
 
     // Was the log collected where this device's phase would be written? (Server logs: the same answer
     // for every device, worked out once.)
-    let where_: Arc<str> = if on_client {
+    let source = if on_client {
         if let Some(note) = no_client_logs {
             return not_applicable(note.clone());
         }
         let hosts: Vec<&HostFacts> = client_hosts.iter().map(|&h| &ctx.hosts[h]).collect();
-        match collected_on(&hosts, kind, on_client) {
-            Ok(w) => w,
-            Err(note) => return not_applicable(note),
-        }
+        collected_on(&hosts, kind, true)
     } else {
-        match ctx.server_sources.iter().find(|(k, _)| *k == kind).map(|(_, s)| s) {
-            Some(Ok(w)) => w.clone(),
-            Some(Err(note)) => return not_applicable(note.clone()),
-            None => return not_applicable(collected_on(&[], kind, false).err().unwrap_or_default()),
-        }
+        // Every server kind of a phase has its entry (`PhaseContext::new`).
+        let (_, source) = ctx.server_sources.iter().find(|(k, _)| *k == kind).expect("server log kind");
+        source.clone()
+    };
+    let where_ = match source {
+        Ok(where_) => where_,
+        Err(note) => return not_applicable(note),
     };
 
     let evs: Vec<usize> = device

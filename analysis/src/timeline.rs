@@ -6,41 +6,22 @@ use std::sync::Arc;
 use chrono::DateTime;
 use rayon::prelude::*;
 
-use crate::engine::Analysis;
+use crate::engine::{Analysis, DeviceFacts};
 use crate::model::{Device, Finding, Report, TimelineEvent, SCHEMA_VERSION};
 
 impl Analysis {
     /// The contract's device objects, sorted by key.
     pub fn report_devices(&self) -> Vec<Device> {
-        self.devices
-            .iter()
-            .map(|d| Device {
-                key: d.key.clone(),
-                client_ids: d.client_ids.clone(),
-                aad_device_ids: d.aad_device_ids.clone(),
-                aad_tenant_ids: d.aad_tenant_ids.clone(),
-                aad_user_ids: d.aad_user_ids.clone(),
-                hosts: d.hosts.clone(),
-                phases: d.phases.clone(),
-                sids: d.sids.clone(),
-                client_hosts: d.client_hosts.clone(),
-            })
-            .collect()
+        self.devices.iter().cloned().map(report_device).collect()
     }
 
     /// One timeline entry: the event at its corrected time, with the correction applied to its host.
     pub fn timeline_event(&self, i: usize) -> TimelineEvent {
-        let mut e = self.timeline_event_keyed(i, &[]);
-        e.device = self.device_key(i).map(Arc::from);
-        e
+        self.timeline_entry(i, self.device_key(i).map(Arc::from))
     }
 
-    /// Every device key, shared by the timeline entries that name it.
-    fn device_keys(&self) -> Vec<Arc<str>> {
-        self.devices.iter().map(|d| Arc::from(d.key.as_str())).collect()
-    }
-
-    fn timeline_event_keyed(&self, i: usize, keys: &[Arc<str>]) -> TimelineEvent {
+    /// The timeline entry of event `i`, naming `device` (its device's key, shared or not).
+    fn timeline_entry(&self, i: usize, device: Option<Arc<str>>) -> TimelineEvent {
         let e = &self.events[i];
         let correction = self.hosts[self.event_host[i]].skew_correction_ms;
         TimelineEvent {
@@ -51,7 +32,7 @@ impl Analysis {
             line: e.evidence.line,
             severity: e.severity,
             event: e.kind.name(),
-            device: self.event_device[i].and_then(|d| keys.get(d).cloned()),
+            device,
             text: e.evidence.text.clone(),
             skew_correction_ms: if e.evidence.time.is_some() { correction } else { 0 },
         }
@@ -60,29 +41,19 @@ impl Analysis {
     /// Every event in timeline order (built in parallel; the strings are shared with the events, not
     /// copied).
     pub fn timeline(&self) -> Vec<TimelineEvent> {
-        let keys = self.device_keys();
-        (0..self.events.len()).into_par_iter().map(|i| self.timeline_event_keyed(i, &keys)).collect()
+        // Every device key once, shared by the entries that name it.
+        let keys: Vec<Arc<str>> = self.devices.iter().map(|d| Arc::from(d.key.as_str())).collect();
+        (0..self.events.len())
+            .into_par_iter()
+            .map(|i| self.timeline_entry(i, self.event_device[i].map(|d| keys[d].clone())))
+            .collect()
     }
 
     /// The report from parts computed beforehand (`rules::evaluate` and `timeline`, which may run at
     /// the same time), consuming the analysis: inputs and devices move. Callers that are about to
     /// exit may `std::mem::take` the events first and never free them.
     pub fn into_report_with(self, findings: Vec<Finding>, timeline: Vec<TimelineEvent>) -> Report {
-        let devices: Vec<Device> = self
-            .devices
-            .into_par_iter()
-            .map(|d| Device {
-                key: d.key,
-                client_ids: d.client_ids,
-                aad_device_ids: d.aad_device_ids,
-                aad_tenant_ids: d.aad_tenant_ids,
-                aad_user_ids: d.aad_user_ids,
-                hosts: d.hosts,
-                phases: d.phases,
-                sids: d.sids,
-                client_hosts: d.client_hosts,
-            })
-            .collect();
+        let devices: Vec<Device> = self.devices.into_par_iter().map(report_device).collect();
         Report { schema_version: SCHEMA_VERSION, inputs: self.inputs, devices, findings, timeline }
     }
 
@@ -101,5 +72,20 @@ impl Analysis {
             findings,
             timeline: self.timeline(),
         }
+    }
+}
+
+/// The contract's device object of a device (its identifiers, hosts and phases move).
+fn report_device(d: DeviceFacts) -> Device {
+    Device {
+        key: d.key,
+        client_ids: d.client_ids,
+        aad_device_ids: d.aad_device_ids,
+        aad_tenant_ids: d.aad_tenant_ids,
+        aad_user_ids: d.aad_user_ids,
+        hosts: d.hosts,
+        phases: d.phases,
+        sids: d.sids,
+        client_hosts: d.client_hosts,
     }
 }

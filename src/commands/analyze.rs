@@ -20,12 +20,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
         if timing {
-            eprintln!(
-                "cmtrace-rs: timing: {what} at {:.3} s (process CPU {:.2} s, RSS {} MB)",
-                t0.elapsed().as_secs_f64(),
-                cmtrace_analysis::engine::process_cpu_seconds(),
-                cmtrace_analysis::engine::process_rss_mb()
-            );
+            cmtrace_analysis::engine::print_lap(what, t0);
         }
     };
     let progress = super::progress::ByteProgress::new(&paths);
