@@ -35,26 +35,11 @@ fn bare(raw: &str) -> &str {
     raw.trim().trim_matches(|c| c == '\'' || c == '"').trim().trim_matches(|c| c == '{' || c == '}').trim()
 }
 
-/// `GUID:XXXXXXXX-...` in upper case, from any spelling (with or without prefix or braces).
-pub fn canonical_client_guid(raw: &str) -> Option<String> {
-    client_guid_cow(raw).map(Cow::into_owned)
-}
-
-/// Azure AD object ids (device, user, tenant) in lower case; `None` for empty or all-zero ids
-/// (device-only tokens carry a zero user id).
-pub fn canonical_aad_id(raw: &str) -> Option<String> {
-    aad_id_cow(raw).map(Cow::into_owned)
-}
-
-/// SIDs in upper case (`S-1-5-21-...`).
-pub fn canonical_sid(raw: &str) -> Option<String> {
-    sid_cow(raw).map(Cow::into_owned)
-}
-
 // The canonical forms, borrowed when the spelling already is canonical (the extractors normalise most
 // identifiers, and the engine asks for them millions of times on a fleet collection).
 
-fn client_guid_cow(raw: &str) -> Option<Cow<'_, str>> {
+/// `GUID:XXXXXXXX-...` in upper case, from any spelling (with or without prefix or braces).
+pub fn canonical_client_guid(raw: &str) -> Option<Cow<'_, str>> {
     let s = bare(raw);
     let (prefixed, body) = match s.get(..5) {
         Some(p) if p.eq_ignore_ascii_case("GUID:") => (p == "GUID:", bare(&s[5..])),
@@ -69,7 +54,9 @@ fn client_guid_cow(raw: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Owned(format!("GUID:{}", body.to_ascii_uppercase())))
 }
 
-fn aad_id_cow(raw: &str) -> Option<Cow<'_, str>> {
+/// Azure AD object ids (device, user, tenant) in lower case; `None` for empty or all-zero ids
+/// (device-only tokens carry a zero user id).
+pub fn canonical_aad_id(raw: &str) -> Option<Cow<'_, str>> {
     let s = bare(raw);
     if s.is_empty() || s == ZERO_GUID {
         return None;
@@ -81,7 +68,8 @@ fn aad_id_cow(raw: &str) -> Option<Cow<'_, str>> {
     })
 }
 
-fn sid_cow(raw: &str) -> Option<Cow<'_, str>> {
+/// SIDs in upper case (`S-1-5-21-...`).
+pub fn canonical_sid(raw: &str) -> Option<Cow<'_, str>> {
     let s = bare(raw);
     if s.is_empty() {
         return None;
@@ -122,17 +110,17 @@ fn match_core(raw: &str) -> &str {
 pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, str>)) {
     type Sink<'f, 'e> = &'f mut dyn FnMut(IdKind, Cow<'e, str>);
     let guid = |f: Sink<'_, 'e>, v: &'e Option<String>| {
-        if let Some(g) = v.as_deref().and_then(client_guid_cow) {
+        if let Some(g) = v.as_deref().and_then(canonical_client_guid) {
             f(IdKind::ClientGuid, g);
         }
     };
     let aad = |f: Sink<'_, 'e>, k: IdKind, v: &'e Option<String>| {
-        if let Some(a) = v.as_deref().and_then(aad_id_cow) {
+        if let Some(a) = v.as_deref().and_then(canonical_aad_id) {
             f(k, a);
         }
     };
     let sid = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e str>| {
-        if let Some(s) = v.and_then(sid_cow) {
+        if let Some(s) = v.and_then(canonical_sid) {
             f(k, s);
         }
     };
@@ -252,18 +240,20 @@ mod tests {
 
     #[test]
     fn client_guid_spellings_are_canonical() {
-        let want = Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139".to_string());
-        assert_eq!(canonical_client_guid("GUID:c66ee0fd-08e7-4b38-b282-7e6954b71139"), want);
-        assert_eq!(canonical_client_guid("{C66EE0FD-08E7-4B38-B282-7E6954B71139}"), want);
-        assert_eq!(canonical_client_guid(" 'guid:C66EE0FD-08E7-4B38-B282-7E6954B71139' "), want);
+        let want = Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139");
+        assert_eq!(canonical_client_guid("GUID:c66ee0fd-08e7-4b38-b282-7e6954b71139").as_deref(), want);
+        assert_eq!(canonical_client_guid("{C66EE0FD-08E7-4B38-B282-7E6954B71139}").as_deref(), want);
+        assert_eq!(canonical_client_guid(" 'guid:C66EE0FD-08E7-4B38-B282-7E6954B71139' ").as_deref(), want);
         assert_eq!(canonical_client_guid("GUID:"), None);
+        // Already canonical: borrowed, not copied.
+        assert!(matches!(canonical_client_guid(want.unwrap()), Some(Cow::Borrowed(_))));
     }
 
     #[test]
     fn aad_ids_trim_and_drop_zero() {
         assert_eq!(
-            canonical_aad_id("8D2B4FF9-0172-4998-9851-b5324303385f "),
-            Some("8d2b4ff9-0172-4998-9851-b5324303385f".into())
+            canonical_aad_id("8D2B4FF9-0172-4998-9851-b5324303385f ").as_deref(),
+            Some("8d2b4ff9-0172-4998-9851-b5324303385f")
         );
         assert_eq!(canonical_aad_id(ZERO_GUID), None);
         assert_eq!(canonical_aad_id("  "), None);
