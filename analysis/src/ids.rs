@@ -240,13 +240,14 @@ mod tests {
 
     #[test]
     fn client_guid_spellings_are_canonical() {
-        let want = Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139");
+        let canonical = "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139";
+        let want = Some(canonical);
         assert_eq!(canonical_client_guid("GUID:c66ee0fd-08e7-4b38-b282-7e6954b71139").as_deref(), want);
         assert_eq!(canonical_client_guid("{C66EE0FD-08E7-4B38-B282-7E6954B71139}").as_deref(), want);
         assert_eq!(canonical_client_guid(" 'guid:C66EE0FD-08E7-4B38-B282-7E6954B71139' ").as_deref(), want);
         assert_eq!(canonical_client_guid("GUID:"), None);
         // Already canonical: borrowed, not copied.
-        assert!(matches!(canonical_client_guid(want.unwrap()), Some(Cow::Borrowed(_))));
+        assert!(matches!(canonical_client_guid(canonical), Some(Cow::Borrowed(_))));
     }
 
     #[test]
