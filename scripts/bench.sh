@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: `cmtrace-rs parse` and `analyze` beside `rg` on the same generated fleet corpus.
-#   scripts/bench.sh [CORPUS_DIR]      (default: bench-corpus/, generated if missing: ~1.2 GB, 2,000 devices)
+#   scripts/bench.sh [CORPUS_DIR]               stress profile (default: bench-corpus/, generated if missing:
+#                                               ~1.2 GB, 2,000 devices, 900 MB of server logs in one file each)
+#   PROFILE=fleet scripts/bench.sh [CORPUS_DIR]  fleet profile (default: bench-fleet/: ~1.0 GB, 260 clients with
+#                                               their whole CCM\Logs folder, 100 MB of rolled-over server logs)
 # Prints a Markdown table: seconds (best of 3, warm cache), MB/s, lines/s, peak RSS, ratio to `rg -c .`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-corpus=${1:-bench-corpus}
+profile=${PROFILE:-stress}
+if [ "$profile" = fleet ]; then
+  corpus=${1:-bench-fleet}
+  gen_args=(--profile fleet --devices "${DEVICES:-260}" --server-mb "${SERVER_MB:-100}")
+else
+  corpus=${1:-bench-corpus}
+  gen_args=(--profile stress --devices "${DEVICES:-2000}" --server-mb "${SERVER_MB:-900}")
+fi
 if [ ! -d "$corpus" ]; then
-  python3 scripts/gen-corpus.py --out "$corpus" --devices "${DEVICES:-2000}" --server-mb "${SERVER_MB:-900}"
+  python3 scripts/gen-corpus.py --out "$corpus" "${gen_args[@]}"
 fi
 command -v rg >/dev/null || { apt-get install -y ripgrep >/dev/null 2>&1 || cargo install ripgrep; }
 [ -x /usr/bin/time ] || apt-get install -y time >/dev/null
@@ -31,7 +41,7 @@ measure() {
 }
 
 rg_line=$(measure rg -c . "$corpus"); rg_t=${rg_line% *}
-printf '\nCorpus: %s, %.0f MB, %d files, %d lines\n\n' "$corpus" "$mb" "$(find "$corpus" -type f | wc -l)" "$lines"
+printf '\nCorpus: %s (%s profile), %.0f MB, %d files, %d lines\n\n' "$corpus" "$profile" "$mb" "$(find "$corpus" -type f | wc -l)" "$lines"
 echo "| command | seconds | MB/s | lines/s | peak RSS | vs rg -c . |"
 echo "|---|---|---|---|---|---|"
 row() {

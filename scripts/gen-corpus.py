@@ -10,6 +10,15 @@ MP_RegistrationManager}.log (CMTrace format), CPSRV01/.../SMS_CLOUD_PROXYCONNECT
 SITE01 (server $$< format). Every device runs the Entra ID flow with its own ids (a few percent fail: untrusted
 root CA, device-token fallback, exit code 6); servers also carry background traffic of devices whose client logs
 were not collected, and noise lines, until --server-mb is reached. Deterministic for a seed.
+
+Two profiles:
+  --profile stress (the default; 2,000 devices, 900 MB of server logs in one file per log): a worst case for
+      `analyze`. Three quarters of the bytes are server request lines, 40% of all lines are flow events, and
+      one CCM_STS.log is 460 MB: no site writes that (server logs roll over at a few MB).
+  --profile fleet (e.g. --devices 350 --server-mb 100 --client-other-kb 2600): what a collection from a fleet
+      looks like: each client's whole CCM\Logs folder (the flow logs plus ~25 other logs of the ConfigMgr agent,
+      each with its rolled-over .lo_, as the client keeps one history file), server logs rolled over every
+      --server-file-mb into dated history files (name-YYYYMMDD-HHMMSS.log).
 """
 import argparse
 import os
@@ -62,6 +71,75 @@ NOISE_MSG = [
     "Post to https://%s/ccm_system_tokenauth/request succeeded" % CMG,
     "Message '{%s}' got reply '{AD26E5F2-4C4F-4CA1-BCC0-2E53B7C3D1A5}' to endpoint 'PolicyAgent_ReplyAssignments'",
 ]
+
+
+# Logs of the ConfigMgr agent outside the flow (kind `other`): component, typical lines.
+OTHER_LOGS = [
+    ("CcmExec", ["Service startup notification received.", "Raising pending event:\r\ninstance of CCM_ServiceHost_CertRetrieval_Status\r\n{\r\n\tHRESULT = \"0x00000000\";\r\n};", "Requests received: %d, completed: %d", "CCMEXEC: service is running."]),
+    ("PolicyAgent", ["Requesting Machine policy assignments", "Received delta policy update with %d assignments", "Compiling policy {%s}", "Policy download for {%s} completed."]),
+    ("PolicyEvaluator", ["Updating policy CCM_Policy_Policy5.PolicyID=\"{%s}\",PolicySource=\"SMS:MEM\"", "Applying policy {%s}", "Policy state for [CCM_Policy_Policy5.PolicyID=\"{%s}\"] is currently [Active]"]),
+    ("DataTransferService", ["DTSJob {%s} created to download from 'http://dp01.fleet.corp:80/SMS_DP_SMSPKG$/CS100%03d' to 'C:\\Windows\\ccmcache\\%d'.", "DTSJob {%s} in state 'DownloadingData'.", "DTSJob {%s} successfully completed download."]),
+    ("StatusAgent", ["Sending message for {%s}", "Ignoring dup message for {%s}", "%d status messages pending."]),
+    ("InventoryAgent", ["Inventory: Opening store for namespace 'root\\cimv2'", "Collection: Namespace = \\\\localhost\\root\\cimv2; Query = SELECT __CLASS, __PATH FROM Win32_Service; Timeout = 600 secs.", "Inventory: %d Collection Task(s) processed in %d ms"]),
+    ("CIAgent", ["CIAgentJob({%s}): CAgentJob::VerifyCIs - Verifying %d CIs", "CI ScopeId_%s/Baseline_%s has been evaluated.", "Evaluating CI {%s} for compliance."]),
+    ("UpdatesDeployment", ["EnumerateUpdates for action (UpdateActionInstall) - Total actionable updates = %d", "Update (Site_%s/SUM_%s) Progress: Status = ciStateInstalled", "Job {%s} completed."]),
+    ("UpdatesHandler", ["Successfully completed scan.", "EnumerateUpdates for action (UpdateActionInstall) - Total actionable updates = %d", "Update status changed for {%s}"]),
+    ("WUAHandler", ["Its a WSUS Update Source type ({%s}), adding it.", "Successfully completed scan.", "Async searching of updates using WUAgent started."]),
+    ("ScanAgent", ["ScanJob({%s}): CScanJob::OnScanComplete -Scan Succeeded", "Sources are current, scan not needed.", "ScanJob({%s}): Job state = %d"]),
+    ("ContentTransferManager", ["CTM job {%s} entered phase CCM_DOWNLOADSTATUS_DOWNLOADING_DATA", "CTM job {%s} successfully processed download completion.", "Queued location request '{%s}' for CTM job '{%s}'."]),
+    ("CAS", ["Download request only, ContentId: Content_%s, Version: %d", "Saved Content ID Mapping Content_%s.%d, C:\\Windows\\ccmcache\\%d", "Location update from CTM for content Content_%s.%d and request {%s}"]),
+    ("AppEnforce", ["+++ Starting Install enforcement for App DT \"App %d\" ApplicationDeliveryType - ScopeId_%s/DeploymentType_%s, Revision - %d", "Executing Command line: \"C:\\Windows\\system32\\msiexec.exe\" /i app%d.msi /qn with user context", "Process %d terminated with exitcode: 0"]),
+    ("AppDiscovery", ["Entering ExecQueryAsync for query \"select * from CCM_AppDeliveryType where (AppDeliveryTypeId = \"ScopeId_%s/DeploymentType_%s\")\"", "+++ Detected app deployment type App %d(ScopeId_%s/DeploymentType_%s, revision %d)!", "+++ Did not detect app deployment type App %d"]),
+    ("AppIntentEval", ["ScopeId_%s/DeploymentType_%s :- Current State = Installed, Applicability = Applicable, ResolvedState = Installed", "Application state for ScopeId_%s changed."]),
+    ("execmgr", ["Policy arrived for parent package CS1000%02d program Install", "Execution Request for advert CS12%04d package CS1000%02d program Install state change from NotExist to WaitingContent", "Successfully raised SoftDistProgramStartedEvent"]),
+    ("CertificateMaintenance", ["Read SMS certificate from the local machine store.", "Successfully retrieved the certificate in the Personal store.", "Certificate maintenance is completed."]),
+    ("ClientLocation", ["Assigned MP changed from <> to <MP01.FLEET.CORP>.", "Current AD forest name is fleet.corp, domain name is fleet.corp", "Domain joined client is in Intranet"]),
+    ("CcmEval", ["Health check operation starting.", "Result: Passed, ResultCode: 0, ResultType: 0, ResultDetail: %d", "Send evaluation report result to MP. Status is 0."]),
+    ("mtrmgr", ["StartPrepError - Invalid process id %d.", "Process ID %d is for process C:\\Windows\\system32\\svchost.exe", "No matching rules for process %d"]),
+    ("FileBITS", ["Upload job {%s} completed.", "Creating BITS job for upload to http://mp01.fleet.corp/ccm_incoming/%s"]),
+    ("SCClient_FLEET@user", ["Loading software center settings.", "Refreshing catalog: %d applications.", "Installed applications: %d"]),
+    ("SensorWmiProvider", ["CSensorWmiProvider::GetObjectAsync: %d", "Successfully initialized sensor."]),
+    ("SleepAgent", ["Power state changed: %d", "Wake-up proxy is not enabled."]),
+]
+
+
+def other_line(rnd, msgs):
+    m = rnd.choice(msgs)
+    out = []
+    for part in m.split("%"):
+        if not out:
+            out.append(part)
+            continue
+        spec = part[:1] if part[:1] in "sd" else part[:3]
+        rest = part[len(spec):]
+        if spec == "s":
+            out.append(gid(rnd).upper() + rest)
+        elif spec == "d":
+            out.append(str(rnd.randrange(1, 5000)) + rest)
+        else:
+            out.append(str(rnd.randrange(1, 99)).zfill(int(spec[1])) + rest)
+    return "".join(out)
+
+
+def other_client_logs(rnd, host, bias, t0, budget):
+    """The rest of the agent's CCM\\Logs folder: ~25 logs of `budget` bytes in all, each rolled over once
+    (name.lo_ then name.log, the client's default of one history file)."""
+    f = {}
+    per_log = budget // len(OTHER_LOGS)
+    for comp, msgs in OTHER_LOGS:
+        t = t0 - timedelta(hours=rnd.randrange(1, 48))
+        lines, size = [], 0
+        thread = rnd.randrange(1000, 9000)
+        while size < per_log:
+            t += timedelta(milliseconds=rnd.randrange(10, 30000))
+            typ = 2 if rnd.random() < 0.02 else 1
+            line = cm(t, bias, other_line(rnd, msgs), comp.split("_")[0], typ, thread, "")
+            lines.append(line)
+            size += len(line) + 2
+        half = len(lines) // 2
+        f[f"{host}/Windows/CCM/Logs/{comp}.lo_"] = lines[:half]
+        f[f"{host}/Windows/CCM/Logs/{comp}.log"] = lines[half:]
+    return f
 
 
 def client_files(rnd, i, host, bias, ids, t0, fail, server):
@@ -170,7 +248,12 @@ def main():
     ap.add_argument("--devices", type=int, default=2000)
     ap.add_argument("--server-mb", type=int, default=900)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--profile", choices=("stress", "fleet"), default="stress")
+    ap.add_argument("--client-other-kb", type=int, default=2600,
+                    help="fleet: bytes of other agent logs per client")
+    ap.add_argument("--server-file-mb", type=int, default=5, help="fleet: server logs roll over at this size")
     a = ap.parse_args()
+    fleet = a.profile == "fleet"
     rnd = random.Random(a.seed)
     out = a.out
     server = []
@@ -204,6 +287,9 @@ def main():
                 write(rel[:-4] + ".lo_", lines[:half])
                 lines = lines[half:]
             write(rel, lines, utf16=(i % 3 == 0 and "/CCM/" in rel))
+        if fleet:
+            for rel, lines in other_client_logs(rnd, host, bias, t0, a.client_other_kb * 1024).items():
+                write(rel, lines, utf16=(i % 3 == 0))
 
     # Server logs: the fleet's own requests, then background traffic until the size target.
     streams = {"sts": [], "mpreg": [], "cp": []}
@@ -235,16 +321,31 @@ def main():
             size += len(line) + 2
     for k in streams:
         streams[k].sort(key=lambda x: x[0])
-    write("MP01/SMS_CCM/Logs/CCM_STS.log", [l for _, l in streams["sts"]])
-    write("MP01/SMS_CCM/Logs/MP_RegistrationManager.log", [l for _, l in streams["mpreg"]])
-    write("CPSRV01/Program Files/Microsoft Configuration Manager/Logs/SMS_CLOUD_PROXYCONNECTOR.log", [l for _, l in streams["cp"]])
+    def write_server(rel, lines):
+        """One file (stress), or rolled over every --server-file-mb (fleet): dated history files, then the
+        current log."""
+        if not fleet:
+            write(rel, [l for _, l in lines])
+            return
+        cap, part, size = a.server_file_mb * 1024 * 1024, [], 0
+        for t, l in lines:
+            part.append(l)
+            size += len(l) + 2
+            if size >= cap:
+                write(rel[:-4] + f"-{t:%Y%m%d-%H%M%S}.log", part)
+                part, size = [], 0
+        write(rel, part)
+
+    write_server("MP01/SMS_CCM/Logs/CCM_STS.log", streams["sts"])
+    write_server("MP01/SMS_CCM/Logs/MP_RegistrationManager.log", streams["mpreg"])
+    write_server("CPSRV01/Program Files/Microsoft Configuration Manager/Logs/SMS_CLOUD_PROXYCONNECTOR.log", streams["cp"])
     cmg = []
     t = BASE
     while t < BASE + timedelta(hours=9):
         t += timedelta(minutes=5)
         cmg.append(sms(t, 0, f"RequestUri: /CCM_PROXY_SERVERAUTH/{CMGID}/CCM_STS  RequestCount: {rnd.randrange(50, 900)}  RequestSize: 1081595 Bytes  ResponseCount: 769  ResponseSize: 36143 Bytes  AverageElapsedTime: {rnd.randrange(100, 4000)} ms~~", "CMGService"))
     write("SITE01/Program Files/Microsoft Configuration Manager/Logs/CMG-fleetcmg-ProxyService_IN_0-CMGService.log", cmg)
-    print(f"{files} files, {total_bytes / 1048576:.1f} MB, {total_lines} lines, {a.devices} devices in {out}")
+    print(f"{a.profile}: {files} files, {total_bytes / 1048576:.1f} MB, {total_lines} lines, {a.devices} devices in {out}")
 
 
 if __name__ == "__main__":
