@@ -74,7 +74,8 @@ fn healthy_device_across_four_hosts() {
     let report = a.to_report(Vec::new());
     assert_eq!(report.devices.len(), 1);
     assert_eq!(report.timeline.len(), a.events.len());
-    assert!(report.timeline.windows(2).all(|w| w[0].time <= w[1].time), "timeline sorted by time");
+    let times: Vec<_> = report.timeline.iter().map(|e| e.time).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "timeline sorted by time");
     assert!(report.timeline.iter().all(|t| t.skew_correction_ms == 0));
     let json = serde_json::to_string(&report).expect("serialises");
     assert!(json.contains("\"device\":\"GUID:C66EE0FD-08E7-4B38-B282-000000000001\""));

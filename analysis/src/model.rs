@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use cmtrace_parsers::{Evidence, LogKind, Severity};
+use cmtrace_parsers::{Event, Evidence, LogKind, Severity};
 use serde::{Serialize, Serializer};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -180,22 +180,163 @@ pub struct Finding {
     pub evidence: Vec<EvidenceOut>,
 }
 
-/// A timeline event as the contract serialises it.
+/// A timeline event as the contract serialises it: a view of one event of a `Timeline`.
 #[derive(Debug, Clone, Serialize)]
-pub struct TimelineEvent {
+pub struct TimelineEvent<'a> {
     #[serde(serialize_with = "ser_opt_utc")]
     pub time: Option<DateTime<Utc>>,
-    pub host: Arc<str>,
+    pub host: &'a str,
     pub log_kind: LogKind,
-    pub path: Arc<str>,
+    pub path: &'a str,
     pub line: u32,
     pub severity: Severity,
     pub event: &'static str,
-    pub device: Option<Arc<str>>,
-    pub text: Arc<str>,
+    pub device: Option<&'a str>,
+    pub text: &'a str,
     /// Clock-skew correction applied to this host's times, in milliseconds (added field; 0 when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub skew_correction_ms: i64,
+}
+
+/// The timeline: the flow's events in timeline order, held once (they move here from the analysis)
+/// with what each entry adds to its event (corrected time, device key, correction). Entries are
+/// borrowed views (`TimelineEvent`): millions of them cost no copy and no shared-counter traffic.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    events: Vec<Event>,
+    /// Per event: corrected UTC milliseconds.
+    time_ms: Vec<Option<i64>>,
+    /// Per event: index into `keys`.
+    device: Vec<Option<u32>>,
+    /// Per event: the correction applied to its time (0 for events without a time of their own).
+    correction_ms: Vec<i64>,
+    keys: Vec<Box<str>>,
+    /// The entries kept by `retain`, in order; `None`: every event.
+    shown: Option<Vec<u32>>,
+}
+
+impl Timeline {
+    /// From the events in timeline order and, per event, its corrected time, its device (an index into
+    /// `keys`) and the correction applied to its host.
+    pub fn new(
+        events: Vec<Event>,
+        time_ms: Vec<Option<i64>>,
+        device: Vec<Option<u32>>,
+        correction_ms: Vec<i64>,
+        keys: Vec<Box<str>>,
+    ) -> Timeline {
+        assert!(time_ms.len() == events.len() && device.len() == events.len());
+        assert!(correction_ms.len() == events.len());
+        Timeline { events, time_ms, device, correction_ms, keys, shown: None }
+    }
+
+    /// Appends an event (at the end, whatever its time) naming `device`.
+    pub fn push(
+        &mut self,
+        event: Event,
+        time: Option<DateTime<Utc>>,
+        device: Option<&str>,
+        correction_ms: i64,
+    ) {
+        let device = device.map(|k| match self.keys.iter().position(|x| **x == *k) {
+            Some(i) => i as u32,
+            None => {
+                self.keys.push(k.into());
+                (self.keys.len() - 1) as u32
+            }
+        });
+        if let Some(shown) = &mut self.shown {
+            shown.push(self.events.len() as u32);
+        }
+        self.events.push(event);
+        self.time_ms.push(time.map(|t| t.timestamp_millis()));
+        self.device.push(device);
+        self.correction_ms.push(correction_ms);
+    }
+
+    pub fn len(&self) -> usize {
+        self.shown.as_ref().map_or(self.events.len(), Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The typed event of the `i`-th entry shown.
+    pub fn event(&self, i: usize) -> &Event {
+        &self.events[self.shown.as_ref().map_or(i, |s| s[i] as usize)]
+    }
+
+    /// The `i`-th entry shown.
+    pub fn get(&self, i: usize) -> TimelineEvent<'_> {
+        let j = self.shown.as_ref().map_or(i, |s| s[i] as usize);
+        let e = &self.events[j];
+        TimelineEvent {
+            time: self.time_ms[j].and_then(DateTime::from_timestamp_millis),
+            host: &e.evidence.host,
+            log_kind: e.log_kind,
+            path: &e.evidence.path,
+            line: e.evidence.line,
+            severity: e.severity,
+            event: e.kind.name(),
+            device: self.device[j].map(|d| &*self.keys[d as usize]),
+            text: &e.evidence.text,
+            skew_correction_ms: self.correction_ms[j],
+        }
+    }
+
+    pub fn iter(&self) -> TimelineIter<'_> {
+        TimelineIter { timeline: self, next: 0, end: self.len() }
+    }
+
+    /// Keeps the entries for which `keep` holds.
+    pub fn retain(&mut self, keep: impl Fn(&TimelineEvent<'_>) -> bool) {
+        let shown: Vec<u32> = (0..self.len())
+            .filter(|&i| keep(&self.get(i)))
+            .map(|i| self.shown.as_ref().map_or(i as u32, |s| s[i]))
+            .collect();
+        self.shown = Some(shown);
+    }
+}
+
+/// The entries of a `Timeline`, in order.
+#[derive(Debug, Clone)]
+pub struct TimelineIter<'a> {
+    timeline: &'a Timeline,
+    next: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for TimelineIter<'a> {
+    type Item = TimelineEvent<'a>;
+
+    fn next(&mut self) -> Option<TimelineEvent<'a>> {
+        (self.next < self.end).then(|| {
+            self.next += 1;
+            self.timeline.get(self.next - 1)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.end - self.next, Some(self.end - self.next))
+    }
+}
+
+impl ExactSizeIterator for TimelineIter<'_> {}
+
+impl<'a> IntoIterator for &'a Timeline {
+    type Item = TimelineEvent<'a>;
+    type IntoIter = TimelineIter<'a>;
+
+    fn into_iter(self) -> TimelineIter<'a> {
+        self.iter()
+    }
+}
+
+impl Serialize for Timeline {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -209,5 +350,5 @@ pub struct Report {
     pub inputs: Vec<Input>,
     pub devices: Vec<Device>,
     pub findings: Vec<Finding>,
-    pub timeline: Vec<TimelineEvent>,
+    pub timeline: Timeline,
 }

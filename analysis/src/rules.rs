@@ -33,6 +33,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cmtrace_parsers::{AadTokenKind, EventKind, HostRole, LogKind, Severity};
 
+use rayon::prelude::*;
+
 use crate::engine::Analysis;
 use crate::model::{EvidenceOut, Finding, PhaseId, PhaseStatus};
 use crate::skew::SKEW_APPLY_THRESHOLD_MS;
@@ -60,7 +62,15 @@ pub struct Rule {
     pub remediation: &'static str,
     /// Concludes from absence: skipped where a root cause already explains the phases it would report.
     pub symptom: bool,
-    pub check: fn(&Analysis, &Explained) -> Vec<Hit>,
+    pub check: Check,
+}
+
+/// A rule's check: on the analysis alone (these run in parallel), or also on what the rules before it
+/// explained (these run in catalog order, after them).
+#[derive(Clone, Copy)]
+pub enum Check {
+    Alone(fn(&Analysis) -> Vec<Hit>),
+    AfterCauses(fn(&Analysis, &Explained) -> Vec<Hit>),
 }
 
 /// Phases explained so far, per device.
@@ -96,7 +106,7 @@ into the device's Local Computer 'Trusted Root Certification Authorities' (and '
 store, e.g. by Intune or GPO, or use a CMG certificate from a public CA that Windows trusts. Check what the CMG presents \
 at https://<CMG FQDN>/CCM_Proxy_MutualAuth/ServiceMetadata.",
         symptom: false,
-        check: check_root_ca,
+        check: Check::Alone(check_root_ca),
     },
     Rule {
         id: "crl-check-failed",
@@ -109,7 +119,7 @@ the TLS connection is refused. An internet client can only check a CRL that is p
 (bootstrap only); or clear 'Clients check the certificate revocation list (CRL) for site systems' on the site's \
 Communication Security tab. On the CMG connection point, make the CRL of the MP certificate chain reachable.",
         symptom: false,
-        check: check_crl,
+        check: Check::Alone(check_crl),
     },
     Rule {
         id: "cmg-connector-client-cert",
@@ -122,7 +132,7 @@ point relays the request without one and the MP answers 403 (CMGConnector_Client
 MP trusts, CRL reachable) to the site system that hosts the CMG connection point, or switch the MP to enhanced HTTP with \
 token authentication. Verbose SMS_CLOUD_PROXYCONNECTOR.log shows 'Filtered cert count with client auth:'.",
         symptom: false,
-        check: check_connector_client_cert,
+        check: Check::Alone(check_connector_client_cert),
     },
     Rule {
         id: "cmg-connector-forbidden",
@@ -134,7 +144,7 @@ the MP's mode (HTTPS versus enhanced HTTP), or the MP does not allow CMG traffic
 (HTTPS) to the Default Web Site on port 443, and enable 'Allow Configuration Manager cloud management gateway traffic' \
 on the management point role.",
         symptom: false,
-        check: check_connector_forbidden,
+        check: Check::Alone(check_connector_forbidden),
     },
     Rule {
         id: "wpj-cert-missing",
@@ -147,7 +157,7 @@ client cannot use the CCM_STS channel.",
 the device (Entra Connect device sync for hybrid), make sure the server (web) app in Azure Services allows device \
 tokens, or have a valid Entra ID user signed in for the user-token fallback.",
         symptom: false,
-        check: check_wpj,
+        check: Check::Alone(check_wpj),
     },
     Rule {
         id: "aad-device-token-fallback",
@@ -159,7 +169,7 @@ went on, but it depends on a user being signed in: unattended devices (no user) 
 server (web) app registration in Azure Services; a NTE_BAD_KEYSET-like error (0xd0090016 / 0x80090016) points at a lost \
 device key (TPM cleared, reimaged or repaired device): rejoin the device.",
         symptom: false,
-        check: check_fallback,
+        check: Check::Alone(check_fallback),
     },
     Rule {
         id: "tenant-not-onboarded",
@@ -172,7 +182,7 @@ Configuration Manager. (No log text for this failure is documented: this is conc
 > Cloud Management, with the server and client app registrations; or pass AADTENANTID, AADCLIENTAPPID and AADRESOURCEURI \
 on the ccmsetup command line.",
         symptom: true,
-        check: check_tenant_not_onboarded,
+        check: Check::AfterCauses(check_tenant_not_onboarded),
     },
     Rule {
         id: "aad-token-unavailable",
@@ -184,7 +194,7 @@ on the ccmsetup command line.",
 server app), or sign in with a valid Entra ID user. Check the app registrations' App ID URI (AADSTS50001) and that the \
 client app has the redirect URI ms-appx-web://Microsoft.AAD.BrokerPlugin/<client app id>.",
         symptom: false,
-        check: check_token_unavailable,
+        check: Check::AfterCauses(check_token_unavailable),
     },
     Rule {
         id: "aad-token-rejected",
@@ -197,7 +207,7 @@ registration) token expired: reinstall with a new token (BulkRegistrationTokenTo
 internal MP. MISE12034: give the MP internet access to Entra ID endpoints (Local System WinINET proxy). FileLoadException \
 for System.IdentityModel.Tokens.JWT (2006): copy the DLL to SMS_CCM\\CCM_STS\\bin. Also check device and MP clocks.",
         symptom: false,
-        check: check_token_rejected,
+        check: Check::Alone(check_token_rejected),
     },
     Rule {
         id: "ccm-token-failed",
@@ -209,7 +219,7 @@ it every request through the CMG is unauthenticated.",
 ('Switched to internal URL', the HTTP status), CCM_STS.log on the MP. A 401 CMGConnector_Unauthorized with no CCM_STS.log \
 line points at an IIS redirect on the MP's Default Web Site; a 500 at a CCM_STS exception.",
         symptom: false,
-        check: check_ccm_token_failed,
+        check: Check::AfterCauses(check_ccm_token_failed),
     },
     Rule {
         id: "ccm-token-renewal-failed",
@@ -220,7 +230,7 @@ but no new token was cached: the client's requests through the CMG will fail unt
         remediation: "Check the renewal request's path (CMGService.log, SMS_CLOUD_PROXYCONNECTOR.log, CCM_STS.log) for the \
 status it got; confirm the device still gets Entra ID tokens ('dsregcmd /status') and that the device and MP clocks agree.",
         symptom: false,
-        check: check_renewal_failed,
+        check: Check::AfterCauses(check_renewal_failed),
     },
     Rule {
         id: "registration-failed",
@@ -231,7 +241,7 @@ status it got; confirm the device still gets Entra ID tokens ('dsregcmd /status'
 (0x80071770): the registration state could not be encrypted (known cng.sys issue: update the OS). 0x87d00231: the Entra ID \
 user is not in the site database (configure Entra ID user discovery and the app's API permissions).",
         symptom: false,
-        check: check_registration_failed,
+        check: Check::AfterCauses(check_registration_failed),
     },
     Rule {
         id: "registration-not-approved",
@@ -242,7 +252,7 @@ registration). Unapproved clients get no policy. (Approval status 0 and 2 are no
         remediation: "Approve the device in the console (Assets and Compliance > Devices > Approve), or review the hierarchy's \
 client approval setting (Hierarchy Settings > Client Approval and Conflicting Records).",
         symptom: false,
-        check: check_not_approved,
+        check: Check::Alone(check_not_approved),
     },
     Rule {
         id: "install-failed",
@@ -254,7 +264,7 @@ client approval setting (Hierarchy Settings > Client Approval and Conflicting Re
 the device; 8: wait for the running setup; 9: check the prerequisite lines in ccmsetup.log; 10: download fresh client \
 source files.",
         symptom: false,
-        check: check_install_failed,
+        check: Check::AfterCauses(check_install_failed),
     },
     Rule {
         id: "pki-cert-preferred",
@@ -265,7 +275,7 @@ client and does not use Entra ID authentication.",
         remediation: "Nothing to fix if PKI is intended. To use Entra ID, remove the client authentication certificate or \
 deploy without it.",
         symptom: false,
-        check: check_pki,
+        check: Check::Alone(check_pki),
     },
     Rule {
         id: "tenant-mismatch",
@@ -276,7 +286,7 @@ registered the device with another. Tokens for one tenant are not valid for the 
         remediation: "Check which tenant the device is joined to ('dsregcmd /status': TenantId) and which tenants are onboarded \
 in Azure Services (Cloud Management); onboard the device's tenant or pass the right AADTENANTID to ccmsetup.",
         symptom: false,
-        check: check_tenant_mismatch,
+        check: Check::Alone(check_tenant_mismatch),
     },
     Rule {
         id: "clock-skew",
@@ -288,7 +298,7 @@ it; a token expires 8 hours after it is issued) only line up if this host's cloc
         remediation: "Fix the host's time: check 'w32tm /query /status', the time zone, and the NTP source; for Entra joined \
 devices, make sure time sync is allowed. The timeline of this report is corrected by the estimated offset.",
         symptom: false,
-        check: check_clock_skew,
+        check: Check::Alone(check_clock_skew),
     },
     Rule {
         id: "flow-incomplete",
@@ -299,7 +309,7 @@ would show the next step was collected. The client may still be working (logs co
         remediation: "Collect the logs again after a while; if the flow is still stopped there, check network reachability of \
 the CMG (443) from the device and the services (ccmsetup, CcmExec) on it.",
         symptom: true,
-        check: check_flow_incomplete,
+        check: Check::AfterCauses(check_flow_incomplete),
     },
 ];
 
@@ -427,7 +437,7 @@ connection was refused on the client, so both sides tell one story."
     hits
 }
 
-fn check_root_ca(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_root_ca(a: &Analysis) -> Vec<Hit> {
     let mut hits = hits_for_cert(
         a,
         &["invalid_ca", "untrusted_root"],
@@ -442,7 +452,7 @@ fn check_root_ca(a: &Analysis, _: &Explained) -> Vec<Hit> {
     hits
 }
 
-fn check_crl(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_crl(a: &Analysis) -> Vec<Hit> {
     hits_for_cert(a, &["cert_rev_failed", "revocation_offline"], "a revocation check failure")
 }
 
@@ -482,7 +492,7 @@ fn grouped_hits(
         .collect()
 }
 
-fn check_connector_client_cert(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_connector_client_cert(a: &Analysis) -> Vec<Hit> {
     let evs = per_device_events(a, |k, _| {
         http_text(k, "CMGConnector_Clientcertificaterequired") || cert_flag(k, &["no_client_auth_cert"])
     });
@@ -494,7 +504,7 @@ fn check_connector_client_cert(a: &Analysis, _: &Explained) -> Vec<Hit> {
     )
 }
 
-fn check_connector_forbidden(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_connector_forbidden(a: &Analysis) -> Vec<Hit> {
     let evs = per_device_events(a, |k, _| http_text(k, "CMGConnector_Forbidden"));
     grouped_hits(a, evs, "403 CMGConnector_Forbidden", true)
 }
@@ -548,7 +558,7 @@ fn token_stories(a: &Analysis, d: usize) -> BTreeMap<&str, TokenStory> {
     m
 }
 
-fn check_wpj(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_wpj(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
         for (path, s) in token_stories(a, d) {
@@ -577,7 +587,7 @@ fn check_wpj(a: &Analysis, _: &Explained) -> Vec<Hit> {
     hits
 }
 
-fn check_fallback(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_fallback(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
         for (_, s) in token_stories(a, d) {
@@ -751,7 +761,7 @@ fn check_token_unavailable(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     )
 }
 
-fn check_token_rejected(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_token_rejected(a: &Analysis) -> Vec<Hit> {
     let evs = per_device_events(a, |k, lk| {
         matches!(k, EventKind::AadTokenRejected { .. }) && lk == LogKind::CcmSts
             || http_text(k, "CMGService_Invalid_Token")
@@ -858,7 +868,7 @@ fn last_event(a: &Analysis, d: usize, pred: impl Fn(&EventKind) -> bool) -> Opti
     device_events(a, d).iter().rev().copied().find(|&i| pred(&a.events[i].kind))
 }
 
-fn check_not_approved(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_not_approved(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
         if let Some(i) = last_event(a, d, |k| matches!(k, EventKind::Registered { .. })) {
@@ -924,12 +934,12 @@ fn check_install_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     hits
 }
 
-fn check_pki(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_pki(a: &Analysis) -> Vec<Hit> {
     let evs = per_device_events(a, |k, _| matches!(k, EventKind::PkiCertSelected { .. }));
     grouped_hits(a, evs, "ccmsetup chose a PKI client certificate", false)
 }
 
-fn check_tenant_mismatch(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (d, dev) in a.devices.iter().enumerate() {
         if dev.client_tenant_ids.is_empty() || dev.site_tenant_ids.is_empty() {
@@ -970,7 +980,7 @@ fn check_tenant_mismatch(a: &Analysis, _: &Explained) -> Vec<Hit> {
     hits
 }
 
-fn check_clock_skew(a: &Analysis, _: &Explained) -> Vec<Hit> {
+fn check_clock_skew(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for o in &a.host_offsets {
         if o.reference || !o.consistent || o.offset_ms.abs() <= SKEW_APPLY_THRESHOLD_MS {
@@ -1094,10 +1104,22 @@ fn evidence_out(a: &Analysis, i: usize) -> EvidenceOut {
 
 /// Run the catalog over an analysis: findings worst first, then device, rule, first evidence.
 pub fn evaluate(a: &Analysis) -> Vec<Finding> {
+    // The checks that need only the analysis, all at once; then every rule in catalog order.
+    let mut alone: Vec<Option<Vec<Hit>>> = RULES
+        .par_iter()
+        .map(|rule| match rule.check {
+            Check::Alone(check) => Some(check(a)),
+            Check::AfterCauses(_) => None,
+        })
+        .collect();
     let mut explained = Explained::default();
     let mut findings = Vec::new();
-    for rule in RULES {
-        for hit in (rule.check)(a, &explained) {
+    for (rule, alone) in RULES.iter().zip(&mut alone) {
+        let hits = match rule.check {
+            Check::Alone(_) => alone.take().expect("computed above"),
+            Check::AfterCauses(check) => check(a, &explained),
+        };
+        for hit in hits {
             if hit.evidence.is_empty() {
                 continue;
             }

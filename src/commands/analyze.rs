@@ -37,14 +37,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     lap("read and extract");
     let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
     lap("engine");
-    // The rules (one core) and the timeline entries (the other) at the same time.
-    let (findings, timeline) =
-        rayon::join(|| cmtrace_analysis::rules::evaluate(&analysis), || analysis.timeline());
-    lap("rules and timeline");
-    let mut analysis = analysis;
-    // Freed at exit, not one by one (see the end of this function).
-    let events = std::mem::take(&mut analysis.events);
-    let mut report = analysis.into_report_with(findings, timeline);
+    let findings = cmtrace_analysis::rules::evaluate(&analysis);
+    lap("rules");
+    let mut report = analysis.into_report(findings);
     lap("report");
     filter(&mut report, args.device.as_deref(), since, until, &args.rules);
 
@@ -85,7 +80,6 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     // The process ends right after this: freeing millions of strings one by one would only delay the
     // exit (seconds on a fleet collection). The OS takes the memory back whole.
     std::mem::forget(report);
-    std::mem::forget(events);
     Ok(status)
 }
 
@@ -153,7 +147,7 @@ pub fn filter(
         report.devices.retain(|d| matches(d));
         let keys: Vec<String> = report.devices.iter().map(|d| d.key.clone()).collect();
         report.findings.retain(|f| f.device.as_ref().is_some_and(|k| keys.contains(k)));
-        report.timeline.retain(|e| e.device.as_ref().is_some_and(|k| keys.iter().any(|x| **x == **k)));
+        report.timeline.retain(|e| e.device.is_some_and(|k| keys.iter().any(|x| x == k)));
     }
     let in_range = |t: &Option<DateTime<Utc>>| match t {
         Some(t) => since.is_none_or(|s| *t >= s) && until.is_none_or(|u| *t <= u),

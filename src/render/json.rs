@@ -22,39 +22,61 @@ pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write!(out, "{{\"schema_version\":{},\"inputs\":", report.schema_version)?;
     serde_json::to_writer(&mut *out, &report.inputs).map_err(io::Error::other)?;
     out.write_all(b",\"devices\":")?;
-    write_array(out, &report.devices, TASK, push_device)?;
+    write_array(out, report.devices.len(), |i| &report.devices[i], TASK, push_device)?;
     out.write_all(b",\"findings\":")?;
     serde_json::to_writer(&mut *out, &report.findings).map_err(io::Error::other)?;
     out.write_all(b",\"timeline\":")?;
-    write_array(out, &report.timeline, TASK, push_event)?;
+    write_array(out, report.timeline.len(), |i| report.timeline.get(i), TASK, |buf, e| push_event(buf, &e))?;
     out.write_all(b"}")
 }
 
 /// `--format ndjson`: one object per line, each opening with its `type` and `schema_version`: inputs,
 /// devices, findings, then events (the same objects as the JSON document).
 pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    write_lines(out, &report.inputs, TASK, "input", report.schema_version, |buf, i| {
-        serde_json::to_writer(buf, i).expect("in-memory write")
-    })?;
-    write_lines(out, &report.devices, TASK, "device", report.schema_version, push_device)?;
-    write_lines(out, &report.findings, TASK, "finding", report.schema_version, |buf, f| {
-        serde_json::to_writer(buf, f).expect("in-memory write")
-    })?;
-    write_lines(out, &report.timeline, TASK, "event", report.schema_version, push_event)
+    let v = report.schema_version;
+    write_lines(
+        out,
+        report.inputs.len(),
+        |i| &report.inputs[i],
+        TASK,
+        "input",
+        v,
+        |buf, i| serde_json::to_writer(buf, i).expect("in-memory write"),
+    )?;
+    write_lines(out, report.devices.len(), |i| &report.devices[i], TASK, "device", v, push_device)?;
+    write_lines(
+        out,
+        report.findings.len(),
+        |i| &report.findings[i],
+        TASK,
+        "finding",
+        v,
+        |buf, f| serde_json::to_writer(buf, f).expect("in-memory write"),
+    )?;
+    write_lines(
+        out,
+        report.timeline.len(),
+        |i| report.timeline.get(i),
+        TASK,
+        "event",
+        v,
+        |buf, e| push_event(buf, &e),
+    )
 }
 
 /// One line per item: `{"type":KIND,"schema_version":N,` and the item's own fields (`item` writes a
-/// non-empty JSON object).
-fn write_lines<T: Sync>(
+/// non-empty JSON object). Items are `item_at(0..len)`.
+fn write_lines<T>(
     out: &mut dyn Write,
-    items: &[T],
+    len: usize,
+    item_at: impl Fn(usize) -> T + Sync,
     task_len: usize,
     kind: &str,
     schema_version: u32,
-    item: impl Fn(&mut Vec<u8>, &T) + Sync,
+    item: impl Fn(&mut Vec<u8>, T) + Sync,
 ) -> io::Result<()> {
     let prefix = format!("{{\"type\":\"{kind}\",\"schema_version\":{schema_version}");
-    write_batches(out, items, task_len, |buf, _, x| {
+    write_batches(out, len, item_at, task_len, |buf, _, x| {
         buf.extend_from_slice(prefix.as_bytes());
         let start = buf.len();
         item(buf, x);
@@ -64,15 +86,16 @@ fn write_lines<T: Sync>(
     })
 }
 
-/// `[a,b,...]`.
-fn write_array<T: Sync>(
+/// `[a,b,...]` of `item_at(0..len)`.
+fn write_array<T>(
     out: &mut dyn Write,
-    items: &[T],
+    len: usize,
+    item_at: impl Fn(usize) -> T + Sync,
     task_len: usize,
-    item: impl Fn(&mut Vec<u8>, &T) + Sync,
+    item: impl Fn(&mut Vec<u8>, T) + Sync,
 ) -> io::Result<()> {
     out.write_all(b"[")?;
-    write_batches(out, items, task_len, |buf, first, x| {
+    write_batches(out, len, item_at, task_len, |buf, first, x| {
         if !first {
             buf.push(b',');
         }
@@ -81,22 +104,27 @@ fn write_array<T: Sync>(
     out.write_all(b"]")
 }
 
-/// Serialises `items` in parallel tasks of `task_len`, a batch of tasks at a time, and writes them in
-/// order. `each` gets whether the item is the very first one.
-fn write_batches<T: Sync>(
+/// Serialises `item_at(0..len)` in parallel tasks of `task_len`, a batch of tasks at a time, and writes
+/// them in order. `each` gets whether the item is the very first one.
+fn write_batches<T>(
     out: &mut dyn Write,
-    items: &[T],
+    len: usize,
+    item_at: impl Fn(usize) -> T + Sync,
     task_len: usize,
-    each: impl Fn(&mut Vec<u8>, bool, &T) + Sync,
+    each: impl Fn(&mut Vec<u8>, bool, T) + Sync,
 ) -> io::Result<()> {
-    for (b, batch) in items.chunks(task_len * BATCH_TASKS).enumerate() {
-        let bufs: Vec<Vec<u8>> = batch
-            .par_chunks(task_len)
-            .enumerate()
-            .map(|(t, task)| {
-                let mut buf = Vec::with_capacity(task.len() * 256);
-                for (i, x) in task.iter().enumerate() {
-                    each(&mut buf, b + t + i == 0, x);
+    let batch_len = task_len * BATCH_TASKS;
+    for batch_start in (0..len).step_by(batch_len) {
+        let batch_end = (batch_start + batch_len).min(len);
+        let bufs: Vec<Vec<u8>> = (batch_start..batch_end)
+            .step_by(task_len)
+            .collect::<Vec<usize>>()
+            .into_par_iter()
+            .map(|task_start| {
+                let task_end = (task_start + task_len).min(batch_end);
+                let mut buf = Vec::with_capacity((task_end - task_start) * 256);
+                for i in task_start..task_end {
+                    each(&mut buf, i == 0, item_at(i));
                 }
                 buf
             })
@@ -204,11 +232,11 @@ fn push_event(buf: &mut Vec<u8>, e: &TimelineEvent) {
     buf.extend_from_slice(b"{\"time\":");
     push_opt_utc(buf, &e.time);
     buf.extend_from_slice(b",\"host\":");
-    push_str(buf, &e.host);
+    push_str(buf, e.host);
     buf.extend_from_slice(b",\"log_kind\":\"");
     buf.extend_from_slice(e.log_kind.as_str().as_bytes());
     buf.extend_from_slice(b"\",\"path\":");
-    push_str(buf, &e.path);
+    push_str(buf, e.path);
     buf.extend_from_slice(b",\"line\":");
     push_int(buf, e.line);
     buf.extend_from_slice(b",\"severity\":\"");
@@ -221,7 +249,7 @@ fn push_event(buf: &mut Vec<u8>, e: &TimelineEvent) {
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"text\":");
-    push_str(buf, &e.text);
+    push_str(buf, e.text);
     if e.skew_correction_ms != 0 {
         buf.extend_from_slice(b",\"skew_correction_ms\":");
         push_int(buf, e.skew_correction_ms);
@@ -267,13 +295,10 @@ mod tests {
         let mut report =
             report(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/case-1234"));
         assert!(!report.devices.is_empty() && !report.timeline.is_empty() && !report.findings.is_empty());
-        let mut odd = report.timeline[0].clone();
-        odd.time = None;
-        odd.device = None;
-        odd.skew_correction_ms = -125_000;
-        odd.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
-        odd.host = Arc::from("HOST \"Q\"");
-        report.timeline.push(odd);
+        let mut odd = report.timeline.event(0).clone();
+        odd.evidence.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
+        odd.evidence.host = Arc::from("HOST \"Q\"");
+        report.timeline.push(odd, None, None, -125_000);
         let phase = &mut report.devices[0].phases[0];
         phase.note = Some("note with \"quotes\" and \u{1} control".into());
         phase.start = None;
@@ -295,7 +320,7 @@ mod tests {
         rows.extend(report.inputs.iter().map(|x| obj(x, "input")));
         rows.extend(report.devices.iter().map(|x| obj(x, "device")));
         rows.extend(report.findings.iter().map(|x| obj(x, "finding")));
-        rows.extend(report.timeline.iter().map(|x| obj(x, "event")));
+        rows.extend(report.timeline.iter().map(|x| obj(&x, "event")));
         rows
     }
 
@@ -325,7 +350,7 @@ mod tests {
         for n in [0usize, 1, 2, 3, 5, 6, 7, 3 * BATCH_TASKS + 1] {
             let items: Vec<u32> = (0..n as u32).collect();
             let mut out = Vec::new();
-            write_array(&mut out, &items, 3, |buf, v| push_int(buf, *v)).unwrap();
+            write_array(&mut out, items.len(), |i| items[i], 3, push_int).unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&items).unwrap(), "n = {n}");
         }
     }

@@ -145,13 +145,13 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
                 "| {}{} | {} | {} | {} | {} | `{}:{}` {} |",
                 utc(&e.time),
                 if e.skew_correction_ms != 0 { " (skew-corrected)" } else { "" },
-                cell(&e.host),
+                cell(e.host),
                 e.log_kind.as_str(),
                 e.event,
-                cell(e.device.as_deref().unwrap_or("")),
-                cell(file_name(&e.path)),
+                cell(e.device.unwrap_or("")),
+                cell(file_name(e.path)),
                 e.line,
-                cell(&clip(&e.text, 120))
+                cell(&clip(e.text, 120))
             )?;
         }
         writeln!(out)?;
