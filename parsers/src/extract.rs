@@ -319,7 +319,7 @@ static PATTERNS: &[Pattern] = &[
         scope: Scope::CLIENT,
         literals: &["Getting CCM Token from"],
         needles: &[],
-        regex: r"Getting CCM Token from (?:STS server '\s*([^']*)'|(\S+))",
+        regex: r"Getting CCM Token from (?:STS server '\s*([^'\s]*)|(\S+))",
         build: |c| Some(EventKind::CcmTokenRequested { sts_url: s(c, 1).or_else(|| s(c, 2))? }),
     },
     Pattern {
@@ -617,11 +617,12 @@ static PATTERNS: &[Pattern] = &[
         scope: Scope::STS,
         literals: &["Validated AAD token"],
         needles: &[],
-        // `Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)
-        // (?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?` with the shared prefixes of its
+        // `Validated AAD token\.(?:\s+TokenType: (\S*))?\s+TenantId: (\S*)\s+UserId: (\S*)\s+DeviceId: (\S*)
+        // (?:\s+OnPrem_UserSid: (\S*))?(?:\s+OnPrem_DeviceSid:\s*(\S*))?` with the shared prefixes of its
         // optional parts factored out (one-pass: captured in one forward scan); the device SID is group 6
-        // after a user SID, group 7 without.
-        regex: r"Validated AAD token\. T(?:okenType: (\S*) T)?enantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_(?:UserSid: (\S*)(?: OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
+        // after a user SID, group 7 without. Fields may be apart by more than one space (only the empty
+        // user SID's single space is significant: `OnPrem_UserSid:  OnPrem_DeviceSid:`).
+        regex: r"Validated AAD token\.\s+T(?:okenType: (\S*)\s+T)?enantId: (\S*)\s+UserId: (\S*)\s+DeviceId: (\S*)(?:\s+OnPrem_(?:UserSid: (\S*)(?:\s+OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
         build: |c| {
             let zero = |v: Option<String>| v.filter(|x| x != "00000000-0000-0000-0000-000000000000");
             Some(EventKind::AadTokenValidated {
@@ -1250,6 +1251,12 @@ mod tests {
                 sts_url: "cmg.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500".into()
             }
         );
+        // A line cut before its closing quote keeps the URL, not the word `STS`; empty quotes name none.
+        assert_eq!(
+            one(Ccmsetup, "Getting CCM Token from STS server 'cmg.cloudapp.net/CCM_PROXY_MutualAuth/7218"),
+            EventKind::CcmTokenRequested { sts_url: "cmg.cloudapp.net/CCM_PROXY_MutualAuth/7218".into() }
+        );
+        assert!(ev(Ccmsetup, "Getting CCM Token from STS server ''").is_empty());
         assert_eq!(
             one(ClientIdManagerStartup, "Getting CCM Token from https://MP.MYCORP.COM/CCM_STS"),
             EventKind::CcmTokenRequested { sts_url: "https://MP.MYCORP.COM/CCM_STS".into() }
@@ -1397,6 +1404,13 @@ mod tests {
                 onprem_device_sid: None,
             }
         );
+        // Fields apart by more than one space: the same event.
+        assert!(matches!(
+            one(CcmSts, "Validated AAD token.  TokenType: Device  TenantId: c8c82542-203c-4df9-9d86-cdd4dae67e0a   UserId: 00000000-0000-0000-0000-000000000000 DeviceId: 82aa00ad-f062-4c4c-b062-db0000ac04d5  OnPrem_UserSid: S-1-5-21-1-2-3-1001  OnPrem_DeviceSid: S-1-5-21-1-2-3-2002"),
+            EventKind::AadTokenValidated { tenant: Some(t), aad_device: Some(d), onprem_user_sid: Some(u), onprem_device_sid: Some(c), .. }
+                if t == "c8c82542-203c-4df9-9d86-cdd4dae67e0a" && d == "82aa00ad-f062-4c4c-b062-db0000ac04d5"
+                    && u == "S-1-5-21-1-2-3-1001" && c == "S-1-5-21-1-2-3-2002"
+        ));
         // Device-only token: zero user id, empty SIDs.
         assert!(matches!(
             one(CcmSts, "Validated AAD token. TokenType: Device TenantId: c8c82542-203c-4df9-9d86-cdd4dae67e0a UserId: 00000000-0000-0000-0000-000000000000 DeviceId: 82aa00ad-f062-4c4c-b062-db0000ac04d5 OnPrem_UserSid:  OnPrem_DeviceSid:"),
@@ -1473,8 +1487,8 @@ mod tests {
     /// Regexes rewritten for speed, with the text they had (the reference runs the old one).
     const REWRITTEN: &[(&str, &str)] = &[
         (
-            r"Validated AAD token\. T(?:okenType: (\S*) T)?enantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_(?:UserSid: (\S*)(?: OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
-            r"Validated AAD token\.(?: TokenType: (\S*))? TenantId: (\S*) UserId: (\S*) DeviceId: (\S*)(?: OnPrem_UserSid: (\S*))?(?: OnPrem_DeviceSid:\s*(\S*))?",
+            r"Validated AAD token\.\s+T(?:okenType: (\S*)\s+T)?enantId: (\S*)\s+UserId: (\S*)\s+DeviceId: (\S*)(?:\s+OnPrem_(?:UserSid: (\S*)(?:\s+OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
+            r"Validated AAD token\.(?:\s+TokenType: (\S*))?\s+TenantId: (\S*)\s+UserId: (\S*)\s+DeviceId: (\S*)(?:\s+OnPrem_UserSid: (\S*))?(?:\s+OnPrem_DeviceSid:\s*(\S*))?",
         ),
         (
             r"Registering device using AAD auth: DeviceId='([^']*)', TenantId='([^']*)'",
