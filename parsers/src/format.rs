@@ -526,6 +526,31 @@ pub fn infer_severity(message: &str) -> Severity {
     sev
 }
 
+/// Whether `before` ends inside a CMTrace record: its last record marker is an opening one. Equal to
+/// comparing the last `<![LOG[` with the last `]LOG]!>`, without reading all of `before` backwards on
+/// every chunk: a text without any opening marker (server-format logs) is ruled out by one forward SIMD
+/// search, and otherwise the last marker is looked for in growing blocks from the end.
+fn record_open_at_end(before: &[u8]) -> bool {
+    if memmem::find(before, LOG_OPEN).is_none() {
+        return false;
+    }
+    let mut end = before.len();
+    let mut block = 4096;
+    loop {
+        // Blocks overlap by a marker's length less one, so that no marker is cut in two.
+        let start = end.saturating_sub(block);
+        let part = &before[start..(end + LOG_OPEN.len() - 1).min(before.len())];
+        match (memmem::rfind(part, LOG_OPEN), memmem::rfind(part, LOG_CLOSE)) {
+            (Some(o), c) => return c.is_none_or(|c| c < o),
+            (None, Some(_)) => return false,
+            (None, None) if start == 0 => return false,
+            (None, None) => {}
+        }
+        end = start;
+        block = block.saturating_mul(2);
+    }
+}
+
 /// Find the next record boundary at or after `from`, for splitting a large text into chunks that parse
 /// independently to the same records as the whole text. `prev` is the previous boundary (a point where no
 /// record is open). Returns `text.len()` when there is none. A boundary is a line start that begins a
@@ -545,10 +570,7 @@ pub fn next_boundary(text: &str, format: LineFormat, prev: usize, from: usize) -
             None => return b.len(),
         }
     };
-    let before = &b[prev.min(ls)..ls];
-    let last_open = memmem::rfind(before, LOG_OPEN);
-    let last_close = memmem::rfind(before, LOG_CLOSE);
-    let mut open = matches!((last_open, last_close), (Some(o), c) if c.is_none_or(|c| c < o));
+    let mut open = record_open_at_end(&b[prev.min(ls)..ls]);
     let mut prev_line_is_trailer = {
         let pl_end = ls.saturating_sub(1);
         let pl_start = memchr::memrchr(b'\n', &b[..pl_end]).map_or(0, |j| j + 1);
@@ -593,6 +615,42 @@ mod tests {
         match r {
             Record::Entry(e) => e,
             Record::Unparsed { line, text } => panic!("unparsed line {line}: {text}"),
+        }
+    }
+
+    #[test]
+    fn record_open_at_end_is_the_last_marker_test() {
+        let naive = |b: &[u8]| {
+            let (o, c) = (memmem::rfind(b, LOG_OPEN), memmem::rfind(b, LOG_CLOSE));
+            matches!((o, c), (Some(o), c) if c.is_none_or(|c| c < o))
+        };
+        let pieces: [&[u8]; 6] = [b"<![LOG[", b"]LOG]!>", b"<![LO", b"G]!>", b"text\n", b"$$<C><x>"];
+        let mut seed = 12345u64;
+        for n in 0..3000 {
+            let mut text = Vec::new();
+            // Long runs of filler put markers on both sides of the 4 KB, 8 KB, ... block edges.
+            let parts = 1 + n % 40;
+            for _ in 0..parts {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let p = pieces[(seed >> 33) as usize % pieces.len()];
+                let filler = (seed >> 20) as usize % if n % 3 == 0 { 9000 } else { 40 };
+                text.extend(std::iter::repeat_n(b'.', filler));
+                text.extend_from_slice(p);
+            }
+            for cut in [text.len(), text.len().saturating_sub(3), text.len() / 2] {
+                assert_eq!(record_open_at_end(&text[..cut]), naive(&text[..cut]), "case {n} cut {cut}");
+            }
+        }
+        // A marker across each of the first block edges (4 KB, then 8 KB more, then 16 KB more).
+        for edge in [4096usize, 12288, 28672] {
+            for pad in edge - 10..edge + 10 {
+                for (first, second) in [(LOG_CLOSE, LOG_OPEN), (LOG_OPEN, LOG_CLOSE)] {
+                    let mut text = first.to_vec();
+                    text.extend_from_slice(second);
+                    text.extend(std::iter::repeat_n(b'.', pad));
+                    assert_eq!(record_open_at_end(&text), naive(&text), "edge {edge} pad {pad}");
+                }
+            }
         }
     }
 

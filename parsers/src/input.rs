@@ -212,19 +212,35 @@ fn root_host_name(root: &Path) -> String {
     }
 }
 
-fn override_for(path: &Path, overrides: &[HostOverride]) -> Option<String> {
-    let abs = std::fs::canonicalize(path).ok();
-    overrides
-        .iter()
-        .filter(|o| {
-            path.starts_with(&o.path)
-                || match (&abs, std::fs::canonicalize(&o.path).ok()) {
-                    (Some(a), Some(op)) => a.starts_with(op),
-                    _ => false,
-                }
-        })
-        .max_by_key(|o| o.path.components().count())
-        .map(|o| o.name.clone())
+/// The `--host NAME=PATH` overrides with each path also in canonical form, worked out once per run.
+struct Overrides<'a> {
+    list: Vec<(&'a HostOverride, Option<PathBuf>)>,
+}
+
+impl<'a> Overrides<'a> {
+    fn new(overrides: &'a [HostOverride]) -> Overrides<'a> {
+        Overrides { list: overrides.iter().map(|o| (o, std::fs::canonicalize(&o.path).ok())).collect() }
+    }
+
+    /// The host of the most specific override holding `path`. Resolving `path` costs a system call per
+    /// folder level, so it is done only when there are overrides: never on a plain run.
+    fn host_for(&self, path: &Path) -> Option<String> {
+        if self.list.is_empty() {
+            return None;
+        }
+        let abs = std::fs::canonicalize(path).ok();
+        self.list
+            .iter()
+            .filter(|(o, canonical)| {
+                path.starts_with(&o.path)
+                    || match (&abs, canonical) {
+                        (Some(a), Some(op)) => a.starts_with(op),
+                        _ => false,
+                    }
+            })
+            .max_by_key(|(o, _)| o.path.components().count())
+            .map(|(o, _)| o.name.clone())
+    }
 }
 
 fn make_source(path: String, file_name: &str, host: String, location: Location, size: u64) -> SourceFile {
@@ -243,6 +259,7 @@ fn make_source(path: String, file_name: &str, host: String, location: Location, 
 
 /// Find every log under the given paths. Files are returned in path order, rotated sets oldest first.
 pub fn discover(paths: &[PathBuf], overrides: &[HostOverride]) -> Discovery {
+    let overrides = &Overrides::new(overrides);
     let mut d = Discovery::default();
     for root in paths {
         let meta = match std::fs::metadata(root) {
@@ -258,7 +275,7 @@ pub fn discover(paths: &[PathBuf], overrides: &[HostOverride]) -> Discovery {
             discover_zip(root, overrides, &mut d);
         } else {
             // A single file given by name is read whatever its name.
-            let host = override_for(root, overrides).unwrap_or_else(|| {
+            let host = overrides.host_for(root).unwrap_or_else(|| {
                 let parent = root.parent().map(|p| p.to_path_buf()).unwrap_or_default();
                 let abs = std::fs::canonicalize(&parent).unwrap_or(parent);
                 let dirs: Vec<String> = abs.iter().map(|c| c.to_string_lossy().into_owned()).collect();
@@ -285,7 +302,7 @@ fn is_zip_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".zip")
 }
 
-fn discover_dir(root: &Path, overrides: &[HostOverride], d: &mut Discovery) {
+fn discover_dir(root: &Path, overrides: &Overrides<'_>, d: &mut Discovery) {
     let root_name = root_host_name(root);
     for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
         let entry = match entry {
@@ -315,13 +332,13 @@ fn discover_dir(root: &Path, overrides: &[HostOverride], d: &mut Discovery) {
             .map(|p| p.iter().map(|c| c.to_string_lossy().into_owned()).collect())
             .unwrap_or_default();
         let refs: Vec<&str> = dirs.iter().map(|s| s.as_str()).collect();
-        let host = override_for(path, overrides).unwrap_or_else(|| infer_host(&refs, &root_name));
+        let host = overrides.host_for(path).unwrap_or_else(|| infer_host(&refs, &root_name));
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         d.files.push(make_source(path_string(path), &name, host, Location::File(path.to_path_buf()), size));
     }
 }
 
-fn discover_zip(archive: &Path, overrides: &[HostOverride], d: &mut Discovery) {
+fn discover_zip(archive: &Path, overrides: &Overrides<'_>, d: &mut Discovery) {
     let file = match File::open(archive) {
         Ok(f) => f,
         Err(e) => {
@@ -339,7 +356,7 @@ fn discover_zip(archive: &Path, overrides: &[HostOverride], d: &mut Discovery) {
     };
     let stem = name_of(archive);
     let stem = stem.strip_suffix(".zip").or_else(|| stem.strip_suffix(".ZIP")).unwrap_or(&stem).to_string();
-    let host_override = override_for(archive, overrides);
+    let host_override = overrides.host_for(archive);
     for i in 0..zip.len() {
         let entry = match zip.by_index_raw(i) {
             Ok(e) => e,
