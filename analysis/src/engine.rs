@@ -14,6 +14,7 @@ use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
 use crate::correlate::{self, Attribution, Graph, HostRoles, Node, RequestKind};
 use crate::ids::{event_matches, for_each_id, is_account_sid, match_form, IdKind};
 use crate::model::{Input, Phase};
+use crate::ordered::Events;
 use crate::phases::{self, PhaseContext};
 use crate::skew::{self, HostOffset, SkewInput};
 
@@ -23,7 +24,7 @@ pub struct Analysis {
     pub inputs: Vec<Input>,
     /// Sorted by corrected UTC time (events without a time take the time of the line before them in
     /// their file), then host, path, line.
-    pub events: Vec<Event>,
+    pub events: Events,
     /// Per event: UTC milliseconds after the applied clock correction (`None`: no readable time).
     pub event_time_ms: Vec<Option<i64>>,
     /// Per event: index into `hosts`.
@@ -391,16 +392,19 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         })
         .collect();
 
-    // Everything in timeline order: the events permuted in place (no second copy of millions of
-    // events) while the per-event facts and request blocks are renumbered on the other core.
-    let mut sorted_events = events;
-    let (_, (event_time_ms, event_host, event_device, requests, host_offsets)) = rayon::join(
-        || permute_in_place(&mut sorted_events, &perm),
+    // Everything in timeline order. The events stay where they were read (`Events` reads them through
+    // the order); the per-event facts are gathered on one core while the request blocks and pair indices
+    // are renumbered on the other.
+    let sorted_events = Events::new(events, perm.iter().map(|&old| old as u32).collect());
+    let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
             let event_time_ms: Vec<Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
             let event_host: Vec<usize> = perm.iter().map(|&old| host_of[old]).collect();
             let event_device: Vec<Option<usize>> =
                 perm.iter().map(|&old| roots[old].map(|r| device_of_root[r])).collect();
+            (event_time_ms, event_host, event_device)
+        },
+        || {
             let requests: Vec<ServerRequest> = blocks
                 .iter()
                 .zip(&final_blocks)
@@ -427,7 +431,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
                     o
                 })
                 .collect();
-            (event_time_ms, event_host, event_device, requests, host_offsets)
+            (requests, host_offsets)
         },
     );
 

@@ -6,6 +6,7 @@
 //! - `skew`: per-host clock offsets from causal pairs across hosts.
 //! - `phases`: per-device phase status from the flow table.
 //! - `timeline`: `Analysis` → the contract's `Report` (devices, timeline).
+//! - `ordered`: the events in timeline order, left where they were read.
 //! - `ids`: identifiers named by events, canonical forms, which ones key devices.
 
 pub mod codes;
@@ -13,6 +14,7 @@ pub mod correlate;
 pub mod engine;
 pub mod ids;
 pub mod model;
+pub mod ordered;
 pub mod phases;
 pub mod rules;
 pub mod skew;
@@ -25,4 +27,5 @@ pub(crate) mod testkit;
 
 pub use engine::{analyze, Analysis, DeviceFacts, HostFacts, ServerRequest};
 pub use model::*;
+pub use ordered::Events;
 pub use skew::{HostOffset, SkewPair, SkewRelation};

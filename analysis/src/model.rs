@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, Evidence, LogKind, Severity};
+
+use crate::ordered::Events;
 use serde::{Serialize, Serializer};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -203,7 +205,7 @@ pub struct TimelineEvent<'a> {
 /// borrowed views (`TimelineEvent`): millions of them cost no copy and no shared-counter traffic.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
-    events: Vec<Event>,
+    events: Events,
     /// Per event: corrected UTC milliseconds.
     time_ms: Vec<Option<i64>>,
     /// Per event: index into `keys`.
@@ -219,7 +221,7 @@ impl Timeline {
     /// From the events in timeline order and, per event, its corrected time, its device (an index into
     /// `keys`) and the correction applied to its host.
     pub fn new(
-        events: Vec<Event>,
+        events: Events,
         time_ms: Vec<Option<i64>>,
         device: Vec<Option<u32>>,
         correction_ms: Vec<i64>,

@@ -9,6 +9,7 @@ use cmtrace_parsers::{Event, EventKind, LogKind};
 
 use crate::engine::{DeviceFacts, HostFacts};
 use crate::model::{EvidenceOut, Phase, PhaseId, PhaseStatus};
+use crate::ordered::Events;
 
 /// At most this many failure lines are cited as evidence of a failed phase.
 const FAILURE_EVIDENCE: usize = 5;
@@ -76,7 +77,7 @@ type LogSource = Result<Arc<str>, Arc<str>>;
 
 /// What the phase computation reads.
 pub(crate) struct PhaseContext<'a> {
-    pub events: &'a [Event],
+    pub events: &'a Events,
     pub time_ms: &'a [Option<i64>],
     pub event_host: &'a [usize],
     pub hosts: &'a [HostFacts],
@@ -86,7 +87,7 @@ pub(crate) struct PhaseContext<'a> {
 
 impl<'a> PhaseContext<'a> {
     pub fn new(
-        events: &'a [Event],
+        events: &'a Events,
         time_ms: &'a [Option<i64>],
         event_host: &'a [usize],
         hosts: &'a [HostFacts],

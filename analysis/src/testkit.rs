@@ -426,3 +426,22 @@ pub fn cmg_stats() -> EventKind {
         avg_elapsed_ms: Some(218),
     }
 }
+
+/// A bare event (no identifiers, no time) at `line` of one file.
+pub fn event_at_line(line: u32) -> Event {
+    Event {
+        kind: EventKind::CcmTokenReturned,
+        log_kind: LogKind::CcmSts,
+        severity: Severity::Info,
+        local_time: None,
+        bias_minutes: None,
+        thread: None,
+        evidence: Evidence {
+            path: "MP01/CCM_STS.log".into(),
+            line,
+            host: "MP01".into(),
+            time: None,
+            text: "x".into(),
+        },
+    }
+}
