@@ -1126,6 +1126,18 @@ impl Extractors {
     }
 
     /// Appends the events `entry` carries (usually none) for a file of `kind`.
+    /// Whether a message of this log kind, as written in the file (`\r\n` or `~~` where the entry's
+    /// message has `\n`, trailing blanks not trimmed), can give an event: one of the kind's literals
+    /// opens the gate for a candidate pattern, or (flow logs) it holds an error code. When it does not,
+    /// `extract` on its entry gives nothing, whatever the entry's severity: the literals and the code hold
+    /// no line break, so they are found in the text as written exactly where they are in the message.
+    /// `parse` reads every entry; `analyze` needs only these (`Records::keep_only`).
+    pub fn may_match(&self, kind: LogKind, raw_message: &str) -> bool {
+        let hits = self.by_kind[kind as usize].scan(raw_message);
+        (hits.gate && hits.candidates != 0)
+            || (kind != LogKind::Other && self.generic_code.is_match(raw_message))
+    }
+
     pub fn extract(&self, kind: LogKind, entry: &Entry<'_>, out: &mut Vec<EventKind>) {
         let k = &self.by_kind[kind as usize];
         let msg: &str = &entry.message;
@@ -1720,6 +1732,49 @@ mod tests {
             format!("{}{line}{}", "x".repeat(PACKED_MAX_LEN), "y ".repeat(20)),
             format!("{line} {line}"),
         ]
+    }
+
+    /// `may_match` is never false where `extract` gives an event: on every sample (and its variants,
+    /// two-line joins included) as every log kind and severity, with the message written the ways files
+    /// write it (`\r\n` or `~~` for its line breaks, trailing blanks).
+    #[test]
+    fn may_match_holds_wherever_extract_finds_an_event() {
+        let x = Extractors::new();
+        let kinds = [
+            Ccmsetup,
+            ClientIdManagerStartup,
+            AdalOperationProvider,
+            CcmMessaging,
+            LocationServices,
+            CcmSts,
+            CmgService,
+            CloudProxyConnector,
+            MpRegistrationManager,
+            Other,
+        ];
+        let mut lines: Vec<String> = SAMPLES.iter().flat_map(|a| variants(a)).collect();
+        lines.extend(SAMPLES.windows(2).map(|w| format!("{}\n{}", w[0], w[1])));
+        let mut events = 0;
+        for line in &lines {
+            for kind in kinds {
+                for severity in [Severity::Info, Severity::Error] {
+                    let mut out = Vec::new();
+                    x.extract(kind, &entry(line, severity), &mut out);
+                    if out.is_empty() {
+                        continue;
+                    }
+                    events += 1;
+                    for raw in [line.replace('\n', "\r\n"), line.replace('\n', "~~"), format!("{line}  \r")] {
+                        assert!(x.may_match(kind, &raw), "{kind:?} {severity:?}: {raw}");
+                    }
+                }
+            }
+        }
+        assert!(events > 100, "{events}");
+        // And it is a filter: lines that matter to nobody do not pass.
+        assert!(!x.may_match(CcmSts, "Issued token"));
+        assert!(!x.may_match(Other, "Raising pending event: error 0x80070005"));
+        assert!(x.may_match(CcmSts, "Something failed: 0x80070005"));
     }
 
     #[test]

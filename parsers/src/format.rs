@@ -67,12 +67,47 @@ pub struct Records<'a> {
     pending: Option<(usize, u32)>,
     /// Queue of unparsed lines to emit (after a truncated record or dangling pending text).
     flush_until: usize,
+    /// Entries whose message as written fails this are counted in `skipped`, not read.
+    keep: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
+    skipped: u64,
 }
 
 impl<'a> Records<'a> {
     /// `first_line` is the 1-based line number of the first line of `text`.
     pub fn new(text: &'a str, format: LineFormat, first_line: u32) -> Records<'a> {
-        Records { text, pos: 0, line: first_line, format, pending: None, flush_until: 0 }
+        Records {
+            text,
+            pos: 0,
+            line: first_line,
+            format,
+            pending: None,
+            flush_until: 0,
+            keep: None,
+            skipped: 0,
+        }
+    }
+
+    /// Yields only the entries whose message, as written (before `\r\n` and `~~` become `\n` and trailing
+    /// blanks are trimmed), passes `keep`; the others are counted (`skipped`) without reading their time,
+    /// attributes or message. For a reader that wants a few messages out of many: what it looks for must
+    /// be found in the text as written whenever it is in the message (no line break in what it seeks).
+    /// Unparsed lines are yielded as always.
+    pub fn keep_only(mut self, keep: &'a (dyn Fn(&str) -> bool + Sync)) -> Records<'a> {
+        self.keep = Some(keep);
+        self
+    }
+
+    /// Entries passed over by `keep_only` so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    fn wanted(&mut self, raw_message: &str) -> bool {
+        let wanted = self.keep.is_none_or(|keep| keep(raw_message));
+        if !wanted {
+            self.skipped += 1;
+        }
+        wanted
     }
 
     /// One physical line of a broken CMTrace record (ending at a newline or at `flush_until`).
@@ -168,6 +203,9 @@ impl<'a> Iterator for Records<'a> {
                             // line number); it never starts a server-format message.
                             self.flush_until = self.pos + eol;
                         }
+                        if !self.wanted(fields.message) {
+                            continue;
+                        }
                         return Some(Record::Entry(fields.into_entry(start_line)));
                     }
                     CmtraceParse::Truncated { until } => {
@@ -208,6 +246,9 @@ impl<'a> Iterator for Records<'a> {
                     };
                     let msg_end = line_start + parsed.message_len;
                     let raw = &self.text[msg_start..msg_end];
+                    if !self.wanted(raw) {
+                        continue;
+                    }
                     return Some(Record::Entry(parsed.into_entry(raw, first_line)));
                 }
                 if self.format == LineFormat::Sms {
@@ -240,20 +281,30 @@ enum CmtraceParse<'a> {
     },
 }
 
+/// A CMTrace record found: its message and attributes as written, read into an `Entry` only when wanted.
 struct CmtraceFields<'a> {
     message: &'a str,
-    time: Option<&'a str>,
-    date: Option<&'a str>,
-    component: &'a str,
-    thread: Option<&'a str>,
-    type_: Option<&'a str>,
-    file: Option<&'a str>,
+    /// Between `<` and `>` after `]LOG]!>`.
+    attrs: &'a str,
 }
 
 impl<'a> CmtraceFields<'a> {
     fn into_entry(self, line: u32) -> Entry<'a> {
-        let (time, bias) = self.time.map(parse_time_and_bias).unwrap_or((None, None));
-        let date = self.date.and_then(parse_date_mdy);
+        let (mut time, mut date, mut component, mut thread, mut type_, mut file) =
+            (None, None, "", None, None, None);
+        for (name, value) in (Attributes { s: self.attrs }) {
+            match name {
+                "time" => time = Some(value),
+                "date" => date = Some(value),
+                "component" => component = value,
+                "thread" => thread = Some(value),
+                "type" => type_ = Some(value),
+                "file" => file = Some(value),
+                _ => {}
+            }
+        }
+        let (time, bias) = time.map(parse_time_and_bias).unwrap_or((None, None));
+        let date = date.and_then(parse_date_mdy);
         let local_time = match (date, time) {
             (Some(d), Some(t)) => Some(NaiveDateTime::new(d, t)),
             _ => None,
@@ -262,10 +313,10 @@ impl<'a> CmtraceFields<'a> {
             line,
             local_time,
             bias_minutes: bias,
-            component: self.component,
-            thread: self.thread.and_then(|t| t.trim().parse().ok()),
-            severity: self.type_.map_or(Severity::Info, Severity::from_cmtrace_type),
-            source: self.file.filter(|f| !f.is_empty()),
+            component,
+            thread: thread.and_then(|t: &str| t.trim().parse().ok()),
+            severity: type_.map_or(Severity::Info, Severity::from_cmtrace_type),
+            source: file.filter(|f: &&str| !f.is_empty()),
             message: normalize_newlines(self.message),
             format: LineFormat::Cmtrace,
         }
@@ -301,27 +352,7 @@ fn parse_cmtrace_at(text: &str, pos: usize) -> CmtraceParse<'_> {
     let Some(gt) = memchr::memchr(b'>', &bytes[attrs_start..eol]).map(|i| attrs_start + i) else {
         return CmtraceParse::Truncated { until: eol.min(limit).max(attrs_start) };
     };
-    let attrs = &text[attrs_start + 1..gt];
-    let mut fields = CmtraceFields {
-        message: &text[msg_start..close],
-        time: None,
-        date: None,
-        component: "",
-        thread: None,
-        type_: None,
-        file: None,
-    };
-    for (name, value) in (Attributes { s: attrs }) {
-        match name {
-            "time" => fields.time = Some(value),
-            "date" => fields.date = Some(value),
-            "component" => fields.component = value,
-            "thread" => fields.thread = Some(value),
-            "type" => fields.type_ = Some(value),
-            "file" => fields.file = Some(value),
-            _ => {}
-        }
-    }
+    let fields = CmtraceFields { message: &text[msg_start..close], attrs: &text[attrs_start + 1..gt] };
     CmtraceParse::Record { entry_end: gt + 1, fields }
 }
 
@@ -435,8 +466,8 @@ pub fn parse_date_mdy(s: &str) -> Option<NaiveDate> {
 struct SmsTrailer<'a> {
     message_len: usize,
     component: &'a str,
-    local_time: Option<NaiveDateTime>,
-    bias: Option<i32>,
+    /// `MM-DD-YYYY HH:MM:SS.fff+BIAS` as written, read by `into_entry`.
+    datetime: &'a str,
     thread: Option<u32>,
 }
 
@@ -444,10 +475,17 @@ impl<'a> SmsTrailer<'a> {
     fn into_entry(self, raw_message: &'a str, line: u32) -> Entry<'a> {
         let message = sms_message(raw_message);
         let severity = infer_severity(&message);
+        let (date_s, time_s) = self.datetime.split_once(' ').unwrap_or((self.datetime, ""));
+        let date = parse_date_mdy(date_s);
+        let (time, bias) = parse_time_and_bias(time_s);
+        let local_time = match (date, time) {
+            (Some(d), Some(t)) => Some(NaiveDateTime::new(d, t)),
+            _ => None,
+        };
         Entry {
             line,
-            local_time: self.local_time,
-            bias_minutes: self.bias,
+            local_time,
+            bias_minutes: bias,
             component: self.component,
             thread: self.thread,
             severity,
@@ -491,14 +529,7 @@ fn parse_sms_line(line: &str) -> Option<SmsTrailer<'_>> {
         .strip_prefix("thread=")
         .and_then(|t| t.split_whitespace().next())
         .and_then(|t| t.parse().ok());
-    let (date_s, time_s) = datetime.split_once(' ').unwrap_or((datetime, ""));
-    let date = parse_date_mdy(date_s);
-    let (time, bias) = parse_time_and_bias(time_s);
-    let local_time = match (date, time) {
-        (Some(d), Some(t)) => Some(NaiveDateTime::new(d, t)),
-        _ => None,
-    };
-    Some(SmsTrailer { message_len: mark, component, local_time, bias, thread })
+    Some(SmsTrailer { message_len: mark, component, datetime, thread })
 }
 
 fn severity_words() -> &'static AhoCorasick {
@@ -615,6 +646,52 @@ mod tests {
         match r {
             Record::Entry(e) => e,
             Record::Unparsed { line, text } => panic!("unparsed line {line}: {text}"),
+        }
+    }
+
+    #[test]
+    fn keep_only_skips_entries_and_keeps_everything_else() {
+        let cm = |msg: &str, t: &str| {
+            format!("<![LOG[{msg}]LOG]!><time=\"01:02:03.004+060\" date=\"01-02-2020\" component=\"c\" context=\"\" type=\"{t}\" thread=\"7\" file=\"\">\r\n")
+        };
+        let sms = |msg: &str| format!("{msg} $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\r\n");
+        let cmtrace: String = [
+            cm("keep me", "1"),
+            cm("quiet", "3"),
+            cm("multi\r\nline keep", "2"),
+            cm("multi\r\nline quiet", "1"),
+            "garbage line\r\n".to_string(),
+            "<![LOG[truncated keep]LOG]!><time=\r\n".to_string(),
+            cm("last keep", "1"),
+        ]
+        .concat();
+        let server: String = [
+            sms("keep one"),
+            sms("quiet~~two"),
+            "first line of keep\r\n".to_string(),
+            sms("rest~~of it"),
+            "stray\r\n".to_string(),
+            sms("another quiet"),
+        ]
+        .concat();
+        let keep = |raw: &str| raw.contains("keep");
+        for (text, format) in [(&cmtrace, LineFormat::Cmtrace), (&server, LineFormat::Sms)] {
+            let all: Vec<Record<'_>> = Records::new(text, format, 1).collect();
+            let mut records = Records::new(text, format, 1).keep_only(&keep);
+            let kept: Vec<Record<'_>> = records.by_ref().collect();
+            let expected: Vec<Record<'_>> = all
+                .iter()
+                .filter(|r| match r {
+                    Record::Entry(e) => e.message.contains("keep"),
+                    Record::Unparsed { .. } => true,
+                })
+                .cloned()
+                .collect();
+            assert_eq!(kept, expected, "{format:?}");
+            let entries = all.iter().filter(|r| matches!(r, Record::Entry(_))).count() as u64;
+            let kept_entries = kept.iter().filter(|r| matches!(r, Record::Entry(_))).count() as u64;
+            assert!(records.skipped() >= 2, "{format:?}");
+            assert_eq!(kept_entries + records.skipped(), entries, "{format:?}");
         }
     }
 
