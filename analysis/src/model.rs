@@ -200,6 +200,24 @@ pub struct TimelineEvent<'a> {
     pub skew_correction_ms: i64,
 }
 
+impl<'a> TimelineEvent<'a> {
+    /// The entry of `e` at its corrected time (UTC milliseconds), naming `device`.
+    pub fn of(e: &'a Event, time_ms: Option<i64>, device: Option<&'a str>, skew_correction_ms: i64) -> Self {
+        TimelineEvent {
+            time: time_ms.and_then(DateTime::from_timestamp_millis),
+            host: &e.evidence.host,
+            log_kind: e.log_kind,
+            path: &e.evidence.path,
+            line: e.evidence.line,
+            severity: e.severity,
+            event: e.kind.name(),
+            device,
+            text: &e.evidence.text,
+            skew_correction_ms,
+        }
+    }
+}
+
 /// The timeline: the flow's events in timeline order, held once (they move here from the analysis)
 /// with what each entry adds to its event (corrected time, device key, correction). Entries are
 /// borrowed views (`TimelineEvent`): millions of them cost no copy and no shared-counter traffic.
@@ -272,19 +290,8 @@ impl Timeline {
     /// The `i`-th entry shown.
     pub fn get(&self, i: usize) -> TimelineEvent<'_> {
         let j = self.shown.as_ref().map_or(i, |s| s[i] as usize);
-        let e = &self.events[j];
-        TimelineEvent {
-            time: self.time_ms[j].and_then(DateTime::from_timestamp_millis),
-            host: &e.evidence.host,
-            log_kind: e.log_kind,
-            path: &e.evidence.path,
-            line: e.evidence.line,
-            severity: e.severity,
-            event: e.kind.name(),
-            device: self.device[j].map(|d| &*self.keys[d as usize]),
-            text: &e.evidence.text,
-            skew_correction_ms: self.correction_ms[j],
-        }
+        let device = self.device[j].map(|d| &*self.keys[d as usize]);
+        TimelineEvent::of(&self.events[j], self.time_ms[j], device, self.correction_ms[j])
     }
 
     pub fn iter(&self) -> TimelineIter<'_> {

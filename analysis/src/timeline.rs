@@ -1,7 +1,6 @@
 //! The contract's `Report` from an `Analysis`: devices (`model::Device`) and the timeline
 //! (`model::TimelineEvent`, times after the applied clock correction).
 
-use chrono::DateTime;
 use rayon::prelude::*;
 
 use crate::engine::{Analysis, DeviceFacts};
@@ -10,19 +9,12 @@ use crate::model::{Device, Finding, Report, Timeline, TimelineEvent, SCHEMA_VERS
 impl Analysis {
     /// One timeline entry: the event at its corrected time, with the correction applied to its host.
     pub fn timeline_event(&self, i: usize) -> TimelineEvent<'_> {
-        let e = &self.events[i];
-        TimelineEvent {
-            time: self.event_time_ms[i].and_then(DateTime::from_timestamp_millis),
-            host: &e.evidence.host,
-            log_kind: e.log_kind,
-            path: &e.evidence.path,
-            line: e.evidence.line,
-            severity: e.severity,
-            event: e.kind.name(),
-            device: self.device_key(i),
-            text: &e.evidence.text,
-            skew_correction_ms: self.skew_correction_ms(i),
-        }
+        TimelineEvent::of(
+            &self.events[i],
+            self.event_time_ms[i],
+            self.device_key(i),
+            self.skew_correction_ms(i),
+        )
     }
 
     /// The correction applied to event `i`'s time: its host's, or 0 when it has no time of its own.

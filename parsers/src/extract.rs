@@ -1740,18 +1740,7 @@ mod tests {
     #[test]
     fn may_match_holds_wherever_extract_finds_an_event() {
         let x = Extractors::new();
-        let kinds = [
-            Ccmsetup,
-            ClientIdManagerStartup,
-            AdalOperationProvider,
-            CcmMessaging,
-            LocationServices,
-            CcmSts,
-            CmgService,
-            CloudProxyConnector,
-            MpRegistrationManager,
-            Other,
-        ];
+        let kinds = LogKind::ALL;
         let mut lines: Vec<String> = SAMPLES.iter().flat_map(|a| variants(a)).collect();
         lines.extend(SAMPLES.windows(2).map(|w| format!("{}\n{}", w[0], w[1])));
         let mut events = 0;

@@ -34,25 +34,9 @@ pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// devices, findings, then events (the same objects as the JSON document).
 pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let v = report.schema_version;
-    write_lines(
-        out,
-        report.inputs.len(),
-        |i| &report.inputs[i],
-        TASK,
-        "input",
-        v,
-        |buf, i| serde_json::to_writer(buf, i).expect("in-memory write"),
-    )?;
+    write_lines(out, report.inputs.len(), |i| &report.inputs[i], TASK, "input", v, push_serde)?;
     write_lines(out, report.devices.len(), |i| &report.devices[i], TASK, "device", v, push_device)?;
-    write_lines(
-        out,
-        report.findings.len(),
-        |i| &report.findings[i],
-        TASK,
-        "finding",
-        v,
-        |buf, f| serde_json::to_writer(buf, f).expect("in-memory write"),
-    )?;
+    write_lines(out, report.findings.len(), |i| &report.findings[i], TASK, "finding", v, push_serde)?;
     write_lines(
         out,
         report.timeline.len(),
@@ -134,6 +118,11 @@ fn write_batches<T>(
         }
     }
     Ok(())
+}
+
+/// Small objects (inputs, findings): through `serde_json`.
+fn push_serde<T: serde::Serialize>(buf: &mut Vec<u8>, x: &T) {
+    serde_json::to_writer(buf, x).expect("in-memory write")
 }
 
 fn push_utc(buf: &mut Vec<u8>, t: &DateTime<Utc>) {
