@@ -1,4 +1,5 @@
-//! Property test: entries written in either line format parse back to the same fields.
+//! Property test: entries written in either line format parse back to the same fields, and
+//! `Records::keep_only` passes over exactly the entries its test rejects.
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use cmtrace_parsers::entry::{LineFormat, Record, Severity};
@@ -83,6 +84,19 @@ fn sms_line(w: &Written) -> String {
     )
 }
 
+/// `keep_only` keeps exactly the entries whose parsed message passes a test that sees through `\r\n`,
+/// `~~` and trailing blanks (a letter), and counts the others.
+fn keep_only_agrees(text: &str, format: LineFormat, parsed: &[Record<'_>]) -> Result<(), TestCaseError> {
+    let keep = |raw: &str| raw.contains('a');
+    let mut filtered = Records::new(text, format, 1).keep_only(&keep);
+    let kept: Vec<Record<'_>> = filtered.by_ref().collect();
+    let expected: Vec<&Record<'_>> =
+        parsed.iter().filter(|r| matches!(r, Record::Entry(e) if e.message.contains('a'))).collect();
+    prop_assert_eq!(kept.iter().collect::<Vec<_>>(), expected);
+    prop_assert_eq!(kept.len() as u64 + filtered.skipped(), parsed.len() as u64);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -107,6 +121,7 @@ proptest! {
             prop_assert_eq!(utc.naive_utc(), w.local + chrono::Duration::minutes(w.bias as i64));
             prop_assert_eq!(utc.nanosecond(), w.local.nanosecond());
         }
+        keep_only_agrees(&text, LineFormat::Cmtrace, &parsed)?;
     }
 
     #[test]
@@ -133,5 +148,6 @@ proptest! {
             prop_assert_eq!(e.bias_minutes, Some(w.bias));
             prop_assert_eq!(e.thread, Some(w.thread));
         }
+        keep_only_agrees(&text, LineFormat::Sms, &parsed)?;
     }
 }
