@@ -1,5 +1,5 @@
 //! The contract's `Report` from an `Analysis`: devices (`model::Device`) and the timeline
-//! (`model::TimelineEvent`, times after the applied clock correction).
+//! (`model::Timeline` of `model::TimelineEvent`s, times after the applied clock correction).
 
 use rayon::prelude::*;
 

@@ -281,6 +281,17 @@ enum CmtraceParse<'a> {
     },
 }
 
+/// The local time (when both parts read) and the bias of a record's `MM-DD-YYYY` date and
+/// `HH:MM:SS.fff+BIAS` time as written.
+fn local_time_and_bias(date: Option<&str>, time: Option<&str>) -> (Option<NaiveDateTime>, Option<i32>) {
+    let (time, bias) = time.map(parse_time_and_bias).unwrap_or((None, None));
+    let local_time = match (date.and_then(parse_date_mdy), time) {
+        (Some(d), Some(t)) => Some(NaiveDateTime::new(d, t)),
+        _ => None,
+    };
+    (local_time, bias)
+}
+
 /// A CMTrace record found: its message and attributes as written, read into an `Entry` only when wanted.
 struct CmtraceFields<'a> {
     message: &'a str,
@@ -303,12 +314,7 @@ impl<'a> CmtraceFields<'a> {
                 _ => {}
             }
         }
-        let (time, bias) = time.map(parse_time_and_bias).unwrap_or((None, None));
-        let date = date.and_then(parse_date_mdy);
-        let local_time = match (date, time) {
-            (Some(d), Some(t)) => Some(NaiveDateTime::new(d, t)),
-            _ => None,
-        };
+        let (local_time, bias) = local_time_and_bias(date, time);
         Entry {
             line,
             local_time,
@@ -475,13 +481,8 @@ impl<'a> SmsTrailer<'a> {
     fn into_entry(self, raw_message: &'a str, line: u32) -> Entry<'a> {
         let message = sms_message(raw_message);
         let severity = infer_severity(&message);
-        let (date_s, time_s) = self.datetime.split_once(' ').unwrap_or((self.datetime, ""));
-        let date = parse_date_mdy(date_s);
-        let (time, bias) = parse_time_and_bias(time_s);
-        let local_time = match (date, time) {
-            (Some(d), Some(t)) => Some(NaiveDateTime::new(d, t)),
-            _ => None,
-        };
+        let (date, time) = self.datetime.split_once(' ').unwrap_or((self.datetime, ""));
+        let (local_time, bias) = local_time_and_bias(Some(date), Some(time));
         Entry {
             line,
             local_time,

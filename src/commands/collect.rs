@@ -1,4 +1,5 @@
-//! Reading the inputs for the engine: every file scanned in parallel, every entry offered to the
+//! Reading the inputs for the engine: every file scanned in parallel, every entry counted and the
+//! ones that can give an event (`Extractors::may_match` on the message as written) offered to the
 //! extractor of its log kind, giving the contract's `Input` rows and the flow's typed events.
 
 use cmtrace_analysis::model::Input;
