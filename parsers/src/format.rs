@@ -499,7 +499,17 @@ impl<'a> SmsTrailer<'a> {
 
 /// The message of an SMS-format record: trailing blanks trimmed, `\r\n` and `~~` as `\n`.
 fn sms_message(raw: &str) -> Cow<'_, str> {
-    let trimmed = raw.trim_end();
+    // A message ending in `~~` (most connector lines) ends in line breaks that the trim drops: drop them
+    // first, so that such a message is borrowed, not copied. `~~` pairs from the left, so only a run of
+    // an even number of trailing `~` turns wholly into line breaks.
+    let mut trimmed = raw.trim_end();
+    loop {
+        let run = trimmed.len() - trimmed.trim_end_matches('~').len();
+        if run == 0 || run % 2 == 1 {
+            break;
+        }
+        trimmed = trimmed[..trimmed.len() - run].trim_end();
+    }
     let needs = memchr::memchr(b'\r', trimmed.as_bytes()).is_some() || trimmed.contains("~~");
     if !needs {
         return Cow::Borrowed(trimmed);
@@ -694,6 +704,25 @@ mod tests {
             assert!(records.skipped() >= 2, "{format:?}");
             assert_eq!(kept_entries + records.skipped(), entries, "{format:?}");
         }
+    }
+
+    #[test]
+    fn sms_message_borrows_trailing_breaks_and_reads_like_replacing_them() {
+        let reference = |raw: &str| {
+            let s = raw.trim_end().replace("\r\n", "\n").replace("~~", "\n");
+            s.trim_end().to_string()
+        };
+        let tails =
+            ["", "~", "~~", "~~~", "~~~~", "~~~~~", " ~~", "~~ ", "~~ ~~", "~ ~~", "\r\n~~", "~~\r\n x"];
+        let heads = ["msg", "a~~b", "a\r\nb", "", " ", "x~"];
+        for head in heads {
+            for tail in tails {
+                let raw = format!("{head}{tail}");
+                assert_eq!(sms_message(&raw), reference(&raw), "{raw:?}");
+            }
+        }
+        assert!(matches!(sms_message("ElapsedTime: 88 ms~~"), Cow::Borrowed("ElapsedTime: 88 ms")));
+        assert!(matches!(sms_message("odd~~~"), Cow::Owned(_)));
     }
 
     #[test]
