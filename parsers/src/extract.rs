@@ -923,7 +923,18 @@ fn leading_literals(regex: &str) -> Vec<Vec<u8>> {
     regex_syntax::parse(regex).ok().as_ref().and_then(of).unwrap_or_default()
 }
 
+/// A message's literal scan and whether it may give an event (`Extractors::prefilter`), kept so that
+/// `extract_prefiltered` need not scan the same text again.
+#[derive(Clone, Copy)]
+pub struct Prefiltered {
+    /// Address and length of the text scanned.
+    text: (usize, usize),
+    hits: Hits,
+    pub may_match: bool,
+}
+
 /// The literal hits of one line: gate, candidates and where literals start.
+#[derive(Clone, Copy)]
 struct Hits {
     gate: bool,
     candidates: Mask,
@@ -1133,23 +1144,50 @@ impl Extractors {
     /// no line break, so they are found in the text as written exactly where they are in the message.
     /// `parse` reads every entry; `analyze` needs only these (`Records::keep_only`).
     pub fn may_match(&self, kind: LogKind, raw_message: &str) -> bool {
+        self.prefilter(kind, raw_message).may_match
+    }
+
+    /// `may_match`, keeping the literal scan for `extract_prefiltered`.
+    pub fn prefilter(&self, kind: LogKind, raw_message: &str) -> Prefiltered {
         let hits = self.by_kind[kind as usize].scan(raw_message);
-        (hits.gate && hits.candidates != 0)
-            || (kind != LogKind::Other && self.generic_code.is_match(raw_message))
+        let may_match = (hits.gate && hits.candidates != 0)
+            || (kind != LogKind::Other && self.generic_code.is_match(raw_message));
+        Prefiltered { text: (raw_message.as_ptr() as usize, raw_message.len()), hits, may_match }
+    }
+
+    /// `extract`, reusing the literal scan of `pre` when the entry's message is the very text it
+    /// scanned (a message with no line break to rewrite and nothing to trim: most of them).
+    pub fn extract_prefiltered(
+        &self,
+        kind: LogKind,
+        entry: &Entry<'_>,
+        pre: Option<&Prefiltered>,
+        out: &mut Vec<EventKind>,
+    ) {
+        let msg: &str = &entry.message;
+        let same_text = |p: &&Prefiltered| p.text == (msg.as_ptr() as usize, msg.len());
+        let hits = match pre.filter(same_text) {
+            Some(p) => p.hits,
+            None => self.by_kind[kind as usize].scan(msg),
+        };
+        self.extract_with_hits(kind, entry, &hits, out);
     }
 
     pub fn extract(&self, kind: LogKind, entry: &Entry<'_>, out: &mut Vec<EventKind>) {
+        self.extract_prefiltered(kind, entry, None, out);
+    }
+
+    fn extract_with_hits(&self, kind: LogKind, entry: &Entry<'_>, hits: &Hits, out: &mut Vec<EventKind>) {
         let k = &self.by_kind[kind as usize];
         let msg: &str = &entry.message;
         let before = out.len();
-        let hits = k.scan(msg);
         if hits.gate && hits.candidates != 0 {
             if hits.candidates.is_power_of_two() {
-                k.run(&self.compiled, hits.candidates.trailing_zeros() as usize, msg, &hits, out, before);
+                k.run(&self.compiled, hits.candidates.trailing_zeros() as usize, msg, hits, out, before);
             } else {
                 for i in k.set.matches(msg).iter() {
                     debug_assert!(hits.candidates & (1 << i) != 0, "pattern {i} matched without its needles");
-                    k.run(&self.compiled, i, msg, &hits, out, before);
+                    k.run(&self.compiled, i, msg, hits, out, before);
                 }
             }
         }
@@ -1749,6 +1787,14 @@ mod tests {
                 for severity in [Severity::Info, Severity::Error] {
                     let mut out = Vec::new();
                     x.extract(kind, &entry(line, severity), &mut out);
+                    // The scan handed over (the very text: reused; another text: ignored) changes nothing.
+                    let crlf = line.replace('\n', "\r\n");
+                    for scanned in [line.as_str(), crlf.as_str()] {
+                        let mut reused = Vec::new();
+                        let pre = x.prefilter(kind, scanned);
+                        x.extract_prefiltered(kind, &entry(line, severity), Some(&pre), &mut reused);
+                        assert_eq!(reused, out, "{kind:?} {severity:?}: {line}");
+                    }
                     if out.is_empty() {
                         continue;
                     }

@@ -68,7 +68,7 @@ pub struct Records<'a> {
     /// Queue of unparsed lines to emit (after a truncated record or dangling pending text).
     flush_until: usize,
     /// Entries whose message as written fails this are counted in `skipped`, not read.
-    keep: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
+    keep: Option<&'a dyn Fn(&str) -> bool>,
     skipped: u64,
 }
 
@@ -92,7 +92,7 @@ impl<'a> Records<'a> {
     /// attributes or message. For a reader that wants a few messages out of many: what it looks for must
     /// be found in the text as written whenever it is in the message (no line break in what it seeks).
     /// Unparsed lines are yielded as always.
-    pub fn keep_only(mut self, keep: &'a (dyn Fn(&str) -> bool + Sync)) -> Records<'a> {
+    pub fn keep_only(mut self, keep: &'a dyn Fn(&str) -> bool) -> Records<'a> {
         self.keep = Some(keep);
         self
     }

@@ -5,12 +5,13 @@
 use cmtrace_analysis::model::Input;
 use cmtrace_parsers::entry::Record;
 use cmtrace_parsers::events::{Event, Evidence};
-use cmtrace_parsers::extract::Extractors;
+use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::input::{discover, HostOverride, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
 use cmtrace_parsers::LogKind;
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -60,8 +61,14 @@ fn collect_entries(
             let mut kinds = Vec::new();
             // One allocation per chunk; every event of the chunk shares it.
             let (path, host): (Arc<str>, Arc<str>) = (src.path.as_str().into(), src.host.as_str().into());
-            // Only entries that can give an event are read in full; the others are only counted.
-            let may_match = |raw: &str| extractors.may_match(file.kind, raw);
+            // Only entries that can give an event are read in full; the others are only counted. The
+            // literal scan that decided is handed to the extractor with the entry.
+            let last_scan: Cell<Option<Prefiltered>> = Cell::new(None);
+            let may_match = |raw: &str| {
+                let scan = extractors.prefilter(file.kind, raw);
+                last_scan.set(Some(scan));
+                scan.may_match
+            };
             let mut records = Records::new(chunk.text, file.format, chunk.first_line);
             if skip_quiet_entries {
                 records = records.keep_only(&may_match);
@@ -70,7 +77,7 @@ fn collect_entries(
                 match rec {
                     Record::Entry(e) => {
                         out.entries += 1;
-                        extractors.extract(file.kind, &e, &mut kinds);
+                        extractors.extract_prefiltered(file.kind, &e, last_scan.take().as_ref(), &mut kinds);
                         for kind in kinds.drain(..) {
                             out.events.push(Event {
                                 kind,
