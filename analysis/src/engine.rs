@@ -435,7 +435,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         },
     );
 
-    lap("events moved");
+    lap("events renumbered");
     let devices: Vec<DeviceFacts> = {
         let ctx = PhaseContext::new(&sorted_events, &event_time_ms, &event_host, &hosts);
         built

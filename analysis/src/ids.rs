@@ -48,10 +48,10 @@ pub fn canonical_client_guid(raw: &str) -> Option<Cow<'_, str>> {
     if body.is_empty() || body == ZERO_GUID {
         return None;
     }
-    if prefixed && body.len() + 5 == s.len() && !body.bytes().any(|b| b.is_ascii_lowercase()) {
-        return Some(Cow::Borrowed(s));
+    match ascii_case(body, true) {
+        Cow::Borrowed(_) if prefixed && body.len() + 5 == s.len() => Some(Cow::Borrowed(s)),
+        upper => Some(Cow::Owned(format!("GUID:{upper}"))),
     }
-    Some(Cow::Owned(format!("GUID:{}", body.to_ascii_uppercase())))
 }
 
 /// Azure AD object ids (device, user, tenant) in lower case; `None` for empty or all-zero ids
@@ -61,11 +61,7 @@ pub fn canonical_aad_id(raw: &str) -> Option<Cow<'_, str>> {
     if s.is_empty() || s == ZERO_GUID {
         return None;
     }
-    Some(if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(s)
-    })
+    Some(ascii_case(s, false))
 }
 
 /// SIDs in upper case (`S-1-5-21-...`).
@@ -74,11 +70,17 @@ pub fn canonical_sid(raw: &str) -> Option<Cow<'_, str>> {
     if s.is_empty() {
         return None;
     }
-    Some(if s.bytes().any(|b| b.is_ascii_lowercase()) {
-        Cow::Owned(s.to_ascii_uppercase())
-    } else {
-        Cow::Borrowed(s)
-    })
+    Some(ascii_case(s, true))
+}
+
+/// `s` in ASCII upper (or lower) case, borrowed when it already is.
+fn ascii_case(s: &str, upper: bool) -> Cow<'_, str> {
+    let other_case = |b: &u8| if upper { b.is_ascii_lowercase() } else { b.is_ascii_uppercase() };
+    match (s.bytes().any(|b| other_case(&b)), upper) {
+        (false, _) => Cow::Borrowed(s),
+        (true, true) => Cow::Owned(s.to_ascii_uppercase()),
+        (true, false) => Cow::Owned(s.to_ascii_lowercase()),
+    }
 }
 
 /// Whether a SID names one account that can tie events to a device or user: domain / local account

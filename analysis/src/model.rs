@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, Evidence, LogKind, Severity};
+use serde::{Serialize, Serializer};
 
 use crate::ordered::Events;
-use serde::{Serialize, Serializer};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -282,14 +282,19 @@ impl Timeline {
         self.len() == 0
     }
 
+    /// The event position of the `i`-th entry shown.
+    fn position(&self, i: usize) -> usize {
+        self.shown.as_ref().map_or(i, |s| s[i] as usize)
+    }
+
     /// The typed event of the `i`-th entry shown.
     pub fn event(&self, i: usize) -> &Event {
-        &self.events[self.shown.as_ref().map_or(i, |s| s[i] as usize)]
+        &self.events[self.position(i)]
     }
 
     /// The `i`-th entry shown.
     pub fn get(&self, i: usize) -> TimelineEvent<'_> {
-        let j = self.shown.as_ref().map_or(i, |s| s[i] as usize);
+        let j = self.position(i);
         let device = self.device[j].map(|d| &*self.keys[d as usize]);
         TimelineEvent::of(&self.events[j], self.time_ms[j], device, self.correction_ms[j])
     }
@@ -300,10 +305,8 @@ impl Timeline {
 
     /// Keeps the entries for which `keep` holds.
     pub fn retain(&mut self, keep: impl Fn(&TimelineEvent<'_>) -> bool) {
-        let shown: Vec<u32> = (0..self.len())
-            .filter(|&i| keep(&self.get(i)))
-            .map(|i| self.shown.as_ref().map_or(i as u32, |s| s[i]))
-            .collect();
+        let shown: Vec<u32> =
+            (0..self.len()).filter(|&i| keep(&self.get(i))).map(|i| self.position(i) as u32).collect();
         self.shown = Some(shown);
     }
 }
