@@ -26,7 +26,7 @@ pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(b",\"findings\":")?;
     serde_json::to_writer(&mut *out, &report.findings).map_err(io::Error::other)?;
     out.write_all(b",\"timeline\":")?;
-    write_array(out, report.timeline.len(), |i| report.timeline.get(i), TASK, |buf, e| push_event(buf, &e))?;
+    write_array(out, report.timeline.len(), |i| report.timeline.get(i), TASK, push_event)?;
     out.write_all(b"}")
 }
 
@@ -37,15 +37,7 @@ pub fn write_ndjson(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write_lines(out, report.inputs.len(), |i| &report.inputs[i], TASK, "input", v, push_serde)?;
     write_lines(out, report.devices.len(), |i| &report.devices[i], TASK, "device", v, push_device)?;
     write_lines(out, report.findings.len(), |i| &report.findings[i], TASK, "finding", v, push_serde)?;
-    write_lines(
-        out,
-        report.timeline.len(),
-        |i| report.timeline.get(i),
-        TASK,
-        "event",
-        v,
-        |buf, e| push_event(buf, &e),
-    )
+    write_lines(out, report.timeline.len(), |i| report.timeline.get(i), TASK, "event", v, push_event)
 }
 
 /// One line per item: `{"type":KIND,"schema_version":N,` and the item's own fields (`item` writes a
@@ -101,9 +93,8 @@ fn write_batches<T>(
     for batch_start in (0..len).step_by(batch_len) {
         let batch_end = (batch_start + batch_len).min(len);
         let bufs: Vec<Vec<u8>> = (batch_start..batch_end)
-            .step_by(task_len)
-            .collect::<Vec<usize>>()
             .into_par_iter()
+            .step_by(task_len)
             .map(|task_start| {
                 let task_end = (task_start + task_len).min(batch_end);
                 let mut buf = Vec::with_capacity((task_end - task_start) * 256);
@@ -217,7 +208,7 @@ fn push_evidence(buf: &mut Vec<u8>, e: &EvidenceOut) {
 }
 
 /// One timeline event, fields in the order of `TimelineEvent`'s `Serialize`.
-fn push_event(buf: &mut Vec<u8>, e: &TimelineEvent) {
+fn push_event(buf: &mut Vec<u8>, e: TimelineEvent<'_>) {
     buf.extend_from_slice(b"{\"time\":");
     push_opt_utc(buf, &e.time);
     buf.extend_from_slice(b",\"host\":");
