@@ -25,12 +25,6 @@ impl Events {
         Events { store, order }
     }
 
-    /// Events already in the order wanted.
-    pub fn in_order(store: Vec<Event>) -> Events {
-        let order = (0..store.len() as u32).collect();
-        Events { store, order }
-    }
-
     pub fn len(&self) -> usize {
         self.order.len()
     }
@@ -77,7 +71,6 @@ mod tests {
         events.push(crate::testkit::event_at_line(9));
         assert_eq!(lines(&events), [3, 1, 4, 2, 9]);
         assert_eq!(events.len(), 5);
-        assert_eq!(lines(&Events::in_order((1..=3).map(crate::testkit::event_at_line).collect())), [1, 2, 3]);
     }
 
     #[test]
