@@ -129,6 +129,16 @@ pub struct EvidenceOut {
     pub text: Arc<str>,
 }
 
+/// Keeps the first citation of each log line (`path`, `line`): one line that gives two events is
+/// evidence once.
+pub fn dedup_evidence(evidence: &mut Vec<EvidenceOut>) {
+    if evidence.len() < 2 {
+        return;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(evidence.len());
+    evidence.retain(|e| seen.insert((e.path.clone(), e.line)));
+}
+
 impl From<&Evidence> for EvidenceOut {
     fn from(e: &Evidence) -> Self {
         EvidenceOut {
@@ -180,6 +190,10 @@ pub struct Finding {
     pub explanation: String,
     pub remediation: String,
     pub evidence: Vec<EvidenceOut>,
+    /// The root-cause rules this finding is a consequence of, for the same device (added field; left out
+    /// when empty). A report that shows this finding shows those too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caused_by: Vec<&'static str>,
 }
 
 /// A timeline event as the contract serialises it: a view of one event of a `Timeline`.
@@ -363,4 +377,36 @@ pub struct Report {
     pub devices: Vec<Device>,
     pub findings: Vec<Finding>,
     pub timeline: Timeline,
+    /// What `--device`, `--since`, `--until` and `--rule` left out, when any was given (not serialised:
+    /// the JSON document holds what is shown).
+    #[serde(skip)]
+    pub filtered: Option<Filtered>,
+}
+
+/// What the filters left out of a report, and what the whole data says: the status of a device and the
+/// verdict are decided on all the data, the filters only choose what is shown.
+#[derive(Debug, Clone, Default)]
+pub struct Filtered {
+    /// The filters as given, e.g. `--since 2020-06-24T15:00:00Z`.
+    pub filters: Vec<String>,
+    /// Every device's worst finding severity over all the data (devices without a finding absent).
+    pub worst_by_device: std::collections::HashMap<String, Severity>,
+    pub devices_hidden: usize,
+    /// Findings left out, by severity: errors, warnings, infos.
+    pub findings_hidden: [usize; 3],
+    pub events_hidden: usize,
+    /// Findings shown although the filters left them out, because a finding shown is their consequence.
+    pub causes_kept: usize,
+}
+
+impl Report {
+    /// A device's worst finding over all the data (filters do not change it); `None` when it has none.
+    pub fn worst_of(&self, key: &str) -> Option<Severity> {
+        match &self.filtered {
+            Some(f) => f.worst_by_device.get(key).copied(),
+            None => {
+                self.findings.iter().filter(|f| f.device.as_deref() == Some(key)).map(|f| f.severity).max()
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use cmtrace_parsers::{Event, EventKind, LogKind};
 
 use crate::engine::{DeviceFacts, HostFacts};
-use crate::model::{EvidenceOut, Phase, PhaseId, PhaseStatus};
+use crate::model::{dedup_evidence, EvidenceOut, Phase, PhaseId, PhaseStatus};
 use crate::ordered::Events;
 
 /// At most this many failure lines are cited as evidence of a failed phase.
@@ -391,12 +391,15 @@ fn phase(
         }
     };
     let times = evidence.iter().filter_map(|&i| ctx.time_ms[i]);
+    let mut cited: Vec<EvidenceOut> =
+        evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i].evidence)).collect();
+    dedup_evidence(&mut cited);
     Phase {
         id,
         status,
         start: utc(times.clone().min()),
         end: utc(times.max()),
-        evidence: evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i].evidence)).collect(),
+        evidence: cited,
         note: note.map(Arc::from),
     }
 }

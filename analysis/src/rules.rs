@@ -29,14 +29,15 @@
 //! | clock-skew | the engine's host offset beyond 2 minutes, with its causal pairs |
 //! | flow-incomplete | the flow stops with no error; evidence: the last phase reached |
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use cmtrace_parsers::{AadTokenKind, EventKind, HostRole, LogKind, Severity};
 
 use rayon::prelude::*;
 
 use crate::engine::Analysis;
-use crate::model::{EvidenceOut, Finding, PhaseId, PhaseStatus};
+use crate::model::{dedup_evidence, EvidenceOut, Finding, PhaseId, PhaseStatus};
 use crate::skew::SKEW_APPLY_THRESHOLD_MS;
 
 /// What one rule found.
@@ -1102,6 +1103,47 @@ fn evidence_out(a: &Analysis, i: usize) -> EvidenceOut {
     EvidenceOut::from(&a.events[i].evidence)
 }
 
+/// One finding per rule and device (per rule and host for findings without a device), each log line
+/// cited once. A finding without a device keeps only the lines that no device's finding of the same rule
+/// cites: a connection-point problem seen for a device is reported for that device, not a second time
+/// for the site.
+fn merge_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
+    type Key = (&'static str, Option<String>, Option<String>);
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut index: HashMap<Key, usize> = HashMap::new();
+    let mut merged = Vec::new();
+    for mut f in findings {
+        let key = (f.rule, f.device.clone(), if f.device.is_none() { f.host.clone() } else { None });
+        match index.get(&key) {
+            Some(&i) => {
+                let evidence = std::mem::take(&mut f.evidence);
+                out[i].evidence.extend(evidence);
+                merged.push(i);
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(f);
+            }
+        }
+    }
+    for i in merged {
+        out[i].evidence.sort_by(|x, y| (x.time, &x.path, x.line).cmp(&(y.time, &y.path, y.line)));
+    }
+    let cited_for_devices: HashSet<(&'static str, Arc<str>, u32)> = out
+        .iter()
+        .filter(|f| f.device.is_some())
+        .flat_map(|f| f.evidence.iter().map(move |e| (f.rule, e.path.clone(), e.line)))
+        .collect();
+    out.retain_mut(|f| {
+        dedup_evidence(&mut f.evidence);
+        if f.device.is_none() && !cited_for_devices.is_empty() {
+            f.evidence.retain(|e| !cited_for_devices.contains(&(f.rule, e.path.clone(), e.line)));
+        }
+        !f.evidence.is_empty()
+    });
+    out
+}
+
 /// Run the catalog over an analysis: findings worst first, then device, rule, first evidence.
 pub fn evaluate(a: &Analysis) -> Vec<Finding> {
     // The checks that need only the analysis, all at once; then every rule in catalog order.
@@ -1113,7 +1155,7 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
         })
         .collect();
     let mut explained = Explained::default();
-    let mut findings = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
     for (rule, alone) in RULES.iter().zip(&mut alone) {
         let hits = match rule.check {
             Check::Alone(_) => alone.take().expect("computed above"),
@@ -1123,12 +1165,21 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
             if hit.evidence.is_empty() {
                 continue;
             }
+            let mut caused_by = Vec::new();
             if let Some(d) = hit.device {
                 if rule.symptom
                     && !hit.explains.is_empty()
                     && hit.explains.iter().all(|p| explained.by(d, *p).is_some())
                 {
                     continue;
+                }
+                // The causes this hit names (consequence rules say "Caused by: x" / "Root cause: x, y").
+                if hit.facts.contains("Caused by: ") || hit.facts.contains("Root cause: ") {
+                    caused_by = explained
+                        .any(d)
+                        .into_iter()
+                        .filter(|cause| *cause != rule.id && hit.facts.contains(cause))
+                        .collect();
                 }
                 let m = explained.by_device.entry(d).or_default();
                 for p in &hit.explains {
@@ -1147,9 +1198,11 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                 explanation: format!("{} {}", hit.facts, rule.explanation),
                 remediation: rule.remediation.to_string(),
                 evidence: evidence.iter().map(|&i| evidence_out(a, i)).collect(),
+                caused_by,
             });
         }
     }
+    let mut findings = merge_duplicates(findings);
     let rank = |s: Severity| match s {
         Severity::Error => 0,
         Severity::Warning => 1,

@@ -46,7 +46,14 @@ impl Analysis {
     pub fn into_report(mut self, findings: Vec<Finding>) -> Report {
         let timeline = self.take_timeline();
         let devices: Vec<Device> = self.devices.into_par_iter().map(report_device).collect();
-        Report { schema_version: SCHEMA_VERSION, inputs: self.inputs, devices, findings, timeline }
+        Report {
+            schema_version: SCHEMA_VERSION,
+            inputs: self.inputs,
+            devices,
+            findings,
+            timeline,
+            filtered: None,
+        }
     }
 
     /// The whole `analyze --format json` document with the rules' findings.

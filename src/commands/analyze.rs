@@ -3,18 +3,19 @@
 
 use std::io::{IsTerminal, Write};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use cmtrace_analysis::model::Report;
 use cmtrace_parsers::Severity;
 
 use super::collect::collect;
+use super::filter::Filters;
 use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{AnalyzeArgs, ColorChoice, FailOn, ReportFormat};
 use crate::render::{render_junit, render_markdown, render_text, RenderOptions};
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
-    let since = args.since.as_deref().map(parse_time).transpose()?;
-    let until = args.until.as_deref().map(parse_time).transpose()?;
+    // Filters are checked before anything is read: a typo must stop the command, not turn CI green.
+    let filters =
+        Filters::new(args.device.as_deref(), args.since.as_deref(), args.until.as_deref(), &args.rules)?;
     let paths = args.input.paths_or_cwd();
     let timing = std::env::var_os("CMTRACE_TIMING").is_some();
     let t0 = std::time::Instant::now();
@@ -24,24 +25,29 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         }
     };
     let progress = super::progress::ByteProgress::new(&paths);
-    let collected = collect(&paths, &args.input.hosts, |n| progress.inc(n));
+    let mut collected = collect(&paths, &args.input.hosts, |n| progress.inc(n));
     progress.finish();
     for (path, error) in &collected.problems {
         eprintln!("cmtrace-rs: {path}: {error}");
     }
-    let readable = collected.inputs.iter().filter(|i| i.error.is_none()).count();
-    if readable == 0 {
-        eprintln!("cmtrace-rs: no readable ConfigMgr log in the input");
-        return Ok(EXIT_UNUSABLE);
-    }
+    collected.check_host_overrides()?;
+    let readable = collected.inputs.iter().filter(|i| i.error.is_none() || i.lines > 0).count();
     lap("read and extract");
+    let problems = std::mem::take(&mut collected.problem_inputs);
     let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
     lap("engine");
     let findings = cmtrace_analysis::rules::evaluate(&analysis);
     lap("rules");
     let mut report = analysis.into_report(findings);
+    // Every input problem is in the document: paths that could not be read, files passed over.
+    report.inputs.extend(problems);
     lap("report");
-    filter(&mut report, args.device.as_deref(), since, until, &args.rules);
+    if readable == 0 {
+        // Still one document that names what could not be read (JSON, JUnit, ...), then exit 2.
+        eprintln!("cmtrace-rs: no readable ConfigMgr log in the input");
+    } else {
+        filters.apply(&mut report)?;
+    }
 
     let stdout = std::io::stdout();
     let is_tty = stdout.is_terminal();
@@ -76,7 +82,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     .map_err(write_failed)?;
     out.flush().map_err(write_failed)?;
     lap("output");
-    let status = exit_status(&report, args.fail_on);
+    let status = if readable == 0 { EXIT_UNUSABLE } else { exit_status(&report, args.fail_on) };
     // The process ends right after this: freeing millions of strings one by one would only delay the
     // exit (seconds on a fleet collection). The OS takes the memory back whole.
     std::mem::forget(report);
@@ -106,58 +112,5 @@ fn terminal_width(is_tty: bool) -> Option<usize> {
         terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
     } else {
         None
-    }
-}
-
-/// RFC 3339 (any offset), or `YYYY-MM-DD HH:MM[:SS]` / `YYYY-MM-DDTHH:MM[:SS]` taken as UTC.
-pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Ok(t.and_utc());
-        }
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    }
-    Err(format!("'{s}' is not a time: use RFC 3339 (2020-06-24T15:31:46Z, or with an offset) or YYYY-MM-DD HH:MM:SS (UTC)"))
-}
-
-/// `--device`, `--since/--until`, `--rule`: narrow what is shown (and what decides the exit status).
-pub fn filter(
-    report: &mut Report,
-    device: Option<&str>,
-    since: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-    rules: &[String],
-) {
-    if let Some(query) = device {
-        let q = query.trim().to_ascii_lowercase();
-        let q = q.strip_prefix("guid:").unwrap_or(&q).to_string();
-        let matches = |d: &cmtrace_analysis::model::Device| {
-            let key = d.key.to_ascii_lowercase();
-            key == q
-                || key.strip_prefix("guid:") == Some(q.as_str())
-                || d.client_ids.iter().any(|c| c.to_ascii_lowercase().ends_with(&q))
-                || d.aad_device_ids.iter().any(|c| c.to_ascii_lowercase() == q)
-                || d.hosts.iter().any(|h| h.to_ascii_lowercase() == q)
-        };
-        report.devices.retain(|d| matches(d));
-        let keys: Vec<String> = report.devices.iter().map(|d| d.key.clone()).collect();
-        report.findings.retain(|f| f.device.as_ref().is_some_and(|k| keys.contains(k)));
-        report.timeline.retain(|e| e.device.is_some_and(|k| keys.iter().any(|x| x == k)));
-    }
-    let in_range = |t: &Option<DateTime<Utc>>| match t {
-        Some(t) => since.is_none_or(|s| *t >= s) && until.is_none_or(|u| *t <= u),
-        None => since.is_none() && until.is_none(),
-    };
-    if since.is_some() || until.is_some() {
-        report.timeline.retain(|e| in_range(&e.time));
-        report.findings.retain(|f| f.evidence.iter().any(|e| in_range(&e.time)));
-    }
-    if !rules.is_empty() {
-        report.findings.retain(|f| rules.iter().any(|r| r == f.rule));
     }
 }

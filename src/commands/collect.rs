@@ -22,7 +22,49 @@ pub struct Collected {
     /// Problems with whole paths (missing folder, broken zip), and files passed over (path, reason).
     pub problems: Vec<(String, String)>,
     pub skipped: Vec<(String, String)>,
+    /// The problems and the zip entries passed over, as `inputs[]` rows with `error` set: every input
+    /// problem is in the document, not only on stderr.
+    pub problem_inputs: Vec<Input>,
+    /// `--host NAME=PATH` overrides that name nothing (as given, why).
+    pub unused_overrides: Vec<(String, String)>,
     pub bytes: u64,
+}
+
+impl Collected {
+    /// A `--host` override whose path does not exist or holds no input is a mistake that would go
+    /// unnoticed (every file keeps the host of its folder): the command stops with exit status 2.
+    pub fn check_host_overrides(&self) -> Result<(), String> {
+        if self.unused_overrides.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> =
+            self.unused_overrides.iter().map(|(o, why)| format!("--host {o}: {why}")).collect();
+        Err(list.join("; "))
+    }
+}
+
+/// An `inputs[]` row for a path that was not read.
+fn problem_input(path: &str, host: Option<&str>, error: &str) -> Input {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let (base, _) = cmtrace_parsers::input::rotation_of(name);
+    Input {
+        path: path.to_string(),
+        host: host.unwrap_or_default().to_string(),
+        log_kind: cmtrace_parsers::input::kind_from_base_name(&base).unwrap_or(LogKind::Other),
+        format: "unknown",
+        encoding: "utf-8",
+        lines: 0,
+        unparsed_lines: 0,
+        error: Some(error.to_string()),
+        bytes: 0,
+    }
+}
+
+/// Is `path` inside a zip archive (`bundle.zip/dir/x.txt`)?
+fn inside_archive(path: &str) -> bool {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    parts.iter().any(|p| p.to_ascii_lowercase().ends_with(".zip"))
 }
 
 struct ChunkResult {
@@ -133,11 +175,24 @@ fn collect_entries(
     for c in chunks_events {
         events.extend(c);
     }
+    let mut problem_inputs: Vec<Input> =
+        discovery.problems.iter().map(|p| problem_input(&p.path, None, &p.error)).collect();
+    // Files of a folder that are not logs are passed over as usual; entries of a zip the user handed
+    // over are named, each with its reason.
+    problem_inputs.extend(
+        discovery
+            .skipped
+            .iter()
+            .filter(|(path, _)| inside_archive(path))
+            .map(|(path, why)| problem_input(path, None, &format!("passed over: {why}"))),
+    );
     Collected {
         inputs,
         events,
         problems: discovery.problems.into_iter().map(|p| (p.path, p.error)).collect(),
         skipped: discovery.skipped,
+        problem_inputs,
+        unused_overrides: Vec::new(),
         bytes,
     }
 }

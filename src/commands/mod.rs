@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod collect;
 pub mod error;
+pub mod filter;
 pub mod parse;
 pub mod progress;
 pub mod rules;

@@ -1,0 +1,172 @@
+//! `analyze` as CI runs it: a filter that names nothing stops the command (exit 2) instead of turning
+//! it green; every input problem is a row of `inputs[]`, and with no readable input the JSON document is
+//! still printed; one finding per device and rule, each log line cited once; a consequence shown keeps
+//! its cause in view.
+
+use std::collections::HashSet;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const DEMO: &str = "fixtures/demo/case-1234";
+
+fn analyze(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("cmtrace-rs").unwrap().arg("analyze").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, stdout, stderr) = analyze(&all);
+    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?} {stderr}"));
+    (code, doc)
+}
+
+#[test]
+fn a_rule_id_that_does_not_exist_exits_2_and_lists_the_rules() {
+    let (code, stdout, stderr) = analyze(&[DEMO, "--rule", "no-such-rule"]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("no-such-rule") && stderr.contains("root-ca-untrusted"), "{stderr}");
+}
+
+#[test]
+fn rule_ids_are_case_insensitive() {
+    let (code, doc) = json(&[DEMO, "--rule", "ROOT-CA-UNTRUSTED"]);
+    assert_eq!(code, 1, "the root-ca-untrusted error is shown: exit 1");
+    let rules: Vec<&str> =
+        doc["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["root-ca-untrusted"]);
+}
+
+#[test]
+fn a_device_that_does_not_exist_exits_2_and_lists_the_devices() {
+    let (code, stdout, stderr) = analyze(&[DEMO, "--device", "NOPE"]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("NOPE") && stderr.contains("LAPTOP-K9X1"), "{stderr}");
+    // A device named by its host, its SMS GUID with or without the prefix, any case, is found.
+    for q in
+        ["laptop-k9x1", "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139", "c66ee0fd-08e7-4b38-b282-7e6954b71139"]
+    {
+        let (code, doc) = json(&[DEMO, "--device", q, "--fail-on", "never"]);
+        assert_eq!(code, 0, "{q}");
+        assert_eq!(doc["devices"].as_array().unwrap().len(), 1, "{q}");
+    }
+}
+
+#[test]
+fn since_later_than_until_exits_2() {
+    let (code, _, stderr) = analyze(&[DEMO, "--since", "2026-11-21", "--until", "2026-11-20"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("later than"), "{stderr}");
+}
+
+#[test]
+fn with_no_readable_input_the_json_document_names_what_could_not_be_read() {
+    let (code, doc) = json(&["/nonexistent/cmtrace-input", "fixtures/rules/README.md"]);
+    assert_eq!(code, 2);
+    let inputs = doc["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 2, "{inputs:?}");
+    for i in inputs {
+        assert!(i["error"].is_string(), "{i}");
+    }
+    assert!(inputs.iter().any(|i| i["path"] == "/nonexistent/cmtrace-input"));
+    assert!(doc["devices"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_missing_path_beside_readable_logs_is_an_input_row_not_exit_2() {
+    let (code, doc) = json(&[DEMO, "/nonexistent/cmtrace-input", "--fail-on", "never"]);
+    assert_eq!(code, 0);
+    let missing: Vec<&Value> = doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["path"] == "/nonexistent/cmtrace-input")
+        .collect();
+    assert_eq!(missing.len(), 1);
+    assert!(missing[0]["error"].as_str().unwrap().contains("No such file"));
+}
+
+/// Every bundle: at most one finding per device and rule (per host for findings without a device), no
+/// log line cited twice by one finding or phase, and no line cited both by a device's finding and by a
+/// finding of the same rule without a device.
+#[test]
+fn findings_are_deduplicated_and_evidence_lines_unique() {
+    let mut dirs = vec![DEMO.to_string()];
+    for group in ["fixtures/bundles", "fixtures/rules"] {
+        for d in std::fs::read_dir(group).unwrap() {
+            let d = d.unwrap().path();
+            if d.is_dir() {
+                dirs.push(d.display().to_string());
+            }
+        }
+    }
+    let mut checked_connector = false;
+    for dir in &dirs {
+        let (_, doc) = json(&[dir, "--fail-on", "never"]);
+        let findings = doc["findings"].as_array().unwrap();
+        let mut keys = HashSet::new();
+        let mut device_lines = HashSet::new();
+        for f in findings {
+            let host = if f["device"].is_null() { f["host"].to_string() } else { String::new() };
+            assert!(keys.insert((f["rule"].to_string(), f["device"].to_string(), host)), "{dir}: {f}");
+            let lines: Vec<(String, u64)> = f["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["path"].as_str().unwrap().to_string(), e["line"].as_u64().unwrap()))
+                .collect();
+            let unique: HashSet<_> = lines.iter().collect();
+            assert_eq!(unique.len(), lines.len(), "{dir}: {}", f["rule"]);
+            if !f["device"].is_null() {
+                device_lines.extend(lines.iter().map(|(p, l)| (f["rule"].to_string(), p.clone(), *l)));
+            }
+        }
+        for f in findings.iter().filter(|f| f["device"].is_null()) {
+            for e in f["evidence"].as_array().unwrap() {
+                let k = (
+                    f["rule"].to_string(),
+                    e["path"].as_str().unwrap().to_string(),
+                    e["line"].as_u64().unwrap(),
+                );
+                assert!(!device_lines.contains(&k), "{dir}: {k:?} cited for the site and for a device");
+            }
+        }
+        for d in doc["devices"].as_array().unwrap() {
+            for p in d["phases"].as_array().unwrap() {
+                let lines: Vec<String> = p["evidence"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| format!("{}:{}", e["path"], e["line"]))
+                    .collect();
+                let unique: HashSet<_> = lines.iter().collect();
+                assert_eq!(unique.len(), lines.len(), "{dir}: {}", p["id"]);
+            }
+        }
+        if dir.ends_with("ccm-token-forbidden") {
+            let forbidden = findings.iter().filter(|f| f["rule"] == "cmg-connector-forbidden").count();
+            assert_eq!(forbidden, 1, "one connection-point problem, one finding");
+            checked_connector = true;
+        }
+    }
+    assert!(checked_connector && dirs.len() > 40);
+}
+
+#[test]
+fn a_consequence_shown_keeps_its_cause_in_view() {
+    let (code, doc) = json(&[DEMO, "--rule", "install-failed"]);
+    assert_eq!(code, 1);
+    let findings = doc["findings"].as_array().unwrap();
+    let install = findings.iter().find(|f| f["rule"] == "install-failed").expect("install-failed shown");
+    assert_eq!(install["caused_by"][0], "root-ca-untrusted");
+    assert!(findings.iter().any(|f| f["rule"] == "root-ca-untrusted"), "the cause stays in view");
+    assert!(!findings.iter().any(|f| f["rule"] == "aad-device-token-fallback"), "other rules are left out");
+}
