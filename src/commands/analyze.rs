@@ -13,35 +13,14 @@ use crate::cli::{AnalyzeArgs, ColorChoice, FailOn, ReportFormat};
 use crate::render::{render_junit, render_markdown, render_text, RenderOptions};
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
+    t0();
     // Filters are checked before anything is read: a typo must stop the command, not turn CI green.
     let filters =
         Filters::new(args.device.as_deref(), args.since.as_deref(), args.until.as_deref(), &args.rules)?;
     let paths = args.input.paths_or_cwd();
-    let timing = std::env::var_os("CMTRACE_TIMING").is_some();
-    let t0 = std::time::Instant::now();
-    let lap = |what: &str| {
-        if timing {
-            cmtrace_analysis::engine::print_lap(what, t0);
-        }
-    };
     let progress = super::progress::ByteProgress::new(&paths);
-    let mut collected = collect(&paths, &args.input.hosts, |n| progress.inc(n));
-    progress.finish();
-    for (path, error) in &collected.problems {
-        eprintln!("cmtrace-rs: {path}: {error}");
-    }
-    collected.check_host_overrides()?;
-    let readable = collected.inputs.iter().filter(|i| i.error.is_none() || i.lines > 0).count();
-    lap("read and extract");
-    let problems = std::mem::take(&mut collected.problem_inputs);
-    let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
-    lap("engine");
-    let findings = cmtrace_analysis::rules::evaluate(&analysis);
-    lap("rules");
-    let mut report = analysis.into_report(findings);
-    // Every input problem is in the document: paths that could not be read, files passed over.
-    report.inputs.extend(problems);
-    lap("report");
+    let Analyzed { mut report, readable } =
+        build_report(&paths, &args.input.hosts, |n| progress.inc(n), || progress.finish())?;
     if readable == 0 {
         // Still one document that names what could not be read (JSON, JUnit, ...), then exit 2.
         eprintln!("cmtrace-rs: no readable ConfigMgr log in the input");
@@ -81,12 +60,64 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     }
     .map_err(write_failed)?;
     out.flush().map_err(write_failed)?;
-    lap("output");
+    if std::env::var_os("CMTRACE_TIMING").is_some() {
+        cmtrace_analysis::engine::print_lap("output", t0());
+    }
     let status = if readable == 0 { EXIT_UNUSABLE } else { exit_status(&report, args.fail_on) };
     // The process ends right after this: freeing millions of strings one by one would only delay the
     // exit (seconds on a fleet collection). The OS takes the memory back whole.
     std::mem::forget(report);
     Ok(status)
+}
+
+/// What `analyze` concludes from the inputs, before filters and rendering.
+pub struct Analyzed {
+    /// The report on all the data; its `inputs[]` name every file read and every input problem.
+    pub report: Report,
+    /// Inputs that gave at least one entry: with none, the command exits 2 (after printing the report).
+    pub readable: usize,
+}
+
+/// The start of this process's work, for `CMTRACE_TIMING`.
+fn t0() -> std::time::Instant {
+    static T0: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *T0.get_or_init(std::time::Instant::now)
+}
+
+/// Reads `paths`, runs the engine and the rules: the report on all the data. `progress` is told the bytes
+/// of each file read, `read_done` when reading is over. Fails only for a `--host` override that names
+/// nothing.
+pub fn build_report(
+    paths: &[std::path::PathBuf],
+    hosts: &[cmtrace_parsers::input::HostOverride],
+    progress: impl FnMut(u64),
+    read_done: impl FnOnce(),
+) -> Result<Analyzed, String> {
+    let timing = std::env::var_os("CMTRACE_TIMING").is_some();
+    let t0 = t0();
+    let lap = |what: &str| {
+        if timing {
+            cmtrace_analysis::engine::print_lap(what, t0);
+        }
+    };
+    let mut collected = collect(paths, hosts, progress);
+    read_done();
+    for (path, error) in &collected.problems {
+        eprintln!("cmtrace-rs: {path}: {error}");
+    }
+    collected.check_host_overrides()?;
+    let readable = collected.inputs.iter().filter(|i| i.error.is_none() || i.lines > 0).count();
+    lap("read and extract");
+    let problems = std::mem::take(&mut collected.problem_inputs);
+    let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
+    lap("engine");
+    let findings = cmtrace_analysis::rules::evaluate(&analysis);
+    lap("rules");
+    let mut report = analysis.into_report(findings);
+    // Every input problem is in the document: paths that could not be read, zip entries passed over.
+    report.inputs.extend(problems);
+    lap("report");
+    Ok(Analyzed { report, readable })
 }
 
 /// 1 when a finding is at or above `--fail-on`.
