@@ -101,10 +101,11 @@ pub fn check_analyze(root: &Path, files: &[PathBuf]) {
     render::render_markdown(&report, &opts, &mut markdown).expect("in memory");
     human.push(("markdown", markdown));
     let mut junit = Vec::new();
-    render::render_junit(&report, &mut junit).expect("in memory");
+    render::render_junit(&report, cmtrace_rs::commands::fail_threshold(cmtrace_rs::cli::FailOn::Error), &mut junit).expect("in memory");
+    human.push(("junit", junit));
     for (format, bytes) in &human {
         let text = String::from_utf8_lossy(bytes);
-        if let Some(c) = text.chars().find(|&c| c.is_control() && c != '\n' && c != '\t') {
+        if let Some(c) = text.chars().find(|&c| cmtrace_rs::sanitize::is_hidden_control(c)) {
             panic!("{format}: raw control character {c:?}");
         }
     }

@@ -6,3 +6,4 @@ pub mod commands;
 pub mod jsonw;
 pub mod man;
 pub mod render;
+pub mod sanitize;

@@ -59,7 +59,7 @@ fn markdown_has_tables() {
 
 #[test]
 fn junit_is_well_formed_with_a_case_per_phase() {
-    let (out, _) = run(&["analyze", CASE, "--format", "junit", "--fail-on", "never"], &[]);
+    let (out, _) = run(&["analyze", CASE, "--format", "junit", "--fail-on", "error"], &[]);
     let mut reader = quick_xml::Reader::from_str(&out);
     let (mut suites, mut cases, mut failures, mut skipped) = (0, 0, 0, 0);
     loop {

@@ -1,4 +1,5 @@
-//! Snapshots of the human and CI renderings (text without colour at 80 and 120 columns, Markdown, JUnit)
+//! Snapshots of the human and CI renderings (text without colour at 80 and 120 columns, Markdown, JUnit
+//! with `--fail-on error`, so that its failures show)
 //! for several bundles. Review changes with `cargo insta review` (or `INSTA_UPDATE=always cargo test`).
 
 use assert_cmd::Command;
@@ -11,7 +12,7 @@ fn render(bundle: &str, args: &[&str]) -> String {
         .arg("analyze")
         .arg(bundle)
         .args(args.iter().filter(|a| !a.starts_with("cols=")))
-        .args(["--fail-on", "never"])
+        .args(if args.contains(&"junit") { ["--fail-on", "error"] } else { ["--fail-on", "never"] })
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap()

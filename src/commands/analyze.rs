@@ -23,18 +23,22 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         build_report(&paths, &args.input.hosts, |n| progress.inc(n), || progress.finish())?;
     if readable == 0 {
         // Still one document that names what could not be read (JSON, JUnit, ...), then exit 2.
-        eprintln!("cmtrace-rs: no readable ConfigMgr log in the input");
+        crate::say!("cmtrace-rs: no readable ConfigMgr log in the input");
     } else {
         filters.apply(&mut report)?;
     }
 
     let stdout = std::io::stdout();
     let is_tty = stdout.is_terminal();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    // JSON and NDJSON keep the exact text; what a person reads goes through the control-character guard.
+    let mut out: Box<dyn Write> = match args.format {
+        ReportFormat::Json | ReportFormat::Ndjson => Box::new(std::io::BufWriter::new(stdout.lock())),
+        _ => Box::new(super::human_stdout(color && args.format == ReportFormat::Text)),
     };
     let notes = |text: &str| -> Vec<String> {
         cmtrace_analysis::codes::decode_message(text).iter().map(cmtrace_analysis::codes::describe).collect()
@@ -48,10 +52,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     match args.format {
         ReportFormat::Text => render_text(&report, &opts, &mut out),
         ReportFormat::Markdown => render_markdown(&report, &opts, &mut out),
-        ReportFormat::Junit => render_junit(&report, &mut out),
+        ReportFormat::Junit => render_junit(&report, super::fail_threshold(args.fail_on), &mut out),
         // Indented for a person at a terminal; compact (smaller, faster) for pipes and files.
         ReportFormat::Json if is_tty => serde_json::to_writer_pretty(&mut out, &report)
-            .map_err(std::io::Error::other)
+            .map_err(crate::render::json::io_error)
             .and_then(|_| writeln!(out)),
         ReportFormat::Json => {
             crate::render::json::write_report(&report, &mut out).and_then(|_| writeln!(out))
@@ -103,7 +107,7 @@ pub fn build_report(
     let mut collected = collect(paths, hosts, progress);
     read_done();
     for (path, error) in &collected.problems {
-        eprintln!("cmtrace-rs: {path}: {error}");
+        crate::say!("cmtrace-rs: {path}: {error}");
     }
     collected.check_host_overrides()?;
     let readable = collected.inputs.iter().filter(|i| i.error.is_none() || i.lines > 0).count();

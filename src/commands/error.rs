@@ -6,12 +6,12 @@ use std::io::Write;
 
 use cmtrace_analysis::codes::{describe, lookup};
 
-use super::{write_failed, EXIT_FINDINGS, EXIT_OK};
+use super::{human_stdout, json_write_failed, write_failed, EXIT_FINDINGS, EXIT_OK};
 use crate::cli::{ErrorArgs, SimpleFormat};
+use crate::sanitize::visible_line;
 
 pub fn run(args: &ErrorArgs) -> Result<i32, String> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = human_stdout(false);
     let mut unknown = 0;
     let mut json = Vec::new();
     for q in &args.codes {
@@ -24,12 +24,13 @@ pub fn run(args: &ErrorArgs) -> Result<i32, String> {
                 if found.is_empty() {
                     writeln!(
                         out,
-                        "{q}: not a code this table knows (try 0x80072F8F, 12175, -2146885613 or a name)"
+                        "{}: not a code this table knows (try 0x80072F8F, 12175, -2146885613 or a name)",
+                        visible_line(q)
                     )
                     .map_err(write_failed)?;
                 }
                 for m in &found {
-                    writeln!(out, "{}", describe(m)).map_err(write_failed)?;
+                    writeln!(out, "{}", visible_line(&describe(m))).map_err(write_failed)?;
                     if let Some(k) = m.known {
                         writeln!(out, "    space: {:?}; source: {}", k.space, k.source)
                             .map_err(write_failed)?;
@@ -51,9 +52,14 @@ pub fn run(args: &ErrorArgs) -> Result<i32, String> {
                 .collect::<Vec<_>>() })),
         }
     }
+    out.flush().map_err(write_failed)?;
+    drop(out);
     if args.format == SimpleFormat::Json {
-        serde_json::to_writer_pretty(&mut out, &json).map_err(|e| e.to_string())?;
+        // The exact text: JSON escapes every control character itself.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer_pretty(&mut out, &json).map_err(json_write_failed)?;
         writeln!(out).map_err(write_failed)?;
+        out.flush().map_err(write_failed)?;
     }
     Ok(if unknown > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }

@@ -8,7 +8,7 @@ use cmtrace_parsers::format::Records;
 use cmtrace_parsers::input::{discover, LoadedFile, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, Chunk, ScanOptions, Scanned};
 
-use super::{write_failed, EXIT_OK, EXIT_UNUSABLE};
+use super::{exit_if_closed, write_failed, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{ParseArgs, ParseFormat};
 use crate::jsonw::{push_datetime, push_int, push_str};
 
@@ -37,7 +37,7 @@ struct Rendered {
 pub fn run(args: &ParseArgs) -> Result<i32, String> {
     let discovery = discover(&args.input.paths_or_cwd(), &args.input.hosts);
     for p in &discovery.problems {
-        eprintln!("cmtrace-rs: {}: {}", p.path, p.error);
+        crate::say!("cmtrace-rs: {}: {}", p.path, p.error);
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -60,13 +60,15 @@ pub fn run(args: &ParseArgs) -> Result<i32, String> {
         |msg| match msg {
             Scanned::Start { source, file, .. } => match file {
                 Ok(_) => readable += 1,
-                Err(e) => eprintln!("cmtrace-rs: {}: {}", source.path, e),
+                Err(e) => crate::say!("cmtrace-rs: {}: {}", source.path, e),
             },
             Scanned::Chunk { result, .. } => {
                 entries += result.entries;
                 unparsed += result.unparsed;
                 if write_error.is_none() {
                     if let Err(e) = out.write_all(&result.bytes) {
+                        // A closed stdout ends the command at once, quietly; not after reading the rest.
+                        exit_if_closed(&e);
                         write_error = Some(e);
                     }
                 }
@@ -83,7 +85,7 @@ pub fn run(args: &ParseArgs) -> Result<i32, String> {
         return Err(write_failed(e));
     }
     out.flush().map_err(write_failed)?;
-    eprintln!(
+    crate::say!(
         "cmtrace-rs: {} files read ({} could not be read, {} passed over), {} entries, {} unparsed lines",
         readable,
         discovery.files.len() - readable,
@@ -92,7 +94,7 @@ pub fn run(args: &ParseArgs) -> Result<i32, String> {
         unparsed
     );
     if readable == 0 {
-        eprintln!("cmtrace-rs: no readable log in the input");
+        crate::say!("cmtrace-rs: no readable log in the input");
         return Ok(EXIT_UNUSABLE);
     }
     Ok(EXIT_OK)

@@ -5,12 +5,10 @@ use std::io::Write;
 
 use cmtrace_analysis::rules::RULES;
 
-use super::{write_failed, EXIT_OK};
+use super::{human_stdout, json_write_failed, write_failed, EXIT_OK};
 use crate::cli::{RulesArgs, SimpleFormat};
 
 pub fn run(args: &RulesArgs) -> Result<i32, String> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     match args.format {
         SimpleFormat::Json => {
             let rows: Vec<serde_json::Value> = RULES
@@ -26,16 +24,20 @@ pub fn run(args: &RulesArgs) -> Result<i32, String> {
                     })
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| e.to_string())?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(json_write_failed)?;
             writeln!(out).map_err(write_failed)?;
+            out.flush().map_err(write_failed)?;
         }
         SimpleFormat::Text => {
+            let mut out = human_stdout(false);
             for r in RULES {
                 writeln!(out, "{:<28} {:<8} {}", r.id, r.severity.as_str(), r.title).map_err(write_failed)?;
                 writeln!(out, "    {}", r.explanation).map_err(write_failed)?;
                 writeln!(out, "    Fix: {}", r.remediation).map_err(write_failed)?;
                 writeln!(out).map_err(write_failed)?;
             }
+            out.flush().map_err(write_failed)?;
         }
     }
     Ok(EXIT_OK)

@@ -9,8 +9,9 @@ use std::io::Write;
 use cmtrace_analysis::model::format_utc;
 
 use super::collect::collect;
-use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
+use super::{human_stdout, json_write_failed, write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{SimpleFormat, TraceArgs};
+use crate::sanitize::visible_line;
 
 pub fn run(args: &TraceArgs) -> Result<i32, String> {
     if args.id.trim().is_empty() {
@@ -18,10 +19,10 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
     }
     let collected = collect(&args.input.paths_or_cwd(), &args.input.hosts, |_| {});
     for (path, error) in &collected.problems {
-        eprintln!("cmtrace-rs: {path}: {error}");
+        crate::say!("cmtrace-rs: {path}: {error}");
     }
     if collected.inputs.iter().all(|i| i.error.is_some()) {
-        eprintln!("cmtrace-rs: no readable ConfigMgr log in the input");
+        crate::say!("cmtrace-rs: no readable ConfigMgr log in the input");
         return Ok(EXIT_UNUSABLE);
     }
     let analysis = cmtrace_analysis::analyze(collected.inputs, collected.events);
@@ -35,10 +36,10 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
     if let Some(d) = device {
         shown.extend(analysis.devices[d].events.iter().copied());
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         SimpleFormat::Json => {
+            // The exact text: JSON escapes every control character itself.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let rows: Vec<serde_json::Value> = shown
                 .iter()
                 .map(|&i| {
@@ -49,28 +50,35 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
                     v
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| e.to_string())?;
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(json_write_failed)?;
             writeln!(out).map_err(write_failed)?;
+            out.flush().map_err(write_failed)?;
         }
         SimpleFormat::Text => {
+            let mut out = human_stdout(false);
             if let Some(d) = device {
                 let dev = &analysis.devices[d];
-                writeln!(out, "device {}  hosts: {}", dev.key, dev.hosts.join(", ")).map_err(write_failed)?;
+                writeln!(
+                    out,
+                    "device {}  hosts: {}",
+                    visible_line(&dev.key),
+                    visible_line(&dev.hosts.join(", "))
+                )
+                .map_err(write_failed)?;
             }
             for &i in &shown {
                 let t = analysis.timeline_event(i);
                 let time = t.time.map(|t| format_utc(&t)).unwrap_or_else(|| "-".repeat(24));
                 let mark = if direct.contains(&i) { ' ' } else { '~' };
-                let text = t.text.replace('\n', " ⏎ ");
                 writeln!(
                     out,
                     "{time} {mark} {:<12} {:<24} {:<26} {}:{}  {}",
-                    t.host,
+                    visible_line(t.host),
                     t.log_kind.as_str(),
                     t.event,
-                    t.path,
+                    visible_line(t.path),
                     t.line,
-                    text
+                    visible_line(t.text)
                 )
                 .map_err(write_failed)?;
             }
@@ -78,15 +86,15 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
                 writeln!(
                     out,
                     "(~ attributed to the device by correlation; the line itself does not name '{}')",
-                    args.id
+                    visible_line(&args.id)
                 )
                 .map_err(write_failed)?;
             }
+            out.flush().map_err(write_failed)?;
         }
     }
-    out.flush().map_err(write_failed)?;
     if shown.is_empty() {
-        eprintln!("cmtrace-rs: no event carries '{}'", args.id);
+        crate::say!("cmtrace-rs: no event carries '{}'", args.id);
         return Ok(EXIT_FINDINGS);
     }
     Ok(EXIT_OK)

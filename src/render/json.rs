@@ -17,14 +17,23 @@ const TASK: usize = 2048;
 /// Tasks per batch: at most this many serialised tasks are held before they are written.
 const BATCH_TASKS: usize = 16;
 
+/// The io error inside a `serde_json` error (its kind kept, so that a closed stdout is still a
+/// `BrokenPipe`); other serde errors as `io::ErrorKind::Other`.
+pub fn io_error(e: serde_json::Error) -> io::Error {
+    match e.io_error_kind() {
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::other(e),
+    }
+}
+
 /// Writes `report` as one compact JSON document (no trailing newline).
 pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write!(out, "{{\"schema_version\":{},\"inputs\":", report.schema_version)?;
-    serde_json::to_writer(&mut *out, &report.inputs).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, &report.inputs).map_err(io_error)?;
     out.write_all(b",\"devices\":")?;
     write_array(out, report.devices.len(), |i| &report.devices[i], TASK, push_device)?;
     out.write_all(b",\"findings\":")?;
-    serde_json::to_writer(&mut *out, &report.findings).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, &report.findings).map_err(io_error)?;
     out.write_all(b",\"timeline\":")?;
     write_array(out, report.timeline.len(), |i| report.timeline.get(i), TASK, push_event)?;
     out.write_all(b"}")

@@ -7,10 +7,31 @@ use cmtrace_analysis::model::Report;
 use cmtrace_parsers::Severity;
 
 use super::*;
+use crate::sanitize::{visible, visible_line};
 
-/// Escape text for a Markdown table cell or inline text.
+/// Escape text for a Markdown table cell or inline text: control characters made visible, HTML
+/// (`<`, `>`, `&`) and `|` escaped, on one line.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ").replace('`', "'")
+    html(&visible(s)).replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ").replace('`', "'")
+}
+
+/// Escape text for a code span (`` `...` ``), where Markdown and HTML are not interpreted: control
+/// characters made visible, on one line, no backtick to end the span, `|` escaped (GFM tables split on
+/// it even inside a code span).
+fn code(s: &str) -> String {
+    visible_line(s).replace('`', "'").replace('|', "\\|")
+}
+
+/// Escape a paragraph of text: control characters made visible and HTML escaped; line breaks kept.
+fn para(s: &str) -> String {
+    html(&visible(s))
+}
+
+fn html(s: &str) -> String {
+    if !s.contains(['<', '>', '&']) {
+        return s.to_string();
+    }
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -32,7 +53,7 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         utc(&s.last)
     )?;
     for (path, err) in &s.unreadable {
-        writeln!(out, "\n> Not read: `{}` ({})", cell(path), cell(err))?;
+        writeln!(out, "\n> Not read: `{}` ({})", code(path), cell(err))?;
     }
     writeln!(out)?;
     let findings = sorted_findings(report);
@@ -44,7 +65,7 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
                 "- **{}** `{}` on `{}`: {}",
                 f.severity.as_str(),
                 f.rule,
-                cell(f.device.as_deref().or(f.host.as_deref()).unwrap_or("site")),
+                code(f.device.as_deref().or(f.host.as_deref()).unwrap_or("site")),
                 cell(&f.title)
             )?;
         }
@@ -63,10 +84,16 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         writeln!(out)?;
         let mut ids = Vec::new();
         if !d.aad_device_ids.is_empty() {
-            ids.push(format!("Entra device `{}`", d.aad_device_ids.join("`, `")));
+            ids.push(format!(
+                "Entra device `{}`",
+                d.aad_device_ids.iter().map(|x| code(x)).collect::<Vec<_>>().join("`, `")
+            ));
         }
         if !d.aad_tenant_ids.is_empty() {
-            ids.push(format!("tenant `{}`", d.aad_tenant_ids.join("`, `")));
+            ids.push(format!(
+                "tenant `{}`",
+                d.aad_tenant_ids.iter().map(|x| code(x)).collect::<Vec<_>>().join("`, `")
+            ));
         }
         ids.push(format!("hosts {}", cell(&d.hosts.join(", "))));
         writeln!(out, "{}", ids.join(" · "))?;
@@ -77,7 +104,7 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
             let ev = ph.evidence.last();
             let evidence = match (ev, &ph.note) {
                 (Some(e), _) => {
-                    format!("`{}:{}` {}", cell(file_name(&e.path)), e.line, cell(&clip(&e.text, 120)))
+                    format!("`{}:{}` {}", code(file_name(&e.path)), e.line, cell(&clip(&e.text, 120)))
                 }
                 (None, Some(n)) => cell(n),
                 (None, None) => String::new(),
@@ -113,24 +140,26 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
                 writeln!(
                     out,
                     "Device `{}`{}",
-                    d,
-                    f.host.as_ref().map(|h| format!(" · host {h}")).unwrap_or_default()
+                    code(d),
+                    f.host.as_ref().map(|h| format!(" · host {}", cell(h))).unwrap_or_default()
                 )?;
                 writeln!(out)?;
             }
             writeln!(out, "```")?;
             for e in &f.evidence {
-                writeln!(out, "{}  {} {}:{}", utc(&e.time), e.host, e.path, e.line)?;
+                // In a code block Markdown and HTML are shown as written: only controls and fences matter.
+                let at = format!("{}  {} {}:{}", utc(&e.time), e.host, e.path, e.line);
+                writeln!(out, "{}", visible_line(&at).replace("```", "'''"))?;
                 writeln!(out, "    {}", clip(&e.text, 400).replace("```", "'''"))?;
                 for note in (opts.code_notes)(&e.text) {
-                    writeln!(out, "    ↳ {note}")?;
+                    writeln!(out, "    ↳ {}", visible_line(&note).replace("```", "'''"))?;
                 }
             }
             writeln!(out, "```")?;
             writeln!(out)?;
-            writeln!(out, "{}", f.explanation)?;
+            writeln!(out, "{}", para(&f.explanation))?;
             writeln!(out)?;
-            writeln!(out, "**Fix:** {}", f.remediation)?;
+            writeln!(out, "**Fix:** {}", para(&f.remediation))?;
             writeln!(out)?;
         }
     }
@@ -149,7 +178,7 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
                 e.log_kind.as_str(),
                 e.event,
                 cell(e.device.unwrap_or("")),
-                cell(file_name(e.path)),
+                code(file_name(e.path)),
                 e.line,
                 cell(&clip(e.text, 120))
             )?;

@@ -111,9 +111,10 @@ pub fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
-/// Cut `s` to `max` characters with an ellipsis; line breaks shown as ` ⏎ `.
+/// Cut `s` to `max` characters with an ellipsis; line breaks shown as ` ⏎ `, control characters as
+/// visible escapes (counted in the width: they are what is shown).
 pub fn clip(s: &str, max: usize) -> String {
-    let flat = s.replace("\r\n", "\n").replace('\n', " ⏎ ");
+    let flat = crate::sanitize::visible_line(s).into_owned();
     if flat.chars().count() <= max {
         return flat;
     }
@@ -122,13 +123,14 @@ pub fn clip(s: &str, max: usize) -> String {
     out
 }
 
-/// One line saying who the device is.
+/// One line saying who the device is (control characters made visible).
 pub fn device_title(d: &Device) -> String {
-    match d.client_hosts.first() {
+    let title = match d.client_hosts.first() {
         Some(h) if *h != d.key => format!("{} on {}", d.key, d.client_hosts.join(", ")),
         Some(_) => d.key.clone(),
         None => format!("{} (no client logs collected)", d.key),
-    }
+    };
+    crate::sanitize::visible_line(&title).into_owned()
 }
 
 /// Hosts, log kinds and time span of the inputs.
@@ -187,12 +189,20 @@ pub fn status_word(s: PhaseStatus) -> &'static str {
     }
 }
 
-/// At most `max` names, then how many more: a fleet collection has thousands of hosts.
+/// At most `max` names, then how many more: a fleet collection has thousands of hosts. Control
+/// characters made visible.
 pub fn name_list(names: &[String], max: usize) -> String {
-    if names.len() <= max {
-        return names.join(", ");
-    }
-    format!("{}, ... and {} more", names[..max].join(", "), names.len() - max)
+    let list = if names.len() <= max {
+        names.join(", ")
+    } else {
+        format!("{}, ... and {} more", names[..max].join(", "), names.len() - max)
+    };
+    crate::sanitize::visible_line(&list).into_owned()
+}
+
+/// Whether a finding of severity `s` fails the run at `threshold` (`--fail-on`; `None`: never).
+pub fn fails(s: Severity, threshold: Option<Severity>) -> bool {
+    threshold.is_some_and(|t| s >= t)
 }
 
 pub fn human_bytes(n: u64) -> String {

@@ -11,6 +11,7 @@ use cmtrace_analysis::model::{Device, Finding, PhaseStatus, Report};
 use cmtrace_parsers::Severity;
 
 use super::*;
+use crate::sanitize::{visible, visible_line};
 
 struct Paint {
     on: bool,
@@ -47,8 +48,10 @@ fn sev_label(s: Severity) -> &'static str {
     }
 }
 
-/// Wrap `text` to `width` columns after an indent, keeping words whole.
+/// Wrap `text` to `width` columns after an indent, keeping words whole; control characters shown as
+/// visible escapes.
 fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let text = visible(text);
     let avail = width.saturating_sub(indent.chars().count()).max(20);
     let mut out = String::new();
     for para in text.split('\n') {
@@ -266,7 +269,9 @@ fn render_device(
             (Some(e), _) if ph.status == PhaseStatus::Failed => {
                 clip(&format!("{}:{} {}: {}", file_name(&e.path), e.line, e.host, e.text), evidence_room * 4)
             }
-            (Some(e), _) => format!("{}:{} {}", file_name(&e.path), e.line, e.host),
+            (Some(e), _) => {
+                visible_line(&format!("{}:{} {}", file_name(&e.path), e.line, e.host)).into_owned()
+            }
             (None, Some(note)) => clip(note, evidence_room * 4),
             (None, None) => String::new(),
         };
@@ -311,7 +316,7 @@ fn render_finding(
         who.push(format!("host {h}"));
     }
     if !who.is_empty() {
-        writeln!(out, "   {}", p.dim(&who.join(" · ")))?;
+        writeln!(out, "   {}", p.dim(&visible_line(&who.join(" · "))))?;
     }
     writeln!(out, "   Evidence:")?;
     for e in &f.evidence {
