@@ -134,6 +134,7 @@ fn no_readable_input_fails_each_input() {
         devices: vec![],
         findings: vec![],
         timeline: Default::default(),
+        filtered: None,
     };
     let mut out = Vec::new();
     cmtrace_rs::render::render_junit(&report, None, &mut out).unwrap();
