@@ -170,3 +170,16 @@ fn a_consequence_shown_keeps_its_cause_in_view() {
     assert!(findings.iter().any(|f| f["rule"] == "root-ca-untrusted"), "the cause stays in view");
     assert!(!findings.iter().any(|f| f["rule"] == "aad-device-token-fallback"), "other rules are left out");
 }
+
+/// `--since` after the failure: the failed device keeps its ✗ (status on all the data), and the header
+/// says what the filter left out instead of a bare "OK".
+#[test]
+fn a_filter_hides_findings_but_not_the_device_status() {
+    let (code, text, _) = analyze(&[DEMO, "--since", "2026-11-20T20:00:00Z", "--color", "never"]);
+    assert_eq!(code, 0, "no finding shown at or above error");
+    assert!(text.contains("✗ Device LAPTOP-K9X1"), "{text}");
+    assert!(text.contains("Filtered by --since 2026-11-20T20:00:00.000Z"), "{text}");
+    assert!(text.contains("3 error(s) and 1 warning(s) left out by the filters"), "{text}");
+    let (_, unfiltered, _) = analyze(&[DEMO, "--color", "never", "--fail-on", "never"]);
+    assert!(!unfiltered.contains("Filtered by"), "no filter, no note");
+}

@@ -52,8 +52,18 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         utc(&s.first),
         utc(&s.last)
     )?;
-    for (path, err) in &s.unreadable {
+    let (unreadable, more) = unreadable_shown(&s, 20);
+    for (path, err) in unreadable {
         writeln!(out, "\n> Not read: `{}` ({})", code(path), cell(err))?;
+    }
+    if more > 0 {
+        writeln!(
+            out,
+            "\n> Not read: {more} more input(s); the JSON document's `inputs[]` names each with its reason"
+        )?;
+    }
+    if let Some(note) = filter_note(report) {
+        writeln!(out, "\n> {}", html(&note))?;
     }
     writeln!(out)?;
     let findings = sorted_findings(report);

@@ -151,7 +151,7 @@ pub fn summarize_inputs(report: &Report) -> InputSummary {
     let kinds: BTreeSet<String> = report.inputs.iter().map(|i| i.log_kind.as_str().to_string()).collect();
     let times = report.timeline.iter().filter_map(|e| e.time);
     InputSummary {
-        files: report.inputs.len(),
+        files: report.inputs.iter().filter(|i| i.error.is_none() || i.lines > 0).count(),
         hosts: hosts.into_iter().collect(),
         kinds: kinds.into_iter().collect(),
         entries: report.inputs.iter().map(|i| i.lines).sum(),
@@ -167,17 +167,55 @@ pub fn summarize_inputs(report: &Report) -> InputSummary {
     }
 }
 
-/// The verdict line.
-pub fn verdict(report: &Report) -> &'static str {
-    if count(report, Severity::Error) > 0 {
+/// The verdict line, on the findings shown; when filters left errors or warnings out, it says so.
+pub fn verdict(report: &Report) -> String {
+    let base = if count(report, Severity::Error) > 0 {
         "FAILED: errors found"
     } else if count(report, Severity::Warning) > 0 {
         "WARNINGS: review the findings"
-    } else if report.devices.is_empty() {
+    } else if report.devices.is_empty() && report.filtered.is_none() {
         "NO FLOW: no device of the CMG / Entra ID flow found in these logs"
+    } else if report.filtered.is_some() {
+        "OK: no error or warning in what the filters show"
     } else {
         "OK: no error or warning"
+    };
+    match &report.filtered {
+        Some(f) if f.findings_hidden[0] + f.findings_hidden[1] > 0 => format!(
+            "{base} ({} error(s) and {} warning(s) left out by the filters)",
+            f.findings_hidden[0], f.findings_hidden[1]
+        ),
+        _ => base.to_string(),
     }
+}
+
+/// What the filters left out, in one line; `None` when no filter was given.
+pub fn filter_note(report: &Report) -> Option<String> {
+    let f = report.filtered.as_ref()?;
+    let [e, w, i] = f.findings_hidden;
+    let mut note = format!(
+        "Filtered by {}: left out {} device(s), {} error(s), {} warning(s), {} info finding(s) and {} timeline \
+         event(s); device status is decided on all the data",
+        f.filters.join(" "),
+        f.devices_hidden,
+        e,
+        w,
+        i,
+        f.events_hidden
+    );
+    if f.causes_kept > 0 {
+        note.push_str(&format!(
+            "; {} finding(s) outside the filters kept because a finding shown is their consequence",
+            f.causes_kept
+        ));
+    }
+    Some(crate::sanitize::visible(&note).into_owned())
+}
+
+/// The inputs not read, at most `max` of them, then how many more.
+pub fn unreadable_shown(s: &InputSummary, max: usize) -> (&[(String, String)], usize) {
+    let n = s.unreadable.len().min(max);
+    (&s.unreadable[..n], s.unreadable.len() - n)
 }
 
 pub fn status_word(s: PhaseStatus) -> &'static str {
@@ -220,10 +258,7 @@ pub fn human_bytes(n: u64) -> String {
 /// Devices worth a table (client logs collected, or a finding), and the rest: devices seen only in server
 /// logs, which a fleet's MP logs hold by the thousand.
 pub fn split_devices(report: &Report) -> (Vec<&Device>, Vec<&Device>) {
-    report.devices.iter().partition(|d| {
-        !d.client_hosts.is_empty()
-            || report.findings.iter().any(|f| f.device.as_deref() == Some(d.key.as_str()))
-    })
+    report.devices.iter().partition(|d| !d.client_hosts.is_empty() || report.worst_of(&d.key).is_some())
 }
 
 #[cfg(test)]

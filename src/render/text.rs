@@ -109,9 +109,19 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
         utc(&s.last)
     );
     write!(out, "{}", wrap(&span, "", width))?;
-    for (path, err) in &s.unreadable {
+    let (unreadable, more) = unreadable_shown(&s, 20);
+    for (path, err) in unreadable {
         let line = format!("not read: {path} ({err})");
         write!(out, "{}", p.severity(Severity::Warning, &wrap(&line, "", width)))?;
+    }
+    if more > 0 {
+        let line = format!(
+            "not read: {more} more input(s); the JSON document's inputs[] names each with its reason"
+        );
+        write!(out, "{}", p.severity(Severity::Warning, &wrap(&line, "", width)))?;
+    }
+    if let Some(note) = filter_note(report) {
+        write!(out, "{}", p.dim(&wrap(&note, "", width)))?;
     }
     writeln!(out)?;
 
@@ -125,7 +135,7 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     } else {
         Severity::Info
     };
-    writeln!(out, "{}", p.severity(verdict_sev, verdict(report)))?;
+    writeln!(out, "{}", p.severity(verdict_sev, &verdict(report)))?;
     writeln!(out, "{} device(s), {} error(s), {} warning(s), {} info", report.devices.len(), e, w, i)?;
     writeln!(out)?;
 
@@ -149,15 +159,7 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
 
     // Devices with findings first (worst first), then the healthy ones.
     let (mut shown, server_only) = split_devices(report);
-    let worst = |d: &Device| {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.device.as_deref() == Some(d.key.as_str()))
-            .map(|f| severity_rank(f.severity))
-            .min()
-            .unwrap_or(3)
-    };
+    let worst = |d: &Device| report.worst_of(&d.key).map_or(3, severity_rank);
     shown.sort_by_key(|d| worst(d));
     for d in &shown {
         render_device(d, report, opts, &p, out)?;
@@ -216,12 +218,8 @@ fn render_device(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let width = opts.width();
-    let worst = report
-        .findings
-        .iter()
-        .filter(|f| f.device.as_deref() == Some(d.key.as_str()))
-        .map(|f| f.severity)
-        .max();
+    // On all the data: a filter that hides a device's findings does not make it healthy.
+    let worst = report.worst_of(&d.key);
     let mark = match worst {
         Some(Severity::Error) => p.severity(Severity::Error, "✗"),
         Some(Severity::Warning) => p.severity(Severity::Warning, "!"),
