@@ -26,6 +26,13 @@ fn sms_text(n: usize) -> String {
         .collect()
 }
 
+/// Hostile layouts of the same CMTrace records, with no `\n` anywhere: records separated by CR only, or back
+/// to back with no separator (line breaks inside messages are CR only). Record splitting must stay linear
+/// in the text's size for these too.
+fn hostile_cmtrace_text(n: usize, separator: &str) -> String {
+    cmtrace_text(n).replace("\r\n<![LOG[", &format!("{separator}<![LOG[")).replace("\r\n", "\r")
+}
+
 fn count(text: &str, format: LineFormat) -> usize {
     Records::new(text, format, 1).filter(|r| matches!(r, Record::Entry(_))).count()
 }
@@ -41,6 +48,15 @@ fn bench(c: &mut Criterion) {
         g.bench_function("records_chunked_parallel", |b| {
             b.iter(|| chunks(&text, format, 1 << 20).par_iter().map(|c| count(c.text, format)).sum::<usize>())
         });
+        g.finish();
+    }
+    // Small enough (about 4 MB) for the quadratic splitting of old to finish in a criterion run.
+    for (name, separator) in [("cmtrace_cr_only", "\r"), ("cmtrace_no_separator", "")] {
+        let text = hostile_cmtrace_text(20_000, separator);
+        let mut g = c.benchmark_group(name);
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.sample_size(10);
+        g.bench_function("records_1_thread", |b| b.iter(|| count(&text, LineFormat::Cmtrace)));
         g.finish();
     }
 }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 
 /// Severity of a log entry. CMTrace `type` 1 → info, 2 → warning, 3 → error, anything else → info.
@@ -102,11 +102,14 @@ pub struct Entry<'a> {
 
 impl Entry<'_> {
     /// UTC = local time + bias minutes. With no bias, the local time is taken as UTC is NOT assumed:
-    /// the result is `None` unless both parts are known.
+    /// the result is `None` unless both parts are known. Times are written as RFC 3339 with a four-digit
+    /// year: a UTC time outside years 1..=9999 (a local time at either end of that range moved across it
+    /// by its bias) cannot be, and is `None` too.
     pub fn utc(&self) -> Option<DateTime<Utc>> {
         let local = self.local_time?;
         let bias = self.bias_minutes?;
-        Some((local + Duration::minutes(bias as i64)).and_utc())
+        let utc = local.checked_add_signed(Duration::minutes(bias as i64))?;
+        (1..=9999).contains(&utc.year()).then(|| utc.and_utc())
     }
 }
 
@@ -115,4 +118,65 @@ impl Entry<'_> {
 pub enum Record<'a> {
     Entry(Entry<'a>),
     Unparsed { line: u32, text: &'a str },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{parse_date_mdy, parse_time_and_bias};
+
+    fn at(date: &str, time: &str) -> Entry<'static> {
+        let (t, bias) = parse_time_and_bias(time);
+        Entry {
+            line: 1,
+            local_time: Some(NaiveDateTime::new(parse_date_mdy(date).unwrap(), t.unwrap())),
+            bias_minutes: bias,
+            component: "",
+            thread: None,
+            severity: Severity::Info,
+            source: None,
+            message: Cow::Borrowed(""),
+            format: LineFormat::Cmtrace,
+        }
+    }
+
+    #[test]
+    fn utc_outside_four_digit_years_is_none() {
+        let rfc = |e: &Entry<'_>| e.utc().map(|u| u.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        // Year 9999 carried into 10000 by its bias, and the last representable instants.
+        // (UTC = local + bias: a bias of -60 is UTC+1, so 23:59 local is 22:59 UTC.)
+        assert_eq!(rfc(&at("12-31-9999", "23:59:00.000-60")).as_deref(), Some("9999-12-31T22:59:00.000Z"));
+        assert_eq!(rfc(&at("12-31-9999", "23:59:00.000+60")), None);
+        assert_eq!(rfc(&at("12-31-9999", "23:30:00.000+30")), None);
+        assert_eq!(rfc(&at("12-31-9999", "23:59:59.999+0")).as_deref(), Some("9999-12-31T23:59:59.999Z"));
+        // UTC = local + bias: a bias of +840 moves 12-31-9999 10:00 into year 10000.
+        assert_eq!(rfc(&at("12-31-9999", "10:00:00.000+840")), None);
+        // The dates read are four-digit years only (1000..=9999), so year 1 is never reached from a date;
+        // the other end of the check is exercised with a local time built directly.
+        let mut e = at("01-01-1000", "00:00:00.000-60");
+        assert_eq!(rfc(&e).as_deref(), Some("0999-12-31T23:00:00.000Z"));
+        e.local_time = chrono::NaiveDate::from_ymd_opt(1, 1, 1).and_then(|d| d.and_hms_opt(0, 30, 0));
+        assert_eq!(rfc(&e), None, "0001-01-01T00:30 less 60 minutes is in year 0");
+        e.bias_minutes = Some(60);
+        assert_eq!(rfc(&e).as_deref(), Some("0001-01-01T01:30:00.000Z"));
+        e.bias_minutes = Some(-30);
+        assert_eq!(rfc(&e).as_deref(), Some("0001-01-01T00:00:00.000Z"));
+    }
+
+    #[test]
+    fn local_times_read_are_always_printable() {
+        // Only four-digit years are read, no leap second and at most nanoseconds.
+        assert!(parse_date_mdy("01-01-0999").is_none());
+        assert!(parse_date_mdy("01-01-10000").is_none());
+        assert!(parse_date_mdy("01-01-1000").is_some());
+        assert!(parse_date_mdy("12-31-9999").is_some());
+        assert_eq!(parse_time_and_bias("23:59:60.000+0").0, None);
+        assert_eq!(
+            parse_time_and_bias("23:59:59.9999999999+0")
+                .0
+                .map(|t| t.format("%H:%M:%S%.9f").to_string())
+                .as_deref(),
+            Some("23:59:59.999999999")
+        );
+    }
 }

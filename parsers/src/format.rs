@@ -57,19 +57,94 @@ pub fn sniff_format(text: &str) -> LineFormat {
     }
 }
 
+/// The most bytes one record may span: a CMTrace record from its `<![LOG[` through the `>` that ends its
+/// attributes, a server-format record from the first byte of its message through the end of its trailer
+/// line. Real records stay far below (ConfigMgr messages holding policy XML reach a few hundred KB). The
+/// end of a record is never looked for further than this: a record that does not end within the bound is
+/// not a record, its lines are `Record::Unparsed` and it is counted in `Records::oversized`.
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes read by the searches of record splitting on this thread (tests prove splitting linear by it).
+    static EXAMINED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` bytes read by a search (tests only).
+#[inline(always)]
+pub(crate) fn examined(n: usize) {
+    #[cfg(test)]
+    EXAMINED.with(|e| e.set(e.get() + n as u64));
+    let _ = n;
+}
+
+/// Bytes counted by `examined` on this thread so far.
+#[cfg(test)]
+pub(crate) fn examined_so_far() -> u64 {
+    EXAMINED.with(|e| e.get())
+}
+
+/// A forward search for one needle that remembers what it has read: no match starts in `from..at`, and
+/// when `found`, one starts at `at`. Successive records ask for positions that only move forward, so the
+/// searches of a whole text read every byte about once instead of once per record.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seek {
+    from: usize,
+    at: usize,
+    found: bool,
+}
+
+impl Seek {
+    /// The first match starting at or after `q` that ends by `limit`.
+    fn find(
+        &mut self,
+        hay: &[u8],
+        q: usize,
+        limit: usize,
+        needle_len: usize,
+        find: impl Fn(&[u8]) -> Option<usize>,
+    ) -> Option<usize> {
+        if q < self.from || q > self.at {
+            *self = Seek { from: q, at: q, found: false };
+        }
+        if !self.found && self.at + needle_len <= limit {
+            let start = self.at;
+            match find(&hay[start..limit]) {
+                Some(i) => {
+                    examined(i + needle_len);
+                    self.at = start + i;
+                    self.found = true;
+                }
+                None => {
+                    examined(limit - start);
+                    self.at = limit + 1 - needle_len;
+                }
+            }
+        }
+        (self.found && self.at + needle_len <= limit).then_some(self.at)
+    }
+}
+
 /// Iterates the records of `text` (or of a chunk of it that starts on a record boundary).
 pub struct Records<'a> {
     text: &'a str,
     pos: usize,
     line: u32,
     format: LineFormat,
-    /// SMS format: start offset and line of message lines waiting for their trailer.
+    /// SMS format: start offset and line of message lines waiting for their trailer (or, while
+    /// `draining`, of the lines of an oversized record being emitted as unparsed).
     pending: Option<(usize, u32)>,
+    draining: bool,
     /// Queue of unparsed lines to emit (after a truncated record or dangling pending text).
     flush_until: usize,
     /// Entries whose message as written fails this are counted in `skipped`, not read.
     keep: Option<&'a dyn Fn(&str) -> bool>,
     skipped: u64,
+    oversized: u64,
+    max_record: usize,
+    newline: Seek,
+    open: Seek,
+    close: Seek,
 }
 
 impl<'a> Records<'a> {
@@ -81,10 +156,23 @@ impl<'a> Records<'a> {
             line: first_line,
             format,
             pending: None,
+            draining: false,
             flush_until: 0,
             keep: None,
             skipped: 0,
+            oversized: 0,
+            max_record: MAX_RECORD_BYTES,
+            newline: Seek::default(),
+            open: Seek::default(),
+            close: Seek::default(),
         }
+    }
+
+    /// The same with another record-size bound (tests use small ones).
+    #[cfg(test)]
+    fn with_max_record(mut self, max: usize) -> Records<'a> {
+        self.max_record = max;
+        self
     }
 
     /// Yields only the entries whose message, as written (before `\r\n` and `~~` become `\n` and trailing
@@ -102,12 +190,32 @@ impl<'a> Records<'a> {
         self.skipped
     }
 
+    /// Records cut off by `MAX_RECORD_BYTES` so far: a CMTrace record start whose end was not found within
+    /// the bound (with more text than that before the next record start or the end of the text), or a
+    /// server-format record whose message lines and trailer line together exceed it. Their lines have been
+    /// (or are being) yielded as `Record::Unparsed`, as those of truncated records are; a physical line
+    /// longer than the bound is one such unparsed line. Counted once per record, whatever its lines.
+    pub fn oversized(&self) -> u64 {
+        self.oversized
+    }
+
     fn wanted(&mut self, raw_message: &str) -> bool {
         let wanted = self.keep.is_none_or(|keep| keep(raw_message));
         if !wanted {
             self.skipped += 1;
         }
         wanted
+    }
+
+    /// The offset of the first `\n` at or after `q`, or the text's length.
+    fn next_newline(&mut self, q: usize) -> usize {
+        let b = self.text.as_bytes();
+        self.newline.find(b, q, b.len(), 1, |h| memchr::memchr(b'\n', h)).unwrap_or(b.len())
+    }
+
+    /// The offset of the first `<![LOG[` at or after `q` that ends by `limit`.
+    fn next_open(&mut self, q: usize, limit: usize) -> Option<usize> {
+        self.open.find(self.text.as_bytes(), q, limit, LOG_OPEN.len(), |h| finder_open().find(h))
     }
 
     /// One physical line of a broken CMTrace record (ending at a newline or at `flush_until`).
@@ -118,31 +226,62 @@ impl<'a> Records<'a> {
         let line_no = self.line;
         match memchr::memchr(b'\n', &bytes[start..limit]) {
             Some(i) => {
+                examined(i + 1);
                 self.pos = start + i + 1;
                 self.line += 1;
                 (line_no, trim_cr(&self.text[start..start + i]))
             }
             None => {
+                examined(limit - start);
                 self.pos = limit;
                 (line_no, trim_cr(&self.text[start..limit]))
             }
         }
     }
 
+    /// The next non-blank line of pending SMS text (all of which lies before `pos`) as an unparsed record;
+    /// `None` once there is none left.
     fn flush_pending(&mut self) -> Option<Record<'a>> {
-        // Turn the first line of pending SMS text into an unparsed record; the rest follows.
-        let (start, line) = self.pending.take()?;
-        let bytes = self.text.as_bytes();
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        let next = if end < bytes.len() { end + 1 } else { end };
-        if next < self.pos {
-            self.pending = Some((next, line + 1));
+        while let Some((start, line)) = self.pending.take() {
+            let bytes = self.text.as_bytes();
+            let limit = self.pos.min(bytes.len());
+            let end = memchr::memchr(b'\n', &bytes[start..limit]).map_or(limit, |i| start + i);
+            examined(end - start);
+            let next = if end < limit { end + 1 } else { end };
+            if next < limit {
+                self.pending = Some((next, line + 1));
+            }
+            let text = trim_cr(&self.text[start..end]);
+            if !text.trim().is_empty() {
+                return Some(Record::Unparsed { line, text });
+            }
         }
-        let text = trim_cr(&self.text[start..end]);
-        if text.trim().is_empty() {
-            return self.flush_pending().or_else(|| self.next());
+        None
+    }
+
+    /// Parse the CMTrace record that starts at `pos` (which holds `<![LOG[`). Its message ends at the first
+    /// `]LOG]!>` that `close_ends_record` accepts before the next `<![LOG[` and within the size bound.
+    fn parse_cmtrace_at(&mut self, pos: usize) -> CmtraceParse<'a> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let msg_start = pos + LOG_OPEN.len();
+        // Bound the search for the end by the next record start and by the size bound: broken records cost
+        // linear time, and the searches of successive records read each byte about once.
+        let next_open = self.next_open(msg_start, bytes.len()).unwrap_or(bytes.len());
+        let end = next_open.min(pos.saturating_add(self.max_record));
+        let mut q = msg_start;
+        while let Some(close) = self.close.find(bytes, q, end, LOG_CLOSE.len(), |h| finder_close().find(h)) {
+            if let Some(gt) = close_ends_record(text, close, end) {
+                let attrs = &text[close + LOG_CLOSE.len() + 1..gt];
+                let fields = CmtraceFields { message: &text[msg_start..close], attrs };
+                return CmtraceParse::Record { entry_end: gt + 1, fields };
+            }
+            q = close + LOG_CLOSE.len();
         }
-        Some(Record::Unparsed { line, text })
+        if end < next_open {
+            self.oversized += 1;
+        }
+        CmtraceParse::Truncated { until: next_open }
     }
 }
 
@@ -156,6 +295,13 @@ impl<'a> Iterator for Records<'a> {
     fn next(&mut self) -> Option<Record<'a>> {
         let bytes = self.text.as_bytes();
         loop {
+            // Lines of an oversized server-format record.
+            if self.draining {
+                if let Some(r) = self.flush_pending() {
+                    return Some(r);
+                }
+                self.draining = false;
+            }
             // Lines of a truncated CMTrace record are emitted as unparsed, one per line.
             if self.pos < self.flush_until {
                 let (line, text) = self.next_flushed_line();
@@ -166,17 +312,15 @@ impl<'a> Iterator for Records<'a> {
             }
             if self.pos >= bytes.len() {
                 // End of text: SMS message lines that never got a trailer are unparsed.
-                if self.pending.is_some() {
-                    return self.flush_pending();
-                }
-                return None;
+                return self.flush_pending();
             }
-            let rest = &bytes[self.pos..];
-            if rest.starts_with(LOG_OPEN) {
+            if bytes[self.pos..].starts_with(LOG_OPEN) {
                 if self.pending.is_some() {
-                    return self.flush_pending();
+                    if let Some(r) = self.flush_pending() {
+                        return Some(r);
+                    }
                 }
-                match parse_cmtrace_at(self.text, self.pos) {
+                match self.parse_cmtrace_at(self.pos) {
                     CmtraceParse::Record { entry_end, fields } => {
                         let start_line = self.line;
                         // Attributes never hold a line break: only the message can.
@@ -187,21 +331,24 @@ impl<'a> Iterator for Records<'a> {
                         self.pos = entry_end;
                         // Skip the rest of the physical line (normally `\r\n`), unless another record
                         // starts on it.
-                        let after = &bytes[self.pos..];
-                        let eol = memchr::memchr(b'\n', after).unwrap_or(after.len());
-                        let tail = &after[..eol];
-                        if let Some(k) = finder_open().find(tail) {
-                            self.pos += k;
-                        } else if tail.iter().all(|b| b.is_ascii_whitespace()) {
-                            self.pos += eol;
-                            if self.pos < bytes.len() {
-                                self.pos += 1;
-                                self.line += 1;
-                            }
+                        let eol = self.next_newline(entry_end);
+                        if let Some(k) = self.next_open(entry_end, eol) {
+                            self.pos = k;
                         } else {
-                            // A non-blank tail without a new record is an unparsed line of its own (same
-                            // line number); it never starts a server-format message.
-                            self.flush_until = self.pos + eol;
+                            let tail = &bytes[entry_end..eol];
+                            let blank = tail.iter().position(|b| !b.is_ascii_whitespace());
+                            examined(blank.map_or(tail.len(), |i| i + 1));
+                            if blank.is_none() {
+                                self.pos = eol;
+                                if self.pos < bytes.len() {
+                                    self.pos += 1;
+                                    self.line += 1;
+                                }
+                            } else {
+                                // A non-blank tail without a new record is an unparsed line of its own
+                                // (same line number); it never starts a server-format message.
+                                self.flush_until = eol;
+                            }
                         }
                         if !self.wanted(fields.message) {
                             continue;
@@ -217,18 +364,20 @@ impl<'a> Iterator for Records<'a> {
             }
             // A physical line that does not start a CMTrace record.
             let line_start = self.pos;
-            let eol = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| self.pos + i);
-            let line_bytes = &bytes[line_start..eol];
+            let eol = self.next_newline(line_start);
             // A CMTrace record later on this line: the prefix is unparsed text.
-            if let Some(k) = finder_open().find(line_bytes) {
-                let prefix = trim_cr(&self.text[line_start..line_start + k]);
-                self.pos = line_start + k;
+            if let Some(k) = self.next_open(line_start, eol) {
+                let prefix = trim_cr(&self.text[line_start..k]);
+                self.pos = k;
                 if prefix.trim().is_empty() {
                     continue;
                 }
                 if self.pending.is_some() {
                     self.pos = line_start;
-                    return self.flush_pending();
+                    if let Some(r) = self.flush_pending() {
+                        return Some(r);
+                    }
+                    continue;
                 }
                 return Some(Record::Unparsed { line: self.line, text: prefix });
             }
@@ -239,11 +388,19 @@ impl<'a> Iterator for Records<'a> {
             }
             let line_text = trim_cr(&self.text[line_start..eol]);
             if self.format != LineFormat::Cmtrace {
+                examined(line_text.len());
                 if let Some(parsed) = parse_sms_line(line_text) {
                     let (msg_start, first_line) = match self.pending.take() {
                         Some((start, l)) => (start, l),
                         None => (line_start, line_no),
                     };
+                    if eol - msg_start > self.max_record {
+                        // Not a record: its lines, this one included, are unparsed.
+                        self.oversized += 1;
+                        self.pending = Some((msg_start, first_line));
+                        self.draining = true;
+                        continue;
+                    }
                     let msg_end = line_start + parsed.message_len;
                     let raw = &self.text[msg_start..msg_end];
                     if !self.wanted(raw) {
@@ -338,28 +495,32 @@ fn normalize_newlines(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Parse the CMTrace record that starts at `pos` (which holds `<![LOG[`).
-fn parse_cmtrace_at(text: &str, pos: usize) -> CmtraceParse<'_> {
-    let bytes = text.as_bytes();
-    let msg_start = pos + LOG_OPEN.len();
-    // Bound the search for `]LOG]!>` by the next record start, so broken records cost linear time.
-    let next_open = finder_open().find(&bytes[msg_start..]).map(|i| msg_start + i);
-    let limit = next_open.unwrap_or(bytes.len());
-    let Some(close) = finder_close().find(&bytes[msg_start..limit]).map(|i| msg_start + i) else {
-        return CmtraceParse::Truncated { until: limit };
-    };
-    let attrs_start = close + LOG_CLOSE.len();
-    // `<` then attributes then `>`; attributes never contain `>` nor a line break.
-    let after = &bytes[attrs_start..];
-    let eol = memchr::memchr(b'\n', after).map_or(bytes.len(), |i| attrs_start + i);
-    if bytes.get(attrs_start) != Some(&b'<') {
-        return CmtraceParse::Truncated { until: eol.min(limit).max(attrs_start) };
+/// Whether the `]LOG]!>` at `close` ends a CMTrace record whose text must end before `end`: it must be
+/// followed at once by `<`, then, on the same line and before `end`, by a `>` that closes a list of
+/// CMTrace attributes (one of them `time` or `date`). Any other `]LOG]!>` is message text (a message may
+/// quote one). Returns the offset of that `>`.
+fn close_ends_record(text: &str, close: usize, end: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let lt = close + LOG_CLOSE.len();
+    if lt >= end || b[lt] != b'<' {
+        return None;
     }
-    let Some(gt) = memchr::memchr(b'>', &bytes[attrs_start..eol]).map(|i| attrs_start + i) else {
-        return CmtraceParse::Truncated { until: eol.min(limit).max(attrs_start) };
+    let scan = &b[lt + 1..end];
+    let Some(i) = memchr::memchr2(b'>', b'\n', scan) else {
+        examined(scan.len());
+        return None;
     };
-    let fields = CmtraceFields { message: &text[msg_start..close], attrs: &text[attrs_start + 1..gt] };
-    CmtraceParse::Record { entry_end: gt + 1, fields }
+    examined(i + 1);
+    if scan[i] != b'>' {
+        return None;
+    }
+    let gt = lt + 1 + i;
+    cmtrace_attributes(&text[lt + 1..gt]).then_some(gt)
+}
+
+/// Whether an attribute list (between `<` and `>`) is CMTrace's: it names a `time` or a `date`.
+fn cmtrace_attributes(attrs: &str) -> bool {
+    attrs.starts_with("time=") || (Attributes { s: attrs }).any(|(name, _)| name == "time" || name == "date")
 }
 
 /// `name="value"` pairs, tolerant of missing, extra or unquoted attributes.
@@ -568,28 +729,88 @@ pub fn infer_severity(message: &str) -> Severity {
     sev
 }
 
-/// Whether `before` ends inside a CMTrace record: its last record marker is an opening one. Equal to
-/// comparing the last `<![LOG[` with the last `]LOG]!>`, without reading all of `before` backwards on
-/// every chunk: a text without any opening marker (server-format logs) is ruled out by one forward SIMD
-/// search, and otherwise the last marker is looked for in growing blocks from the end.
-fn record_open_at_end(before: &[u8]) -> bool {
-    if memmem::find(before, LOG_OPEN).is_none() {
-        return false;
-    }
+/// The offset in `before` of its last `<![LOG[`. A text without any (server-format logs) is ruled out by
+/// one forward SIMD search; otherwise the marker is looked for in growing blocks from the end, so that
+/// finding it costs about its distance from the end.
+fn last_open(before: &[u8]) -> Option<usize> {
+    let first = memmem::find(before, LOG_OPEN);
+    examined(first.map_or(before.len(), |i| i + LOG_OPEN.len()));
+    let first = first?;
     let mut end = before.len();
     let mut block = 4096;
     loop {
         // Blocks overlap by a marker's length less one, so that no marker is cut in two.
-        let start = end.saturating_sub(block);
+        let start = end.saturating_sub(block).max(first);
         let part = &before[start..(end + LOG_OPEN.len() - 1).min(before.len())];
-        match (memmem::rfind(part, LOG_OPEN), memmem::rfind(part, LOG_CLOSE)) {
-            (Some(o), c) => return c.is_none_or(|c| c < o),
-            (None, Some(_)) => return false,
-            (None, None) if start == 0 => return false,
-            (None, None) => {}
+        examined(part.len());
+        if let Some(i) = memmem::rfind(part, LOG_OPEN) {
+            return Some(start + i);
         }
         end = start;
         block = block.saturating_mul(2);
+    }
+}
+
+/// Whether `b[..ls]` (`ls` a line start, or the text's end) ends inside a CMTrace record that began at
+/// or after `prev`: the offset of its `<![LOG[` if so. That record is open when no `]LOG]!>` after it
+/// ends it (`close_ends_record`) within `max` bytes of its start, exactly as `Records` reads it: a record
+/// always ends before the next `<![LOG[`, and its end is never looked for beyond the bound.
+fn record_open_at(text: &str, prev: usize, ls: usize, max: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let open = prev + last_open(&b[prev..ls])?;
+    // The next `<![LOG[` is at or after `ls` (a marker holds no line break), and an attribute list ends on
+    // its `]LOG]!>`'s line: the end is looked for before `ls` only.
+    let end = ls.min(open.saturating_add(max));
+    let from = open + LOG_OPEN.len();
+    let window = &b[from.min(end)..end];
+    let mut last = 0;
+    for c in finder_close().find_iter(window) {
+        examined(c + LOG_CLOSE.len() - last);
+        last = c + LOG_CLOSE.len();
+        if close_ends_record(text, from + c, end).is_some() {
+            return None;
+        }
+    }
+    examined(window.len() - last);
+    Some(open)
+}
+
+/// The open record (`record_open_at`) after the markers of the line `b[ls..eol]`, given the one before.
+fn record_open_after_line(
+    text: &str,
+    ls: usize,
+    eol: usize,
+    mut open: Option<usize>,
+    max: usize,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let line = &b[ls..eol];
+    examined(2 * line.len());
+    let mut opens = finder_open().find_iter(line);
+    let mut closes = finder_close().find_iter(line);
+    let (mut o, mut c) = (opens.next(), closes.next());
+    loop {
+        match (o, c) {
+            (None, None) => return open,
+            (Some(po), None) => {
+                open = Some(ls + po);
+                o = opens.next();
+            }
+            (Some(po), Some(pc)) if po < pc => {
+                open = Some(ls + po);
+                o = opens.next();
+            }
+            (_, Some(pc)) => {
+                if let Some(start) = open {
+                    // As `Records` reads it: before the next `<![LOG[` and within the bound.
+                    let end = (ls + o.unwrap_or(line.len())).min(start.saturating_add(max));
+                    if close_ends_record(text, ls + pc, end).is_some() {
+                        open = None;
+                    }
+                }
+                c = closes.next();
+            }
+        }
     }
 }
 
@@ -597,8 +818,14 @@ fn record_open_at_end(before: &[u8]) -> bool {
 /// independently to the same records as the whole text. `prev` is the previous boundary (a point where no
 /// record is open). Returns `text.len()` when there is none. A boundary is a line start that begins a
 /// CMTrace record, or a line start outside any open CMTrace record that (server format) follows a complete
-/// trailer line, so no multi-line message is ever cut.
+/// trailer line, so no multi-line message is ever cut. Costs time linear in `from - prev` plus the distance
+/// to the boundary found.
 pub fn next_boundary(text: &str, format: LineFormat, prev: usize, from: usize) -> usize {
+    next_boundary_within(text, format, prev, from, MAX_RECORD_BYTES)
+}
+
+/// `next_boundary` for records of at most `max` bytes.
+fn next_boundary_within(text: &str, format: LineFormat, prev: usize, from: usize, max: usize) -> usize {
     let b = text.as_bytes();
     if from >= b.len() {
         return b.len();
@@ -607,15 +834,18 @@ pub fn next_boundary(text: &str, format: LineFormat, prev: usize, from: usize) -
     let mut ls = if from == 0 || b[from - 1] == b'\n' {
         from
     } else {
-        match memchr::memchr(b'\n', &b[from..]) {
+        let nl = memchr::memchr(b'\n', &b[from..]);
+        examined(nl.map_or(b.len() - from, |i| i + 1));
+        match nl {
             Some(i) => from + i + 1,
             None => return b.len(),
         }
     };
-    let mut open = record_open_at_end(&b[prev.min(ls)..ls]);
+    let mut open = record_open_at(text, prev.min(ls), ls, max);
     let mut prev_line_is_trailer = {
         let pl_end = ls.saturating_sub(1);
         let pl_start = memchr::memrchr(b'\n', &b[..pl_end]).map_or(0, |j| j + 1);
+        examined(2 * (pl_end - pl_start) + 1);
         ls > 0 && parse_sms_line(trim_cr(&text[pl_start..pl_end])).is_some()
     };
     while ls < b.len() {
@@ -623,7 +853,7 @@ pub fn next_boundary(text: &str, format: LineFormat, prev: usize, from: usize) -
         if rest.starts_with(LOG_OPEN) {
             return ls;
         }
-        let ok = !open
+        let ok = open.is_none()
             && match format {
                 LineFormat::Sms => prev_line_is_trailer,
                 LineFormat::Cmtrace | LineFormat::Unknown => true,
@@ -631,13 +861,11 @@ pub fn next_boundary(text: &str, format: LineFormat, prev: usize, from: usize) -
         if ok {
             return ls;
         }
-        let eol = memchr::memchr(b'\n', rest).map_or(b.len(), |i| ls + i);
-        let line = &b[ls..eol];
-        match (memmem::rfind(line, LOG_OPEN), memmem::rfind(line, LOG_CLOSE)) {
-            (Some(o), c) => open = c.is_none_or(|c| c < o),
-            (None, Some(_)) => open = false,
-            (None, None) => {}
-        }
+        let nl = memchr::memchr(b'\n', rest);
+        examined(nl.map_or(rest.len(), |i| i + 1));
+        let eol = nl.map_or(b.len(), |i| ls + i);
+        open = record_open_after_line(text, ls, eol, open, max);
+        examined(eol - ls);
         prev_line_is_trailer = parse_sms_line(trim_cr(&text[ls..eol])).is_some();
         ls = eol + 1;
     }
@@ -726,11 +954,8 @@ mod tests {
     }
 
     #[test]
-    fn record_open_at_end_is_the_last_marker_test() {
-        let naive = |b: &[u8]| {
-            let (o, c) = (memmem::rfind(b, LOG_OPEN), memmem::rfind(b, LOG_CLOSE));
-            matches!((o, c), (Some(o), c) if c.is_none_or(|c| c < o))
-        };
+    fn last_open_is_the_last_marker() {
+        let naive = |b: &[u8]| memmem::rfind(b, LOG_OPEN);
         let pieces: [&[u8]; 6] = [b"<![LOG[", b"]LOG]!>", b"<![LO", b"G]!>", b"text\n", b"$$<C><x>"];
         let mut seed = 12345u64;
         for n in 0..3000 {
@@ -745,7 +970,7 @@ mod tests {
                 text.extend_from_slice(p);
             }
             for cut in [text.len(), text.len().saturating_sub(3), text.len() / 2] {
-                assert_eq!(record_open_at_end(&text[..cut]), naive(&text[..cut]), "case {n} cut {cut}");
+                assert_eq!(last_open(&text[..cut]), naive(&text[..cut]), "case {n} cut {cut}");
             }
         }
         // A marker across each of the first block edges (4 KB, then 8 KB more, then 16 KB more).
@@ -755,7 +980,7 @@ mod tests {
                     let mut text = first.to_vec();
                     text.extend_from_slice(second);
                     text.extend(std::iter::repeat_n(b'.', pad));
-                    assert_eq!(record_open_at_end(&text), naive(&text), "edge {edge} pad {pad}");
+                    assert_eq!(last_open(&text), naive(&text), "edge {edge} pad {pad}");
                 }
             }
         }
@@ -894,6 +1119,237 @@ mod tests {
         let s = "x $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\ny\nz $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\n";
         let b = next_boundary(s, LineFormat::Sms, 0, 1);
         assert!(s[b..].starts_with("y\n"));
+    }
+
+    const CM: &str = "<![LOG[Sending message to 'MP_PolicyManager'.]LOG]!><time=\"07:31:47.500+480\" date=\"06-24-2020\" component=\"CcmMessaging\" context=\"\" type=\"1\" thread=\"3396\" file=\"ccmmessaging.cpp:1234\">";
+    const SMS: &str = "MessageID: 3087 ResponseHeader: HTTP/1.1 200 OK ~~ ElapsedTime: 2 ms  $$<SMS_CLOUD_PROXYCONNECTOR><06-24-2020 15:31:46.001+00><thread=4992 (0x1380)>";
+
+    /// `unit` repeated up to `n` bytes.
+    fn repeated(unit: &str, n: usize) -> String {
+        unit.repeat(n / unit.len() + 1)
+    }
+
+    /// Chunks as `scan::chunks` splits them, at the given record-size bound.
+    fn chunk_starts(text: &str, format: LineFormat, target: usize, max: usize) -> Vec<usize> {
+        let mut bounds = vec![0];
+        let mut pos = 0;
+        while pos < text.len() {
+            pos = if text.len() - pos <= target + target / 2 {
+                text.len()
+            } else {
+                next_boundary_within(text, format, pos, pos + target, max)
+            };
+            bounds.push(pos);
+        }
+        bounds
+    }
+
+    /// Whole-text records (with the oversized count) and chunk-by-chunk records, at a record-size bound.
+    fn whole_and_chunked(
+        text: &str,
+        format: LineFormat,
+        target: usize,
+        max: usize,
+    ) -> [(Vec<Record<'_>>, u64); 2] {
+        let mut whole = Records::new(text, format, 1).with_max_record(max);
+        let all: Vec<Record<'_>> = whole.by_ref().collect();
+        let bounds = chunk_starts(text, format, target, max);
+        let (mut pieced, mut oversized, mut line) = (Vec::new(), 0, 1);
+        for w in bounds.windows(2) {
+            let piece = &text[w[0]..w[1]];
+            let mut records = Records::new(piece, format, line).with_max_record(max);
+            pieced.extend(records.by_ref());
+            oversized += records.oversized();
+            line += piece.bytes().filter(|&b| b == b'\n').count() as u32;
+        }
+        [(all, whole.oversized()), (pieced, oversized)]
+    }
+
+    #[test]
+    fn record_splitting_reads_each_byte_a_bounded_number_of_times() {
+        // Hostile layouts that made splitting quadratic (CR only, no separator, one line, markers without
+        // their partner) and ordinary ones, in both formats: the bytes the searches read, whole and chunked,
+        // stay under a fixed multiple of the text's size at 1 MB and at 4 MB.
+        let kinds: Vec<(&str, String)> = vec![
+            ("lf", format!("{CM}\n")),
+            ("crlf", format!("{CM}\r\n")),
+            ("cr only", format!("{CM}\r")),
+            ("no separator", CM.to_string()),
+            ("one line", "x".repeat(100)),
+            ("opens, no close", "<![LOG[a message that never ends ".to_string()),
+            ("opens, no close, lf", "<![LOG[a message that never ends\n".to_string()),
+            ("closes, no open", "]LOG]!><time=\"1\"> ".to_string()),
+            ("quoted closes", "a ]LOG]!> quoted ]LOG]!><b> and ]LOG]!><".to_string()),
+            ("sms lf", format!("{SMS}\n")),
+            ("sms cr only", format!("{SMS}\r")),
+            ("sms no separator", SMS.to_string()),
+            ("sms message lines", "a line of a message that waits for its trailer\n".to_string()),
+        ];
+        for size in [1 << 20, 4 << 20] {
+            for (name, unit) in &kinds {
+                // A record start first, so that the hostile units sit inside an open record too.
+                let text = format!("<![LOG[{}", repeated(unit, size));
+                let formats: &[LineFormat] = if size == 1 << 20 {
+                    &[LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Unknown]
+                } else {
+                    &[LineFormat::Cmtrace, LineFormat::Sms]
+                };
+                for &format in formats {
+                    // Entries are passed over (not read into fields): only the splitting is measured.
+                    let none = |_: &str| false;
+                    let split = |text, first_line| {
+                        let mut records = Records::new(text, format, first_line).keep_only(&none);
+                        records.by_ref().count() as u64 + records.skipped()
+                    };
+                    let before = examined_so_far();
+                    let n = split(&text, 1);
+                    let whole = examined_so_far() - before;
+                    let before = examined_so_far();
+                    let parts = crate::scan::chunks(&text, format, 64 << 10);
+                    let m: u64 = parts.iter().map(|c| split(c.text, c.first_line)).sum();
+                    let chunked = examined_so_far() - before;
+                    assert_eq!(n, m, "{name} {format:?}");
+                    let len = text.len() as u64;
+                    assert!(whole <= 4 * len, "{name} {format:?} {size}: whole read {whole} for {len}");
+                    assert!(chunked <= 8 * len, "{name} {format:?} {size}: chunked read {chunked} for {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quoted_close_markers_stay_in_the_message() {
+        let tail = "time=\"01:02:03.004+000\" date=\"01-02-2020\" component=\"c\" type=\"1\" thread=\"7\">";
+        let messages = [
+            "pattern ]LOG]!> in the text",
+            "]LOG]!>",
+            "html ]LOG]!><b>bold</b>",
+            "]LOG]!><component=\"x\"> no time",
+            "cut ]LOG]!><time=\"1\"\nsecond line",
+            "ends with ]LOG]!>",
+            "]LOG]!><",
+        ];
+        for msg in messages {
+            let t = format!("<![LOG[{msg}]LOG]!><{tail}\n<![LOG[next]LOG]!><{tail}\n");
+            for format in [LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Unknown] {
+                let r = entries(&t, format);
+                assert_eq!(r.len(), 2, "{msg:?} {r:?}");
+                assert_eq!(entry(&r[0]).message, msg);
+                assert_eq!(entry(&r[1]).line, 2 + msg.matches('\n').count() as u32);
+                for target in [1, 8, 30] {
+                    let [whole, pieced] = whole_and_chunked(&t, format, target, MAX_RECORD_BYTES);
+                    assert_eq!(whole, pieced, "{msg:?} {format:?} {target}");
+                }
+            }
+        }
+        // With no real end before the next record, the record is broken: its lines are unparsed.
+        let t = format!("<![LOG[a ]LOG]!><b>\nc\n<![LOG[next]LOG]!><{tail}\n");
+        let r = entries(&t, LineFormat::Cmtrace);
+        assert_eq!(
+            r[..2],
+            [
+                Record::Unparsed { line: 1, text: "<![LOG[a ]LOG]!><b>" },
+                Record::Unparsed { line: 2, text: "c" }
+            ]
+        );
+        assert_eq!(entry(&r[2]).message, "next");
+    }
+
+    #[test]
+    fn records_beyond_the_bound_are_unparsed_and_counted() {
+        let tail = "]LOG]!><time=\"01:02:03.004+000\" date=\"01-02-2020\">";
+        let big = format!("<![LOG[{}\n{}{tail}\n", "a".repeat(50), "b".repeat(50));
+        let t = format!("<![LOG[small{tail}\n{big}<![LOG[after{tail}\n");
+        for (max, expected) in [(1000, 3), (100, 2)] {
+            let mut records = Records::new(&t, LineFormat::Cmtrace, 1).with_max_record(max);
+            let r: Vec<Record<'_>> = records.by_ref().collect();
+            let n = r.iter().filter(|r| matches!(r, Record::Entry(_))).count();
+            assert_eq!(n, expected, "{r:?}");
+            assert_eq!(records.oversized(), 3 - n as u64);
+            if n == 2 {
+                // The small records fit; the big one's lines are unparsed and the next record survives.
+                assert_eq!(r.len(), 1 + 2 + 1);
+                assert!(matches!(r[1], Record::Unparsed { line: 2, .. }));
+                assert!(matches!(r[2], Record::Unparsed { line: 3, .. }));
+            }
+        }
+        // Exactly at the bound is a record; a byte more is not.
+        let rec = format!("<![LOG[x{tail}");
+        for (max, n) in [(rec.len(), 1), (rec.len() - 1, 0)] {
+            let r: Vec<Record<'_>> =
+                Records::new(&rec, LineFormat::Cmtrace, 1).with_max_record(max).collect();
+            assert_eq!(r.iter().filter(|r| matches!(r, Record::Entry(_))).count(), n);
+        }
+        // Server format: message lines and trailer line together within the bound, or all unparsed.
+        let s = format!(
+            "one\ntwo\nthree {}\nlast {}\n",
+            &SMS[SMS.find("  $$<").unwrap()..],
+            &SMS[SMS.find("  $$<").unwrap()..]
+        );
+        let first = s.find("\nlast").unwrap();
+        for (max, n, unparsed) in [(first, 2, 0), (first - 1, 1, 3)] {
+            let mut records = Records::new(&s, LineFormat::Sms, 1).with_max_record(max);
+            let r: Vec<Record<'_>> = records.by_ref().collect();
+            assert_eq!(r.iter().filter(|r| matches!(r, Record::Entry(_))).count(), n, "{r:?}");
+            assert_eq!(r.len(), n + unparsed);
+            assert_eq!(records.oversized(), (unparsed > 0) as u64);
+            assert_eq!(entry(r.last().unwrap()).line, 4);
+        }
+    }
+
+    #[test]
+    fn one_line_beyond_the_real_bound_is_one_unparsed_line() {
+        let line = "z".repeat(MAX_RECORD_BYTES + 10);
+        for (text, format) in [
+            (format!("<![LOG[{line}"), LineFormat::Cmtrace),
+            (format!("{line}{}", &SMS[SMS.find("  $$<").unwrap()..]), LineFormat::Sms),
+            (format!("{line}{}", &SMS[SMS.find("  $$<").unwrap()..]), LineFormat::Unknown),
+        ] {
+            let mut records = Records::new(&text, format, 1);
+            let r: Vec<Record<'_>> = records.by_ref().collect();
+            assert_eq!(r, [Record::Unparsed { line: 1, text: &text }], "{format:?}");
+            assert_eq!(records.oversized(), 1);
+            let pieced: Vec<Record<'_>> = crate::scan::chunks(&text, format, 1 << 20)
+                .iter()
+                .flat_map(|c| Records::new(c.text, format, c.first_line))
+                .collect();
+            assert_eq!(r, pieced);
+        }
+    }
+
+    #[test]
+    fn chunked_equals_whole_with_quoted_closes_and_a_small_bound() {
+        let pieces: [&str; 14] = [
+            "<![LOG[",
+            "]LOG]!>",
+            "]LOG]!><time=\"01:02:03.004+000\" date=\"01-02-2020\">",
+            "]LOG]!><b>",
+            "]LOG]!><date=1",
+            "<",
+            ">",
+            "text",
+            "\n",
+            "\r\n",
+            "\r",
+            " $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>",
+            "~~",
+            "   ",
+        ];
+        let mut seed = 987654321u64;
+        for n in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..1 + n % 60 {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let max = [40, 90, 200, MAX_RECORD_BYTES][n % 4];
+            for format in [LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Unknown] {
+                for target in [1, 16, 64] {
+                    let [whole, pieced] = whole_and_chunked(&text, format, target, max);
+                    assert_eq!(whole, pieced, "{text:?} {format:?} target {target} max {max}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use cmtrace_parsers::entry::{LineFormat, Record, Severity};
 use cmtrace_parsers::format::Records;
+use cmtrace_parsers::scan::chunks;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,16 @@ fn message(multiline: bool) -> impl Strategy<Value = String> {
     let line = "[ -~äöüé€]{0,60}".prop_filter("no delimiters", |s| {
         !s.contains("]LOG]!>") && !s.contains("<![LOG[") && !s.contains("$$<") && !s.contains("~~")
     });
+    // A message may quote the close marker: only one followed by a CMTrace attribute list ends a record.
+    let quote = prop::sample::select(vec![
+        "",
+        "",
+        " ]LOG]!> ",
+        "]LOG]!><b>x</b>",
+        " ]LOG]!><a href=\"time\">",
+        "]LOG]!>",
+    ]);
+    let line = (line, quote).prop_map(|(l, q)| format!("{l}{q}"));
     if multiline {
         prop::collection::vec(line, 1..4).prop_map(|v| v.join("\n")).boxed()
     } else {
@@ -94,6 +105,14 @@ fn keep_only_agrees(text: &str, format: LineFormat, parsed: &[Record<'_>]) -> Re
         parsed.iter().filter(|r| matches!(r, Record::Entry(e) if e.message.contains('a'))).collect();
     prop_assert_eq!(kept.iter().collect::<Vec<_>>(), expected);
     prop_assert_eq!(kept.len() as u64 + filtered.skipped(), parsed.len() as u64);
+    // Chunks split at record boundaries parse to the same records.
+    for target in [64, 200] {
+        let pieced: Vec<Record<'_>> = chunks(text, format, target)
+            .iter()
+            .flat_map(|c| Records::new(c.text, format, c.first_line))
+            .collect();
+        prop_assert_eq!(&pieced[..], parsed);
+    }
     Ok(())
 }
 
