@@ -147,13 +147,15 @@ pub fn rotation_of(file_name: &str) -> (String, (u8, String)) {
     // name-YYYYMMDD-HHMMSS
     let b = stem.as_bytes();
     if b.len() > 16 {
-        let tail = &stem[stem.len() - 16..];
-        let tb = tail.as_bytes();
+        // On bytes: the name may end in anything (a multi-byte character across the cut).
+        let tb = &b[b.len() - 16..];
         let dated = tb[0] == b'-'
             && tb[9] == b'-'
             && tb[1..9].iter().all(u8::is_ascii_digit)
             && tb[10..].iter().all(u8::is_ascii_digit);
         if dated {
+            // All ASCII: the cut is on a character boundary.
+            let tail = &stem[stem.len() - 16..];
             return (stem[..stem.len() - 16].to_string(), (0, format!("a{}", &tail[1..])));
         }
     }
@@ -652,6 +654,8 @@ mod tests {
         assert_eq!(rotation_of("ccmsetup.lo_").0, "ccmsetup");
         assert_eq!(rotation_of("ccmsetup-20200204-151029.log").0, "ccmsetup");
         assert_eq!(rotation_of("CCMSetup.log").0, "ccmsetup");
+        // A multi-byte character where a date would start (a fuzzer's find).
+        assert_eq!(rotation_of("xîaaaaaaaaaaaaaaa.log").1 .0, 2);
         let mut names =
             ["ccmsetup.log", "ccmsetup.lo_", "ccmsetup-20200204-151029.log", "ccmsetup-20190101-000000.log"];
         names.sort_by_key(|n| rotation_of(n).1);
