@@ -318,8 +318,9 @@ fn draft(
     })
 }
 
-/// Bytes of the central directory records (at their positions) that the zip crate's listing does not hold:
-/// entries whose name an other entry has (the crate keeps one per name). `Err` past `MAX_DUPLICATES`.
+/// The central directory records (position, bytes) that the zip crate's listing does not hold: entries
+/// whose name another entry has (the crate keeps one per name). One sequential pass over the records; the
+/// flag is set when more than `MAX_DUPLICATES` were found (the rest are not returned).
 fn unlisted_records(source: &ZipSource, known: &HashSet<u64>) -> (Vec<(u64, Vec<u8>)>, bool) {
     let mut reader = source.zip_reader();
     let start = source.zip.central_directory_start();
@@ -406,7 +407,7 @@ impl ZipSource {
                 }
             }
         }
-        // Entries the crate's name index does not hold (an other entry has their name).
+        // Entries the crate's name index does not hold (another entry has their name).
         let (unlisted, cut) = unlisted_records(self, &known);
         for (pos, record) in unlisted {
             match self.single(&record).and_then(|s| {

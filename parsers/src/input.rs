@@ -108,7 +108,7 @@ pub struct InputProblem {
 pub struct Discovery {
     pub files: Vec<SourceFile>,
     pub problems: Vec<InputProblem>,
-    /// Files passed over, with the reason: names that are not log names, a file already found by an other
+    /// Files passed over, with the reason: names that are not log names, a file already found by another
     /// path.
     pub skipped: Vec<(String, String)>,
     /// `--host NAME=PATH` overrides that did nothing: (`NAME=PATH` as given, why): the path does not exist,
