@@ -1900,7 +1900,7 @@ mod tests {
             std::env::var("CMTRACE_EXTRACT_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
         let (x, r) = (Extractors::new(), Reference::new());
         let (mut entries, mut events) = (0usize, 0usize);
-        for src in crate::input::discover(&[root.into()], &[]).files {
+        for src in crate::input::discover(&[root.into()], &[], Default::default()).files {
             let Ok(file) = crate::input::load(&src) else { continue };
             for rec in crate::format::Records::new(file.text(), file.format, 1).take(limit) {
                 if let crate::entry::Record::Entry(e) = rec {

@@ -1,19 +1,23 @@
 //! Finding and loading inputs: folders (walked recursively), single files and `.zip` bundles (read in
 //! place); each file's host (from the folder layout, or `--host NAME=PATH`), its log kind (by name,
 //! including rotated and synced-CMG names, else by content), rotated sets in order, and the decoded text
-//! (memory-mapped UTF-8 borrowed as is; UTF-16 and ANSI decoded).
+//! (read into an owned buffer: UTF-8 validated and kept as is; UTF-16 and ANSI decoded). Only regular
+//! files are read, each once; zip archives within `Limits` (see `archive`).
 
-use std::borrow::Cow;
-use std::fs::File;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use memmap2::Mmap;
-
+pub use crate::archive::Limits;
+use crate::archive::{has_zip_signature, Item, Source, ZipSource};
 use crate::decode::decode;
 use crate::entry::{LineFormat, TextEncoding};
 use crate::format::sniff_format;
 use crate::kind::LogKind;
+use crate::regular::{file_id, not_regular, open_regular, read_opened, FileId};
 
 /// Folder names that are part of ConfigMgr's log layout, never a host name.
 const LAYOUT_FOLDERS: &[&str] = &[
@@ -54,7 +58,13 @@ impl std::str::FromStr for HostOverride {
 #[derive(Debug, Clone)]
 pub enum Location {
     File(PathBuf),
-    ZipEntry { archive: PathBuf, index: usize },
+    /// Entry `index` of a zip archive whose central directory was parsed once, shared by all its entries.
+    /// `bound` is the most its inflated bytes may take (from its compressed size, never its declared one).
+    ZipEntry {
+        archive: Arc<ZipSource>,
+        index: usize,
+        bound: u64,
+    },
 }
 
 /// One log file found in the inputs.
@@ -66,29 +76,47 @@ pub struct SourceFile {
     /// The kind by file name; `None` when the name is not one of the flow's logs (content decides).
     pub kind_by_name: Option<LogKind>,
     pub location: Location,
+    /// The size on disk; for a zip entry the size it declares (shown, never trusted).
     pub size: u64,
     /// Sort key of the rotated set this file belongs to, and its rank inside the set (older first).
     pub rotation_set: String,
     pub rotation_rank: (u8, String),
 }
 
-/// A path that could not be read at all (a folder that does not exist, a broken zip).
+impl SourceFile {
+    /// The most bytes loading this file may hold before decoding: its size on disk (what is appended
+    /// later is not read); for a zip entry a bound from its compressed size and the entry limit.
+    pub fn load_bound(&self) -> u64 {
+        match &self.location {
+            Location::File(_) => self.size,
+            Location::ZipEntry { bound, .. } => *bound,
+        }
+    }
+}
+
+/// An input, or a part of one, that could not be read (a path that does not exist, a folder that cannot be
+/// listed, a broken zip, an entry too large, a FIFO...), with the reason.
 #[derive(Debug, Clone)]
 pub struct InputProblem {
     pub path: String,
     pub error: String,
+    /// The host it would belong to, when known (zip entries, files in folders).
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub files: Vec<SourceFile>,
     pub problems: Vec<InputProblem>,
-    /// Files passed over because their names are not log names (path, reason).
+    /// Files passed over, with the reason: names that are not log names, a file already found by another
+    /// path.
     pub skipped: Vec<(String, String)>,
+    /// `--host NAME=PATH` overrides that did nothing: (`NAME=PATH` as given, why): the path does not exist,
+    /// or no file found is under it.
+    pub unused_overrides: Vec<(String, String)>,
 }
-
 /// Is this a log file name: `*.log`, `*.lo_`, `*.log.N`?
-fn is_log_name(name: &str) -> bool {
+pub(crate) fn is_log_name(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     if l.ends_with(".log") || l.ends_with(".lo_") {
         return true;
@@ -119,13 +147,15 @@ pub fn rotation_of(file_name: &str) -> (String, (u8, String)) {
     // name-YYYYMMDD-HHMMSS
     let b = stem.as_bytes();
     if b.len() > 16 {
-        let tail = &stem[stem.len() - 16..];
-        let tb = tail.as_bytes();
+        // On bytes: the name may end in anything (a multi-byte character across the cut).
+        let tb = &b[b.len() - 16..];
         let dated = tb[0] == b'-'
             && tb[9] == b'-'
             && tb[1..9].iter().all(u8::is_ascii_digit)
             && tb[10..].iter().all(u8::is_ascii_digit);
         if dated {
+            // All ASCII: the cut is on a character boundary.
+            let tail = &stem[stem.len() - 16..];
             return (stem[..stem.len() - 16].to_string(), (0, format!("a{}", &tail[1..])));
         }
     }
@@ -169,19 +199,39 @@ fn is_layout_folder(name: &str) -> bool {
     LAYOUT_FOLDERS.contains(&l.as_str())
 }
 
-/// The host of a file: the nearest folder above it that is not part of the ConfigMgr log layout, looking
-/// no higher than `root` (the PATH given). `root` itself counts only when it holds the file directly, or
-/// when no folder below it names a host.
+/// A name that may stand for a host: never empty, `.`, `..`, a drive (`C:`), nor with a separator or a
+/// control character (entry names in a zip are anything).
+fn is_safe_name(c: &str) -> bool {
+    !c.trim().is_empty()
+        && c != "."
+        && c != ".."
+        && !c.contains([':', '/', '\\'])
+        && !c.chars().any(char::is_control)
+}
+
+fn strip_zip_suffix(name: &str) -> &str {
+    if name.len() > 4 && name.is_char_boundary(name.len() - 4) && is_zip_name(name) {
+        &name[..name.len() - 4]
+    } else {
+        name
+    }
+}
+
+/// The host of a file: the nearest folder above it that is not part of the ConfigMgr log layout (a zip
+/// inside a zip stands for its stem), looking no higher than `root` (the PATH given). `root` itself counts
+/// only when it holds the file directly, or when no folder below it names a host. Odd components (`..`,
+/// `.`, empty, `C:`) never name a host; the host is never empty, `.` or `..`.
 pub fn infer_host(rel_dirs: &[&str], root_name: &str) -> String {
     for d in rel_dirs.iter().rev() {
-        if !d.is_empty() && !is_layout_folder(d) {
+        let d = strip_zip_suffix(d);
+        if is_safe_name(d) && !is_layout_folder(d) {
             return d.to_string();
         }
     }
-    if root_name.is_empty() {
-        "unknown".to_string()
-    } else {
+    if is_safe_name(root_name) {
         root_name.to_string()
+    } else {
+        "unknown".to_string()
     }
 }
 
@@ -193,10 +243,9 @@ fn name_of(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// The host name a root path stands for when it holds logs directly.
-fn root_host_name(root: &Path) -> String {
-    let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let mut cur: &Path = &abs;
+/// The host name a root path (in canonical form) stands for when it holds logs directly.
+fn root_host_name(abs: &Path) -> String {
+    let mut cur: &Path = abs;
     loop {
         let n = name_of(cur);
         if n.is_empty() {
@@ -212,14 +261,37 @@ fn root_host_name(root: &Path) -> String {
     }
 }
 
-/// The `--host NAME=PATH` overrides with each path also in canonical form, worked out once per run.
+/// `NAME=PATH` as given.
+fn override_text(o: &HostOverride) -> String {
+    format!("{}={}", o.name, o.path.display())
+}
+
+/// The `--host NAME=PATH` overrides with each path also in canonical form, worked out once per run, and
+/// whether each gave a host to a file.
 struct Overrides<'a> {
     list: Vec<(&'a HostOverride, Option<PathBuf>)>,
+    used: Vec<Cell<bool>>,
 }
 
 impl<'a> Overrides<'a> {
-    fn new(overrides: &'a [HostOverride]) -> Overrides<'a> {
-        Overrides { list: overrides.iter().map(|o| (o, std::fs::canonicalize(&o.path).ok())).collect() }
+    /// Overrides whose path does not exist are reported in `unused` (and kept: a path given as typed
+    /// still matches).
+    fn new(overrides: &'a [HostOverride], unused: &mut Vec<(String, String)>) -> Overrides<'a> {
+        let list: Vec<_> = overrides
+            .iter()
+            .map(|o| match std::fs::canonicalize(&o.path) {
+                Ok(c) => (o, Some(c)),
+                Err(e) => {
+                    unused.push((
+                        override_text(o),
+                        format!("the path does not exist or cannot be reached: {e}"),
+                    ));
+                    (o, None)
+                }
+            })
+            .collect();
+        let used = list.iter().map(|_| Cell::new(false)).collect();
+        Overrides { list, used }
     }
 
     /// The host of the most specific override holding `path`. Resolving `path` costs a system call per
@@ -229,17 +301,33 @@ impl<'a> Overrides<'a> {
             return None;
         }
         let abs = std::fs::canonicalize(path).ok();
-        self.list
+        let (k, (o, _)) = self
+            .list
             .iter()
-            .filter(|(o, canonical)| {
+            .enumerate()
+            .filter(|(_, (o, canonical))| {
                 path.starts_with(&o.path)
                     || match (&abs, canonical) {
                         (Some(a), Some(op)) => a.starts_with(op),
                         _ => false,
                     }
             })
-            .max_by_key(|(o, _)| o.path.components().count())
-            .map(|(o, _)| o.name.clone())
+            .max_by_key(|(_, (o, _))| o.path.components().count())?;
+        self.used[k].set(true);
+        Some(o.name.clone())
+    }
+
+    /// Overrides that exist but gave no file its host.
+    fn report_unused(&self, unused: &mut Vec<(String, String)>) {
+        for ((o, canonical), used) in self.list.iter().zip(&self.used) {
+            if canonical.is_some() && !used.get() {
+                unused.push((
+                    override_text(o),
+                    "no file read is under this path (the path, or a folder holding it, must be an input too)"
+                        .into(),
+                ));
+            }
+        }
     }
 }
 
@@ -257,212 +345,279 @@ fn make_source(path: String, file_name: &str, host: String, location: Location, 
     }
 }
 
+/// One discovery run: what was found so far, and every file already seen (read once, however many
+/// paths lead to it; the first sighting keeps its host).
+struct Walk<'a> {
+    d: Discovery,
+    overrides: Overrides<'a>,
+    limits: Limits,
+    seen: HashMap<FileId, String>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(overrides: &'a [HostOverride], limits: Limits) -> Walk<'a> {
+        let mut d = Discovery::default();
+        let overrides = Overrides::new(overrides, &mut d.unused_overrides);
+        Walk { d, overrides, limits, seen: HashMap::new() }
+    }
+
+    fn problem(&mut self, path: String, error: String, host: Option<String>) {
+        self.d.problems.push(InputProblem { path, error, host });
+    }
+
+    /// Is this the first time this file is met? If not, it is noted as passed over.
+    fn first_sighting(&mut self, id: FileId, shown: &str) -> bool {
+        match self.seen.get(&id) {
+            Some(first) => {
+                let reason = if first == shown {
+                    "given twice: read once".to_string()
+                } else {
+                    format!("the same file as {first}, already found: read once")
+                };
+                self.d.skipped.push((shown.to_string(), reason));
+                false
+            }
+            None => {
+                self.seen.insert(id, shown.to_string());
+                true
+            }
+        }
+    }
+
+    /// A regular file at `path` (metadata `meta`, following links), of host `host`. A file given by name
+    /// is read whatever its name; a `.zip` is read as an archive when its first bytes say so, else as a log.
+    fn add_file(&mut self, path: &Path, meta: &Metadata, host: String, given: bool) {
+        let shown = path_string(path);
+        if !self.first_sighting(file_id(path, meta), &shown) {
+            return;
+        }
+        let name = name_of(path);
+        let zip_named = is_zip_name(&name);
+        if zip_named {
+            match open_regular(path) {
+                Err(e) => return self.problem(shown, e, Some(host)),
+                Ok((mut file, meta)) => {
+                    let mut head = Vec::with_capacity(4);
+                    if let Err(e) = (&mut file).take(4).read_to_end(&mut head) {
+                        return self.problem(shown, e.to_string(), Some(host));
+                    }
+                    if has_zip_signature(&head) {
+                        let host_override = self.overrides.host_for(path);
+                        let stem = strip_zip_suffix(&name).to_string();
+                        return self.add_zip(shown, Source::file(file, meta.len()), &stem, host_override);
+                    }
+                }
+            }
+        } else if !given && !is_log_name(&name) {
+            self.d.skipped.push((shown, "not a log file name (*.log, *.lo_, *.log.N)".into()));
+            return;
+        }
+        self.d.files.push(make_source(shown, &name, host, Location::File(path.to_path_buf()), meta.len()));
+    }
+
+    /// Every entry of an archive (shown as `shown`): the logs to read, the rest with its reason.
+    fn add_zip(&mut self, shown: String, src: Source, stem: &str, host_override: Option<String>) {
+        let archive = match ZipSource::open(shown.clone(), src, self.limits) {
+            Ok(a) => a,
+            Err(e) => return self.problem(shown, e, host_override),
+        };
+        let host_of = |name: &str| {
+            host_override.clone().unwrap_or_else(|| {
+                let dirs: Vec<&str> = name.split('/').collect();
+                infer_host(&dirs[..dirs.len() - 1], stem)
+            })
+        };
+        for item in archive.list(&is_log_name) {
+            match item {
+                Item::Entry { name, file_name, source, index, bound, declared } => {
+                    let host = host_of(&name);
+                    let location = Location::ZipEntry { archive: source, index, bound };
+                    self.d.files.push(make_source(
+                        format!("{shown}/{name}"),
+                        &file_name,
+                        host,
+                        location,
+                        declared,
+                    ));
+                }
+                Item::Skipped { name, reason } => self.d.skipped.push((format!("{shown}/{name}"), reason)),
+                Item::Problem { name, error } if name.is_empty() => {
+                    self.problem(shown.clone(), error, host_override.clone())
+                }
+                Item::Problem { name, error } => {
+                    let host = host_of(&name);
+                    self.problem(format!("{shown}/{name}"), error, Some(host))
+                }
+            }
+        }
+    }
+
+    /// Every file under a folder; anything that is not a regular file is reported.
+    fn add_dir(&mut self, root: &Path, canonical: &Path) {
+        let root_name = root_host_name(canonical);
+        for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let p = e.path().map(path_string).unwrap_or_else(|| path_string(root));
+                    self.problem(p, e.to_string(), None);
+                    continue;
+                }
+            };
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            let dirs: Vec<String> = rel
+                .parent()
+                .map(|p| p.iter().map(|c| c.to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            let refs: Vec<&str> = dirs.iter().map(|s| s.as_str()).collect();
+            let host = self.overrides.host_for(path).unwrap_or_else(|| infer_host(&refs, &root_name));
+            let meta = match entry.metadata() {
+                Ok(m) => m,
+                Err(e) => {
+                    self.problem(path_string(path), e.to_string(), Some(host));
+                    continue;
+                }
+            };
+            if !meta.is_file() {
+                self.problem(path_string(path), not_regular(&meta), Some(host));
+                continue;
+            }
+            self.add_file(path, &meta, host, false);
+        }
+    }
+
+    /// Files in path order, rotated sets oldest first.
+    fn finish(mut self) -> Discovery {
+        self.overrides.report_unused(&mut self.d.unused_overrides);
+        self.d.files.sort_by(|a, b| {
+            (&a.rotation_set, &a.rotation_rank, &a.path).cmp(&(&b.rotation_set, &b.rotation_rank, &b.path))
+        });
+        self.d
+    }
+}
+
 /// Find every log under the given paths. Files are returned in path order, rotated sets oldest first.
-pub fn discover(paths: &[PathBuf], overrides: &[HostOverride]) -> Discovery {
-    let overrides = &Overrides::new(overrides);
-    let mut d = Discovery::default();
+/// Only regular files are read (anything else is reported), each file once however many paths lead to it
+/// (the first sighting keeps its host); zip archives are listed within `limits`.
+pub fn discover(paths: &[PathBuf], overrides: &[HostOverride], limits: Limits) -> Discovery {
+    let mut w = Walk::new(overrides, limits);
     for root in paths {
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
             Err(e) => {
-                d.problems.push(InputProblem { path: path_string(root), error: e.to_string() });
+                w.problem(path_string(root), e.to_string(), None);
                 continue;
             }
         };
         if meta.is_dir() {
-            discover_dir(root, overrides, &mut d);
-        } else if is_zip_name(&name_of(root)) {
-            discover_zip(root, overrides, &mut d);
+            let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+            w.add_dir(root, &canonical);
+        } else if !meta.is_file() {
+            w.problem(path_string(root), not_regular(&meta), None);
         } else {
             // A single file given by name is read whatever its name.
-            let host = overrides.host_for(root).unwrap_or_else(|| {
+            let host = w.overrides.host_for(root).unwrap_or_else(|| {
                 let parent = root.parent().map(|p| p.to_path_buf()).unwrap_or_default();
                 let abs = std::fs::canonicalize(&parent).unwrap_or(parent);
                 let dirs: Vec<String> = abs.iter().map(|c| c.to_string_lossy().into_owned()).collect();
                 let refs: Vec<&str> = dirs.iter().map(|s| s.as_str()).skip(1).collect();
                 infer_host(&refs, "")
             });
-            let name = name_of(root);
-            d.files.push(make_source(
-                path_string(root),
-                &name,
-                host,
-                Location::File(root.clone()),
-                meta.len(),
-            ));
+            w.add_file(root, &meta, host, true);
         }
     }
-    d.files.sort_by(|a, b| {
-        (&a.rotation_set, &a.rotation_rank, &a.path).cmp(&(&b.rotation_set, &b.rotation_rank, &b.path))
-    });
-    d
+    w.finish()
+}
+
+/// List a zip archive held in memory (shown as `name`) as `discover` lists one on disk: the fuzzer's way
+/// in, and a way to read a bundle from anywhere.
+pub fn discover_zip_bytes(name: &str, bytes: Vec<u8>, limits: Limits) -> Discovery {
+    let mut w = Walk::new(&[], limits);
+    let stem = strip_zip_suffix(name.rsplit('/').next().unwrap_or(name)).to_string();
+    if has_zip_signature(&bytes) {
+        w.add_zip(name.to_string(), Source::memory(bytes), &stem, None);
+    } else {
+        w.problem(name.to_string(), "not a zip (no zip signature at its start)".into(), None);
+    }
+    w.finish()
 }
 
 fn is_zip_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".zip")
 }
 
-fn discover_dir(root: &Path, overrides: &Overrides<'_>, d: &mut Discovery) {
-    let root_name = root_host_name(root);
-    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let p = e.path().map(path_string).unwrap_or_else(|| path_string(root));
-                d.problems.push(InputProblem { path: p, error: e.to_string() });
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let path = entry.path();
-        let name = name_of(path);
-        if is_zip_name(&name) {
-            discover_zip(path, overrides, d);
-            continue;
-        }
-        if !is_log_name(&name) {
-            d.skipped.push((path_string(path), "not a log file name (*.log, *.lo_, *.log.N)".into()));
-            continue;
-        }
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        let dirs: Vec<String> = rel
-            .parent()
-            .map(|p| p.iter().map(|c| c.to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
-        let refs: Vec<&str> = dirs.iter().map(|s| s.as_str()).collect();
-        let host = overrides.host_for(path).unwrap_or_else(|| infer_host(&refs, &root_name));
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        d.files.push(make_source(path_string(path), &name, host, Location::File(path.to_path_buf()), size));
-    }
-}
-
-fn discover_zip(archive: &Path, overrides: &Overrides<'_>, d: &mut Discovery) {
-    let file = match File::open(archive) {
-        Ok(f) => f,
-        Err(e) => {
-            d.problems.push(InputProblem { path: path_string(archive), error: e.to_string() });
-            return;
-        }
-    };
-    let mut zip = match zip::ZipArchive::new(file) {
-        Ok(z) => z,
-        Err(e) => {
-            d.problems
-                .push(InputProblem { path: path_string(archive), error: format!("not a readable zip: {e}") });
-            return;
-        }
-    };
-    let stem = name_of(archive);
-    let stem = stem.strip_suffix(".zip").or_else(|| stem.strip_suffix(".ZIP")).unwrap_or(&stem).to_string();
-    let host_override = overrides.host_for(archive);
-    for i in 0..zip.len() {
-        let entry = match zip.by_index_raw(i) {
-            Ok(e) => e,
-            Err(e) => {
-                d.problems.push(InputProblem {
-                    path: format!("{}#{i}", path_string(archive)),
-                    error: e.to_string(),
-                });
-                continue;
-            }
-        };
-        if entry.is_dir() {
-            continue;
-        }
-        let inner = entry.name().replace('\\', "/");
-        let display = format!("{}/{}", path_string(archive), inner);
-        let name = inner.rsplit('/').next().unwrap_or(&inner).to_string();
-        if !is_log_name(&name) {
-            d.skipped.push((display, "not a log file name (*.log, *.lo_, *.log.N)".into()));
-            continue;
-        }
-        let dirs: Vec<&str> = inner.split('/').collect();
-        let dirs = &dirs[..dirs.len() - 1];
-        let host = host_override.clone().unwrap_or_else(|| infer_host(dirs, &stem));
-        let size = entry.size();
-        d.files.push(make_source(
-            display,
-            &name,
-            host,
-            Location::ZipEntry { archive: archive.to_path_buf(), index: i },
-            size,
-        ));
-    }
-}
-
-/// The bytes of a loaded file, mapped or owned.
-enum Data {
-    Mapped { map: Mmap, offset: usize },
-    Owned(String),
-}
-
 /// A file read and decoded, ready to parse.
 pub struct LoadedFile {
-    data: Data,
+    /// The decoded text, after `start` (past a UTF-8 byte order mark, kept to decode without a copy).
+    data: String,
+    start: usize,
     pub encoding: TextEncoding,
     pub format: LineFormat,
     /// The log kind: by name, else by the first records' component, else `Other`.
     pub kind: LogKind,
+    /// Set when the file was not read as it was at open (it shrank while it was read: what was read is
+    /// used).
+    pub warning: Option<String>,
 }
 
 impl LoadedFile {
     pub fn text(&self) -> &str {
-        match &self.data {
-            // SAFETY: these bytes were validated as UTF-8 (simdutf8) in `decode`, called by `load`, and the
-            // mapping is private and read-only.
-            Data::Mapped { map, offset } => unsafe { std::str::from_utf8_unchecked(&map[*offset..]) },
-            Data::Owned(s) => s,
+        &self.data[self.start..]
+    }
+}
+
+/// Bytes to text, taking ownership: UTF-8 is validated in place and kept without a copy; UTF-16 and ANSI
+/// are decoded (see `decode`). Returns the text, where it starts (past a UTF-8 BOM), and the encoding.
+fn decode_owned(bytes: Vec<u8>) -> (String, usize, TextEncoding) {
+    // UTF-16 (with or without a BOM) is told by the first bytes only.
+    let (_, head) = decode(&bytes[..bytes.len().min(512)]);
+    if matches!(head, TextEncoding::Utf16Le | TextEncoding::Utf16Be) {
+        let (text, enc) = decode(&bytes);
+        return (text.into_owned(), 0, enc);
+    }
+    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, start, TextEncoding::Utf8),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let (text, enc) = decode(&bytes);
+            (text.into_owned(), 0, enc)
         }
     }
 }
 
-fn read_zip_entry(archive: &Path, index: usize) -> Result<Vec<u8>, String> {
-    let file = File::open(archive).map_err(|e| e.to_string())?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("not a readable zip: {e}"))?;
-    let mut entry = zip.by_index(index).map_err(|e| e.to_string())?;
-    let mut buf = Vec::with_capacity(entry.size().min(1 << 30) as usize);
-    entry.read_to_end(&mut buf).map_err(|e| format!("zip entry could not be read: {e}"))?;
-    Ok(buf)
-}
-
-/// Read and decode one file. Errors are a clear sentence for `inputs[].error`.
-pub fn load(src: &SourceFile) -> Result<LoadedFile, String> {
-    let (data, encoding) = match &src.location {
-        Location::File(path) => {
-            let file = File::open(path).map_err(|e| e.to_string())?;
-            let len = file.metadata().map_err(|e| e.to_string())?.len();
-            if len == 0 {
-                (Data::Owned(String::new()), TextEncoding::Utf8)
-            } else {
-                // SAFETY: the mapping is read-only; a log rewritten while we read it may yield odd
-                // text, which the parser tolerates (the bytes are validated as UTF-8 before use).
-                let map = unsafe { Mmap::map(&file) }.map_err(|e| e.to_string())?;
-                let (offset, enc, owned) = {
-                    let (text, enc) = decode(&map);
-                    match text {
-                        Cow::Borrowed(s) => (s.as_ptr() as usize - map.as_ptr() as usize, enc, None),
-                        Cow::Owned(s) => (0, enc, Some(s)),
-                    }
-                };
-                match owned {
-                    Some(s) => (Data::Owned(s), enc),
-                    None => (Data::Mapped { map, offset }, enc),
-                }
-            }
-        }
-        Location::ZipEntry { archive, index } => {
-            let bytes = read_zip_entry(archive, *index)?;
-            let (text, enc) = decode(&bytes);
-            (Data::Owned(text.into_owned()), enc)
-        }
-    };
-    let mut loaded = LoadedFile { data, encoding, format: LineFormat::Unknown, kind: LogKind::Other };
+fn loaded(src: &SourceFile, bytes: Vec<u8>, warning: Option<String>) -> LoadedFile {
+    let (data, start, encoding) = decode_owned(bytes);
+    let mut loaded =
+        LoadedFile { data, start, encoding, format: LineFormat::Unknown, kind: LogKind::Other, warning };
     loaded.format = sniff_format(loaded.text());
     loaded.kind =
         src.kind_by_name.or_else(|| sniff_kind(loaded.text(), loaded.format)).unwrap_or(LogKind::Other);
-    Ok(loaded)
+    loaded
+}
+
+/// Read and decode one file. Errors are a clear sentence for `inputs[].error`. A file is opened only if it
+/// is a regular file, and read up to the size it had at open; a zip entry is inflated within the limits
+/// given to `discover`.
+pub fn load(src: &SourceFile) -> Result<LoadedFile, String> {
+    match &src.location {
+        Location::File(path) => {
+            let (mut file, meta) = open_regular(path)?;
+            load_opened(src, &mut file, meta.len())
+        }
+        Location::ZipEntry { archive, index, .. } => Ok(loaded(src, archive.read_entry(*index)?, None)),
+    }
+}
+
+/// `load` for a file already opened, whose size was `len_at_open` when it was opened: at most that much is
+/// read; if the file shrank meanwhile, what was read is used and `LoadedFile::warning` says so.
+pub fn load_opened(src: &SourceFile, file: &mut File, len_at_open: u64) -> Result<LoadedFile, String> {
+    let (bytes, warning) = read_opened(file, len_at_open)?;
+    Ok(loaded(src, bytes, warning))
 }
 
 /// The kind from the first few records' components.
@@ -499,6 +654,8 @@ mod tests {
         assert_eq!(rotation_of("ccmsetup.lo_").0, "ccmsetup");
         assert_eq!(rotation_of("ccmsetup-20200204-151029.log").0, "ccmsetup");
         assert_eq!(rotation_of("CCMSetup.log").0, "ccmsetup");
+        // A multi-byte character where a date would start (a fuzzer's find).
+        assert_eq!(rotation_of("xîaaaaaaaaaaaaaaa.log").1 .0, 2);
         let mut names =
             ["ccmsetup.log", "ccmsetup.lo_", "ccmsetup-20200204-151029.log", "ccmsetup-20190101-000000.log"];
         names.sort_by_key(|n| rotation_of(n).1);

@@ -60,7 +60,8 @@ pub fn chunks(text: &str, format: LineFormat, target: usize) -> Vec<Chunk<'_>> {
 pub struct ScanOptions {
     /// Size of the pieces a large file is split into.
     pub chunk_bytes: usize,
-    /// At most this many input bytes loaded at once (one file is always allowed, however large).
+    /// At most this many input bytes loaded at once (one file is always allowed, however large); a zip
+    /// entry counts for the most it may inflate to (`SourceFile::load_bound`), not the size it declares.
     pub window_bytes: u64,
     /// At most this many chunk bytes processed (and their results held) at once.
     pub batch_bytes: usize,
@@ -90,11 +91,13 @@ where
     while start < files.len() {
         let mut end = start;
         let mut bytes = 0u64;
+        // Charged at the most each load may hold (a zip entry's declared size is not trusted: it is
+        // charged from its compressed size, at most the entry limit).
         while end < files.len()
-            && (end == start || bytes + files[end].size <= opts.window_bytes)
+            && (end == start || bytes.saturating_add(files[end].load_bound()) <= opts.window_bytes)
             && end - start < 512
         {
-            bytes += files[end].size;
+            bytes = bytes.saturating_add(files[end].load_bound());
             end += 1;
         }
         let window = &files[start..end];

@@ -7,7 +7,7 @@ use cmtrace_parsers::entry::Record;
 use cmtrace_parsers::events::{Event, Evidence};
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::Records;
-use cmtrace_parsers::input::{discover, HostOverride, SourceFile};
+use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
 use cmtrace_parsers::LogKind;
 
@@ -86,7 +86,7 @@ fn collect_entries(
     mut progress: impl FnMut(u64),
     skip_quiet_entries: bool,
 ) -> Collected {
-    let discovery = discover(paths, hosts);
+    let discovery = discover(paths, hosts, Limits::default());
     let extractors = Extractors::new();
     let mut inputs: Vec<Input> = Vec::with_capacity(discovery.files.len());
     // Per-chunk event vectors, joined once at the end with the exact capacity (a growing vector of
