@@ -70,7 +70,13 @@ pub fn write_bundle(data: &[u8], root: &Path) -> Vec<PathBuf> {
 /// Markdown carry no control character but line breaks and tabs. Panics otherwise.
 pub fn check_analyze(root: &Path, files: &[PathBuf]) {
     use cmtrace_rs::render::{self, RenderOptions};
-    let analyzed = cmtrace_rs::commands::analyze::build_report(&[root.to_path_buf()], &[], |_| {}, || {})
+    let analyzed = cmtrace_rs::commands::analyze::build_report(
+        &[root.to_path_buf()],
+        &[],
+        cmtrace_parsers::input::Limits { max_entry_bytes: 1 << 20, max_archive_bytes: 4 << 20 },
+        |_| {},
+        || {},
+    )
         .expect("no --host override, no error");
     let report = analyzed.report;
     let mut json = Vec::new();

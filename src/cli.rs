@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cmtrace_parsers::input::HostOverride;
+use cmtrace_parsers::input::{HostOverride, Limits};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,9 +45,39 @@ pub struct InputArgs {
     /// Treat every file under PATH as written by host NAME (overrides the host taken from the folder layout)
     #[arg(long = "host", value_name = "NAME=PATH")]
     pub hosts: Vec<HostOverride>,
+    /// The most one zip entry may inflate to (e.g. 512M, 2G); an entry past it is not read and is named in
+    /// the report with why
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_entry_size: u64,
+    /// The most one zip archive may inflate to in all, nested archives included (e.g. 8G)
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size)]
+    pub max_archive_size: u64,
+}
+
+/// A size in bytes: a number with an optional unit K, M, G or T (powers of 1024; `KiB`, `MB`... read the
+/// same).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let n: u64 = number.parse().map_err(|_| format!("'{s}' is not a size (e.g. 256M, 4G, 1048576)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use K, M, G or T)")),
+    };
+    n.checked_mul(1u64 << shift).filter(|&v| v > 0).ok_or_else(|| format!("'{s}' is not a usable size"))
 }
 
 impl InputArgs {
+    /// How far zip entries and archives may inflate.
+    pub fn limits(&self) -> Limits {
+        Limits { max_entry_bytes: self.max_entry_size, max_archive_bytes: self.max_archive_size }
+    }
+
     pub fn paths_or_cwd(&self) -> Vec<PathBuf> {
         if self.paths.is_empty() {
             vec![PathBuf::from(".")]

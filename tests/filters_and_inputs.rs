@@ -183,3 +183,129 @@ fn a_filter_hides_findings_but_not_the_device_status() {
     let (_, unfiltered, _) = analyze(&[DEMO, "--color", "never", "--fail-on", "never"]);
     assert!(!unfiltered.contains("Filtered by"), "no filter, no note");
 }
+
+const CCMSETUP_LINE: &str = "<![LOG[==========[ ccmsetup started in process 1234 ]==========]LOG]!><time=\"15:31:38.100+000\" date=\"11-20-2026\" component=\"ccmsetup\" context=\"\" type=\"1\" thread=\"3396\" file=\"ccmsetup.cpp:9876\">\r\n";
+
+fn input_rows(doc: &Value) -> Vec<(String, Option<String>)> {
+    doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["path"].as_str().unwrap().to_string(), i["error"].as_str().map(str::to_string)))
+        .collect()
+}
+
+fn json_in(dir: &std::path::Path, args: &[&str]) -> (i32, Value) {
+    let out = Command::cargo_bin("cmtrace-rs")
+        .unwrap()
+        .current_dir(dir)
+        .arg("analyze")
+        .args(args)
+        .args(["--format", "json", "--fail-on", "never"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+/// A FIFO (in a folder and by name) and a character device by name: nothing blocks, each is a row of
+/// `inputs[]` saying why it was passed over, and the logs beside them are read.
+#[test]
+fn special_files_are_named_in_inputs_and_never_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("CLIENT01").join("Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("ccmsetup.log"), CCMSETUP_LINE).unwrap();
+    let fifo = logs.join("CcmMessaging.log");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let fifo = fifo.to_str().unwrap().to_string();
+    let (code, doc) = json_in(tmp.path(), &["CLIENT01", &fifo, "/dev/zero"]);
+    assert_eq!(code, 0);
+    let rows = input_rows(&doc);
+    let error_of = |p: &str| rows.iter().find(|(path, _)| path.ends_with(p)).and_then(|(_, e)| e.clone());
+    assert!(error_of("CcmMessaging.log").is_some_and(|e| e.contains("FIFO")), "{rows:?}");
+    assert!(error_of("/dev/zero").is_some_and(|e| e.contains("character device")), "{rows:?}");
+    assert_eq!(error_of("ccmsetup.log"), None, "{rows:?}");
+}
+
+/// Zip entries passed over are rows of `inputs[]`: one past `--max-entry-size`, one that is not a log.
+#[test]
+fn zip_entries_passed_over_are_named_with_their_reason() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bundle.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("CLIENT01/Logs/ccmsetup.log", opts).unwrap();
+    zip.write_all(CCMSETUP_LINE.as_bytes()).unwrap();
+    zip.start_file("CLIENT01/Logs/CcmMessaging.log", opts).unwrap();
+    for _ in 0..200 {
+        zip.write_all(CCMSETUP_LINE.as_bytes()).unwrap();
+    }
+    zip.start_file("CLIENT01/notes.txt", opts).unwrap();
+    zip.write_all(b"collected by hand").unwrap();
+    zip.finish().unwrap();
+    let (code, doc) = json_in(tmp.path(), &["bundle.zip", "--max-entry-size", "8K"]);
+    assert_eq!(code, 0);
+    let rows = input_rows(&doc);
+    let error_of = |p: &str| rows.iter().find(|(path, _)| path.ends_with(p)).and_then(|(_, e)| e.clone());
+    assert!(error_of("CcmMessaging.log").is_some_and(|e| e.contains("8 KiB limit")), "{rows:?}");
+    assert!(error_of("notes.txt").is_some_and(|e| e.contains("passed over")), "{rows:?}");
+    assert_eq!(error_of("ccmsetup.log"), None, "{rows:?}");
+    // With the default limit the entry is read.
+    let (_, doc) = json_in(tmp.path(), &["bundle.zip"]);
+    let rows = input_rows(&doc);
+    assert!(rows.iter().any(|(p, e)| p.ends_with("CcmMessaging.log") && e.is_none()), "{rows:?}");
+}
+
+/// `case` and `case/HOST` given together read each file once.
+#[test]
+fn overlapping_paths_read_each_file_once() {
+    let (_, doc) = json(&[DEMO, &format!("{DEMO}/LAPTOP-K9X1"), DEMO, "--fail-on", "never"]);
+    let rows = input_rows(&doc);
+    let unique: HashSet<&String> = rows.iter().map(|(p, _)| p).collect();
+    assert_eq!(unique.len(), rows.len(), "{rows:?}");
+    let (_, once) = json(&[DEMO, "--fail-on", "never"]);
+    assert_eq!(rows.len(), input_rows(&once).len());
+}
+
+/// A `--host` override whose path does not exist, or holds no input, stops the command.
+#[test]
+fn a_host_override_that_names_nothing_exits_2() {
+    let (code, stdout, stderr) = analyze(&[DEMO, "--host", "X=/nonexistent/cmtrace"]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty() && stderr.contains("--host X=/nonexistent/cmtrace"), "{stderr}");
+    let (code, _, stderr) = analyze(&[DEMO, "--host", "X=fixtures/rules"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, _) = analyze(&[DEMO, "--host", &format!("X={DEMO}/LAPTOP-K9X1"), "--fail-on", "never"]);
+    assert_eq!(code, 0);
+}
+
+/// Year 9999 with a positive bias is past what RFC 3339 can write: the time is null, never `+10000-...`.
+#[test]
+fn a_time_past_year_9999_is_null() {
+    let tmp = tempfile::tempdir().unwrap();
+    let line =
+        CCMSETUP_LINE.replace("15:31:38.100+000", "23:59:59.900+480").replace("11-20-2026", "12-31-9999");
+    std::fs::write(tmp.path().join("ccmsetup.log"), line).unwrap();
+    let out = Command::cargo_bin("cmtrace-rs")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["parse", "ccmsetup.log"])
+        .output()
+        .unwrap();
+    let row: Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(row["local_time"], "9999-12-31T23:59:59.900");
+    assert!(row["time"].is_null(), "{row}");
+}
+
+#[test]
+fn sizes_read_with_units() {
+    use cmtrace_rs::cli::parse_size;
+    assert_eq!(parse_size("256M"), Ok(256 << 20));
+    assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+    assert_eq!(parse_size("1048576"), Ok(1 << 20));
+    assert!(parse_size("12Q").is_err() && parse_size("0").is_err() && parse_size("99999999999T").is_err());
+}

@@ -127,6 +127,7 @@ fn no_readable_input_fails_each_input() {
         unparsed_lines: 3,
         error: Some("not a ConfigMgr log".into()),
         bytes: 10,
+        warning: None,
     };
     let report = Report {
         schema_version: 2,

@@ -38,6 +38,10 @@ pub struct Input {
     pub error: Option<String>,
     /// Bytes read (not in the contract; added field).
     pub bytes: u64,
+    /// What was read but not as it should be (added field; left out when none): the file changed while
+    /// it was read, records longer than the bound were cut off and counted as unparsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

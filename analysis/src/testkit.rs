@@ -89,6 +89,7 @@ impl Kit {
             unparsed_lines: 0,
             error: error.map(str::to_string),
             bytes: 0,
+            warning: None,
         });
         self
     }
@@ -151,6 +152,7 @@ impl Kit {
                         unparsed_lines: 0,
                         error: None,
                         bytes: 0,
+                        warning: None,
                     });
                 }
             }

@@ -19,8 +19,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         Filters::new(args.device.as_deref(), args.since.as_deref(), args.until.as_deref(), &args.rules)?;
     let paths = args.input.paths_or_cwd();
     let progress = super::progress::ByteProgress::new(&paths);
-    let Analyzed { mut report, readable } =
-        build_report(&paths, &args.input.hosts, |n| progress.inc(n), || progress.finish())?;
+    let Analyzed { mut report, readable } = build_report(
+        &paths,
+        &args.input.hosts,
+        args.input.limits(),
+        |n| progress.inc(n),
+        || progress.finish(),
+    )?;
     if readable == 0 {
         // Still one document that names what could not be read (JSON, JUnit, ...), then exit 2.
         crate::say!("cmtrace-rs: no readable ConfigMgr log in the input");
@@ -89,11 +94,12 @@ fn t0() -> std::time::Instant {
 }
 
 /// Reads `paths`, runs the engine and the rules: the report on all the data. `progress` is told the bytes
-/// of each file read, `read_done` when reading is over. Fails only for a `--host` override that names
-/// nothing.
+/// of each file read, `read_done` when reading is over; zip entries and archives inflate at most to
+/// `limits`. Fails only for a `--host` override that names nothing.
 pub fn build_report(
     paths: &[std::path::PathBuf],
     hosts: &[cmtrace_parsers::input::HostOverride],
+    limits: cmtrace_parsers::input::Limits,
     progress: impl FnMut(u64),
     read_done: impl FnOnce(),
 ) -> Result<Analyzed, String> {
@@ -104,7 +110,7 @@ pub fn build_report(
             cmtrace_analysis::engine::print_lap(what, t0);
         }
     };
-    let mut collected = collect(paths, hosts, progress);
+    let mut collected = collect(paths, hosts, limits, progress);
     read_done();
     for (path, error) in &collected.problems {
         crate::say!("cmtrace-rs: {path}: {error}");

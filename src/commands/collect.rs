@@ -6,7 +6,7 @@ use cmtrace_analysis::model::Input;
 use cmtrace_parsers::entry::Record;
 use cmtrace_parsers::events::{Event, Evidence};
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
-use cmtrace_parsers::format::Records;
+use cmtrace_parsers::format::{Records, MAX_RECORD_BYTES};
 use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
 use cmtrace_parsers::LogKind;
@@ -57,6 +57,7 @@ fn problem_input(path: &str, host: Option<&str>, error: &str) -> Input {
         unparsed_lines: 0,
         error: Some(error.to_string()),
         bytes: 0,
+        warning: None,
     }
 }
 
@@ -70,12 +71,20 @@ fn inside_archive(path: &str) -> bool {
 struct ChunkResult {
     entries: u64,
     unparsed: u64,
+    /// Records longer than `MAX_RECORD_BYTES`, whose lines were counted as unparsed.
+    oversized: u64,
     events: Vec<Event>,
 }
 
-/// Read every input; `progress` is called with the bytes of each file as it is finished.
-pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], progress: impl FnMut(u64)) -> Collected {
-    collect_entries(paths, hosts, progress, true)
+/// Read every input; `progress` is called with the bytes of each file as it is finished. Zip entries and
+/// archives inflate at most to `limits`.
+pub fn collect(
+    paths: &[PathBuf],
+    hosts: &[HostOverride],
+    limits: Limits,
+    progress: impl FnMut(u64),
+) -> Collected {
+    collect_entries(paths, hosts, limits, progress, true)
 }
 
 /// `collect`, reading every entry in full when `skip_quiet_entries` is false (the same result, slower:
@@ -83,23 +92,30 @@ pub fn collect(paths: &[PathBuf], hosts: &[HostOverride], progress: impl FnMut(u
 fn collect_entries(
     paths: &[PathBuf],
     hosts: &[HostOverride],
+    limits: Limits,
     mut progress: impl FnMut(u64),
     skip_quiet_entries: bool,
 ) -> Collected {
-    let discovery = discover(paths, hosts, Limits::default());
+    let discovery = discover(paths, hosts, limits);
     let extractors = Extractors::new();
     let mut inputs: Vec<Input> = Vec::with_capacity(discovery.files.len());
     // Per-chunk event vectors, joined once at the end with the exact capacity (a growing vector of
     // millions of events would be copied over and over).
     let mut chunks_events: Vec<Vec<Event>> = Vec::new();
     let mut bytes = 0u64;
+    // Records cut off by the size bound in the file being read.
+    let mut oversized = 0u64;
     scan_ordered(
         &discovery.files,
         ScanOptions::default(),
         |src, file, chunk| {
             // Sized for a flow-heavy server log (an event per ~400 bytes) so that it rarely grows.
-            let mut out =
-                ChunkResult { entries: 0, unparsed: 0, events: Vec::with_capacity(chunk.text.len() / 400) };
+            let mut out = ChunkResult {
+                entries: 0,
+                unparsed: 0,
+                oversized: 0,
+                events: Vec::with_capacity(chunk.text.len() / 400),
+            };
             let mut kinds = Vec::new();
             // One allocation per chunk; every event of the chunk shares it.
             let (path, host): (Arc<str>, Arc<str>) = (src.path.as_str().into(), src.host.as_str().into());
@@ -142,18 +158,25 @@ fn collect_entries(
                 }
             }
             out.entries += records.skipped();
+            out.oversized = records.oversized();
             out
         },
         |msg| match msg {
-            Scanned::Start { source, file, .. } => inputs.push(new_input(
-                source,
-                file.as_ref().ok().map(|f| (f.kind, f.format.as_str(), f.encoding.as_str())),
-                file.err(),
-            )),
+            Scanned::Start { source, file, .. } => {
+                let mut input = new_input(
+                    source,
+                    file.as_ref().ok().map(|f| (f.kind, f.format.as_str(), f.encoding.as_str())),
+                    file.err(),
+                );
+                input.warning = file.ok().and_then(|f| f.warning.clone());
+                inputs.push(input);
+                oversized = 0;
+            }
             Scanned::Chunk { result, .. } => {
                 let input = inputs.last_mut().expect("Start comes first");
                 input.lines += result.entries;
                 input.unparsed_lines += result.unparsed;
+                oversized += result.oversized;
                 if !result.events.is_empty() {
                     chunks_events.push(result.events);
                 }
@@ -166,6 +189,17 @@ fn collect_entries(
                         input.unparsed_lines
                     ));
                 }
+                if oversized > 0 {
+                    let cut = format!(
+                        "{oversized} record(s) longer than {} MiB (no end of record within that bound) were not \
+                         read as entries: their lines are counted as unparsed",
+                        MAX_RECORD_BYTES >> 20
+                    );
+                    input.warning = Some(match input.warning.take() {
+                        Some(w) => format!("{w}; {cut}"),
+                        None => cut,
+                    });
+                }
                 bytes += source.size;
                 progress(source.size);
             }
@@ -176,7 +210,7 @@ fn collect_entries(
         events.extend(c);
     }
     let mut problem_inputs: Vec<Input> =
-        discovery.problems.iter().map(|p| problem_input(&p.path, None, &p.error)).collect();
+        discovery.problems.iter().map(|p| problem_input(&p.path, p.host.as_deref(), &p.error)).collect();
     // Files of a folder that are not logs are passed over as usual; entries of a zip the user handed
     // over are named, each with its reason.
     problem_inputs.extend(
@@ -192,7 +226,7 @@ fn collect_entries(
         problems: discovery.problems.into_iter().map(|p| (p.path, p.error)).collect(),
         skipped: discovery.skipped,
         problem_inputs,
-        unused_overrides: Vec::new(),
+        unused_overrides: discovery.unused_overrides,
         bytes,
     }
 }
@@ -214,6 +248,7 @@ fn new_input(
         unparsed_lines: 0,
         error: error.map(str::to_string),
         bytes: src.size,
+        warning: None,
     }
 }
 
@@ -237,8 +272,8 @@ mod tests {
             }
         }
         // All at once: each run compiles the extractors once.
-        let lazy = collect_entries(&dirs, &[], |_| {}, true);
-        let full = collect_entries(&dirs, &[], |_| {}, false);
+        let lazy = collect_entries(&dirs, &[], Limits::default(), |_| {}, true);
+        let full = collect_entries(&dirs, &[], Limits::default(), |_| {}, false);
         assert_eq!(
             serde_json::to_string(&lazy.inputs).unwrap(),
             serde_json::to_string(&full.inputs).unwrap()

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use cmtrace_parsers::entry::{Entry, Record};
 use cmtrace_parsers::format::Records;
-use cmtrace_parsers::input::{discover, Limits, LoadedFile, SourceFile};
+use cmtrace_parsers::input::{discover, LoadedFile, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, Chunk, ScanOptions, Scanned};
 
 use super::{exit_if_closed, write_failed, EXIT_OK, EXIT_UNUSABLE};
@@ -35,9 +35,14 @@ struct Rendered {
 }
 
 pub fn run(args: &ParseArgs) -> Result<i32, String> {
-    let discovery = discover(&args.input.paths_or_cwd(), &args.input.hosts, Limits::default());
+    let discovery = discover(&args.input.paths_or_cwd(), &args.input.hosts, args.input.limits());
     for p in &discovery.problems {
         crate::say!("cmtrace-rs: {}: {}", p.path, p.error);
+    }
+    if !discovery.unused_overrides.is_empty() {
+        let list: Vec<String> =
+            discovery.unused_overrides.iter().map(|(o, why)| format!("--host {o}: {why}")).collect();
+        return Err(list.join("; "));
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());

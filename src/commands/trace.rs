@@ -17,11 +17,12 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
     if args.id.trim().is_empty() {
         return Err("the identifier is empty".into());
     }
-    let collected = collect(&args.input.paths_or_cwd(), &args.input.hosts, |_| {});
+    let collected = collect(&args.input.paths_or_cwd(), &args.input.hosts, args.input.limits(), |_| {});
     for (path, error) in &collected.problems {
         crate::say!("cmtrace-rs: {path}: {error}");
     }
-    if collected.inputs.iter().all(|i| i.error.is_some()) {
+    collected.check_host_overrides()?;
+    if collected.inputs.iter().all(|i| i.error.is_some() && i.lines == 0) {
         crate::say!("cmtrace-rs: no readable ConfigMgr log in the input");
         return Ok(EXIT_UNUSABLE);
     }

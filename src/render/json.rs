@@ -252,7 +252,8 @@ mod tests {
     use std::sync::Arc;
 
     fn report(dir: &std::path::Path) -> Report {
-        let collected = crate::commands::collect::collect(&[dir.to_path_buf()], &[], |_| {});
+        let collected =
+            crate::commands::collect::collect(&[dir.to_path_buf()], &[], Default::default(), |_| {});
         let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
         let findings = cmtrace_analysis::rules::evaluate(&analysis);
         analysis.into_report(findings)
