@@ -77,12 +77,13 @@ pub fn check_analyze(root: &Path, files: &[PathBuf]) {
         |_| {},
         || {},
     )
-        .expect("no --host override, no error");
+    .expect("no --host override, no error");
     let report = analyzed.report;
     let mut json = Vec::new();
     render::json::write_report(&report, &mut json).expect("in memory");
     let doc: serde_json::Value = serde_json::from_slice(&json).expect("the JSON document parses");
-    let paths: Vec<&str> = doc["inputs"].as_array().expect("inputs[]").iter().filter_map(|i| i["path"].as_str()).collect();
+    let paths: Vec<&str> =
+        doc["inputs"].as_array().expect("inputs[]").iter().filter_map(|i| i["path"].as_str()).collect();
     for f in files {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
         if name.ends_with(".log") || name.ends_with(".lo_") {
@@ -107,7 +108,12 @@ pub fn check_analyze(root: &Path, files: &[PathBuf]) {
     render::render_markdown(&report, &opts, &mut markdown).expect("in memory");
     human.push(("markdown", markdown));
     let mut junit = Vec::new();
-    render::render_junit(&report, cmtrace_rs::commands::fail_threshold(cmtrace_rs::cli::FailOn::Error), &mut junit).expect("in memory");
+    render::render_junit(
+        &report,
+        cmtrace_rs::commands::fail_threshold(cmtrace_rs::cli::FailOn::Error),
+        &mut junit,
+    )
+    .expect("in memory");
     human.push(("junit", junit));
     for (format, bytes) in &human {
         let text = String::from_utf8_lossy(bytes);

@@ -97,7 +97,9 @@ fn collect_entries(
     skip_quiet_entries: bool,
 ) -> Collected {
     let discovery = discover(paths, hosts, limits);
-    let extractors = Extractors::new();
+    // Compiled once per process: a program that reads many bundles (the fuzzer, a service) pays once.
+    static EXTRACTORS: std::sync::OnceLock<Extractors> = std::sync::OnceLock::new();
+    let extractors = EXTRACTORS.get_or_init(Extractors::new);
     let mut inputs: Vec<Input> = Vec::with_capacity(discovery.files.len());
     // Per-chunk event vectors, joined once at the end with the exact capacity (a growing vector of
     // millions of events would be copied over and over).
