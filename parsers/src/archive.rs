@@ -53,6 +53,14 @@ fn entry_limit_error(limits: &Limits) -> String {
     )
 }
 
+fn nested_limit_error(limits: &Limits) -> String {
+    format!(
+        "a zip inside a zip is held in memory while the run lasts, and the nested archives read so far already \
+         fill the {} allowed for them in all (raise it with --max-entry-size): not read",
+        human_bytes(limits.max_entry_bytes)
+    )
+}
+
 fn archive_limit_error(limits: &Limits) -> String {
     format!(
         "the archive inflates past the {} limit, nested archives included (raise it with --max-archive-size)",
@@ -179,6 +187,9 @@ pub struct ZipSource {
     path: String,
     /// Bytes the archive (with its nested archives) may still inflate to.
     budget: Arc<AtomicU64>,
+    /// Bytes of nested archives that may still be held in memory, shared by every archive of a run: nested
+    /// zips stay in memory until the run ends, so all of them together get one entry's limit.
+    nested_held: Arc<AtomicU64>,
     limits: Limits,
     /// 0 for an archive on disk, 1 for a zip inside it.
     depth: u8,
@@ -201,10 +212,16 @@ pub fn has_zip_signature(head: &[u8]) -> bool {
 
 impl ZipSource {
     /// Parse the central directory of the archive at `src` (shown as `path`).
-    pub(crate) fn open(path: String, src: Source, limits: Limits) -> Result<Arc<ZipSource>, String> {
+    /// `nested_held` is the run's allowance for nested archives held in memory.
+    pub(crate) fn open(
+        path: String,
+        src: Source,
+        limits: Limits,
+        nested_held: Arc<AtomicU64>,
+    ) -> Result<Arc<ZipSource>, String> {
         let budget = Arc::new(AtomicU64::new(limits.max_archive_bytes));
         let zip = parse(ZipReader::new(Arc::new(src))).map_err(|e| format!("not a readable zip: {e}"))?;
-        Ok(Arc::new(ZipSource { zip, path, budget, limits, depth: 0 }))
+        Ok(Arc::new(ZipSource { zip, path, budget, nested_held, limits, depth: 0 }))
     }
 
     /// The archive's path as shown.
@@ -382,6 +399,7 @@ impl ZipSource {
             zip,
             path: self.path.clone(),
             budget: self.budget.clone(),
+            nested_held: self.nested_held.clone(),
             limits: self.limits,
             depth: self.depth,
         }))
@@ -517,7 +535,13 @@ impl ZipSource {
                     items.push(Item::Problem { name, error: error.into() });
                     return;
                 }
+                let held = &self.nested_held;
                 let inner = d.source.read_entry(d.index).and_then(|bytes| {
+                    // Held until the run ends: all nested archives together get one entry's limit.
+                    held.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                        left.checked_sub(bytes.len() as u64)
+                    })
+                    .map_err(|_| nested_limit_error(&self.limits))?;
                     parse(ZipReader::new(Arc::new(Source::memory(bytes))))
                         .map_err(|e| format!("not a readable zip: {e}"))
                 });
@@ -527,6 +551,7 @@ impl ZipSource {
                             zip,
                             path: format!("{}/{name}", self.path),
                             budget: self.budget.clone(),
+                            nested_held: self.nested_held.clone(),
                             limits: self.limits,
                             depth: self.depth + 1,
                         });

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 pub use crate::archive::Limits;
@@ -351,6 +352,8 @@ struct Walk<'a> {
     d: Discovery,
     overrides: Overrides<'a>,
     limits: Limits,
+    /// Bytes of nested archives that may still be held in memory, in all (`Limits::max_entry_bytes`).
+    nested_held: Arc<AtomicU64>,
     seen: HashMap<FileId, String>,
 }
 
@@ -358,7 +361,8 @@ impl<'a> Walk<'a> {
     fn new(overrides: &'a [HostOverride], limits: Limits) -> Walk<'a> {
         let mut d = Discovery::default();
         let overrides = Overrides::new(overrides, &mut d.unused_overrides);
-        Walk { d, overrides, limits, seen: HashMap::new() }
+        let nested_held = Arc::new(AtomicU64::new(limits.max_entry_bytes));
+        Walk { d, overrides, limits, nested_held, seen: HashMap::new() }
     }
 
     fn problem(&mut self, path: String, error: String, host: Option<String>) {
@@ -417,7 +421,7 @@ impl<'a> Walk<'a> {
 
     /// Every entry of an archive (shown as `shown`): the logs to read, the rest with its reason.
     fn add_zip(&mut self, shown: String, src: Source, stem: &str, host_override: Option<String>) {
-        let archive = match ZipSource::open(shown.clone(), src, self.limits) {
+        let archive = match ZipSource::open(shown.clone(), src, self.limits, self.nested_held.clone()) {
             Ok(a) => a,
             Err(e) => return self.problem(shown, e, host_override),
         };

@@ -136,6 +136,24 @@ fn a_zip_inside_a_zip_is_read_one_level_deep() {
     assert!(d.skipped.iter().any(|(p, _)| p.ends_with("Logs.zip/readme.txt")));
 }
 
+/// Nested zips stay in memory while the run lasts: all of them together get one entry's limit, so many
+/// nested archives cannot add up past the memory bound.
+#[test]
+fn nested_archives_held_in_memory_share_one_entry_limit() {
+    let s = Scratch::new("nested-held");
+    let log: String = (0..40).map(cm).collect();
+    let inner = zip_of(&[("ccmsetup.log", log.as_bytes(), false)]);
+    let outer = zip_of(&[("A.zip", &inner, false), ("B.zip", &inner, false), ("C.zip", &inner, false)]);
+    let p = s.file("case.zip", &outer);
+    // Room for two nested archives, not three.
+    let limits = Limits { max_entry_bytes: inner.len() as u64 * 5 / 2, max_archive_bytes: 1 << 30 };
+    let d = discover(&[p.clone()], &[], limits);
+    assert_eq!(d.files.len(), 2, "{:?}", paths(&d));
+    assert!(problem(&d, "case.zip/C.zip").contains("held in memory"), "{:?}", d.problems);
+    // With the default limits all three are read.
+    assert_eq!(discover(&[p], &[], Limits::default()).files.len(), 3);
+}
+
 #[test]
 fn two_entries_with_one_name_are_both_read() {
     let s = Scratch::new("dup");
