@@ -147,7 +147,7 @@ fn nested_archives_held_in_memory_share_one_entry_limit() {
     let p = s.file("case.zip", &outer);
     // Room for two nested archives, not three.
     let limits = Limits { max_entry_bytes: inner.len() as u64 * 5 / 2, max_archive_bytes: 1 << 30 };
-    let d = discover(&[p.clone()], &[], limits);
+    let d = discover(std::slice::from_ref(&p), &[], limits);
     assert_eq!(d.files.len(), 2, "{:?}", paths(&d));
     assert!(problem(&d, "case.zip/C.zip").contains("held in memory"), "{:?}", d.problems);
     // With the default limits all three are read.
