@@ -31,8 +31,6 @@ impl Default for Limits {
     }
 }
 
-/// At most this much is reserved from a declared size before a byte is read.
-const RESERVE_CAP: u64 = 1 << 20;
 /// At most this many entries sharing a name with another are read per archive.
 const MAX_DUPLICATES: usize = 10_000;
 
@@ -248,10 +246,14 @@ impl ZipSource {
 }
 
 /// Read `r` to its end into memory: at most `limits.max_entry_bytes` (an error past it), each byte charged
-/// to `budget` (an error once it is spent). Only a small part of `declared` is reserved up front.
+/// to `budget` (an error once it is spent).
 fn read_bounded(r: impl Read, declared: u64, limits: &Limits, budget: &AtomicU64) -> Result<Vec<u8>, String> {
     let max = limits.max_entry_bytes;
-    let mut buf = Vec::with_capacity(declared.min(max).min(RESERVE_CAP) as usize);
+    let mut buf: Vec<u8> = Vec::new();
+    // The declared size is a hint, never trusted: at most the limit is reserved from it (address space, not
+    // memory, until written), and a reservation that cannot be had is no error. Growth past it is capped at
+    // the limit too, so an entry never costs twice the limit in reallocation.
+    let _ = buf.try_reserve_exact(usize::try_from(declared.min(max)).unwrap_or(0));
     let mut block = vec![0u8; 64 << 10];
     let mut limited = r.take(max.saturating_add(1));
     loop {
@@ -267,6 +269,10 @@ fn read_bounded(r: impl Read, declared: u64, limits: &Limits, budget: &AtomicU64
         budget
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n as u64))
             .map_err(|_| archive_limit_error(limits))?;
+        if buf.capacity() - buf.len() < n {
+            let want = (buf.capacity() * 2).max(buf.len() + n).min(max as usize);
+            let _ = buf.try_reserve_exact(want - buf.len());
+        }
         buf.extend_from_slice(&block[..n]);
     }
     Ok(buf)
@@ -584,5 +590,27 @@ impl ZipSource {
             bound,
             declared: d.declared,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever the declared size says, an entry never holds more than the limit in memory: no
+    /// reservation past it, no doubling past it.
+    #[test]
+    fn an_entry_never_reserves_past_its_limit() {
+        let limits = Limits { max_entry_bytes: 300_000, max_archive_bytes: 1 << 30 };
+        for declared in [0, 10, 299_999, 300_000, 1 << 40] {
+            let budget = AtomicU64::new(1 << 30);
+            let data = vec![b'x'; 300_000];
+            let buf = read_bounded(&data[..], declared, &limits, &budget).unwrap();
+            assert_eq!(buf.len(), 300_000);
+            assert!(buf.capacity() <= 300_000, "declared {declared}: capacity {}", buf.capacity());
+            let one_more = vec![b'x'; 300_001];
+            let budget = AtomicU64::new(1 << 30);
+            assert!(read_bounded(&one_more[..], declared, &limits, &budget).is_err());
+        }
     }
 }
