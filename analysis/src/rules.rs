@@ -52,6 +52,8 @@ pub struct Hit {
     pub facts: String,
     /// The device's phases this hit explains (symptom rules skip explained phases).
     pub explains: Vec<PhaseId>,
+    /// The root-cause rules this hit is a consequence of, as its facts name them ("Caused by: x").
+    pub causes: Vec<&'static str>,
 }
 
 /// One rule of the catalog.
@@ -423,6 +425,7 @@ connection was refused on the client, so both sides tell one story."
                     evidence,
                     title: None,
                     explains: broken_phases(a, d),
+                    causes: Vec::new(),
                 });
             }
             Err(host) => hits.push(Hit {
@@ -432,6 +435,7 @@ connection was refused on the client, so both sides tell one story."
                 evidence,
                 title: None,
                 explains: Vec::new(),
+                causes: Vec::new(),
             }),
         }
     }
@@ -488,6 +492,7 @@ fn grouped_hits(
                     (Some(d), true) => broken_phases(a, d),
                     _ => Vec::new(),
                 },
+                causes: Vec::new(),
             }
         })
         .collect()
@@ -579,6 +584,7 @@ fn check_wpj(a: &Analysis) -> Vec<Hit> {
                     evidence: first_n(ev, 4),
                     title: None,
                     explains: broken_phases(a, d),
+                    causes: Vec::new(),
                 });
                 let _ = path;
                 break;
@@ -621,6 +627,7 @@ fn check_fallback(a: &Analysis) -> Vec<Hit> {
                 evidence: ev,
                 title: None,
                 explains: Vec::new(),
+                causes: Vec::new(),
             });
             break;
         }
@@ -684,6 +691,7 @@ fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             evidence: first_n(ev, 4),
             title: None,
             explains: broken_phases(a, d),
+            causes: Vec::new(),
         });
     }
     hits
@@ -745,6 +753,7 @@ fn failed_phase_hits(
                 evidence: ev,
                 title: None,
                 explains: vec![ph],
+                causes: cause.into_iter().collect(),
             });
             break;
         }
@@ -858,6 +867,7 @@ fn check_registration_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
                 evidence: first_n(evs, 4),
                 title: None,
                 explains: Vec::new(),
+                causes: Vec::new(),
             });
         }
     }
@@ -882,6 +892,7 @@ fn check_not_approved(a: &Analysis) -> Vec<Hit> {
                         evidence: vec![i],
                         title: None,
                         explains: Vec::new(),
+                        causes: Vec::new(),
                     });
                 }
             }
@@ -930,6 +941,7 @@ fn check_install_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             ),
             evidence: vec![i],
             explains: vec![PhaseId::InstallClient],
+            causes,
         });
     }
     hits
@@ -976,6 +988,7 @@ fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
             evidence: first_n(ev, 4),
             title: None,
             explains: Vec::new(),
+            causes: Vec::new(),
         });
     }
     hits
@@ -1026,6 +1039,7 @@ fn check_clock_skew(a: &Analysis) -> Vec<Hit> {
             ),
             evidence: ev,
             explains: Vec::new(),
+            causes: Vec::new(),
         });
     }
     hits
@@ -1092,6 +1106,7 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             ),
             evidence: ev,
             explains: missing.iter().map(|p| p.id).collect(),
+            causes: Vec::new(),
         });
     }
     hits
@@ -1165,21 +1180,12 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
             if hit.evidence.is_empty() {
                 continue;
             }
-            let mut caused_by = Vec::new();
             if let Some(d) = hit.device {
                 if rule.symptom
                     && !hit.explains.is_empty()
                     && hit.explains.iter().all(|p| explained.by(d, *p).is_some())
                 {
                     continue;
-                }
-                // The causes this hit names (consequence rules say "Caused by: x" / "Root cause: x, y").
-                if hit.facts.contains("Caused by: ") || hit.facts.contains("Root cause: ") {
-                    caused_by = explained
-                        .any(d)
-                        .into_iter()
-                        .filter(|cause| *cause != rule.id && hit.facts.contains(cause))
-                        .collect();
                 }
                 let m = explained.by_device.entry(d).or_default();
                 for p in &hit.explains {
@@ -1198,7 +1204,7 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                 explanation: format!("{} {}", hit.facts, rule.explanation),
                 remediation: rule.remediation.to_string(),
                 evidence: evidence.iter().map(|&i| evidence_out(a, i)).collect(),
-                caused_by,
+                caused_by: hit.causes,
             });
         }
     }
