@@ -44,6 +44,14 @@ pub struct Input {
     pub warning: Option<String>,
 }
 
+impl Input {
+    /// Whether anything was read from this input: it has no error, or it gave entries before one. With no
+    /// input read, `analyze` and `trace` cannot run (exit 2).
+    pub fn was_read(&self) -> bool {
+        self.error.is_none() || self.lines > 0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum PhaseId {
     #[serde(rename = "install.aad_info")]

@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use cmtrace_analysis::model::Report;
-use cmtrace_parsers::Severity;
 
 use super::collect::collect;
 use super::filter::Filters;
@@ -116,7 +115,7 @@ pub fn build_report(
         crate::say!("cmtrace-rs: {path}: {error}");
     }
     collected.check_host_overrides()?;
-    let readable = collected.inputs.iter().filter(|i| i.error.is_none() || i.lines > 0).count();
+    let readable = collected.inputs.iter().filter(|i| i.was_read()).count();
     lap("read and extract");
     let problems = std::mem::take(&mut collected.problem_inputs);
     let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
@@ -132,13 +131,8 @@ pub fn build_report(
 
 /// 1 when a finding is at or above `--fail-on`.
 pub fn exit_status(report: &Report, fail_on: FailOn) -> i32 {
-    let threshold = match fail_on {
-        FailOn::Never => return EXIT_OK,
-        FailOn::Info => Severity::Info,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Error => Severity::Error,
-    };
-    if report.findings.iter().any(|f| f.severity >= threshold) {
+    let threshold = super::fail_threshold(fail_on);
+    if report.findings.iter().any(|f| crate::render::fails(f.severity, threshold)) {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -34,13 +34,17 @@ impl Collected {
     /// A `--host` override whose path does not exist or holds no input is a mistake that would go
     /// unnoticed (every file keeps the host of its folder): the command stops with exit status 2.
     pub fn check_host_overrides(&self) -> Result<(), String> {
-        if self.unused_overrides.is_empty() {
-            return Ok(());
-        }
-        let list: Vec<String> =
-            self.unused_overrides.iter().map(|(o, why)| format!("--host {o}: {why}")).collect();
-        Err(list.join("; "))
+        check_host_overrides(&self.unused_overrides)
     }
+}
+
+/// The error for `--host` overrides that name nothing (`Discovery::unused_overrides`), if any.
+pub fn check_host_overrides(unused: &[(String, String)]) -> Result<(), String> {
+    if unused.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = unused.iter().map(|(o, why)| format!("--host {o}: {why}")).collect();
+    Err(list.join("; "))
 }
 
 /// An `inputs[]` row for a path that was not read.

@@ -8,7 +8,6 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use cmtrace_analysis::model::{Device, Filtered, Report};
 use cmtrace_analysis::rules::RULES;
-use cmtrace_parsers::Severity;
 
 /// The filters of one `analyze` run, checked for form (times, rule ids) but not yet against the data.
 #[derive(Debug, Default, Clone)]
@@ -164,12 +163,7 @@ impl Filters {
         report.findings.retain(|f| {
             let kept = *it.next().unwrap_or(&false);
             if !kept {
-                let slot = match f.severity {
-                    Severity::Error => 0,
-                    Severity::Warning => 1,
-                    Severity::Info => 2,
-                };
-                filtered.findings_hidden[slot] += 1;
+                filtered.findings_hidden[crate::render::severity_rank(f.severity) as usize] += 1;
             }
             kept
         });

@@ -39,11 +39,7 @@ pub fn run(args: &ParseArgs) -> Result<i32, String> {
     for p in &discovery.problems {
         crate::say!("cmtrace-rs: {}: {}", p.path, p.error);
     }
-    if !discovery.unused_overrides.is_empty() {
-        let list: Vec<String> =
-            discovery.unused_overrides.iter().map(|(o, why)| format!("--host {o}: {why}")).collect();
-        return Err(list.join("; "));
-    }
+    super::collect::check_host_overrides(&discovery.unused_overrides)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     if args.format == ParseFormat::Csv {

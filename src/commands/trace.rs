@@ -22,7 +22,7 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
         crate::say!("cmtrace-rs: {path}: {error}");
     }
     collected.check_host_overrides()?;
-    if collected.inputs.iter().all(|i| i.error.is_some() && i.lines == 0) {
+    if !collected.inputs.iter().any(|i| i.was_read()) {
         crate::say!("cmtrace-rs: no readable ConfigMgr log in the input");
         return Ok(EXIT_UNUSABLE);
     }

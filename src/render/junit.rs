@@ -174,7 +174,7 @@ pub fn render_junit(report: &Report, fail_on: Option<Severity>, out: &mut dyn Wr
 /// One case per input that could not be read: skipped while another input was readable, failed when
 /// none was (then `analyze` cannot run, and exits 2).
 fn input_cases(report: &Report) -> Vec<Case> {
-    let none_readable = report.inputs.iter().all(|i| i.error.is_some());
+    let none_readable = !report.inputs.iter().any(|i| i.was_read());
     let mut cases: Vec<Case> = report
         .inputs
         .iter()

@@ -151,7 +151,7 @@ pub fn summarize_inputs(report: &Report) -> InputSummary {
     let kinds: BTreeSet<String> = report.inputs.iter().map(|i| i.log_kind.as_str().to_string()).collect();
     let times = report.timeline.iter().filter_map(|e| e.time);
     InputSummary {
-        files: report.inputs.iter().filter(|i| i.error.is_none() || i.lines > 0).count(),
+        files: report.inputs.iter().filter(|i| i.was_read()).count(),
         hosts: hosts.into_iter().collect(),
         kinds: kinds.into_iter().collect(),
         entries: report.inputs.iter().map(|i| i.lines).sum(),
