@@ -15,6 +15,7 @@ use crate::correlate::{self, Attribution, Graph, HostRoles, Node, RequestKind};
 use crate::ids::{event_matches, for_each_id, is_account_sid, match_form, IdKind};
 use crate::model::{Input, Phase};
 use crate::ordered::Events;
+use crate::path::PathFacts;
 use crate::phases::{self, PhaseContext};
 use crate::skew::{self, HostOffset, SkewInput};
 
@@ -63,6 +64,8 @@ pub struct DeviceFacts {
     pub client_hosts: Vec<String>,
     /// The device's events, in timeline order.
     pub events: Vec<usize>,
+    /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
+    pub path: PathFacts,
     pub phases: Vec<Phase>,
 }
 
@@ -86,6 +89,9 @@ pub struct HostFacts {
     pub client_device: Option<usize>,
     /// Added to this host's log times in the timeline (minus the estimated offset; 0 when none applied).
     pub skew_correction_ms: i64,
+    /// Per log kind read from this host: its first and last entry times (UTC ms, corrected like the
+    /// timeline), over all its files (rotated copies included).
+    pub log_spans: Vec<(LogKind, Option<i64>, Option<i64>)>,
 }
 
 impl HostFacts {
@@ -389,6 +395,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
             unreadable: unreadable[h].iter().copied().collect(),
             client_device: graph.host_node[h].map(|n| device_of_root[graph.find(n)]),
             skew_correction_ms: -applied[h],
+            log_spans: log_spans(&inputs, &host_names[h], -applied[h]),
         })
         .collect();
 
@@ -441,6 +448,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         built
             .into_par_iter()
             .map(|(_, mut facts, client_hosts)| {
+                facts.path = PathFacts::of(&sorted_events, &facts.events);
                 facts.phases = phases::device_phases(&ctx, &facts, &client_hosts);
                 facts
             })
@@ -459,6 +467,26 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         host_offsets,
         requests,
     }
+}
+
+/// Per log kind of a host's readable inputs: the first and last entry times (UTC ms plus `correction`).
+fn log_spans(inputs: &[Input], host: &str, correction: i64) -> Vec<(LogKind, Option<i64>, Option<i64>)> {
+    let mut spans: Vec<(LogKind, Option<i64>, Option<i64>)> = Vec::new();
+    for i in inputs.iter().filter(|i| i.host == host && i.error.is_none()) {
+        let first = i.first_time.map(|t| t.timestamp_millis() + correction);
+        let last = i.last_time.map(|t| t.timestamp_millis() + correction);
+        match spans.iter_mut().find(|s| s.0 == i.log_kind) {
+            Some(s) => {
+                s.1 = match (s.1, first) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                s.2 = s.2.max(last);
+            }
+            None => spans.push((i.log_kind, first, last)),
+        }
+    }
+    spans
 }
 
 /// The component of every event (positions as given): client lines by their host, server request
@@ -725,6 +753,7 @@ fn device_facts(
         hosts,
         client_hosts: client_hosts.iter().map(|&h| host_names[h].clone()).collect(),
         events: evs.to_vec(),
+        path: PathFacts::default(),
         phases: Vec::new(),
     };
     (facts, client_hosts)

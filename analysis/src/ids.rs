@@ -189,6 +189,10 @@ pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, st
             guid(f, client_guid);
         }
         EventKind::ContentLocation { url } => text(f, IdKind::Url, Some(url)),
+        EventKind::CcmsetupCommandLine { mp, cmg } => {
+            text(f, IdKind::Url, mp.as_deref());
+            text(f, IdKind::Url, cmg.as_deref());
+        }
         EventKind::CertificateError { url, .. } | EventKind::HttpError { url, .. } => {
             text(f, IdKind::Url, url.as_deref())
         }
@@ -210,6 +214,7 @@ pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, st
         | EventKind::RegistrationUsingAad
         | EventKind::RegistrationFailed { .. }
         | EventKind::CcmsetupExit { .. }
+        | EventKind::CcmsetupStarted { .. }
         | EventKind::PkiCertSelected { .. }
         | EventKind::RevocationCheckEnabled
         | EventKind::ErrorLogged { .. } => {}

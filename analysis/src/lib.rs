@@ -15,6 +15,7 @@ pub mod engine;
 pub mod ids;
 pub mod model;
 pub mod ordered;
+pub mod path;
 pub mod phases;
 pub mod rules;
 pub mod skew;

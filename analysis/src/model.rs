@@ -1,4 +1,4 @@
-//! The analysis document of `../shared/spec/analysis-contract.md` (schema version 1): inputs,
+//! The analysis document of `../shared/spec/analysis-contract.md` (schema version 2): inputs,
 //! devices with phases, findings and the timeline. Shared by every front end (JSON, text, ...).
 
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::ordered::Events;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// RFC 3339 UTC with milliseconds and a `Z` suffix, as the contract requires.
 pub fn format_utc(t: &DateTime<Utc>) -> String {
@@ -38,6 +38,12 @@ pub struct Input {
     pub error: Option<String>,
     /// Bytes read (not in the contract; added field).
     pub bytes: u64,
+    /// The first and last entry times of the file (UTC; added fields, null when no entry has a time):
+    /// a log whose first entry is later than a step of the flow has rotated that step away.
+    #[serde(serialize_with = "ser_opt_utc")]
+    pub first_time: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_utc")]
+    pub last_time: Option<DateTime<Utc>>,
     /// What was read but not as it should be (added field; left out when none): the file changed while
     /// it was read, records longer than the bound were cut off and counted as unparsed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,6 +122,9 @@ pub enum PhaseStatus {
     Ok,
     Failed,
     Missing,
+    /// The log that shows the step is not among the inputs, or its lines for that time rotated away.
+    NotCollected,
+    /// The device's path does not include the step (intranet, PKI certificate, an older client).
     NotApplicable,
 }
 
@@ -125,6 +134,7 @@ impl PhaseStatus {
             PhaseStatus::Ok => "ok",
             PhaseStatus::Failed => "failed",
             PhaseStatus::Missing => "missing",
+            PhaseStatus::NotCollected => "not_collected",
             PhaseStatus::NotApplicable => "not_applicable",
         }
     }
@@ -171,10 +181,36 @@ pub struct Phase {
     pub start: Option<DateTime<Utc>>,
     #[serde(serialize_with = "ser_opt_utc")]
     pub end: Option<DateTime<Utc>>,
+    /// One line: why this status (the line that shows the step, which log is missing, why the path does
+    /// not include it).
+    pub reason: Arc<str>,
     pub evidence: Vec<EvidenceOut>,
-    /// Why the phase has this status when it is not `ok` (added field), e.g. which host's logs are missing.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<Arc<str>>,
+}
+
+/// The way a device reaches the site, decided from its own lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DevicePath {
+    /// Through the cloud management gateway, authenticated with Entra ID (Azure AD) tokens.
+    CmgEntra,
+    /// Through the cloud management gateway, authenticated with a PKI client certificate.
+    CmgPki,
+    /// Straight to an intranet management point (HTTP or HTTPS), no CMG.
+    Intranet,
+    /// The device's lines do not say.
+    #[default]
+    Unknown,
+}
+
+impl DevicePath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DevicePath::CmgEntra => "cmg_entra",
+            DevicePath::CmgPki => "cmg_pki",
+            DevicePath::Intranet => "intranet",
+            DevicePath::Unknown => "unknown",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +221,9 @@ pub struct Device {
     pub aad_tenant_ids: Vec<String>,
     pub aad_user_ids: Vec<String>,
     pub hosts: Vec<String>,
+    /// Which path the device's own lines show (CMG with Entra ID or a PKI certificate, an intranet
+    /// management point, or unknown).
+    pub path: DevicePath,
     pub phases: Vec<Phase>,
     /// On-premises SIDs seen for this device (added field).
     pub sids: Vec<String>,

@@ -1,6 +1,7 @@
 //! Per-device phases (FLOW.md table): for each phase the log that shows it, and from that log's events
-//! of the device whether the phase is `ok`, `failed`, `missing` or `not_applicable`, with the events
-//! that decided it.
+//! of the device whether the phase is `ok`, `failed`, `missing`, `not_collected` (its log is not among the
+//! inputs, or its lines rotated away) or `not_applicable` (the device's path, `crate::path`, does not take
+//! the step), with the events that decided it and a one-line reason.
 
 use std::sync::Arc;
 
@@ -322,7 +323,93 @@ pub(crate) fn device_phases(
         let seen = if device.hosts.is_empty() { String::from("no host") } else { device.hosts.join(", ") };
         format!("no client logs were collected for this device (seen only on {seen})").into()
     });
-    PhaseId::ALL.iter().map(|&id| phase(ctx, device, client_host_ids, &no_client_logs, id)).collect()
+    let mut phases: Vec<Phase> =
+        PhaseId::ALL.iter().map(|&id| phase(ctx, device, client_host_ids, &no_client_logs, id)).collect();
+    rotated_away(ctx, device, client_host_ids, &mut phases);
+    phases
+}
+
+/// The first and last entry times of a log kind over the hosts that would hold it.
+fn span_of(ctx: &PhaseContext, hosts: &[usize], kind: LogKind) -> (Option<i64>, Option<i64>) {
+    let mut first: Option<i64> = None;
+    let mut last: Option<i64> = None;
+    for &h in hosts {
+        for &(k, f, l) in &ctx.hosts[h].log_spans {
+            if k == kind {
+                first = match (first, f) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                last = last.max(l);
+            }
+        }
+    }
+    (first, last)
+}
+
+fn at(ms: i64) -> String {
+    utc(Some(ms)).map(|t| crate::model::format_utc(&t)).unwrap_or_default()
+}
+
+/// A step that no line shows is `not_collected`, not `missing`, when its log starts after the step was due:
+/// a later step of the flow is already in the logs (the device went on past it, before the collection
+/// begins), or, for the renewal, the token was not yet due when the log ends.
+fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], phases: &mut [Phase]) {
+    for p in 0..phases.len() {
+        if phases[p].status != PhaseStatus::Missing || !phases[p].evidence.is_empty() {
+            continue;
+        }
+        let id = phases[p].id;
+        let kind = phase_log(id);
+        let hosts: Vec<usize> = if kind.role() == cmtrace_parsers::HostRole::Client {
+            client_hosts.to_vec()
+        } else {
+            (0..ctx.hosts.len()).filter(|&h| ctx.hosts[h].collected.contains(&kind)).collect()
+        };
+        let (first, last) = span_of(ctx, &hosts, kind);
+        let file = log_file_name(kind);
+        if id == PhaseId::RenewalCcmToken {
+            // The last cached token's expiry (client local time, UTC = local + bias).
+            let expiry = device.events.iter().rev().find_map(|&i| match &ctx.events[i].kind {
+                EventKind::CcmTokenCached { expires_local: Some(t), .. } => {
+                    let bias = ctx.events[i].bias_minutes.unwrap_or(0) as i64;
+                    Some(t.and_utc().timestamp_millis() + bias * 60_000)
+                }
+                _ => None,
+            });
+            if let (Some(exp), Some(last)) = (expiry, last) {
+                if exp > last {
+                    phases[p].status = PhaseStatus::NotCollected;
+                    phases[p].reason = format!(
+                        "the CCM token is valid until {} and {file} ends at {}: no renewal was due yet",
+                        at(exp),
+                        at(last)
+                    )
+                    .into();
+                }
+            }
+            continue;
+        }
+        let Some(first) = first else { continue };
+        // When the step was due at the latest: the start of the first later step the logs show.
+        let due = phases[p + 1..]
+            .iter()
+            .filter(|q| matches!(q.status, PhaseStatus::Ok | PhaseStatus::Failed))
+            .filter_map(|q| q.start.map(|t| (t.timestamp_millis(), q.id)))
+            .min();
+        if let Some((due, later)) = due {
+            if first > due {
+                phases[p].status = PhaseStatus::NotCollected;
+                phases[p].reason = format!(
+                    "{file} starts at {}, after '{}' at {}: the lines of this step rotated away",
+                    at(first),
+                    later.as_str(),
+                    at(due)
+                )
+                .into();
+            }
+        }
+    }
 }
 
 fn phase(
@@ -335,23 +422,25 @@ fn phase(
     let kind = phase_log(id);
     let file = log_file_name(kind);
     let on_client = kind.role() == cmtrace_parsers::HostRole::Client;
-    let not_applicable = |note: Arc<str>| Phase {
+    let without = |status: PhaseStatus, reason: Arc<str>| Phase {
         id,
-        status: PhaseStatus::NotApplicable,
+        status,
         start: None,
         end: None,
+        reason,
         evidence: Vec::new(),
-        note: Some(note),
     };
 
     // Was the log collected where this device's phase would be written? (Server logs: the same answer
     // for every device, worked out once.)
     let source = if on_client {
-        if let Some(note) = no_client_logs {
-            return not_applicable(note.clone());
+        match no_client_logs {
+            Some(note) => Err(note.clone()),
+            None => {
+                let hosts: Vec<&HostFacts> = client_hosts.iter().map(|&h| &ctx.hosts[h]).collect();
+                collected_on(&hosts, kind, true)
+            }
         }
-        let hosts: Vec<&HostFacts> = client_hosts.iter().map(|&h| &ctx.hosts[h]).collect();
-        collected_on(&hosts, kind, true)
     } else {
         // Every server kind of a phase has its entry (`PhaseContext::new`).
         let (_, source) = ctx.server_sources.iter().find(|(k, _)| *k == kind).expect("server log kind");
@@ -359,7 +448,11 @@ fn phase(
     };
     let where_ = match source {
         Ok(where_) => where_,
-        Err(note) => return not_applicable(note),
+        // The path decides first: a step the path does not take is not applicable, collected or not.
+        Err(_) if !device.path.includes(id) => {
+            return without(PhaseStatus::NotApplicable, device.path.why_not(id).into())
+        }
+        Err(note) => return without(PhaseStatus::NotCollected, note),
     };
 
     let evs: Vec<usize> = device
@@ -370,25 +463,32 @@ fn phase(
         .filter(|&i| !on_client || client_hosts.contains(&ctx.event_host[i]))
         .collect();
     let m = marks(id, ctx, &evs);
+    if m.is_empty() && !device.path.includes(id) {
+        return without(PhaseStatus::NotApplicable, device.path.why_not(id).into());
+    }
     let (status, evidence) = decide(id, &m);
     let what = phase_what(id);
-    let note = match status {
-        PhaseStatus::Ok | PhaseStatus::NotApplicable => None,
+    let cite = |i: usize| {
+        let e = &ctx.events[i].evidence;
+        let name = e.path.rsplit(['/', '\\']).next().unwrap_or(&e.path);
+        format!("{name}:{} on {}: {}", e.line, e.host, short(&e.text))
+    };
+    let reason = match status {
+        PhaseStatus::Ok => evidence.last().map(|&i| cite(i)).unwrap_or_else(|| format!("{what} done")),
+        PhaseStatus::NotApplicable | PhaseStatus::NotCollected => String::new(),
         PhaseStatus::Failed => {
             let last = evidence.last().map(|&i| short(&ctx.events[i].evidence.text)).unwrap_or_default();
-            Some(format!("{what} failed in {file} on {where_}: {last}"))
+            format!("{what} failed in {file} on {where_}: {last}")
         }
-        PhaseStatus::Missing if evidence.is_empty() => Some(match id {
+        PhaseStatus::Missing if evidence.is_empty() => match id {
             PhaseId::RegistrationCcmToken => {
                 format!("{file} on {where_} never shows the client registered, so no CCM token followed")
             }
             PhaseId::RenewalCcmToken => format!("{file} on {where_} shows no expiring CCM token to renew"),
             PhaseId::RegistrationMp => format!("{file} on {where_} shows no registration of this device"),
             _ => format!("{file} on {where_} shows no {what}"),
-        }),
-        PhaseStatus::Missing => {
-            Some(format!("{file} on {where_} shows the {what} starting with no result and no error"))
-        }
+        },
+        PhaseStatus::Missing => format!("{file} on {where_} shows the {what} starting with no result and no error"),
     };
     let times = evidence.iter().filter_map(|&i| ctx.time_ms[i]);
     let mut cited: Vec<EvidenceOut> =
@@ -399,7 +499,7 @@ fn phase(
         status,
         start: utc(times.clone().min()),
         end: utc(times.max()),
+        reason: reason.into(),
         evidence: cited,
-        note: note.map(Arc::from),
     }
 }

@@ -27,7 +27,8 @@
 //! | pki-cert-preferred | ccmsetup chose a PKI client certificate |
 //! | tenant-mismatch | the client's tenant (AADAuthInfo) differs from the tenant the site validated |
 //! | clock-skew | the engine's host offset beyond 2 minutes, with its causal pairs |
-//! | flow-incomplete | the flow stops with no error; evidence: the last phase reached |
+//! | duplicate-client-id | one SMS GUID in the client logs of several hosts active at the same time |
+//! | flow-incomplete | the flow stops with no error after the last step reached; evidence: that step |
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -302,6 +303,21 @@ it; a token expires 8 hours after it is issued) only line up if this host's cloc
 devices, make sure time sync is allowed. The timeline of this report is corrected by the estimated offset.",
         symptom: false,
         check: Check::Alone(check_clock_skew),
+    },
+    Rule {
+        id: "duplicate-client-id",
+        severity: Severity::Error,
+        title: "One SMS client GUID is used by several client hosts at the same time",
+        explanation: "Each ConfigMgr client has its own SMS GUID (its identity at the site). Here several computers present the \
+same GUID while all of them are active: they were cloned from an image that still held the client's identity (SMSCFG.INI \
+and the client certificates in the SMS store were not removed before capture), or a certificate store was copied. The site \
+sees one client where there are several: policy, inventory and status of one overwrite the others.",
+        remediation: "Remove the ConfigMgr client identity from the image before capture (run the task sequence's Prepare \
+ConfigMgr Client step, or delete %WINDIR%\\SMSCFG.INI and the SMS certificates from the 'SMS' store), then on each affected \
+computer reset the identity (delete SMSCFG.INI and the SMS certificates, restart ccmexec) so it registers with a new GUID; \
+delete the duplicate record in the console.",
+        symptom: false,
+        check: Check::Alone(check_duplicate_client_id),
     },
     Rule {
         id: "flow-incomplete",
@@ -744,7 +760,7 @@ fn failed_phase_hits(
                     "{}: {} ({}).{}",
                     host_of(a, ev[0]),
                     what,
-                    phase.note.as_deref().unwrap_or(ph.as_str()),
+                    &phase.reason,
                     match cause {
                         Some(c) => format!(" Caused by: {c} (see that finding)."),
                         None => String::new(),
@@ -1066,11 +1082,20 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
         if dev.phases.iter().any(|p| p.status == PhaseStatus::Failed) || !ex.any(d).is_empty() {
             continue;
         }
-        // Renewal happens only when a token nears expiry: its absence is not a stop.
+        // The steps after the last one the logs show: a missing step followed by one that happened is
+        // no stop (later activity shows the device went on). Renewal happens only when a token nears
+        // expiry: its absence is not a stop. `not_collected` and `not_applicable` steps say nothing.
+        let last_reached = dev.phases.iter().rposition(|p| p.status == PhaseStatus::Ok);
         let missing: Vec<&crate::model::Phase> = dev
             .phases
             .iter()
-            .filter(|p| p.status == PhaseStatus::Missing && p.id != PhaseId::RenewalCcmToken)
+            .enumerate()
+            .filter(|&(i, p)| {
+                p.status == PhaseStatus::Missing
+                    && p.id != PhaseId::RenewalCcmToken
+                    && last_reached.is_none_or(|r| i > r)
+            })
+            .map(|(_, p)| p)
             .collect();
         if missing.is_empty() {
             continue;
@@ -1108,6 +1133,66 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             explains: missing.iter().map(|p| p.id).collect(),
             causes: Vec::new(),
         });
+    }
+    hits
+}
+
+/// Devices whose SMS GUID is named by the client logs of several hosts whose activity overlaps in time
+/// (a cloned image): one hit per device, citing each host's first line naming the GUID.
+fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (d, dev) in a.devices.iter().enumerate() {
+        if dev.client_hosts.len() < 2 {
+            continue;
+        }
+        for guid in &dev.client_ids {
+            // Per client host: its first line naming the GUID, and the span of its client events.
+            let mut per_host: BTreeMap<usize, (usize, i64, i64)> = BTreeMap::new();
+            for &i in &dev.events {
+                let h = a.event_host[i];
+                if !a.hosts[h].has_role(HostRole::Client) || !is_client_log(a.events[i].log_kind) {
+                    continue;
+                }
+                let Some(t) = a.event_time_ms[i] else { continue };
+                let mut names = false;
+                crate::ids::for_each_id(&a.events[i].kind, |k, v| {
+                    names |= k == crate::ids::IdKind::ClientGuid && v == guid.as_str()
+                });
+                let e = per_host.entry(h).or_insert((usize::MAX, t, t));
+                e.1 = e.1.min(t);
+                e.2 = e.2.max(t);
+                if names && e.0 == usize::MAX {
+                    e.0 = i;
+                }
+            }
+            let named: Vec<(usize, (usize, i64, i64))> =
+                per_host.into_iter().filter(|(_, (first, _, _))| *first != usize::MAX).collect();
+            if named.len() < 2 {
+                continue;
+            }
+            // At the same time: the hosts' spans overlap (a re-imaged machine that moved to a new name
+            // uses the GUID one after the other).
+            let overlapping = named.iter().enumerate().any(|(x, (_, (_, s1, e1)))| {
+                named[x + 1..].iter().any(|(_, (_, s2, e2))| s1 <= e2 && s2 <= e1)
+            });
+            if !overlapping {
+                continue;
+            }
+            let hosts: Vec<&str> = named.iter().map(|(h, _)| a.hosts[*h].name.as_str()).collect();
+            hits.push(Hit {
+                device: Some(d),
+                host: Some(hosts.join(", ")),
+                title: Some(format!("{guid} is used by {} client hosts at once: {}", hosts.len(), hosts.join(", "))),
+                facts: format!(
+                    "The client logs of {} all name {guid} during the same period.",
+                    hosts.join(", ")
+                ),
+                evidence: named.iter().map(|(_, (first, _, _))| *first).collect(),
+                explains: Vec::new(),
+                causes: Vec::new(),
+            });
+            break;
+        }
     }
     hits
 }

@@ -263,8 +263,83 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
             pairs: agreeing,
         });
     }
+    blame_the_reference(input, &mut out, &mut correlation);
     out.sort_by(|a, b| a.host.cmp(&b.host));
     (out, correlation)
+}
+
+/// Hosts whose offsets agree within this are one clock.
+const SAME_CLOCK_MS: i64 = 60_000;
+
+/// When the one reference clock (the management point) is the clock that is wrong, every other host
+/// appears shifted by the same amount the other way: the CMG (an Azure VM, on UTC) and every client agree
+/// with each other and disagree with it. Then the reference is the odd one out: its offset is the
+/// opposite of theirs, theirs become the small residues, and its evidence is the pairs they share with it.
+fn blame_the_reference(input: &SkewInput, out: &mut [HostOffset], correlation: &mut [i64]) {
+    let references: Vec<usize> = (0..out.len()).filter(|&i| out[i].reference).collect();
+    if references.len() != 1 {
+        return;
+    }
+    let others: Vec<usize> = (0..out.len()).filter(|&i| !out[i].reference && out[i].consistent).collect();
+    if others.len() < 2 {
+        return;
+    }
+    let mut offsets: Vec<i64> = others.iter().map(|&i| out[i].offset_ms).collect();
+    offsets.sort_unstable();
+    let median = offsets[offsets.len() / 2];
+    let all_agree = offsets.iter().all(|&o| (o - median).abs() <= SAME_CLOCK_MS);
+    // A CMG among them (Azure keeps its clock), or every client of the collection.
+    let host_index = |name: &str| input.host_names.iter().position(|n| n == name);
+    let cmg_agrees = others.iter().any(|&i| {
+        host_index(&out[i].host).is_some_and(|h| !input.roles.is_client[h] && input.roles.is_server[h])
+    });
+    let clients_total = input.roles.is_client.iter().filter(|&&c| c).count();
+    let clients_agreeing = others
+        .iter()
+        .filter(|&&i| host_index(&out[i].host).is_some_and(|h| input.roles.is_client[h]))
+        .count();
+    if !all_agree || median.abs() <= SKEW_APPLY_THRESHOLD_MS || !(cmg_agrees || clients_agreeing == clients_total)
+    {
+        return;
+    }
+    let r = references[0];
+    let Some(rh) = host_index(&out[r].host) else { return };
+    // The reference's evidence: the other hosts' pairs whose other side is on it, seen from its side.
+    let mut pairs: Vec<SkewPair> = Vec::new();
+    for &i in &others {
+        for p in &out[i].pairs {
+            if let Some(x) = p.other_event.filter(|&x| input.roles.host_of[x] == rh) {
+                pairs.push(SkewPair {
+                    relation: p.relation,
+                    host_event: x,
+                    other_event: Some(p.host_event),
+                    min_offset_ms: -p.max_offset_ms,
+                    max_offset_ms: -p.min_offset_ms,
+                });
+            }
+        }
+    }
+    pairs.sort_by_key(|p| (p.host_event, p.relation));
+    pairs.truncate(EVIDENCE_PAIRS);
+    let support: usize = others.iter().map(|&i| out[i].support).sum();
+    let observations: usize = others.iter().map(|&i| out[i].observations).sum();
+    for &i in &others {
+        let o = &mut out[i];
+        o.offset_ms -= median;
+        o.applied = o.offset_ms.abs() > SKEW_APPLY_THRESHOLD_MS;
+        if let Some(h) = host_index(&o.host) {
+            correlation[h] -= median;
+        }
+    }
+    correlation[rh] -= median;
+    let o = &mut out[r];
+    o.reference = false;
+    o.offset_ms = -median;
+    o.consistent = true;
+    o.applied = true;
+    o.support = support;
+    o.observations = observations;
+    o.pairs = pairs;
 }
 
 fn obs_key(event: usize, relation: SkewRelation) -> u64 {

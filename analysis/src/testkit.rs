@@ -89,6 +89,8 @@ impl Kit {
             unparsed_lines: 0,
             error: error.map(str::to_string),
             bytes: 0,
+            first_time: None,
+            last_time: None,
             warning: None,
         });
         self
@@ -152,6 +154,8 @@ impl Kit {
                         unparsed_lines: 0,
                         error: None,
                         bytes: 0,
+                        first_time: None,
+                        last_time: None,
                         warning: None,
                     });
                 }

@@ -71,6 +71,7 @@ fn report_device(d: DeviceFacts) -> Device {
         aad_tenant_ids: d.aad_tenant_ids,
         aad_user_ids: d.aad_user_ids,
         hosts: d.hosts,
+        path: d.path.path,
         phases: d.phases,
         sids: d.sids,
         client_hosts: d.client_hosts,

@@ -95,6 +95,10 @@ pub enum EventKind {
     Registered { client_guid: Option<String>, approval: Option<u32> },
     /// ccmsetup: `Found a valid online MP '<url>'`, `The location '<url>'`, `Checking the URL '.../ccmsetup.cab'`.
     ContentLocation { url: String },
+    /// ccmsetup: `CcmSetup version: <v>`, the start of a ccmsetup run.
+    CcmsetupStarted { version: Option<String> },
+    /// ccmsetup: `Ccmsetup command line: ... /mp:<mp> ... CCMHOSTNAME=<cmg>`: where the install was pointed.
+    CcmsetupCommandLine { mp: Option<String>, cmg: Option<String> },
     /// ccmsetup: `Installing version <v> of the client with product code {..}` / `Running installation package`.
     ClientInstallStarted { version: Option<String>, product_code: Option<String> },
     /// ccmsetup: `CcmSetup is exiting with return code N` (or `CcmSetup failed with error code 0x..`).
@@ -144,6 +148,8 @@ impl EventKind {
             EventKind::RegistrationFailed { .. } => "registration_failed",
             EventKind::Registered { .. } => "registered",
             EventKind::ContentLocation { .. } => "content_location",
+            EventKind::CcmsetupStarted { .. } => "ccmsetup_started",
+            EventKind::CcmsetupCommandLine { .. } => "ccmsetup_command_line",
             EventKind::ClientInstallStarted { .. } => "client_install_started",
             EventKind::CcmsetupExit { .. } => "ccmsetup_exit",
             EventKind::PkiCertSelected { .. } => "pki_cert_selected",

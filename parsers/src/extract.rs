@@ -381,6 +381,36 @@ static PATTERNS: &[Pattern] = &[
         regex: r"Checking the URL '([^'\s]*ccmsetup\.cab)",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
+    // ---- ccmsetup: the run and the path it takes (CMG or intranet MP) -----------------------------------
+    Pattern {
+        // Real ccmsetup.log (shared/domain/real), line 4: `CcmSetup version: 5.0.8458.1007`, written at the
+        // start of every ccmsetup run.
+        scope: Scope::CCMSETUP,
+        literals: &["CcmSetup version:"],
+        needles: &[],
+        regex: r"CcmSetup version: (\S+)",
+        build: |c| Some(EventKind::CcmsetupStarted { version: s(c, 1) }),
+    },
+    Pattern {
+        // Real ccmsetup.log, line 44: `Ccmsetup command line: "C:\Windows\ccmsetup\ccmsetup.exe" /runservice
+        // "/mp:server.dmz" FSP="primary.lan" SMSSITECODE="abc"`. CMG installs name the CMG with
+        // `/mp:https://<cmg>/CCM_Proxy_MutualAuth/<id>` and `CCMHOSTNAME=<cmg>/CCM_Proxy_MutualAuth/<id>`
+        // (Microsoft: "Install and assign clients using Azure AD for authentication").
+        scope: Scope::CCMSETUP,
+        literals: &["Ccmsetup command line:"],
+        needles: &[],
+        regex: r#"Ccmsetup command line:(?:.*?[/"]mp:"?([^\s"]+))?(?:.*?CCMHOSTNAME="?([^\s"]+))?"#,
+        build: |c| Some(EventKind::CcmsetupCommandLine { mp: s(c, 1), cmg: s(c, 2) }),
+    },
+    Pattern {
+        // Real ccmsetup.log, line 129: `Found local location 'http://server.dmz/SMS_DP_SMSPKG$/abc00002'`;
+        // line 135: `GET 'HTTP://server.dmz/CCM_Client/ccmsetup.cab'` (the client source found on the MP).
+        scope: Scope::CCMSETUP,
+        literals: &["Found local location '", "ccmsetup.cab'"],
+        needles: &[],
+        regex: r"(?:Found local location|GET) '([^'\s]+)'",
+        build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
+    },
     Pattern {
         scope: Scope::CCMSETUP,
         literals: &["of the client with product code"],

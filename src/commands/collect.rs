@@ -7,10 +7,12 @@ use cmtrace_parsers::entry::Record;
 use cmtrace_parsers::events::{Event, Evidence};
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::{Records, MAX_RECORD_BYTES};
+use cmtrace_parsers::LineFormat;
 use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
 use cmtrace_parsers::LogKind;
 
+use chrono::{DateTime, Utc};
 use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,6 +63,8 @@ fn problem_input(path: &str, host: Option<&str>, error: &str) -> Input {
         unparsed_lines: 0,
         error: Some(error.to_string()),
         bytes: 0,
+        first_time: None,
+        last_time: None,
         warning: None,
     }
 }
@@ -77,7 +81,41 @@ struct ChunkResult {
     unparsed: u64,
     /// Records longer than `MAX_RECORD_BYTES`, whose lines were counted as unparsed.
     oversized: u64,
+    /// The chunk's first and last entry times (UTC).
+    first_time: Option<DateTime<Utc>>,
+    last_time: Option<DateTime<Utc>>,
     events: Vec<Event>,
+}
+
+/// The first entry time of a text: the first timed entry among its first records.
+fn first_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
+    Records::new(text, format, 1).take(64).find_map(|r| match r {
+        Record::Entry(e) => e.utc(),
+        Record::Unparsed { .. } => None,
+    })
+}
+
+/// The last entry time of a text, read from its tail only (a bounded window, widened once when the last
+/// record is longer than it): the cost does not grow with the file.
+fn last_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
+    for window in [16 << 10, 1 << 20] {
+        let mut from = text.len().saturating_sub(window);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        // From a line start, so that a record begins where the window does as often as possible.
+        let start = if from == 0 { 0 } else { text[from..].find('\n').map_or(text.len(), |i| from + i + 1) };
+        let last = Records::new(&text[start..], format, 1)
+            .filter_map(|r| match r {
+                Record::Entry(e) => e.utc(),
+                Record::Unparsed { .. } => None,
+            })
+            .last();
+        if last.is_some() || from == 0 {
+            return last;
+        }
+    }
+    None
 }
 
 /// Read every input; `progress` is called with the bytes of each file as it is finished. Zip entries and
@@ -120,6 +158,8 @@ fn collect_entries(
                 entries: 0,
                 unparsed: 0,
                 oversized: 0,
+                first_time: first_entry_time(chunk.text, file.format),
+                last_time: last_entry_time(chunk.text, file.format),
                 events: Vec::with_capacity(chunk.text.len() / 400),
             };
             let mut kinds = Vec::new();
@@ -183,6 +223,8 @@ fn collect_entries(
                 input.lines += result.entries;
                 input.unparsed_lines += result.unparsed;
                 oversized += result.oversized;
+                input.first_time = input.first_time.or(result.first_time);
+                input.last_time = result.last_time.or(input.last_time);
                 if !result.events.is_empty() {
                     chunks_events.push(result.events);
                 }
@@ -254,6 +296,8 @@ fn new_input(
         unparsed_lines: 0,
         error: error.map(str::to_string),
         bytes: src.size,
+        first_time: None,
+        last_time: None,
         warning: None,
     }
 }

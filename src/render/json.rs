@@ -173,7 +173,9 @@ fn push_device(buf: &mut Vec<u8>, d: &Device) {
     push_strings(buf, &d.aad_user_ids);
     buf.extend_from_slice(b",\"hosts\":");
     push_strings(buf, &d.hosts);
-    buf.extend_from_slice(b",\"phases\":");
+    buf.extend_from_slice(b",\"path\":\"");
+    buf.extend_from_slice(d.path.as_str().as_bytes());
+    buf.extend_from_slice(b"\",\"phases\":");
     push_list(buf, &d.phases, push_phase);
     buf.extend_from_slice(b",\"sids\":");
     push_strings(buf, &d.sids);
@@ -192,12 +194,10 @@ fn push_phase(buf: &mut Vec<u8>, p: &Phase) {
     push_opt_utc(buf, &p.start);
     buf.extend_from_slice(b",\"end\":");
     push_opt_utc(buf, &p.end);
+    buf.extend_from_slice(b",\"reason\":");
+    push_str(buf, &p.reason);
     buf.extend_from_slice(b",\"evidence\":");
     push_list(buf, &p.evidence, push_evidence);
-    if let Some(note) = &p.note {
-        buf.extend_from_slice(b",\"note\":");
-        push_str(buf, note);
-    }
     buf.push(b'}');
 }
 
@@ -290,7 +290,7 @@ mod tests {
         odd.evidence.host = Arc::from("HOST \"Q\"");
         report.timeline.push(odd, None, None, -125_000);
         let phase = &mut report.devices[0].phases[0];
-        phase.note = Some("note with \"quotes\" and \u{1} control".into());
+        phase.reason = "reason with \"quotes\" and \u{1} control".into();
         phase.start = None;
         report.devices[0].sids.push("S-1-5-21-1\\odd".into());
         assert_eq!(fast(&report), serde_json::to_string(&report).unwrap());

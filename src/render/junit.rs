@@ -122,7 +122,7 @@ pub fn render_junit(report: &Report, fail_on: Option<Severity>, out: &mut dyn Wr
                         .map(|e| format!("{} {} {}:{}\n  {}", utc(&e.time), e.host, e.path, e.line, e.text))
                         .collect::<Vec<_>>()
                         .join("\n");
-                    let body = format!("{}\n{}", ph.note.as_deref().unwrap_or_default(), body);
+                    let body = format!("{}\n{}", ph.reason, body);
                     let msg = format!("{} failed", phase_label(ph.id));
                     if device_fails {
                         Outcome::Fail(msg, body)
@@ -132,8 +132,8 @@ pub fn render_junit(report: &Report, fail_on: Option<Severity>, out: &mut dyn Wr
                         )))
                     }
                 }
-                PhaseStatus::Missing | PhaseStatus::NotApplicable => {
-                    Outcome::Skip(ph.note.as_deref().unwrap_or(ph.status.as_str()).to_string())
+                PhaseStatus::Missing | PhaseStatus::NotCollected | PhaseStatus::NotApplicable => {
+                    Outcome::Skip(format!("{}: {}", ph.status.as_str(), ph.reason))
                 }
                 PhaseStatus::Ok => Outcome::Pass(None),
             };

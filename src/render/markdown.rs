@@ -112,12 +112,11 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
         writeln!(out, "|---|---|---|---|---|---|")?;
         for ph in &d.phases {
             let ev = ph.evidence.last();
-            let evidence = match (ev, &ph.note) {
-                (Some(e), _) => {
+            let evidence = match ev {
+                Some(e) => {
                     format!("`{}:{}` {}", code(file_name(&e.path)), e.line, cell(&clip(&e.text, 120)))
                 }
-                (None, Some(n)) => cell(n),
-                (None, None) => String::new(),
+                None => cell(&ph.reason),
             };
             writeln!(
                 out,

@@ -223,6 +223,7 @@ pub fn status_word(s: PhaseStatus) -> &'static str {
         PhaseStatus::Ok => "ok",
         PhaseStatus::Failed => "FAILED",
         PhaseStatus::Missing => "missing",
+        PhaseStatus::NotCollected => "not collected",
         PhaseStatus::NotApplicable => "n/a",
     }
 }

@@ -259,19 +259,16 @@ fn render_device(
                 PhaseStatus::Ok => status_cell.fg(Color::Green),
                 PhaseStatus::Failed => status_cell.fg(Color::Red).add_attribute(Attribute::Bold),
                 PhaseStatus::Missing => status_cell.fg(Color::Yellow),
-                PhaseStatus::NotApplicable => status_cell.fg(Color::DarkGrey),
+                PhaseStatus::NotCollected | PhaseStatus::NotApplicable => status_cell.fg(Color::DarkGrey),
             };
         }
         // Where it shows: file:line on host; for a failed phase also the line itself; else why not.
-        let evidence = match (ph.evidence.last(), &ph.note) {
-            (Some(e), _) if ph.status == PhaseStatus::Failed => {
+        let evidence = match ph.evidence.last() {
+            Some(e) if ph.status == PhaseStatus::Failed => {
                 clip(&format!("{}:{} {}: {}", file_name(&e.path), e.line, e.host, e.text), evidence_room * 4)
             }
-            (Some(e), _) => {
-                visible_line(&format!("{}:{} {}", file_name(&e.path), e.line, e.host)).into_owned()
-            }
-            (None, Some(note)) => clip(note, evidence_room * 4),
-            (None, None) => String::new(),
+            Some(e) => visible_line(&format!("{}:{} {}", file_name(&e.path), e.line, e.host)).into_owned(),
+            None => clip(&ph.reason, evidence_room * 4),
         };
         let start = match ph.start {
             Some(t) if wide => t.format("%m-%d %H:%M:%S").to_string(),
