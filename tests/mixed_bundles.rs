@@ -6,7 +6,7 @@
 //! - the set of (rule, device) of findings at warning or above equals the listed set; listed info findings are
 //!   required; `severity` and `host` (when listed) match; every listed evidence line is cited; and every finding
 //!   has at least one evidence item that points at a line of its file holding the evidence's text;
-//! - the exit status (default `--fail-on error`) matches.
+//! - the exit status (default `--fail-on error`) matches, and every input was read without error.
 //!
 //! All mismatches of all bundles are collected into one failure message. Fewer than 20 bundles is a failure:
 //! the folder must not silently vanish.
@@ -111,6 +111,12 @@ fn check(bundle: &Path) -> Vec<String> {
     if let Some(want) = expected["exit_status"].as_i64() {
         if i64::from(status) != want {
             err(format!("exit status {status} (want {want})"));
+        }
+    }
+
+    for i in doc["inputs"].as_array().into_iter().flatten() {
+        if !i["error"].is_null() {
+            err(format!("input {} could not be read: {}", i["path"], i["error"]));
         }
     }
 
