@@ -224,7 +224,7 @@ fn check(bundle: &Path) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "until the v2 engine lands"]
+
 fn mixed_bundles_match_expected() {
     let all = bundles();
     assert!(all.len() >= 20, "only {} bundles under fixtures/mixed (want 20 or more)", all.len());

@@ -152,7 +152,7 @@ fn finish(name: &str, errors: Vec<String>) {
 }
 
 #[test]
-#[ignore = "until the v2 engine lands"]
+
 fn real_ccmsetup_bits_404() {
     let file = real().join("ccmsetup.log");
     let (doc, status) = analyze(&file, &[]);
@@ -282,7 +282,7 @@ fn real_ccmsetup_bits_404() {
 const CM2012_GUID: &str = "GUID:E3870B32-AED3-43EC-BF35-F4C55EEEEB4B";
 
 #[test]
-#[ignore = "until the v2 engine lands"]
+
 fn real_cm2012_client_is_healthy() {
     let dir = real().join("cm2012-client");
     let (doc, status) = analyze(&dir, &["--fail-on", "warning"]);

@@ -215,6 +215,7 @@ pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, st
         | EventKind::RegistrationFailed { .. }
         | EventKind::CcmsetupExit { .. }
         | EventKind::CcmsetupStarted { .. }
+        | EventKind::ClientStartup { .. }
         | EventKind::PkiCertSelected { .. }
         | EventKind::RevocationCheckEnabled
         | EventKind::ErrorLogged { .. } => {}

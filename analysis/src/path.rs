@@ -24,6 +24,9 @@ pub struct PathFacts {
     pki: bool,
     /// A line shows a CCM token (requested, cached, expiring, issued).
     tokens: bool,
+    /// The client asked to register, and no line shows it doing so with Entra ID (`Registering client using
+    /// AAD auth`): a client that registers with its own certificate takes no token step.
+    plain_registration: bool,
     /// The client build, when a line names it, and whether it predates tokens.
     build: Option<u32>,
     /// The line that decided, for reasons: `(what it shows, file:line on host)`.
@@ -75,6 +78,7 @@ impl PathFacts {
                 | EventKind::AadTokenRejected { .. } => f.entra = true,
                 EventKind::MpRegistration { aad_device: Some(_), .. } => f.entra = true,
                 EventKind::PkiCertSelected { .. } => f.pki = true,
+                EventKind::RegistrationRequested { .. } if client => f.plain_registration = true,
                 EventKind::CcmTokenRequested { sts_url } => {
                     f.tokens = true;
                     if client {
@@ -93,7 +97,8 @@ impl PathFacts {
                         .get_or_insert_with(|| format!("its requests went through the CMG ({})", cite(e)));
                 }
                 EventKind::ContentLocation { url } if client => urls.push((url, i)),
-                EventKind::HttpError { url: Some(u), .. } | EventKind::CertificateError { url: Some(u), .. }
+                EventKind::HttpError { url: Some(u), .. }
+                | EventKind::CertificateError { url: Some(u), .. }
                     if client =>
                 {
                     urls.push((u, i))
@@ -111,6 +116,7 @@ impl PathFacts {
                     }
                 }
                 EventKind::CcmsetupStarted { version: Some(v) }
+                | EventKind::ClientStartup { version: Some(v) }
                 | EventKind::ClientInstallStarted { version: Some(v), .. } => {
                     if let Some(b) = build_of(v) {
                         f.build = Some(b);
@@ -130,11 +136,11 @@ impl PathFacts {
                 });
             } else {
                 intranet = true;
-                intranet_because.get_or_insert_with(|| {
-                    format!("the client talks to {u}, no CMG ({})", cite(&events[i]))
-                });
+                intranet_because
+                    .get_or_insert_with(|| format!("the client talks to {u}, no CMG ({})", cite(&events[i])));
             }
         }
+        f.plain_registration &= !f.entra && !f.tokens;
         f.path = if f.cmg {
             if f.entra || (f.tokens && !f.pki) {
                 DevicePath::CmgEntra
@@ -150,7 +156,9 @@ impl PathFacts {
         };
         f.because = match f.path {
             DevicePath::CmgEntra | DevicePath::CmgPki => cmg_because,
-            DevicePath::Intranet => intranet_because.or_else(|| Some("ccmsetup chose a PKI client certificate".into())),
+            DevicePath::Intranet => {
+                intranet_because.or_else(|| Some("ccmsetup chose a PKI client certificate".into()))
+            }
             DevicePath::Unknown => None,
         };
         f
@@ -161,16 +169,21 @@ impl PathFacts {
         self.build.is_some_and(|b| b < FIRST_TOKEN_BUILD)
     }
 
+    /// No token step applies: an older client, or one that registered without Entra ID.
+    fn tokenless(&self) -> bool {
+        self.old_client() || self.plain_registration
+    }
+
     /// Whether the device's path includes a step. Steps a line shows are decided whatever this says.
     pub fn includes(&self, id: PhaseId) -> bool {
         let cloud_or_unknown = matches!(self.path, DevicePath::CmgEntra | DevicePath::Unknown);
         match id {
-            PhaseId::InstallAadInfo => cloud_or_unknown && !self.old_client(),
+            PhaseId::InstallAadInfo => cloud_or_unknown && !self.tokenless(),
             PhaseId::InstallAadToken | PhaseId::RegistrationAadToken => {
-                (self.entra || cloud_or_unknown) && !self.pki_only() && !self.old_client()
+                (self.entra || cloud_or_unknown) && !self.pki_only() && !self.tokenless()
             }
             PhaseId::InstallCcmToken | PhaseId::RegistrationCcmToken | PhaseId::RenewalCcmToken => {
-                (self.entra || self.tokens || cloud_or_unknown) && !self.old_client()
+                (self.entra || self.tokens || cloud_or_unknown) && !self.tokenless()
             }
             _ => true,
         }
@@ -190,14 +203,24 @@ impl PathFacts {
             );
         }
         let step = match id {
-            PhaseId::InstallAadInfo => "asking the CMG for Entra ID app info is a step of CMG installs with Entra ID",
+            PhaseId::InstallAadInfo => {
+                "asking the CMG for Entra ID app info is a step of CMG installs with Entra ID"
+            }
             PhaseId::InstallAadToken | PhaseId::RegistrationAadToken => {
                 "an Entra ID token is a step of Entra ID authentication"
             }
             _ => "a CCM token is a step of Entra ID (token) authentication",
         };
+        if self.plain_registration && !self.old_client() {
+            return format!(
+                "{step}; this client registered without Entra ID (no 'Registering client using AAD auth' line): \
+                 it authenticates with its certificate"
+            );
+        }
         let path = match self.path {
-            DevicePath::Intranet if self.pki => "this client uses a PKI certificate with an intranet management point",
+            DevicePath::Intranet if self.pki => {
+                "this client uses a PKI certificate with an intranet management point"
+            }
             DevicePath::Intranet => "this device uses an intranet management point, no CMG",
             DevicePath::CmgPki => "this client authenticates to the CMG with a PKI certificate",
             _ => "this device's path does not include it",

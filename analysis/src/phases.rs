@@ -119,7 +119,7 @@ fn nonzero_exit(e: &Event) -> bool {
 }
 
 /// Marks per phase over the device's events of the phase's log (in time order).
-fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize]) -> Vec<(usize, Mark)> {
+fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) -> Vec<(usize, Mark)> {
     let mut out = Vec::new();
     let mut pending = false;
     let mut registered = false;
@@ -164,8 +164,13 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize]) -> Vec<(usize, Mark)> {
                 _ => None,
             },
             PhaseId::InstallContent => match k {
-                // The content lookup starts once ccmsetup holds a CCM token.
+                // The content lookup starts once ccmsetup holds a CCM token, or with the run on a path
+                // without tokens.
                 EventKind::CcmTokenCached { .. } => {
+                    pending = true;
+                    None
+                }
+                EventKind::CcmsetupStarted { .. } if ctx_tokenless => {
                     pending = true;
                     None
                 }
@@ -369,6 +374,10 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize]
         let (first, last) = span_of(ctx, &hosts, kind);
         let file = log_file_name(kind);
         if id == PhaseId::RenewalCcmToken {
+            // After a failed step the flow stopped before the renewal: `missing` says so.
+            if phases.iter().any(|q| q.status == PhaseStatus::Failed) {
+                continue;
+            }
             // The last cached token's expiry (client local time, UTC = local + bias).
             let expiry = device.events.iter().rev().find_map(|&i| match &ctx.events[i].kind {
                 EventKind::CcmTokenCached { expires_local: Some(t), .. } => {
@@ -389,6 +398,40 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize]
                 }
             }
             continue;
+        }
+        // The registration log shows the installed client starting up and never a registration attempt:
+        // it already had its identity, registered before the log begins.
+        if matches!(
+            id,
+            PhaseId::RegistrationRequest | PhaseId::RegistrationConfirmed | PhaseId::RegistrationCcmToken
+        ) {
+            let in_log = |i: &&usize| ctx.events[**i].log_kind == kind;
+            let startup = device
+                .events
+                .iter()
+                .filter(in_log)
+                .find(|&&i| matches!(ctx.events[i].kind, EventKind::ClientStartup { .. }));
+            let attempt = device.events.iter().filter(in_log).any(|&i| {
+                matches!(
+                    ctx.events[i].kind,
+                    EventKind::RegistrationStarted { .. }
+                        | EventKind::RegistrationRequested { .. }
+                        | EventKind::Registered { .. }
+                        | EventKind::RegistrationFailed { .. }
+                )
+            });
+            if let (Some(&s), false) = (startup, attempt) {
+                let e = &ctx.events[s].evidence;
+                phases[p].status = PhaseStatus::NotCollected;
+                phases[p].reason = format!(
+                    "{file} begins with the client already installed (line {}: {}) and shows no registration \
+                     attempt: the client registered before the log begins, those lines rotated away",
+                    e.line,
+                    short(&e.text)
+                )
+                .into();
+                continue;
+            }
         }
         let Some(first) = first else { continue };
         // When the step was due at the latest: the start of the first later step the logs show.
@@ -462,7 +505,7 @@ fn phase(
         .filter(|&i| ctx.events[i].log_kind == kind)
         .filter(|&i| !on_client || client_hosts.contains(&ctx.event_host[i]))
         .collect();
-    let m = marks(id, ctx, &evs);
+    let m = marks(id, ctx, &evs, !device.path.includes(PhaseId::InstallCcmToken));
     if m.is_empty() && !device.path.includes(id) {
         return without(PhaseStatus::NotApplicable, device.path.why_not(id).into());
     }
@@ -488,7 +531,9 @@ fn phase(
             PhaseId::RegistrationMp => format!("{file} on {where_} shows no registration of this device"),
             _ => format!("{file} on {where_} shows no {what}"),
         },
-        PhaseStatus::Missing => format!("{file} on {where_} shows the {what} starting with no result and no error"),
+        PhaseStatus::Missing => {
+            format!("{file} on {where_} shows the {what} starting with no result and no error")
+        }
     };
     let times = evidence.iter().filter_map(|&i| ctx.time_ms[i]);
     let mut cited: Vec<EvidenceOut> =

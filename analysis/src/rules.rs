@@ -1028,9 +1028,11 @@ fn check_clock_skew(a: &Analysis) -> Vec<Hit> {
         if ev.is_empty() {
             continue;
         }
+        // A client host's clock is its device's; a server's clock is no device's.
+        let client_host = a.host(&o.host).is_some_and(|h| h.has_role(HostRole::Client));
         let device = {
             let ds: BTreeSet<usize> = ev.iter().filter_map(|&i| a.event_device[i]).collect();
-            (ds.len() == 1).then(|| *ds.iter().next().expect("one"))
+            (client_host && ds.len() == 1).then(|| *ds.iter().next().expect("one"))
         };
         let secs = o.offset_ms as f64 / 1000.0;
         let reference: Vec<&str> =
@@ -1146,7 +1148,8 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
             continue;
         }
         for guid in &dev.client_ids {
-            // Per client host: its first line naming the GUID, and the span of its client events.
+            // Per client host: its first line naming the GUID, and the span of its client logs (every
+            // entry, not only the flow's events: the client is active while it writes them).
             let mut per_host: BTreeMap<usize, (usize, i64, i64)> = BTreeMap::new();
             for &i in &dev.events {
                 let h = a.event_host[i];
@@ -1158,10 +1161,21 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
                 crate::ids::for_each_id(&a.events[i].kind, |k, v| {
                     names |= k == crate::ids::IdKind::ClientGuid && v == guid.as_str()
                 });
-                let e = per_host.entry(h).or_insert((usize::MAX, t, t));
+                let e = per_host.entry(h).or_insert_with(|| {
+                    let spans = a.hosts[h].log_spans.iter().filter(|s| is_client_log(s.0));
+                    let first = spans.clone().filter_map(|s| s.1).min().unwrap_or(t);
+                    let last = spans.filter_map(|s| s.2).max().unwrap_or(t);
+                    (usize::MAX, first, last)
+                });
                 e.1 = e.1.min(t);
                 e.2 = e.2.max(t);
-                if names && e.0 == usize::MAX {
+                // The site's assignment (`Server assigned ClientID is GUID:..`) is the line to cite;
+                // else the first line naming the GUID.
+                let assigned = matches!(a.events[i].kind, EventKind::Registered { .. });
+                if names
+                    && (e.0 == usize::MAX
+                        || assigned && !matches!(a.events[e.0].kind, EventKind::Registered { .. }))
+                {
                     e.0 = i;
                 }
             }
@@ -1182,7 +1196,11 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
             hits.push(Hit {
                 device: Some(d),
                 host: Some(hosts.join(", ")),
-                title: Some(format!("{guid} is used by {} client hosts at once: {}", hosts.len(), hosts.join(", "))),
+                title: Some(format!(
+                    "{guid} is used by {} client hosts at once: {}",
+                    hosts.len(),
+                    hosts.join(", ")
+                )),
                 facts: format!(
                     "The client logs of {} all name {guid} during the same period.",
                     hosts.join(", ")

@@ -298,7 +298,9 @@ fn blame_the_reference(input: &SkewInput, out: &mut [HostOffset], correlation: &
         .iter()
         .filter(|&&i| host_index(&out[i].host).is_some_and(|h| input.roles.is_client[h]))
         .count();
-    if !all_agree || median.abs() <= SKEW_APPLY_THRESHOLD_MS || !(cmg_agrees || clients_agreeing == clients_total)
+    if !all_agree
+        || median.abs() <= SKEW_APPLY_THRESHOLD_MS
+        || !(cmg_agrees || clients_agreeing == clients_total)
     {
         return;
     }

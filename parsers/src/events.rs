@@ -95,6 +95,8 @@ pub enum EventKind {
     Registered { client_guid: Option<String>, approval: Option<u32> },
     /// ccmsetup: `Found a valid online MP '<url>'`, `The location '<url>'`, `Checking the URL '.../ccmsetup.cab'`.
     ContentLocation { url: String },
+    /// ClientIDManagerStartup: `SCCM Client Version: <v>`, written when an installed client starts.
+    ClientStartup { version: Option<String> },
     /// ccmsetup: `CcmSetup version: <v>`, the start of a ccmsetup run.
     CcmsetupStarted { version: Option<String> },
     /// ccmsetup: `Ccmsetup command line: ... /mp:<mp> ... CCMHOSTNAME=<cmg>`: where the install was pointed.
@@ -148,6 +150,7 @@ impl EventKind {
             EventKind::RegistrationFailed { .. } => "registration_failed",
             EventKind::Registered { .. } => "registered",
             EventKind::ContentLocation { .. } => "content_location",
+            EventKind::ClientStartup { .. } => "client_startup",
             EventKind::CcmsetupStarted { .. } => "ccmsetup_started",
             EventKind::CcmsetupCommandLine { .. } => "ccmsetup_command_line",
             EventKind::ClientInstallStarted { .. } => "client_install_started",

@@ -381,6 +381,15 @@ static PATTERNS: &[Pattern] = &[
         regex: r"Checking the URL '([^'\s]*ccmsetup\.cab)",
         build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
     },
+    Pattern {
+        // Real ClientIDManagerStartup.log (shared/domain/real/cm2012-client): after `[----- STARTUP -----]`,
+        // `SCCM Client Version: 5.00.7804.1000`.
+        scope: Scope::REGISTRATION,
+        literals: &["SCCM Client Version:"],
+        needles: &[],
+        regex: r"SCCM Client Version: (\S+)",
+        build: |c| Some(EventKind::ClientStartup { version: s(c, 1) }),
+    },
     // ---- ccmsetup: the run and the path it takes (CMG or intranet MP) -----------------------------------
     Pattern {
         // Real ccmsetup.log (shared/domain/real), line 4: `CcmSetup version: 5.0.8458.1007`, written at the

@@ -7,9 +7,9 @@ use cmtrace_parsers::entry::Record;
 use cmtrace_parsers::events::{Event, Evidence};
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::{Records, MAX_RECORD_BYTES};
-use cmtrace_parsers::LineFormat;
 use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
+use cmtrace_parsers::LineFormat;
 use cmtrace_parsers::LogKind;
 
 use chrono::{DateTime, Utc};
