@@ -28,12 +28,12 @@ import sys
 
 SRC_WINHTTP = "winhttp.h; https://learn.microsoft.com/windows/win32/winhttp/error-messages"
 WINHTTP = [
-    (12001, "ERROR_WINHTTP_OUT_OF_HANDLES", "no more handles could be generated"),
-    (12002, "ERROR_WINHTTP_TIMEOUT", "the request timed out"),
-    (12004, "ERROR_WINHTTP_INTERNAL_ERROR", "an internal error occurred"),
+    (12001, "ERROR_WINHTTP_OUT_OF_HANDLES", "WinHTTP ran out of handles"),
+    (12002, "ERROR_WINHTTP_TIMEOUT", "the server did not answer in time (timeout; server busy, or a firewall silently dropping the traffic)"),
+    (12004, "ERROR_WINHTTP_INTERNAL_ERROR", "WinHTTP failed internally"),
     (12005, "ERROR_WINHTTP_INVALID_URL", "the URL is not valid"),
     (12006, "ERROR_WINHTTP_UNRECOGNIZED_SCHEME", "the URL scheme is not http or https"),
-    (12007, "ERROR_WINHTTP_NAME_NOT_RESOLVED", "the server name could not be resolved (DNS)"),
+    (12007, "ERROR_WINHTTP_NAME_NOT_RESOLVED", "the server name could not be resolved (DNS): check the MP/DP/CMG FQDN, DNS and the proxy"),
     (12009, "ERROR_WINHTTP_INVALID_OPTION", "an invalid option value was specified"),
     (12011, "ERROR_WINHTTP_OPTION_NOT_SETTABLE", "the option can only be queried, not set"),
     (12012, "ERROR_WINHTTP_SHUTDOWN", "WinHTTP support is shut down or unloaded"),
@@ -41,7 +41,7 @@ WINHTTP = [
     (12017, "ERROR_WINHTTP_OPERATION_CANCELLED", "the operation was canceled (handle closed)"),
     (12018, "ERROR_WINHTTP_INCORRECT_HANDLE_TYPE", "the handle type is not correct for this operation"),
     (12019, "ERROR_WINHTTP_INCORRECT_HANDLE_STATE", "the handle is in the wrong state for this operation"),
-    (12029, "ERROR_WINHTTP_CANNOT_CONNECT", "the connection to the server failed (port blocked, server down)"),
+    (12029, "ERROR_WINHTTP_CANNOT_CONNECT", "no connection to the server could be made (port blocked by a firewall, server down, or wrong proxy)"),
     (12030, "ERROR_WINHTTP_CONNECTION_ERROR", "the connection was reset or terminated, or an incompatible TLS protocol was used"),
     (12032, "ERROR_WINHTTP_RESEND_REQUEST", "the request must be resent"),
     (12037, "ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", "the server certificate is expired or not yet valid"),
@@ -59,7 +59,7 @@ WINHTTP = [
     (12154, "ERROR_WINHTTP_INVALID_QUERY_REQUEST", "the header query request is not valid"),
     (12155, "ERROR_WINHTTP_HEADER_ALREADY_EXISTS", "the header already exists"),
     (12156, "ERROR_WINHTTP_REDIRECT_FAILED", "the redirection failed (scheme change or all attempts failed)"),
-    (12157, "ERROR_WINHTTP_SECURE_CHANNEL_ERROR", "an error occurred in the secure channel (Schannel/TLS)"),
+    (12157, "ERROR_WINHTTP_SECURE_CHANNEL_ERROR", "the TLS (Schannel) handshake or channel failed: protocol/cipher mismatch, or a certificate problem"),
     (12166, "ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT", "the proxy auto-config script has an error"),
     (12167, "ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT", "the proxy auto-config file could not be downloaded"),
     (12169, "ERROR_WINHTTP_SECURE_INVALID_CERT", "the server certificate is invalid"),
@@ -81,45 +81,100 @@ WINHTTP = [
 
 SRC_WIN32 = "winerror.h; https://learn.microsoft.com/windows/win32/debug/system-error-codes"
 WIN32 = [
-    (0, "ERROR_SUCCESS", "the operation completed successfully"),
+    (0, "ERROR_SUCCESS", "success: no error"),
     (1, "ERROR_INVALID_FUNCTION", "the function is not valid for this object or call (often: a feature or driver not present)"),
     (2, "ERROR_FILE_NOT_FOUND", "the file was not found (wrong path, or it was deleted or never downloaded)"),
     (3, "ERROR_PATH_NOT_FOUND", "a folder in the path does not exist"),
     (5, "ERROR_ACCESS_DENIED", "access denied: the account lacks the permission (NTFS/registry ACL, UAC, or blocked by security software)"),
-    (6, "ERROR_INVALID_HANDLE", "the handle is invalid"),
-    (8, "ERROR_NOT_ENOUGH_MEMORY", "not enough memory"),
-    (13, "ERROR_INVALID_DATA", "the data is invalid"),
-    (32, "ERROR_SHARING_VIOLATION", "the file is in use by another process"),
-    (53, "ERROR_BAD_NETPATH", "the network path was not found"),
-    (64, "ERROR_NETNAME_DELETED", "the network name is no longer available"),
-    (87, "ERROR_INVALID_PARAMETER", "the parameter is incorrect"),
-    (112, "ERROR_DISK_FULL", "there is not enough space on the disk"),
+    (6, "ERROR_INVALID_HANDLE", "a handle passed to a call is not (or no longer) valid"),
+    (8, "ERROR_NOT_ENOUGH_MEMORY", "not enough memory to run the command"),
+    (13, "ERROR_INVALID_DATA", "the data given is not valid for the call"),
+    (32, "ERROR_SHARING_VIOLATION", "the file is opened by another process in a way that blocks this access (sharing violation)"),
+    (53, "ERROR_BAD_NETPATH", "the network (UNC) path could not be found: server name, share or SMB access"),
+    (64, "ERROR_NETNAME_DELETED", "the network share or connection went away during the operation"),
+    (87, "ERROR_INVALID_PARAMETER", "a parameter given to a call is not valid"),
+    (112, "ERROR_DISK_FULL", "the disk is full"),
     (122, "ERROR_INSUFFICIENT_BUFFER", "a buffer given to a system call was too small for the answer"),
-    (183, "ERROR_ALREADY_EXISTS", "the file already exists"),
-    (258, "WAIT_TIMEOUT", "the wait operation timed out"),
+    (183, "ERROR_ALREADY_EXISTS", "the file or object to create is already there"),
+    (258, "WAIT_TIMEOUT", "a wait ran out of time"),
     (1008, "ERROR_NO_TOKEN", "no such token: the logon/access token (or WAM token) asked for does not exist"),
-    (1053, "ERROR_SERVICE_REQUEST_TIMEOUT", "the service did not respond in time"),
-    (1056, "ERROR_SERVICE_ALREADY_RUNNING", "an instance of the service is already running"),
-    (1058, "ERROR_SERVICE_DISABLED", "the service is disabled"),
-    (1060, "ERROR_SERVICE_DOES_NOT_EXIST", "the service does not exist"),
-    (1168, "ERROR_NOT_FOUND", "element not found"),
-    (1223, "ERROR_CANCELLED", "the operation was canceled by the user"),
-    (1326, "ERROR_LOGON_FAILURE", "unknown user name or bad password"),
-    (1355, "ERROR_NO_SUCH_DOMAIN", "the domain does not exist or could not be contacted"),
-    (1460, "ERROR_TIMEOUT", "the operation timed out"),
+    (1053, "ERROR_SERVICE_REQUEST_TIMEOUT", "the service did not answer its start or control request in time (hung or slow service)"),
+    (1056, "ERROR_SERVICE_ALREADY_RUNNING", "the service is running already"),
+    (1058, "ERROR_SERVICE_DISABLED", "the service cannot start because it is disabled"),
+    (1060, "ERROR_SERVICE_DOES_NOT_EXIST", "no service of that name is installed"),
+    (1168, "ERROR_NOT_FOUND", "the item looked for was not found"),
+    (1223, "ERROR_CANCELLED", "the operation was canceled (by a user or a caller)"),
+    (1326, "ERROR_LOGON_FAILURE", "logon failed: wrong user name or password"),
+    (1355, "ERROR_NO_SUCH_DOMAIN", "the domain is not known or no domain controller of it could be reached"),
+    (1460, "ERROR_TIMEOUT", "the operation ran out of time"),
     (1603, "ERROR_INSTALL_FAILURE", "Windows Installer: the MSI install failed (generic MSI failure: read the verbose MSI log for the first 'Return value 3')"),
     (1618, "ERROR_INSTALL_ALREADY_RUNNING", "Windows Installer: another MSI install is running (the msiexec mutex is held): retry when it ends"),
-    (1619, "ERROR_INSTALL_PACKAGE_OPEN_FAILED", "the installation package could not be opened"),
-    (1638, "ERROR_PRODUCT_VERSION", "another version of this product is already installed"),
-    (1641, "ERROR_SUCCESS_REBOOT_INITIATED", "the installer started a reboot"),
-    (1722, "RPC_S_SERVER_UNAVAILABLE", "the RPC server is unavailable"),
-    (1726, "RPC_S_CALL_FAILED", "the remote procedure call failed"),
+    (1619, "ERROR_INSTALL_PACKAGE_OPEN_FAILED", "Windows Installer: the MSI package could not be opened (missing, not readable, or not a valid MSI)"),
+    (1638, "ERROR_PRODUCT_VERSION", "Windows Installer: a different version of the product is installed already"),
+    (1641, "ERROR_SUCCESS_REBOOT_INITIATED", "Windows Installer: success, and a restart was started"),
+    (1722, "RPC_S_SERVER_UNAVAILABLE", "the RPC server could not be reached (machine off, firewall blocks RPC/135 or dynamic ports, or the service is stopped)"),
+    (1726, "RPC_S_CALL_FAILED", "an RPC call failed after it was started (the server side failed or went away)"),
     (3010, "ERROR_SUCCESS_REBOOT_REQUIRED", "success, but a restart is needed to finish (MSI and many installers)"),
-    (6000, "ERROR_ENCRYPTION_FAILED", "the specified file could not be encrypted"),
-    (10054, "WSAECONNRESET", "the connection was reset by the remote host"),
-    (10060, "WSAETIMEDOUT", "the connection attempt timed out"),
-    (10061, "WSAECONNREFUSED", "the connection was refused"),
-    (11001, "WSAHOST_NOT_FOUND", "no such host is known"),
+    (6000, "ERROR_ENCRYPTION_FAILED", "EFS could not encrypt the file"),
+    (10054, "WSAECONNRESET", "the peer (or a device in between) reset the TCP connection"),
+    (10060, "WSAETIMEDOUT", "the TCP connection attempt got no answer in time"),
+    (10061, "WSAECONNREFUSED", "the peer refused the TCP connection (nothing listens on that port)"),
+    (11001, "WSAHOST_NOT_FOUND", "DNS: the host name does not exist"),
+    (4, "ERROR_TOO_MANY_OPEN_FILES", "the process has too many files open"),
+    (7, "ERROR_ARENA_TRASHED", "memory control blocks are damaged (memory corruption)"),
+    (14, "ERROR_OUTOFMEMORY", "not enough memory (or storage) to finish the operation"),
+    (15, "ERROR_INVALID_DRIVE", "the drive letter does not exist"),
+    (19, "ERROR_WRITE_PROTECT", "the medium is write-protected"),
+    (21, "ERROR_NOT_READY", "the device is not ready (no media, or a drive still starting)"),
+    (23, "ERROR_CRC", "data error (cyclic redundancy check): a bad disk sector or corrupt media"),
+    (31, "ERROR_GEN_FAILURE", "a device attached to the system does not work"),
+    (33, "ERROR_LOCK_VIOLATION", "part of the file is locked by another process"),
+    (38, "ERROR_HANDLE_EOF", "the end of the file was reached"),
+    (50, "ERROR_NOT_SUPPORTED", "the request is not supported"),
+    (59, "ERROR_UNEXP_NET_ERR", "an unexpected network error"),
+    (67, "ERROR_BAD_NET_NAME", "the network share name was not found"),
+    (80, "ERROR_FILE_EXISTS", "the file exists already"),
+    (109, "ERROR_BROKEN_PIPE", "the other end of the pipe was closed"),
+    (120, "ERROR_CALL_NOT_IMPLEMENTED", "this function is not supported on this system"),
+    (123, "ERROR_INVALID_NAME", "the file, folder or volume name has a wrong syntax"),
+    (126, "ERROR_MOD_NOT_FOUND", "a DLL (module) to load was not found"),
+    (127, "ERROR_PROC_NOT_FOUND", "a function was not found in a DLL (DLL version mismatch)"),
+    (145, "ERROR_DIR_NOT_EMPTY", "the folder is not empty"),
+    (193, "ERROR_BAD_EXE_FORMAT", "the file is not a valid program for this Windows (corrupt, or wrong architecture)"),
+    (206, "ERROR_FILENAME_EXCED_RANGE", "the file name or path is too long"),
+    (234, "ERROR_MORE_DATA", "more data is available than the buffer took"),
+    (267, "ERROR_DIRECTORY", "the folder name is not valid"),
+    (1067, "ERROR_PROCESS_ABORTED", "the process ended unexpectedly"),
+    (1069, "ERROR_SERVICE_LOGON_FAILED", "the service could not start because its account could not log on"),
+    (1072, "ERROR_SERVICE_MARKED_FOR_DELETE", "the service is marked for deletion (close the Services console or restart)"),
+    (1115, "ERROR_SHUTDOWN_IN_PROGRESS", "Windows is shutting down"),
+    (1219, "ERROR_SESSION_CREDENTIAL_CONFLICT", "a connection to the same server with other credentials exists already"),
+    (1231, "ERROR_NETWORK_UNREACHABLE", "the network location cannot be reached (no route)"),
+    (1232, "ERROR_HOST_UNREACHABLE", "the host cannot be reached (no route)"),
+    (1311, "ERROR_NO_LOGON_SERVERS", "no domain controller is available to process the logon"),
+    (1314, "ERROR_PRIVILEGE_NOT_HELD", "the caller lacks a privilege the operation needs"),
+    (1327, "ERROR_ACCOUNT_RESTRICTION", "logon: an account restriction blocks it (blank password, logon hours, workstation list)"),
+    (1330, "ERROR_PASSWORD_EXPIRED", "logon: the password has expired"),
+    (1331, "ERROR_ACCOUNT_DISABLED", "logon: the account is disabled"),
+    (1332, "ERROR_NONE_MAPPED", "no mapping between account names and security IDs was done (unknown account or SID)"),
+    (1385, "ERROR_LOGON_TYPE_NOT_GRANTED", "logon: the account lacks the right for this logon type (e.g. log on as a service or batch)"),
+    (1392, "ERROR_FILE_CORRUPT", "the file or folder is corrupt and cannot be read"),
+    (1450, "ERROR_NO_SYSTEM_RESOURCES", "the system lacks resources (pool memory) to finish the call"),
+    (1602, "ERROR_INSTALL_USEREXIT", "Windows Installer: the install was canceled by the user"),
+    (1605, "ERROR_UNKNOWN_PRODUCT", "Windows Installer: the product is not installed (unknown product code)"),
+    (1612, "ERROR_INSTALL_SOURCE_ABSENT", "Windows Installer: the install source (original MSI) is not available"),
+    (1620, "ERROR_INSTALL_PACKAGE_INVALID", "Windows Installer: the package could not be opened or is not a valid MSI"),
+    (1624, "ERROR_INSTALL_TRANSFORM_FAILURE", "Windows Installer: a transform (MST) could not be applied"),
+    (1625, "ERROR_INSTALL_PACKAGE_REJECTED", "Windows Installer: a policy forbids this install"),
+    (1633, "ERROR_INSTALL_PLATFORM_UNSUPPORTED", "Windows Installer: the package does not support this processor type"),
+    (1639, "ERROR_INVALID_COMMAND_LINE", "Windows Installer: the msiexec command line is not valid"),
+    (1753, "EPT_S_NOT_REGISTERED", "the RPC endpoint mapper has no endpoint for the service (service not running, or firewall)"),
+    (1789, "ERROR_TRUSTED_RELATIONSHIP_FAILURE", "the trust between this workstation and the domain failed (broken secure channel)"),
+    (1907, "ERROR_PASSWORD_MUST_CHANGE", "logon: the password must be changed first"),
+    (1909, "ERROR_ACCOUNT_LOCKED_OUT", "logon: the account is locked out"),
+    (10051, "WSAENETUNREACH", "no route to the network (routing, VPN or firewall)"),
+    (10065, "WSAEHOSTUNREACH", "no route to the host"),
+    (11004, "WSANO_DATA", "DNS: the name exists but has no address record of the kind asked for"),
 ]
 
 SRC_COM = "winerror.h; https://learn.microsoft.com/windows/win32/com/com-error-codes"
@@ -283,8 +338,8 @@ BITS_EXTRA = [
     (0x80200010, "BG_E_NETWORK_DISCONNECTED", "BITS: no network connection is available; the job waits and resumes when the network is back"),
     (0x80200011, "BG_E_MISSING_FILE_SIZE", "BITS: the server did not say how large the file is (no Content-Length)"),
     (0x80200013, "BG_E_INSUFFICIENT_RANGE_SUPPORT", "BITS: the server or a proxy does not support HTTP range requests"),
-    (0x8020001E, "BG_E_DESTINATION_LOCKED", "BITS: the destination file is locked by another process"),
-    (0x80200020, "BG_E_INVALID_SERVER_RESPONSE", "BITS: the server's response could not be understood"),
+    (0x8020000D, "BG_E_DESTINATION_LOCKED", "BITS: the destination file is locked by another process"),
+    (0x8020001B, "BG_E_INVALID_SERVER_RESPONSE", "BITS: the server's response could not be understood"),
 ]
 
 SRC_WU = "wuerror.h; https://learn.microsoft.com/windows/deployment/update/windows-update-error-reference"
@@ -640,9 +695,21 @@ def main():
         add(code, "identity", name, m, SRC_ID)
     hand = len(rows)
 
+    header = header_rows(inc)
+    # Names and numbers are facts: a hand-written row whose name a header defines must carry the header's value.
+    by_header_name = {}
+    for space, v, name, _ in header:
+        by_header_name.setdefault(name, (space, v))
+    for code, space, name, _, _ in rows:
+        if name in by_header_name and space in ("win32", "winhttp", "hresult", "ntstatus"):
+            want = by_header_name[name][1]
+            got = int(code, 16) if code.startswith("0x") else int(code)
+            if got != want:
+                raise SystemExit(f"{name}: the hand-written row says {code}, the header says 0x{want:08X}")
+
     names = {r[2] for r in rows}
     generated = {}
-    for space, v, name, header in header_rows(inc):
+    for space, v, name, header_file in header:
         h = hresult_of(space, v)
         if space in ("win32", "winhttp"):
             taken = h in win32_hresults  # a Win32 code present in either Win32 space
@@ -655,7 +722,7 @@ def main():
         else:
             meaning = derive_meaning(name)
         generated[(space, v)] = True
-        src = header.split()[0] + "; " + HEADER_URL[header]
+        src = header_file.split()[0] + "; " + HEADER_URL[header_file]
         add(v, space, name, meaning, src)
         names.add(name)
 
