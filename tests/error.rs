@@ -19,13 +19,20 @@ fn every_form_decodes() {
         ("0x800B0109", "CERT_E_UNTRUSTEDROOT"),
         ("CERT_E_UNTRUSTEDROOT", "0x800B0109"),
         ("CMGConnector_Clientcertificaterequired", "HTTP 403"),
-        ("0xd0090016", "NTE_BAD_KEYSET"),
         ("7", "reboot required"),
     ] {
         let (out, code) = lookup(&[q]);
         assert_eq!(code, 0, "{q}");
         assert!(out.to_lowercase().contains(&want.to_lowercase()), "{q}: {out}");
     }
+}
+
+#[test]
+fn undocumented_wam_code_is_unknown_but_explained() {
+    // 0xD0090016 is in no header (not a known NTSTATUS either): unknown, exit 1, with the uncertain low-bits hint.
+    let (out, code) = lookup(&["0xd0090016"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unknown code") && out.contains("NTE_BAD_KEYSET"), "{out}");
 }
 
 #[test]

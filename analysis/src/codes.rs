@@ -18,6 +18,8 @@ use serde::Serialize;
 pub enum CodeSpace {
     /// A 32-bit HRESULT (COM, crypto, WMI, BITS ...).
     Hresult,
+    /// An NTSTATUS (hex, 0xC0000xxx for errors), also met as HRESULT_FROM_NT (0xD0000xxx).
+    Ntstatus,
     /// A Win32 error code (decimal), also met as HRESULT 0x8007xxxx.
     Win32,
     /// A WinHTTP error (decimal 12xxx), a Win32 code too.
@@ -51,10 +53,27 @@ impl ErrorCode {
                 u32::from_str_radix(self.code.trim_start_matches("0x"), 16).ok()
             }
             CodeSpace::Win32 | CodeSpace::Winhttp => self.code.parse::<u32>().ok().map(hresult_from_win32),
+            CodeSpace::Ntstatus => self.ntstatus().map(hresult_from_nt),
             _ => None,
         }
     }
 }
+
+impl ErrorCode {
+    /// The NTSTATUS value of an `ntstatus` row.
+    pub fn ntstatus(&self) -> Option<u32> {
+        (self.space == CodeSpace::Ntstatus)
+            .then(|| u32::from_str_radix(self.code.trim_start_matches("0x"), 16).ok())
+            .flatten()
+    }
+}
+
+/// `HRESULT_FROM_NT`: the NTSTATUS with the FACILITY_NT bit (0x10000000) set.
+pub fn hresult_from_nt(status: u32) -> u32 {
+    status | FACILITY_NT_BIT
+}
+
+const FACILITY_NT_BIT: u32 = 0x1000_0000;
 
 /// `HRESULT_FROM_WIN32`.
 pub fn hresult_from_win32(code: u32) -> u32 {
@@ -82,6 +101,7 @@ struct Table {
     by_hresult: HashMap<u32, Vec<usize>>,
     by_space_code: HashMap<(CodeSpace, String), Vec<usize>>,
     by_name: HashMap<String, usize>,
+    by_ntstatus: HashMap<u32, usize>,
 }
 
 static DATA: &str = include_str!("../data/error_codes.tsv");
@@ -100,6 +120,7 @@ fn table() -> &'static Table {
                 "win32" => CodeSpace::Win32,
                 "winhttp" => CodeSpace::Winhttp,
                 "configmgr" => CodeSpace::Configmgr,
+                "ntstatus" => CodeSpace::Ntstatus,
                 "ccmsetup" => CodeSpace::Ccmsetup,
                 "http" => CodeSpace::Http,
                 "identity" => CodeSpace::Identity,
@@ -112,6 +133,7 @@ fn table() -> &'static Table {
             by_hresult: HashMap::new(),
             by_space_code: HashMap::new(),
             by_name: HashMap::new(),
+            by_ntstatus: HashMap::new(),
         };
         for (i, r) in t.rows.iter().enumerate() {
             if let Some(h) = r.hresult() {
@@ -119,6 +141,9 @@ fn table() -> &'static Table {
             }
             t.by_space_code.entry((r.space, r.code.to_ascii_uppercase())).or_default().push(i);
             t.by_name.entry(r.name.to_ascii_uppercase()).or_insert(i);
+            if let Some(s) = r.ntstatus() {
+                t.by_ntstatus.entry(s).or_insert(i);
+            }
         }
         t
     })
@@ -134,6 +159,11 @@ fn by_hresult(v: u32) -> Option<&'static ErrorCode> {
     t.by_hresult.get(&v).and_then(|ix| ix.first()).map(|&i| &t.rows[i])
 }
 
+fn by_ntstatus(v: u32) -> Option<&'static ErrorCode> {
+    let t = table();
+    t.by_ntstatus.get(&v).map(|&i| &t.rows[i])
+}
+
 fn by_space(space: CodeSpace, code: &str) -> Vec<&'static ErrorCode> {
     let t = table();
     t.by_space_code
@@ -147,7 +177,7 @@ fn by_name(name: &str) -> Option<&'static ErrorCode> {
     t.by_name.get(&name.to_ascii_uppercase()).map(|&i| &t.rows[i])
 }
 
-/// What the bits of an HRESULT say when the table does not know it.
+/// What the bits of an HRESULT (or NTSTATUS) say when the table does not know it.
 fn facility_note(v: u32) -> Option<String> {
     if v & 0x8000_0000 == 0 {
         return None;
@@ -155,6 +185,7 @@ fn facility_note(v: u32) -> Option<String> {
     let facility = (v >> 16) & 0x7FF;
     let code = v & 0xFFFF;
     if v & 0xF000_0000 == 0xD000_0000 {
+        // HRESULT_FROM_NT of an NTSTATUS the table does not know (a known one is found by `by_hresult`).
         // Seen in WAM device-token failures (0xd0090016): low bits match NTE_BAD_KEYSET. Uncertain.
         let low = 0x8000_0000 | (v & 0x0FFF_FFFF);
         return Some(match by_hresult(low) {
@@ -162,8 +193,17 @@ fn facility_note(v: u32) -> Option<String> {
                 "undocumented; its low bits match 0x{low:08X} {} ({}) [uncertain mapping]",
                 k.name, k.meaning
             ),
-            None => "undocumented HRESULT with customer bit set".into(),
+            None => format!(
+                "HRESULT_FROM_NT (FACILITY_NT bit set) of NTSTATUS 0x{:08X}, which the table does not know",
+                v & !FACILITY_NT_BIT
+            ),
         });
+    }
+    if v & 0xF000_0000 == 0xC000_0000 {
+        return Some(format!(
+            "an NTSTATUS of severity error, facility 0x{:X}, code 0x{code:04X}, which the table does not know",
+            (v >> 16) & 0xFFF
+        ));
     }
     let name = match facility {
         7 => return Some(format!("FACILITY_WIN32, Win32 error {code}")),
@@ -171,6 +211,8 @@ fn facility_note(v: u32) -> Option<String> {
         11 => "FACILITY_CERT (certificate trust)",
         4 => "FACILITY_ITF (WMI / interface-specific)",
         0x19 => "FACILITY_HTTP (BITS download: low bits are the HTTP status)",
+        0x20 => "FACILITY_BACKGROUNDCOPY (BITS)",
+        0x24 => "FACILITY_WINDOWSUPDATE (Windows Update agent)",
         0x7D0 => "ConfigMgr (facility 0x7D0: 0x87D0xxxx)",
         _ => return Some(format!("facility {facility}, code {code}")),
     };
@@ -178,7 +220,9 @@ fn facility_note(v: u32) -> Option<String> {
 }
 
 fn mention_hresult(raw: &str, v: u32) -> CodeMention {
-    let known = by_hresult(v);
+    // An HRESULT, or the HRESULT_FROM_NT form of an NTSTATUS (both in `by_hresult`), or a bare NTSTATUS error
+    // (0xC.......: bit 30 is never set in an HRESULT without the FACILITY_NT bit).
+    let known = by_hresult(v).or_else(|| (v & 0xF000_0000 == 0xC000_0000).then(|| by_ntstatus(v)).flatten());
     let note = if known.is_none() { facility_note(v) } else { None };
     // A Win32 code wrapped as HRESULT: say which.
     let known = known.or_else(|| {
@@ -187,6 +231,24 @@ fn mention_hresult(raw: &str, v: u32) -> CodeMention {
             .flatten()
     });
     CodeMention { raw: raw.to_string(), value: Some(v), known, note }
+}
+
+/// A small number read as a Win32 / WinHTTP code (and the ccmsetup exit codes and HTTP statuses it may be).
+fn lookup_small(q: &str, n: u32, out: &mut Vec<CodeMention>) {
+    let dec = n.to_string();
+    for k in by_space(CodeSpace::Ccmsetup, &dec) {
+        out.push(CodeMention { raw: q.into(), value: Some(n), known: Some(k), note: None });
+    }
+    for k in by_space(CodeSpace::Http, &dec) {
+        out.push(CodeMention { raw: q.into(), value: Some(n), known: Some(k), note: None });
+    }
+    let h = hresult_from_win32(n);
+    let known = by_space(CodeSpace::Winhttp, &dec)
+        .into_iter()
+        .next()
+        .or_else(|| by_space(CodeSpace::Win32, &dec).into_iter().next());
+    let note = if known.is_none() { Some(format!("Win32 error {n} (HRESULT 0x{h:08X})")) } else { None };
+    out.push(CodeMention { raw: q.into(), value: Some(h), known, note });
 }
 
 /// Every interpretation of a code a user asks about (`cmtrace-rs error CODE`).
@@ -199,9 +261,15 @@ pub fn lookup(query: &str) -> Vec<CodeMention> {
     let hex = q.strip_prefix("0x").or_else(|| q.strip_prefix("0X"));
     if let Some(h) = hex {
         if let Ok(v) = u32::from_str_radix(h, 16) {
-            out.push(mention_hresult(q, v));
+            let m = mention_hresult(q, v);
+            if m.known.is_none() && v <= 0xFFFF {
+                // `0x5`, `0x2EE7`: a Win32 code written in hex.
+                lookup_small(q, v, &mut out);
+            } else {
+                out.push(m);
+            }
         }
-        return out;
+        return with_not_a_code_note(out);
     }
     if let Ok(n) = q.parse::<i64>() {
         if n < 0 {
@@ -213,20 +281,7 @@ pub fn lookup(query: &str) -> Vec<CodeMention> {
         }
         let n = n as u64;
         if n <= 0xFFFF {
-            for k in by_space(CodeSpace::Ccmsetup, q) {
-                out.push(CodeMention { raw: q.into(), value: Some(n as u32), known: Some(k), note: None });
-            }
-            for k in by_space(CodeSpace::Http, q) {
-                out.push(CodeMention { raw: q.into(), value: Some(n as u32), known: Some(k), note: None });
-            }
-            let h = hresult_from_win32(n as u32);
-            let known = by_space(CodeSpace::Winhttp, q)
-                .into_iter()
-                .next()
-                .or_else(|| by_space(CodeSpace::Win32, q).into_iter().next());
-            let note =
-                if known.is_none() { Some(format!("Win32 error {n} (HRESULT 0x{h:08X})")) } else { None };
-            out.push(CodeMention { raw: q.into(), value: Some(h), known, note });
+            lookup_small(q, n as u32, &mut out);
         }
         // 8 hex digits written without 0x (`80092013`) read as hex too.
         if q.len() == 8 {
@@ -236,7 +291,7 @@ pub fn lookup(query: &str) -> Vec<CodeMention> {
         } else if n > 0xFFFF && n <= u32::MAX as u64 {
             out.push(mention_hresult(q, n as u32));
         }
-        return out;
+        return with_not_a_code_note(out);
     }
     if q.len() == 8 && q.bytes().all(|b| b.is_ascii_hexdigit()) {
         if let Ok(v) = u32::from_str_radix(q, 16) {
@@ -245,7 +300,26 @@ pub fn lookup(query: &str) -> Vec<CodeMention> {
         }
     }
     if let Some(k) = by_name(q) {
-        out.push(CodeMention { raw: q.into(), value: k.hresult(), known: Some(k), note: None });
+        out.push(CodeMention {
+            raw: q.into(),
+            value: k.ntstatus().or(k.hresult()),
+            known: Some(k),
+            note: None,
+        });
+    }
+    out
+}
+
+/// A number that no table knows and whose bits say nothing (severity bit clear, above the Win32 range).
+fn with_not_a_code_note(mut out: Vec<CodeMention>) -> Vec<CodeMention> {
+    for m in &mut out {
+        if m.known.is_none() && m.note.is_none() {
+            m.note = Some(
+                "not an error code: its severity bit is clear (no HRESULT or NTSTATUS failure) and it is above \
+                 the Win32 range"
+                    .into(),
+            );
+        }
     }
     out
 }
@@ -370,12 +444,47 @@ fn memchr_any(b: &[u8]) -> bool {
         || memchr::memmem::find(b, b"MISE").is_some()
 }
 
+/// Whether a mention is a code the table knows (an unknown one may still carry a note from its bits).
+pub fn is_known(m: &CodeMention) -> bool {
+    m.known.is_some()
+}
+
+/// One line for people about a code the table does not know: `0x80041234: unknown code (FACILITY_ITF ..., code 4660)`.
+pub fn describe_unknown(m: &CodeMention) -> String {
+    // As asked; a decimal HRESULT/NTSTATUS also in hex.
+    let decimal_big =
+        m.raw.starts_with('-') || (m.raw.len() != 8 && m.raw.parse::<u64>().is_ok_and(|n| n > 0xFFFF));
+    let head = match m.value {
+        Some(v) if decimal_big => format!("{} (0x{v:08X})", m.raw),
+        _ => m.raw.clone(),
+    };
+    // Say the severity where the bits give one and the note does not already place the code.
+    let kind = match m.value {
+        Some(v) if v & 0xF000_0000 == 0x8000_0000 || v & 0xF000_0000 == 0xA000_0000 => {
+            if m.note.as_deref().is_some_and(|n| n.starts_with("Win32 error")) {
+                ""
+            } else {
+                "an HRESULT of severity failure: "
+            }
+        }
+        _ => "",
+    };
+    match &m.note {
+        Some(n) => format!("{head}: unknown code ({kind}{n})"),
+        None => format!("{head}: unknown code"),
+    }
+}
+
 /// One line for people: `0x80072F8F ERROR_WINHTTP_SECURE_FAILURE: one or more errors ...`.
 pub fn describe(m: &CodeMention) -> String {
     let head = match (m.known, m.value) {
         (Some(k), _) if k.space == CodeSpace::Ccmsetup => format!("ccmsetup exit code {}", k.code),
         (Some(k), _) if k.space == CodeSpace::Http => format!("HTTP {}", k.code),
         (Some(k), _) if k.space == CodeSpace::Identity => k.code.to_string(),
+        (Some(k), Some(v)) if k.space == CodeSpace::Ntstatus && Some(v) != k.ntstatus() => {
+            format!("0x{v:08X} (HRESULT_FROM_NT of NTSTATUS {})", k.code)
+        }
+        (Some(k), _) if k.space == CodeSpace::Ntstatus => format!("NTSTATUS {}", k.code),
         (Some(k), Some(v)) if matches!(k.space, CodeSpace::Win32 | CodeSpace::Winhttp) => {
             format!("{} (0x{v:08X})", k.code)
         }
@@ -404,11 +513,142 @@ mod tests {
     #[test]
     fn table_is_complete_and_unique() {
         let rows = all();
-        assert!(rows.len() >= 150, "{} rows", rows.len());
+        assert!(rows.len() >= 1000, "{} rows", rows.len());
         let mut seen = std::collections::HashSet::new();
         for r in rows {
-            assert!(seen.insert((r.space, r.code, r.name)), "duplicate {r:?}");
-            assert!(!r.meaning.is_empty() && !r.source.is_empty(), "{r:?}");
+            // HTTP rows share a status by design (several status texts per status); every other space has one row
+            // per code.
+            let key =
+                (r.space, r.code.to_ascii_uppercase(), if r.space == CodeSpace::Http { r.name } else { "" });
+            assert!(seen.insert(key), "duplicate {r:?}");
+            assert!(!r.meaning.is_empty() && !r.source.is_empty() && !r.name.is_empty(), "{r:?}");
+        }
+        // Each space that the issue asks for is filled from its header.
+        let count = |s: CodeSpace| rows.iter().filter(|r| r.space == s).count();
+        assert!(count(CodeSpace::Win32) >= 1500, "win32 {}", count(CodeSpace::Win32));
+        assert!(count(CodeSpace::Ntstatus) >= 150, "ntstatus {}", count(CodeSpace::Ntstatus));
+        for prefix in [
+            "CERT_E_",
+            "CRYPT_E_",
+            "TRUST_E_",
+            "NTE_",
+            "SEC_E_",
+            "SEC_I_",
+            "BG_E_HTTP_ERROR_",
+            "WBEM_E_",
+            "WU_E_",
+        ] {
+            let n = rows.iter().filter(|r| r.name.starts_with(prefix)).count();
+            assert!(n >= 5, "{prefix}: {n}");
+        }
+        // One row per HRESULT among the hex spaces (a Win32 code and an HRESULT name for it may both be there:
+        // 14 ERROR_OUTOFMEMORY and 0x8007000E E_OUTOFMEMORY).
+        let mut hr = std::collections::HashSet::new();
+        for r in rows
+            .iter()
+            .filter(|r| matches!(r.space, CodeSpace::Hresult | CodeSpace::Configmgr | CodeSpace::Ntstatus))
+        {
+            assert!(hr.insert(r.hresult().unwrap()), "two rows for the HRESULT of {r:?}");
+        }
+    }
+
+    #[test]
+    fn every_source_is_a_url_or_a_header() {
+        for r in all() {
+            for part in r.source.split("; ") {
+                let url = part.starts_with("https://") && !part.contains(' ');
+                let header = part.ends_with(".h")
+                    && part.len() > 2
+                    && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+                assert!(url || header, "{}: source part {part:?} is neither a URL nor a header", r.name);
+            }
+            for bad in ["reference.md", "shared/", "[MS-", "[SCOTT", "[MATT"] {
+                assert!(!r.source.contains(bad), "{r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ntstatus_and_hresult_from_nt() {
+        let first = |q: &str| lookup(q).into_iter().find_map(|m| m.known).map(|k| k.name);
+        assert_eq!(first("0xC0000022"), Some("STATUS_ACCESS_DENIED"));
+        assert_eq!(first("0xc0000005"), Some("STATUS_ACCESS_VIOLATION"));
+        assert_eq!(first("-1073741790"), Some("STATUS_ACCESS_DENIED"));
+        assert_eq!(first("3221225506"), Some("STATUS_ACCESS_DENIED"));
+        assert_eq!(hresult_from_nt(0xC000_0022), 0xD000_0022);
+        assert_eq!(first("0xD0000022"), Some("STATUS_ACCESS_DENIED"));
+        assert_eq!(first("STATUS_ACCESS_DENIED"), Some("STATUS_ACCESS_DENIED"));
+        assert_eq!(describe(&lookup("0xC0000022")[0]), describe(&lookup("status_access_denied")[0]));
+        assert!(describe(&lookup("0xD0000022")[0])
+            .starts_with("0xD0000022 (HRESULT_FROM_NT of NTSTATUS 0xC0000022)"));
+        // Generated from ntstatus.h, not only the hand-written ones.
+        assert_eq!(first("0xC00000FD"), Some("STATUS_STACK_OVERFLOW"));
+        // In a message too.
+        assert_eq!(names("NtCreateFile failed, status 0xc0000022"), ["STATUS_ACCESS_DENIED"]);
+        // An NTSTATUS the table does not know: said as such.
+        let m = &lookup("0xC0001234")[0];
+        assert!(m.known.is_none());
+        assert!(describe_unknown(m).contains("NTSTATUS of severity error"), "{}", describe_unknown(m));
+        let m = &lookup("0xD0001234")[0];
+        assert!(describe_unknown(m).contains("HRESULT_FROM_NT"), "{}", describe_unknown(m));
+    }
+
+    #[test]
+    fn unknown_codes_say_what_their_bits_say() {
+        let one = |q: &str| {
+            let v = lookup(q);
+            assert!(v.iter().all(|m| m.known.is_none()), "{q}: {v:?}");
+            v.iter().map(describe_unknown).collect::<Vec<_>>().join(" | ")
+        };
+        assert_eq!(one("0x80041234"), "0x80041234: unknown code (an HRESULT of severity failure: FACILITY_ITF (WMI / interface-specific), code 4660)");
+        assert!(one("0x87D00999").contains("ConfigMgr"));
+        assert!(one("99999").contains("not an error code"));
+        assert!(one("-2147221504").starts_with("-2147221504 (0x80040000): unknown code"));
+        assert!(lookup("hello").is_empty());
+        assert!(lookup("0xZZ").is_empty());
+    }
+
+    #[test]
+    fn common_codes_have_hand_written_meanings() {
+        // The ones ConfigMgr logs carry most: a meaning that is more than the name said again.
+        for q in [
+            "0x80190194",
+            "0x80190191",
+            "0x80190193",
+            "0x80190197",
+            "0x80200010",
+            "0x87D00454",
+            "0x87D00215",
+            "0x80004005",
+            "0x8004100E",
+            "0x80070005",
+            "1603",
+            "1618",
+            "3010",
+            "0x80072EE7",
+            "0x80072EFD",
+            "0x80072F8F",
+            "0x800B0109",
+            "0x80092013",
+            "CERT_E_CN_NO_MATCH",
+            "STATUS_ACCESS_DENIED",
+        ] {
+            let k = lookup(q).into_iter().find_map(|m| m.known).unwrap_or_else(|| panic!("{q}"));
+            assert!(k.meaning.len() > 20, "{q}: {}", k.meaning);
+        }
+    }
+
+    #[test]
+    fn bare_numbers_in_messages_stay_undecoded() {
+        // Only marked forms are codes: a count, a port, an HTTP status or a small number alone is not.
+        for msg in [
+            "Retrying in 5 seconds (attempt 2 of 3)",
+            "Download returned 404 after 3 tries",
+            "Sent 1603 bytes to the server",
+            "Waiting 3010 ms before the next poll",
+            "Found 12029 items in the cache",
+        ] {
+            assert!(decode_message(msg).is_empty(), "{msg}: {:?}", decode_message(msg));
         }
     }
 
@@ -446,6 +686,12 @@ mod tests {
         );
         assert_eq!(names("The revocation function was unable to check revocation because the revocation server was offline.  Error 80092013"), ["CRYPT_E_REVOCATION_OFFLINE"]);
         assert_eq!(names("IDX10223: Lifetime validation failed. The token is expired."), ["IDX10223"]);
+        assert_eq!(names("Job error 0x80200010 (BITS)"), ["BG_E_NETWORK_DISCONNECTED"]);
+        assert_eq!(names("Failed to download with error 0x80190197"), ["BG_E_HTTP_ERROR_407"]);
+        assert_eq!(
+            names("[CCMHTTP] ERROR: URL=http://MP/x, Port=80, Options=1, Code=1603, Text=X"),
+            ["ERROR_INSTALL_FAILURE"]
+        );
         let d = decode_message("Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016");
         assert_eq!(d.len(), 1);
         assert!(d[0].note.as_deref().unwrap().contains("NTE_BAD_KEYSET"), "{d:?}");
@@ -476,10 +722,16 @@ mod tests {
         assert_eq!(first("cert_e_untrustedroot"), Some("CERT_E_UNTRUSTEDROOT"));
         assert_eq!(first("CMGConnector_Forbidden"), Some("CMGConnector_Forbidden"));
         assert_eq!(first("0x80070005"), Some("ERROR_ACCESS_DENIED"));
-        // 7: ccmsetup "reboot required" and Win32 7 (not in the table: its facility is still said).
+        // 7: ccmsetup "reboot required" and Win32 7 (every Win32 code is in the table now).
         let seven = lookup("7");
         assert!(seven.iter().any(|m| m.known.is_some_and(|k| k.name == "CCMSETUP_REBOOT_REQUIRED")));
-        assert!(seven.iter().any(|m| m.note.as_deref().is_some_and(|n| n.contains("Win32 error 7"))));
+        assert!(seven.iter().any(|m| m.known.is_some_and(|k| k.name == "ERROR_ARENA_TRASHED")));
+        // A Win32 code the headers do not give: its HRESULT is still said.
+        let m = &lookup("15999")[0];
+        assert!(
+            m.known.is_none() && m.note.as_deref().is_some_and(|n| n.contains("Win32 error 15999")),
+            "{m:?}"
+        );
         // Unknown but in a known facility.
         let m = &lookup("0x87D00999")[0];
         assert!(m.known.is_none());

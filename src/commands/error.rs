@@ -1,10 +1,10 @@
-//! `cmtrace-rs error CODE...`: look up HRESULT, Win32, WinHTTP, ConfigMgr, ccmsetup exit, HTTP status-text and
-//! Entra ID codes in the generated table (every interpretation of an ambiguous number). Exit 1 when a code
-//! is not known at all.
+//! `cmtrace-rs error CODE...`: look up HRESULT, NTSTATUS, Win32, WinHTTP, ConfigMgr, ccmsetup exit, HTTP status-text
+//! and Entra ID codes in the generated table (every interpretation of an ambiguous number). A code the table does
+//! not know is said to be unknown, with what its bits tell (severity, facility), and makes the exit status 1.
 
 use std::io::Write;
 
-use cmtrace_analysis::codes::{describe, lookup};
+use cmtrace_analysis::codes::{describe, describe_unknown, is_known, lookup};
 
 use super::{human_stdout, json_write_failed, write_failed, EXIT_FINDINGS, EXIT_OK};
 use crate::cli::{ErrorArgs, SimpleFormat};
@@ -16,7 +16,10 @@ pub fn run(args: &ErrorArgs) -> Result<i32, String> {
     let mut json = Vec::new();
     for q in &args.codes {
         let found = lookup(q);
-        if found.is_empty() {
+        // Known when any interpretation is in the table; the unknown interpretations of a known code (`7` is a
+        // ccmsetup exit code and a Win32 code) are still listed.
+        let known = found.iter().any(is_known);
+        if !known {
             unknown += 1;
         }
         match args.format {
@@ -24,30 +27,40 @@ pub fn run(args: &ErrorArgs) -> Result<i32, String> {
                 if found.is_empty() {
                     writeln!(
                         out,
-                        "{}: not a code this table knows (try 0x80072F8F, 12175, -2146885613 or a name)",
+                        "{}: unknown: not an error code (try 0x80072F8F, 12175, -2146885613, 0xC0000022 or a name)",
                         visible_line(q)
                     )
                     .map_err(write_failed)?;
                 }
                 for m in &found {
-                    writeln!(out, "{}", visible_line(&describe(m))).map_err(write_failed)?;
-                    if let Some(k) = m.known {
-                        writeln!(out, "    space: {:?}; source: {}", k.space, k.source)
-                            .map_err(write_failed)?;
+                    match m.known {
+                        Some(k) => {
+                            writeln!(out, "{}", visible_line(&describe(m))).map_err(write_failed)?;
+                            writeln!(out, "    space: {:?}; source: {}", k.space, k.source)
+                                .map_err(write_failed)?;
+                        }
+                        // An unknown reading next to a known one (`7`) is only a note; alone it is the answer.
+                        None if known => {
+                            writeln!(out, "{}", visible_line(&describe(m))).map_err(write_failed)?
+                        }
+                        None => {
+                            writeln!(out, "{}", visible_line(&describe_unknown(m))).map_err(write_failed)?
+                        }
                     }
                 }
             }
-            SimpleFormat::Json => json.push(serde_json::json!({ "query": q, "matches": found
+            SimpleFormat::Json => json.push(serde_json::json!({ "query": q, "known": known, "matches": found
                 .iter()
                 .map(|m| serde_json::json!({
                     "raw": m.raw,
+                    "known": is_known(m),
                     "hresult": m.value.map(|v| format!("0x{v:08X}")),
                     "name": m.known.map(|k| k.name),
                     "space": m.known.map(|k| k.space),
                     "meaning": m.known.map(|k| k.meaning),
                     "source": m.known.map(|k| k.source),
                     "note": m.note,
-                    "description": describe(m),
+                    "description": if is_known(m) { describe(m) } else { describe_unknown(m) },
                 }))
                 .collect::<Vec<_>>() })),
         }
