@@ -550,9 +550,10 @@ pub fn discover_zip_bytes(name: &str, bytes: Vec<u8>, limits: Limits) -> Discove
 /// How much of a file whose name is not a log name is read to see whether it holds log records.
 const SNIFF_BYTES: u64 = 64 * 1024;
 
-/// Whether the first `SNIFF_BYTES` of the regular file at `path` hold records of a ConfigMgr line format
-/// (`sniff_format`), whatever its encoding. A file that cannot be opened or read holds none here (it is
-/// passed over, as a file with a name that is not a log name always was).
+/// Whether the first `SNIFF_BYTES` of the regular file at `path`, whatever its encoding, read as a ConfigMgr
+/// log: a line format is recognised (`sniff_format`) and its records are at least as many as the lines that
+/// match no format (a script or a note that quotes a log line is not a log). A file that cannot be opened
+/// or read holds none here (it is passed over, as a file with a name that is not a log name always was).
 fn holds_log_records(path: &Path) -> bool {
     let Ok((file, _)) = open_regular(path) else {
         return false;
@@ -562,7 +563,18 @@ fn holds_log_records(path: &Path) -> bool {
         return false;
     }
     let (text, _) = decode(&head);
-    sniff_format(&text) != LineFormat::Unknown
+    let format = sniff_format(&text);
+    if format == LineFormat::Unknown {
+        return false;
+    }
+    let (mut entries, mut unparsed) = (0usize, 0usize);
+    for r in crate::format::Records::new(&text, format, 1) {
+        match r {
+            crate::entry::Record::Entry(_) => entries += 1,
+            crate::entry::Record::Unparsed { .. } => unparsed += 1,
+        }
+    }
+    entries > 0 && entries >= unparsed
 }
 
 fn is_zip_name(name: &str) -> bool {

@@ -46,6 +46,10 @@ fn renamed_logs_are_read_and_kinded_by_their_components() {
     s.file("HOST1/policy.xml", b"<?xml version=\"1.0\"?><policy/>\n");
     s.file("HOST1/shot.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
     s.file("HOST1/settings.reg", b"Windows Registry Editor Version 5.00\r\n");
+    // A script that quotes a log line is no log.
+    let script =
+        format!("#!/usr/bin/env python3\n{}\nprint('a')\nprint('b')\n", record("quoted", "ccmsetup"));
+    s.file("HOST1/generate.py", script.as_bytes());
     // A log of another kind whose components mostly are not the flow's.
     let mut other = log_of("CcmExec", 4);
     other.extend(log_of("CcmMessaging", 1));
@@ -67,7 +71,7 @@ fn renamed_logs_are_read_and_kinded_by_their_components() {
     assert_eq!(kind_of("/cmg.txt"), (LogKind::CmgService, LineFormat::Sms, "HOST2".to_string()));
     assert_eq!(kind_of("/HOST3/ccmsetup.log").0, LogKind::Ccmsetup);
     assert_eq!(kind_of("/CcmExec.txt").0, LogKind::Other);
-    for skipped in ["notes.txt", "policy.xml", "shot.png", "settings.reg"] {
+    for skipped in ["notes.txt", "policy.xml", "shot.png", "settings.reg", "generate.py"] {
         assert!(d.files.iter().all(|f| !f.path.ends_with(skipped)), "{skipped} is read");
         let reason = d.skipped.iter().find(|(p, _)| p.ends_with(skipped)).map(|(_, r)| r.as_str());
         assert!(reason.is_some_and(|r| r.contains("not a log file name")), "{skipped}: {reason:?}");
