@@ -1,5 +1,5 @@
-//! `cargo bench -p cmtrace-parsers`: record parsing throughput (MB/s) on generated CMTrace and server-format
-//! text, single-threaded and chunked across all cores.
+//! `cargo bench -p cmtrace-parsers`: record parsing throughput (MB/s) on generated CMTrace, server-format and
+//! setup-log text, single-threaded and chunked across all cores.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
@@ -26,6 +26,16 @@ fn sms_text(n: usize) -> String {
         .collect()
 }
 
+/// A site-role setup log: a byte order mark before every line, one message in ten on two lines.
+fn setup_text(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let more = if i % 10 == 0 { "\r\nAccess is denied." } else { "" };
+            format!("\u{FEFF}<Fri Dec  9 11:25:{:02} 2022> Registered DLL C:\\Program Files\\Microsoft Configuration Manager\\bin\\x64\\fspmsp.dll for SMSFSP {i}{more}\r\n", i % 60)
+        })
+        .collect()
+}
+
 /// Hostile layouts of the same CMTrace records, with no `\n` anywhere: records separated by CR only, or back
 /// to back with no separator (line breaks inside messages are CR only). Record splitting must stay linear
 /// in the text's size for these too.
@@ -38,9 +48,11 @@ fn count(text: &str, format: LineFormat) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    for (name, text, format) in
-        [("cmtrace", cmtrace_text(100_000), LineFormat::Cmtrace), ("sms", sms_text(100_000), LineFormat::Sms)]
-    {
+    for (name, text, format) in [
+        ("cmtrace", cmtrace_text(100_000), LineFormat::Cmtrace),
+        ("sms", sms_text(100_000), LineFormat::Sms),
+        ("setup", setup_text(100_000), LineFormat::Setup),
+    ] {
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.sample_size(20);

@@ -1,4 +1,4 @@
-//! The parsed form of one log record: `Entry` (a record of either line format) and `Record`
+//! The parsed form of one log record: `Entry` (a record of any of the three line formats) and `Record`
 //! (an entry or a line that matched no format). Entries borrow from the decoded file text.
 
 use std::borrow::Cow;
@@ -7,7 +7,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 
 /// Severity of a log entry. CMTrace `type` 1 → info, 2 → warning, 3 → error, anything else → info.
-/// The `$$<` server format has no severity field: it is inferred from the text (see `infer_severity`).
+/// The `$$<` server format and the setup format have no severity field: it is inferred from the text
+/// (see `infer_severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -44,6 +45,9 @@ pub enum LineFormat {
     Cmtrace,
     /// `message $$<Component><MM-DD-YYYY HH:MM:SS.fff+BIAS><thread=N (0xN)>`
     Sms,
+    /// Site-role setup logs (rolesetup.exe: MPSetup.log, SMSFSPSetup.log, SUPSetup.log, ...):
+    /// `<Fri Dec  9 11:25:00 2022> message` or `<02/09/14 22:53:28> message`, local time with no bias.
+    Setup,
     Unknown,
 }
 
@@ -52,6 +56,7 @@ impl LineFormat {
         match self {
             LineFormat::Cmtrace => "cmtrace",
             LineFormat::Sms => "sms",
+            LineFormat::Setup => "setup",
             LineFormat::Unknown => "unknown",
         }
     }

@@ -1,4 +1,4 @@
-//! The two ConfigMgr line formats and the record iterator over a file's decoded text.
+//! The three ConfigMgr line formats and the record iterator over a file's decoded text.
 //!
 //! - CMTrace: `<![LOG[message]LOG]!><time="HH:MM:SS.fff+BIAS" date="MM-DD-YYYY" component=".." context=""
 //!   type="N" thread="N" file="..">`. Records are framed by `<![LOG[` … `]LOG]!><…>`, never by newline, so a
@@ -6,6 +6,16 @@
 //! - SMS trace (site servers, CMG): `message  $$<Component><MM-DD-YYYY HH:MM:SS.fff+BIAS><thread=N (0xN)>`.
 //!   `~~` stands for an embedded line break; lines without a trailer before a trailer line are the first lines
 //!   of that record's message.
+//!
+//! - Setup (site-role setup logs written by rolesetup.exe: MPSetup.log, SMSFSPSetup.log, SUPSetup.log, DP and
+//!   bootstrap setup logs): `<Fri Dec  9 11:25:00 2022> message` (C `ctime` order, the day space-padded or
+//!   not) or `<02/09/14 22:53:28> message` (month first, as Microsoft's SUPSetup.log sample shows). Local time
+//!   with no bias (so no UTC time), no thread, no severity (inferred from the text like the server format's);
+//!   the component is the first word when it is a role name (`SMSFSP Setup Started....`), else empty. Lines
+//!   that start no record continue the message of the record before them (multi-line messages).
+//!
+//! Byte order marks (U+FEFF) at the start of any line, in any format, are dropped: some writers put one
+//! before every write. They never make a line unparsed and never end up in a message.
 //!
 //! Everything else is an `unparsed` record (one per physical line), kept and counted. Whitespace-only lines
 //! are skipped: they carry nothing and CMTrace shows nothing for them.
@@ -43,18 +53,38 @@ fn finder_sms() -> &'static memmem::FinderRev<'static> {
     F.get_or_init(|| memmem::FinderRev::new(SMS_MARK))
 }
 
-/// Guess a file's line format from its first bytes of text.
+/// Guess a file's line format from its first bytes of text: the format with the most record markers
+/// among its first 64 KB (CMTrace `<![LOG[`, server-format `><thread=`, setup-log line prefixes, at most 8
+/// of each counted); ties go to CMTrace, then the server format.
 pub fn sniff_format(text: &str) -> LineFormat {
     let head = &text.as_bytes()[..text.len().min(64 * 1024)];
     let cm = memmem::find_iter(head, LOG_OPEN).take(8).count();
     let sms = memmem::find_iter(head, b"><thread=").take(8).count();
-    if cm == 0 && sms == 0 {
+    let setup = setup_lines(head, 8);
+    if setup > cm && setup > sms {
+        LineFormat::Setup
+    } else if cm == 0 && sms == 0 {
         LineFormat::Unknown
     } else if cm >= sms {
         LineFormat::Cmtrace
     } else {
         LineFormat::Sms
     }
+}
+
+/// How many lines of `head` (up to `max`) start, after their byte order marks, with a setup-log prefix.
+fn setup_lines(head: &[u8], max: usize) -> usize {
+    let (mut n, mut ls) = (0, 0);
+    while ls < head.len() && n < max {
+        let line = &head[ls..];
+        let rest = &line[bom_len(line)..];
+        n += usize::from(parse_setup_prefix(rest).is_some());
+        match memchr::memchr(b'\n', rest) {
+            Some(i) => ls += (line.len() - rest.len()) + i + 1,
+            None => break,
+        }
+    }
+    n
 }
 
 /// The most bytes one record may span: a CMTrace record from its `<![LOG[` through the `>` that ends its
@@ -252,11 +282,64 @@ impl<'a> Records<'a> {
                 self.pending = Some((next, line + 1));
             }
             let text = trim_cr(&self.text[start..end]);
-            if !text.trim().is_empty() {
-                return Some(Record::Unparsed { line, text });
+            if !is_blank(text) {
+                return Some(unparsed(line, text));
             }
         }
         None
+    }
+
+    /// The setup-format record whose first line is `line_start..eol`, if that line starts with a setup
+    /// prefix (after byte order marks): the record takes that line and every following line that starts no
+    /// record (`starts_setup_file_record`), so that a message may span lines. A record longer than the bound
+    /// is not one: its lines are emitted as unparsed (`flush_until`) and it is counted in `oversized`.
+    fn parse_setup_at(&mut self, line_start: usize, eol: usize) -> SetupParse<'a> {
+        let text = self.text;
+        let b = text.as_bytes();
+        let content = line_start + bom_len(&b[line_start..eol]);
+        examined(content - line_start + (eol - content).min(SETUP_PREFIX_MAX));
+        let Some((prefix_len, local_time)) = parse_setup_prefix(&b[content..eol]) else {
+            return SetupParse::NotARecord;
+        };
+        let first_line = self.line;
+        let step = |e: usize| if e < b.len() { e + 1 } else { e };
+        // `end`: the end of the record's last line; `next`: the start of the line after it.
+        let (mut end, mut next, mut lines) = (eol, step(eol), u32::from(eol < b.len()));
+        let mut oversized = eol - line_start > self.max_record;
+        while next < b.len() {
+            let e = self.next_newline(next);
+            if starts_setup_file_record(&b[next..e]) {
+                break;
+            }
+            oversized |= e - line_start > self.max_record;
+            end = e;
+            next = step(e);
+            lines += u32::from(e < b.len());
+        }
+        if oversized {
+            self.oversized += 1;
+            self.flush_until = next;
+            return SetupParse::Skipped;
+        }
+        self.pos = next;
+        self.line += lines;
+        let raw = &text[content + prefix_len..end];
+        if !self.wanted(raw) {
+            return SetupParse::Skipped;
+        }
+        let message = setup_message(raw);
+        let severity = infer_severity(&message);
+        SetupParse::Record(Entry {
+            line: first_line,
+            local_time,
+            bias_minutes: None,
+            component: setup_component(&text[content + prefix_len..end]),
+            thread: None,
+            severity,
+            source: None,
+            message,
+            format: LineFormat::Setup,
+        })
     }
 
     /// Parse the CMTrace record that starts at `pos` (which holds `<![LOG[`). Its message ends at the first
@@ -289,6 +372,158 @@ fn trim_cr(s: &str) -> &str {
     s.strip_suffix('\r').unwrap_or(s)
 }
 
+/// U+FEFF, the byte order mark, in UTF-8. Some writers (rolesetup.exe's setup logs) put one before every
+/// write, so it starts lines anywhere in a file, in any format: it is never part of a record.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The length of the byte order marks at the start of `b`.
+fn bom_len(b: &[u8]) -> usize {
+    let mut i = 0;
+    while b[i..].starts_with(BOM) {
+        i += BOM.len();
+    }
+    i
+}
+
+/// Whether a line holds nothing: whitespace and byte order marks only.
+fn is_blank(s: &str) -> bool {
+    s.chars().all(|c| c.is_whitespace() || c == '\u{FEFF}')
+}
+
+/// An unparsed line, without the byte order marks that start it.
+fn unparsed(line: u32, text: &str) -> Record<'_> {
+    Record::Unparsed { line, text: text.trim_start_matches('\u{FEFF}') }
+}
+
+/// Byte order marks removed from the start of every line of `s` (copied only when there is one).
+fn strip_line_boms(s: Cow<'_, str>) -> Cow<'_, str> {
+    if memmem::find(s.as_bytes(), BOM).is_none() {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, piece) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(piece.trim_start_matches('\u{FEFF}'));
+    }
+    Cow::Owned(out)
+}
+
+/// The most bytes a setup-log prefix takes: `<Www Mmm dd HH:MM:SS yyyy>` and a space, with room for
+/// extra padding.
+const SETUP_PREFIX_MAX: usize = 40;
+
+/// A setup-log line prefix at the start of `line`: `<Www Mmm dd HH:MM:SS yyyy>` (C `ctime` order; the day
+/// space-padded, zero-padded or not) or `<MM/DD/YY HH:MM:SS>` (month first; a four-digit year too), then one
+/// optional space. Returns the prefix length and the local time (`None` when the shape is right but the date
+/// or time is impossible, e.g. Feb 30).
+fn parse_setup_prefix(line: &[u8]) -> Option<(usize, Option<NaiveDateTime>)> {
+    if line.first() != Some(&b'<') {
+        return None;
+    }
+    let head = &line[..line.len().min(SETUP_PREFIX_MAX)];
+    let gt = memchr::memchr(b'>', head)?;
+    let inner = std::str::from_utf8(&head[1..gt]).ok()?;
+    if !inner.bytes().all(|c| c == b' ' || c == b':' || c == b'/' || c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut tokens = inner.split(' ').filter(|t| !t.is_empty());
+    let (t1, t2) = (tokens.next()?, tokens.next()?);
+    let time = if t1.contains('/') {
+        // `MM/DD/YY HH:MM:SS`
+        if tokens.next().is_some() {
+            return None;
+        }
+        let mut d = t1.split('/');
+        let (m, day, y) = (d.next()?, d.next()?, d.next()?);
+        let digits = |t: &str, n: std::ops::RangeInclusive<usize>| {
+            n.contains(&t.len()) && t.bytes().all(|c| c.is_ascii_digit())
+        };
+        if d.next().is_some() || !digits(m, 1..=2) || !digits(day, 1..=2) || !(y.len() == 2 || y.len() == 4) {
+            return None;
+        }
+        let clock = setup_clock(t2)?;
+        let y = parse_digits(y.as_bytes())? as i32;
+        let y = match y {
+            0..=69 => 2000 + y,
+            70..=99 => 1900 + y,
+            _ => y,
+        };
+        let date = NaiveDate::from_ymd_opt(y, parse_digits(m.as_bytes())?, parse_digits(day.as_bytes())?);
+        date.zip(clock).map(|(d, t)| NaiveDateTime::new(d, t))
+    } else {
+        // `Www Mmm dd HH:MM:SS yyyy`
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        const MONTHS: [&str; 12] =
+            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let (day, hms, year) = (tokens.next()?, tokens.next()?, tokens.next()?);
+        if tokens.next().is_some() || !DAYS.iter().any(|d| d.eq_ignore_ascii_case(t1)) {
+            return None;
+        }
+        let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(t2))? as u32 + 1;
+        if !(1..=2).contains(&day.len()) || year.len() != 4 {
+            return None;
+        }
+        let (day, year) = (parse_digits(day.as_bytes())?, parse_digits(year.as_bytes())?);
+        let clock = setup_clock(hms)?;
+        let date = NaiveDate::from_ymd_opt(year as i32, month, day);
+        date.zip(clock).map(|(d, t)| NaiveDateTime::new(d, t))
+    };
+    let len = if line.get(gt + 1) == Some(&b' ') { gt + 2 } else { gt + 1 };
+    Some((len, time))
+}
+
+/// `HH:MM:SS` of a setup prefix: its shape must hold (`Some`), its value may be impossible (`Some(None)`).
+fn setup_clock(t: &str) -> Option<Option<NaiveTime>> {
+    let mut parts = t.split(':');
+    let ok = (0..3).all(|_| {
+        parts.next().is_some_and(|p| (1..=2).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit()))
+    });
+    (ok && parts.next().is_none()).then(|| parse_clock(t.as_bytes()))
+}
+
+/// Whether the line `line` (from its start) starts a record of the setup format's files: after its byte
+/// order marks, a setup prefix or a CMTrace `<![LOG[`. Reads at most the marks and `SETUP_PREFIX_MAX`
+/// bytes.
+fn starts_setup_file_record(line: &[u8]) -> bool {
+    let bom = bom_len(line);
+    let rest = &line[bom..];
+    examined(bom + rest.len().min(SETUP_PREFIX_MAX));
+    rest.starts_with(LOG_OPEN) || parse_setup_prefix(rest).is_some()
+}
+
+/// The component of a setup-log record: its first word when that is a site-role name as rolesetup.exe
+/// writes them (`SMSMP`, `SMSDP`, `SMSFSP`, `SMSWSUS`...: `SMS` and upper-case letters, digits or `_`),
+/// else empty. Most lines name none (`Parameters: ...`, `Installing Pre Reqs for SMSWSUS`).
+fn setup_component(message: &str) -> &str {
+    let word = message.split([' ', '\t', '\r', '\n']).next().unwrap_or("");
+    let role = word.len() > 3
+        && word.len() <= 32
+        && word.starts_with("SMS")
+        && word.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+    if role {
+        word
+    } else {
+        ""
+    }
+}
+
+/// The message of a setup-log record: trailing blanks trimmed, `\r\n` as `\n`, the byte order marks that
+/// start its continuation lines dropped.
+fn setup_message(raw: &str) -> Cow<'_, str> {
+    normalize_newlines(raw.trim_end())
+}
+
+enum SetupParse<'a> {
+    /// The line starts no setup record.
+    NotARecord,
+    /// A record passed over (`keep_only`), or one beyond the size bound whose lines are now being emitted
+    /// as unparsed.
+    Skipped,
+    Record(Entry<'a>),
+}
+
 impl<'a> Iterator for Records<'a> {
     type Item = Record<'a>;
 
@@ -305,10 +540,10 @@ impl<'a> Iterator for Records<'a> {
             // Lines of a truncated CMTrace record are emitted as unparsed, one per line.
             if self.pos < self.flush_until {
                 let (line, text) = self.next_flushed_line();
-                if text.trim().is_empty() {
+                if is_blank(text) {
                     continue;
                 }
-                return Some(Record::Unparsed { line, text });
+                return Some(unparsed(line, text));
             }
             if self.pos >= bytes.len() {
                 // End of text: SMS message lines that never got a trailer are unparsed.
@@ -365,11 +600,18 @@ impl<'a> Iterator for Records<'a> {
             // A physical line that does not start a CMTrace record.
             let line_start = self.pos;
             let eol = self.next_newline(line_start);
+            if self.format == LineFormat::Setup {
+                match self.parse_setup_at(line_start, eol) {
+                    SetupParse::NotARecord => {}
+                    SetupParse::Skipped => continue,
+                    SetupParse::Record(e) => return Some(Record::Entry(e)),
+                }
+            }
             // A CMTrace record later on this line: the prefix is unparsed text.
             if let Some(k) = self.next_open(line_start, eol) {
                 let prefix = trim_cr(&self.text[line_start..k]);
                 self.pos = k;
-                if prefix.trim().is_empty() {
+                if is_blank(prefix) {
                     continue;
                 }
                 if self.pending.is_some() {
@@ -379,7 +621,7 @@ impl<'a> Iterator for Records<'a> {
                     }
                     continue;
                 }
-                return Some(Record::Unparsed { line: self.line, text: prefix });
+                return Some(unparsed(self.line, prefix));
             }
             let line_no = self.line;
             self.pos = if eol < bytes.len() { eol + 1 } else { eol };
@@ -387,12 +629,12 @@ impl<'a> Iterator for Records<'a> {
                 self.line += 1;
             }
             let line_text = trim_cr(&self.text[line_start..eol]);
-            if self.format != LineFormat::Cmtrace {
+            if matches!(self.format, LineFormat::Sms | LineFormat::Unknown) {
                 examined(line_text.len());
                 if let Some(parsed) = parse_sms_line(line_text) {
                     let (msg_start, first_line) = match self.pending.take() {
                         Some((start, l)) => (start, l),
-                        None => (line_start, line_no),
+                        None => (line_start + bom_len(&bytes[line_start..eol]), line_no),
                     };
                     if eol - msg_start > self.max_record {
                         // Not a record: its lines, this one included, are unparsed.
@@ -409,20 +651,20 @@ impl<'a> Iterator for Records<'a> {
                     return Some(Record::Entry(parsed.into_entry(raw, first_line)));
                 }
                 if self.format == LineFormat::Sms {
-                    if line_text.trim().is_empty() {
+                    if is_blank(line_text) {
                         continue;
                     }
-                    // Message text before its trailer line.
+                    // Message text before its trailer line (past the byte order marks that start it).
                     if self.pending.is_none() {
-                        self.pending = Some((line_start, line_no));
+                        self.pending = Some((line_start + bom_len(&bytes[line_start..eol]), line_no));
                     }
                     continue;
                 }
             }
-            if line_text.trim().is_empty() {
+            if is_blank(line_text) {
                 continue;
             }
-            return Some(Record::Unparsed { line: line_no, text: line_text });
+            return Some(unparsed(line_no, line_text));
         }
     }
 }
@@ -486,13 +728,18 @@ impl<'a> CmtraceFields<'a> {
     }
 }
 
-/// `\r\n` → `\n` (and a lone `\r` kept as is) without copying when there is none.
+/// `\r\n` → `\n` (and a lone `\r` kept as is), byte order marks at line starts dropped, without copying
+/// when there is none.
 fn normalize_newlines(s: &str) -> Cow<'_, str> {
-    if memchr::memchr(b'\r', s.as_bytes()).is_none() {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.replace("\r\n", "\n"))
+    if memchr::memchr2(b'\r', BOM[0], s.as_bytes()).is_none() {
+        return Cow::Borrowed(s);
     }
+    let s = if memchr::memchr(b'\r', s.as_bytes()).is_some() {
+        Cow::Owned(s.replace("\r\n", "\n"))
+    } else {
+        Cow::Borrowed(s)
+    };
+    strip_line_boms(s)
 }
 
 /// Whether the `]LOG]!>` at `close` ends a CMTrace record whose text must end before `end`: it must be
@@ -671,11 +918,14 @@ fn sms_message(raw: &str) -> Cow<'_, str> {
         }
         trimmed = trimmed[..trimmed.len() - run].trim_end();
     }
-    let needs = memchr::memchr(b'\r', trimmed.as_bytes()).is_some() || trimmed.contains("~~");
+    let needs = memchr::memchr2(b'\r', BOM[0], trimmed.as_bytes()).is_some() || trimmed.contains("~~");
     if !needs {
         return Cow::Borrowed(trimmed);
     }
-    let s = trimmed.replace("\r\n", "\n").replace("~~", "\n");
+    let s = trimmed.replace("\r\n", "\n");
+    // Byte order marks that start the message's lines go before `~~` becomes a line break: only real
+    // line starts lose them.
+    let s = strip_line_boms(Cow::Owned(s)).replace("~~", "\n");
     let t = s.trim_end();
     if t.len() == s.len() {
         Cow::Owned(s)
@@ -856,6 +1106,9 @@ fn next_boundary_within(text: &str, format: LineFormat, prev: usize, from: usize
         let ok = open.is_none()
             && match format {
                 LineFormat::Sms => prev_line_is_trailer,
+                // A setup record takes the lines after its first until one starts a record.
+                // (A prefix holds no line break: the line's end need not be known.)
+                LineFormat::Setup => starts_setup_file_record(rest),
                 LineFormat::Cmtrace | LineFormat::Unknown => true,
             };
         if ok {
@@ -1123,6 +1376,7 @@ mod tests {
 
     const CM: &str = "<![LOG[Sending message to 'MP_PolicyManager'.]LOG]!><time=\"07:31:47.500+480\" date=\"06-24-2020\" component=\"CcmMessaging\" context=\"\" type=\"1\" thread=\"3396\" file=\"ccmmessaging.cpp:1234\">";
     const SMS: &str = "MessageID: 3087 ResponseHeader: HTTP/1.1 200 OK ~~ ElapsedTime: 2 ms  $$<SMS_CLOUD_PROXYCONNECTOR><06-24-2020 15:31:46.001+00><thread=4992 (0x1380)>";
+    const SETUP: &str = "<Fri Dec  9 11:25:00 2022> Parameters: C:\\Program Files\\Microsoft Configuration Manager\\bin\\x64\\rolesetup.exe /install /siteserver:SERVER SMSFSP 0";
 
     /// `unit` repeated up to `n` bytes.
     fn repeated(unit: &str, n: usize) -> String {
@@ -1184,15 +1438,22 @@ mod tests {
             ("sms cr only", format!("{SMS}\r")),
             ("sms no separator", SMS.to_string()),
             ("sms message lines", "a line of a message that waits for its trailer\n".to_string()),
+            ("setup lf", format!("{SETUP}\n")),
+            ("setup bom crlf", format!("\u{FEFF}{SETUP}\r\n")),
+            ("setup no separator", SETUP.to_string()),
+            ("setup continuation lines", "a line that continues a setup message\n".to_string()),
+            ("setup record and continuation", format!("{SETUP}\nand its second line\n")),
+            ("boms only", "\u{FEFF}\u{FEFF}\n".to_string()),
+            ("prefix starts", "<Fri Dec  9 11:25".to_string()),
         ];
         for size in [1 << 20, 4 << 20] {
             for (name, unit) in &kinds {
                 // A record start first, so that the hostile units sit inside an open record too.
                 let text = format!("<![LOG[{}", repeated(unit, size));
                 let formats: &[LineFormat] = if size == 1 << 20 {
-                    &[LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Unknown]
+                    &[LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Setup, LineFormat::Unknown]
                 } else {
-                    &[LineFormat::Cmtrace, LineFormat::Sms]
+                    &[LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Setup]
                 };
                 for &format in formats {
                     // Entries are passed over (not read into fields): only the splitting is measured.
@@ -1319,7 +1580,11 @@ mod tests {
 
     #[test]
     fn chunked_equals_whole_with_quoted_closes_and_a_small_bound() {
-        let pieces: [&str; 14] = [
+        let pieces: [&str; 18] = [
+            "<Fri Dec  9 11:25:00 2022> ",
+            "\u{FEFF}",
+            "<02/09/14 22:53:28>",
+            "\n<Fri Dec 9 11:25:00 2022> SMSFSP x",
             "<![LOG[",
             "]LOG]!>",
             "]LOG]!><time=\"01:02:03.004+000\" date=\"01-02-2020\">",
@@ -1343,7 +1608,7 @@ mod tests {
                 text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
             }
             let max = [40, 90, 200, MAX_RECORD_BYTES][n % 4];
-            for format in [LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Unknown] {
+            for format in [LineFormat::Cmtrace, LineFormat::Sms, LineFormat::Setup, LineFormat::Unknown] {
                 for target in [1, 16, 64] {
                     let [whole, pieced] = whole_and_chunked(&text, format, target, max);
                     assert_eq!(whole, pieced, "{text:?} {format:?} target {target} max {max}");
@@ -1354,8 +1619,184 @@ mod tests {
 
     #[test]
     fn sniffs_formats() {
+        assert_eq!(sniff_format("<Fri Dec  9 11:25:00 2022> SMSFSP Setup Started...."), LineFormat::Setup);
+        assert_eq!(
+            sniff_format("\u{FEFF}<Fri Dec 9 11:25:00 2022> a\r\n\u{FEFF}<Fri Dec 09 11:25:01 2022> b\r\n"),
+            LineFormat::Setup
+        );
+        assert_eq!(sniff_format("<02/09/14 22:53:28> SMSWSUS Setup Started...."), LineFormat::Setup);
+        assert_eq!(sniff_format("<Fry Dec  9 11:25:00 2022> not a day"), LineFormat::Unknown);
+        assert_eq!(sniff_format("<Fri Dec  9 11:25 2022> no seconds"), LineFormat::Unknown);
         assert_eq!(sniff_format("<![LOG[x]LOG]!><time=\"\">"), LineFormat::Cmtrace);
         assert_eq!(sniff_format("x $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>"), LineFormat::Sms);
         assert_eq!(sniff_format("hello"), LineFormat::Unknown);
+    }
+
+    fn setup_log() -> String {
+        [
+            "\u{FEFF}<Fri Dec  9 11:25:00 2022> ====================================================================\r\n",
+            "\u{FEFF}<Fri Dec  9 11:25:00 2022> SMSFSP Setup Started....\r\n",
+            "\u{FEFF}<Fri Dec  9 11:25:00 2022> Parameters: C:\\Program Files\\Microsoft Configuration Manager\\bin\\x64\\rolesetup.exe /install /siteserver:SERVER SMSFSP 0\r\n",
+            "\u{FEFF}<Fri Dec  9 11:25:01 2022> Installing the SMSFSP\r\n",
+            "\u{FEFF}<Fri Dec 10 01:02:03 2022> Failed to register the performance counters\r\n",
+            "second line of that message\r\n",
+            "\r\n",
+            "\u{FEFF}third line\r\n",
+            "\u{FEFF}<Sat Dec 10 01:02:04 2022>    ======== Completed Installation of Pre Reqs for Role SMSFSP ========\r\n",
+            "\u{FEFF}<Sat Dec 10 01:02:05 2022> Installation was successful.\r\n",
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn setup_records_local_time_component_severity_and_continuation_lines() {
+        let t = setup_log();
+        assert_eq!(sniff_format(&t), LineFormat::Setup);
+        let r = entries(&t, LineFormat::Setup);
+        assert_eq!(r.len(), 7, "{r:?}");
+        let e = entry(&r[1]);
+        assert_eq!((e.line, e.message.as_ref(), e.component), (2, "SMSFSP Setup Started....", "SMSFSP"));
+        assert_eq!(e.format, LineFormat::Setup);
+        assert!(matches!(e.message, Cow::Borrowed(_)), "a one-line message is not copied");
+        assert_eq!(
+            e.local_time.unwrap().format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+            "2022-12-09T11:25:00.000"
+        );
+        assert_eq!((e.bias_minutes, e.utc(), e.thread, e.source), (None, None, None, None));
+        assert_eq!(e.severity, Severity::Info);
+        let e = entry(&r[2]);
+        assert_eq!(e.component, "", "Parameters: names no component");
+        assert!(e.message.starts_with("Parameters: C:\\Program Files"));
+        let e = entry(&r[4]);
+        assert_eq!(e.line, 5);
+        assert_eq!(
+            e.message,
+            "Failed to register the performance counters\nsecond line of that message\n\nthird line"
+        );
+        assert_eq!(e.severity, Severity::Error);
+        assert_eq!(e.local_time.unwrap().day(), 10);
+        let e = entry(&r[5]);
+        assert_eq!(e.line, 9, "continuation lines are counted");
+        assert_eq!(e.message, "   ======== Completed Installation of Pre Reqs for Role SMSFSP ========");
+        assert!(!r.iter().any(|r| matches!(r, Record::Entry(e) if e.message.contains('\u{FEFF}'))));
+        // Chunked parses agree, at every target size.
+        for target in [1, 16, 64, 200] {
+            let [whole, pieced] = whole_and_chunked(&t, LineFormat::Setup, target, MAX_RECORD_BYTES);
+            assert_eq!(whole, pieced, "target {target}");
+        }
+        let b = next_boundary(&t, LineFormat::Setup, 0, t.find("second line").unwrap());
+        assert!(t[b..].starts_with("\u{FEFF}<Sat Dec 10 01:02:04 2022>"), "{:?}", &t[b..]);
+    }
+
+    #[test]
+    fn setup_prefix_shapes() {
+        let at = |s: &str| parse_setup_prefix(s.as_bytes()).map(|(n, t)| (n, t.map(|t| t.to_string())));
+        assert_eq!(at("<Fri Dec  9 11:25:00 2022> x"), Some((27, Some("2022-12-09 11:25:00".into()))));
+        assert_eq!(at("<Fri Dec 9 11:25:00 2022> x"), Some((26, Some("2022-12-09 11:25:00".into()))));
+        assert_eq!(at("<Fri Dec 09 11:25:00 2022>x"), Some((26, Some("2022-12-09 11:25:00".into()))));
+        assert_eq!(at("<mon jan 30 1:02:03 2023> x"), Some((26, Some("2023-01-30 01:02:03".into()))));
+        assert_eq!(at("<02/09/14 22:53:28> x"), Some((20, Some("2014-02-09 22:53:28".into()))));
+        assert_eq!(at("<12/31/2021 23:59:59> x"), Some((22, Some("2021-12-31 23:59:59".into()))));
+        // Right shape, impossible date or time: a record with no time.
+        assert_eq!(at("<Mon Feb 30 11:25:00 2022> x"), Some((27, None)));
+        assert_eq!(at("<13/01/14 22:53:28> x"), Some((20, None)));
+        assert_eq!(at("<Mon Feb 3 25:00:00 2022> x"), Some((26, None)));
+        for no in [
+            "Fri Dec  9 11:25:00 2022> x",
+            "<Fri Dec  9 11:25:00 22> x",
+            "<Fri Dec  9 11:25:00 2022 x",
+            "<Fri Dex  9 11:25:00 2022> x",
+            "<Fri Dec  9 11:25:00 2022 extra> x",
+            "<![LOG[x",
+            "<02/09 22:53:28> x",
+            "<02/09/14> x",
+            "<time=\"01:02:03.004+000\">",
+            "",
+        ] {
+            assert_eq!(at(no), None, "{no:?}");
+        }
+        assert_eq!(setup_component("SMSWSUS Setup Started...."), "SMSWSUS");
+        assert_eq!(setup_component("SMSMP"), "SMSMP");
+        assert_eq!(setup_component("SMS Setup"), "");
+        assert_eq!(setup_component("Installing Pre Reqs for SMSWSUS"), "");
+        assert_eq!(setup_component("ERROR: x"), "");
+        assert_eq!(setup_component("SMSdp x"), "");
+    }
+
+    #[test]
+    fn byte_order_marks_at_line_starts_in_every_format() {
+        let cm = "<![LOG[message]LOG]!><time=\"01:02:03.004+000\" date=\"01-02-2020\" component=\"c\" type=\"1\" thread=\"1\">";
+        let sms = "message $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>";
+        let cases = [
+            (format!("\u{FEFF}{cm}\r\n\u{FEFF}{cm}\r\n\u{FEFF}\r\n\u{FEFF}{cm}"), LineFormat::Cmtrace),
+            (format!("\u{FEFF}{sms}\r\n\u{FEFF}{sms}\r\n\u{FEFF}\r\n\u{FEFF}{sms}"), LineFormat::Sms),
+            (
+                format!("\u{FEFF}first line\r\n\u{FEFF}second {sms}\r\n\u{FEFF}{sms}"),
+                LineFormat::Sms,
+            ),
+            (
+                "\u{FEFF}<Fri Dec  9 11:25:00 2022> message\r\n\u{FEFF}\u{FEFF}<Fri Dec  9 11:25:00 2022> message\r\n\u{FEFF}\r\n\u{FEFF}<Fri Dec  9 11:25:00 2022> message".to_string(),
+                LineFormat::Setup,
+            ),
+        ];
+        for (t, format) in &cases {
+            assert_eq!(sniff_format(t), *format);
+            let r = entries(t, *format);
+            let n = if t.contains("first line") { 2 } else { 3 };
+            assert_eq!(r.len(), n, "{format:?} {r:?}");
+            for rec in &r {
+                let e = entry(rec);
+                assert!(e.message.starts_with("message") || e.message.starts_with("first line"), "{e:?}");
+                assert!(!e.message.contains('\u{FEFF}'), "{e:?}");
+            }
+            for target in [1, 16, 64] {
+                let [whole, pieced] = whole_and_chunked(t, *format, target, MAX_RECORD_BYTES);
+                assert_eq!(whole, pieced, "{format:?} target {target}");
+            }
+        }
+        // The SMS message whose first line starts with a mark: the mark goes, the lines stay.
+        let r = entries(&cases[2].0, LineFormat::Sms);
+        assert_eq!(entry(&r[0]).message, "first line\nsecond message");
+        // A line that holds nothing but marks is blank; an unparsed line loses its marks.
+        let r = entries("\u{FEFF}\u{FEFF}\n\u{FEFF}garbage\n", LineFormat::Setup);
+        assert_eq!(r, [Record::Unparsed { line: 2, text: "garbage" }]);
+    }
+
+    #[test]
+    fn utf16le_setup_log_with_a_mark_per_line() {
+        let t = setup_log();
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in t.encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let (text, enc) = crate::decode::decode(&bytes);
+        assert_eq!(enc, crate::entry::TextEncoding::Utf16Le);
+        assert_eq!(sniff_format(&text), LineFormat::Setup);
+        let r = entries(&text, LineFormat::Setup);
+        assert_eq!(r.len(), 7);
+        assert!(r.iter().all(|r| matches!(r, Record::Entry(_))));
+        assert_eq!(entry(&r[1]).component, "SMSFSP");
+    }
+
+    #[test]
+    fn setup_records_beyond_the_bound_are_unparsed_and_counted() {
+        let t = "<Fri Dec  9 11:25:00 2022> small\n<Fri Dec  9 11:25:00 2022> big\nmore more more more\nand more\n<Fri Dec  9 11:25:00 2022> after\n";
+        let big = t.find("<Fri Dec  9 11:25:00 2022> big").unwrap();
+        let big_len = t.find("\n<Fri Dec  9 11:25:00 2022> after").unwrap() - big;
+        for (max, n) in [(big_len, 3), (big_len - 1, 2)] {
+            let mut records = Records::new(t, LineFormat::Setup, 1).with_max_record(max);
+            let r: Vec<Record<'_>> = records.by_ref().collect();
+            assert_eq!(r.iter().filter(|r| matches!(r, Record::Entry(_))).count(), n, "{r:?}");
+            assert_eq!(records.oversized(), 3 - n as u64);
+            if n == 2 {
+                assert_eq!(r[1], Record::Unparsed { line: 2, text: "<Fri Dec  9 11:25:00 2022> big" });
+                assert_eq!(r[3], Record::Unparsed { line: 4, text: "and more" });
+                assert_eq!(entry(&r[4]).line, 5);
+            }
+            for target in [1, 16, 64] {
+                let [whole, pieced] = whole_and_chunked(t, LineFormat::Setup, target, max);
+                assert_eq!(whole, pieced, "max {max} target {target}");
+            }
+        }
     }
 }

@@ -182,17 +182,9 @@ pub fn kind_from_base_name(base: &str) -> Option<LogKind> {
     Some(k)
 }
 
-/// The log kind from the components of the first records, for files whose names say nothing.
+/// The log kind one record's component stands for (see `kind::component_kind`).
 pub fn kind_from_component(component: &str) -> Option<LogKind> {
-    kind_from_base_name(&component.trim().to_ascii_lowercase()).or_else(|| {
-        match component.trim().to_ascii_lowercase().as_str() {
-            "clientidmanagerstartup" | "clientidmanager" => Some(LogKind::ClientIdManagerStartup),
-            "adaloperationprovider" => Some(LogKind::AdalOperationProvider),
-            "sms_cloud_proxyconnector" => Some(LogKind::CloudProxyConnector),
-            "mp_registrationmanager" => Some(LogKind::MpRegistrationManager),
-            _ => None,
-        }
-    })
+    crate::kind::component_kind(component)
 }
 
 fn is_layout_folder(name: &str) -> bool {
@@ -412,8 +404,13 @@ impl<'a> Walk<'a> {
                     }
                 }
             }
-        } else if !given && !is_log_name(&name) {
-            self.d.skipped.push((shown, "not a log file name (*.log, *.lo_, *.log.N)".into()));
+        } else if !given && !is_log_name(&name) && !holds_log_records(path) {
+            // A renamed log (`ticket-4711-ccmsetup.txt`, no extension) is read for its content.
+            self.d.skipped.push((
+                shown,
+                "not a log file name (*.log, *.lo_, *.log.N) and no ConfigMgr log record in its first 64 KB"
+                    .into(),
+            ));
             return;
         }
         self.d.files.push(make_source(shown, &name, host, Location::File(path.to_path_buf()), meta.len()));
@@ -550,6 +547,36 @@ pub fn discover_zip_bytes(name: &str, bytes: Vec<u8>, limits: Limits) -> Discove
     w.finish()
 }
 
+/// How much of a file whose name is not a log name is read to see whether it holds log records.
+const SNIFF_BYTES: u64 = 64 * 1024;
+
+/// Whether the first `SNIFF_BYTES` of the regular file at `path`, whatever its encoding, read as a ConfigMgr
+/// log: a line format is recognised (`sniff_format`) and its records are at least as many as the lines that
+/// match no format (a script or a note that quotes a log line is not a log). A file that cannot be opened
+/// or read holds none here (it is passed over, as a file with a name that is not a log name always was).
+fn holds_log_records(path: &Path) -> bool {
+    let Ok((file, _)) = open_regular(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(SNIFF_BYTES as usize);
+    if file.take(SNIFF_BYTES).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let (text, _) = decode(&head);
+    let format = sniff_format(&text);
+    if format == LineFormat::Unknown {
+        return false;
+    }
+    let (mut entries, mut unparsed) = (0usize, 0usize);
+    for r in crate::format::Records::new(&text, format, 1) {
+        match r {
+            crate::entry::Record::Entry(_) => entries += 1,
+            crate::entry::Record::Unparsed { .. } => unparsed += 1,
+        }
+    }
+    entries > 0 && entries >= unparsed
+}
+
 fn is_zip_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".zip")
 }
@@ -624,15 +651,14 @@ pub fn load_opened(src: &SourceFile, file: &mut File, len_at_open: u64) -> Resul
     Ok(loaded(src, bytes, warning))
 }
 
-/// The kind from the first few records' components.
+/// The kind from the components of the records in the first 64 KB (`kind::kind_from_components`: the
+/// kind of a majority of them). Unparsed lines are passed over, whatever their number.
 fn sniff_kind(text: &str, format: LineFormat) -> Option<LogKind> {
-    crate::format::Records::new(&text[..floor_char_boundary(text, 64 * 1024)], format, 1)
-        .take(20)
-        .filter_map(|r| match r {
-            crate::entry::Record::Entry(e) => kind_from_component(e.component),
-            _ => None,
-        })
-        .next()
+    let records = crate::format::Records::new(&text[..floor_char_boundary(text, 64 * 1024)], format, 1);
+    crate::kind::kind_from_components(records.filter_map(|r| match r {
+        crate::entry::Record::Entry(e) => Some(e.component),
+        crate::entry::Record::Unparsed { .. } => None,
+    }))
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

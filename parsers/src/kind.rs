@@ -1,5 +1,14 @@
 //! Log kinds: which ConfigMgr log a file is, recognised by its file name (including rotated and
-//! site-server-synced CMG names) with a fallback to sniffing the first records' components.
+//! site-server-synced CMG names; `input::kind_from_base_name`) with a fallback to the components of its first
+//! records (`kind_from_components`).
+//!
+//! Precedence: a file name that names a kind wins, as the contract says, whatever the components; only a
+//! name that names none (a renamed attachment: `ticket-4711-ccmsetup.txt`, `client install log.log`,
+//! `CCM_STS (1).log`, `mp-reg.log`) is kinded by its components. Each log of the flow writes its own
+//! component name (`ccmsetup`, `ClientIDManagerStartup`, `ADALOperationProvider`, `CcmMessaging`,
+//! `LocationServices`, `CCM_STS`, `CMGService`, `SMS_CLOUD_PROXYCONNECTOR`, `MP_RegistrationManager`), and a
+//! kind is taken only when it is the component of more than half of the sampled records that name one: a
+//! few lines of a flow component inside another log do not make that log a flow log.
 
 use serde::Serialize;
 
@@ -73,4 +82,85 @@ pub enum HostRole {
     ConnectionPoint,
     ManagementPoint,
     Unknown,
+}
+
+/// How many records' components `kind_from_components` is given at most (from the first 64 KB of a file).
+pub const COMPONENT_SAMPLE: usize = 64;
+
+/// The kind that the components of a file's first records show: the kind (`component_kind`) of more than
+/// half of the records that name a component; `None` when no kind has such a majority.
+pub fn kind_from_components<'a>(components: impl IntoIterator<Item = &'a str>) -> Option<LogKind> {
+    let mut counts = [0usize; LogKind::ALL.len()];
+    let mut named = 0usize;
+    for c in components.into_iter().take(COMPONENT_SAMPLE) {
+        if c.trim().is_empty() {
+            continue;
+        }
+        named += 1;
+        if let Some(k) = component_kind(c) {
+            counts[LogKind::ALL.iter().position(|&a| a == k).unwrap_or(LogKind::ALL.len() - 1)] += 1;
+        }
+    }
+    let (i, &best) = counts.iter().enumerate().max_by_key(|&(i, &n)| (n, std::cmp::Reverse(i)))?;
+    (best > 0 && best * 2 > named).then_some(LogKind::ALL[i])
+}
+
+/// The log kind one component name stands for (case-insensitive).
+pub fn component_kind(component: &str) -> Option<LogKind> {
+    let k = match component.trim().to_ascii_lowercase().as_str() {
+        "ccmsetup" => LogKind::Ccmsetup,
+        "clientidmanagerstartup" | "clientidmanager" => LogKind::ClientIdManagerStartup,
+        "adaloperationprovider" | "ccmaad" => LogKind::AdalOperationProvider,
+        "ccmmessaging" => LogKind::CcmMessaging,
+        "locationservices" => LogKind::LocationServices,
+        "ccm_sts" => LogKind::CcmSts,
+        "cmgservice" => LogKind::CmgService,
+        "sms_cloud_proxyconnector" | "sms_cloudconnector" => LogKind::CloudProxyConnector,
+        "mp_registrationmanager" => LogKind::MpRegistrationManager,
+        _ => return None,
+    };
+    Some(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flow_kind_from_its_components() {
+        for (component, kind) in [
+            ("ccmsetup", LogKind::Ccmsetup),
+            ("ClientIDManagerStartup", LogKind::ClientIdManagerStartup),
+            ("ADALOperationProvider", LogKind::AdalOperationProvider),
+            ("CcmAad", LogKind::AdalOperationProvider),
+            ("CcmMessaging", LogKind::CcmMessaging),
+            ("LocationServices", LogKind::LocationServices),
+            ("CCM_STS", LogKind::CcmSts),
+            ("CMGService", LogKind::CmgService),
+            ("SMS_CLOUD_PROXYCONNECTOR", LogKind::CloudProxyConnector),
+            ("MP_RegistrationManager", LogKind::MpRegistrationManager),
+        ] {
+            assert_eq!(kind_from_components([component; 5]), Some(kind), "{component}");
+        }
+    }
+
+    #[test]
+    fn a_kind_needs_a_majority_of_named_components() {
+        assert_eq!(kind_from_components(["CcmExec", "CcmMessaging", "CcmExec"]), None);
+        assert_eq!(
+            kind_from_components(["CcmExec", "CcmMessaging", "CcmMessaging"]),
+            Some(LogKind::CcmMessaging)
+        );
+        assert_eq!(
+            kind_from_components(["", "", "ccmsetup"]),
+            Some(LogKind::Ccmsetup),
+            "unnamed records abstain"
+        );
+        assert_eq!(kind_from_components(["SMSFSP", "x"]), None);
+        assert_eq!(kind_from_components([]), None);
+        // Only the first records are looked at.
+        let late =
+            std::iter::repeat_n("PolicyAgent", COMPONENT_SAMPLE).chain(std::iter::repeat_n("ccmsetup", 500));
+        assert_eq!(kind_from_components(late), None);
+    }
 }

@@ -195,4 +195,25 @@ mod tests {
             parts.iter().flat_map(|c| Records::new(c.text, LineFormat::Sms, c.first_line)).collect();
         assert_eq!(whole, pieced);
     }
+
+    #[test]
+    fn chunked_setup_parse_equals_whole_parse() {
+        let text: String = (0..5000)
+            .map(|i| {
+                let cont = if i % 3 == 0 { format!("continuation of {i}\r\n\r\n") } else { String::new() };
+                format!("\u{FEFF}<Fri Dec  9 11:25:{:02} 2022> SMSMP message {i}\r\n{cont}", i % 60)
+            })
+            .collect();
+        let whole: Vec<Record<'_>> = Records::new(&text, LineFormat::Setup, 1).collect();
+        let parts = chunks(&text, LineFormat::Setup, 4096);
+        assert!(parts.len() > 10);
+        for p in &parts[1..] {
+            assert!(p.text.starts_with("\u{FEFF}<Fri Dec  9 "), "chunks start on a record");
+        }
+        let pieced: Vec<Record<'_>> =
+            parts.iter().flat_map(|c| Records::new(c.text, LineFormat::Setup, c.first_line)).collect();
+        assert_eq!(whole, pieced);
+        assert_eq!(whole.len(), 5000);
+        assert!(whole.iter().all(|r| matches!(r, Record::Entry(_))));
+    }
 }

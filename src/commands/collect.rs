@@ -233,7 +233,7 @@ fn collect_entries(
                 let input = inputs.last_mut().expect("Start comes first");
                 if input.error.is_none() && input.lines == 0 && source.size > 0 {
                     input.error = Some(format!(
-                        "no ConfigMgr log entry in either format ({} unparsed lines): not a ConfigMgr log, or binary",
+                        "no ConfigMgr log entry in any of its formats (CMTrace, server, setup; {} unparsed lines): not a ConfigMgr log, or binary",
                         input.unparsed_lines
                     ));
                 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use cmtrace_parsers::entry::{Entry, Record};
+use cmtrace_parsers::entry::{Entry, LineFormat, Record};
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::input::{discover, LoadedFile, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, Chunk, ScanOptions, Scanned};
@@ -221,7 +221,12 @@ fn push_entry_json(out: &mut Vec<u8>, e: &Entry<'_>) {
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"component\":");
-    push_str(out, e.component);
+    // A setup-log record names a component only when its first word is a role name: null otherwise.
+    if e.component.is_empty() && e.format == LineFormat::Setup {
+        out.extend_from_slice(b"null");
+    } else {
+        push_str(out, e.component);
+    }
     out.extend_from_slice(b",\"thread\":");
     match e.thread {
         Some(t) => push_int(out, t),
