@@ -127,6 +127,8 @@ fn no_readable_input_fails_each_input() {
         unparsed_lines: 3,
         error: Some("not a ConfigMgr log".into()),
         bytes: 10,
+        first_time: None,
+        last_time: None,
         warning: None,
     };
     let report = Report {

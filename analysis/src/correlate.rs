@@ -223,13 +223,15 @@ pub(crate) fn build_blocks(
 /// What a node of the union-find stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Node {
-    ClientHost(usize),
+    /// The client installed on a host: one per incarnation (a re-imaged host is a new device).
+    ClientHost(usize, u32),
     Id(IdKind, String),
 }
 
 /// Where a weak id was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Carrier {
+    /// A client host's node (of the incarnation that wrote the line).
     Host(usize),
     Block(usize),
 }
@@ -256,7 +258,10 @@ pub(crate) struct Graph {
     has_aad_device: Vec<bool>,
     pub nodes: Vec<Node>,
     index: HashMap<Node, usize>,
+    /// Per host: the node of its client's latest incarnation.
     pub host_node: Vec<Option<usize>>,
+    /// Per client host with more than one incarnation: (first UTC ms, node) of each, in time order.
+    host_epochs: Vec<Vec<(i64, usize)>>,
     weak_carriers: BTreeMap<(IdKind, String), Vec<Carrier>>,
     /// Per block: orphan attachment through a request chain (client host node), and the chained client
     /// request for any block.
@@ -276,6 +281,7 @@ impl Graph {
             nodes: Vec::new(),
             index: HashMap::default(),
             host_node: vec![None; host_count],
+            host_epochs: vec![Vec::new(); host_count],
             weak_carriers: BTreeMap::new(),
             block_chain: vec![None; block_count],
             chain_attach: vec![None; block_count],
@@ -288,7 +294,7 @@ impl Graph {
             return i;
         }
         let i = self.nodes.len();
-        self.has_host.push(matches!(node, Node::ClientHost(_)));
+        self.has_host.push(matches!(node, Node::ClientHost(..)));
         self.has_aad_device.push(matches!(node, Node::Id(IdKind::AadDevice, _)));
         self.parent.push(i);
         self.size.push(1);
@@ -332,18 +338,107 @@ impl Graph {
         ra == rb || !(two_clients || two_aad_devices)
     }
 
+    /// The node of the client incarnation on host `h` at raw UTC time `t` (the latest one when untimed).
+    pub fn host_node_at(&self, h: usize, t: Option<i64>) -> Option<usize> {
+        let epochs = &self.host_epochs[h];
+        match (epochs.is_empty(), t) {
+            (true, _) | (false, None) => self.host_node[h],
+            (false, Some(t)) => {
+                let k = epochs.partition_point(|&(start, _)| start <= t);
+                Some(epochs[k.saturating_sub(1)].1)
+            }
+        }
+    }
+
     /// Link 1: a node per client host, joined with the strong ids its client logs name. A client log's
     /// GUID (`Server assigned ClientID is GUID:..`, `Sending registration request for GUID:..`) and
-    /// device token ids are the identity of the client installed on that host.
+    /// device token ids are the identity of the client installed on that host. A host whose client logs
+    /// move from one SMS GUID to a new one (never seen before on it) was re-imaged or reinstalled from
+    /// scratch: each GUID is its own incarnation, split at the longest silence of the host's client logs
+    /// between the last line of the old GUID and the first of the new one.
     pub fn link_client_ids(&mut self, events: &[Event], roles: &HostRoles) {
-        for (h, &client) in roles.is_client.iter().enumerate() {
-            if client {
-                self.host_node[h] = Some(self.node(Node::ClientHost(h)));
+        let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
+        let mut client_times: Vec<Vec<i64>> = vec![Vec::new(); roles.is_client.len()];
+        let mut guid_lines: Vec<Vec<(i64, String)>> = vec![Vec::new(); roles.is_client.len()];
+        // Per client host: each file's first flow line time, and the file of each GUID's first line.
+        let mut file_starts: Vec<HashMap<&str, i64>> = vec![HashMap::default(); roles.is_client.len()];
+        let mut guid_files: Vec<HashMap<String, &str>> = vec![HashMap::default(); roles.is_client.len()];
+        for (i, ev) in events.iter().enumerate() {
+            let h = roles.host_of[i];
+            if !roles.is_client[h] || !belongs_to_client_host(ev, roles, h) {
+                continue;
             }
+            let Some(t) = time(i) else { continue };
+            client_times[h].push(t);
+            let path: &str = &ev.evidence.path;
+            let start = file_starts[h].entry(path).or_insert(t);
+            *start = (*start).min(t);
+            for_each_id(&ev.kind, |k, v| {
+                if k == IdKind::ClientGuid {
+                    guid_files[h].entry(v.to_string()).or_insert(path);
+                    guid_lines[h].push((t, v.into_owned()));
+                }
+            });
+        }
+        for (h, &client) in roles.is_client.iter().enumerate() {
+            if !client {
+                continue;
+            }
+            let mut lines = std::mem::take(&mut guid_lines[h]);
+            lines.sort();
+            let mut starts: Vec<i64> = Vec::new();
+            let mut seen: Vec<&str> = Vec::new();
+            let mut last_of_current: Option<i64> = None;
+            for (t, g) in &lines {
+                if seen.is_empty() || seen.last() == Some(&g.as_str()) || seen.contains(&g.as_str()) {
+                    if !seen.contains(&g.as_str()) {
+                        seen.push(g);
+                    }
+                    if seen.last() == Some(&g.as_str()) {
+                        last_of_current = Some(*t);
+                    }
+                    continue;
+                }
+                // A new GUID. The new incarnation starts with the first log file of the collection that
+                // holds the new GUID's line, when that file starts in between (a re-imaged disk writes new
+                // files); else after the longest silence of the host's client logs in between.
+                let from = last_of_current.unwrap_or(*t);
+                if let Some(start) = new_collection_start(&file_starts[h], &guid_files[h], g, from, *t) {
+                    starts.push(start);
+                    seen.push(g);
+                    last_of_current = Some(*t);
+                    continue;
+                }
+                let times = &mut client_times[h];
+                times.sort_unstable();
+                let lo = times.partition_point(|&x| x <= from);
+                let hi = times.partition_point(|&x| x <= *t);
+                let mut prev = from;
+                let mut best = (0i64, *t);
+                for &x in &times[lo..hi] {
+                    if x - prev > best.0 {
+                        best = (x - prev, x);
+                    }
+                    prev = x;
+                }
+                starts.push(best.1);
+                seen.push(g);
+                last_of_current = Some(*t);
+            }
+            if starts.is_empty() {
+                self.host_node[h] = Some(self.node(Node::ClientHost(h, 0)));
+                continue;
+            }
+            let mut epochs = vec![(i64::MIN, self.node(Node::ClientHost(h, 0)))];
+            for (k, s) in starts.into_iter().enumerate() {
+                epochs.push((s, self.node(Node::ClientHost(h, k as u32 + 1))));
+            }
+            self.host_node[h] = epochs.last().map(|e| e.1);
+            self.host_epochs[h] = epochs;
         }
         for (i, ev) in events.iter().enumerate() {
             let h = roles.host_of[i];
-            let Some(hn) = self.host_node[h] else { continue };
+            let Some(hn) = self.host_node_at(h, time(i)) else { continue };
             if !belongs_to_client_host(ev, roles, h) {
                 continue;
             }
@@ -354,7 +449,7 @@ impl Graph {
                     let n = self.node(Node::Id(k, v.into_owned()));
                     self.union(hn, n);
                 } else if is_weak(k, &v) {
-                    self.add_carrier(k, v.into_owned(), Carrier::Host(h));
+                    self.add_carrier(k, v.into_owned(), Carrier::Host(hn));
                 }
             }
         }
@@ -401,7 +496,7 @@ impl Graph {
 
     fn carrier_root(&mut self, c: Carrier) -> Option<usize> {
         match c {
-            Carrier::Host(h) => self.host_node[h].map(|n| self.find(n)),
+            Carrier::Host(n) => Some(self.find(n)),
             Carrier::Block(b) => self.block_anchor(b),
         }
     }
@@ -493,7 +588,9 @@ impl Graph {
             if distinct_hosts_in(&requests, roles, tb - CHAIN_WINDOW_MS, tb + CHAIN_SLACK_MS) != Some(h) {
                 continue;
             }
-            let Some(hn) = self.host_node[h] else { continue };
+            let Some(hn) = self.host_node_at(h, events[r].evidence.time.map(|t| t.timestamp_millis())) else {
+                continue;
+            };
             match self.block_anchor(b) {
                 Some(rb) => {
                     if self.may_join(hn, rb) {
@@ -530,6 +627,30 @@ impl Graph {
         }
         out
     }
+}
+
+/// The start of a re-imaged host's new collection: the earliest first line, in `(from, to]`, of the files
+/// that share the host folder of the file where `guid` first appears (`collection-0317/PC042/...`).
+fn new_collection_start(
+    file_starts: &HashMap<&str, i64>,
+    guid_files: &HashMap<String, &str>,
+    guid: &str,
+    from: i64,
+    to: i64,
+) -> Option<i64> {
+    let file = guid_files.get(guid)?;
+    let folder = |p: &str| -> String {
+        // Up to the ConfigMgr log layout (`.../HOST/Windows/CCM/Logs/x.log` → `.../HOST`).
+        let lower = p.to_ascii_lowercase();
+        let cut = ["/windows/", "/ccm/", "/ccmsetup/", "/logs/", "/sms_ccm/"]
+            .iter()
+            .filter_map(|m| lower.find(m))
+            .min()
+            .unwrap_or_else(|| p.rfind('/').unwrap_or(0));
+        p[..cut].to_string()
+    };
+    let home = folder(file);
+    file_starts.iter().filter(|(p, &t)| t > from && t <= to && folder(p) == home).map(|(_, &t)| t).min()
 }
 
 /// Whether an event on client host `h` is written by that host's client: client logs always; other
@@ -663,9 +784,10 @@ pub(crate) fn connector_roots(
         let via_client = distinct_hosts_in(&requests, roles, t - CHAIN_WINDOW_MS, t + CHAIN_SLACK_MS)
             .and_then(|h| {
                 let w = window(&requests, t - CHAIN_WINDOW_MS, t + CHAIN_SLACK_MS);
-                let tr = w.first().map(|&(tr, _)| tr)?;
+                let (tr, r) = *w.first()?;
+                let raw = events[r].evidence.time.map(|t| t.timestamp_millis());
                 (unique_in(&by_time, tr - CHAIN_SLACK_MS, tr + CHAIN_WINDOW_MS).map(|x| x.1) == Some(g))
-                    .then_some(graph.host_node[h])
+                    .then_some(graph.host_node_at(h, raw))
                     .flatten()
                     .map(|n| graph.find(n))
             });

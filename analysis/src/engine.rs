@@ -504,7 +504,7 @@ fn event_roots(
         let h = roles.host_of[i];
         if let Some(b) = block_of[i] {
             out[i] = block_roots[b].0;
-        } else if let Some(n) = graph.host_node[h] {
+        } else if let Some(n) = graph.host_node_at(h, e.evidence.time.map(|t| t.timestamp_millis())) {
             if correlate::belongs_to_client_host(e, roles, h) {
                 out[i] = Some(graph.find(n));
             }
@@ -670,7 +670,7 @@ fn device_facts(
     let mut client_hosts = Vec::new();
     for &n in member_nodes {
         match &nodes[n] {
-            Node::ClientHost(h) => {
+            Node::ClientHost(h, _) => {
                 client_hosts.push(*h);
                 host_ids.push(*h);
             }

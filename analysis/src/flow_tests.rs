@@ -51,7 +51,7 @@ fn healthy_device_across_four_hosts() {
     assert_eq!(dev.hosts, vec!["CLIENT01", "MP01", "SITE01"]);
     assert_eq!(dev.client_hosts, vec!["CLIENT01"]);
     for p in &dev.phases {
-        assert_eq!(p.status, PhaseStatus::Ok, "{:?}: {:?}", p.id, p.note);
+        assert_eq!(p.status, PhaseStatus::Ok, "{:?}: {:?}", p.id, p.reason);
         assert!(!p.evidence.is_empty() && p.start.is_some() && p.start <= p.end, "{:?}", p.id);
     }
     // The CMG statistics are aggregates: never a device's. Everything else is this device's.
@@ -99,7 +99,7 @@ fn two_devices_interleaving_in_the_same_second_stay_two() {
         assert_eq!(x2.aad_device_ids, vec![d2.aad_device.clone()]);
         for (x, d) in [(x1, &d1), (x2, &d2)] {
             for p in &x.phases {
-                assert_eq!(p.status, PhaseStatus::Ok, "lag {lag} {} {:?}: {:?}", d.host, p.id, p.note);
+                assert_eq!(p.status, PhaseStatus::Ok, "lag {lag} {} {:?}: {:?}", d.host, p.id, p.reason);
             }
             // Each device's MP lines name only its own identities.
             for &i in &x.events {
@@ -194,7 +194,7 @@ fn one_person_two_pcs_are_not_merged_by_user_ids() {
 }
 
 #[test]
-fn client_only_collection_marks_mp_phase_not_applicable() {
+fn client_only_collection_marks_mp_phase_not_collected() {
     let d = Dev::new("CLIENT01", 1);
     let mut kit = Kit::new();
     healthy(&mut kit, &d, 0);
@@ -208,8 +208,8 @@ fn client_only_collection_marks_mp_phase_not_applicable() {
     let dev = &a.devices[0];
     assert_eq!(dev.key, d.guid);
     let mp = dev.phase(PhaseId::RegistrationMp).unwrap();
-    assert_eq!(mp.status, PhaseStatus::NotApplicable);
-    assert!(mp.note.as_deref().unwrap().contains("MP_RegistrationManager.log"), "{:?}", mp.note);
+    assert_eq!(mp.status, PhaseStatus::NotCollected);
+    assert!(mp.reason.contains("MP_RegistrationManager.log"), "{:?}", mp.reason);
     for id in PhaseId::ALL.iter().filter(|&&id| id != PhaseId::RegistrationMp) {
         assert_eq!(status(dev, *id), PhaseStatus::Ok, "{id:?}");
     }
@@ -223,8 +223,8 @@ fn client_only_collection_marks_mp_phase_not_applicable() {
         events.iter().filter(|e| e.log_kind != LogKind::CcmMessaging).cloned().collect();
     let a = analyze(no_msg.clone(), no_msg_events.clone());
     let renewal = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
-    assert_eq!(renewal.status, PhaseStatus::NotApplicable);
-    let note = renewal.note.as_deref().unwrap();
+    assert_eq!(renewal.status, PhaseStatus::NotCollected);
+    let note = &renewal.reason;
     assert!(note.contains("CcmMessaging.log") && note.contains("CLIENT01"), "{note}");
 
     let mut unreadable = no_msg;
@@ -233,12 +233,12 @@ fn client_only_collection_marks_mp_phase_not_applicable() {
     unreadable.push(bad);
     let a = analyze(unreadable, no_msg_events);
     let renewal = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
-    assert_eq!(renewal.status, PhaseStatus::NotApplicable);
-    assert!(renewal.note.as_deref().unwrap().contains("could not be read"));
+    assert_eq!(renewal.status, PhaseStatus::NotCollected);
+    assert!(renewal.reason.contains("could not be read"));
 }
 
 #[test]
-fn server_only_device_has_client_phases_not_applicable() {
+fn server_only_device_has_client_phases_not_collected() {
     let d = Dev::new("CLIENT01", 1);
     let mut kit = Kit::new();
     register(&mut kit, &d, 0);
@@ -252,8 +252,8 @@ fn server_only_device_has_client_phases_not_applicable() {
     assert!(dev.client_hosts.is_empty());
     assert_eq!(status(dev, PhaseId::RegistrationMp), PhaseStatus::Ok);
     let p = dev.phase(PhaseId::InstallClient).unwrap();
-    assert_eq!(p.status, PhaseStatus::NotApplicable);
-    assert!(p.note.as_deref().unwrap().contains("MP01"), "{:?}", p.note);
+    assert_eq!(p.status, PhaseStatus::NotCollected);
+    assert!(p.reason.contains("MP01"), "{:?}", p.reason);
 }
 
 #[test]
@@ -277,7 +277,7 @@ fn missing_phases_when_the_flow_stops_without_error() {
     assert_eq!(status(dev, PhaseId::RegistrationConfirmed), PhaseStatus::Missing);
     assert_eq!(status(dev, PhaseId::RegistrationCcmToken), PhaseStatus::Missing);
     assert_eq!(status(dev, PhaseId::RegistrationMp), PhaseStatus::Missing);
-    assert_eq!(status(dev, PhaseId::RegistrationAadToken), PhaseStatus::NotApplicable);
+    assert_eq!(status(dev, PhaseId::RegistrationAadToken), PhaseStatus::NotCollected);
     assert_eq!(status(dev, PhaseId::InstallClient), PhaseStatus::Ok);
 }
 
@@ -689,7 +689,7 @@ fn bootstrap_exit_zero_then_service_failure_fails_the_install() {
     let client = dev.phase(PhaseId::InstallClient).unwrap();
     assert_eq!(client.status, PhaseStatus::Failed);
     assert!(client.evidence.last().unwrap().text.starts_with("ccmsetup_exit"));
-    assert!(client.note.as_deref().unwrap().contains("ccmsetup.log on CLIENT01"));
+    assert!(client.reason.contains("ccmsetup.log on CLIENT01"));
     assert_eq!(status(dev, PhaseId::InstallAadInfo), PhaseStatus::Ok);
     assert_eq!(status(dev, PhaseId::InstallContent), PhaseStatus::Ok, "the error came after the location");
 }

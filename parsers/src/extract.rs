@@ -415,10 +415,10 @@ static PATTERNS: &[Pattern] = &[
         // Real ccmsetup.log, line 129: `Found local location 'http://server.dmz/SMS_DP_SMSPKG$/abc00002'`;
         // line 135: `GET 'HTTP://server.dmz/CCM_Client/ccmsetup.cab'` (the client source found on the MP).
         scope: Scope::CCMSETUP,
-        literals: &["Found local location '", "ccmsetup.cab'"],
+        literals: &["Found local location '", "ccmsetup.cab"],
         needles: &[],
-        regex: r"(?:Found local location|GET) '([^'\s]+)'",
-        build: |c| Some(EventKind::ContentLocation { url: s(c, 1)? }),
+        regex: r"(?:Found local location '([^'\s]+)'|GET '([^'\s]*ccmsetup\.cab)')",
+        build: |c| Some(EventKind::ContentLocation { url: s(c, 1).or_else(|| s(c, 2))? }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
@@ -1717,6 +1717,12 @@ mod tests {
         "Found a valid online MP 'https://CMG.cloudapp.net/CCM_PROXY_MutualAuth/72186325152220500",
         "The location 'https://CMG.cloudapp.net/downloadrestservice.svc/getcontentxmlsecure?pid=CS100001&cid=CS100001",
         "Checking the URL 'http://MP01.FLEET.CORP/CCM_Client/ccmsetup.cab'",
+        "Found local location 'http://server.dmz/SMS_DP_SMSPKG$/abc00002'",
+        "GET 'HTTP://server.dmz/CCM_Client/ccmsetup.cab'",
+        "CcmSetup version: 5.0.8458.1007",
+        "Ccmsetup command line: \"C:\\Windows\\ccmsetup\\ccmsetup.exe\" /runservice  \"/mp:server.dmz\" FSP=\"primary.lan\" SMSSITECODE=\"abc\"",
+        "Ccmsetup command line: ccmsetup.exe /mp:https://CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72057594037927941 CCMHOSTNAME=CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72057594037927941 SMSSITECODE=PS1",
+        "SCCM Client Version: 5.00.7804.1000",
         "Installing version 5.00.8968.1000 of the client with product code {66653948-0717-4D50-B0B9-ED66FDED2DDB}",
         "CcmSetup is exiting with return code 7",
         "CcmSetup failed with error code 0x80190194",
