@@ -471,7 +471,10 @@ WORDS = {
     "ACCESSDENIED": "access denied", "NOACCESS": "no access", "BADDB": "bad database", "BADKEY": "bad key",
     "NOTIFY": "notify", "SXS": "side-by-side", "IPSEC": "IPsec", "IKE": "IKE", "MM": "main mode", "DUP": "duplicate",
     "ASN1": "ASN.1", "SA": "security association", "WINS": "WINS", "RR": "record", "SMARTCARD": "smart card",
-    "WIN32": "Win32", "NT": "NT", "KEYSET": "key set", "EXPECTINGTAGEND": "expecting tag end", "RDN": "relative distinguished name", "AAD": "Entra ID", "CIM": "CIM",
+    "WIN32": "Win32", "NT": "NT", "KEYSET": "key set", "EXPECTINGTAGEND": "expecting tag end",
+    "SEM": "semaphore", "PRINTQ": "print queue", "EXCL": "exclusive", "NETNAME": "network name",
+    "FILENAME": "file name", "PATHNAME": "path name", "NOTSUPPORTED": "not supported", "DRV": "driver",
+    "SUBSTED": "substituted", "DEVS": "devices", "LOGON": "logon", "EXCED": "exceeded", "RDN": "relative distinguished name", "AAD": "Entra ID", "CIM": "CIM",
 }
 
 # What a family's prefix says about the code, put in front of the derived words.
