@@ -255,31 +255,31 @@ OTHER = [
 SRC_CM_LIST = "https://github.com/smcallister594/scotscottmca/blob/main/content/posts/ErrorCodes.md"
 SRC_CM = SRC_CM_LIST + "; https://learn.microsoft.com/troubleshoot/mem/configmgr/client-management/cmg-communication-error"
 CONFIGMGR = [
-    (0x87D00213, "CCM_E_TIMEOUT", "timeout occurred"),
+    (0x87D00213, "CCM_E_TIMEOUT", "a client operation ran out of time"),
     (0x87D00215, "CCM_E_NOT_FOUND", "item not found (also seen for a WMI / OS query failure in ccmsetup)"),
-    (0x87D00227, "CCM_E_DISABLED", "functionality disabled"),
+    (0x87D00227, "CCM_E_DISABLED", "the feature asked for is turned off"),
     (0x87D00231, "CCM_E_TRANSIENT", "transient error (retryable messaging failure: Entra user not discovered, MP cannot validate the token, CMG not relaying)"),
-    (0x87D00232, "CCM_E_MESSAGE_NOT_SIGNED", "message not signed"),
-    (0x87D00233, "CCM_E_MESSAGE_NOT_TRUSTED", "message not trusted"),
-    (0x87D00239, "CCM_E_CLIENTID_NOT_FOUND", "client id not found"),
-    (0x87D0025E, "CCM_E_INSUFFICIENT_TRUST", "message not sufficiently trusted to forward to an endpoint"),
-    (0x87D00269, "CCM_E_NO_MP", "required management point not found"),
+    (0x87D00232, "CCM_E_MESSAGE_NOT_SIGNED", "a message arrived without the signature it needs"),
+    (0x87D00233, "CCM_E_MESSAGE_NOT_TRUSTED", "a message's signer is not trusted"),
+    (0x87D00239, "CCM_E_CLIENTID_NOT_FOUND", "the site has no record of this client's GUID (not registered yet, or deleted)"),
+    (0x87D0025E, "CCM_E_INSUFFICIENT_TRUST", "a message is not trusted enough to be handed to the endpoint it is for"),
+    (0x87D00269, "CCM_E_NO_MP", "no management point the client needs could be found (site assignment, boundaries, MP lookup)"),
     (0x87D0027E, "CCM_E_BAD_HTTP_STATUS_CODE", "bad HTTP status code: read the StatusCode/StatusText line next to it"),
-    (0x87D00280, "CCM_E_EMPTY_CERT_STORE", "empty certificate store"),
-    (0x87D00281, "CCM_E_NO_MATCHING_CERT", "no certificate matching criteria specified"),
-    (0x87D00283, "CCM_E_MISSING_PRIVATE_KEY", "missing private key"),
-    (0x87D00287, "CCM_E_MISSING_SIGNING_CERT", "the signing certificate is missing"),
-    (0x87D00293, "CCM_E_SITE_SIGNING_CERT_REFRESH", "client unable to refresh site server signing certificate"),
-    (0x87D00295, "CCM_E_REGISTRATION_CERT", "registration certificate is either missing or invalid"),
+    (0x87D00280, "CCM_E_EMPTY_CERT_STORE", "the certificate store searched holds no certificate"),
+    (0x87D00281, "CCM_E_NO_MATCHING_CERT", "no certificate meets the selection criteria (client auth PKI certificate missing or filtered out)"),
+    (0x87D00283, "CCM_E_MISSING_PRIVATE_KEY", "the certificate's private key is not there or not usable"),
+    (0x87D00287, "CCM_E_MISSING_SIGNING_CERT", "the client has no signing certificate"),
+    (0x87D00293, "CCM_E_SITE_SIGNING_CERT_REFRESH", "the client could not get a fresh copy of the site server's signing certificate"),
+    (0x87D00295, "CCM_E_REGISTRATION_CERT", "the certificate used for registration is absent or not valid"),
     (0x87D00298, "CCM_E_CLIENT_RECORD_INVALID", "the client's database record could not be validated"),
     (0x87D00454, "CCM_E_NON_RECOVERABLE_DIRLIST", "seen as 'GetDirectoryList failed with a non-recoverable failure' (CMG cloud DP certificate name)"),
     (0x87D00455, "CCM_E_NON_RECOVERABLE_DOWNLOAD", "seen as 'DownloadFileByWinHTTP failed with a non-recoverable failure'"),
-    (0x87D00607, "CCM_E_CONTENT_NOT_FOUND", "content not found"),
+    (0x87D00607, "CCM_E_CONTENT_NOT_FOUND", "the content asked for is on no reachable distribution point"),
 ]
 SRC_CM_APP = SRC_CM_LIST
 CONFIGMGR_APP = [
-    (0x87D00324, "CCM_E_APP_NOT_DETECTED", "the application was not detected after installation completed"),
-    (0x87D01106, "CCM_E_APP_COMMANDLINE", "failed to verify that the executable file is valid or to construct the associated command line"),
+    (0x87D00324, "CCM_E_APP_NOT_DETECTED", "the installer finished, but the detection method does not find the application (wrong detection rule, or the install did nothing)"),
+    (0x87D01106, "CCM_E_APP_COMMANDLINE", "the install program could not be checked or its command line could not be built (wrong program name or path in the deployment type)"),
 ]
 # The CCM_E_ names above are descriptive labels where ConfigMgr does not publish symbolic names; only
 # CCM_E_BAD_HTTP_STATUS_CODE appears verbatim in logs ([CCMHTTP] ... Text=CCM_E_BAD_HTTP_STATUS_CODE).
@@ -471,7 +471,10 @@ WORDS = {
     "ACCESSDENIED": "access denied", "NOACCESS": "no access", "BADDB": "bad database", "BADKEY": "bad key",
     "NOTIFY": "notify", "SXS": "side-by-side", "IPSEC": "IPsec", "IKE": "IKE", "MM": "main mode", "DUP": "duplicate",
     "ASN1": "ASN.1", "SA": "security association", "WINS": "WINS", "RR": "record", "SMARTCARD": "smart card",
-    "WIN32": "Win32", "NT": "NT", "KEYSET": "key set", "EXPECTINGTAGEND": "expecting tag end", "RDN": "relative distinguished name", "AAD": "Entra ID", "CIM": "CIM",
+    "WIN32": "Win32", "NT": "NT", "KEYSET": "key set", "EXPECTINGTAGEND": "expecting tag end",
+    "SEM": "semaphore", "PRINTQ": "print queue", "EXCL": "exclusive", "NETNAME": "network name",
+    "FILENAME": "file name", "PATHNAME": "path name", "NOTSUPPORTED": "not supported", "DRV": "driver",
+    "SUBSTED": "substituted", "DEVS": "devices", "LOGON": "logon", "EXCED": "exceeded", "RDN": "relative distinguished name", "AAD": "Entra ID", "CIM": "CIM",
 }
 
 # What a family's prefix says about the code, put in front of the derived words.
