@@ -28,7 +28,8 @@ fn phase<'a>(device: &'a Value, id: &str) -> &'a str {
 #[test]
 fn two_interleaved_devices_stay_two_with_their_ids() {
     let r = report();
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], 2);
+    assert!(r["devices"].as_array().unwrap().iter().all(|d| d["path"] == "cmg_entra"));
     let devices = r["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 2);
     let a = devices.iter().find(|d| d["key"] == HEALTHY).unwrap();

@@ -1052,7 +1052,13 @@ fn check_clock_skew(a: &Analysis) -> Vec<Hit> {
                 "Estimated offset of {}: {:+.1} s against {}.{}",
                 o.host,
                 secs,
-                if reference.is_empty() { "the reference hosts".to_string() } else { reference.join(", ") },
+                if reference.is_empty() {
+                    "every other host (the CMG and the clients agree with each other; this management point is \
+                     the odd one out)"
+                        .to_string()
+                } else {
+                    reference.join(", ")
+                },
                 if o.applied { " The timeline below is corrected by this offset." } else { "" }
             ),
             evidence: ev,

@@ -321,7 +321,9 @@ fn blame_the_reference(input: &SkewInput, out: &mut [HostOffset], correlation: &
             }
         }
     }
-    pairs.sort_by_key(|p| (p.host_event, p.relation));
+    // The issue lines first (`Created SCCM token` against the clients' caches): the MP's own proof.
+    pairs.sort_by_key(|p| (p.relation.class(), p.host_event, p.relation));
+    pairs.dedup_by_key(|p| (p.host_event, p.relation));
     pairs.truncate(EVIDENCE_PAIRS);
     let support: usize = others.iter().map(|&i| out[i].support).sum();
     let observations: usize = others.iter().map(|&i| out[i].observations).sum();

@@ -303,7 +303,7 @@ mod tests {
             let mut value = serde_json::to_value(v).unwrap();
             let map = value.as_object_mut().unwrap();
             map.insert("type".into(), kind.into());
-            map.insert("schema_version".into(), 1.into());
+            map.insert("schema_version".into(), cmtrace_analysis::model::SCHEMA_VERSION.into());
             value
         }
         let mut rows = Vec::new();
