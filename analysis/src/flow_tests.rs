@@ -744,3 +744,104 @@ fn device_token_failure_then_user_token_is_ok() {
     assert_eq!(p.status, PhaseStatus::Failed);
     assert_eq!(p.evidence.len(), 3, "the first request and both failures: {:?}", p.evidence);
 }
+
+#[test]
+fn a_wrong_management_point_clock_is_blamed_on_the_management_point() {
+    // Two clients and the connector agree; the MP runs 6 minutes fast.
+    let (d1, d2) = (Dev::new("CLIENT01", 1), Dev::new("CLIENT02", 2));
+    let mut kit = Kit::new();
+    kit.skew("MP01", 6 * MIN);
+    healthy(&mut kit, &d1, 0);
+    healthy(&mut kit, &d2, 10 * MIN);
+    let a = run(&kit);
+    let mp = a.host_offset("MP01").expect("estimated");
+    assert!(!mp.reference && mp.applied, "{mp:?}");
+    assert!((mp.offset_ms - 6 * MIN).abs() <= 2 * SEC, "{mp:?}");
+    assert!(!mp.pairs.is_empty());
+    for h in ["CLIENT01", "CLIENT02"] {
+        let o = a.host_offset(h).expect("estimated");
+        assert!(!o.applied && o.offset_ms.abs() <= 2 * SEC, "{o:?}");
+    }
+    let findings = crate::rules::evaluate(&a);
+    let skew: Vec<_> = findings.iter().filter(|f| f.rule == "clock-skew").collect();
+    assert_eq!(skew.len(), 1, "{skew:?}");
+    assert_eq!(skew[0].host.as_deref(), Some("MP01"));
+    assert_eq!(skew[0].device, None, "a server's clock is no device's");
+}
+
+#[test]
+fn one_wrong_client_clock_keeps_the_management_point_as_reference() {
+    let (d1, d2) = (Dev::new("CLIENT01", 1), Dev::new("CLIENT02", 2));
+    let mut kit = Kit::new();
+    kit.skew("CLIENT01", 6 * MIN);
+    healthy(&mut kit, &d1, 0);
+    healthy(&mut kit, &d2, 10 * MIN);
+    let a = run(&kit);
+    assert!(a.host_offset("MP01").is_some_and(|o| o.reference));
+    assert!(a.host_offset("CLIENT01").is_some_and(|o| o.applied));
+}
+
+/// The same host name with a new SMS GUID a day later: two devices, each with its own phases.
+#[test]
+fn a_reimaged_host_is_two_devices() {
+    let old = Dev::new("PC042", 1);
+    let mut new = Dev::new("PC042", 2);
+    new.aad_device = "8d2b4ff9-0172-4998-9851-0000000000ff".into();
+    let mut kit = Kit::new();
+    install(&mut kit, &old, 0);
+    register(&mut kit, &old, 10 * MIN);
+    // The old image's last ccmsetup run fails; the machine is re-imaged and installs again a day later.
+    kit.ev("PC042", LogKind::Ccmsetup, 20 * MIN, EventKind::CcmsetupExit { code: 0x80070643 });
+    healthy(&mut kit, &new, 24 * 60 * MIN);
+    let a = run(&kit);
+    let keys: Vec<&str> = a.devices.iter().map(|d| d.key.as_str()).collect();
+    assert!(keys.contains(&old.guid.as_str()) && keys.contains(&new.guid.as_str()), "{keys:?}");
+    assert_eq!(status(device(&a, &old.guid), PhaseId::InstallClient), PhaseStatus::Failed);
+    assert_eq!(status(device(&a, &new.guid), PhaseId::InstallClient), PhaseStatus::Ok);
+    assert_eq!(device(&a, &old.guid).client_hosts, vec!["PC042".to_string()]);
+}
+
+/// One GUID on two client hosts at the same time: one device, and duplicate-client-id says so.
+#[test]
+fn a_cloned_guid_on_two_hosts_is_reported() {
+    let d1 = Dev::new("CLONE01", 1);
+    let mut d2 = Dev::new("CLONE02", 1);
+    d2.aad_device = "8d2b4ff9-0172-4998-9851-0000000000ee".into();
+    let mut kit = Kit::new();
+    kit.ev(
+        "CLONE01",
+        LogKind::ClientIdManagerStartup,
+        0,
+        EventKind::Registered { client_guid: Some(d1.guid.clone()), approval: Some(1) },
+    );
+    kit.ev(
+        "CLONE02",
+        LogKind::ClientIdManagerStartup,
+        SEC,
+        EventKind::Registered { client_guid: Some(d2.guid.clone()), approval: Some(1) },
+    );
+    kit.ev("CLONE01", LogKind::ClientIdManagerStartup, MIN, EventKind::ClientStartup { version: None });
+    kit.ev("CLONE02", LogKind::ClientIdManagerStartup, MIN, EventKind::ClientStartup { version: None });
+    let a = run(&kit);
+    let findings = crate::rules::evaluate(&a);
+    let dup: Vec<_> = findings.iter().filter(|f| f.rule == "duplicate-client-id").collect();
+    assert_eq!(dup.len(), 1, "{findings:?}");
+    assert_eq!(dup[0].evidence.len(), 2);
+
+    // The same GUID on two hosts one after the other (not at the same time) is no duplicate.
+    let mut kit = Kit::new();
+    kit.ev(
+        "CLONE01",
+        LogKind::ClientIdManagerStartup,
+        0,
+        EventKind::Registered { client_guid: Some(d1.guid.clone()), approval: Some(1) },
+    );
+    kit.ev(
+        "CLONE02",
+        LogKind::ClientIdManagerStartup,
+        48 * 60 * MIN,
+        EventKind::Registered { client_guid: Some(d2.guid.clone()), approval: Some(1) },
+    );
+    let a = run(&kit);
+    assert!(!crate::rules::evaluate(&a).iter().any(|f| f.rule == "duplicate-client-id"));
+}
