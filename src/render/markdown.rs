@@ -106,6 +106,7 @@ pub fn render_markdown(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn 
             ));
         }
         ids.push(format!("hosts {}", cell(&d.hosts.join(", "))));
+        ids.push(format!("path: {}", crate::render::path_label(d.path)));
         writeln!(out, "{}", ids.join(" · "))?;
         writeln!(out)?;
         writeln!(out, "| Phase | Status | Start (UTC) | Took | Host | Evidence |")?;

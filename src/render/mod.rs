@@ -218,6 +218,17 @@ pub fn unreadable_shown(s: &InputSummary, max: usize) -> (&[(String, String)], u
     (&s.unreadable[..n], s.unreadable.len() - n)
 }
 
+/// How a device's path reads in a report.
+pub fn path_label(p: cmtrace_analysis::model::DevicePath) -> &'static str {
+    use cmtrace_analysis::model::DevicePath;
+    match p {
+        DevicePath::CmgEntra => "CMG with Entra ID",
+        DevicePath::CmgPki => "CMG with a PKI certificate",
+        DevicePath::Intranet => "intranet management point",
+        DevicePath::Unknown => "not shown by its logs",
+    }
+}
+
 pub fn status_word(s: PhaseStatus) -> &'static str {
     match s {
         PhaseStatus::Ok => "ok",

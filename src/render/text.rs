@@ -240,6 +240,7 @@ fn render_device(
         ids.push(format!("Entra user: {}", d.aad_user_ids.join(", ")));
     }
     ids.push(format!("hosts: {}", d.hosts.join(", ")));
+    ids.push(format!("path: {}", crate::render::path_label(d.path)));
     write!(out, "{}", wrap(&ids.join(" · "), "  ", width))?;
 
     let mut table = Table::new();
