@@ -827,9 +827,13 @@ fn check_token_rejected(a: &Analysis) -> Vec<Hit> {
         None => true,
     });
     for h in &mut hits {
-        if let Some(&i) =
+        // The IdentityModel error (IDX...) names the failure best; else the first rejection.
+        let idx = h.evidence.iter().find(|&&i| {
+            matches!(&a.events[i].kind, EventKind::AadTokenRejected { code: Some(c), .. } if c.starts_with("IDX"))
+        });
+        if let Some(&i) = idx.or_else(|| {
             h.evidence.iter().find(|&&i| matches!(a.events[i].kind, EventKind::AadTokenRejected { .. }))
-        {
+        }) {
             if let EventKind::AadTokenRejected { code, reason } = &a.events[i].kind {
                 h.title = Some(format!(
                     "CCM_STS rejected the Entra ID token{}",
@@ -930,7 +934,8 @@ fn check_not_approved(a: &Analysis) -> Vec<Hit> {
                 ),
                 evidence: vec![i],
                 title: Some("The client's registration is pending approval".into()),
-                explains: Vec::new(),
+                // The registration steps that do not follow are waiting for the approval.
+                explains: broken_phases(a, d),
                 causes: Vec::new(),
             });
             continue;
