@@ -946,14 +946,32 @@ const FAILURE_WORDS: &str =
     r"(?i)fail|error|unable|cannot|can't|could not|couldn't|denied|exception|timed out";
 
 /// Whether a line with no specific event is a failure line of a flow log (`ErrorLogged`): an error-severity
-/// line with a code or a failure word; a warning line with a code and `fail`. Info lines never.
-fn failure_line(severity: crate::entry::Severity, has_code: bool, has_word: bool, msg: &str) -> bool {
+/// line with a code (any flow log) or, in a client log, with a failure word; in ccmsetup.log also a warning
+/// line with a code and `fail` (`Failed ... Error 0x..`: the install attempt's story; other client logs repeat
+/// such warnings every few minutes on healthy clients, e.g. `RegTask: Failed to refresh site code`). Info
+/// lines never.
+fn failure_line(
+    kind: LogKind,
+    severity: crate::entry::Severity,
+    has_code: bool,
+    has_word: bool,
+    msg: &str,
+) -> bool {
     use crate::entry::Severity;
     match severity {
-        Severity::Error => has_code || has_word,
-        Severity::Warning => has_code && msg.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"fail")),
+        Severity::Error => has_code || (has_word && client_kind(kind)),
+        Severity::Warning => {
+            kind == LogKind::Ccmsetup
+                && has_code
+                && msg.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"fail"))
+        }
         Severity::Info => false,
     }
+}
+
+/// A client flow log (failure words count there).
+fn client_kind(kind: LogKind) -> bool {
+    kind != LogKind::Other && kind.role() == crate::kind::HostRole::Client
 }
 
 impl Default for Extractors {
@@ -1213,8 +1231,8 @@ impl Extractors {
     pub fn prefilter(&self, kind: LogKind, raw_message: &str) -> Prefiltered {
         let hits = self.by_kind[kind as usize].scan(raw_message);
         let may_match = (hits.gate && hits.candidates != 0)
-            || (kind != LogKind::Other
-                && (self.generic_code.is_match(raw_message) || self.failure_word.is_match(raw_message)));
+            || (kind != LogKind::Other && self.generic_code.is_match(raw_message))
+            || (client_kind(kind) && self.failure_word.is_match(raw_message));
         Prefiltered { text: (raw_message.as_ptr() as usize, raw_message.len()), hits, may_match }
     }
 
@@ -1258,7 +1276,7 @@ impl Extractors {
         // failures (`failure_line`).
         if out.len() == before && kind != LogKind::Other && entry.severity != crate::entry::Severity::Info {
             let code = self.generic_code.find(msg);
-            if failure_line(entry.severity, code.is_some(), self.failure_word.is_match(msg), msg) {
+            if failure_line(kind, entry.severity, code.is_some(), self.failure_word.is_match(msg), msg) {
                 out.push(EventKind::ErrorLogged { code: code.map(|m| m.as_str().to_ascii_lowercase()) });
             }
         }
@@ -1755,7 +1773,7 @@ mod tests {
             if out.len() == before && kind != LogKind::Other {
                 let code = self.generic_code.find(msg);
                 let word = self.failure_word.is_match(msg);
-                if failure_line(entry.severity, code.is_some(), word, msg) {
+                if failure_line(kind, entry.severity, code.is_some(), word, msg) {
                     out.push(EventKind::ErrorLogged { code: code.map(|m| m.as_str().to_ascii_lowercase()) });
                 }
             }
