@@ -1261,11 +1261,10 @@ fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Opti
         Some(c) if !(0..=255).contains(&c) => Some(c as u32),
         _ => causes::first_code(&a.events[fail].evidence.text),
     };
-    let cited: BTreeSet<usize> = evidence.iter().copied().collect();
     let mut ranked: Vec<(u8, u8, std::cmp::Reverse<u32>, usize)> = before
         .iter()
         .copied()
-        .filter(|&i| a.events[i].evidence.line > start && !cited.contains(&i) && is_failure_line(a, i))
+        .filter(|&i| a.events[i].evidence.line > start && is_failure_line(a, i))
         .map(|i| {
             let e = &a.events[i];
             let text = &e.evidence.text;
@@ -1315,22 +1314,23 @@ fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Opti
         return Some(Story { lines, summary, class: Some(class), cause: Some(class.id) });
     }
     let file = crate::phases::log_file_name(a.events[fail].log_kind);
-    if let Some(r) = ranked.first() {
+    let generic = causes::class("generic").expect("generic class");
+    if let Some(r) = ranked.iter().find(|r| r.0 < 3).or(ranked.first()) {
         // Only generic or noise lines: name the most telling one.
         let text = &a.events[r.3].evidence.text;
         let c = causes::classify(text);
-        let generic = causes::class("generic").expect("generic class");
-        let (class, summary) = if c.noise {
-            (c, c.summary.to_string())
-        } else {
-            (generic, causes::summarize(generic, text, &texts))
-        };
-        return Some(Story {
-            lines,
-            summary,
-            class: Some(if class.noise { generic } else { class }),
-            cause: Some("generic"),
-        });
+        let summary = if c.noise { c.summary.to_string() } else { causes::summarize(generic, text, &texts) };
+        return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
+    }
+    if exit.is_none() && is_failure_line(a, fail) {
+        // The failure line is the only error of the attempt: name it.
+        let text = &a.events[fail].evidence.text;
+        let summary = causes::summarize(generic, text, &texts).replacen(
+            "The error logged before it",
+            "The failure logged",
+            1,
+        );
+        return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
     }
     Some(Story {
         lines,
@@ -1432,8 +1432,11 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
             {
                 if let Some(story) = failure_story(a, rule.id, d, &hit.evidence) {
                     explanation = format!("{} {} {}", hit.facts, story.summary, rule.explanation);
-                    if let Some(c) = story.class {
-                        remediation = c.fix.to_string();
+                    match story.class {
+                        // A generic error: the rule's own remediation says more, with how to read the line.
+                        Some(c) if c.id == "generic" => remediation = format!("{remediation} {}", c.fix),
+                        Some(c) => remediation = c.fix.to_string(),
+                        None => {}
                     }
                     cause = story.cause;
                     evidence.extend(story.lines);
