@@ -180,9 +180,9 @@ pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, st
             text(f, IdKind::Url, uri.as_deref());
         }
         EventKind::CmgRequestStats { uri, .. } => text(f, IdKind::Url, Some(uri)),
-        EventKind::RegistrationRequested { client_guid } | EventKind::Registered { client_guid, .. } => {
-            guid(f, client_guid)
-        }
+        EventKind::RegistrationRequested { client_guid }
+        | EventKind::Registered { client_guid, .. }
+        | EventKind::RegistrationPending { client_guid } => guid(f, client_guid),
         EventKind::MpRegistration { aad_device, tenant, client_guid } => {
             aad(f, IdKind::AadDevice, aad_device);
             aad(f, IdKind::AadTenant, tenant);
@@ -215,7 +215,9 @@ pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, st
         | EventKind::RegistrationFailed { .. }
         | EventKind::CcmsetupExit { .. }
         | EventKind::CcmsetupStarted { .. }
+        | EventKind::CcmsetupVersion { .. }
         | EventKind::ClientStartup { .. }
+        | EventKind::CcmsetupRetryScheduled { .. }
         | EventKind::PkiCertSelected { .. }
         | EventKind::RevocationCheckEnabled
         | EventKind::ErrorLogged { .. } => {}

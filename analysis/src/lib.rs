@@ -8,7 +8,9 @@
 //! - `timeline`: `Analysis` → the contract's `Report` (devices, timeline).
 //! - `ordered`: the events in timeline order, left where they were read.
 //! - `ids`: identifiers named by events, canonical forms, which ones key devices.
+//! - `causes`: the failure catalog (classes of failure, their texts and codes, a summary and a fix).
 
+pub mod causes;
 pub mod codes;
 pub mod correlate;
 pub mod engine;

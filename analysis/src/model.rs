@@ -245,6 +245,9 @@ pub struct Finding {
     /// when empty). A report that shows this finding shows those too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub caused_by: Vec<&'static str>,
+    /// The failure class (`causes::CLASSES` id, e.g. `content-download`) the error lines before the failure
+    /// show, for a failure no specific rule explains (added field); null when none.
+    pub cause: Option<&'static str>,
 }
 
 /// A timeline event as the contract serialises it: a view of one event of a `Timeline`.

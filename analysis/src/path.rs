@@ -115,7 +115,7 @@ impl PathFacts {
                         urls.push((m, i));
                     }
                 }
-                EventKind::CcmsetupStarted { version: Some(v) }
+                EventKind::CcmsetupVersion { version: Some(v) }
                 | EventKind::ClientStartup { version: Some(v) }
                 | EventKind::ClientInstallStarted { version: Some(v), .. } => {
                     if let Some(b) = build_of(v) {

@@ -509,7 +509,20 @@ fn phase(
     if m.is_empty() && !device.path.includes(id) {
         return without(PhaseStatus::NotApplicable, device.path.why_not(id).into());
     }
-    let (status, evidence) = decide(id, &m);
+    let (mut status, mut evidence) = decide(id, &m);
+    // A failed attempt that ccmsetup will retry is not final until ccmsetup exits for good.
+    let mut retrying: Option<usize> = None;
+    if id == PhaseId::InstallClient && status == PhaseStatus::Failed {
+        let last_failure = evidence.last().copied();
+        retrying = evs.iter().copied().rev().find(|&i| {
+            matches!(ctx.events[i].kind, EventKind::CcmsetupRetryScheduled { .. })
+                && last_failure.is_some_and(|f| ctx.time_ms[i] >= ctx.time_ms[f])
+        });
+        if let Some(r) = retrying {
+            status = PhaseStatus::Missing;
+            evidence.push(r);
+        }
+    }
     let what = phase_what(id);
     let cite = |i: usize| {
         let e = &ctx.events[i].evidence;
@@ -523,6 +536,11 @@ fn phase(
             let last = evidence.last().map(|&i| short(&ctx.events[i].evidence.text)).unwrap_or_default();
             format!("{what} failed in {file} on {where_}: {last}")
         }
+        PhaseStatus::Missing if retrying.is_some() => format!(
+            "{file} on {where_}: the last attempt failed and ccmsetup scheduled a retry ({}): not final until \
+             ccmsetup exits",
+            retrying.map(|i| short(&ctx.events[i].evidence.text)).unwrap_or_default()
+        ),
         PhaseStatus::Missing if evidence.is_empty() => match id {
             PhaseId::RegistrationCcmToken => {
                 format!("{file} on {where_} never shows the client registered, so no CCM token followed")

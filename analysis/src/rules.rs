@@ -8,10 +8,18 @@
 //! `registration-failed`, `install-failed`) still report the failed step (a fact CI keys on), after the root
 //! cause, and name it in their explanation ("Caused by: root-ca-untrusted").
 //!
+//! Never silent: a consequence rule's failure that no root cause explains cites the device's error lines
+//! that precede it in that attempt (after the last `ccmsetup started in process N` / registration start /
+//! token request of the same log), most telling first (the line with the failure's own code, then error
+//! lines with codes, then the others; healthy-machine noise such as WMI 0x8004100E last), up to four, and
+//! says in one sentence what they show, with the fix of their class in the failure catalog (`causes`); the
+//! finding's `cause` is that class.
+//!
 //! | rule | evidence |
 //! |---|---|
 //! | root-ca-untrusted | client `WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA`, `CERT_E_UNTRUSTEDROOT`, `Code=12045` |
 //! | crl-check-failed | client `FLAG_CERT_REV_FAILED`, `0x80092013`, `Code=12057`; connector `OfflineRevocation` |
+//! | cmg-cert-name-mismatch | client `WINHTTP_CALLBACK_STATUS_FLAG_CERT_CN_INVALID`, `0x80072f06`, `Code=12038`, `CERT_E_CN_NO_MATCH` |
 //! | cmg-connector-client-cert (added) | `403 CMGConnector_Clientcertificaterequired`, `Filtered cert count with client auth: 0` |
 //! | cmg-connector-forbidden (added) | `403 CMGConnector_Forbidden` |
 //! | wpj-cert-missing | device token fails as not joined (`0x800703f0`, `IWebAuthenticationCoreManagerStatics4 not available`) and no token at all |
@@ -22,8 +30,8 @@
 //! | ccm-token-failed | a CCM token phase failed (`RetrieveTokenFromStsServerImpl failed`, ...) |
 //! | ccm-token-renewal-failed | `CCM Token ... is already expired or close to expire` with no new token |
 //! | registration-failed | the MP or the client rejected / never confirmed registration |
-//! | registration-not-approved | `Approval status N` with N not 1 (approved) or 3 (Entra ID) |
-//! | install-failed | `CcmSetup is exiting with return code N` / `CcmSetup failed with error code` |
+//! | registration-not-approved | `Approval status N` with N not 1 (approved) or 3 (Entra ID); `Client registration is pending` |
+//! | install-failed | `CcmSetup is exiting with return code N` / `CcmSetup failed with error code` (not when a retry is scheduled after it) |
 //! | pki-cert-preferred | ccmsetup chose a PKI client certificate |
 //! | tenant-mismatch | the client's tenant (AADAuthInfo) differs from the tenant the site validated |
 //! | clock-skew | the engine's host offset beyond 2 minutes, with its causal pairs |
@@ -37,6 +45,7 @@ use cmtrace_parsers::{AadTokenKind, EventKind, HostRole, LogKind, Severity};
 
 use rayon::prelude::*;
 
+use crate::causes::{self, Class};
 use crate::engine::Analysis;
 use crate::model::{dedup_evidence, EvidenceOut, Finding, PhaseId, PhaseStatus};
 use crate::skew::SKEW_APPLY_THRESHOLD_MS;
@@ -124,6 +133,23 @@ the TLS connection is refused. An internet client can only check a CRL that is p
 Communication Security tab. On the CMG connection point, make the CRL of the MP certificate chain reachable.",
         symptom: false,
         check: Check::Alone(check_crl),
+    },
+    Rule {
+        id: "cmg-cert-name-mismatch",
+        severity: Severity::Error,
+        title: "The CMG / MP server certificate's name does not match the host name the client used",
+        explanation: "The server authentication certificate presented for the cloud management gateway (or management point) \
+does not hold the host name the client connected to in its subject or subject alternative names \
+(WINHTTP_CALLBACK_STATUS_FLAG_CERT_CN_INVALID / ERROR_WINHTTP_SECURE_CERT_CN_INVALID 0x80072F06 / CERT_E_CN_NO_MATCH \
+0x800B010F): the client refuses the TLS connection, so the CMG, the connection point and the management point log nothing \
+for it.",
+        remediation: "Make the CMG server authentication certificate's subject / SAN hold the CMG service name the client uses \
+(the FQDN in CCMHOSTNAME or the internet MP list, e.g. GraniteFalls.contoso.com, not the <name>.cloudapp.net deployment name \
+unless that is the service name); check what the CMG presents at https://<CMG FQDN>/CCM_Proxy_MutualAuth/ServiceMetadata. A \
+TLS-inspecting proxy that presents its own certificate for the CMG must bypass it. For an MP, the certificate must name the \
+MP's FQDN as the client addresses it.",
+        symptom: false,
+        check: Check::Alone(check_cert_name),
     },
     Rule {
         id: "cmg-connector-client-cert",
@@ -264,9 +290,9 @@ client approval setting (Hierarchy Settings > Client Approval and Conflicting Re
         title: "ccmsetup exited with a non-zero return code",
         explanation: "ccmsetup.exe ended with a failure code (0 success, 6 error, 7 reboot required, 8 setup already running, \
 9 prerequisite evaluation failure, 10 setup manifest hash validation failure; anything else is an HRESULT).",
-        remediation: "Fix the cause named above (earlier findings for this device), then rerun ccmsetup. Return code 7: restart \
-the device; 8: wait for the running setup; 9: check the prerequisite lines in ccmsetup.log; 10: download fresh client \
-source files.",
+        remediation: "Read ccmsetup.log before the exit line for the step that failed (the error lines below), fix it, then rerun \
+ccmsetup. Return code 7: restart the device; 8: wait for the running setup; 9: check the prerequisite lines in \
+ccmsetup.log; 10: download fresh client source files; an HRESULT: look it up (cmtrace-rs error <code>).",
         symptom: false,
         check: Check::AfterCauses(check_install_failed),
     },
@@ -475,6 +501,14 @@ fn check_root_ca(a: &Analysis) -> Vec<Hit> {
 
 fn check_crl(a: &Analysis) -> Vec<Hit> {
     hits_for_cert(a, &["cert_rev_failed", "revocation_offline"], "a revocation check failure")
+}
+
+fn check_cert_name(a: &Analysis) -> Vec<Hit> {
+    let mut hits =
+        hits_for_cert(a, &["cert_cn_invalid"], "a server certificate name mismatch (CERT_CN_INVALID)");
+    // The client refused the server's certificate: client-side evidence only.
+    hits.retain(|h| h.evidence.iter().any(|&i| is_client_log(a.events[i].log_kind)));
+    hits
 }
 
 fn http_text(k: &EventKind, text: &str) -> bool {
@@ -809,9 +843,13 @@ fn check_token_rejected(a: &Analysis) -> Vec<Hit> {
         None => true,
     });
     for h in &mut hits {
-        if let Some(&i) =
+        // The IdentityModel error (IDX...) names the failure best; else the first rejection.
+        let idx = h.evidence.iter().find(|&&i| {
+            matches!(&a.events[i].kind, EventKind::AadTokenRejected { code: Some(c), .. } if c.starts_with("IDX"))
+        });
+        if let Some(&i) = idx.or_else(|| {
             h.evidence.iter().find(|&&i| matches!(a.events[i].kind, EventKind::AadTokenRejected { .. }))
-        {
+        }) {
             if let EventKind::AadTokenRejected { code, reason } = &a.events[i].kind {
                 h.title = Some(format!(
                     "CCM_STS rejected the Entra ID token{}",
@@ -898,7 +936,41 @@ fn last_event(a: &Analysis, d: usize, pred: impl Fn(&EventKind) -> bool) -> Opti
 fn check_not_approved(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in 0..a.devices.len() {
-        if let Some(i) = last_event(a, d, |k| matches!(k, EventKind::Registered { .. })) {
+        let last = last_event(a, d, |k| {
+            matches!(k, EventKind::Registered { .. } | EventKind::RegistrationPending { .. })
+        });
+        // `Client registration is pending. Server assigned ClientID is GUID:..`, not followed by a registration.
+        if let Some(i) = last.filter(|&i| matches!(a.events[i].kind, EventKind::RegistrationPending { .. })) {
+            // The first pending answer (since the last registration) and the last: how long it has waited.
+            let first = device_events(a, d)
+                .iter()
+                .copied()
+                .filter(|&j| a.event_time_ms[j] <= a.event_time_ms[i])
+                .rev()
+                .take_while(|&j| !matches!(a.events[j].kind, EventKind::Registered { .. }))
+                .filter(|&j| matches!(a.events[j].kind, EventKind::RegistrationPending { .. }))
+                .last()
+                .unwrap_or(i);
+            let mut evidence = vec![first];
+            if first != i {
+                evidence.push(i);
+            }
+            hits.push(Hit {
+                device: Some(d),
+                host: Some(host_of(a, i)),
+                facts: format!(
+                    "{}: the site assigned a client id, but the registration is pending approval.",
+                    host_of(a, i)
+                ),
+                evidence,
+                title: Some("The client's registration is pending approval".into()),
+                // The registration steps that do not follow are waiting for the approval.
+                explains: broken_phases(a, d),
+                causes: Vec::new(),
+            });
+            continue;
+        }
+        if let Some(i) = last {
             if let EventKind::Registered { approval: Some(n), .. } = a.events[i].kind {
                 if n != 1 && n != 3 {
                     hits.push(Hit {
@@ -925,6 +997,17 @@ fn check_install_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
         if code == 0 {
             continue;
         }
+        // `CcmSetup failed with error code 0x..` followed by a retry notice in the same log: ccmsetup is still
+        // retrying; not failed until it exits (the exit would be the device's last exit event).
+        let ev = &a.events[i].evidence;
+        let retrying = device_events(a, d).iter().any(|&j| {
+            matches!(a.events[j].kind, EventKind::CcmsetupRetryScheduled { .. })
+                && a.events[j].evidence.path == ev.path
+                && a.events[j].evidence.line > ev.line
+        });
+        if retrying {
+            continue;
+        }
         let causes = ex.any(d);
         let meaning = match code {
             6 => "error".to_string(),
@@ -949,8 +1032,7 @@ fn check_install_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
                 "{}: ccmsetup ended with {shown} ({meaning}).{}",
                 host_of(a, i),
                 if causes.is_empty() {
-                    " No earlier step of the flow explains it: read ccmsetup.log before this line."
-                        .to_string()
+                    String::new()
                 } else {
                     format!(" Root cause: {} (see that finding).", causes.join(", "))
                 }
@@ -1221,6 +1303,168 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
     hits
 }
 
+// ---- never silent: the error lines before an unexplained failure -------------------------------------------
+
+/// Consequence rules whose failure, when no root-cause rule explains it, is explained by the error lines
+/// before it.
+const NEVER_SILENT: &[&str] = &[
+    "install-failed",
+    "registration-failed",
+    "ccm-token-failed",
+    "aad-token-unavailable",
+    "ccm-token-renewal-failed",
+];
+
+/// How many preceding error lines a finding cites.
+const STORY_LINES: usize = 4;
+
+/// What the error lines before a failure show.
+struct Story {
+    /// The cited lines (event indices), most telling first.
+    lines: Vec<usize>,
+    /// One sentence.
+    summary: String,
+    /// The class whose fix applies (`None`: the rule's own remediation).
+    class: Option<&'static Class>,
+    /// The finding's `cause`.
+    cause: Option<&'static str>,
+}
+
+/// A line that shows something failed (an event of a failure, or an error-severity line).
+fn is_failure_line(a: &Analysis, i: usize) -> bool {
+    a.events[i].severity == Severity::Error
+        || matches!(
+            a.events[i].kind,
+            EventKind::ErrorLogged { .. }
+                | EventKind::HttpError { .. }
+                | EventKind::CertificateError { .. }
+                | EventKind::AadTokenFailed { .. }
+                | EventKind::CcmTokenFailed { .. }
+                | EventKind::RegistrationFailed { .. }
+        )
+}
+
+/// Where an attempt of this rule's step starts in a log (the window of its error lines begins after it).
+fn starts_attempt(rule: &str, k: &EventKind) -> bool {
+    match k {
+        EventKind::CcmsetupStarted { .. } | EventKind::RegistrationStarted { .. } => true,
+        EventKind::AadTokenRequested { .. } => rule == "aad-token-unavailable",
+        EventKind::CcmTokenRequested { .. } | EventKind::CcmTokenExpiring { .. } => {
+            matches!(rule, "ccm-token-failed" | "ccm-token-renewal-failed")
+        }
+        _ => false,
+    }
+}
+
+/// The device's error lines before the failure its hit cites (the hit's last client-log line), in that
+/// attempt, ranked; and what they show.
+fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Option<Story> {
+    let &fail = evidence
+        .iter()
+        .filter(|&&i| is_client_log(a.events[i].log_kind))
+        .max_by_key(|&&i| (a.event_time_ms[i], i))?;
+    let (path, fail_line) = (&a.events[fail].evidence.path, a.events[fail].evidence.line);
+    let before: Vec<usize> = device_events(a, d)
+        .iter()
+        .copied()
+        .filter(|&i| &a.events[i].evidence.path == path && a.events[i].evidence.line < fail_line)
+        .collect();
+    let start = before
+        .iter()
+        .filter(|&&i| starts_attempt(rule, &a.events[i].kind))
+        .map(|&i| a.events[i].evidence.line)
+        .max()
+        .unwrap_or(0);
+    let exit = match a.events[fail].kind {
+        EventKind::CcmsetupExit { code } => Some(code),
+        _ => None,
+    };
+    // The failure's own code: an HRESULT exit code, or the first code of the failure line.
+    let fail_code = match exit {
+        Some(c) if !(0..=255).contains(&c) => Some(c as u32),
+        _ => causes::first_code(&a.events[fail].evidence.text),
+    };
+    let mut ranked: Vec<(u8, u8, std::cmp::Reverse<u32>, usize)> = before
+        .iter()
+        .copied()
+        .filter(|&i| a.events[i].evidence.line > start && is_failure_line(a, i))
+        .map(|i| {
+            let e = &a.events[i];
+            let text = &e.evidence.text;
+            let tier = if fail_code.is_some_and(|c| causes::mentions_code(text, c)) {
+                0
+            } else if causes::is_noise(text) {
+                3
+            } else if e.severity == Severity::Error && causes::first_code(text).is_some() {
+                1
+            } else {
+                2
+            };
+            let sev = match e.severity {
+                Severity::Error => 0,
+                Severity::Warning => 1,
+                Severity::Info => 2,
+            };
+            (tier, sev, std::cmp::Reverse(e.evidence.line), i)
+        })
+        .collect();
+    ranked.sort_unstable();
+    let texts: Vec<&str> = ranked
+        .iter()
+        .map(|r| &*a.events[r.3].evidence.text)
+        .chain(std::iter::once(&*a.events[fail].evidence.text))
+        .collect();
+    let lines: Vec<usize> = ranked.iter().take(STORY_LINES).map(|r| r.3).collect();
+    let telling = |c: &Class| !c.noise && c.id != "generic";
+    // A ccmsetup exit code that names its class (7, 8, 9) says more than the lines before it.
+    let by_exit = exit.filter(|c| (0..=255).contains(c)).and_then(causes::classify_exit);
+    let by_line = ranked.iter().map(|r| r.3).find_map(|i| {
+        let text = &a.events[i].evidence.text;
+        let c = causes::classify(text);
+        telling(c).then(|| (c, causes::summarize(c, text, &texts)))
+    });
+    let by_failure = {
+        let text = &a.events[fail].evidence.text;
+        let c = causes::classify(text);
+        let c = if telling(c) { Some(c) } else { exit.and_then(causes::classify_exit) };
+        c.map(|c| (c, causes::summarize(c, text, &texts)))
+    };
+    let found = by_exit
+        .map(|c| (c, causes::summarize(c, &a.events[fail].evidence.text, &texts)))
+        .or(by_line)
+        .or(by_failure);
+    if let Some((class, summary)) = found {
+        return Some(Story { lines, summary, class: Some(class), cause: Some(class.id) });
+    }
+    let file = crate::phases::log_file_name(a.events[fail].log_kind);
+    let generic = causes::class("generic").expect("generic class");
+    if let Some(r) = ranked.iter().find(|r| r.0 < 3).or(ranked.first()) {
+        // Only generic or noise lines: name the most telling one.
+        let text = &a.events[r.3].evidence.text;
+        let c = causes::classify(text);
+        let summary = if c.noise { c.summary.to_string() } else { causes::summarize(generic, text, &texts) };
+        return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
+    }
+    if exit.is_none() && is_failure_line(a, fail) {
+        // The failure line is the only error of the attempt: name it.
+        let text = &a.events[fail].evidence.text;
+        let summary = causes::summarize(generic, text, &texts).replacen(
+            "The error logged before it",
+            "The failure logged",
+            1,
+        );
+        return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
+    }
+    Some(Story {
+        lines,
+        summary: format!(
+            "{file} shows no error line before it in this attempt: the lines just before it show the step that stopped."
+        ),
+        class: None,
+        cause: None,
+    })
+}
+
 // ---- evaluation -----------------------------------------------------------------------------------------
 
 fn evidence_out(a: &Analysis, i: usize) -> EvidenceOut {
@@ -1302,6 +1546,38 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                 }
             }
             let mut evidence: Vec<usize> = hit.evidence.clone();
+            let mut explanation = format!("{} {}", hit.facts, rule.explanation);
+            let mut remediation = rule.remediation.to_string();
+            let mut cause = None;
+            // Never silent: what the error lines before an unexplained failure show.
+            if let (true, true, Some(d)) =
+                (NEVER_SILENT.contains(&rule.id), hit.causes.is_empty(), hit.device)
+            {
+                if let Some(story) = failure_story(a, rule.id, d, &hit.evidence) {
+                    explanation = format!("{} {} {}", hit.facts, story.summary, rule.explanation);
+                    match story.class {
+                        // A generic error: the rule's own remediation says more, with how to read the line.
+                        Some(c) if c.id == "generic" => remediation = format!("{remediation} {}", c.fix),
+                        Some(c) => remediation = c.fix.to_string(),
+                        None => {}
+                    }
+                    cause = story.cause;
+                    evidence.extend(story.lines);
+                }
+            } else if let (true, Some(d)) = (NEVER_SILENT.contains(&rule.id), hit.device) {
+                // A consequence of a root cause still shows the failure lines of its own attempt; the
+                // root-cause finding explains them.
+                if let Some(story) = failure_story(a, rule.id, d, &hit.evidence) {
+                    evidence.extend(story.lines);
+                }
+            }
+            if rule.id == "aad-token-rejected" {
+                if let Some(fix) =
+                    hit.evidence.iter().find_map(|&i| causes::idx_fix(&a.events[i].evidence.text))
+                {
+                    remediation = format!("{fix} {remediation}");
+                }
+            }
             evidence.sort_by_key(|&i| (a.event_time_ms[i], i));
             evidence.dedup();
             findings.push(Finding {
@@ -1310,10 +1586,11 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                 title: hit.title.unwrap_or_else(|| rule.title.to_string()),
                 device: hit.device.map(|d| a.devices[d].key.clone()),
                 host: hit.host,
-                explanation: format!("{} {}", hit.facts, rule.explanation),
-                remediation: rule.remediation.to_string(),
+                explanation,
+                remediation,
                 evidence: evidence.iter().map(|&i| evidence_out(a, i)).collect(),
                 caused_by: hit.causes,
+                cause,
             });
         }
     }

@@ -93,18 +93,27 @@ pub enum EventKind {
     RegistrationFailed { code: Option<String>, reason: String },
     /// `[RegTask] - Client is registered. Server assigned ClientID is GUID:... Approval status N`.
     Registered { client_guid: Option<String>, approval: Option<u32> },
+    /// `[RegTask] - Client registration is pending. Server assigned ClientID is GUID:...`: the site assigned a
+    /// client id but has not approved the registration (given with `RegistrationRequested` for the same line).
+    RegistrationPending { client_guid: Option<String> },
     /// ccmsetup: `Found a valid online MP '<url>'`, `The location '<url>'`, `Checking the URL '.../ccmsetup.cab'`.
     ContentLocation { url: String },
     /// ClientIDManagerStartup: `SCCM Client Version: <v>`, written when an installed client starts.
     ClientStartup { version: Option<String> },
-    /// ccmsetup: `CcmSetup version: <v>`, the start of a ccmsetup run.
-    CcmsetupStarted { version: Option<String> },
+    /// ccmsetup: `CcmSetup version: <v>`, written at the start of every ccmsetup run (the client generation).
+    CcmsetupVersion { version: Option<String> },
     /// ccmsetup: `Ccmsetup command line: ... /mp:<mp> ... CCMHOSTNAME=<cmg>`: where the install was pointed.
     CcmsetupCommandLine { mp: Option<String>, cmg: Option<String> },
     /// ccmsetup: `Installing version <v> of the client with product code {..}` / `Running installation package`.
     ClientInstallStarted { version: Option<String>, product_code: Option<String> },
     /// ccmsetup: `CcmSetup is exiting with return code N` (or `CcmSetup failed with error code 0x..`).
     CcmsetupExit { code: i64 },
+    /// ccmsetup: `==========[ ccmsetup started in process N ]==========`: a new attempt starts (real log:
+    /// shared/domain/real/ccmsetup.log:1 and :31).
+    CcmsetupStarted { pid: Option<u32> },
+    /// ccmsetup: a failed attempt will be retried (`Next retry in N minute(s)...`, UNCONFIRMED wording): the
+    /// failure before it is not final until ccmsetup exits.
+    CcmsetupRetryScheduled { minutes: Option<u32> },
     /// ccmsetup: the client was set up with a PKI certificate instead of Azure AD.
     PkiCertSelected { detail: String },
     /// `Enabled SSL revocation check.` (an enabled check, not a failure).
@@ -118,7 +127,11 @@ pub enum EventKind {
     MessageSent { message_id: String, host: Option<String>, endpoint: Option<String> },
     /// `Message '{id}' got reply message '{id}' ...`.
     MessageReplied { message_id: String, reply_id: Option<String> },
-    /// Any other error-severity line in a flow log with an error code (kept for rules and trace).
+    /// Any other failure line of a flow log (kept for rules, trace and the causes of failures): an
+    /// error-severity line (CMTrace type 3) with an error code or a failure word (`fail`, `error`, `unable`,
+    /// ...), a warning line with an error code and `fail`, or a ccmsetup line of the failure catalog
+    /// (`Deployment Error 0x..`, `Have already tried all MPs`, ...). `code`: the first `0x8...`/`0xC...`/`0xD...`
+    /// code of the line, if any.
     ErrorLogged { code: Option<String> },
 }
 
@@ -149,12 +162,15 @@ impl EventKind {
             EventKind::MpRegistration { .. } => "mp_registration",
             EventKind::RegistrationFailed { .. } => "registration_failed",
             EventKind::Registered { .. } => "registered",
+            EventKind::RegistrationPending { .. } => "registration_pending",
             EventKind::ContentLocation { .. } => "content_location",
             EventKind::ClientStartup { .. } => "client_startup",
-            EventKind::CcmsetupStarted { .. } => "ccmsetup_started",
+            EventKind::CcmsetupVersion { .. } => "ccmsetup_version",
             EventKind::CcmsetupCommandLine { .. } => "ccmsetup_command_line",
             EventKind::ClientInstallStarted { .. } => "client_install_started",
             EventKind::CcmsetupExit { .. } => "ccmsetup_exit",
+            EventKind::CcmsetupStarted { .. } => "ccmsetup_started",
+            EventKind::CcmsetupRetryScheduled { .. } => "ccmsetup_retry_scheduled",
             EventKind::PkiCertSelected { .. } => "pki_cert_selected",
             EventKind::RevocationCheckEnabled => "revocation_check_enabled",
             EventKind::CertificateError { .. } => "certificate_error",

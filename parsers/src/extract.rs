@@ -398,7 +398,7 @@ static PATTERNS: &[Pattern] = &[
         literals: &["CcmSetup version:"],
         needles: &[],
         regex: r"CcmSetup version: (\S+)",
-        build: |c| Some(EventKind::CcmsetupStarted { version: s(c, 1) }),
+        build: |c| Some(EventKind::CcmsetupVersion { version: s(c, 1) }),
     },
     Pattern {
         // Real ccmsetup.log, line 44: `Ccmsetup command line: "C:\Windows\ccmsetup\ccmsetup.exe" /runservice
@@ -448,6 +448,43 @@ static PATTERNS: &[Pattern] = &[
             };
             Some(EventKind::CcmsetupExit { code })
         },
+    },
+    Pattern {
+        // Real ccmsetup.log:1 and :31: `==========[ ccmsetup started in process 476 ]==========`: an attempt starts.
+        scope: Scope::CCMSETUP,
+        literals: &["ccmsetup started in process"],
+        needles: &[],
+        regex: r"ccmsetup started in process (\d+)",
+        build: |c| Some(EventKind::CcmsetupStarted { pid: num(c, 1) }),
+    },
+    Pattern {
+        // UNCONFIRMED wording: `Next retry in 10 minute(s)...` after a failed attempt that ccmsetup will retry.
+        scope: Scope::CCMSETUP,
+        literals: &["Next retry in"],
+        needles: &[],
+        regex: r"Next retry in (\d+) ?minute",
+        build: |c| Some(EventKind::CcmsetupRetryScheduled { minutes: num(c, 1) }),
+    },
+    Pattern {
+        // ccmsetup lines of the failure catalog (`analysis::causes`) that ccmsetup may write at info or warning
+        // severity, kept as failure lines whatever their type. `Deployment Error 0x.. Path <url>`: real
+        // ccmsetup.log:222 (the state message that names the content path). The others: UNCONFIRMED wording
+        // (community troubleshooting scripts quote them), matched case-sensitively as quoted.
+        scope: Scope::CCMSETUP,
+        literals: &[
+            "Deployment Error",
+            "tried all MPs",
+            "Failed to get DP locations",
+            "GetDPLocations failed",
+            "No valid source or MP locations",
+            "reboot is pending",
+            "ccmsetup is already running",
+            "returned failure exit code",
+            "installation failed. Error text",
+        ],
+        needles: &[],
+        regex: r"(?:Deployment Error|tried all MPs|Failed to get DP locations|GetDPLocations failed|No valid source or MP locations|reboot is pending|ccmsetup is already running|returned failure exit code|installation failed\. Error text)(?:.*?(0x[0-9A-Fa-f]{8}))?",
+        build: |c| Some(EventKind::ErrorLogged { code: lower(c, 1) }),
     },
     Pattern {
         scope: Scope::CCMSETUP,
@@ -613,6 +650,14 @@ static PATTERNS: &[Pattern] = &[
         needles: &[],
         regex: r"Client registration is pending\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})?",
         build: |c| Some(EventKind::RegistrationRequested { client_guid: guid(c, 1) }),
+    },
+    Pattern {
+        // The same line: the registration is pending approval (`registration-not-approved`).
+        scope: Scope::REGISTRATION,
+        literals: &["registration is pending"],
+        needles: &[],
+        regex: r"Client registration is pending\. Server assigned ClientID is (GUID:\s*[0-9A-Fa-f-]{36})?",
+        build: |c| Some(EventKind::RegistrationPending { client_guid: guid(c, 1) }),
     },
     Pattern {
         // `[RegTask] - Server rejected registration 3` (community scripts quote it; UNCONFIRMED in Microsoft docs).
@@ -932,6 +977,40 @@ pub struct Extractors {
     compiled: Vec<Compiled>,
     by_kind: Vec<KindExtractor>,
     generic_code: Regex,
+    failure_word: Regex,
+}
+
+/// Words that make an error-severity line without a code a failure line (`ErrorLogged`).
+const FAILURE_WORDS: &str =
+    r"(?i)fail|error|unable|cannot|can't|could not|couldn't|denied|exception|timed out";
+
+/// Whether a line with no specific event is a failure line of a flow log (`ErrorLogged`): an error-severity
+/// line with a code (any flow log) or, in a client log, with a failure word; in ccmsetup.log also a warning
+/// line with a code and `fail` (`Failed ... Error 0x..`: the install attempt's story; other client logs repeat
+/// such warnings every few minutes on healthy clients, e.g. `RegTask: Failed to refresh site code`). Info
+/// lines never.
+fn failure_line(
+    kind: LogKind,
+    severity: crate::entry::Severity,
+    has_code: bool,
+    has_word: bool,
+    msg: &str,
+) -> bool {
+    use crate::entry::Severity;
+    match severity {
+        Severity::Error => has_code || (has_word && client_kind(kind)),
+        Severity::Warning => {
+            kind == LogKind::Ccmsetup
+                && has_code
+                && msg.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"fail"))
+        }
+        Severity::Info => false,
+    }
+}
+
+/// A client flow log (failure words count there).
+fn client_kind(kind: LogKind) -> bool {
+    kind != LogKind::Other && kind.role() == crate::kind::HostRole::Client
 }
 
 impl Default for Extractors {
@@ -1172,6 +1251,7 @@ impl Extractors {
             compiled,
             by_kind,
             generic_code: Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").expect("static"),
+            failure_word: Regex::new(FAILURE_WORDS).expect("static"),
         }
     }
 
@@ -1190,7 +1270,8 @@ impl Extractors {
     pub fn prefilter(&self, kind: LogKind, raw_message: &str) -> Prefiltered {
         let hits = self.by_kind[kind as usize].scan(raw_message);
         let may_match = (hits.gate && hits.candidates != 0)
-            || (kind != LogKind::Other && self.generic_code.is_match(raw_message));
+            || (kind != LogKind::Other && self.generic_code.is_match(raw_message))
+            || (client_kind(kind) && self.failure_word.is_match(raw_message));
         Prefiltered { text: (raw_message.as_ptr() as usize, raw_message.len()), hits, may_match }
     }
 
@@ -1230,10 +1311,12 @@ impl Extractors {
                 }
             }
         }
-        // An error line of a flow log with an error code and no specific event: keep it for rules and trace.
-        if out.len() == before && entry.severity == crate::entry::Severity::Error && kind != LogKind::Other {
-            if let Some(m) = self.generic_code.find(msg) {
-                out.push(EventKind::ErrorLogged { code: Some(m.as_str().to_ascii_lowercase()) });
+        // A failure line of a flow log with no specific event: keep it for rules, trace and the causes of
+        // failures (`failure_line`).
+        if out.len() == before && kind != LogKind::Other && entry.severity != crate::entry::Severity::Info {
+            let code = self.generic_code.find(msg);
+            if failure_line(kind, entry.severity, code.is_some(), self.failure_word.is_match(msg), msg) {
+                out.push(EventKind::ErrorLogged { code: code.map(|m| m.as_str().to_ascii_lowercase()) });
             }
         }
     }
@@ -1571,6 +1654,77 @@ mod tests {
         assert!(ev_sev(Other, "Something odd happened 0x87D00231", Severity::Error).is_empty());
     }
 
+    /// The real ccmsetup.log (shared/domain/real) lines 217-222: every failure line before the exit is an
+    /// event, with its code; the healthy-machine noise too (ranked by the analysis, not dropped here).
+    #[test]
+    fn failure_lines_of_an_attempt_are_events() {
+        let e = |msg: &str, sev: Severity| ev_sev(Ccmsetup, msg, sev);
+        let code = |c: &str| vec![EventKind::ErrorLogged { code: Some(c.into()) }];
+        assert_eq!(
+            e("Failed to download files through BITS. Error: 0x80190194, Description HTTP status 404: The requested URL does not exist on the server.\n, Context: The error occurred while the remote file was being processed.\n.", Severity::Error),
+            code("0x80190194")
+        );
+        assert_eq!(
+            e("Failed to download client files by BITS. Error 0x80190194", Severity::Error),
+            code("0x80190194")
+        );
+        // Type 2 with `Failed` and a code.
+        assert_eq!(
+            e("Failed to get client version for sending state messages. Error 0x8004100e", Severity::Warning),
+            code("0x8004100e")
+        );
+        // Type 0 state message naming the content path.
+        assert_eq!(
+            e("[] Params to send '5.0.8458.1007 Deployment Error 0x80190194. Path HTTP://server.dmz/CCM_Client'", Severity::Info),
+            code("0x80190194")
+        );
+        // Type 3 with no code.
+        assert_eq!(
+            e("Failed to install prerequisite. See the prerequisite's log", Severity::Error),
+            vec![EventKind::ErrorLogged { code: None }]
+        );
+        // Near misses: a warning with no failure word, an info line with a code, a warning with a code and no `fail`.
+        assert!(e("File 'C:\\Windows\\ccmsetup\\client.msi' doesn't exist.", Severity::Warning).is_empty());
+        assert!(e("Something odd happened 0x87D00231", Severity::Info).is_empty());
+        assert!(e("Retrying after 0x87D00231", Severity::Warning).is_empty());
+        assert!(e("Type 3 line with nothing telling in it", Severity::Error).is_empty());
+    }
+
+    #[test]
+    fn ccmsetup_attempts_retries_and_pending_registration() {
+        assert_eq!(
+            one(Ccmsetup, "==========[ ccmsetup started in process 3324 ]=========="),
+            EventKind::CcmsetupStarted { pid: Some(3324) }
+        );
+        assert_eq!(
+            one(Ccmsetup, "Next retry in 10 minute(s)..."),
+            EventKind::CcmsetupRetryScheduled { minutes: Some(10) }
+        );
+        assert!(ev(Ccmsetup, "Next step: retry the download").is_empty());
+        assert_eq!(
+            ev(
+                ClientIdManagerStartup,
+                "[RegTask] - Client registration is pending. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139"
+            ),
+            vec![
+                EventKind::RegistrationRequested {
+                    client_guid: Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139".into())
+                },
+                EventKind::RegistrationPending {
+                    client_guid: Some("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139".into())
+                },
+            ]
+        );
+        assert_eq!(
+            one(
+                Ccmsetup,
+                "Failed to get DP locations as the expected version from MP 'http://MP01'. Error 0x87d00215"
+            ),
+            EventKind::ErrorLogged { code: Some("0x87d00215".into()) }
+        );
+        assert!(ev(Ccmsetup, "Searching for DP locations from MP(s)...").is_empty());
+    }
+
     // ---- The fast path against the algorithm it replaced ------------------------------------------------
 
     /// Regexes rewritten for speed, with the text they had (the reference runs the old one).
@@ -1597,6 +1751,7 @@ mod tests {
     struct Reference {
         by_kind: Vec<RefKind>,
         generic_code: Regex,
+        failure_word: Regex,
     }
 
     impl Reference {
@@ -1626,6 +1781,7 @@ mod tests {
             Reference {
                 by_kind,
                 generic_code: Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").unwrap(),
+                failure_word: Regex::new(FAILURE_WORDS).unwrap(),
             }
         }
 
@@ -1653,9 +1809,11 @@ mod tests {
                     }
                 }
             }
-            if out.len() == before && entry.severity == Severity::Error && kind != LogKind::Other {
-                if let Some(m) = self.generic_code.find(msg) {
-                    out.push(EventKind::ErrorLogged { code: Some(m.as_str().to_ascii_lowercase()) });
+            if out.len() == before && kind != LogKind::Other {
+                let code = self.generic_code.find(msg);
+                let word = self.failure_word.is_match(msg);
+                if failure_line(kind, entry.severity, code.is_some(), word, msg) {
+                    out.push(EventKind::ErrorLogged { code: code.map(|m| m.as_str().to_ascii_lowercase()) });
                 }
             }
             matched
@@ -1694,6 +1852,15 @@ mod tests {
 
     /// At least one line for every pattern, the lines of the corpus, near misses and noise.
     const SAMPLES: &[&str] = &[
+        "==========[ ccmsetup started in process 3324 ]==========",
+        "Next retry in 10 minute(s)...",
+        "[] Params to send '5.0.8458.1007 Deployment Error 0x80190194. Path HTTP://server.dmz/CCM_Client'",
+        "Have already tried all MPs. Couldn't find DP locations. Error 0x87d00215",
+        "Failed to get DP locations as the expected version from MP 'http://MP01'. Error 0x87d00215",
+        "File 'C:\\WINDOWS\\ccmsetup\\vcredist_x64.exe' returned failure exit code 1603. Fail the installation.",
+        "Failed to download client files by BITS. Error 0x80190194",
+        "Failed to connect to policy namespace. Error 0x8004100e",
+        "[RegTask] - Client registration is pending. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139",
         "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'",
         "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=9AAF466A-3f40-4468-b3cd-f0010f21f05a, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0",
         "Getting AAD (device) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token",
@@ -1829,7 +1996,7 @@ mod tests {
         let mut events = 0;
         for line in &lines {
             for kind in kinds {
-                for severity in [Severity::Info, Severity::Error] {
+                for severity in [Severity::Info, Severity::Warning, Severity::Error] {
                     let mut out = Vec::new();
                     x.extract(kind, &entry(line, severity), &mut out);
                     // The scan handed over (the very text: reused; another text: ignored) changes nothing.
