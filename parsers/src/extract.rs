@@ -412,8 +412,8 @@ static PATTERNS: &[Pattern] = &[
         build: |c| Some(EventKind::CcmsetupCommandLine { mp: s(c, 1), cmg: s(c, 2) }),
     },
     Pattern {
-        // Real ccmsetup.log, line 129: `Found local location 'http://server.dmz/SMS_DP_SMSPKG$/abc00002'`;
-        // line 135: `GET 'HTTP://server.dmz/CCM_Client/ccmsetup.cab'` (the client source found on the MP).
+        // Real ccmsetup.log, line 134: `Found local location 'http://server.dmz/SMS_DP_SMSPKG$/abc00002'`;
+        // line 141: `GET 'HTTP://server.dmz/CCM_Client/ccmsetup.cab'` (the client source found on the MP).
         scope: Scope::CCMSETUP,
         literals: &["Found local location '", "ccmsetup.cab"],
         needles: &[],
