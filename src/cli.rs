@@ -28,7 +28,7 @@ pub enum Command {
     Parse(ParseArgs),
     /// Print every flow event on every host that carries an identifier (GUID, tenant, SID, message id)
     Trace(TraceArgs),
-    /// Look up an error code (HRESULT, Win32, WinHTTP, ConfigMgr, ccmsetup exit code)
+    /// Look up an error code (HRESULT, Win32, WinHTTP, NTSTATUS, ConfigMgr, ccmsetup exit code); exit 1 when one is unknown
     Error(ErrorArgs),
     /// List the diagnostic rules: id, severity, what they detect and the fix
     Rules(RulesArgs),
