@@ -387,6 +387,11 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     }
 
     lap("devices built");
+    // Each host's inputs, grouped once (thousands of hosts on a fleet collection).
+    let mut inputs_of: Vec<Vec<&Input>> = vec![Vec::new(); host_names.len()];
+    for input in &inputs {
+        inputs_of[host_index[input.host.as_str()]].push(input);
+    }
     let hosts: Vec<HostFacts> = (0..host_names.len())
         .map(|h| HostFacts {
             name: host_names[h].clone(),
@@ -395,7 +400,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
             unreadable: unreadable[h].iter().copied().collect(),
             client_device: graph.host_node[h].map(|n| device_of_root[graph.find(n)]),
             skew_correction_ms: -applied[h],
-            log_spans: log_spans(&inputs, &host_names[h], -applied[h]),
+            log_spans: log_spans(&inputs_of[h], -applied[h]),
         })
         .collect();
 
@@ -470,9 +475,9 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
 }
 
 /// Per log kind of a host's readable inputs: the first and last entry times (UTC ms plus `correction`).
-fn log_spans(inputs: &[Input], host: &str, correction: i64) -> Vec<(LogKind, Option<i64>, Option<i64>)> {
+fn log_spans(inputs: &[&Input], correction: i64) -> Vec<(LogKind, Option<i64>, Option<i64>)> {
     let mut spans: Vec<(LogKind, Option<i64>, Option<i64>)> = Vec::new();
-    for i in inputs.iter().filter(|i| i.host == host && i.error.is_none()) {
+    for i in inputs.iter().filter(|i| i.error.is_none()) {
         let first = i.first_time.map(|t| t.timestamp_millis() + correction);
         let last = i.last_time.map(|t| t.timestamp_millis() + correction);
         match spans.iter_mut().find(|s| s.0 == i.log_kind) {
