@@ -89,16 +89,28 @@ struct ChunkResult {
 
 /// The first entry time of a text: the first timed entry among its first records.
 fn first_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
-    Records::new(text, format, 1).take(64).find_map(|r| match r {
-        Record::Entry(e) => e.utc(),
-        Record::Unparsed { .. } => None,
-    })
+    // A bounded head (the record splitter looks ahead through all the text it is given), widened while no
+    // timed entry is found in it.
+    for window in [2 << 10, 64 << 10, 1 << 20] {
+        let mut to = window.min(text.len());
+        while !text.is_char_boundary(to) {
+            to -= 1;
+        }
+        let first = Records::new(&text[..to], format, 1).take(64).find_map(|r| match r {
+            Record::Entry(e) => e.utc(),
+            Record::Unparsed { .. } => None,
+        });
+        if first.is_some() || to == text.len() {
+            return first;
+        }
+    }
+    None
 }
 
-/// The last entry time of a text, read from its tail only (a bounded window, widened once when the last
-/// record is longer than it): the cost does not grow with the file.
+/// The last entry time of a text, read from its tail only (a bounded window, widened while the last record
+/// is longer than it): the cost does not grow with the file.
 fn last_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
-    for window in [16 << 10, 1 << 20] {
+    for window in [2 << 10, 64 << 10, 1 << 20] {
         let mut from = text.len().saturating_sub(window);
         while !text.is_char_boundary(from) {
             from += 1;
@@ -158,7 +170,8 @@ fn collect_entries(
                 entries: 0,
                 unparsed: 0,
                 oversized: 0,
-                first_time: first_entry_time(chunk.text, file.format),
+                // Only a file's first chunk holds its first entry.
+                first_time: if chunk.index == 0 { first_entry_time(chunk.text, file.format) } else { None },
                 last_time: last_entry_time(chunk.text, file.format),
                 events: Vec::with_capacity(chunk.text.len() / 400),
             };
