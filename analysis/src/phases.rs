@@ -510,13 +510,19 @@ fn phase(
         return without(PhaseStatus::NotApplicable, device.path.why_not(id).into());
     }
     let (mut status, mut evidence) = decide(id, &m);
-    // A failed attempt that ccmsetup will retry is not final until ccmsetup exits for good.
+    // A failed attempt that ccmsetup will retry is not final until ccmsetup exits for good; nor is the
+    // bootstrapper's exit 0 (it hands over to the ccmsetup service) when the service then schedules a retry.
     let mut retrying: Option<usize> = None;
-    if id == PhaseId::InstallClient && status == PhaseStatus::Failed {
-        let last_failure = evidence.last().copied();
+    let retry_applies = match id {
+        PhaseId::InstallClient => matches!(status, PhaseStatus::Failed | PhaseStatus::Ok),
+        PhaseId::InstallContent => status == PhaseStatus::Failed,
+        _ => false,
+    };
+    if retry_applies {
+        let last_exit = evidence.last().copied();
         retrying = evs.iter().copied().rev().find(|&i| {
             matches!(ctx.events[i].kind, EventKind::CcmsetupRetryScheduled { .. })
-                && last_failure.is_some_and(|f| ctx.time_ms[i] >= ctx.time_ms[f])
+                && last_exit.is_some_and(|f| ctx.time_ms[i] >= ctx.time_ms[f] && i != f)
         });
         if let Some(r) = retrying {
             status = PhaseStatus::Missing;
@@ -537,7 +543,7 @@ fn phase(
             format!("{what} failed in {file} on {where_}: {last}")
         }
         PhaseStatus::Missing if retrying.is_some() => format!(
-            "{file} on {where_}: the last attempt failed and ccmsetup scheduled a retry ({}): not final until \
+            "{file} on {where_}: ccmsetup scheduled a retry after its last attempt ({}): not final until \
              ccmsetup exits",
             retrying.map(|i| short(&ctx.events[i].evidence.text)).unwrap_or_default()
         ),

@@ -466,13 +466,24 @@ static PATTERNS: &[Pattern] = &[
         build: |c| Some(EventKind::CcmsetupRetryScheduled { minutes: num(c, 1) }),
     },
     Pattern {
+        // The state message that names the failure and the content path: real ccmsetup.log:222 `[] Params to
+        // send '5.0.8458.1007 Deployment Error 0x80190194. Path HTTP://server.dmz/CCM_Client'`. A success writes
+        // `Deployment Error: 0x0` (real ccmsetup.log:68): no failure line.
+        scope: Scope::CCMSETUP,
+        literals: &["Deployment Error"],
+        needles: &[],
+        regex: r"Deployment Error:? (0x[0-9A-Fa-f]{8})",
+        build: |c| {
+            let code = lower(c, 1)?;
+            (code != "0x00000000").then_some(EventKind::ErrorLogged { code: Some(code) })
+        },
+    },
+    Pattern {
         // ccmsetup lines of the failure catalog (`analysis::causes`) that ccmsetup may write at info or warning
-        // severity, kept as failure lines whatever their type. `Deployment Error 0x.. Path <url>`: real
-        // ccmsetup.log:222 (the state message that names the content path). The others: UNCONFIRMED wording
-        // (community troubleshooting scripts quote them), matched case-sensitively as quoted.
+        // severity, kept as failure lines whatever their type. UNCONFIRMED wording (community troubleshooting
+        // scripts quote them), matched case-sensitively as quoted.
         scope: Scope::CCMSETUP,
         literals: &[
-            "Deployment Error",
             "tried all MPs",
             "Failed to get DP locations",
             "GetDPLocations failed",
@@ -483,7 +494,7 @@ static PATTERNS: &[Pattern] = &[
             "installation failed. Error text",
         ],
         needles: &[],
-        regex: r"(?:Deployment Error|tried all MPs|Failed to get DP locations|GetDPLocations failed|No valid source or MP locations|reboot is pending|ccmsetup is already running|returned failure exit code|installation failed\. Error text)(?:.*?(0x[0-9A-Fa-f]{8}))?",
+        regex: r"(?:tried all MPs|Failed to get DP locations|GetDPLocations failed|No valid source or MP locations|reboot is pending|ccmsetup is already running|returned failure exit code|installation failed\. Error text)(?:.*?(0x[0-9A-Fa-f]{8}))?",
         build: |c| Some(EventKind::ErrorLogged { code: lower(c, 1) }),
     },
     Pattern {
@@ -1687,6 +1698,8 @@ mod tests {
         assert!(e("File 'C:\\Windows\\ccmsetup\\client.msi' doesn't exist.", Severity::Warning).is_empty());
         assert!(e("Something odd happened 0x87D00231", Severity::Info).is_empty());
         assert!(e("Retrying after 0x87D00231", Severity::Warning).is_empty());
+        // The success state message (real ccmsetup.log:68) is no failure line.
+        assert!(e("[] Params to send '5.0.8458.1007 Deployment Error: 0x0, '", Severity::Info).is_empty());
         assert!(e("Type 3 line with nothing telling in it", Severity::Error).is_empty());
     }
 
@@ -1855,6 +1868,7 @@ mod tests {
         "==========[ ccmsetup started in process 3324 ]==========",
         "Next retry in 10 minute(s)...",
         "[] Params to send '5.0.8458.1007 Deployment Error 0x80190194. Path HTTP://server.dmz/CCM_Client'",
+        "[] Params to send '5.0.8458.1007 Deployment Error: 0x0, '",
         "Have already tried all MPs. Couldn't find DP locations. Error 0x87d00215",
         "Failed to get DP locations as the expected version from MP 'http://MP01'. Error 0x87d00215",
         "File 'C:\\WINDOWS\\ccmsetup\\vcredist_x64.exe' returned failure exit code 1603. Fail the installation.",
