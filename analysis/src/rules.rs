@@ -1123,10 +1123,12 @@ fn check_clock_skew(a: &Analysis) -> Vec<Hit> {
             device,
             host: Some(o.host.clone()),
             title: Some(format!(
-                "{}'s clock is about {} {} the site's ({} of {} causal pairs agree)",
+                "{}'s clock is about {} {} {} ({} of {} causal pairs agree)",
                 o.host,
                 human_secs(secs.abs()),
                 if secs > 0.0 { "ahead of" } else { "behind" },
+                // No reference left: the management point itself is the clock that is off.
+                if reference.is_empty() { "the CMG's and the clients'" } else { "the site's" },
                 o.support,
                 o.observations
             )),
