@@ -481,17 +481,21 @@ fn log_spans(inputs: &[&Input], correction: i64) -> Vec<(LogKind, Option<i64>, O
         let first = i.first_time.map(|t| t.timestamp_millis() + correction);
         let last = i.last_time.map(|t| t.timestamp_millis() + correction);
         match spans.iter_mut().find(|s| s.0 == i.log_kind) {
-            Some(s) => {
-                s.1 = match (s.1, first) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                s.2 = s.2.max(last);
-            }
+            Some(s) => widen_span((&mut s.1, &mut s.2), first, last),
             None => spans.push((i.log_kind, first, last)),
         }
     }
     spans
+}
+
+/// Widens a (first, last) time span by another one; an unknown end leaves the known one.
+pub(crate) fn widen_span(span: (&mut Option<i64>, &mut Option<i64>), first: Option<i64>, last: Option<i64>) {
+    let (f, l) = span;
+    *f = match (*f, first) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    *l = (*l).max(last);
 }
 
 /// The component of every event (positions as given): client lines by their host, server request

@@ -44,7 +44,8 @@ fn build_of(version: &str) -> Option<u32> {
     version.split('.').nth(2)?.parse().ok()
 }
 
-fn cite(e: &Event) -> String {
+/// `file:line on host` of an event's line.
+pub(crate) fn cite(e: &Event) -> String {
     let file = e.evidence.path.rsplit(['/', '\\']).next().unwrap_or(&e.evidence.path);
     format!("{file}:{} on {}", e.evidence.line, e.evidence.host)
 }

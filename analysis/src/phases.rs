@@ -341,11 +341,7 @@ fn span_of(ctx: &PhaseContext, hosts: &[usize], kind: LogKind) -> (Option<i64>, 
     for &h in hosts {
         for &(k, f, l) in &ctx.hosts[h].log_spans {
             if k == kind {
-                first = match (first, f) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                last = last.max(l);
+                crate::engine::widen_span((&mut first, &mut last), f, l);
             }
         }
     }
@@ -530,11 +526,8 @@ fn phase(
         }
     }
     let what = phase_what(id);
-    let cite = |i: usize| {
-        let e = &ctx.events[i].evidence;
-        let name = e.path.rsplit(['/', '\\']).next().unwrap_or(&e.path);
-        format!("{name}:{} on {}: {}", e.line, e.host, short(&e.text))
-    };
+    let cite =
+        |i: usize| format!("{}: {}", crate::path::cite(&ctx.events[i]), short(&ctx.events[i].evidence.text));
     let reason = match status {
         PhaseStatus::Ok => evidence.last().map(|&i| cite(i)).unwrap_or_else(|| format!("{what} done")),
         PhaseStatus::NotApplicable | PhaseStatus::NotCollected => String::new(),

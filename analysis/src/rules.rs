@@ -997,15 +997,9 @@ fn check_install_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
         if code == 0 {
             continue;
         }
-        // `CcmSetup failed with error code 0x..` followed by a retry notice in the same log: ccmsetup is still
-        // retrying; not failed until it exits (the exit would be the device's last exit event).
-        let ev = &a.events[i].evidence;
-        let retrying = device_events(a, d).iter().any(|&j| {
-            matches!(a.events[j].kind, EventKind::CcmsetupRetryScheduled { .. })
-                && a.events[j].evidence.path == ev.path
-                && a.events[j].evidence.line > ev.line
-        });
-        if retrying {
+        // `CcmSetup failed with error code 0x..` followed by a retry notice: ccmsetup is still retrying, not
+        // failed until it exits. The install.client phase decides it (`missing`, with the retry as reason).
+        if phase_status(a, d, PhaseId::InstallClient) == Some(PhaseStatus::Missing) {
             continue;
         }
         let causes = ex.any(d);

@@ -105,21 +105,15 @@ pub fn kind_from_components<'a>(components: impl IntoIterator<Item = &'a str>) -
     (best > 0 && best * 2 > named).then_some(LogKind::ALL[i])
 }
 
-/// The log kind one component name stands for (case-insensitive).
+/// The log kind one component name stands for (case-insensitive): each flow log writes the component its
+/// file is named after (`input::kind_from_base_name`), and ClientIDManagerStartup also `ClientIDManager`. The
+/// site server's synced CMG file names (`CMG-<name>-...-CMGService`) are file names, never components.
 pub fn component_kind(component: &str) -> Option<LogKind> {
-    let k = match component.trim().to_ascii_lowercase().as_str() {
-        "ccmsetup" => LogKind::Ccmsetup,
-        "clientidmanagerstartup" | "clientidmanager" => LogKind::ClientIdManagerStartup,
-        "adaloperationprovider" | "ccmaad" => LogKind::AdalOperationProvider,
-        "ccmmessaging" => LogKind::CcmMessaging,
-        "locationservices" => LogKind::LocationServices,
-        "ccm_sts" => LogKind::CcmSts,
-        "cmgservice" => LogKind::CmgService,
-        "sms_cloud_proxyconnector" | "sms_cloudconnector" => LogKind::CloudProxyConnector,
-        "mp_registrationmanager" => LogKind::MpRegistrationManager,
-        _ => return None,
-    };
-    Some(k)
+    match component.trim().to_ascii_lowercase().as_str() {
+        "clientidmanager" => Some(LogKind::ClientIdManagerStartup),
+        name if name.starts_with("cmg-") => None,
+        name => crate::input::kind_from_base_name(name),
+    }
 }
 
 #[cfg(test)]
