@@ -99,7 +99,14 @@ pub fn check_analyze(root: &Path, files: &[PathBuf]) {
     let notes = |text: &str| -> Vec<String> {
         cmtrace_analysis::codes::decode_message(text).iter().map(cmtrace_analysis::codes::describe).collect()
     };
-    let opts = RenderOptions { color: false, width: Some(100), show_timeline: true, code_notes: &notes };
+    let opts = RenderOptions {
+        color: false,
+        width: Some(100),
+        show_timeline: true,
+        code_notes: &notes,
+        devices: None,
+        max_chars: 60_000,
+    };
     let mut human: Vec<(&str, Vec<u8>)> = Vec::new();
     let mut text = Vec::new();
     render::render_text(&report, &opts, &mut text).expect("in memory");

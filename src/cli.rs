@@ -159,6 +159,23 @@ pub struct AnalyzeArgs {
     /// Only findings of this rule id (repeatable)
     #[arg(long = "rule", value_name = "ID")]
     pub rules: Vec<String>,
+    /// Devices listed with their flow table in the text and Markdown reports: all, failing (an error or
+    /// warning finding) or none. Default: all up to 20 devices; past 20 a fleet summary opens the report
+    /// and only failing devices are listed (the others are counted)
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub devices: Option<DevicesShown>,
+    /// Markdown: at most this many characters (a ticket or pull-request comment); what is left out is
+    /// said at the end. 0: no limit
+    #[arg(long, value_name = "N", default_value_t = 60_000)]
+    pub max_chars: usize,
+}
+
+/// `--devices`: which devices the text and Markdown reports list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DevicesShown {
+    All,
+    Failing,
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -599,6 +599,17 @@ impl LoadedFile {
     pub fn text(&self) -> &str {
         &self.data[self.start..]
     }
+
+    /// A text already decoded (a block of a file read in blocks, `stream::TextBlocks`).
+    pub fn from_parts(
+        data: String,
+        encoding: TextEncoding,
+        format: LineFormat,
+        kind: LogKind,
+        warning: Option<String>,
+    ) -> Self {
+        LoadedFile { data, start: 0, encoding, format, kind, warning }
+    }
 }
 
 /// Bytes to text, taking ownership: UTF-8 is validated in place and kept without a copy; UTF-16 and ANSI
@@ -653,7 +664,7 @@ pub fn load_opened(src: &SourceFile, file: &mut File, len_at_open: u64) -> Resul
 
 /// The kind from the components of the records in the first 64 KB (`kind::kind_from_components`: the
 /// kind of a majority of them). Unparsed lines are passed over, whatever their number.
-fn sniff_kind(text: &str, format: LineFormat) -> Option<LogKind> {
+pub(crate) fn sniff_kind(text: &str, format: LineFormat) -> Option<LogKind> {
     let records = crate::format::Records::new(&text[..floor_char_boundary(text, 64 * 1024)], format, 1);
     crate::kind::kind_from_components(records.filter_map(|r| match r {
         crate::entry::Record::Entry(e) => Some(e.component),

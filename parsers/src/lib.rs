@@ -19,3 +19,4 @@ pub mod format;
 pub mod input;
 pub mod regular;
 pub mod scan;
+pub mod stream;

@@ -1,13 +1,15 @@
 //! The parallel driver: loads files in windows, splits large texts at record boundaries into chunks,
 //! runs a worker on every chunk with `rayon` (across files and within large files), and hands the
 //! results to a sink in file order and chunk order. Memory stays bounded by the window (files in flight)
-//! and the batch of chunks being processed, not by the size of the input.
+//! and the batch of chunks being processed, not by the size of the input: a file larger than the window is
+//! read in blocks (`stream::TextBlocks`), never whole.
 
 use rayon::prelude::*;
 
 use crate::entry::LineFormat;
 use crate::format::next_boundary;
-use crate::input::{load, LoadedFile, SourceFile};
+use crate::input::{load, LoadedFile, Location, SourceFile};
+use crate::stream::TextBlocks;
 
 /// A piece of a file's text that starts on a record boundary.
 #[derive(Debug, Clone, Copy)]
@@ -65,19 +67,47 @@ pub struct ScanOptions {
     pub window_bytes: u64,
     /// At most this many chunk bytes processed (and their results held) at once.
     pub batch_bytes: usize,
+    /// A regular file larger than this is read in blocks of `block_bytes`, not whole.
+    pub stream_above: u64,
+    pub block_bytes: usize,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { chunk_bytes: 2 << 20, window_bytes: 512 << 20, batch_bytes: 32 << 20 }
+        // The window and the blocks bound the text held at once (about 64 MB, twice that for a UTF-16
+        // file being decoded), whatever the size of the input or of its largest file.
+        ScanOptions {
+            chunk_bytes: 2 << 20,
+            window_bytes: 48 << 20,
+            batch_bytes: 16 << 20,
+            stream_above: 24 << 20,
+            block_bytes: 16 << 20,
+        }
     }
 }
 
 /// What the sink receives, in order: for every file `Start`, its chunks' results, `End`.
 pub enum Scanned<'s, T> {
-    Start { index: usize, source: &'s SourceFile, file: Result<&'s LoadedFile, &'s str> },
-    Chunk { index: usize, result: T },
-    End { index: usize, source: &'s SourceFile },
+    Start {
+        index: usize,
+        source: &'s SourceFile,
+        file: Result<&'s LoadedFile, &'s str>,
+    },
+    Chunk {
+        index: usize,
+        result: T,
+    },
+    /// `warning`: what went wrong after `Start` (a file read in blocks that shrank or failed while read).
+    End {
+        index: usize,
+        source: &'s SourceFile,
+        warning: Option<String>,
+    },
+}
+
+/// Whether `src` is read in blocks rather than whole.
+fn streamed(src: &SourceFile, opts: &ScanOptions) -> bool {
+    matches!(src.location, Location::File(_)) && src.size > opts.stream_above
 }
 
 /// Run `work` on every chunk of every file in parallel; `sink` sees the results in input order.
@@ -89,11 +119,17 @@ where
 {
     let mut start = 0;
     while start < files.len() {
+        if streamed(&files[start], &opts) {
+            scan_blocks(start, &files[start], &opts, &work, &mut sink);
+            start += 1;
+            continue;
+        }
         let mut end = start;
         let mut bytes = 0u64;
         // Charged at the most each load may hold (a zip entry's declared size is not trusted: it is
         // charged from its compressed size, at most the entry limit).
         while end < files.len()
+            && !streamed(&files[end], &opts)
             && (end == start || bytes.saturating_add(files[end].load_bound()) <= opts.window_bytes)
             && end - start < 512
         {
@@ -147,13 +183,58 @@ where
                     sink(Scanned::Chunk { index, result });
                 }
                 if last {
-                    sink(Scanned::End { index, source: &window[*k] });
+                    sink(Scanned::End { index, source: &window[*k], warning: None });
                 }
             }
             t = u;
         }
         start = end;
     }
+}
+
+/// `scan_ordered` for one large regular file: block after block, the chunks of each block in parallel.
+fn scan_blocks<T, W, S>(index: usize, src: &SourceFile, opts: &ScanOptions, work: &W, sink: &mut S)
+where
+    T: Send,
+    W: Fn(&SourceFile, &LoadedFile, Chunk<'_>) -> T + Sync,
+    S: FnMut(Scanned<'_, T>),
+{
+    let Location::File(path) = &src.location else { unreachable!("only regular files are read in blocks") };
+    let opened = crate::regular::open_regular(path)
+        .and_then(|(file, meta)| TextBlocks::new(src, file, meta.len(), opts.block_bytes));
+    let mut blocks = match opened {
+        Ok(b) => b,
+        Err(e) => {
+            sink(Scanned::Start { index, source: src, file: Err(&e) });
+            sink(Scanned::End { index, source: src, warning: None });
+            return;
+        }
+    };
+    let mut started = false;
+    let mut chunk_index = 0usize;
+    while let Some(block) = blocks.next_block() {
+        let file = &block.file;
+        let mut list = chunks(file.text(), file.format, opts.chunk_bytes);
+        for c in &mut list {
+            c.first_line = c.first_line.saturating_add(block.first_line - 1);
+            c.index += chunk_index;
+        }
+        chunk_index += list.len();
+        if !started {
+            sink(Scanned::Start { index, source: src, file: Ok(file) });
+            started = true;
+        }
+        let results: Vec<T> = list.par_iter().map(|c| work(src, file, *c)).collect();
+        for result in results {
+            sink(Scanned::Chunk { index, result });
+        }
+    }
+    if !started {
+        // An empty file: its (empty) text, with what the first read told.
+        let file = LoadedFile::from_parts(String::new(), blocks.encoding, blocks.format, blocks.kind, None);
+        sink(Scanned::Start { index, source: src, file: Ok(&file) });
+    }
+    sink(Scanned::End { index, source: src, warning: blocks.warning.take() });
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use cmtrace_analysis::model::Report;
 use super::collect::collect;
 use super::filter::Filters;
 use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
-use crate::cli::{AnalyzeArgs, ColorChoice, FailOn, ReportFormat};
-use crate::render::{render_junit, render_markdown, render_text, RenderOptions};
+use crate::cli::{AnalyzeArgs, ColorChoice, DevicesShown, FailOn, ReportFormat};
+use crate::render::{render_junit, render_markdown, render_text, DeviceList, RenderOptions};
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     t0();
@@ -52,6 +52,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         width: terminal_width(is_tty),
         show_timeline: args.timeline,
         code_notes: &notes,
+        devices: args.devices.map(|d| match d {
+            DevicesShown::All => DeviceList::All,
+            DevicesShown::Failing => DeviceList::Failing,
+            DevicesShown::None => DeviceList::None,
+        }),
+        max_chars: args.max_chars,
     };
     match args.format {
         ReportFormat::Text => render_text(&report, &opts, &mut out),
@@ -117,6 +123,14 @@ pub fn build_report(
     collected.check_host_overrides()?;
     let readable = collected.inputs.iter().filter(|i| i.was_read()).count();
     lap("read and extract");
+    if timing {
+        eprintln!(
+            "cmtrace-rs: timing: {} events of {} bytes, {} inputs",
+            collected.events.len(),
+            std::mem::size_of::<cmtrace_parsers::events::Event>(),
+            collected.inputs.len()
+        );
+    }
     let problems = std::mem::take(&mut collected.problem_inputs);
     let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
     lap("engine");

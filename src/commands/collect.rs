@@ -173,8 +173,11 @@ fn collect_entries(
                 // Only a file's first chunk holds its first entry.
                 first_time: if chunk.index == 0 { first_entry_time(chunk.text, file.format) } else { None },
                 last_time: last_entry_time(chunk.text, file.format),
-                events: Vec::with_capacity(chunk.text.len() / 400),
+                events: Vec::new(),
             };
+            // Server logs repeat the same messages verbatim (`ProcessRequest - Start`, `Return token to
+            // client`): one text per distinct message of the chunk.
+            let mut texts: rustc_hash::FxHashMap<&str, Arc<str>> = rustc_hash::FxHashMap::default();
             let mut kinds = Vec::new();
             // One allocation per chunk; every event of the chunk shares it.
             let (path, host): (Arc<str>, Arc<str>) = (src.path.as_str().into(), src.host.as_str().into());
@@ -208,7 +211,16 @@ fn collect_entries(
                                     line: e.line,
                                     host: host.clone(),
                                     time: e.utc(),
-                                    text: Arc::from(&*e.message),
+                                    text: match texts.get(&*e.message) {
+                                        Some(t) => t.clone(),
+                                        None => {
+                                            let t: Arc<str> = Arc::from(&*e.message);
+                                            if let std::borrow::Cow::Borrowed(m) = e.message {
+                                                texts.insert(m, t.clone());
+                                            }
+                                            t
+                                        }
+                                    },
                                 },
                             });
                         }
@@ -216,6 +228,7 @@ fn collect_entries(
                     Record::Unparsed { .. } => out.unparsed += 1,
                 }
             }
+            out.events.shrink_to_fit();
             out.entries += records.skipped();
             out.oversized = records.oversized();
             out
@@ -242,8 +255,14 @@ fn collect_entries(
                     chunks_events.push(result.events);
                 }
             }
-            Scanned::End { source, .. } => {
+            Scanned::End { source, warning, .. } => {
                 let input = inputs.last_mut().expect("Start comes first");
+                if let Some(late) = warning {
+                    input.warning = Some(match input.warning.take() {
+                        Some(w) => format!("{w}; {late}"),
+                        None => late,
+                    });
+                }
                 if input.error.is_none() && input.lines == 0 && source.size > 0 {
                     input.error = Some(format!(
                         "no ConfigMgr log entry in any of its formats (CMTrace, server, setup; {} unparsed lines): not a ConfigMgr log, or binary",

@@ -79,7 +79,11 @@ pub fn run(args: &ParseArgs) -> Result<i32, String> {
                     p.push(buf);
                 }
             }
-            Scanned::End { .. } => {}
+            Scanned::End { source, warning, .. } => {
+                if let Some(w) = warning {
+                    crate::say!("cmtrace-rs: {}: {}", source.path, w);
+                }
+            }
         },
     );
     if let Some(e) = write_error {

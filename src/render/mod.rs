@@ -17,6 +17,8 @@ use chrono::{DateTime, Utc};
 use cmtrace_analysis::model::{Device, Finding, Phase, PhaseId, PhaseStatus, Report};
 use cmtrace_parsers::Severity;
 
+use crate::sanitize::visible_line;
+
 /// How to render, decided by the CLI.
 pub struct RenderOptions<'a> {
     /// Colour on (the CLI checks the terminal, `--color` and `NO_COLOR`).
@@ -27,6 +29,181 @@ pub struct RenderOptions<'a> {
     pub show_timeline: bool,
     /// Decoded error codes found in a message, one line each (e.g. `0x80072F8F ERROR_WINHTTP_SECURE_FAILURE: ...`).
     pub code_notes: &'a dyn Fn(&str) -> Vec<String>,
+    /// Which devices get their flow table (`--devices`); `None`: all of them up to a screenful
+    /// (`SCREENFUL_OF_DEVICES`), the failing ones past that.
+    pub devices: Option<DeviceList>,
+    /// Markdown: at most this many characters (0: no limit).
+    pub max_chars: usize,
+}
+
+/// Which devices the text and Markdown reports list with their flow table (`--devices`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceList {
+    All,
+    /// Devices with an error or warning finding.
+    Failing,
+    None,
+}
+
+/// Past this many devices the text and Markdown reports open with a fleet summary (per rule: devices,
+/// hosts, first and last time, examples) and, unless `--devices` says otherwise, list failing devices only.
+pub const SCREENFUL_OF_DEVICES: usize = 20;
+
+/// The devices a report lists, and what it only counts.
+pub struct Listing<'a> {
+    /// Devices listed with their flow table, in the report's order.
+    pub listed: Vec<&'a Device>,
+    /// Devices with collected client logs or a finding (what `listed` is chosen from).
+    pub shown: usize,
+    /// Of `shown`, those with an error or warning finding.
+    pub failing: usize,
+    /// Devices with client logs collected (the rest were seen in server logs only).
+    pub collected: usize,
+    /// Devices seen only in server logs, with no finding (counted, never listed).
+    pub server_only: Vec<&'a Device>,
+    /// More than a screenful of devices: the fleet summary opens the report.
+    pub fleet: bool,
+    /// Each device's worst finding severity over all the data.
+    pub worst: std::collections::HashMap<&'a str, Severity>,
+}
+
+impl Listing<'_> {
+    /// 0 for a device with an error, 1 warning, 2 info, 3 none: the order devices are shown in.
+    pub fn rank(&self, d: &Device) -> u8 {
+        self.worst.get(d.key.as_str()).map_or(3, |s| severity_rank(*s))
+    }
+
+    /// Devices of `shown` that are not listed.
+    pub fn unlisted(&self) -> usize {
+        self.shown - self.listed.len()
+    }
+}
+
+/// The worst finding severity of each device (one pass over the findings).
+pub fn worst_by_device(report: &Report) -> std::collections::HashMap<&str, Severity> {
+    // A filtered report keeps the severities of all the data.
+    if let Some(f) = &report.filtered {
+        return f.worst_by_device.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+    }
+    let mut worst: std::collections::HashMap<&str, Severity> = std::collections::HashMap::new();
+    for f in &report.findings {
+        if let Some(d) = f.device.as_deref() {
+            let w = worst.entry(d).or_insert(f.severity);
+            *w = (*w).max(f.severity);
+        }
+    }
+    worst
+}
+
+/// Which devices to list for `choice` (see `RenderOptions::devices`).
+pub fn listing(report: &Report, choice: Option<DeviceList>) -> Listing<'_> {
+    let worst = worst_by_device(report);
+    let (shown, server_only): (Vec<&Device>, Vec<&Device>) =
+        report.devices.iter().partition(|d| !d.client_hosts.is_empty() || worst.contains_key(d.key.as_str()));
+    let rank = |d: &Device| worst.get(d.key.as_str()).map_or(3, |s| severity_rank(*s));
+    let is_failing = |d: &Device| rank(d) <= 1;
+    let failing = shown.iter().filter(|d| is_failing(d)).count();
+    let fleet = shown.len() > SCREENFUL_OF_DEVICES;
+    let choice = choice.unwrap_or(if fleet { DeviceList::Failing } else { DeviceList::All });
+    let total = shown.len();
+    let listed = match choice {
+        DeviceList::All => shown,
+        DeviceList::Failing => shown.into_iter().filter(|d| is_failing(d)).collect(),
+        DeviceList::None => Vec::new(),
+    };
+    let collected = report.devices.iter().filter(|d| !d.client_hosts.is_empty()).count();
+    Listing { listed, shown: total, failing, collected, server_only, fleet, worst }
+}
+
+/// The header's device count: devices whose client logs were collected apart from those seen only in
+/// server logs.
+pub fn device_count_line(report: &Report, listing: &Listing<'_>) -> String {
+    let server_only = report.devices.len() - listing.collected;
+    let mut line = format!("{} device(s) with client logs collected", listing.collected);
+    if server_only > 0 {
+        line.push_str(&format!(", {server_only} seen only in server logs"));
+    }
+    line
+}
+
+/// One rule across the fleet: how many devices, which hosts, first and last time, a few examples.
+pub struct RuleSummary<'a> {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// Its findings in the engine's order (the first is the example shown in full).
+    pub findings: Vec<&'a Finding>,
+    /// Distinct devices (in order of first finding); site findings have none.
+    pub devices: Vec<&'a str>,
+    pub hosts: Vec<&'a str>,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    /// The first few devices by the name a person knows them by (their client host, else their key).
+    pub examples: Vec<String>,
+}
+
+/// How many example devices a rule's summary names.
+const EXAMPLES: usize = 3;
+
+/// The findings grouped by rule, worst rule first, then the rule on most devices.
+pub fn rule_summaries(report: &Report) -> Vec<RuleSummary<'_>> {
+    let mut by_rule: Vec<RuleSummary<'_>> = Vec::new();
+    for f in &report.findings {
+        let at = match by_rule.iter().position(|r| r.rule == f.rule) {
+            Some(i) => i,
+            None => {
+                by_rule.push(RuleSummary {
+                    rule: f.rule,
+                    severity: f.severity,
+                    findings: Vec::new(),
+                    devices: Vec::new(),
+                    hosts: Vec::new(),
+                    first: None,
+                    last: None,
+                    examples: Vec::new(),
+                });
+                by_rule.len() - 1
+            }
+        };
+        let r = &mut by_rule[at];
+        if severity_rank(f.severity) < severity_rank(r.severity) {
+            r.severity = f.severity;
+        }
+        r.findings.push(f);
+        if let Some(d) = f.device.as_deref() {
+            if !r.devices.contains(&d) {
+                r.devices.push(d);
+            }
+        }
+        // A finding's host may name several (`LAB-01, LAB-02`).
+        let hosts = f
+            .host
+            .as_deref()
+            .into_iter()
+            .flat_map(|h| h.split(", "))
+            .chain(f.evidence.iter().map(|e| &*e.host));
+        for h in hosts {
+            if !r.hosts.contains(&h) {
+                r.hosts.push(h);
+            }
+        }
+        for t in f.evidence.iter().filter_map(|e| e.time) {
+            r.first = Some(r.first.map_or(t, |x| x.min(t)));
+            r.last = Some(r.last.map_or(t, |x| x.max(t)));
+        }
+    }
+    by_rule.sort_by_key(|r| (severity_rank(r.severity), std::cmp::Reverse(r.devices.len().max(1))));
+    let named: std::collections::HashMap<&str, &str> = report
+        .devices
+        .iter()
+        .filter_map(|d| d.client_hosts.first().map(|h| (d.key.as_str(), h.as_str())))
+        .collect();
+    for r in &mut by_rule {
+        r.examples = r.devices.iter().take(EXAMPLES).map(|d| named.get(d).unwrap_or(d).to_string()).collect();
+        if r.devices.len() > EXAMPLES {
+            r.examples.push(format!("... and {} more", r.devices.len() - EXAMPLES));
+        }
+    }
+    by_rule
 }
 
 impl RenderOptions<'_> {
@@ -267,10 +444,55 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Devices worth a table (client logs collected, or a finding), and the rest: devices seen only in server
-/// logs, which a fleet's MP logs hold by the thousand.
-pub fn split_devices(report: &Report) -> (Vec<&Device>, Vec<&Device>) {
-    report.devices.iter().partition(|d| !d.client_hosts.is_empty() || report.worst_of(&d.key).is_some())
+/// What the listing leaves out, and how to get it.
+pub fn unlisted_line(listing: &Listing<'_>) -> String {
+    let unlisted_failing = listing.failing - listing.listed.iter().filter(|d| listing.rank(d) <= 1).count();
+    let mut parts = Vec::new();
+    if unlisted_failing > 0 {
+        parts.push(format!("{unlisted_failing} failing"));
+    }
+    let unlisted_healthy = listing.unlisted() - unlisted_failing;
+    if unlisted_healthy > 0 {
+        parts.push(format!("{unlisted_healthy} without an error or warning"));
+    }
+    format!(
+        "{} device(s) not listed ({}): `--devices all` lists every device, `--device KEY` shows one",
+        listing.unlisted(),
+        parts.join(", ")
+    )
+}
+
+/// A finding in one line, under its rule's example: who, where, what.
+pub fn also_line(f: &Finding) -> String {
+    let who = f.device.as_deref().or(f.host.as_deref()).unwrap_or("site");
+    let at = f
+        .evidence
+        .first()
+        .map(|e| format!(" · {}:{} on {}", file_name(&e.path), e.line, e.host))
+        .unwrap_or_default();
+    visible_line(&format!("{who}{at} · {}", clip(&f.title, 160))).into_owned()
+}
+
+/// The root-cause rule a consequence finding names ("Caused by: x" / "Root cause: x").
+pub fn consequence_of(explanation: &str) -> Option<&str> {
+    ["Caused by: ", "Root cause: "].iter().find_map(|m| {
+        let rest = &explanation[explanation.find(m)? + m.len()..];
+        rest.split([' ', ',', '.', '(']).next().filter(|r| !r.is_empty())
+    })
+}
+
+/// Up to the first ". " that ends a sentence (not "e.g. ").
+pub fn first_sentence(text: &str) -> &str {
+    let mut from = 0;
+    while let Some(i) = text[from..].find(". ") {
+        let end = from + i;
+        let next_upper = text[end + 2..].chars().next().is_some_and(|c| c.is_uppercase());
+        if next_upper && !text[..end].ends_with("e.g") && !text[..end].ends_with("i.e") {
+            return &text[..=end];
+        }
+        from = end + 2;
+    }
+    text
 }
 
 #[cfg(test)]

@@ -136,12 +136,17 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
         Severity::Info
     };
     writeln!(out, "{}", p.severity(verdict_sev, &verdict(report)))?;
-    writeln!(out, "{} device(s), {} error(s), {} warning(s), {} info", report.devices.len(), e, w, i)?;
+    let listing = listing(report, opts.devices);
+    let counts = device_count_line(report, &listing);
+    write!(out, "{}", wrap(&format!("{counts}; {e} error(s), {w} warning(s), {i} info"), "", width))?;
     writeln!(out)?;
 
-    // What went wrong, in one screen: every finding on one line with the first step of its fix.
     let findings = sorted_findings(report);
-    if !findings.is_empty() {
+    let rules = rule_summaries(report);
+    if listing.fleet && !findings.is_empty() {
+        render_fleet_summary(&rules, &listing, opts, &p, out)?;
+    } else if !findings.is_empty() {
+        // What went wrong, in one screen: every finding on one line with the first step of its fix.
         writeln!(out, "{}", p.bold("What went wrong (details below)"))?;
         for f in &findings {
             let who = f.device.as_deref().or(f.host.as_deref()).unwrap_or("site");
@@ -158,23 +163,46 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     }
 
     // Devices with findings first (worst first), then the healthy ones.
-    let (mut shown, server_only) = split_devices(report);
-    let worst = |d: &Device| report.worst_of(&d.key).map_or(3, severity_rank);
-    shown.sort_by_key(|d| worst(d));
+    let mut shown = listing.listed.clone();
+    shown.sort_by_key(|d| listing.rank(d));
+    if listing.fleet && !shown.is_empty() {
+        let which = if shown.len() == listing.failing { "Failing devices" } else { "Devices" };
+        writeln!(out, "{}", p.bold(&format!("{which} ({})", shown.len())))?;
+        writeln!(out)?;
+    }
     for d in &shown {
         render_device(d, report, opts, &p, out)?;
     }
-    if !server_only.is_empty() {
+    if listing.unlisted() > 0 {
+        let line = unlisted_line(&listing);
+        write!(out, "{}", p.dim(&wrap(&line, "", width)))?;
+        writeln!(out)?;
+    }
+    if !listing.server_only.is_empty() {
         let line = format!(
             "{} more device(s) appear only in server logs (no client logs collected, no finding): {}",
-            server_only.len(),
-            clip(&server_only.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(", "), 300)
+            listing.server_only.len(),
+            clip(&listing.server_only.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(", "), 300)
         );
         write!(out, "{}", p.dim(&wrap(&line, "", width)))?;
         writeln!(out)?;
     }
 
-    if !findings.is_empty() {
+    if listing.fleet && !findings.is_empty() {
+        // One example in full per rule (its evidence, what happened, the fix), the others one line each.
+        writeln!(out, "{}", p.bold(&format!("Findings ({}, by rule)", findings.len())))?;
+        writeln!(out)?;
+        for (n, r) in rules.iter().enumerate() {
+            render_finding(n + 1, r.findings[0], opts, &p, out)?;
+            if r.findings.len() > 1 {
+                writeln!(out, "   Also ({} more):", r.findings.len() - 1)?;
+                for f in &r.findings[1..] {
+                    write!(out, "{}", wrap(&also_line(f), "   - ", width))?;
+                }
+                writeln!(out)?;
+            }
+        }
+    } else if !findings.is_empty() {
         writeln!(out, "{}", p.bold(&format!("Findings ({})", findings.len())))?;
         writeln!(out)?;
         for (n, f) in findings.iter().enumerate() {
@@ -188,26 +216,60 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     Ok(())
 }
 
-/// The root-cause rule a consequence finding names ("Caused by: x" / "Root cause: x").
-fn consequence_of(explanation: &str) -> Option<&str> {
-    ["Caused by: ", "Root cause: "].iter().find_map(|m| {
-        let rest = &explanation[explanation.find(m)? + m.len()..];
-        rest.split([' ', ',', '.', '(']).next().filter(|r| !r.is_empty())
-    })
-}
-
-/// Up to the first ". " that ends a sentence (not "e.g. ").
-fn first_sentence(text: &str) -> &str {
-    let mut from = 0;
-    while let Some(i) = text[from..].find(". ") {
-        let end = from + i;
-        let next_upper = text[end + 2..].chars().next().is_some_and(|c| c.is_uppercase());
-        if next_upper && !text[..end].ends_with("e.g") && !text[..end].ends_with("i.e") {
-            return &text[..=end];
+/// The fleet summary: per rule, how many devices, which hosts, first and last time, a few examples, and
+/// the first step of its fix, once.
+fn render_fleet_summary(
+    rules: &[RuleSummary<'_>],
+    listing: &Listing<'_>,
+    opts: &RenderOptions<'_>,
+    p: &Paint,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let width = opts.width();
+    let head = format!("Fleet summary: {} of {} device(s) failing, by rule", listing.failing, listing.shown);
+    writeln!(out, "{}", p.bold(&head))?;
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width.min(u16::MAX as usize) as u16);
+    table.set_header(vec!["Rule", "Severity", "Devices", "Hosts", "First / last (UTC)", "For example"]);
+    for r in rules {
+        let devices = if r.devices.is_empty() { "site".to_string() } else { r.devices.len().to_string() };
+        let mut sev = Cell::new(r.severity.as_str());
+        if opts.color {
+            sev = match r.severity {
+                Severity::Error => sev.fg(Color::Red).add_attribute(Attribute::Bold),
+                Severity::Warning => sev.fg(Color::Yellow),
+                Severity::Info => sev.fg(Color::Cyan),
+            };
         }
-        from = end + 2;
+        let hosts: Vec<String> = r.hosts.iter().map(|h| h.to_string()).collect();
+        table.add_row(vec![
+            Cell::new(r.rule),
+            sev,
+            Cell::new(devices),
+            Cell::new(clip(&super::name_list(&hosts, 3), 60)),
+            Cell::new(format!("{}\n{}", utc_short(&r.first), utc_short(&r.last))),
+            Cell::new(clip(&r.examples.join(", "), 90)),
+        ]);
     }
-    text
+    if !opts.color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    writeln!(out, "{table}")?;
+    for r in rules {
+        let f = r.findings[0];
+        let line = match consequence_of(&f.explanation) {
+            Some(root) => format!("{}: consequence of {root}", r.rule),
+            None => format!("{}: fix: {}", r.rule, clip(first_sentence(&f.remediation), 300)),
+        };
+        write!(out, "{}", p.dim(&wrap(&line, "  ", width)))?;
+    }
+    writeln!(out)?;
+    Ok(())
 }
 
 fn render_device(
