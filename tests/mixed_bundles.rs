@@ -4,7 +4,7 @@
 //! - the set of device keys equals the listed set; each listed device's `path` (when listed) and listed phases
 //!   match exactly;
 //! - the set of (rule, device) of findings at warning or above equals the listed set; listed info findings are
-//!   required; `severity` and `host` (when listed) match; every listed evidence line is cited; and every finding
+//!   required; `severity`, `host` and `cause` (when listed) match; every listed evidence line is cited; and every finding
 //!   has at least one evidence item that points at a line of its file holding the evidence's text;
 //! - the exit status (default `--fail-on error`) matches, and every input was read without error.
 //!
@@ -191,6 +191,12 @@ fn check(bundle: &Path) -> Vec<String> {
         if let Some(host) = want.get("host") {
             if candidates.iter().all(|c| &c["host"] != host) {
                 err(format!("{rule} on {device}: host {} (want {host})", f["host"]));
+            }
+        }
+        // The failure class the lines show, where the bundle names it.
+        if let Some(cause) = want.get("cause") {
+            if candidates.iter().all(|c| &c["cause"] != cause) {
+                err(format!("{rule} on {device}: cause {} (want {cause})", f["cause"]));
             }
         }
         let cited: Vec<(String, u64)> = candidates

@@ -301,16 +301,29 @@ pub fn classify(text: &str) -> &'static Class {
 }
 
 fn classify_with(text: &str, mentions: &[CodeMention]) -> &'static Class {
-    let by_code =
-        |c: &Class| hresults(mentions).any(|v| c.codes.contains(&v) || c.facilities.contains(&(v >> 16)));
-    // Transport classes (the first five) win on their codes over the texts of the step they broke.
+    said_with(text, mentions)
+        .or_else(|| CLASSES.iter().find(|c| by_code(c, mentions)))
+        .unwrap_or_else(generic)
+}
+
+/// Whether one of the HRESULTs mentioned is among the class's codes or facilities.
+fn by_code(c: &Class, mentions: &[CodeMention]) -> bool {
+    hresults(mentions).any(|v| c.codes.contains(&v) || c.facilities.contains(&(v >> 16)))
+}
+
+/// The class a line says in words, or a transport class (the first five: they win on their codes over the
+/// texts of the step they broke); `None` for a line that only a shared code would classify
+/// (`Failed to send location message ... Error 0x87d00454`: the code is also a content-location one).
+pub fn said(text: &str) -> Option<&'static Class> {
+    said_with(text, &codes::decode_message(text))
+}
+
+fn said_with(text: &str, mentions: &[CodeMention]) -> Option<&'static Class> {
     CLASSES
         .iter()
         .take(5)
-        .find(|c| by_code(c))
+        .find(|c| by_code(c, mentions))
         .or_else(|| CLASSES.iter().find(|c| c.texts.iter().any(|t| contains_ci(text, t))))
-        .or_else(|| CLASSES.iter().find(|c| by_code(c)))
-        .unwrap_or_else(generic)
 }
 
 /// The class a ccmsetup exit code names (7, 8, 9), or the class of an HRESULT exit code.

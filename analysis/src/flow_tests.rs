@@ -340,8 +340,8 @@ fn failed_ccm_token_and_rejected_request_chained_by_time() {
     assert_eq!(status(dev, PhaseId::InstallAadToken), PhaseStatus::Ok);
     let tok = dev.phase(PhaseId::InstallCcmToken).unwrap();
     assert_eq!(tok.status, PhaseStatus::Failed);
-    assert!(tok.evidence.iter().any(|e| e.text.starts_with("http_error")), "{:?}", tok.evidence);
-    assert!(tok.evidence[0].text.starts_with("ccm_token_requested"));
+    assert!(tok.evidence.iter().any(|e| e.text.get().starts_with("http_error")), "{:?}", tok.evidence);
+    assert!(tok.evidence[0].text.get().starts_with("ccm_token_requested"));
     assert_eq!(status(dev, PhaseId::InstallContent), PhaseStatus::Missing);
     assert_eq!(status(dev, PhaseId::InstallClient), PhaseStatus::Failed);
     // The rejected CCM_STS request has no identifiers: tied by the unique request in its window.
@@ -688,7 +688,7 @@ fn bootstrap_exit_zero_then_service_failure_fails_the_install() {
     let dev = &a.devices[0];
     let client = dev.phase(PhaseId::InstallClient).unwrap();
     assert_eq!(client.status, PhaseStatus::Failed);
-    assert!(client.evidence.last().unwrap().text.starts_with("ccmsetup_exit"));
+    assert!(client.evidence.last().unwrap().text.get().starts_with("ccmsetup_exit"));
     assert!(client.reason.contains("ccmsetup.log on CLIENT01"));
     assert_eq!(status(dev, PhaseId::InstallAadInfo), PhaseStatus::Ok);
     assert_eq!(status(dev, PhaseId::InstallContent), PhaseStatus::Ok, "the error came after the location");
@@ -708,7 +708,7 @@ fn renewal_fails_when_the_last_expiry_is_not_followed_by_a_cache() {
     let p = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
     assert_eq!(p.status, PhaseStatus::Failed);
     assert_eq!(p.evidence.len(), 2, "the expiry notice and the failure");
-    assert!(p.evidence[0].text.starts_with("ccm_token_expiring"));
+    assert!(p.evidence[0].text.get().starts_with("ccm_token_expiring"));
 
     // Expiring with nothing after it: missing, the notice is the evidence.
     let mut kit = Kit::new();
@@ -728,7 +728,7 @@ fn device_token_failure_then_user_token_is_ok() {
     let a = run(&kit);
     let p = a.devices[0].phase(PhaseId::InstallAadToken).unwrap();
     assert_eq!(p.status, PhaseStatus::Ok);
-    assert!(p.evidence.last().unwrap().text.starts_with("aad_token_acquired"));
+    assert!(p.evidence.last().unwrap().text.get().starts_with("aad_token_acquired"));
 
     // Both tokens failing: failed, with the failures as evidence.
     let mut kit = Kit::new();

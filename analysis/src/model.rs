@@ -148,7 +148,7 @@ pub struct EvidenceOut {
     pub host: Arc<str>,
     #[serde(serialize_with = "ser_opt_utc")]
     pub time: Option<DateTime<Utc>>,
-    pub text: Arc<str>,
+    pub text: cmtrace_parsers::Text,
 }
 
 /// Keeps the first citation of each log line (`path`, `line`): one line that gives two events is
@@ -262,7 +262,8 @@ pub struct TimelineEvent<'a> {
     pub severity: Severity,
     pub event: &'static str,
     pub device: Option<&'a str>,
-    pub text: &'a str,
+    /// Read from the spill when the event's text is there.
+    pub text: std::borrow::Cow<'a, str>,
     /// Clock-skew correction applied to this host's times, in milliseconds (added field; 0 when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub skew_correction_ms: i64,
@@ -280,7 +281,7 @@ impl<'a> TimelineEvent<'a> {
             severity: e.severity,
             event: e.kind.name(),
             device,
-            text: &e.evidence.text,
+            text: e.evidence.text.get(),
             skew_correction_ms,
         }
     }

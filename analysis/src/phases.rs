@@ -423,7 +423,7 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize]
                     "{file} begins with the client already installed (line {}: {}) and shows no registration \
                      attempt: the client registered before the log begins, those lines rotated away",
                     e.line,
-                    short(&e.text)
+                    short(&e.text.get())
                 )
                 .into();
                 continue;
@@ -526,19 +526,21 @@ fn phase(
         }
     }
     let what = phase_what(id);
-    let cite =
-        |i: usize| format!("{}: {}", crate::path::cite(&ctx.events[i]), short(&ctx.events[i].evidence.text));
+    let cite = |i: usize| {
+        format!("{}: {}", crate::path::cite(&ctx.events[i]), short(&ctx.events[i].evidence.text.get()))
+    };
     let reason = match status {
         PhaseStatus::Ok => evidence.last().map(|&i| cite(i)).unwrap_or_else(|| format!("{what} done")),
         PhaseStatus::NotApplicable | PhaseStatus::NotCollected => String::new(),
         PhaseStatus::Failed => {
-            let last = evidence.last().map(|&i| short(&ctx.events[i].evidence.text)).unwrap_or_default();
+            let last =
+                evidence.last().map(|&i| short(&ctx.events[i].evidence.text.get())).unwrap_or_default();
             format!("{what} failed in {file} on {where_}: {last}")
         }
         PhaseStatus::Missing if retrying.is_some() => format!(
             "{file} on {where_}: ccmsetup scheduled a retry after its last attempt ({}): not final until \
              ccmsetup exits",
-            retrying.map(|i| short(&ctx.events[i].evidence.text)).unwrap_or_default()
+            retrying.map(|i| short(&ctx.events[i].evidence.text.get())).unwrap_or_default()
         ),
         PhaseStatus::Missing if evidence.is_empty() => match id {
             PhaseId::RegistrationCcmToken => {

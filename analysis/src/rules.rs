@@ -1378,7 +1378,7 @@ fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Opti
     // The failure's own code: an HRESULT exit code, or the first code of the failure line.
     let fail_code = match exit {
         Some(c) if !(0..=255).contains(&c) => Some(c as u32),
-        _ => causes::first_code(&a.events[fail].evidence.text),
+        _ => causes::first_code(&a.events[fail].evidence.text.get()),
     };
     let mut ranked: Vec<(u8, u8, std::cmp::Reverse<u32>, usize)> = before
         .iter()
@@ -1386,7 +1386,7 @@ fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Opti
         .filter(|&i| a.events[i].evidence.line > start && is_failure_line(a, i))
         .map(|i| {
             let e = &a.events[i];
-            let text = &e.evidence.text;
+            let text = &*e.evidence.text.get();
             let tier = if fail_code.is_some_and(|c| causes::mentions_code(text, c)) {
                 0
             } else if causes::is_noise(text) {
@@ -1405,28 +1405,34 @@ fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Opti
         })
         .collect();
     ranked.sort_unstable();
-    let texts: Vec<&str> = ranked
+    let read: Vec<std::borrow::Cow<'_, str>> = ranked
         .iter()
-        .map(|r| &*a.events[r.3].evidence.text)
-        .chain(std::iter::once(&*a.events[fail].evidence.text))
+        .map(|r| a.events[r.3].evidence.text.get())
+        .chain(std::iter::once(a.events[fail].evidence.text.get()))
         .collect();
+    let texts: Vec<&str> = read.iter().map(|t| &**t).collect();
     let lines: Vec<usize> = ranked.iter().take(STORY_LINES).map(|r| r.3).collect();
     let telling = |c: &Class| !c.noise && c.id != "generic";
     // A ccmsetup exit code that names its class (7, 8, 9) says more than the lines before it.
     let by_exit = exit.filter(|c| (0..=255).contains(c)).and_then(causes::classify_exit);
-    let by_line = ranked.iter().map(|r| r.3).find_map(|i| {
-        let text = &a.events[i].evidence.text;
-        let c = causes::classify(text);
-        telling(c).then(|| (c, causes::summarize(c, text, &texts)))
-    });
+    // A line that says its class in words outranks one that only a shared code classifies (real: `Failed to
+    // send location message ... Error 0x87d00454` then `Have already tried all MPs`: no MP, not no DP).
+    let line_class = |said_only: bool| {
+        ranked.iter().map(|r| r.3).find_map(|i| {
+            let text = &*a.events[i].evidence.text.get();
+            let c = if said_only { causes::said(text)? } else { causes::classify(text) };
+            telling(c).then(|| (c, causes::summarize(c, text, &texts)))
+        })
+    };
+    let by_line = line_class(true).or_else(|| line_class(false));
     let by_failure = {
-        let text = &a.events[fail].evidence.text;
+        let text = &*a.events[fail].evidence.text.get();
         let c = causes::classify(text);
         let c = if telling(c) { Some(c) } else { exit.and_then(causes::classify_exit) };
         c.map(|c| (c, causes::summarize(c, text, &texts)))
     };
     let found = by_exit
-        .map(|c| (c, causes::summarize(c, &a.events[fail].evidence.text, &texts)))
+        .map(|c| (c, causes::summarize(c, &a.events[fail].evidence.text.get(), &texts)))
         .or(by_line)
         .or(by_failure);
     if let Some((class, summary)) = found {
@@ -1436,14 +1442,14 @@ fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Opti
     let generic = causes::class("generic").expect("generic class");
     if let Some(r) = ranked.iter().find(|r| r.0 < 3).or(ranked.first()) {
         // Only generic or noise lines: name the most telling one.
-        let text = &a.events[r.3].evidence.text;
+        let text = &*a.events[r.3].evidence.text.get();
         let c = causes::classify(text);
         let summary = if c.noise { c.summary.to_string() } else { causes::summarize(generic, text, &texts) };
         return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
     }
     if exit.is_none() && is_failure_line(a, fail) {
         // The failure line is the only error of the attempt: name it.
-        let text = &a.events[fail].evidence.text;
+        let text = &*a.events[fail].evidence.text.get();
         let summary = causes::summarize(generic, text, &texts).replacen(
             "The error logged before it",
             "The failure logged",
@@ -1569,7 +1575,7 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
             }
             if rule.id == "aad-token-rejected" {
                 if let Some(fix) =
-                    hit.evidence.iter().find_map(|&i| causes::idx_fix(&a.events[i].evidence.text))
+                    hit.evidence.iter().find_map(|&i| causes::idx_fix(&a.events[i].evidence.text.get()))
                 {
                     remediation = format!("{fix} {remediation}");
                 }

@@ -192,8 +192,8 @@ pub struct Evidence {
     pub host: Arc<str>,
     /// UTC, or `None` when the record had no readable time.
     pub time: Option<DateTime<Utc>>,
-    /// Shared with the phases, findings and timeline that cite it.
-    pub text: Arc<str>,
+    /// The message: in the spill (`crate::spill`, read again when printed) or in memory.
+    pub text: crate::spill::Text,
 }
 
 /// One extracted event: what happened, where, when.

@@ -9,6 +9,7 @@ use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::{Records, MAX_RECORD_BYTES};
 use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
+use cmtrace_parsers::spill::{Spill, Text};
 use cmtrace_parsers::LineFormat;
 use cmtrace_parsers::LogKind;
 
@@ -85,6 +86,9 @@ struct ChunkResult {
     first_time: Option<DateTime<Utc>>,
     last_time: Option<DateTime<Utc>>,
     events: Vec<Event>,
+    /// The texts of the chunk's events, one after the other: written to the spill in input order, the
+    /// events' `Text::Spilled` offsets are relative to this buffer until then.
+    texts: Vec<u8>,
 }
 
 /// The first entry time of a text: the first timed entry among its first records.
@@ -159,6 +163,14 @@ fn collect_entries(
     // millions of events would be copied over and over).
     let mut chunks_events: Vec<Vec<Event>> = Vec::new();
     let mut bytes = 0u64;
+    // Event texts go to a temporary file, not memory (where none can be made, they stay in memory).
+    let spill = match Spill::new() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            crate::say!("cmtrace-rs: no temporary file for event texts ({e}): they are kept in memory");
+            None
+        }
+    };
     // Records cut off by the size bound in the file being read.
     let mut oversized = 0u64;
     scan_ordered(
@@ -174,10 +186,11 @@ fn collect_entries(
                 first_time: if chunk.index == 0 { first_entry_time(chunk.text, file.format) } else { None },
                 last_time: last_entry_time(chunk.text, file.format),
                 events: Vec::new(),
+                texts: Vec::new(),
             };
             // Server logs repeat the same messages verbatim (`ProcessRequest - Start`, `Return token to
             // client`): one text per distinct message of the chunk.
-            let mut texts: rustc_hash::FxHashMap<&str, Arc<str>> = rustc_hash::FxHashMap::default();
+            let mut texts: rustc_hash::FxHashMap<&str, Text> = rustc_hash::FxHashMap::default();
             let mut kinds = Vec::new();
             // One allocation per chunk; every event of the chunk shares it.
             let (path, host): (Arc<str>, Arc<str>) = (src.path.as_str().into(), src.host.as_str().into());
@@ -211,16 +224,7 @@ fn collect_entries(
                                     line: e.line,
                                     host: host.clone(),
                                     time: e.utc(),
-                                    text: match texts.get(&*e.message) {
-                                        Some(t) => t.clone(),
-                                        None => {
-                                            let t: Arc<str> = Arc::from(&*e.message);
-                                            if let std::borrow::Cow::Borrowed(m) = e.message {
-                                                texts.insert(m, t.clone());
-                                            }
-                                            t
-                                        }
-                                    },
+                                    text: text_of(&mut texts, &e.message, &mut out.texts, spill.as_ref()),
                                 },
                             });
                         }
@@ -251,8 +255,12 @@ fn collect_entries(
                 oversized += result.oversized;
                 input.first_time = input.first_time.or(result.first_time);
                 input.last_time = result.last_time.or(input.last_time);
-                if !result.events.is_empty() {
-                    chunks_events.push(result.events);
+                let mut events = result.events;
+                if !result.texts.is_empty() {
+                    place_texts(spill.as_deref(), &result.texts, &mut events);
+                }
+                if !events.is_empty() {
+                    chunks_events.push(events);
                 }
             }
             Scanned::End { source, warning, .. } => {
@@ -308,6 +316,50 @@ fn collect_entries(
         problem_inputs,
         unused_overrides: discovery.unused_overrides,
         bytes,
+    }
+}
+
+/// An event's text: in the chunk's spill buffer (`buf`), once per distinct message of the chunk; in memory
+/// when there is no spill.
+// `&Cow`, not `&str`: a borrowed message outlives the call and keys the chunk's map.
+#[allow(clippy::ptr_arg)]
+fn text_of<'t>(
+    seen: &mut rustc_hash::FxHashMap<&'t str, Text>,
+    message: &std::borrow::Cow<'t, str>,
+    buf: &mut Vec<u8>,
+    spill: Option<&Arc<Spill>>,
+) -> Text {
+    if let Some(t) = seen.get(&**message) {
+        return t.clone();
+    }
+    let t = match spill {
+        Some(spill) => {
+            let offset = buf.len() as u64;
+            buf.extend_from_slice(message.as_bytes());
+            Text::Spilled { spill: spill.clone(), offset, len: message.len() as u32 }
+        }
+        None => Text::Inline(Arc::from(&**message)),
+    };
+    if let std::borrow::Cow::Borrowed(m) = message {
+        seen.insert(m, t.clone());
+    }
+    t
+}
+
+/// Write a chunk's texts to the spill and move its events' offsets there; if the spill cannot be written, the
+/// texts stay in memory.
+fn place_texts(spill: Option<&Spill>, texts: &[u8], events: &mut [Event]) {
+    let at = spill.map(|s| s.append(texts));
+    for e in events {
+        let text = std::mem::replace(&mut e.evidence.text, Text::Inline(Arc::from("")));
+        e.evidence.text = match (&at, text) {
+            (Some(Ok(base)), t) => t.shifted(*base),
+            (_, Text::Spilled { offset, len, .. }) => {
+                let bytes = &texts[offset as usize..offset as usize + len as usize];
+                Text::Inline(Arc::from(String::from_utf8_lossy(bytes).as_ref()))
+            }
+            (_, inline) => inline,
+        };
     }
 }
 

@@ -13,9 +13,10 @@ use cmtrace_analysis::model::{format_utc, Device, EvidenceOut, Phase, Report, Ti
 use crate::jsonw::{push_datetime, push_int, push_str};
 
 /// Objects serialised per parallel task.
-const TASK: usize = 2048;
-/// Tasks per batch: at most this many serialised tasks are held before they are written.
-const BATCH_TASKS: usize = 16;
+const TASK: usize = 256;
+/// Tasks per batch: at most this many serialised tasks are held before they are written (a device is about
+/// 2.5 KB of JSON: a batch holds a few MB, whatever the number of devices).
+const BATCH_TASKS: usize = 8;
 
 /// The io error inside a `serde_json` error (its kind kept, so that a closed stdout is still a
 /// `BrokenPipe`); other serde errors as `io::ErrorKind::Other`.
@@ -99,22 +100,26 @@ fn write_batches<T>(
     each: impl Fn(&mut Vec<u8>, bool, T) + Sync,
 ) -> io::Result<()> {
     let batch_len = task_len * BATCH_TASKS;
+    // The buffers are reused from batch to batch.
+    let mut pool: Vec<Vec<u8>> = Vec::new();
     for batch_start in (0..len).step_by(batch_len) {
         let batch_end = (batch_start + batch_len).min(len);
-        let bufs: Vec<Vec<u8>> = (batch_start..batch_end)
+        let starts: Vec<(usize, Vec<u8>)> =
+            (batch_start..batch_end).step_by(task_len).map(|s| (s, pool.pop().unwrap_or_default())).collect();
+        let bufs: Vec<Vec<u8>> = starts
             .into_par_iter()
-            .step_by(task_len)
-            .map(|task_start| {
+            .map(|(task_start, mut buf)| {
                 let task_end = (task_start + task_len).min(batch_end);
-                let mut buf = Vec::with_capacity((task_end - task_start) * 256);
+                buf.clear();
                 for i in task_start..task_end {
                     each(&mut buf, i == 0, item_at(i));
                 }
                 buf
             })
             .collect();
-        for buf in &bufs {
-            out.write_all(buf)?;
+        for buf in bufs {
+            out.write_all(&buf)?;
+            pool.push(buf);
         }
     }
     Ok(())
@@ -212,7 +217,7 @@ fn push_evidence(buf: &mut Vec<u8>, e: &EvidenceOut) {
     buf.extend_from_slice(b",\"time\":");
     push_opt_utc(buf, &e.time);
     buf.extend_from_slice(b",\"text\":");
-    push_str(buf, &e.text);
+    push_str(buf, &e.text.get());
     buf.push(b'}');
 }
 
@@ -238,7 +243,7 @@ fn push_event(buf: &mut Vec<u8>, e: TimelineEvent<'_>) {
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"text\":");
-    push_str(buf, e.text);
+    push_str(buf, &e.text);
     if e.skew_correction_ms != 0 {
         buf.extend_from_slice(b",\"skew_correction_ms\":");
         push_int(buf, e.skew_correction_ms);

@@ -248,7 +248,7 @@ fn write_markdown(report: &Report, opts: &RenderOptions<'_>, doc: &mut Doc) -> i
             let ev = ph.evidence.last();
             let evidence = match ev {
                 Some(e) => {
-                    format!("`{}:{}` {}", code(file_name(&e.path)), e.line, cell(&clip(&e.text, 120)))
+                    format!("`{}:{}` {}", code(file_name(&e.path)), e.line, cell(&clip(&e.text.get(), 120)))
                 }
                 None => cell(&ph.reason),
             };
@@ -303,8 +303,8 @@ fn write_markdown(report: &Report, opts: &RenderOptions<'_>, doc: &mut Doc) -> i
                 // In a code block Markdown and HTML are shown as written: only controls and fences matter.
                 let at = format!("{}  {} {}:{}", utc(&e.time), e.host, e.path, e.line);
                 writeln!(out, "{}", visible_line(&at).replace("```", "'''"))?;
-                writeln!(out, "    {}", clip(&e.text, 400).replace("```", "'''"))?;
-                for note in (opts.code_notes)(&e.text) {
+                writeln!(out, "    {}", clip(&e.text.get(), 400).replace("```", "'''"))?;
+                for note in (opts.code_notes)(&e.text.get()) {
                     writeln!(out, "    ↳ {}", visible_line(&note).replace("```", "'''"))?;
                 }
             }
@@ -344,7 +344,7 @@ fn write_markdown(report: &Report, opts: &RenderOptions<'_>, doc: &mut Doc) -> i
                     cell(e.device.unwrap_or("")),
                     code(file_name(e.path)),
                     e.line,
-                    cell(&clip(e.text, 120))
+                    cell(&clip(&e.text, 120))
                 )?;
             }
         }

@@ -380,8 +380,8 @@ fn render_finding(
     for e in &f.evidence {
         let at = format!("- {} {}:{} ({})", utc(&e.time), file_name(&e.path), e.line, e.host);
         write!(out, "{}", wrap(&at, "   ", width))?;
-        write!(out, "{}", wrap(&clip(&e.text, 600), "       ", width))?;
-        for note in (opts.code_notes)(&e.text) {
+        write!(out, "{}", wrap(&clip(&e.text.get(), 600), "       ", width))?;
+        for note in (opts.code_notes)(&e.text.get()) {
             write!(out, "{}", wrap(&format!("↳ {note}"), "       ", width))?;
         }
     }
