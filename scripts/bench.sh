@@ -85,12 +85,14 @@ table() {
   files=$(find "$dir" -type f | wc -l)
   lines=$(find "$dir" -type f -exec cat {} + | wc -l)
   mb=$(echo "$bytes / 1048576" | bc -l)
-  yard=$(measure "$n" rg -c -F -e 'LOG]!><time' -e '$$<' "$dir")
-  yard=${yard% *}
+  local r m
+  r=$(measure "$n" rg -c -F -e 'LOG]!><time' -e '$$<' "$dir")
+  yard=${r% *} m=${r#* }
   printf '\n**%s**: %.0f MB, %d files, %d lines (best of %d)\n\n' "$dir" "$mb" "$files" "$lines" "$n"
   echo "| command | seconds | MB/s | lines/s | peak RSS | vs rg |"
   echo "|---|---|---|---|---|---|"
-  row "rg -c -F -e 'LOG]!><time' -e '\$\$<'" "$n" "$mb" "$lines" "$yard" rg -c -F -e 'LOG]!><time' -e '$$<' "$dir"
+  printf '| `%s` | %.2f | %.0f | %.0f | %.0f MB | 1.0x |\n' "rg -c -F -e 'LOG]!><time' -e '\$\$<'" "$yard" \
+    "$(echo "$mb / $yard" | bc -l)" "$(echo "$lines / $yard" | bc -l)" "$(echo "$m / 1024" | bc -l)"
   for f in json ndjson text markdown; do
     row "cmtrace-rs analyze --format $f" "$n" "$mb" "$lines" "$yard" "$bin" analyze --format "$f" --fail-on never "$dir"
   done

@@ -262,8 +262,8 @@ pub struct TimelineEvent<'a> {
     pub severity: Severity,
     pub event: &'static str,
     pub device: Option<&'a str>,
-    /// Read from the spill when the event's text is there.
-    pub text: std::borrow::Cow<'a, str>,
+    /// The event's text (`Text::get` reads it from the spill when it is there: only what prints it pays).
+    pub text: &'a cmtrace_parsers::Text,
     /// Clock-skew correction applied to this host's times, in milliseconds (added field; 0 when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub skew_correction_ms: i64,
@@ -281,7 +281,7 @@ impl<'a> TimelineEvent<'a> {
             severity: e.severity,
             event: e.kind.name(),
             device,
-            text: e.evidence.text.get(),
+            text: &e.evidence.text,
             skew_correction_ms,
         }
     }

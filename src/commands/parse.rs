@@ -54,9 +54,12 @@ pub fn run(args: &ParseArgs) -> Result<i32, String> {
     // Output buffers are recycled: fresh multi-megabyte buffers cost page faults and zeroing.
     let pool: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
     let take = || pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+    // Output is three to five times the input: a small batch keeps the rendered chunks held at once to a few
+    // tens of MB.
+    let opts = ScanOptions { chunk_bytes: 1 << 20, batch_bytes: 4 << 20, ..ScanOptions::default() };
     scan_ordered(
         &discovery.files,
-        ScanOptions::default(),
+        opts,
         |src, file, chunk| render_chunk(format, src, file, chunk, take()),
         |msg| match msg {
             Scanned::Start { source, file, .. } => match file {

@@ -79,7 +79,7 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
                     t.event,
                     visible_line(t.path),
                     t.line,
-                    visible_line(&t.text)
+                    visible_line(&t.text.get())
                 )
                 .map_err(write_failed)?;
             }

@@ -243,7 +243,7 @@ fn push_event(buf: &mut Vec<u8>, e: TimelineEvent<'_>) {
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"text\":");
-    push_str(buf, &e.text);
+    push_str(buf, &e.text.get());
     if e.skew_correction_ms != 0 {
         buf.extend_from_slice(b",\"skew_correction_ms\":");
         push_int(buf, e.skew_correction_ms);

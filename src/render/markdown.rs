@@ -344,7 +344,7 @@ fn write_markdown(report: &Report, opts: &RenderOptions<'_>, doc: &mut Doc) -> i
                     cell(e.device.unwrap_or("")),
                     code(file_name(e.path)),
                     e.line,
-                    cell(&clip(&e.text, 120))
+                    cell(&clip(&e.text.get(), 120))
                 )?;
             }
         }

@@ -414,7 +414,7 @@ fn render_timeline(
         let skew = if e.skew_correction_ms != 0 { "*" } else { " " };
         let head = format!("{time}{skew} {:<host_w$} {:<26}", clip(e.host, host_w), e.event);
         let room = width.saturating_sub(head.chars().count() + 1).max(20);
-        let text = clip(&format!("{}:{} {}", file_name(e.path), e.line, e.text), room);
+        let text = clip(&format!("{}:{} {}", file_name(e.path), e.line, e.text.get()), room);
         let line = format!("{head} {text}");
         let line = match e.severity {
             Severity::Error => p.severity(Severity::Error, &line),
