@@ -230,7 +230,7 @@ impl TextBlocks {
         self.left -= got;
         if got < want {
             // The file shrank under us: what was read is used.
-            self.note_short(self.len_at_open - self.left - (want - got));
+            self.note_short(self.len_at_open - self.left);
             self.left = 0;
         }
         let raw = std::mem::take(&mut self.raw);
@@ -380,6 +380,30 @@ mod tests {
         );
         assert!(whole.iter().any(|l| l.contains("line two ü €")));
         assert!(whole.len() > 15_000, "{}", whole.len());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file shorter than it was at open (rotated or truncated under us): what was read is used, in full, and
+    /// the warning says how much that was.
+    #[test]
+    fn a_file_that_shrank_keeps_what_was_read_and_says_so() {
+        let dir = std::env::temp_dir().join(format!("cmtrace-shrank-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("HOST1")).unwrap();
+        let text: String = (0..2000).map(cm).collect();
+        let path = dir.join("HOST1").join("ccmsetup.log");
+        std::fs::write(&path, &text).unwrap();
+        let found = discover(std::slice::from_ref(&dir), &[], Limits::default());
+        let src = &found.files[0];
+        let at_open = text.len() as u64 + 5000;
+        let file = std::fs::File::open(&path).unwrap();
+        let mut blocks = super::TextBlocks::new(src, file, at_open, 4096).unwrap();
+        let mut read = String::new();
+        while let Some(b) = blocks.next_block() {
+            read.push_str(b.file.text());
+        }
+        assert_eq!(read, text);
+        let warning = blocks.warning.expect("a warning");
+        assert!(warning.contains(&format!("{at_open} bytes at open, {} read", text.len())), "{warning}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
