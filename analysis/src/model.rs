@@ -455,6 +455,22 @@ pub struct Filtered {
 }
 
 impl Report {
+    /// Every device's worst finding over all the data (filters do not change it), in one pass: `worst_of` for
+    /// all the devices at once (devices without a finding absent).
+    pub fn worst_by_device(&self) -> std::collections::HashMap<&str, Severity> {
+        if let Some(f) = &self.filtered {
+            return f.worst_by_device.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+        }
+        let mut worst: std::collections::HashMap<&str, Severity> = std::collections::HashMap::new();
+        for f in &self.findings {
+            if let Some(d) = f.device.as_deref() {
+                let w = worst.entry(d).or_insert(f.severity);
+                *w = (*w).max(f.severity);
+            }
+        }
+        worst
+    }
+
     /// A device's worst finding over all the data (filters do not change it); `None` when it has none.
     pub fn worst_of(&self, key: &str) -> Option<Severity> {
         match &self.filtered {

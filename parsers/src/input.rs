@@ -600,15 +600,10 @@ impl LoadedFile {
         &self.data[self.start..]
     }
 
-    /// A text already decoded (a block of a file read in blocks, `stream::TextBlocks`).
-    pub fn from_parts(
-        data: String,
-        encoding: TextEncoding,
-        format: LineFormat,
-        kind: LogKind,
-        warning: Option<String>,
-    ) -> Self {
-        LoadedFile { data, start: 0, encoding, format, kind, warning }
+    /// A text already decoded (a block of a file read in blocks, `stream::TextBlocks`, whose warnings come
+    /// at its end).
+    pub fn from_parts(data: String, encoding: TextEncoding, format: LineFormat, kind: LogKind) -> Self {
+        LoadedFile { data, start: 0, encoding, format, kind, warning: None }
     }
 }
 

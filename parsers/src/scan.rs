@@ -231,7 +231,7 @@ where
     }
     if !started {
         // An empty file: its (empty) text, with what the first read told.
-        let file = LoadedFile::from_parts(String::new(), blocks.encoding, blocks.format, blocks.kind, None);
+        let file = LoadedFile::from_parts(String::new(), blocks.encoding, blocks.format, blocks.kind);
         sink(Scanned::Start { index, source: src, file: Ok(&file) });
     }
     sink(Scanned::End { index, source: src, warning: blocks.warning.take() });

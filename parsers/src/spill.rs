@@ -78,14 +78,6 @@ impl Text {
             ),
         }
     }
-
-    /// The text moved `by` bytes further in its spill (a chunk's texts, written after what came before).
-    pub fn shifted(self, by: u64) -> Text {
-        match self {
-            Text::Spilled { spill, offset, len } => Text::Spilled { spill, offset: offset + by, len },
-            inline => inline,
-        }
-    }
 }
 
 impl From<&str> for Text {
@@ -146,7 +138,7 @@ mod tests {
         let t = Text::Spilled { spill: spill.clone(), offset: b, len: "zweiter Text ü €".len() as u32 };
         assert_eq!(t.get(), "zweiter Text ü €");
         assert_eq!(t, Text::from("zweiter Text ü €"));
-        let chunk = Text::Spilled { spill: spill.clone(), offset: 0, len: 5 }.shifted(a);
+        let chunk = Text::Spilled { spill: spill.clone(), offset: a, len: 5 };
         assert_eq!(chunk.get(), "first");
         assert_eq!(serde_json::to_string(&t).unwrap(), "\"zweiter Text ü €\"");
         let past_end = Text::Spilled { spill, offset: 1000, len: 4 };

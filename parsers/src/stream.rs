@@ -180,14 +180,10 @@ impl TextBlocks {
             done: false,
             warning: None,
         };
-        let first = std::mem::take(&mut blocks.raw);
-        let last = blocks.left == 0;
-        blocks.decoder.decode(&first[skip..], &mut blocks.carry, last);
-        blocks.raw = first;
+        // A file no longer than one block is whole here (one that read short has bytes `left`: `fill` finds
+        // out it shrank).
+        blocks.decoder.decode(&blocks.raw[skip..], &mut blocks.carry, blocks.left == 0);
         blocks.raw.clear();
-        if last {
-            blocks.note_short(len_at_open);
-        }
         blocks.format = sniff_format(&blocks.carry);
         blocks.kind = src
             .kind_by_name
@@ -221,9 +217,7 @@ impl TextBlocks {
                     self.len_at_open
                 ));
                 self.left = 0;
-                let mut tail = String::new();
-                self.decoder.decode(&[], &mut tail, true);
-                self.carry.push_str(&tail);
+                self.decoder.decode(&[], &mut self.carry, true);
                 return true;
             }
         };
@@ -233,9 +227,7 @@ impl TextBlocks {
             self.note_short(self.len_at_open - self.left);
             self.left = 0;
         }
-        let raw = std::mem::take(&mut self.raw);
-        self.decoder.decode(&raw, &mut self.carry, self.left == 0);
-        self.raw = raw;
+        self.decoder.decode(&self.raw, &mut self.carry, self.left == 0);
         true
     }
 
@@ -259,7 +251,7 @@ impl TextBlocks {
         let first_line = self.line;
         let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u32;
         self.line = self.line.saturating_add(lines);
-        let file = LoadedFile::from_parts(text, self.encoding, self.format, self.kind, None);
+        let file = LoadedFile::from_parts(text, self.encoding, self.format, self.kind);
         Some(TextBlock { file, first_line })
     }
 

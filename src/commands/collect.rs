@@ -349,17 +349,16 @@ fn text_of<'t>(
 /// Write a chunk's texts to the spill and move its events' offsets there; if the spill cannot be written, the
 /// texts stay in memory.
 fn place_texts(spill: Option<&Spill>, texts: &[u8], events: &mut [Event]) {
-    let at = spill.map(|s| s.append(texts));
+    let written = spill.and_then(|s| s.append(texts).ok());
     for e in events {
-        let text = std::mem::replace(&mut e.evidence.text, Text::Inline(Arc::from("")));
-        e.evidence.text = match (&at, text) {
-            (Some(Ok(base)), t) => t.shifted(*base),
-            (_, Text::Spilled { offset, len, .. }) => {
-                let bytes = &texts[offset as usize..offset as usize + len as usize];
-                Text::Inline(Arc::from(String::from_utf8_lossy(bytes).as_ref()))
+        let Text::Spilled { offset, len, .. } = &mut e.evidence.text else { continue };
+        match written {
+            Some(base) => *offset += base,
+            None => {
+                let bytes = &texts[*offset as usize..*offset as usize + *len as usize];
+                e.evidence.text = Text::Inline(Arc::from(String::from_utf8_lossy(bytes).as_ref()));
             }
-            (_, inline) => inline,
-        };
+        }
     }
 }
 

@@ -110,13 +110,9 @@ impl Filters {
         if self.is_empty() {
             return Ok(());
         }
-        let mut filtered = Filtered { filters: self.describe(), ..Filtered::default() };
-        for f in &report.findings {
-            if let Some(k) = &f.device {
-                let worst = filtered.worst_by_device.entry(k.clone()).or_insert(f.severity);
-                *worst = (*worst).max(f.severity);
-            }
-        }
+        // Every device's status over all the data, taken before anything is left out.
+        let worst_by_device = report.worst_by_device().into_iter().map(|(k, s)| (k.to_string(), s)).collect();
+        let mut filtered = Filtered { filters: self.describe(), worst_by_device, ..Filtered::default() };
         if self.device.is_some() {
             let before = report.devices.len();
             let keep: Vec<bool> = report.devices.iter().map(|d| self.device_matches(d)).collect();

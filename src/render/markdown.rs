@@ -57,9 +57,9 @@ impl Doc {
     }
 
     fn finish(self, max_chars: usize, out: &mut dyn Write) -> io::Result<()> {
-        let chars = |b: &[u8]| String::from_utf8_lossy(b).chars().count();
-        let total: usize = self.parts.iter().map(|(_, b)| chars(b)).sum();
-        if max_chars == 0 || total <= max_chars {
+        let sizes: Vec<usize> =
+            self.parts.iter().map(|(_, b)| String::from_utf8_lossy(b).chars().count()).collect();
+        if max_chars == 0 || sizes.iter().sum::<usize>() <= max_chars {
             for (_, b) in &self.parts {
                 out.write_all(b)?;
             }
@@ -68,7 +68,6 @@ impl Doc {
         // Room for the closing line. The budget goes to the findings first, then the device tables, then
         // the timeline, each in document order; what is kept is written in document order.
         let budget = max_chars.saturating_sub(400);
-        let sizes: Vec<usize> = self.parts.iter().map(|(_, b)| chars(b)).collect();
         let mut keep: Vec<bool> = self.parts.iter().map(|(k, _)| matches!(k, Part::Head)).collect();
         let mut used: usize = sizes.iter().zip(&keep).filter(|(_, k)| **k).map(|(n, _)| n).sum();
         for class in 0..3 {
@@ -160,7 +159,8 @@ fn write_markdown(report: &Report, opts: &RenderOptions<'_>, doc: &mut Doc) -> i
     }
     writeln!(out)?;
     let findings = sorted_findings(report);
-    let rules = rule_summaries(report);
+    // Only a fleet report groups its findings by rule.
+    let rules = if listing.fleet { rule_summaries(report) } else { Vec::new() };
     if listing.fleet && !findings.is_empty() {
         writeln!(
             out,

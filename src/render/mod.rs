@@ -79,25 +79,9 @@ impl Listing<'_> {
     }
 }
 
-/// The worst finding severity of each device (one pass over the findings).
-pub fn worst_by_device(report: &Report) -> std::collections::HashMap<&str, Severity> {
-    // A filtered report keeps the severities of all the data.
-    if let Some(f) = &report.filtered {
-        return f.worst_by_device.iter().map(|(k, s)| (k.as_str(), *s)).collect();
-    }
-    let mut worst: std::collections::HashMap<&str, Severity> = std::collections::HashMap::new();
-    for f in &report.findings {
-        if let Some(d) = f.device.as_deref() {
-            let w = worst.entry(d).or_insert(f.severity);
-            *w = (*w).max(f.severity);
-        }
-    }
-    worst
-}
-
 /// Which devices to list for `choice` (see `RenderOptions::devices`).
 pub fn listing(report: &Report, choice: Option<DeviceList>) -> Listing<'_> {
-    let worst = worst_by_device(report);
+    let worst = report.worst_by_device();
     let (shown, server_only): (Vec<&Device>, Vec<&Device>) =
         report.devices.iter().partition(|d| !d.client_hosts.is_empty() || worst.contains_key(d.key.as_str()));
     let rank = |d: &Device| worst.get(d.key.as_str()).map_or(3, |s| severity_rank(*s));

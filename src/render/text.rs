@@ -142,7 +142,8 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     writeln!(out)?;
 
     let findings = sorted_findings(report);
-    let rules = rule_summaries(report);
+    // Only a fleet report groups its findings by rule.
+    let rules = if listing.fleet { rule_summaries(report) } else { Vec::new() };
     if listing.fleet && !findings.is_empty() {
         render_fleet_summary(&rules, &listing, opts, &p, out)?;
     } else if !findings.is_empty() {
