@@ -1,20 +1,21 @@
 //! In a pseudo-terminal (util-linux `script`), `analyze` colours its report and shows a progress bar on
-//! stderr; in a pipe it does neither. Skipped (with a message) where `script` is not installed.
+//! stderr; in a pipe it does neither. Needs `script` (Debian's bsdutils, which `.ci/run` installs): without it
+//! the tests fail and say so, rather than pass without looking.
 
 use std::process::Command;
 
-fn in_pty(cmd: &str, env: &[(&str, &str)]) -> Option<String> {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipping: util-linux `script` is not installed");
-        return None;
-    }
+fn in_pty(cmd: &str, env: &[(&str, &str)]) -> String {
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "util-linux `script` is needed to run the binary in a pseudo-terminal: install Debian's bsdutils"
+    );
     let mut c = Command::new("script");
     c.args(["-qec", cmd, "/dev/null"]).env_remove("NO_COLOR").env("COLUMNS", "100");
     for (k, v) in env {
         c.env(k, v);
     }
     let out = c.output().expect("script runs");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn bin() -> String {
@@ -24,12 +25,12 @@ fn bin() -> String {
 #[test]
 fn colour_on_a_terminal_and_not_with_no_color() {
     let cmd = format!("{} analyze fixtures/demo/case-1234 --fail-on never", bin());
-    let Some(tty) = in_pty(&cmd, &[]) else { return };
+    let tty = in_pty(&cmd, &[]);
     assert!(tty.contains("\u{1b}["), "colour on a terminal");
     assert!(tty.contains("root-ca-untrusted"));
-    let Some(plain) = in_pty(&cmd, &[("NO_COLOR", "1")]) else { return };
+    let plain = in_pty(&cmd, &[("NO_COLOR", "1")]);
     assert!(!plain.contains("\u{1b}[3"), "NO_COLOR turns colour off on a terminal too");
-    let Some(forced) = in_pty(&format!("{cmd} --color never"), &[]) else { return };
+    let forced = in_pty(&format!("{cmd} --color never"), &[]);
     assert!(!forced.contains("\u{1b}[3"));
 }
 
@@ -37,7 +38,7 @@ fn colour_on_a_terminal_and_not_with_no_color() {
 fn progress_bar_only_on_a_terminal() {
     // CMTRACE_FORCE_PROGRESS lowers the size threshold so a small fixture shows the bar.
     let cmd = format!("{} analyze fixtures/demo/case-1234 --format json --fail-on never > /dev/null", bin());
-    let Some(tty) = in_pty(&cmd, &[("CMTRACE_FORCE_PROGRESS", "1")]) else { return };
+    let tty = in_pty(&cmd, &[("CMTRACE_FORCE_PROGRESS", "1")]);
     assert!(tty.contains("reading logs"), "progress on the terminal's stderr: {tty:?}");
     // In a pipe (this test's own stderr is not a terminal): no bar.
     let out = Command::new(bin())

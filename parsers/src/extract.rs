@@ -2119,9 +2119,10 @@ mod tests {
     /// Real logs against the reference: `CMTRACE_EXTRACT_CORPUS=<folder> cargo test -p cmtrace-parsers
     /// --release corpus -- --ignored` (the first `CMTRACE_EXTRACT_LIMIT` entries of each file, 20,000 unless set).
     #[test]
-    #[ignore]
+    #[ignore = "needs a folder of real logs: CMTRACE_EXTRACT_CORPUS=<folder>, in release mode"]
     fn corpus_matches_the_reference() {
-        let Some(root) = std::env::var_os("CMTRACE_EXTRACT_CORPUS") else { return };
+        let root = std::env::var_os("CMTRACE_EXTRACT_CORPUS")
+            .expect("CMTRACE_EXTRACT_CORPUS names the folder of logs to compare on");
         let limit: usize =
             std::env::var("CMTRACE_EXTRACT_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
         let (x, r) = (Extractors::new(), Reference::new());
