@@ -845,3 +845,39 @@ fn a_cloned_guid_on_two_hosts_is_reported() {
     let a = run(&kit);
     assert!(!crate::rules::evaluate(&a).iter().any(|f| f.rule == "duplicate-client-id"));
 }
+
+/// A time chain never joins two client hosts: CLIENT02's CCM token request is the only one in the window
+/// of a CCM_STS request whose own identifiers (GUID, Azure AD device) are CLIENT01's. Tying them by time
+/// would make one device of two PCs; they stay two, and the request stays CLIENT01's by its identifiers.
+#[test]
+fn a_time_chain_never_joins_two_client_hosts() {
+    let d1 = Dev::new("CLIENT01", 1);
+    let d2 = Dev::new("CLIENT02", 2);
+    let mut kit = Kit::new();
+    let c = LogKind::ClientIdManagerStartup;
+    for d in [&d1, &d2] {
+        kit.ev(&d.host, c, 0, EventKind::Registered { client_guid: Some(d.guid.clone()), approval: Some(1) });
+    }
+    // CLIENT02 asks for a CCM token; the only CCM_STS request in its window names CLIENT01's GUID and
+    // Azure AD device (CLIENT01 asks nothing near it: the chain is unique on both sides).
+    kit.ev(
+        &d2.host,
+        LogKind::CcmMessaging,
+        10 * MIN,
+        EventKind::CcmTokenRequested { sts_url: MP_STS.into() },
+    );
+    sts_block(&mut kit, &d1, 10 * MIN + 400, &d1.guid);
+    let a = run(&kit);
+
+    let keys: Vec<&str> = a.devices.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(a.devices.len(), 2, "two client hosts merged into one device: {keys:?}");
+    let (x1, x2) = (device(&a, &d1.guid), device(&a, &d2.guid));
+    assert_eq!(x1.client_hosts, vec!["CLIENT01"]);
+    assert_eq!(x2.client_hosts, vec!["CLIENT02"]);
+    assert_eq!(x1.hosts, vec!["CLIENT01", "MP01"]);
+    assert_eq!(x2.hosts, vec!["CLIENT02"]);
+    assert_eq!(x2.aad_device_ids, Vec::<String>::new());
+    assert_eq!(a.requests.len(), 1);
+    let dev1 = a.devices.iter().position(|d| d.key == d1.guid);
+    assert_eq!((a.requests[0].device, a.requests[0].attribution), (dev1, Attribution::Identifiers));
+}

@@ -101,6 +101,33 @@ mod tests {
         assert_eq!((t.as_ref(), e), ("<![LOG[no bom here at all]LOG]!>", TextEncoding::Utf16Le));
     }
 
+    fn utf16be(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_be_bytes).collect()
+    }
+
+    /// A ConfigMgr log line as a BOM-less UTF-16 file holds it: the detection reads the NULs' side (odd
+    /// bytes in LE, even bytes in BE), so each order must come back as itself, never as CJK text.
+    const LINE: &str = "<![LOG[Running as user \"SYSTEM\"]LOG]!><time=\"15:31:38.100+000\" date=\"11-20-2026\" \
+                        component=\"ccmsetup\" context=\"\" type=\"1\" thread=\"2728\" file=\"ccmsetup.cpp:9\">\r\n";
+
+    #[test]
+    fn bomless_utf16_be_and_le_decode_to_the_line() {
+        let head = |t: &str| t.chars().take(12).collect::<String>();
+        let be = utf16be(LINE);
+        let (t, e) = decode(&be);
+        assert_eq!(e, TextEncoding::Utf16Be, "BOM-less UTF-16BE detected as {e:?}: {:?}", head(&t));
+        assert_eq!((t.as_ref(), e.as_str()), (LINE, "utf-16be"));
+        let le = utf16le(LINE, false);
+        let (t, e) = decode(&le);
+        assert_eq!(e, TextEncoding::Utf16Le, "BOM-less UTF-16LE detected as {e:?}: {:?}", head(&t));
+        assert_eq!((t.as_ref(), e.as_str()), (LINE, "utf-16le"));
+        // Exactly the 16 bytes detection needs; shorter is not UTF-16 (its NULs are valid UTF-8).
+        let (be, le) = (utf16be("<![LOG[x"), utf16le("<![LOG[x", false));
+        assert_eq!(decode(&be), ("<![LOG[x".into(), TextEncoding::Utf16Be));
+        assert_eq!(decode(&le), ("<![LOG[x".into(), TextEncoding::Utf16Le));
+        assert_eq!(decode(&be[..15]).1, TextEncoding::Utf8);
+    }
+
     #[test]
     fn ansi_fallback_keeps_every_byte() {
         let (t, e) = decode(b"Caf\xE9 \x80 ok");

@@ -725,6 +725,81 @@ mod tests {
         assert_eq!(infer_host(&["Logs"], "DESKTOP7"), "DESKTOP7");
     }
 
+    /// `--host NAME=PATH`: every file under PATH is NAME's, whatever its folders say; the most specific
+    /// override wins; files outside every override keep the host of their folders.
+    #[test]
+    fn host_override_names_the_files_under_its_path() {
+        use std::io::Write;
+        const LINE: &str =
+            "<![LOG[x]LOG]!><time=\"15:31:38.100+000\" date=\"11-20-2026\" component=\"ccmsetup\" \
+                            context=\"\" type=\"1\" thread=\"1\" file=\"\">\r\n";
+        let tmp = tempfile::tempdir().unwrap();
+        let case = tmp.path().join("case");
+        let write = |rel: &str| {
+            let p = case.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, LINE).unwrap();
+            p
+        };
+        write("DESKTOP-1/Windows/CCM/Logs/CcmMessaging.log");
+        write("DESKTOP-1/Windows/ccmsetup/Logs/ccmsetup.log");
+        write("MP01/SMS_CCM/Logs/CCM_STS.log");
+        let single = write("loose/ClientIDManagerStartup.log");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(case.join("bundle.zip")).unwrap());
+        zip.start_file("PC9/Logs/LocationServices.log", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(LINE.as_bytes()).unwrap();
+        zip.finish().unwrap();
+        let o = |name: &str, path: PathBuf| HostOverride { name: name.into(), path };
+        let overrides = [
+            o("LAPTOP-REAL", case.join("DESKTOP-1")),
+            // More specific than the one above: its files are SETUP-HOST's.
+            o("SETUP-HOST", case.join("DESKTOP-1/Windows/ccmsetup")),
+            o("ZIPPED", case.join("bundle.zip")),
+            o("SINGLE", single.clone()),
+        ];
+        let hosts = |d: &Discovery| -> Vec<(String, String)> {
+            let mut v: Vec<_> = d
+                .files
+                .iter()
+                .map(|f| (f.path.rsplit('/').next().unwrap().to_string(), f.host.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        let pair = |f: &str, h: &str| (f.to_string(), h.to_string());
+        // A folder walked, and a file given by name.
+        let d = discover(&[case.clone(), single.clone()], &overrides, Limits::default());
+        assert_eq!(
+            hosts(&d),
+            [
+                pair("CCM_STS.log", "MP01"),
+                pair("CcmMessaging.log", "LAPTOP-REAL"),
+                pair("ClientIDManagerStartup.log", "SINGLE"),
+                pair("LocationServices.log", "ZIPPED"),
+                pair("ccmsetup.log", "SETUP-HOST"),
+            ],
+            "{:?}",
+            d.problems
+        );
+        assert!(d.unused_overrides.is_empty(), "{:?}", d.unused_overrides);
+        // The file given alone, and the zip given alone.
+        let d = discover(std::slice::from_ref(&single), &overrides, Limits::default());
+        assert_eq!(hosts(&d), [pair("ClientIDManagerStartup.log", "SINGLE")]);
+        let d = discover(&[case.join("bundle.zip")], &overrides, Limits::default());
+        assert_eq!(hosts(&d), [pair("LocationServices.log", "ZIPPED")]);
+        // Without overrides the folders name the hosts.
+        let d = discover(std::slice::from_ref(&case), &[], Limits::default());
+        let inferred = hosts(&d);
+        assert!(inferred.contains(&pair("CcmMessaging.log", "DESKTOP-1")), "{inferred:?}");
+        assert!(inferred.contains(&pair("ccmsetup.log", "DESKTOP-1")), "{inferred:?}");
+        assert!(inferred.contains(&pair("LocationServices.log", "PC9")), "{inferred:?}");
+        // An override under which nothing was found is said to be unused.
+        let unused = [o("NOBODY", case.join("MP01/SMS_CCM/Logs/none"))];
+        let d = discover(&[case.join("MP01")], &unused, Limits::default());
+        assert_eq!(hosts(&d), [pair("CCM_STS.log", "MP01")]);
+        assert_eq!(d.unused_overrides.len(), 1, "{:?}", d.unused_overrides);
+    }
+
     #[test]
     fn host_override_parses() {
         let o: HostOverride = "MP01=/tmp/x".parse().unwrap();
