@@ -1,25 +1,66 @@
 //! Every fixture bundle under `fixtures/bundles/<name>/` and `fixtures/rules/<name>/` is analysed and checked against its
-//! `expected.json`: the devices (exact count, exact id sets, hosts, every phase status), the findings
-//! that must fire (rule, device, host, and the evidence lines that prove them), the rules that must stay
-//! silent (near misses), and, for healthy bundles, no error or warning at all.
+//! `expected.json`, both ways: the devices (exact count, exact id sets, exact hosts, all 11 phase statuses), the
+//! findings (every finding that fires, at any severity, is listed with its device and the evidence lines that prove it,
+//! or explicitly allowed with a reason; every listed one fires), the rules that must stay silent (near misses), and,
+//! for healthy bundles, no error or warning at all. The folders are the ones the generators' index READMEs list: a
+//! bundle that vanishes, or a folder with no `expected.json`, fails.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn bundles() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = ["fixtures/bundles", "fixtures/rules"]
+const PHASES: [&str; 11] = [
+    "install.aad_info",
+    "install.aad_token",
+    "install.ccm_token",
+    "install.content",
+    "install.client",
+    "registration.request",
+    "registration.aad_token",
+    "registration.mp",
+    "registration.confirmed",
+    "registration.ccm_token",
+    "renewal.ccm_token",
+];
+
+/// The bundle names of an index README's table: the first cells that link a bundle's README
+/// (`[`name`](name/README.md)`), or, in an index without links, the first cells that are a name in backquotes.
+fn listed_in_readme(root: &Path) -> BTreeSet<String> {
+    let readme = std::fs::read_to_string(root.join("README.md"))
+        .unwrap_or_else(|e| panic!("{}: {e}", root.join("README.md").display()));
+    let first_cells: Vec<&str> =
+        readme.lines().filter_map(|l| l.strip_prefix("| ")).filter_map(|l| l.split(" |").next()).collect();
+    let linked: BTreeSet<String> = first_cells
         .iter()
-        .flat_map(|dir| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-            std::fs::read_dir(&root)
-                .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
-                .unwrap_or_default()
-        })
-        .filter(|p| p.join("expected.json").is_file())
+        .filter_map(|c| c.strip_prefix("[`")?.split_once("`](").map(|(n, _)| n.to_string()))
         .collect();
-    v.sort();
+    if !linked.is_empty() {
+        return linked;
+    }
+    first_cells.iter().filter_map(|c| c.strip_prefix('`')?.strip_suffix('`')).map(str::to_string).collect()
+}
+
+fn bundles() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for dir in ["fixtures/bundles", "fixtures/rules"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let folders: BTreeSet<String> = std::fs::read_dir(&root)
+            .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+            .map(|e| e.expect("folder entry").path())
+            .filter(|p| p.is_dir())
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let listed = listed_in_readme(&root);
+        assert!(!listed.is_empty(), "{dir}/README.md lists no bundle");
+        assert_eq!(folders, listed, "{dir}: the folders are not the bundles its README lists");
+        for name in &folders {
+            let p = root.join(name);
+            assert!(p.join("expected.json").is_file(), "{}: no expected.json", p.display());
+            v.push(p);
+        }
+    }
     v
 }
 
@@ -75,44 +116,77 @@ fn check_bundle(dir: &Path) -> Vec<String> {
                 ));
             }
         }
-        let got_hosts = set(&got["hosts"]);
-        for h in set(&want["hosts"]) {
-            if !got_hosts.contains(&h) {
-                errors.push(format!("{name} {key}: host {h} missing from {got_hosts:?}"));
-            }
+        let (got_hosts, want_hosts) = (set(&got["hosts"]), set(&want["hosts"]));
+        if got_hosts != want_hosts {
+            errors.push(format!("{name} {key}: hosts {got_hosts:?}, expected {want_hosts:?}"));
         }
-        if let Some(phases) = want["phases"].as_object() {
-            for (id, status) in phases {
-                let got_status = got["phases"]
-                    .as_array()
-                    .and_then(|ps| ps.iter().find(|p| p["id"] == id.as_str()))
-                    .map(|p| p["status"].clone())
-                    .unwrap_or(Value::Null);
-                if &got_status != status {
-                    errors.push(format!("{name} {key}: phase {id} is {got_status}, expected {status}"));
-                }
+        let phases = want["phases"].as_object().cloned().unwrap_or_default();
+        let unlisted: Vec<&str> = PHASES.iter().copied().filter(|p| !phases.contains_key(*p)).collect();
+        if !unlisted.is_empty() {
+            errors.push(format!("{name} {key}: expected.json does not list phase(s) {unlisted:?}"));
+        }
+        for (id, status) in &phases {
+            let got_status = got["phases"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["id"] == id.as_str()))
+                .map(|p| p["status"].clone())
+                .unwrap_or(Value::Null);
+            if &got_status != status {
+                errors.push(format!("{name} {key}: phase {id} is {got_status}, expected {status}"));
             }
         }
     }
     let findings = report["findings"].as_array().cloned().unwrap_or_default();
-    for want in expected["findings"].as_array().cloned().unwrap_or_default() {
+    let wanted_findings = expected["findings"].as_array().cloned().unwrap_or_default();
+    let allowed = expected["allowed"].as_array().cloned().unwrap_or_default();
+    let same = |f: &Value, want: &Value| f["rule"] == want["rule"] && f["device"] == want["device"];
+    // Both ways: a finding nobody listed fails as surely as a listed one that does not fire.
+    for f in &findings {
+        if !wanted_findings.iter().chain(&allowed).any(|w| same(f, w)) {
+            errors.push(format!(
+                "{name}: unexpected {} {} for {} on {}: {}",
+                f["severity"], f["rule"], f["device"], f["host"], f["title"]
+            ));
+        }
+    }
+    for a in &allowed {
+        if a["why"].as_str().is_none_or(str::is_empty) {
+            errors.push(format!("{name}: allowed {} {} says no why", a["rule"], a["device"]));
+        }
+    }
+    for want in wanted_findings {
         let rule = want["rule"].as_str().unwrap_or_default();
         let candidates: Vec<&Value> = findings
             .iter()
-            .filter(|f| f["rule"] == rule)
-            .filter(|f| want.get("device").is_none_or(|d| d.is_null() || f["device"] == *d))
-            .filter(|f| want.get("host").is_none_or(|h| h.is_null() || f["host"] == *h))
+            .filter(|f| same(f, &want))
+            .filter(|f| want["host"].is_null() || f["host"] == want["host"])
             .collect();
         if candidates.is_empty() {
             let fired: Vec<String> =
-                findings.iter().map(|f| format!("{}@{}", f["rule"], f["device"])).collect();
-            errors
-                .push(format!("{name}: rule {rule} did not fire for {} (fired: {fired:?})", want["device"]));
+                findings.iter().map(|f| format!("{}@{}/{}", f["rule"], f["device"], f["host"])).collect();
+            errors.push(format!(
+                "{name}: rule {rule} did not fire for {} on {} (fired: {fired:?})",
+                want["device"], want["host"]
+            ));
             continue;
         }
+        if let Some(cause) = want["cause"].as_str() {
+            if !candidates.iter().any(|f| f["cause"] == cause) {
+                errors.push(format!(
+                    "{name}: rule {rule}: cause {:?}, expected {cause}",
+                    candidates[0]["cause"]
+                ));
+            }
+        }
         // Listed evidence lines are alternatives (a retried signal, the same signal in two logs): a finding
-        // must cite at least one of them.
+        // must cite at least one of them, and every listed finding names at least one.
         let wanted = want["evidence"].as_array().cloned().unwrap_or_default();
+        if wanted.is_empty() {
+            errors.push(format!(
+                "{name}: expected.json lists {rule} for {} with no evidence line",
+                want["device"]
+            ));
+        }
         let cites = |f: &&Value, ev: &Value| {
             let suffix = ev["path_suffix"].as_str().unwrap_or_default();
             f["evidence"].as_array().is_some_and(|es| {
@@ -166,7 +240,6 @@ fn check_bundle(dir: &Path) -> Vec<String> {
 #[test]
 fn every_bundle_matches_its_expected_results() {
     let all = bundles();
-    assert!(all.len() >= 20, "expected the rule fixtures, found {} bundles", all.len());
     let errors: Vec<String> = all.iter().flat_map(|b| check_bundle(b)).collect();
     assert!(errors.is_empty(), "{} problems in {} bundles:\n{}", errors.len(), all.len(), errors.join("\n"));
 }

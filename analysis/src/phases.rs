@@ -114,8 +114,10 @@ fn is_error_line(e: &Event) -> bool {
     )
 }
 
+/// A ccmsetup exit that says a step failed: not 0 (success), 7 (a restart is pending: the steps before it
+/// were done) nor 8 (another ccmsetup was running: this run did no step).
 fn nonzero_exit(e: &Event) -> bool {
-    matches!(e.kind, EventKind::CcmsetupExit { code } if code != 0)
+    matches!(e.kind, EventKind::CcmsetupExit { code } if !matches!(code, 0 | 7 | 8))
 }
 
 /// Marks per phase over the device's events of the phase's log (in time order).
@@ -123,6 +125,7 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
     let mut out = Vec::new();
     let mut pending = false;
     let mut registered = false;
+    let mut content_found = false;
     for &i in evs {
         let e = &ctx.events[i];
         let k = &e.kind;
@@ -176,6 +179,13 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
                 }
                 EventKind::ContentLocation { .. } => {
                     pending = false;
+                    content_found = true;
+                    Some(Mark::Success)
+                }
+                // The client's installer starts from the content: found, where no location line said so.
+                EventKind::ClientInstallStarted { .. } if !content_found => {
+                    pending = false;
+                    content_found = true;
                     Some(Mark::Success)
                 }
                 _ if pending && (is_error_line(e) || nonzero_exit(e)) => Some(Mark::Failure),
