@@ -1,15 +1,15 @@
 //! Every bundle under `fixtures/mixed/<name>/` (real ConfigMgr noise mixed with one failure class, written by
 //! `fixtures/mixed/generate.py`) is analysed with `analyze <bundle> --format json` and checked strictly, both
 //! ways, against its `expected.json`:
-//! - the set of device keys equals the listed set; each listed device's `path` (when listed) and listed phases
-//!   match exactly;
-//! - the set of (rule, device) of findings at warning or above equals the listed set; listed info findings are
-//!   required; `severity`, `host` and `cause` (when listed) match; every listed evidence line is cited; and every finding
-//!   has at least one evidence item that points at a line of its file holding the evidence's text;
+//! - the set of device keys equals the listed set; each device lists all 11 phases and they match exactly, and
+//!   its `path` (when listed);
+//! - the set of (rule, device) of findings, at any severity, equals the listed set; `severity`, `host` and `cause`
+//!   (when listed) match; every listed evidence line is cited; and every finding has at least one evidence item that
+//!   points at a line of its file holding the evidence's text;
 //! - the exit status (default `--fail-on error`) matches, and every input was read without error.
 //!
-//! All mismatches of all bundles are collected into one failure message. Fewer than 20 bundles is a failure:
-//! the folder must not silently vanish.
+//! All mismatches of all bundles are collected into one failure message. The folders (but `real/`) must be the
+//! bundles the README's table lists, each with its `expected.json`: a bundle that vanishes fails.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,13 +17,27 @@ use std::process::Command;
 
 use serde_json::Value;
 
+const PHASES: usize = 11;
+
 fn bundles() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mixed");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    v.retain(|p| p.join("expected.json").is_file());
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.expect("folder entry").path())
+        .filter(|p| p.is_dir() && !p.ends_with("real"))
+        .collect();
     v.sort();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("fixtures/mixed/README.md");
+    let listed: BTreeSet<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| [`")?.split_once("`]").map(|(n, _)| n.to_string()))
+        .collect();
+    let folders: BTreeSet<String> =
+        v.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(folders, listed, "fixtures/mixed: the folders are not the bundles its README lists");
+    for p in &v {
+        assert!(p.join("expected.json").is_file(), "{}: no expected.json", p.display());
+    }
     v
 }
 
@@ -138,6 +152,10 @@ fn check(bundle: &Path) -> Vec<String> {
                 err(format!("device {key}: path {} (want {path})", d["path"]));
             }
         }
+        let listed = want["phases"].as_object().map_or(0, |m| m.len());
+        if listed != PHASES {
+            err(format!("device {key}: expected.json lists {listed} phases, not all {PHASES}"));
+        }
         for (id, status) in want["phases"].as_object().into_iter().flatten() {
             let got = d["phases"]
                 .as_array()
@@ -152,22 +170,15 @@ fn check(bundle: &Path) -> Vec<String> {
         }
     }
 
-    // Findings: (rule, device) at warning or above equal the listed ones; listed ones present and proven.
+    // Findings: (rule, device) at any severity equal the listed ones; listed ones present and proven.
     let findings = doc["findings"].as_array().cloned().unwrap_or_default();
-    let loud = |sev: &Value| sev == "error" || sev == "warning";
-    let got_loud: BTreeSet<(String, String)> = findings
-        .iter()
-        .filter(|f| loud(&f["severity"]))
-        .map(|f| (key_of(&f["rule"]), key_of(&f["device"])))
-        .collect();
+    let got_all: BTreeSet<(String, String)> =
+        findings.iter().map(|f| (key_of(&f["rule"]), key_of(&f["device"]))).collect();
     let want_findings = expected["findings"].as_array().cloned().unwrap_or_default();
-    let want_loud: BTreeSet<(String, String)> = want_findings
-        .iter()
-        .filter(|f| loud(&f["severity"]))
-        .map(|f| (key_of(&f["rule"]), key_of(&f["device"])))
-        .collect();
-    for extra in got_loud.difference(&want_loud) {
-        err(format!("unexpected finding at warning or above: {} on {}", extra.0, extra.1));
+    let want_all: BTreeSet<(String, String)> =
+        want_findings.iter().map(|f| (key_of(&f["rule"]), key_of(&f["device"]))).collect();
+    for extra in got_all.difference(&want_all) {
+        err(format!("unexpected finding: {} on {}", extra.0, extra.1));
     }
     for want in &want_findings {
         let (rule, device) = (key_of(&want["rule"]), key_of(&want["device"]));
@@ -233,7 +244,6 @@ fn check(bundle: &Path) -> Vec<String> {
 
 fn mixed_bundles_match_expected() {
     let all = bundles();
-    assert!(all.len() >= 20, "only {} bundles under fixtures/mixed (want 20 or more)", all.len());
     let mut errors = Vec::new();
     let mut failing = 0;
     for b in &all {

@@ -165,9 +165,10 @@ impl PathFacts {
         f
     }
 
-    /// Whether the client predates CCM tokens and Entra ID authentication.
+    /// Whether the client predates CCM tokens and Entra ID authentication. Its own token or Entra ID lines win
+    /// over a version line: a log kept across an in-place upgrade still names the build it started with.
     fn old_client(&self) -> bool {
-        self.build.is_some_and(|b| b < FIRST_TOKEN_BUILD)
+        self.build.is_some_and(|b| b < FIRST_TOKEN_BUILD) && !self.tokens && !self.entra
     }
 
     /// No token step applies: an older client, or one that registered without Entra ID.
@@ -274,5 +275,13 @@ mod tests {
         let old = PathFacts { path: DevicePath::Unknown, build: Some(7958), ..Default::default() };
         assert!(!old.includes(PhaseId::InstallCcmToken));
         assert!(old.includes(PhaseId::RegistrationRequest));
+        // An old version line in a log kept across an upgrade: the device's own token lines win.
+        let upgraded =
+            PathFacts { path: DevicePath::CmgEntra, build: Some(7804), tokens: true, ..Default::default() };
+        assert!(upgraded.includes(PhaseId::RenewalCcmToken));
+        assert!(upgraded.includes(PhaseId::InstallAadInfo));
+        let upgraded =
+            PathFacts { path: DevicePath::Intranet, build: Some(7804), entra: true, ..Default::default() };
+        assert!(upgraded.includes(PhaseId::RegistrationAadToken));
     }
 }

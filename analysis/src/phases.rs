@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use cmtrace_parsers::{Event, EventKind, LogKind};
 
+use crate::causes;
 use crate::engine::{DeviceFacts, HostFacts};
 use crate::model::{dedup_evidence, EvidenceOut, Phase, PhaseId, PhaseStatus};
 use crate::ordered::Events;
@@ -107,11 +108,18 @@ impl<'a> PhaseContext<'a> {
     }
 }
 
+/// An error line that says the step under way failed. Not an error line healthy machines log too (the WMI
+/// namespace lines of a ccmsetup run), nor one that says another ccmsetup is running or a restart is pending:
+/// no step of this run failed there.
 fn is_error_line(e: &Event) -> bool {
-    matches!(
-        e.kind,
-        EventKind::HttpError { .. } | EventKind::CertificateError { .. } | EventKind::ErrorLogged { .. }
-    )
+    match e.kind {
+        EventKind::HttpError { .. } | EventKind::CertificateError { .. } => true,
+        EventKind::ErrorLogged { .. } => {
+            let class = causes::classify(&e.evidence.text.get());
+            !class.noise && !matches!(class.id, "ccmsetup-already-running" | "reboot-pending")
+        }
+        _ => false,
+    }
 }
 
 /// A ccmsetup exit that says a step failed: not 0 (success), 7 (a restart is pending: the steps before it
@@ -182,8 +190,11 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
                     content_found = true;
                     Some(Mark::Success)
                 }
-                // The client's installer starts from the content: found, where no location line said so.
-                EventKind::ClientInstallStarted { .. } if !content_found => {
+                // The client's installer starts from the content: found, where no location line said so, or
+                // found again after a failure.
+                EventKind::ClientInstallStarted { .. }
+                    if !content_found || out.last().is_some_and(|&(_, m)| m == Mark::Failure) =>
+                {
                     pending = false;
                     content_found = true;
                     Some(Mark::Success)
