@@ -85,12 +85,35 @@ fn set(v: &Value) -> Vec<String> {
     s
 }
 
-fn check_bundle(dir: &Path) -> Vec<String> {
+/// The rule ids the binary knows (`cmtrace-rs rules --format json`).
+fn known_rules() -> BTreeSet<String> {
+    let out = Command::cargo_bin("cmtrace-rs").unwrap().args(["rules", "--format", "json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+}
+
+fn check_bundle(dir: &Path, rules: &BTreeSet<String>) -> Vec<String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let expected: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
         .unwrap_or_else(|e| panic!("{name}/expected.json: {e}"));
     let report = analyze(dir);
     let mut errors = Vec::new();
+    // A rule id nobody knows (a typo in absent_rules would otherwise stay silent for ever).
+    let named = expected["findings"]
+        .as_array()
+        .into_iter()
+        .chain(expected["allowed"].as_array())
+        .flatten()
+        .filter_map(|f| f["rule"].as_str())
+        .chain(expected["absent_rules"].as_array().into_iter().flatten().filter_map(Value::as_str));
+    for rule in named {
+        if !rules.contains(rule) {
+            errors.push(format!(
+                "{name}: expected.json names rule {rule:?}, which cmtrace-rs rules does not list"
+            ));
+        }
+    }
     let devices = report["devices"].as_array().cloned().unwrap_or_default();
     let want_devices = expected["devices"].as_array().cloned().unwrap_or_default();
     if devices.len() != want_devices.len() {
@@ -240,6 +263,7 @@ fn check_bundle(dir: &Path) -> Vec<String> {
 #[test]
 fn every_bundle_matches_its_expected_results() {
     let all = bundles();
-    let errors: Vec<String> = all.iter().flat_map(|b| check_bundle(b)).collect();
+    let rules = known_rules();
+    let errors: Vec<String> = all.iter().flat_map(|b| check_bundle(b, &rules)).collect();
     assert!(errors.is_empty(), "{} problems in {} bundles:\n{}", errors.len(), all.len(), errors.join("\n"));
 }
