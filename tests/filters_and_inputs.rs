@@ -364,3 +364,31 @@ fn sizes_read_with_units() {
     assert_eq!(parse_size("1048576"), Ok(1 << 20));
     assert!(parse_size("12Q").is_err() && parse_size("0").is_err() && parse_size("99999999999T").is_err());
 }
+
+/// `--format json` is one compact line in a pipe or a file (what CI reads and stores), and indented for a
+/// person at a terminal (util-linux `script` gives the binary a pseudo-terminal); the same document.
+#[test]
+fn json_is_compact_in_a_pipe_and_indented_on_a_terminal() {
+    let args = ["analyze", "fixtures/rules/healthy-single", "--format", "json", "--fail-on", "never"];
+    let out = Command::cargo_bin("cmtrace-rs").unwrap().args(args).output().unwrap();
+    let piped = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(piped.matches('\n').count(), 1, "one line: {}", &piped[..piped.len().min(200)]);
+    assert!(piped.ends_with("}\n") && piped.starts_with("{\"schema_version\":"));
+
+    assert!(
+        std::process::Command::new("script").arg("--version").output().is_ok(),
+        "util-linux `script` is needed to run the binary in a pseudo-terminal: install Debian's bsdutils"
+    );
+    let bin = assert_cmd::cargo::cargo_bin("cmtrace-rs");
+    let cmd = format!("'{}' {}", bin.display(), args.join(" "));
+    let out = std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().unwrap();
+    // The terminal turns each \n into \r\n.
+    let tty = String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n");
+    assert!(
+        tty.starts_with("{\n  \"schema_version\": 2,\n  \"inputs\": [\n"),
+        "{}",
+        &tty[..tty.len().min(200)]
+    );
+    let (a, b): (Value, Value) = (serde_json::from_str(&tty).unwrap(), serde_json::from_str(&piped).unwrap());
+    assert_eq!(a, b);
+}

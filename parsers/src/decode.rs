@@ -128,6 +128,42 @@ mod tests {
         assert_eq!(decode(&be[..15]).1, TextEncoding::Utf8);
     }
 
+    /// The detection's bounds: a side at least 90% NUL and the other at most 10%. A line in another script
+    /// (Cyrillic: no NUL byte) takes NULs from the first side, a U+0000 character adds one to the second.
+    #[test]
+    fn bomless_utf16_needs_nine_tenths_nul_on_one_side_and_one_tenth_on_the_other() {
+        // 20 characters: 40 bytes, 20 pairs.
+        let line = |ascii: usize, other: char| "x".repeat(ascii) + &other.to_string().repeat(20 - ascii);
+        for (text, utf16) in [
+            (line(18, 'Ж'), true),   // 18 of 20 pairs NUL on the high side
+            (line(17, 'Ж'), false),  // 17 of 20
+            (line(18, '\0'), true),  // 2 of 20 pairs NUL on the low side as well
+            (line(17, '\0'), false), // 3 of 20
+        ] {
+            let (le, be) = (utf16le(&text, false), utf16be(&text));
+            let (t, e) = decode(&le);
+            assert_eq!(e == TextEncoding::Utf16Le, utf16, "{text:?} as LE: {e:?} {t:?}");
+            assert_eq!(decode(&be).1 == TextEncoding::Utf16Be, utf16, "{text:?} as BE");
+            if utf16 {
+                assert_eq!((decode(&le).0, decode(&be).0), (text.clone().into(), text.into()));
+            } else {
+                // Not UTF-16: all bytes below 0x80, read as the UTF-8 they are.
+                assert_eq!((decode(&le).1, decode(&be).1), (TextEncoding::Utf8, TextEncoding::Utf8));
+            }
+        }
+        // NULs on both sides (a file zero-filled by a crash) is not UTF-16; nor is plain ASCII.
+        assert_eq!(decode(&[0u8; 64]).1, TextEncoding::Utf8);
+        let ascii = "<![LOG[no NUL in this line at all]LOG]!>";
+        assert_eq!(decode(ascii.as_bytes()), (Cow::Borrowed(ascii), TextEncoding::Utf8));
+    }
+
+    /// A UTF-8 BOM says UTF-8: bad bytes inside become U+FFFD, the rest is not read as Windows-1252.
+    #[test]
+    fn utf8_bom_with_bad_bytes_stays_utf8() {
+        let (t, e) = decode(b"\xEF\xBB\xBFcaf\xC3\xA9 \xFF end");
+        assert_eq!((t.as_ref(), e), ("café \u{FFFD} end", TextEncoding::Utf8));
+    }
+
     #[test]
     fn ansi_fallback_keeps_every_byte() {
         let (t, e) = decode(b"Caf\xE9 \x80 ok");
