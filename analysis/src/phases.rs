@@ -108,16 +108,33 @@ impl<'a> PhaseContext<'a> {
     }
 }
 
-/// An error line that says the step under way failed. Not an error line healthy machines log too (the WMI
-/// namespace lines of a ccmsetup run), nor one that says another ccmsetup is running or a restart is pending:
-/// no step of this run failed there.
-fn is_error_line(e: &Event) -> bool {
+/// A logged error that says no step failed: a line healthy machines log too (the WMI namespace lines of a
+/// ccmsetup run), or one that says another ccmsetup is running or a restart is pending.
+fn says_no_step_failed(e: &Event) -> bool {
+    let class = causes::classify(&e.evidence.text.get());
+    class.noise || matches!(class.id, "ccmsetup-already-running" | "reboot-pending")
+}
+
+/// The device's client-log `ErrorLogged` events that fail no step (`says_no_step_failed`), in index order:
+/// each text is read and classified once per device, not once per phase that looks at it.
+fn quiet_errors(ctx: &PhaseContext, device: &DeviceFacts) -> Vec<usize> {
+    let mut quiet: Vec<usize> = device
+        .events
+        .iter()
+        .copied()
+        .filter(|&i| matches!(ctx.events[i].kind, EventKind::ErrorLogged { .. }))
+        .filter(|&i| ctx.events[i].log_kind.role() == cmtrace_parsers::HostRole::Client)
+        .filter(|&i| says_no_step_failed(&ctx.events[i]))
+        .collect();
+    quiet.sort_unstable();
+    quiet
+}
+
+/// An error line that says the step under way failed (`quiet`: from `quiet_errors`).
+fn is_error_line(e: &Event, i: usize, quiet: &[usize]) -> bool {
     match e.kind {
         EventKind::HttpError { .. } | EventKind::CertificateError { .. } => true,
-        EventKind::ErrorLogged { .. } => {
-            let class = causes::classify(&e.evidence.text.get());
-            !class.noise && !matches!(class.id, "ccmsetup-already-running" | "reboot-pending")
-        }
+        EventKind::ErrorLogged { .. } => quiet.binary_search(&i).is_err(),
         _ => false,
     }
 }
@@ -129,7 +146,13 @@ fn nonzero_exit(e: &Event) -> bool {
 }
 
 /// Marks per phase over the device's events of the phase's log (in time order).
-fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) -> Vec<(usize, Mark)> {
+fn marks(
+    id: PhaseId,
+    ctx: &PhaseContext,
+    evs: &[usize],
+    quiet: &[usize],
+    ctx_tokenless: bool,
+) -> Vec<(usize, Mark)> {
     let mut out = Vec::new();
     let mut pending = false;
     let mut registered = false;
@@ -149,7 +172,7 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
                 }
                 // A zero exit is the bootstrapper handing over to the ccmsetup service: the request
                 // may still be answered after it.
-                _ if pending && (is_error_line(e) || nonzero_exit(e)) => {
+                _ if pending && (is_error_line(e, i, quiet) || nonzero_exit(e)) => {
                     pending = !nonzero_exit(e);
                     Some(Mark::Failure)
                 }
@@ -171,7 +194,7 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
                     Some(Mark::Success)
                 }
                 EventKind::CcmTokenFailed { .. } => Some(Mark::Failure),
-                _ if pending && (is_error_line(e) || nonzero_exit(e)) => Some(Mark::Failure),
+                _ if pending && (is_error_line(e, i, quiet) || nonzero_exit(e)) => Some(Mark::Failure),
                 _ => None,
             },
             PhaseId::InstallContent => match k {
@@ -199,7 +222,7 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
                     content_found = true;
                     Some(Mark::Success)
                 }
-                _ if pending && (is_error_line(e) || nonzero_exit(e)) => Some(Mark::Failure),
+                _ if pending && (is_error_line(e, i, quiet) || nonzero_exit(e)) => Some(Mark::Failure),
                 _ => None,
             },
             PhaseId::InstallClient => match k {
@@ -228,7 +251,7 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
                     Some(Mark::Success)
                 }
                 EventKind::RegistrationFailed { .. } => Some(Mark::Failure),
-                _ if pending && is_error_line(e) => Some(Mark::Failure),
+                _ if pending && is_error_line(e, i, quiet) => Some(Mark::Failure),
                 _ => None,
             },
             PhaseId::RegistrationCcmToken => match k {
@@ -250,7 +273,7 @@ fn marks(id: PhaseId, ctx: &PhaseContext, evs: &[usize], ctx_tokenless: bool) ->
                 _ if out.is_empty() => None,
                 EventKind::CcmTokenCached { .. } => Some(Mark::Success),
                 EventKind::CcmTokenFailed { .. } => Some(Mark::Failure),
-                _ if is_error_line(e) => Some(Mark::Failure),
+                _ if is_error_line(e, i, quiet) => Some(Mark::Failure),
                 _ => None,
             },
         };
@@ -349,8 +372,11 @@ pub(crate) fn device_phases(
         let seen = if device.hosts.is_empty() { String::from("no host") } else { device.hosts.join(", ") };
         format!("no client logs were collected for this device (seen only on {seen})").into()
     });
-    let mut phases: Vec<Phase> =
-        PhaseId::ALL.iter().map(|&id| phase(ctx, device, client_host_ids, &no_client_logs, id)).collect();
+    let quiet = quiet_errors(ctx, device);
+    let mut phases: Vec<Phase> = PhaseId::ALL
+        .iter()
+        .map(|&id| phase(ctx, device, client_host_ids, &no_client_logs, &quiet, id))
+        .collect();
     rotated_away(ctx, device, client_host_ids, &mut phases);
     phases
 }
@@ -477,6 +503,7 @@ fn phase(
     device: &DeviceFacts,
     client_hosts: &[usize],
     no_client_logs: &Option<Arc<str>>,
+    quiet: &[usize],
     id: PhaseId,
 ) -> Phase {
     let kind = phase_log(id);
@@ -522,7 +549,7 @@ fn phase(
         .filter(|&i| ctx.events[i].log_kind == kind)
         .filter(|&i| !on_client || client_hosts.contains(&ctx.event_host[i]))
         .collect();
-    let m = marks(id, ctx, &evs, !device.path.includes(PhaseId::InstallCcmToken));
+    let m = marks(id, ctx, &evs, quiet, !device.path.includes(PhaseId::InstallCcmToken));
     if m.is_empty() && !device.path.includes(id) {
         return without(PhaseStatus::NotApplicable, device.path.why_not(id).into());
     }
