@@ -9,21 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use cmtrace_analysis::PhaseId;
 use serde_json::Value;
-
-const PHASES: [&str; 11] = [
-    "install.aad_info",
-    "install.aad_token",
-    "install.ccm_token",
-    "install.content",
-    "install.client",
-    "registration.request",
-    "registration.aad_token",
-    "registration.mp",
-    "registration.confirmed",
-    "registration.ccm_token",
-    "renewal.ccm_token",
-];
 
 /// The bundle names of an index README's table: the first cells that link a bundle's README
 /// (`[`name`](name/README.md)`), or, in an index without links, the first cells that are a name in backquotes.
@@ -144,7 +131,8 @@ fn check_bundle(dir: &Path, rules: &BTreeSet<String>) -> Vec<String> {
             errors.push(format!("{name} {key}: hosts {got_hosts:?}, expected {want_hosts:?}"));
         }
         let phases = want["phases"].as_object().cloned().unwrap_or_default();
-        let unlisted: Vec<&str> = PHASES.iter().copied().filter(|p| !phases.contains_key(*p)).collect();
+        let unlisted: Vec<&str> =
+            PhaseId::ALL.iter().map(|p| p.as_str()).filter(|p| !phases.contains_key(*p)).collect();
         if !unlisted.is_empty() {
             errors.push(format!("{name} {key}: expected.json does not list phase(s) {unlisted:?}"));
         }
