@@ -49,6 +49,51 @@ fn timeline_lists_events_across_hosts() {
     assert!(tl.contains("ccm_token_issued"));
 }
 
+/// Piped (no terminal, no COLUMNS), the timeline cuts nothing: every event's `path:line` and text in full, the
+/// device it belongs to (by its client host), and the local time as the log wrote it beside UTC where the
+/// two differ. Checked against the JSON timeline of the same case.
+#[test]
+fn piped_timeline_is_whole_with_device_path_and_local_time() {
+    let (out, _) = run(&["analyze", CASE, "--timeline", "--fail-on", "never", "--color", "never"], &[]);
+    let tl = out.split("Timeline (").nth(1).expect("timeline section");
+    assert!(tl.starts_with("64 flow events, UTC; the local time as written where it differs)"), "{tl}");
+    let (json, _) = run(&["analyze", CASE, "--format", "json", "--fail-on", "never"], &[]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let events = doc["timeline"].as_array().unwrap();
+    let rows: Vec<&str> = tl.lines().skip(1).take(events.len()).collect();
+    assert_eq!(rows.len(), events.len());
+    let mut wide = 0;
+    for (row, e) in rows.iter().zip(events) {
+        // A multi-line message stays on its row, its line breaks shown as ` ⏎ `.
+        let text = e["text"].as_str().unwrap().replace("\r\n", "\n").replace('\n', " ⏎ ");
+        let whole = format!("{}:{} {text}", e["path"].as_str().unwrap(), e["line"]);
+        assert!(row.ends_with(&whole), "cut or wrong row:\n{row}\nwant it to end with:\n{whole}");
+        wide += usize::from(row.chars().count() > 100);
+    }
+    assert!(wide > 30, "{wide} rows past 100 columns: piped output is not cut");
+    // A CCM_STS line on MP01 names the device by its client host; the UTC+1 laptop shows its local time.
+    let sts = rows.iter().find(|r| r.contains(" MP01 ") && r.contains("ccm_token_issued")).unwrap();
+    assert!(sts.contains(" MP01         DESKTOP-7Q2M "), "{sts}");
+    let laptop =
+        rows.iter().find(|r| r.contains("LAPTOP-K9X1/Windows/ccmsetup/Logs/ccmsetup.log:5 ")).unwrap();
+    assert!(laptop.starts_with("11-20 15:31:40.300  16:31:40.300 LAPTOP-K9X1 "), "{laptop}");
+}
+
+/// A finding's evidence names the file as the input does (a path a terminal or editor opens), never cut,
+/// and the local time as written beside UTC.
+#[test]
+fn finding_evidence_is_an_openable_path_with_local_time() {
+    let (out, _) = run(&["analyze", CASE, "--fail-on", "never", "--color", "never"], &[("COLUMNS", "80")]);
+    let path = "fixtures/demo/case-1234/LAPTOP-K9X1/Windows/ccmsetup/Logs/ccmsetup.log:5";
+    assert!(std::path::Path::new(path.trim_end_matches(":5")).is_file());
+    assert!(
+        out.contains(&format!(
+            "   - {path}\n     LAPTOP-K9X1 · 2026-11-20 15:31:40.300Z (local 16:31:40.300)\n"
+        )),
+        "{out}"
+    );
+}
+
 #[test]
 fn markdown_has_tables() {
     let (out, _) = run(&["analyze", CASE, "--format", "markdown", "--fail-on", "never"], &[]);

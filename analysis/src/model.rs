@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, Evidence, LogKind, Severity};
 use serde::{Serialize, Serializer};
 
@@ -149,6 +149,10 @@ pub struct EvidenceOut {
     #[serde(serialize_with = "ser_opt_utc")]
     pub time: Option<DateTime<Utc>>,
     pub text: cmtrace_parsers::Text,
+    /// The local time as the log wrote it, when the evidence is an event's line (not serialised: the
+    /// contract's times are UTC; reports for people show it beside UTC where the two differ).
+    #[serde(skip)]
+    pub local_time: Option<NaiveDateTime>,
 }
 
 /// Keeps the first citation of each log line (`path`, `line`): one line that gives two events is
@@ -169,7 +173,15 @@ impl From<&Evidence> for EvidenceOut {
             host: e.host.clone(),
             time: e.time,
             text: e.text.clone(),
+            local_time: None,
         }
+    }
+}
+
+impl From<&Event> for EvidenceOut {
+    /// The event's line, with the local time as written.
+    fn from(e: &Event) -> Self {
+        EvidenceOut { local_time: e.local_time, ..EvidenceOut::from(&e.evidence) }
     }
 }
 

@@ -603,8 +603,7 @@ fn phase(
         }
     };
     let times = evidence.iter().filter_map(|&i| ctx.time_ms[i]);
-    let mut cited: Vec<EvidenceOut> =
-        evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i].evidence)).collect();
+    let mut cited: Vec<EvidenceOut> = evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i])).collect();
     dedup_evidence(&mut cited);
     Phase {
         id,

@@ -1470,7 +1470,7 @@ fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Opti
 // ---- evaluation -----------------------------------------------------------------------------------------
 
 fn evidence_out(a: &Analysis, i: usize) -> EvidenceOut {
-    EvidenceOut::from(&a.events[i].evidence)
+    EvidenceOut::from(&a.events[i])
 }
 
 /// One finding per rule and device (per rule and host for findings without a device), each log line

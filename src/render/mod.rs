@@ -13,7 +13,7 @@ pub use text::render_text;
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use cmtrace_analysis::model::{Device, Finding, Phase, PhaseId, PhaseStatus, Report};
 use cmtrace_parsers::Severity;
 
@@ -264,6 +264,17 @@ pub fn duration(p: &Phase) -> String {
             }
         }
         _ => String::new(),
+    }
+}
+
+/// The local time as the log wrote it, when it differs from the UTC time shown beside it (a host not on
+/// UTC, or a clock the timeline corrected): `07:31:40.300`, with the month and day when those differ too.
+pub fn local_beside(utc: Option<DateTime<Utc>>, local: Option<NaiveDateTime>) -> Option<String> {
+    let local = local?;
+    match utc {
+        Some(u) if u.naive_utc() == local => None,
+        Some(u) if u.date_naive() == local.date() => Some(local.format("%H:%M:%S%.3f").to_string()),
+        _ => Some(local.format("%m-%d %H:%M:%S%.3f").to_string()),
     }
 }
 

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use owo_colors::{OwoColorize, Style};
 
-use cmtrace_analysis::model::{Device, Finding, PhaseStatus, Report};
+use cmtrace_analysis::model::{Device, Finding, PhaseStatus, Report, TimelineEvent};
 use cmtrace_parsers::Severity;
 
 use super::*;
@@ -379,8 +379,11 @@ fn render_finding(
     }
     writeln!(out, "   Evidence:")?;
     for e in &f.evidence {
-        let at = format!("- {} {}:{} ({})", utc(&e.time), file_name(&e.path), e.line, e.host);
-        write!(out, "{}", wrap(&at, "   ", width))?;
+        // The path as the input names it, so that a terminal or an editor opens `path:line`.
+        // Never wrapped: a path cut in two opens nothing.
+        writeln!(out, "   - {}", visible_line(&format!("{}:{}", e.path, e.line)))?;
+        let local = local_beside(e.time, e.local_time).map(|l| format!(" (local {l})")).unwrap_or_default();
+        write!(out, "{}", wrap(&format!("{} · {}{local}", e.host, utc(&e.time)), "     ", width))?;
         write!(out, "{}", wrap(&clip(&e.text.get(), 600), "       ", width))?;
         for note in (opts.code_notes)(&e.text.get()) {
             write!(out, "{}", wrap(&format!("↳ {note}"), "       ", width))?;
@@ -394,28 +397,59 @@ fn render_finding(
     Ok(())
 }
 
+/// The merged timeline, one event per line: UTC (`*` when the host's clock was corrected), the local time as
+/// the log wrote it where it differs, host, device, event, `path:line` and the text. On a terminal each
+/// line is cut to its width; piped, nothing is cut (a script or a file gets every character).
 fn render_timeline(
     report: &Report,
     opts: &RenderOptions<'_>,
     p: &Paint,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let width = opts.width();
-    writeln!(out, "{}", p.bold(&format!("Timeline ({} flow events, UTC)", report.timeline.len())))?;
-    let corrected = report.timeline.iter().any(|e| e.skew_correction_ms != 0);
-    if corrected {
+    let timeline = &report.timeline;
+    let locals: Vec<Option<String>> = (0..timeline.len())
+        .map(|i| local_beside(timeline.get(i).time, timeline.event(i).local_time))
+        .collect();
+    let any_local = locals.iter().any(Option::is_some);
+    let title = if any_local {
+        format!("Timeline ({} flow events, UTC; the local time as written where it differs)", timeline.len())
+    } else {
+        format!("Timeline ({} flow events, UTC)", timeline.len())
+    };
+    writeln!(out, "{}", p.bold(&title))?;
+    if timeline.iter().any(|e| e.skew_correction_ms != 0) {
         writeln!(out, "{}", p.dim("  * time corrected for the host's estimated clock skew"))?;
     }
-    let host_w = report.timeline.iter().map(|e| e.host.chars().count()).max().unwrap_or(4).clamp(4, 16);
-    for e in &report.timeline {
+    // A device is named by its client host where it has one (the key otherwise).
+    let labels: std::collections::HashMap<&str, &str> = report
+        .devices
+        .iter()
+        .map(|d| (d.key.as_str(), d.client_hosts.first().map_or(d.key.as_str(), String::as_str)))
+        .collect();
+    let cut = opts.width.is_some();
+    let fit = |s: &str, w: usize| if cut { clip(s, w) } else { clip(s, usize::MAX) };
+    let host_w = timeline.iter().map(|e| e.host.chars().count()).max().unwrap_or(4).clamp(4, 16);
+    let device_of = |e: &TimelineEvent<'_>| -> String {
+        e.device.map_or("-", |k| labels.get(k).copied().unwrap_or(k)).to_string()
+    };
+    let device_w = timeline.iter().map(|e| device_of(&e).chars().count()).max().unwrap_or(1).clamp(1, 20);
+    let local_w = locals.iter().flatten().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (i, e) in timeline.iter().enumerate() {
         let time = match e.time {
             Some(t) => t.format("%m-%d %H:%M:%S%.3f").to_string(),
             None => "-".repeat(18),
         };
         let skew = if e.skew_correction_ms != 0 { "*" } else { " " };
-        let head = format!("{time}{skew} {:<host_w$} {:<26}", clip(e.host, host_w), e.event);
-        let room = width.saturating_sub(head.chars().count() + 1).max(20);
-        let text = clip(&format!("{}:{} {}", file_name(e.path), e.line, e.text.get()), room);
+        let local = if any_local {
+            format!(" {:<local_w$}", locals[i].as_deref().unwrap_or(""))
+        } else {
+            String::new()
+        };
+        let host = fit(e.host, host_w);
+        let device = fit(&device_of(&e), device_w);
+        let head = format!("{time}{skew}{local} {host:<host_w$} {device:<device_w$} {:<26}", e.event);
+        let room = opts.width().saturating_sub(head.chars().count() + 1).max(20);
+        let text = fit(&format!("{}:{} {}", e.path, e.line, e.text.get()), room);
         let line = format!("{head} {text}");
         let line = match e.severity {
             Severity::Error => p.severity(Severity::Error, &line),
