@@ -149,10 +149,19 @@ pub struct EvidenceOut {
     #[serde(serialize_with = "ser_opt_utc")]
     pub time: Option<DateTime<Utc>>,
     pub text: cmtrace_parsers::Text,
-    /// The local time as the log wrote it, when the evidence is an event's line (not serialised: the
-    /// contract's times are UTC; reports for people show it beside UTC where the two differ).
+    /// The bias the log wrote beside its local time (UTC = local + bias), when the evidence is an event's
+    /// line: `local_time` gives the time as written. Not serialised (the contract's times are UTC); an
+    /// `i16` so that it fits in the padding after `line` (the struct stays 80 bytes).
     #[serde(skip)]
-    pub local_time: Option<NaiveDateTime>,
+    pub bias_minutes: Option<i16>,
+}
+
+impl EvidenceOut {
+    /// The local time as the log wrote it (reports for people show it beside UTC where the two differ).
+    pub fn local_time(&self) -> Option<NaiveDateTime> {
+        let utc = self.time?.naive_utc();
+        utc.checked_sub_signed(chrono::Duration::minutes(self.bias_minutes?.into()))
+    }
 }
 
 /// Keeps the first citation of each log line (`path`, `line`): one line that gives two events is
@@ -173,15 +182,16 @@ impl From<&Evidence> for EvidenceOut {
             host: e.host.clone(),
             time: e.time,
             text: e.text.clone(),
-            local_time: None,
+            bias_minutes: None,
         }
     }
 }
 
 impl From<&Event> for EvidenceOut {
-    /// The event's line, with the local time as written.
+    /// The event's line, with the bias its time was written with.
     fn from(e: &Event) -> Self {
-        EvidenceOut { local_time: e.local_time, ..EvidenceOut::from(&e.evidence) }
+        let bias_minutes = e.bias_minutes.and_then(|b| i16::try_from(b).ok());
+        EvidenceOut { bias_minutes, ..EvidenceOut::from(&e.evidence) }
     }
 }
 
@@ -491,5 +501,33 @@ impl Report {
                 self.findings.iter().filter(|f| f.device.as_deref() == Some(key)).map(|f| f.severity).max()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evidence is held per phase and per finding for every device of a fleet: the bias rides in the
+    /// padding after `line`, it does not make the struct bigger.
+    #[test]
+    fn evidence_keeps_its_size_and_gives_the_local_time_back() {
+        assert_eq!(std::mem::size_of::<EvidenceOut>(), 80);
+        let utc = DateTime::parse_from_rfc3339("2026-11-20T15:31:40.300Z").unwrap().to_utc();
+        let mut e = EvidenceOut {
+            path: "a.log".into(),
+            line: 5,
+            host: "H".into(),
+            time: Some(utc),
+            text: "x".into(),
+            bias_minutes: Some(-60),
+        };
+        let local = e.local_time().unwrap();
+        assert_eq!(local.to_string(), "2026-11-20 16:31:40.300");
+        e.bias_minutes = None;
+        assert_eq!(e.local_time(), None);
+        e.bias_minutes = Some(480);
+        e.time = None;
+        assert_eq!(e.local_time(), None);
     }
 }

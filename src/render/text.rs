@@ -382,7 +382,7 @@ fn render_finding(
         // The path as the input names it, so that a terminal or an editor opens `path:line`.
         // Never wrapped: a path cut in two opens nothing.
         writeln!(out, "   - {}", visible_line(&format!("{}:{}", e.path, e.line)))?;
-        let local = local_beside(e.time, e.local_time).map(|l| format!(" (local {l})")).unwrap_or_default();
+        let local = local_beside(e.time, e.local_time()).map(|l| format!(" (local {l})")).unwrap_or_default();
         write!(out, "{}", wrap(&format!("{} · {}{local}", e.host, utc(&e.time)), "     ", width))?;
         write!(out, "{}", wrap(&clip(&e.text.get(), 600), "       ", width))?;
         for note in (opts.code_notes)(&e.text.get()) {
