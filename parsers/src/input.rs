@@ -805,5 +805,11 @@ mod tests {
         let o: HostOverride = "MP01=/tmp/x".parse().unwrap();
         assert_eq!(o.name, "MP01");
         assert!("nonsense".parse::<HostOverride>().is_err());
+        // Either side empty (or blank) is no override.
+        for bad in ["MP01=", "=/tmp/x", " = /tmp/x", "MP01= "] {
+            assert!(bad.parse::<HostOverride>().is_err(), "{bad}");
+        }
+        let o: HostOverride = " MP01 = /tmp/x ".parse().unwrap();
+        assert_eq!((o.name.as_str(), o.path.to_str()), ("MP01", Some("/tmp/x")));
     }
 }

@@ -110,6 +110,23 @@ fn streamed(src: &SourceFile, opts: &ScanOptions) -> bool {
     matches!(src.location, Location::File(_)) && src.size > opts.stream_above
 }
 
+/// The end of the window of files loaded together from `start` (not streamed): as many as fit in
+/// `window_bytes` (at least one), at most 512. Each is charged at the most its load may hold (a zip
+/// entry's declared size is not trusted: it is charged from its compressed size, at most the entry limit).
+fn window_end(files: &[SourceFile], start: usize, opts: &ScanOptions) -> usize {
+    let mut end = start;
+    let mut bytes = 0u64;
+    while end < files.len()
+        && !streamed(&files[end], opts)
+        && (end == start || bytes.saturating_add(files[end].load_bound()) <= opts.window_bytes)
+        && end - start < 512
+    {
+        bytes = bytes.saturating_add(files[end].load_bound());
+        end += 1;
+    }
+    end
+}
+
 /// Run `work` on every chunk of every file in parallel; `sink` sees the results in input order.
 pub fn scan_ordered<T, W, S>(files: &[SourceFile], opts: ScanOptions, work: W, mut sink: S)
 where
@@ -124,18 +141,7 @@ where
             start += 1;
             continue;
         }
-        let mut end = start;
-        let mut bytes = 0u64;
-        // Charged at the most each load may hold (a zip entry's declared size is not trusted: it is
-        // charged from its compressed size, at most the entry limit).
-        while end < files.len()
-            && !streamed(&files[end], &opts)
-            && (end == start || bytes.saturating_add(files[end].load_bound()) <= opts.window_bytes)
-            && end - start < 512
-        {
-            bytes = bytes.saturating_add(files[end].load_bound());
-            end += 1;
-        }
+        let end = window_end(files, start, &opts);
         let window = &files[start..end];
         let loaded: Vec<Result<LoadedFile, String>> = window.par_iter().map(load).collect();
         let chunk_lists: Vec<Vec<Chunk<'_>>> = loaded
@@ -242,6 +248,33 @@ mod tests {
     use super::*;
     use crate::entry::Record;
     use crate::format::Records;
+
+    fn file(size: u64) -> SourceFile {
+        SourceFile {
+            path: format!("H/{size}.log"),
+            host: "H".into(),
+            kind_by_name: None,
+            location: Location::File(format!("H/{size}.log").into()),
+            size,
+            rotation_set: String::new(),
+            rotation_rank: (0, String::new()),
+        }
+    }
+
+    /// Files load together while their sizes fit in the window; one file is always allowed; a file past
+    /// `stream_above` is never in a window (it is read in blocks on its own).
+    #[test]
+    fn windows_hold_what_fits() {
+        let opts = ScanOptions { window_bytes: 100, stream_above: 1000, ..ScanOptions::default() };
+        let files: Vec<SourceFile> = [40, 60, 1, 150, 30, 2000, 5].into_iter().map(file).collect();
+        assert_eq!(window_end(&files, 0, &opts), 2, "40 + 60 fit, the 1 more does not");
+        assert_eq!(window_end(&files, 2, &opts), 3, "1, then 150 is past the window");
+        assert_eq!(window_end(&files, 3, &opts), 4, "one file alone, however large");
+        assert_eq!(window_end(&files, 4, &opts), 5, "the streamed file ends the window");
+        assert_eq!(window_end(&files, 6, &opts), 7);
+        let many: Vec<SourceFile> = (0..600).map(|_| file(0)).collect();
+        assert_eq!(window_end(&many, 0, &opts), 512, "at most 512 files at once");
+    }
 
     fn cm(i: usize) -> String {
         format!(
