@@ -326,7 +326,9 @@ mod tests {
 
     #[test]
     fn blocks_read_the_same_records_as_a_whole_read() {
-        let dir = std::env::temp_dir().join(format!("cmtrace-stream-{}", std::process::id()));
+        // Removed when dropped, also when an assertion fails (or a mutant makes one fail).
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let host = dir.join("HOST1");
         std::fs::create_dir_all(&host).unwrap();
         let cm_text: String = (0..3000).map(cm).collect();
@@ -372,14 +374,14 @@ mod tests {
         );
         assert!(whole.iter().any(|l| l.contains("line two ü €")));
         assert!(whole.len() > 15_000, "{}", whole.len());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A file shorter than it was at open (rotated or truncated under us): what was read is used, in full, and
     /// the warning says how much that was.
     #[test]
     fn a_file_that_shrank_keeps_what_was_read_and_says_so() {
-        let dir = std::env::temp_dir().join(format!("cmtrace-shrank-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         std::fs::create_dir_all(dir.join("HOST1")).unwrap();
         let text: String = (0..2000).map(cm).collect();
         let path = dir.join("HOST1").join("ccmsetup.log");
@@ -396,6 +398,5 @@ mod tests {
         assert_eq!(read, text);
         let warning = blocks.warning.expect("a warning");
         assert!(warning.contains(&format!("{at_open} bytes at open, {} read", text.len())), "{warning}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
