@@ -3,11 +3,14 @@
 use clap::Parser;
 
 // The engine allocates many small strings and vectors; mimalloc handles that churn far better than glibc.
+// `--features system-alloc` keeps the system allocator, which heap profilers (heaptrack) can see.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `mi_option_purge_delay` in `mi_option_t` of mimalloc v3's `mimalloc.h` (the Rust bindings have no
 /// constant for it).
+#[cfg(not(feature = "system-alloc"))]
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() {
@@ -15,6 +18,7 @@ fn main() {
     // pages to the OS and faulting them back in cost `analyze` a third of its time in the kernel on a
     // 1.2 GB collection. Keep freed memory for reuse instead; it all goes back at exit.
     // SAFETY: sets an integer option before any thread is started; no pointer is involved.
+    #[cfg(not(feature = "system-alloc"))]
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     let cli = cmtrace_rs::cli::Cli::parse();
     let code = cmtrace_rs::commands::run(cli);
