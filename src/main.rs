@@ -19,7 +19,9 @@ fn main() {
     // 1.2 GB collection. Keep freed memory for reuse instead; it all goes back at exit.
     // SAFETY: sets an integer option before any thread is started; no pointer is involved.
     #[cfg(not(feature = "system-alloc"))]
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1)
+    };
     let cli = cmtrace_rs::cli::Cli::parse();
     let code = cmtrace_rs::commands::run(cli);
     std::process::exit(code);

@@ -692,6 +692,25 @@ mod tests {
         assert_eq!(rotation_of("CCMSetup.log").0, "ccmsetup");
         // A multi-byte character where a date would start (a fuzzer's find).
         assert_eq!(rotation_of("xîaaaaaaaaaaaaaaa.log").1 .0, 2);
+        // The whole answer: base and rank.
+        let r = |n: &str| {
+            let (base, (rank, key)) = rotation_of(n);
+            (base, rank, key)
+        };
+        let plain = |base: &str| (base.to_string(), 2, String::new());
+        assert_eq!(r("CCMSetup-20200204-151029.log"), ("ccmsetup".into(), 0, "a20200204-151029".into()));
+        assert_eq!(r("a-20200204-151029"), ("a".into(), 0, "a20200204-151029".into()));
+        assert_eq!(r("x.log.2"), ("x".into(), 0, format!("b{:010}", u32::MAX - 2)));
+        // A stamp alone is no rotated name (nothing before it), nor is anything short of the exact shape.
+        for name in [
+            "-20200204-151029.log",
+            "ccmsetupx20200204-151029.log",
+            "ccmsetup-20200204x151029.log",
+            "ccmsetup-2020020a-151029.log",
+            "ccmsetup-20200204-15102a.log",
+        ] {
+            assert_eq!(r(name), plain(&name.to_ascii_lowercase().replace(".log", "")), "{name}");
+        }
         let mut names =
             ["ccmsetup.log", "ccmsetup.lo_", "ccmsetup-20200204-151029.log", "ccmsetup-20190101-000000.log"];
         names.sort_by_key(|n| rotation_of(n).1);
