@@ -687,6 +687,11 @@ mod tests {
         assert!(is_log_name("ccmsetup.lo_"));
         assert!(is_log_name("PolicyAgent.log.1"));
         assert!(!is_log_name("notes.txt"));
+        // A number ends a rotated name only after `.log`; an empty or non-numeric one never.
+        for not_log in ["report.1", "notes.", "x.log.", "x.log.ab", "x.log.1a"] {
+            assert!(!is_log_name(not_log), "{not_log}");
+        }
+        assert!(is_log_name("X.LOG.12"));
         assert_eq!(rotation_of("ccmsetup.lo_").0, "ccmsetup");
         assert_eq!(rotation_of("ccmsetup-20200204-151029.log").0, "ccmsetup");
         assert_eq!(rotation_of("CCMSetup.log").0, "ccmsetup");
@@ -701,6 +706,8 @@ mod tests {
         assert_eq!(r("CCMSetup-20200204-151029.log"), ("ccmsetup".into(), 0, "a20200204-151029".into()));
         assert_eq!(r("a-20200204-151029"), ("a".into(), 0, "a20200204-151029".into()));
         assert_eq!(r("x.log.2"), ("x".into(), 0, format!("b{:010}", u32::MAX - 2)));
+        assert_eq!(r("x.log."), plain("x.log."));
+        assert_eq!(r("x.log.ab"), plain("x.log.ab"));
         // A stamp alone is no rotated name (nothing before it), nor is anything short of the exact shape.
         for name in [
             "-20200204-151029.log",
