@@ -140,6 +140,7 @@ fn real_output_validates() {
         let (out, status) = analyze(path, format);
         let mut failures = Vec::new();
         let mut kinds = Vec::new();
+        let mut events = std::collections::BTreeSet::new();
         let expected_status = if path.exists() { 0 } else { 2 };
         if status != expected_status {
             failures.push(format!("{} ({format}): exit status {status}", path.display()));
@@ -158,9 +159,18 @@ fn real_output_validates() {
             }
             if format == "ndjson" {
                 kinds.push(v["type"].as_str().unwrap_or_default().to_string());
+            } else {
+                events.extend(
+                    v["timeline"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| e["event"].as_str())
+                        .map(String::from),
+                );
             }
         }
-        (format, docs.len(), kinds, failures)
+        (format, docs.len(), kinds, failures, events)
     });
     let failures: Vec<&String> = results.iter().flat_map(|r| &r.3).collect();
     assert!(
@@ -175,7 +185,13 @@ fn real_output_validates() {
         results.iter().flat_map(|r| &r.2).map(|k| k.as_str()).collect();
     assert!(documents > 80, "only {documents} documents validated");
     assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["device", "event", "finding", "input"]);
-    eprintln!("{documents} JSON documents and {lines} NDJSON lines validate");
+    // The event names are an open list in the schema: the contract page lists those of this release.
+    let page = contract_page();
+    let events: std::collections::BTreeSet<&str> =
+        results.iter().flat_map(|r| &r.4).map(|e| e.as_str()).collect();
+    let unlisted: Vec<&&str> = events.iter().filter(|e| !page.contains(&format!("`{e}`"))).collect();
+    assert!(unlisted.is_empty(), "docs/json-contract.md does not list the event names {unlisted:?}");
+    eprintln!("{documents} JSON documents and {lines} NDJSON lines validate; {} event names", events.len());
 }
 
 /// The demo's document, to break in the tests below.
@@ -260,4 +276,44 @@ fn a_wrong_ndjson_line_fails() {
     let mut v = first("device");
     v["phases"][0]["status"] = json!("not-collected");
     assert!(validator.check(&v).is_err(), "a misspelt status validates");
+}
+
+fn contract_page() -> String {
+    std::fs::read_to_string(root().join("docs/json-contract.md")).expect("docs/json-contract.md")
+}
+
+/// Every property name and every enumerated value of the schemas, as `code` in docs/json-contract.md: the page
+/// describes each field and value the output can hold.
+#[test]
+fn the_contract_page_names_every_field_and_value() {
+    fn walk(v: &Value, names: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    names.extend(props.keys().cloned());
+                }
+                for key in ["enum", "const"] {
+                    match map.get(key) {
+                        Some(Value::Array(values)) => {
+                            names.extend(values.iter().filter_map(Value::as_str).map(String::from))
+                        }
+                        Some(Value::String(s)) => {
+                            names.insert(s.clone());
+                        }
+                        _ => {}
+                    }
+                }
+                map.values().for_each(|x| walk(x, names));
+            }
+            Value::Array(items) => items.iter().for_each(|x| walk(x, names)),
+            _ => {}
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    walk(&cmtrace_analysis::schema::document(), &mut names);
+    walk(&cmtrace_analysis::schema::ndjson_line(), &mut names);
+    assert!(names.len() > 100, "only {} names", names.len());
+    let page = contract_page();
+    let missing: Vec<&String> = names.iter().filter(|n| !page.contains(&format!("`{n}`"))).collect();
+    assert!(missing.is_empty(), "docs/json-contract.md does not describe {missing:?}");
 }

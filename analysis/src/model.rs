@@ -167,8 +167,8 @@ pub struct EvidenceOut {
     #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub line: u32,
     pub host: Arc<str>,
-    /// The entry's time (UTC, corrected for the host's clock skew where one was estimated); null when the
-    /// entry has no readable time.
+    /// The entry's time as its host's clock wrote it, in UTC (not corrected for clock skew, so that the
+    /// line can be found in the log; timeline and phase times are corrected); null when it has none.
     #[serde(serialize_with = "ser_opt_utc")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub time: Option<DateTime<Utc>>,
@@ -204,7 +204,7 @@ impl From<&Evidence> for EvidenceOut {
 pub struct Phase {
     pub id: PhaseId,
     pub status: PhaseStatus,
-    /// When the step started (UTC); null when no line shows it.
+    /// When the step started (UTC, corrected for clock skew like the timeline); null when no line shows it.
     #[serde(serialize_with = "ser_opt_utc")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub start: Option<DateTime<Utc>>,
