@@ -1,15 +1,69 @@
 //! The command line (clap derive): every subcommand and option, with help texts in the terms a
 //! ConfigMgr support engineer uses. The man pages in `man/` are generated from this definition.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 use cmtrace_parsers::input::{HostOverride, Limits};
+
+/// The exit statuses of each command, for `--help` (`after_help`) and the man pages' EXIT STATUS: (status,
+/// when).
+pub type ExitStatuses = &'static [(u8, &'static str)];
+
+/// Every command: what the statuses mean across the subcommands.
+pub const EXIT_ANY: ExitStatuses = &[
+    (0, "done (analyze: no finding at or above --fail-on); also when stdout is closed early (| head)"),
+    (1, "analyze: a finding at or above --fail-on; trace: no event carries the identifier; error: a code is unknown"),
+    (2, "the command could not run: a bad argument, a filter that names nothing, no readable log in the input"),
+];
+pub const EXIT_ANALYZE: ExitStatuses = &[
+    (0, "no finding at or above --fail-on (default: error; never: always 0)"),
+    (1, "at least one finding at or above --fail-on, among those the filters show"),
+    (
+        2,
+        "the command could not run: a bad argument; a filter that names nothing (--rule with an id that is not a \
+         rule, --device that matches no device, --since later than --until, --host whose path holds nothing), \
+         which prints nothing on stdout; or no readable log in the input, where the report is still printed and \
+         names every input that could not be read",
+    ),
+];
+pub const EXIT_PARSE: ExitStatuses = &[
+    (0, "every entry of every readable file was printed (stderr names the files that could not be read)"),
+    (2, "a bad argument, or no readable log in the input"),
+];
+pub const EXIT_TRACE: ExitStatuses = &[
+    (0, "events that carry the identifier (or belong to the device it names) were printed"),
+    (1, "no event carries the identifier"),
+    (2, "a bad argument, an empty identifier, or no readable log in the input"),
+];
+pub const EXIT_ERROR: ExitStatuses = &[
+    (0, "every code is known"),
+    (1, "at least one code is unknown (what its bits tell is still printed)"),
+    (2, "a bad argument"),
+];
+pub const EXIT_RULES: ExitStatuses = &[(0, "the catalog was printed"), (2, "a bad argument")];
+pub const EXIT_COMPLETIONS: ExitStatuses =
+    &[(0, "the script was printed"), (2, "a bad argument (a shell it does not know)")];
+
+/// The `--help` epilogue of a command: its exit statuses, wrapped to 80 columns under a hanging indent (clap
+/// wraps again only on a narrower terminal).
+pub fn exit_help(statuses: ExitStatuses) -> String {
+    const INDENT: usize = 5;
+    let mut s = String::from("Exit status:");
+    for (code, when) in statuses {
+        let lines = crate::commands::style::wrap_lines(when, 80 - INDENT, 80 - INDENT);
+        s.push_str(&format!("\n  {code}  {}", lines.join(&format!("\n{:INDENT$}", ""))));
+    }
+    s
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "cmtrace-rs",
     version,
+    after_help = exit_help(EXIT_ANY),
     about = "Explain why a ConfigMgr client failed to install, register or renew its CCM token over a CMG with Entra ID",
     long_about = "cmtrace-rs reads collected Configuration Manager logs from every host of the flow (client, cloud \
 management gateway, CMG connection point, management point), normalises each host's time to UTC, correlates the \
@@ -23,16 +77,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Reconstruct the install / registration / token flow per device and report findings
+    #[command(after_help = exit_help(EXIT_ANALYZE))]
     Analyze(AnalyzeArgs),
     /// Print every log entry of every file as NDJSON or CSV (for DuckDB, Spark, Kusto, Elasticsearch)
+    #[command(after_help = exit_help(EXIT_PARSE))]
     Parse(ParseArgs),
     /// Print every flow event on every host that carries an identifier (GUID, tenant, SID, message id)
+    #[command(after_help = exit_help(EXIT_TRACE))]
     Trace(TraceArgs),
     /// Look up an error code (HRESULT, Win32, WinHTTP, NTSTATUS, ConfigMgr, ccmsetup exit code); exit 1 when one is unknown
+    #[command(after_help = exit_help(EXIT_ERROR))]
     Error(ErrorArgs),
     /// List the diagnostic rules: id, severity, what they detect and the fix
+    #[command(after_help = exit_help(EXIT_RULES))]
     Rules(RulesArgs),
-    /// Print shell completions
+    /// Print shell completions (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = exit_help(EXIT_COMPLETIONS))]
     Completions(CompletionsArgs),
 }
 
@@ -106,9 +166,9 @@ pub struct ParseArgs {
 pub enum ReportFormat {
     /// A readable report for a support engineer (default)
     Text,
-    /// One JSON document (the stable contract, schema_version 1)
+    /// One JSON document (the stable contract, schema_version 2: docs/json-contract.md)
     Json,
-    /// One JSON object per line: inputs, devices, findings, events
+    /// One JSON object per line: inputs, devices, findings, events (schema_version 2)
     Ndjson,
     /// The text report as Markdown, for tickets and pull-request comments
     Markdown,
@@ -129,6 +189,39 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl ColorChoice {
+    /// Colour on: `always`; or `auto` on a terminal when `NO_COLOR` is unset or empty.
+    pub fn enabled(self, is_tty: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// `--rule`: the text as given, checked against the catalog by `commands::filter` (any case; an unknown id
+/// stops the command with the valid ids), and the catalog's ids offered to shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleIdParser;
+
+impl TypedValueParser for RuleIdParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(cmtrace_analysis::rules::RULES.iter().map(|r| PossibleValue::new(r.id).help(r.title))))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,8 +249,8 @@ pub struct AnalyzeArgs {
     /// Only events and findings at or before this time (RFC 3339, or YYYY-MM-DD HH:MM:SS as UTC)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Only findings of this rule id (repeatable)
-    #[arg(long = "rule", value_name = "ID")]
+    /// Only findings of this rule id (repeatable; `cmtrace-rs rules` lists them, any case is accepted)
+    #[arg(long = "rule", value_name = "ID", value_parser = RuleIdParser, hide_possible_values = true)]
     pub rules: Vec<String>,
     /// Devices listed with their flow table in the text and Markdown reports: all, failing (an error or
     /// warning finding) or none. Default: all up to 20 devices; past 20 a fleet summary opens the report
@@ -193,6 +286,9 @@ pub struct TraceArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: SimpleFormat,
+    /// Colour of the text output: auto (only on a terminal, and not when NO_COLOR is set), always or never
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]
@@ -203,6 +299,9 @@ pub struct ErrorArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: SimpleFormat,
+    /// Colour of the text output: auto (only on a terminal, and not when NO_COLOR is set), always or never
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]
@@ -210,6 +309,9 @@ pub struct RulesArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: SimpleFormat,
+    /// Colour of the text output: auto (only on a terminal, and not when NO_COLOR is set), always or never
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]

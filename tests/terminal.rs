@@ -51,3 +51,73 @@ fn progress_bar_only_on_a_terminal() {
         "stdout is only the JSON document"
     );
 }
+
+/// `trace`, `error` and `rules` colour their text as `analyze` does: on a terminal unless `NO_COLOR` is set
+/// or `--color never` is given, in a pipe only with `--color always`, and never their JSON.
+#[test]
+fn trace_error_and_rules_colour_like_analyze() {
+    let commands = [
+        "trace GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139 fixtures/demo/case-1234",
+        "error 0x80072f8f 0x12345678",
+        "rules",
+    ];
+    for args in commands {
+        let cmd = format!("{} {args}", bin());
+        assert!(in_pty(&cmd, &[]).contains("\u{1b}["), "{args}: colour on a terminal");
+        assert!(!in_pty(&cmd, &[("NO_COLOR", "1")]).contains("\u{1b}["), "{args}: NO_COLOR on a terminal");
+        assert!(!in_pty(&format!("{cmd} --color never"), &[]).contains("\u{1b}["), "{args}: --color never");
+        assert!(
+            !in_pty(&format!("{cmd} --format json --color always"), &[]).contains("\u{1b}["),
+            "{args}: JSON"
+        );
+        let piped = |extra: &[&str]| {
+            let out = Command::new(bin())
+                .args(args.split(' '))
+                .args(extra)
+                .env_remove("NO_COLOR")
+                .output()
+                .expect("cmtrace-rs runs");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert!(!piped(&[]).contains('\u{1b}'), "{args}: no colour in a pipe");
+        assert!(piped(&["--color", "always"]).contains("\u{1b}["), "{args}: --color always in a pipe");
+    }
+}
+
+/// `rules` wraps its explanations and fixes: to COLUMNS, to the terminal, or to 100 columns in a pipe.
+#[test]
+fn rules_wrap_to_the_width() {
+    let lines = |cols: Option<&str>| {
+        let mut c = Command::new(bin());
+        c.arg("rules").env_remove("COLUMNS");
+        if let Some(cols) = cols {
+            c.env("COLUMNS", cols);
+        }
+        let text = String::from_utf8(c.output().expect("cmtrace-rs runs").stdout).unwrap();
+        text.lines().map(|l| l.chars().count()).collect::<Vec<_>>()
+    };
+    for (cols, width) in [(None, 100), (Some("72"), 72), (Some("140"), 140)] {
+        let lengths = lines(cols);
+        assert!(lengths.len() > 100, "{cols:?}: {} lines", lengths.len());
+        assert!(lengths.iter().all(|&n| n <= width), "{cols:?}: a line is longer than {width}");
+        assert!(lengths.iter().any(|&n| n > width - 20), "{cols:?}: lines do not fill {width} columns");
+    }
+    // On a terminal, coloured: the width is counted without the colour sequences.
+    let tty = in_pty(&format!("{} rules", bin()), &[("COLUMNS", "90")]);
+    assert!(tty.contains("\u{1b}["));
+    let visible = |line: &str| {
+        let mut n = 0;
+        let mut in_sgr = false;
+        for c in line.trim_end_matches('\r').chars() {
+            match (in_sgr, c) {
+                (false, '\u{1b}') => in_sgr = true,
+                (true, 'm') => in_sgr = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
+    };
+    assert!(tty.lines().all(|l| visible(l) <= 90), "on a terminal: a line is longer than 90");
+    assert!(tty.lines().any(|l| visible(l) > 70));
+}

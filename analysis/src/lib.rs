@@ -20,6 +20,8 @@ pub mod ordered;
 pub mod path;
 pub mod phases;
 pub mod rules;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod skew;
 pub mod timeline;
 

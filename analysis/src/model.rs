@@ -25,24 +25,35 @@ pub(crate) fn ser_opt_utc<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Res
 
 /// One file read (or not).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Input {
+    /// The file's path as given or found (`bundle.zip/HOST/.../ccmsetup.log` inside a zip).
     pub path: String,
+    /// The host whose logs the file is (from the folder layout or `--host`).
     pub host: String,
     pub log_kind: LogKind,
-    /// `cmtrace` | `sms` | `unknown`
+    /// The line format the file is written in (`unknown` when none was recognised).
+    #[cfg_attr(feature = "schema", schemars(with = "cmtrace_parsers::LineFormat"))]
     pub format: &'static str,
-    /// `utf-8` | `utf-16le` | `utf-16be` | `windows-1252`
+    /// The text encoding the file was decoded from.
+    #[cfg_attr(feature = "schema", schemars(with = "cmtrace_parsers::TextEncoding"))]
     pub encoding: &'static str,
+    /// Log entries read.
     pub lines: u64,
+    /// Lines that matched no line format.
     pub unparsed_lines: u64,
+    /// Why the file (or path, or zip entry) could not be read; null when it was.
     pub error: Option<String>,
     /// Bytes read (not in the contract; added field).
     pub bytes: u64,
-    /// The first and last entry times of the file (UTC; added fields, null when no entry has a time):
-    /// a log whose first entry is later than a step of the flow has rotated that step away.
+    /// The first entry time of the file (UTC; added field, null when no entry has a time): a log whose
+    /// first entry is later than a step of the flow has rotated that step away.
     #[serde(serialize_with = "ser_opt_utc")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub first_time: Option<DateTime<Utc>>,
+    /// The last entry time of the file (UTC; added field, null when no entry has a time).
     #[serde(serialize_with = "ser_opt_utc")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub last_time: Option<DateTime<Utc>>,
     /// What was read but not as it should be (added field; left out when none): the file changed while
     /// it was read, records longer than the bound were cut off and counted as unparsed.
@@ -58,7 +69,9 @@ impl Input {
     }
 }
 
+/// The steps of the flow, in flow order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum PhaseId {
     #[serde(rename = "install.aad_info")]
     InstallAadInfo,
@@ -117,10 +130,14 @@ impl PhaseId {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PhaseStatus {
+    /// A line shows the step done.
     Ok,
+    /// A line shows the step failed, and it was not done later.
     Failed,
+    /// The log that shows the step was collected and covers the time the step was due, and no line shows it.
     Missing,
     /// The log that shows the step is not among the inputs, or its lines for that time rotated away.
     NotCollected,
@@ -140,14 +157,22 @@ impl PhaseStatus {
     }
 }
 
-/// Evidence as the contract serialises it (`time` as RFC 3339 UTC millis).
+/// Evidence as the contract serialises it (`time` as RFC 3339 UTC millis): one log line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "Evidence"))]
 pub struct EvidenceOut {
+    /// The file, as in `inputs[].path`.
     pub path: Arc<str>,
+    /// 1-based line where the log entry starts.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub line: u32,
     pub host: Arc<str>,
+    /// The entry's time as its host's clock wrote it, in UTC (not corrected for clock skew, so that the
+    /// line can be found in the log; timeline and phase times are corrected); null when it has none.
     #[serde(serialize_with = "ser_opt_utc")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub time: Option<DateTime<Utc>>,
+    /// The log message, exactly as read.
     pub text: cmtrace_parsers::Text,
     /// The bias the log wrote beside its local time (UTC = local + bias), when the evidence is an event's
     /// line: `local_time` gives the time as written. Not serialised (the contract's times are UTC); an
@@ -195,13 +220,19 @@ impl From<&Event> for EvidenceOut {
     }
 }
 
+/// One step of a device's flow and what the logs say about it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Phase {
     pub id: PhaseId,
     pub status: PhaseStatus,
+    /// When the step started (UTC, corrected for clock skew like the timeline); null when no line shows it.
     #[serde(serialize_with = "ser_opt_utc")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub start: Option<DateTime<Utc>>,
+    /// When the step ended (UTC); null when no line shows it.
     #[serde(serialize_with = "ser_opt_utc")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub end: Option<DateTime<Utc>>,
     /// One line: why this status (the line that shows the step, which log is missing, why the path does
     /// not include it).
@@ -211,6 +242,7 @@ pub struct Phase {
 
 /// The way a device reaches the site, decided from its own lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DevicePath {
     /// Through the cloud management gateway, authenticated with Entra ID (Azure AD) tokens.
@@ -235,59 +267,101 @@ impl DevicePath {
     }
 }
 
+/// One real device, found by correlating the logs of every host.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Device {
+    /// Stable id: the SMS client GUID (`GUID:...`) where known, else the Entra (Azure AD) device id, else a
+    /// host name.
     pub key: String,
+    /// SMS client GUIDs, upper case with the `GUID:` prefix.
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^GUID:[^a-z]+$"))))]
     pub client_ids: Vec<String>,
+    /// Entra (Azure AD) device ids, lower case.
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^A-Z]+$"))))]
     pub aad_device_ids: Vec<String>,
+    /// Entra (Azure AD) tenant ids, lower case.
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^A-Z]+$"))))]
     pub aad_tenant_ids: Vec<String>,
+    /// Entra (Azure AD) user object ids, lower case.
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^A-Z]+$"))))]
     pub aad_user_ids: Vec<String>,
+    /// Every host whose logs mention this device.
     pub hosts: Vec<String>,
     /// Which path the device's own lines show (CMG with Entra ID or a PKI certificate, an intranet
     /// management point, or unknown).
     pub path: DevicePath,
+    /// The 11 steps of the flow, in flow order.
+    #[cfg_attr(feature = "schema", schemars(length(min = 11, max = 11)))]
     pub phases: Vec<Phase>,
-    /// On-premises SIDs seen for this device (added field).
+    /// On-premises SIDs seen for this device, upper case (added field).
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^a-z]+$"))))]
     pub sids: Vec<String>,
     /// The hosts whose client logs are this device's (added field).
     pub client_hosts: Vec<String>,
 }
 
+/// What a rule concluded, with the log lines that show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
+    /// The rule's id (`cmtrace-rs rules` lists them).
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::RuleId"))]
     pub rule: &'static str,
     pub severity: Severity,
+    /// One line.
     pub title: String,
+    /// The device's `key`; null for a finding about a host or the whole collection (e.g. clock skew).
     pub device: Option<String>,
+    /// The host the finding is about; null when it is about no one host.
     pub host: Option<String>,
+    /// What happened and why, for this device.
     pub explanation: String,
+    /// The fix.
     pub remediation: String,
+    /// The log lines that show it (at least one).
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub evidence: Vec<EvidenceOut>,
     /// The root-cause rules this finding is a consequence of, for the same device (added field; left out
     /// when empty). A report that shows this finding shows those too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::RuleId>", length(min = 1)))]
     pub caused_by: Vec<&'static str>,
     /// The failure class (`causes::CLASSES` id, e.g. `content-download`) the error lines before the failure
     /// show, for a failure no specific rule explains (added field); null when none.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::CauseClass>"))]
     pub cause: Option<&'static str>,
 }
 
 /// A timeline event as the contract serialises it: a view of one event of a `Timeline`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "Event"))]
 pub struct TimelineEvent<'a> {
+    /// UTC, corrected for the host's clock skew (`skew_correction_ms`); null when the entry has no readable
+    /// time.
     #[serde(serialize_with = "ser_opt_utc")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub time: Option<DateTime<Utc>>,
     pub host: &'a str,
     pub log_kind: LogKind,
+    /// The file, as in `inputs[].path`.
     pub path: &'a str,
+    /// 1-based line where the log entry starts.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub line: u32,
+    /// The log entry's own type.
     pub severity: Severity,
+    /// What happened: a snake_case event name (`aad_token_acquired`, `ccm_token_issued`, ...).
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::EventName"))]
     pub event: &'static str,
+    /// The device's `key`; null when the event was tied to no device.
     pub device: Option<&'a str>,
-    /// The event's text (`Text::get` reads it from the spill when it is there: only what prints it pays).
+    /// The log message, exactly as read.
+    // `Text::get` reads it from the spill when it is there: only what prints it pays.
     pub text: &'a cmtrace_parsers::Text,
-    /// Clock-skew correction applied to this host's times, in milliseconds (added field; 0 when none).
+    /// Clock-skew correction applied to this host's times, in milliseconds (added field; left out when 0).
     #[serde(skip_serializing_if = "is_zero")]
+    #[cfg_attr(feature = "schema", schemars(extend("not" = { "const": 0 })))]
     pub skew_correction_ms: i64,
 }
 
@@ -442,17 +516,38 @@ impl Serialize for Timeline {
     }
 }
 
+/// The timeline is written as the array of its entries (`Serialize` above).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Timeline {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timeline".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<TimelineEvent<'static>> as schemars::JsonSchema>::json_schema(generator)
+    }
+}
+
 fn is_zero(v: &i64) -> bool {
     *v == 0
 }
 
 /// The whole `analyze --format json` document.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
+    /// 2 for this document; a rename or removal of a field bumps it, an added field does not.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::SchemaVersion"))]
     pub schema_version: u32,
+    /// Every file read, and every path, file or zip entry that could not be read.
     pub inputs: Vec<Input>,
     pub devices: Vec<Device>,
     pub findings: Vec<Finding>,
+    /// The flow's events of every host, in time order.
     pub timeline: Timeline,
     /// What `--device`, `--since`, `--until` and `--rule` left out, when any was given (not serialised:
     /// the JSON document holds what is shown).

@@ -10,6 +10,7 @@ use serde::Serialize;
 /// The `$$<` server format and the setup format have no severity field: it is inferred from the text
 /// (see `infer_severity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     #[default]
@@ -39,6 +40,7 @@ impl Severity {
 
 /// Which line format a file (or a record) is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LineFormat {
     /// `<![LOG[message]LOG]!><time="..." date="..." component="..." ...>`
@@ -48,6 +50,7 @@ pub enum LineFormat {
     /// Site-role setup logs (rolesetup.exe: MPSetup.log, SMSFSPSetup.log, SUPSetup.log, ...):
     /// `<Fri Dec  9 11:25:00 2022> message` or `<02/09/14 22:53:28> message`, local time with no bias.
     Setup,
+    /// No line format was recognised (or the file could not be read).
     Unknown,
 }
 
@@ -64,6 +67,7 @@ impl LineFormat {
 
 /// The text encoding a file was decoded from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TextEncoding {
     #[serde(rename = "utf-8")]
     Utf8,

@@ -12,8 +12,10 @@
 
 use serde::Serialize;
 
-/// The logs of the CMG / Entra ID flow; everything else ConfigMgr writes is `Other`.
+/// The logs of the CMG / Entra ID flow; everything else ConfigMgr writes is `Other` (`other`: parsed, kept
+/// in the timeline, no extractor). A rotated log has the kind of its base name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LogKind {
     Ccmsetup,

@@ -125,6 +125,22 @@ impl serde::Serialize for Text {
     }
 }
 
+/// A text is written as the JSON string it reads (`Serialize` above), wherever it is kept.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Text {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <str as schemars::JsonSchema>::json_schema(generator)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

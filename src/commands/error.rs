@@ -2,16 +2,21 @@
 //! and Entra ID codes in the generated table (every interpretation of an ambiguous number). A code the table does
 //! not know is said to be unknown, with what its bits tell (severity, facility), and makes the exit status 1.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use cmtrace_analysis::codes::{describe, describe_unknown, is_known, lookup};
 
+use super::style::Paint;
 use super::{human_stdout, json_write_failed, write_failed, EXIT_FINDINGS, EXIT_OK};
 use crate::cli::{ErrorArgs, SimpleFormat};
 use crate::sanitize::visible_line;
+use cmtrace_parsers::Severity;
 
 pub fn run(args: &ErrorArgs) -> Result<i32, String> {
-    let mut out = human_stdout(false);
+    let paint = Paint {
+        on: args.format == SimpleFormat::Text && args.color.enabled(std::io::stdout().is_terminal()),
+    };
+    let mut out = human_stdout(paint.on);
     let mut unknown = 0;
     let mut json = Vec::new();
     for q in &args.codes {
@@ -27,25 +32,35 @@ pub fn run(args: &ErrorArgs) -> Result<i32, String> {
                 if found.is_empty() {
                     writeln!(
                         out,
-                        "{}: unknown: not an error code (try 0x80072F8F, 12175, -2146885613, 0xC0000022 or a name)",
-                        visible_line(q)
+                        "{}",
+                        paint.severity(
+                            &format!(
+                                "{}: unknown: not an error code (try 0x80072F8F, 12175, -2146885613, 0xC0000022 or a name)",
+                                visible_line(q)
+                            ),
+                            Severity::Warning
+                        )
                     )
                     .map_err(write_failed)?;
                 }
                 for m in &found {
                     match m.known {
                         Some(k) => {
-                            writeln!(out, "{}", visible_line(&describe(m))).map_err(write_failed)?;
-                            writeln!(out, "    space: {:?}; source: {}", k.space, k.source)
+                            writeln!(out, "{}", paint.bold(&visible_line(&describe(m))))
                                 .map_err(write_failed)?;
+                            let note = format!("    space: {:?}; source: {}", k.space, k.source);
+                            writeln!(out, "{}", paint.dim(&note)).map_err(write_failed)?;
                         }
                         // An unknown reading next to a known one (`7`) is only a note; alone it is the answer.
                         None if known => {
                             writeln!(out, "{}", visible_line(&describe(m))).map_err(write_failed)?
                         }
-                        None => {
-                            writeln!(out, "{}", visible_line(&describe_unknown(m))).map_err(write_failed)?
-                        }
+                        None => writeln!(
+                            out,
+                            "{}",
+                            paint.severity(&visible_line(&describe_unknown(m)), Severity::Warning)
+                        )
+                        .map_err(write_failed)?,
                     }
                 }
             }

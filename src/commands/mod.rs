@@ -8,6 +8,7 @@ pub mod filter;
 pub mod parse;
 pub mod progress;
 pub mod rules;
+pub mod style;
 pub mod trace;
 
 use std::io::Write;

@@ -4,14 +4,16 @@
 //! about this device" is a support engineer's first question.
 
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use cmtrace_analysis::model::format_utc;
 
 use super::collect::collect;
+use super::style::Paint;
 use super::{human_stdout, json_write_failed, write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{SimpleFormat, TraceArgs};
 use crate::sanitize::visible_line;
+use cmtrace_parsers::Severity;
 
 pub fn run(args: &TraceArgs) -> Result<i32, String> {
     if args.id.trim().is_empty() {
@@ -56,13 +58,14 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
             out.flush().map_err(write_failed)?;
         }
         SimpleFormat::Text => {
-            let mut out = human_stdout(false);
+            let paint = Paint { on: args.color.enabled(std::io::stdout().is_terminal()) };
+            let mut out = human_stdout(paint.on);
             if let Some(d) = device {
                 let dev = &analysis.devices[d];
                 writeln!(
                     out,
                     "device {}  hosts: {}",
-                    visible_line(&dev.key),
+                    paint.bold(&visible_line(&dev.key)),
                     visible_line(&dev.hosts.join(", "))
                 )
                 .map_err(write_failed)?;
@@ -70,16 +73,25 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
             for &i in &shown {
                 let t = analysis.timeline_event(i);
                 let time = t.time.map(|t| format_utc(&t)).unwrap_or_else(|| "-".repeat(24));
-                let mark = if direct.contains(&i) { ' ' } else { '~' };
+                let mark = if direct.contains(&i) { " " } else { "~" };
+                let message = t.text.get();
+                let text = visible_line(&message);
+                // The message in its line's colour when it is a warning or an error.
+                let text = match t.severity {
+                    Severity::Info => text.into_owned(),
+                    s => paint.severity(&text, s),
+                };
                 writeln!(
                     out,
-                    "{time} {mark} {:<12} {:<24} {:<26} {}:{}  {}",
+                    "{} {} {:<12} {:<24} {} {}:{}  {}",
+                    paint.dim(&time),
+                    paint.dim(mark),
                     visible_line(t.host),
                     t.log_kind.as_str(),
-                    t.event,
+                    paint.bold(&format!("{:<26}", t.event)),
                     visible_line(t.path),
                     t.line,
-                    visible_line(&t.text.get())
+                    text
                 )
                 .map_err(write_failed)?;
             }

@@ -1,0 +1,114 @@
+//! What the short text outputs (`trace`, `rules`, `error`) need from the terminal: colour (decided by
+//! `--color` and `NO_COLOR`, see `cli::ColorChoice::enabled`), the width to wrap to, and word wrapping.
+
+use owo_colors::{OwoColorize, Style};
+
+use cmtrace_parsers::Severity;
+
+/// Text width when stdout is not a terminal and `COLUMNS` is not set.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// `COLUMNS` when set to a number, else the terminal's width when stdout is one.
+pub fn terminal_width(is_tty: bool) -> Option<usize> {
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()).filter(|&w| w > 0) {
+        return Some(w);
+    }
+    if is_tty {
+        terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
+    } else {
+        None
+    }
+}
+
+/// SGR colour around a text, only when on.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint {
+    pub on: bool,
+}
+
+impl Paint {
+    pub fn apply(&self, s: &str, style: Style) -> String {
+        if self.on {
+            s.style(style).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        self.apply(s, Style::new().bold())
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        self.apply(s, Style::new().dimmed())
+    }
+
+    /// A severity's colours, as in the text report: errors red, warnings yellow, infos cyan.
+    pub fn severity(&self, s: &str, severity: Severity) -> String {
+        match severity {
+            Severity::Error => self.apply(s, Style::new().red().bold()),
+            Severity::Warning => self.apply(s, Style::new().yellow().bold()),
+            Severity::Info => self.apply(s, Style::new().cyan()),
+        }
+    }
+}
+
+/// `text`'s words in lines: the first at most `first` characters, the others at most `rest` (each at least
+/// 20). A word longer than a line is cut into line-sized pieces.
+pub fn wrap_lines(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let (first, rest) = (first.max(20), rest.max(20));
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split_whitespace() {
+        let mut word: &[char] = &word.chars().collect::<Vec<char>>();
+        while !word.is_empty() {
+            let avail = if lines.is_empty() { first } else { rest };
+            if len > 0 && len + 1 + word.len() > avail {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+                continue;
+            }
+            if len == 0 && word.len() > avail {
+                lines.push(word[..avail].iter().collect());
+                word = &word[avail..];
+                continue;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            line.extend(word);
+            len += word.len();
+            word = &[];
+        }
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_fill_lines_and_long_words_are_cut() {
+        let text = "one two three four five six seven eight nine ten eleven twelve thirteen";
+        let lines = wrap_lines(text, 20, 30);
+        assert_eq!(lines, ["one two three four", "five six seven eight nine ten", "eleven twelve thirteen"]);
+        assert!(lines.iter().skip(1).all(|l| l.chars().count() <= 30));
+        let long = "x".repeat(45);
+        assert_eq!(wrap_lines(&format!("a {long}"), 20, 20), ["a", &long[..20], &long[20..40], &long[40..]]);
+        assert_eq!(wrap_lines(&long, 20, 30), [&long[..20], &long[20..]]);
+        assert_eq!(wrap_lines("", 20, 20), [""]);
+        assert_eq!(wrap_lines("  é ü  ", 20, 20), ["é ü"]);
+    }
+
+    #[test]
+    fn colour_only_when_on() {
+        assert_eq!(Paint { on: false }.severity("error", Severity::Error), "error");
+        assert!(Paint { on: true }.severity("error", Severity::Error).contains("\u{1b}["));
+    }
+}
