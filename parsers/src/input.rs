@@ -182,11 +182,6 @@ pub fn kind_from_base_name(base: &str) -> Option<LogKind> {
     Some(k)
 }
 
-/// The log kind one record's component stands for (see `kind::component_kind`).
-pub fn kind_from_component(component: &str) -> Option<LogKind> {
-    crate::kind::component_kind(component)
-}
-
 fn is_layout_folder(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     LAYOUT_FOLDERS.contains(&l.as_str())
@@ -824,6 +819,17 @@ mod tests {
         let d = discover(&[case.join("MP01")], &unused, Limits::default());
         assert_eq!(hosts(&d), [pair("CCM_STS.log", "MP01")]);
         assert_eq!(d.unused_overrides.len(), 1, "{:?}", d.unused_overrides);
+    }
+
+    /// A zip's stem names a host: `PC1.zip` is `PC1`; a name that is only the suffix is kept whole, and a
+    /// multi-byte name is cut on its characters.
+    #[test]
+    fn zip_stems() {
+        assert_eq!(strip_zip_suffix("PC1.zip"), "PC1");
+        assert_eq!(strip_zip_suffix("PC1.ZIP"), "PC1");
+        assert_eq!(strip_zip_suffix(".zip"), ".zip");
+        assert_eq!(strip_zip_suffix("éééé.zip"), "éééé");
+        assert_eq!(strip_zip_suffix("PC1"), "PC1");
     }
 
     #[test]
