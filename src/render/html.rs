@@ -1,0 +1,1114 @@
+//! The HTML report (`--format html`): one self-contained page (inline CSS, script and SVG; no network, no
+//! external font) with the fleet overview (verdict, counts, findings by rule, filters by rule, host and
+//! status, a search over every id), and per device a swimlane across its hosts (`swimlane`), its phases, its
+//! findings with the cited lines in context (`context`) and its flow events. Every log-derived string is
+//! HTML-escaped with its control characters made visible; a Content-Security-Policy with a per-page nonce
+//! lets only the page's own script and style run. A fleet lists failing devices in full and the others as
+//! one row each (`--devices`), and device details stop once the page holds `PAGE_BUDGET` bytes, with a line
+//! that says what was left out and how to get it.
+
+mod context;
+mod swimlane;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use cmtrace_analysis::model::{Device, EvidenceOut, Finding, PhaseStatus, Report};
+use cmtrace_parsers::input::Limits;
+use cmtrace_parsers::{Event, EventKind, HostRole, Severity};
+
+use self::context::{read_contexts, Cited, Contexts};
+use self::swimlane::{role_label, Lane, Mark, PhaseBar, Pin, Swimlane};
+use super::*;
+use crate::sanitize::visible;
+
+const CSS: &str = include_str!("html/report.css");
+const JS: &str = include_str!("html/report.js");
+
+/// Device details (swimlane, phases, findings, events) are added, worst device first, until the page holds
+/// this many bytes; the devices past it keep their row. A page this size opens in a second or two.
+pub const PAGE_BUDGET: usize = 5_000_000;
+
+/// The flow events shown per device (its warnings and errors first); `trace` lists them all.
+const MAX_DEVICE_EVENTS: usize = 400;
+
+/// Rows of the merged timeline (`--timeline`); `--format json` has them all.
+const MAX_TIMELINE_ROWS: usize = 5_000;
+
+/// Message ids per device that the search box finds it by.
+const MAX_MESSAGE_IDS: usize = 8;
+
+/// Characters of a log message shown in a table cell (the evidence shows whole lines).
+const CELL_CHARS: usize = 300;
+
+/// Writes the HTML report. Cited lines are read again from the inputs for their context (zip entries
+/// within `limits`).
+pub fn render_html(
+    report: &Report,
+    opts: &RenderOptions<'_>,
+    limits: Limits,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let page = Page::new(report, opts, limits);
+    out.write_all(page.render().as_bytes())
+}
+
+/// Text for HTML element content: control characters made visible (as the other human formats show them),
+/// then `&`, `<` and `>` escaped. Nothing from a log can open a tag or end the page's script.
+pub(crate) fn esc(s: &str) -> Cow<'_, str> {
+    escape(s, false)
+}
+
+/// Text for a quoted attribute value: as [`esc`], and `"` and `'` escaped too.
+pub(crate) fn attr(s: &str) -> Cow<'_, str> {
+    escape(s, true)
+}
+
+fn escape(s: &str, quotes: bool) -> Cow<'_, str> {
+    let v = visible(s);
+    let special = |c: char| matches!(c, '&' | '<' | '>') || (quotes && matches!(c, '"' | '\''));
+    if !v.contains(special) {
+        return v;
+    }
+    let mut out = String::with_capacity(v.len() + 16);
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if quotes => out.push_str("&quot;"),
+            '\'' if quotes => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The CSS class of a phase status (bars, badges, glyphs).
+pub(crate) fn phase_class(s: PhaseStatus) -> &'static str {
+    match s {
+        PhaseStatus::Ok => "ph-ok",
+        PhaseStatus::Failed => "ph-failed",
+        PhaseStatus::Missing => "ph-missing",
+        PhaseStatus::NotCollected => "ph-nc",
+        PhaseStatus::NotApplicable => "ph-na",
+    }
+}
+
+/// One letter per phase status, for the status filter (`data-ph`).
+fn phase_letter(s: PhaseStatus) -> char {
+    match s {
+        PhaseStatus::Ok => 'o',
+        PhaseStatus::Failed => 'f',
+        PhaseStatus::Missing => 'm',
+        PhaseStatus::NotCollected => 'c',
+        PhaseStatus::NotApplicable => 'n',
+    }
+}
+
+/// A glyph per phase status: the strip of a device row reads without colour.
+fn phase_glyph(s: PhaseStatus) -> &'static str {
+    match s {
+        PhaseStatus::Ok => "✓",
+        PhaseStatus::Failed => "✗",
+        PhaseStatus::Missing => "!",
+        PhaseStatus::NotCollected => "?",
+        PhaseStatus::NotApplicable => "–",
+    }
+}
+
+pub(crate) fn severity_class(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "e",
+        Severity::Warning => "w",
+        Severity::Info => "i",
+    }
+}
+
+/// A device's status from its worst finding: CSS class and word.
+fn device_status(worst: Option<Severity>) -> (&'static str, &'static str) {
+    match worst {
+        Some(Severity::Error) => ("e", "error"),
+        Some(Severity::Warning) => ("w", "warning"),
+        Some(Severity::Info) => ("i", "info"),
+        None => ("ok", "ok"),
+    }
+}
+
+/// A per-page nonce for the Content-Security-Policy: 128 bits from the standard library's randomly keyed
+/// hasher (no log author can know it when the log is written).
+fn nonce() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let a = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(a);
+    format!("{a:016x}{:016x}", h.finish())
+}
+
+/// The time as the log wrote it, with its UTC offset: `2026-11-20 07:31:40.300 (UTC-08:00)`; the date is
+/// left out when it is the date of `utc`.
+fn local_written(e: &Event, utc: Option<DateTime<Utc>>) -> String {
+    let Some(local) = e.local_time else {
+        return "-".into();
+    };
+    let same_day = utc.is_some_and(|u| u.date_naive() == local.date());
+    let time = local.format(if same_day { "%H:%M:%S%.3f" } else { "%Y-%m-%d %H:%M:%S%.3f" }).to_string();
+    match e.bias_minutes {
+        // UTC = local + bias: the offset is minus the bias.
+        Some(bias) => {
+            let off = -bias;
+            let sign = if off < 0 { '-' } else { '+' };
+            format!("{time} (UTC{sign}{:02}:{:02})", off.abs() / 60, off.abs() % 60)
+        }
+        None => time,
+    }
+}
+
+/// `+2m03s` for a correction in milliseconds.
+fn signed_span(ms: i64) -> String {
+    let sign = if ms < 0 { '-' } else { '+' };
+    let abs = ms.abs();
+    if abs < 60_000 {
+        format!("{sign}{:.1}s", abs as f64 / 1000.0)
+    } else {
+        format!("{sign}{}", swimlane::span_words(abs))
+    }
+}
+
+/// Every id a device is searched by besides its hosts (`data-hosts`): its key, identifiers and the message
+/// ids of its events, lower case, braces off.
+fn search_ids(d: &Device, message_ids: &[String]) -> String {
+    let ids = std::iter::once(&d.key)
+        .chain(&d.client_ids)
+        .chain(&d.aad_device_ids)
+        .chain(&d.aad_tenant_ids)
+        .chain(&d.aad_user_ids)
+        .chain(&d.sids)
+        .chain(message_ids);
+    let mut seen = HashSet::new();
+    ids.map(|s| s.to_lowercase().replace(['{', '}'], ""))
+        .filter(|s| seen.insert(s.clone()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The message ids an event names.
+fn message_ids_of(e: &Event) -> Vec<&str> {
+    match &e.kind {
+        EventKind::MessageSent { message_id, .. } => vec![message_id.as_str()],
+        EventKind::MessageReplied { message_id, reply_id } => {
+            std::iter::once(message_id.as_str()).chain(reply_id.as_deref()).collect()
+        }
+        EventKind::ProxyRequest { message_id: Some(m), .. } => vec![m.as_str()],
+        _ => Vec::new(),
+    }
+}
+
+/// What the page is made of, worked out once.
+struct Page<'a> {
+    report: &'a Report,
+    opts: &'a RenderOptions<'a>,
+    listing: Listing<'a>,
+    /// Devices with a row, worst first (the report's order within a severity).
+    rows: Vec<&'a Device>,
+    /// Each host's role in the flow (the first of client, CMG, connection point, management point that its
+    /// logs show).
+    roles: HashMap<&'a str, HostRole>,
+    findings: HashMap<&'a str, Vec<&'a Finding>>,
+    /// Per listed device: its timeline entries.
+    events: HashMap<&'a str, Vec<usize>>,
+    message_ids: HashMap<&'a str, Vec<String>>,
+    /// Timeline entry of each cited line, by (path, line).
+    cited_events: HashMap<(&'a str, u32), usize>,
+    contexts: Contexts,
+}
+
+impl<'a> Page<'a> {
+    fn new(report: &'a Report, opts: &'a RenderOptions<'a>, limits: Limits) -> Page<'a> {
+        let listing = listing(report, opts.devices);
+        let mut rows: Vec<&Device> = report
+            .devices
+            .iter()
+            .filter(|d| !d.client_hosts.is_empty() || listing.worst.contains_key(d.key.as_str()))
+            .collect();
+        rows.sort_by_key(|d| listing.rank(d));
+        let mut roles: HashMap<&str, HostRole> = HashMap::new();
+        for i in &report.inputs {
+            let role = i.log_kind.role();
+            let r = roles.entry(i.host.as_str()).or_insert(role);
+            *r = (*r).min(role);
+        }
+        let mut findings: HashMap<&str, Vec<&Finding>> = HashMap::new();
+        for f in sorted_findings(report) {
+            if let Some(d) = f.device.as_deref() {
+                findings.entry(d).or_default().push(f);
+            }
+        }
+        let listed: HashSet<&str> = listing.listed.iter().map(|d| d.key.as_str()).collect();
+        let shown_findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.device.as_deref().is_none_or(|d| listed.contains(d)))
+            .collect();
+        let cited: HashSet<(&str, u32)> =
+            shown_findings.iter().flat_map(|f| &f.evidence).map(|e| (&*e.path, e.line)).collect();
+        let mut events: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut message_ids: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut cited_events = HashMap::new();
+        for i in 0..report.timeline.len() {
+            let t = report.timeline.get(i);
+            if cited.contains(&(t.path, t.line)) {
+                cited_events.entry((t.path, t.line)).or_insert(i);
+            }
+            let Some(d) = t.device else { continue };
+            if listed.contains(d) {
+                events.entry(d).or_default().push(i);
+            }
+            let ids = message_ids.entry(d).or_default();
+            for m in message_ids_of(report.timeline.event(i)) {
+                if ids.len() < MAX_MESSAGE_IDS && !ids.iter().any(|x| x == m) {
+                    ids.push(m.to_string());
+                }
+            }
+        }
+        let messages: Vec<(&EvidenceOut, Cow<'_, str>)> =
+            shown_findings.iter().flat_map(|f| &f.evidence).map(|e| (e, e.text.get())).collect();
+        let contexts = read_contexts(
+            messages.iter().map(|(e, text)| Cited { path: &e.path, line: e.line, message: text }),
+            limits,
+        );
+        Page { report, opts, listing, rows, roles, findings, events, message_ids, cited_events, contexts }
+    }
+
+    fn role(&self, host: &str) -> HostRole {
+        self.roles.get(host).copied().unwrap_or(HostRole::Unknown)
+    }
+
+    /// The page: overview, device rows, then the listed devices in full (worst first) while the page stays
+    /// within `PAGE_BUDGET`, site findings, the timeline on request.
+    fn render(&self) -> String {
+        let nonce = nonce();
+        let mut top = String::with_capacity(64 * 1024);
+        self.head(&nonce, &mut top);
+        self.header(&mut top);
+        self.rule_table(&mut top);
+        let mut bottom = String::new();
+        self.site_findings(&mut bottom);
+        if self.opts.show_timeline {
+            self.timeline(&mut bottom);
+        }
+        let _ = writeln!(
+            bottom,
+            "<footer>Made by cmtrace-rs {} from {} file(s). This page is self-contained: it loads nothing \
+             from the network. Every log line in it is text, shown as written (control characters as \
+             escapes).</footer><script nonce=\"{nonce}\">{JS}</script></body></html>",
+            env!("CARGO_PKG_VERSION"),
+            summarize_inputs(self.report).files
+        );
+        let row_of: HashMap<&str, usize> =
+            self.rows.iter().enumerate().map(|(n, d)| (d.key.as_str(), n)).collect();
+        let mut listed = self.listing.listed.clone();
+        listed.sort_by_key(|d| self.listing.rank(d));
+        // What the page holds besides the details, with every listed device linked from its row.
+        let all_listed: HashSet<&str> = listed.iter().map(|d| d.key.as_str()).collect();
+        let mut table = String::new();
+        self.device_table(&all_listed, 0, &mut table);
+        let budget = PAGE_BUDGET.saturating_sub(top.len() + table.len() + bottom.len());
+        let mut details = String::new();
+        let mut detailed = HashSet::new();
+        for d in &listed {
+            if details.len() >= budget {
+                break;
+            }
+            details.push_str(&self.device_detail(d, row_of.get(d.key.as_str()).copied().unwrap_or(0)));
+            detailed.insert(d.key.as_str());
+        }
+        let over_budget = listed.len() - detailed.len();
+        if over_budget > 0 {
+            table.clear();
+            self.device_table(&detailed, over_budget, &mut table);
+        }
+        let mut page = top;
+        page.reserve(table.len() + details.len() + bottom.len() + 4096);
+        page.push_str(&table);
+        if !detailed.is_empty() {
+            let _ = write!(page, "<section id=\"details\"><h2>Devices in detail ({})</h2>", detailed.len());
+            legend(&mut page);
+            page.push_str(&details);
+            page.push_str("</section>");
+        }
+        page.push_str(&bottom);
+        page
+    }
+
+    fn head(&self, nonce: &str, out: &mut String) {
+        let title = match self.rows.len() {
+            1 => format!("cmtrace-rs: {}", self.rows[0].key),
+            n => format!("cmtrace-rs: {n} devices"),
+        };
+        let _ = write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src \
+             'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src data:; base-uri 'none'; form-action 'none'\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <meta name=\"generator\" content=\"cmtrace-rs {}\"><title>{}</title>\
+             <style nonce=\"{nonce}\">{CSS}</style></head><body data-ready=\"0\" data-errors=\"\">",
+            env!("CARGO_PKG_VERSION"),
+            esc(&title)
+        );
+    }
+
+    /// Verdict, counts and what was read.
+    fn header(&self, out: &mut String) {
+        let r = self.report;
+        let s = summarize_inputs(r);
+        let (e, w, i) = (count(r, Severity::Error), count(r, Severity::Warning), count(r, Severity::Info));
+        let class = if e > 0 {
+            "e"
+        } else if w > 0 {
+            "w"
+        } else {
+            "ok"
+        };
+        let _ = write!(
+            out,
+            "<header><h1>ConfigMgr client install, registration and CCM token over CMG with Entra ID</h1>\
+             <p class=\"verdict {class}\" id=\"verdict\">{}</p><ul class=\"counts\">",
+            esc(&verdict(r))
+        );
+        let server_only = r.devices.len() - self.listing.collected;
+        for (n, what) in [
+            (self.listing.collected, "device(s) with client logs"),
+            (self.listing.failing, "failing (error or warning)"),
+            (e, "error(s)"),
+            (w, "warning(s)"),
+            (i, "info"),
+            (server_only, "seen only in server logs"),
+        ] {
+            let _ = write!(out, "<li><b>{n}</b> {what}</li>");
+        }
+        out.push_str("</ul>");
+        let _ = write!(
+            out,
+            "<p class=\"read\">Read {} file(s) ({}) from {} host(s): {}. Logs: {}. {} entries, {} unparsed \
+             line(s); flow events from {} to {}.</p>",
+            s.files,
+            human_bytes(s.bytes),
+            s.hosts.len(),
+            esc(&name_list(&s.hosts, 20)),
+            esc(&s.kinds.join(", ")),
+            s.entries,
+            s.unparsed,
+            utc(&s.first),
+            utc(&s.last)
+        );
+        let (unreadable, more) = unreadable_shown(&s, 20);
+        for (path, err) in unreadable {
+            let _ = write!(out, "<p class=\"warn\">Not read: <code>{}</code> ({})</p>", esc(path), esc(err));
+        }
+        if more > 0 {
+            let _ = write!(
+                out,
+                "<p class=\"warn\">Not read: {more} more input(s); the JSON report's <code>inputs[]</code> \
+                 names each with its reason.</p>"
+            );
+        }
+        if let Some(note) = filter_note(r) {
+            let _ = write!(out, "<p class=\"note\">{}</p>", esc(&note));
+        }
+        out.push_str("</header>");
+    }
+
+    /// Findings by rule: severity, devices, hosts, first and last time, the fix.
+    fn rule_table(&self, out: &mut String) {
+        let rules = rule_summaries(self.report);
+        if rules.is_empty() {
+            return;
+        }
+        out.push_str(
+            "<section id=\"rules\"><h2>Findings by rule</h2><table class=\"rules\"><thead><tr><th>Rule</th>\
+             <th>Severity</th><th>Devices</th><th>Hosts</th><th>First (UTC)</th><th>Last (UTC)</th><th>Fix</th>\
+             </tr></thead><tbody>",
+        );
+        for r in &rules {
+            let f = r.findings[0];
+            let hosts: Vec<String> = r.hosts.iter().map(|h| h.to_string()).collect();
+            let fix = match consequence_of(&f.explanation) {
+                Some(root) => format!("consequence of <code>{}</code>", esc(root)),
+                None => esc(first_sentence(&f.remediation)).into_owned(),
+            };
+            let _ = write!(
+                out,
+                "<tr data-rule=\"{rule}\" tabindex=\"0\"><td><code>{rule}</code></td><td><span class=\"badge {}\">\
+                 {}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{fix}</td></tr>",
+                severity_class(r.severity),
+                r.severity.as_str(),
+                if r.devices.is_empty() { "site".to_string() } else { r.devices.len().to_string() },
+                esc(&clip(&name_list(&hosts, 4), 120)),
+                utc(&r.first),
+                utc(&r.last),
+                rule = r.rule,
+            );
+        }
+        out.push_str("</tbody></table></section>");
+    }
+
+    /// The filters, the search box and one row per device; then what was left out.
+    fn device_table(&self, detailed: &HashSet<&str>, over_budget: usize, out: &mut String) {
+        let _ = write!(out, "<section id=\"devices\"><h2>Devices ({})</h2>", self.rows.len());
+        self.filters(out);
+        out.push_str(
+            "<table class=\"devices\"><thead><tr><th>Status</th><th>Device</th><th>Client host</th><th>Path</th>\
+             <th title=\"The 11 phases in order: ✓ ok, ✗ failed, ! missing, ? not collected, – not applicable\">\
+             Phases</th><th>Findings</th><th>Hosts</th></tr></thead><tbody>",
+        );
+        for (n, d) in self.rows.iter().enumerate() {
+            self.device_row(d, n, detailed.contains(d.key.as_str()), out);
+        }
+        out.push_str("</tbody></table>");
+        let _ = write!(out, "<p id=\"no-match\" class=\"note\" hidden>No device matches these filters.</p>");
+        self.left_out(detailed, over_budget, out);
+        out.push_str("</section>");
+    }
+
+    fn filters(&self, out: &mut String) {
+        out.push_str("<div class=\"filters\" role=\"search\"><label>Rule <select id=\"f-rule\"><option value=\"\">any</option>");
+        let mut rules: Vec<&str> = self.report.findings.iter().map(|f| f.rule).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        for r in rules {
+            let _ = write!(out, "<option>{r}</option>");
+        }
+        out.push_str("</select></label><label>Host <select id=\"f-host\"><option value=\"\">any</option>");
+        let mut hosts: Vec<&str> =
+            self.rows.iter().flat_map(|d| d.hosts.iter().map(String::as_str)).collect();
+        hosts.sort_unstable_by_key(|h| (self.role(h), *h));
+        hosts.dedup();
+        for h in hosts {
+            let _ = write!(
+                out,
+                "<option value=\"{}\">{} ({})</option>",
+                attr(h),
+                esc(h),
+                role_label(self.role(h))
+            );
+        }
+        out.push_str(
+            "</select></label><label>Status <select id=\"f-status\"><option value=\"\">any</option>\
+             <optgroup label=\"Device\"><option value=\"s:e\">error</option><option value=\"s:w\">warning\
+             </option><option value=\"s:i\">info only</option><option value=\"s:ok\">no finding</option>\
+             </optgroup><optgroup label=\"A phase is\"><option value=\"p:f\">failed</option><option \
+             value=\"p:m\">missing</option><option value=\"p:c\">not collected</option><option value=\"p:n\">\
+             not applicable</option></optgroup></select></label><label>Search <input id=\"f-q\" type=\"search\" \
+             placeholder=\"GUID:…, Entra device, user or tenant id, message id, host\" size=\"44\"></label>\
+             <button id=\"f-reset\" type=\"button\">Clear</button><output id=\"f-count\"></output></div>",
+        );
+    }
+
+    fn device_row(&self, d: &Device, n: usize, detailed: bool, out: &mut String) {
+        let (class, word) = device_status(self.listing.worst.get(d.key.as_str()).copied());
+        let mut rules: Vec<&str> =
+            self.findings.get(d.key.as_str()).into_iter().flatten().map(|f| f.rule).collect();
+        rules.dedup();
+        let mut unique_rules = Vec::new();
+        for r in rules {
+            if !unique_rules.contains(&r) {
+                unique_rules.push(r);
+            }
+        }
+        let ph: String = d.phases.iter().map(|p| phase_letter(p.status)).collect();
+        let ids = search_ids(d, self.message_ids.get(d.key.as_str()).map_or(&[][..], Vec::as_slice));
+        let _ = write!(
+            out,
+            "<tr id=\"r{n}\" data-s=\"{class}\" data-ph=\"{ph}\" data-rules=\" {} \" \
+             data-hosts=\"{}\" data-ids=\"{}\"{}><td><span class=\"badge {class}\">{word}</span></td><td>",
+            unique_rules.join(" "),
+            attr(&d.hosts.join("\t")),
+            attr(&ids),
+            if detailed { format!(" data-detail=\"d{n}\"") } else { String::new() }
+        );
+        if detailed {
+            let _ = write!(out, "<a href=\"#d{n}\">{}</a>", esc(&d.key));
+        } else {
+            out.push_str(&esc(&d.key));
+        }
+        let _ = write!(
+            out,
+            "</td><td>{}</td><td>{}</td><td class=\"strip\">",
+            esc(&d.client_hosts.join(", ")),
+            path_label(d.path)
+        );
+        // One box per run of phases with one status, a glyph per phase: compact for thousands of rows.
+        for run in d.phases.chunk_by(|a, b| a.status == b.status) {
+            let glyphs = phase_glyph(run[0].status).repeat(run.len());
+            let _ = write!(out, "<b class={}>{glyphs}</b>", phase_class(run[0].status));
+        }
+        let _ = write!(
+            out,
+            "</td><td>{}</td><td>{}</td></tr>",
+            unique_rules.iter().map(|r| format!("<code>{r}</code>")).collect::<Vec<_>>().join(" "),
+            esc(&name_list(&d.hosts, 3))
+        );
+    }
+
+    /// What the page does not detail, and how to get it.
+    fn left_out(&self, detailed: &HashSet<&str>, over_budget: usize, out: &mut String) {
+        let summarised: Vec<&&Device> =
+            self.rows.iter().filter(|d| !detailed.contains(d.key.as_str())).collect();
+        if !summarised.is_empty() {
+            let failing = summarised.iter().filter(|d| self.listing.rank(d) <= 1).count();
+            let healthy = summarised.len() - failing;
+            let mut parts = Vec::new();
+            if failing > 0 {
+                parts.push(format!("{failing} failing"));
+            }
+            if healthy > 0 {
+                parts.push(format!("{healthy} without an error or warning"));
+            }
+            let _ = write!(
+                out,
+                "<p class=\"left-out\" id=\"left-out\">{} device(s) have a summary row only, without \
+                 swimlane, phases and evidence ({}): <code>--devices all</code> details every device, \
+                 <code>--device KEY</code> shows one.",
+                summarised.len(),
+                parts.join(", ")
+            );
+            if over_budget > 0 {
+                let _ = write!(
+                    out,
+                    " {over_budget} of them would be detailed but are not, to keep this page under {} and fast \
+                     to open: <code>--device KEY</code> shows one in full, <code>--rule ID</code> or \
+                     <code>--since</code>/<code>--until</code> narrow the report, <code>--format json</code> \
+                     holds everything.",
+                    human_bytes(PAGE_BUDGET as u64)
+                );
+            }
+            out.push_str("</p>");
+        }
+        if !self.listing.server_only.is_empty() {
+            let _ = write!(
+                out,
+                "<p class=\"left-out\">{} more device(s) appear only in server logs (no client logs collected, \
+                 no finding): <code>--format json</code> lists them, <code>cmtrace-rs trace ID</code> follows \
+                 one.</p>",
+                self.listing.server_only.len()
+            );
+        }
+    }
+
+    /// A device in full: who it is, its swimlane, phases, findings and flow events.
+    fn device_detail(&self, d: &Device, n: usize) -> String {
+        let mut out = String::with_capacity(16 * 1024);
+        let (class, word) = device_status(self.listing.worst.get(d.key.as_str()).copied());
+        let _ = write!(
+            out,
+            "<section class=\"device {class}\" id=\"d{n}\" data-row=\"r{n}\" data-key=\"{}\"><h3><span \
+             class=\"badge {class}\">{word}</span> Device {}</h3><p class=\"ids\">{}</p>",
+            attr(&d.key),
+            esc(&device_title(d)),
+            self.id_line(d)
+        );
+        let findings = self.findings.get(d.key.as_str()).map_or(&[][..], Vec::as_slice);
+        let events = self.device_events(d);
+        self.write_swimlane(d, n, findings, &events, &mut out);
+        self.phase_table(d, n, &mut out);
+        if !findings.is_empty() {
+            let _ = write!(out, "<h4>Findings ({})</h4>", findings.len());
+            let mut shown = Shown::new();
+            for (k, f) in findings.iter().enumerate() {
+                self.finding(f, &format!("d{n}-f{}", k + 1), k + 1, false, &mut shown, &mut out);
+            }
+        }
+        self.event_table(d, n, &events, &mut out);
+        out.push_str("</section>");
+        out
+    }
+
+    fn id_line(&self, d: &Device) -> String {
+        let mut ids = Vec::new();
+        for (what, list) in [
+            ("SMS client", &d.client_ids),
+            ("Entra device", &d.aad_device_ids),
+            ("tenant", &d.aad_tenant_ids),
+            ("Entra user", &d.aad_user_ids),
+            ("SID", &d.sids),
+        ] {
+            if !list.is_empty() {
+                ids.push(format!("{what}: <code>{}</code>", esc(&list.join(", "))));
+            }
+        }
+        let hosts: Vec<String> =
+            d.hosts.iter().map(|h| format!("{} ({})", esc(h), role_label(self.role(h)))).collect();
+        ids.push(format!("hosts: {}", hosts.join(", ")));
+        ids.push(format!("path: {}", path_label(d.path)));
+        ids.join(" · ")
+    }
+
+    /// The device's timeline entries shown: all of them up to `MAX_DEVICE_EVENTS`, else its warnings and
+    /// errors first, then the rest in time order; and how many were left out.
+    fn device_events(&self, d: &Device) -> (Vec<usize>, usize) {
+        let all = self.events.get(d.key.as_str()).map_or(&[][..], Vec::as_slice);
+        if all.len() <= MAX_DEVICE_EVENTS {
+            return (all.to_vec(), 0);
+        }
+        let tl = &self.report.timeline;
+        let (loud, quiet): (Vec<usize>, Vec<usize>) =
+            all.iter().partition(|&&i| tl.event(i).severity != Severity::Info);
+        let mut kept: Vec<usize> = loud.into_iter().chain(quiet).take(MAX_DEVICE_EVENTS).collect();
+        kept.sort_unstable();
+        (kept, all.len() - MAX_DEVICE_EVENTS)
+    }
+
+    /// Lanes in role order: the device's client hosts first, then CMG, connection point, management point,
+    /// then any other host its lines or findings name.
+    fn lanes(&self, d: &Device, events: &[usize], findings: &[&Finding]) -> Vec<Lane> {
+        let mut hosts: Vec<&str> = d.hosts.iter().map(String::as_str).collect();
+        let tl = &self.report.timeline;
+        let more = events
+            .iter()
+            .map(|&i| tl.get(i).host)
+            .chain(findings.iter().flat_map(|f| f.evidence.iter().map(|e| &*e.host)));
+        for h in more {
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+        let client_rank = |h: &str| d.client_hosts.iter().position(|c| c == h).unwrap_or(usize::MAX);
+        hosts.sort_by_key(|h| {
+            let role = if client_rank(h) < usize::MAX { HostRole::Client } else { self.role(h) };
+            (role, client_rank(h), h.to_string())
+        });
+        hosts
+            .into_iter()
+            .map(|h| Lane {
+                host: h.to_string(),
+                role: if d.client_hosts.iter().any(|c| c == h) { HostRole::Client } else { self.role(h) },
+            })
+            .collect()
+    }
+
+    fn write_swimlane(
+        &self,
+        d: &Device,
+        n: usize,
+        findings: &[&Finding],
+        (events, left_out): &(Vec<usize>, usize),
+        out: &mut String,
+    ) {
+        let tl = &self.report.timeline;
+        let lanes = self.lanes(d, events, findings);
+        let lane_of = |h: &str| lanes.iter().position(|l| l.host == h);
+        let phases = d
+            .phases
+            .iter()
+            .enumerate()
+            .map(|(k, p)| PhaseBar {
+                id: p.id,
+                status: p.status,
+                start_ms: p.start.map(|t| t.timestamp_millis()),
+                end_ms: p.end.map(|t| t.timestamp_millis()),
+                title: format!("{}: {}", phase_label(p.id), status_word(p.status)),
+                detail: format!("d{n}-p{k}"),
+            })
+            .collect();
+        let mut untimed = 0;
+        let mut marks = Vec::with_capacity(events.len());
+        for (k, &i) in events.iter().enumerate() {
+            let e = tl.get(i);
+            match (e.time, lane_of(e.host)) {
+                (Some(t), Some(lane)) => marks.push(Mark {
+                    lane,
+                    time_ms: t.timestamp_millis(),
+                    severity: e.severity,
+                    skewed: e.skew_correction_ms != 0,
+                    detail: format!("d{n}-e{k}"),
+                }),
+                _ => untimed += 1,
+            }
+        }
+        let mut pins = Vec::new();
+        for (k, f) in findings.iter().enumerate() {
+            let block_of = block_ids(&f.evidence);
+            for (j, e) in f.evidence.iter().enumerate() {
+                let time = self.cited_time(e).map(|t| t.timestamp_millis());
+                if let (Some(t), Some(lane)) = (time, lane_of(&e.host)) {
+                    pins.push(Pin {
+                        lane,
+                        time_ms: t,
+                        severity: f.severity,
+                        number: k + 1,
+                        title: format!("Finding {} {}: {}:{}", k + 1, f.rule, file_name(&e.path), e.line),
+                        detail: format!("d{n}-f{}-{}", k + 1, block_of[j]),
+                    });
+                }
+            }
+        }
+        let swim = Swimlane { lanes, phases, marks, pins };
+        out.push_str("<figure class=\"swimwrap\">");
+        swim.write_svg(&device_title(d), out);
+        out.push_str("<div class=\"panel\" hidden></div></figure>");
+        if untimed > 0 || *left_out > 0 {
+            let mut notes = Vec::new();
+            if untimed > 0 {
+                notes.push(format!("{untimed} event(s) without a readable time are in the table below only"));
+            }
+            if *left_out > 0 {
+                notes.push(format!(
+                    "{left_out} more informational event(s) of this device are left out: <code>cmtrace-rs trace \
+                     {}</code> lists them all",
+                    esc(&d.key)
+                ));
+            }
+            let _ = write!(out, "<p class=\"note\">{}.</p>", notes.join("; "));
+        }
+    }
+
+    /// A cited line's time on the timeline (skew-corrected), else as the finding gives it.
+    fn cited_time(&self, e: &EvidenceOut) -> Option<DateTime<Utc>> {
+        match self.cited_events.get(&(&*e.path, e.line)) {
+            Some(&i) => self.report.timeline.get(i).time,
+            None => e.time,
+        }
+    }
+
+    fn phase_table(&self, d: &Device, n: usize, out: &mut String) {
+        out.push_str(
+            "<h4>Phases</h4><table class=\"phases\"><thead><tr><th>Phase</th><th>Status</th><th>Start (UTC)</th>\
+             <th>Took</th><th>Why</th></tr></thead><tbody>",
+        );
+        for (k, p) in d.phases.iter().enumerate() {
+            let _ = write!(
+                out,
+                "<tr id=\"d{n}-p{k}\" class=\"{cls}\"><td><code>{}</code> {}</td><td><span class=\"badge {cls}\">\
+                 {}</span></td><td>{}</td><td>{}</td><td>{}",
+                p.id.as_str(),
+                phase_label(p.id),
+                status_word(p.status),
+                utc(&p.start),
+                duration(p),
+                esc(&p.reason),
+                cls = phase_class(p.status),
+            );
+            out.push_str("</td></tr>");
+        }
+        out.push_str("</tbody></table>");
+    }
+
+    /// A finding: what, where, the cited lines in context with their codes decoded, why and the fix.
+    /// `shown` holds the lines this device's page already shows in context (with the finding's number).
+    fn finding(
+        &self,
+        f: &'a Finding,
+        id: &str,
+        number: usize,
+        site: bool,
+        shown: &mut Shown<'a>,
+        out: &mut String,
+    ) {
+        let sev = severity_class(f.severity);
+        let _ = write!(
+            out,
+            "<article class=\"finding {sev}\" id=\"{id}\" data-rule=\"{}\"><h5><span class=\"num\">{number}</span> \
+             <span class=\"badge {sev}\">{}</span> <code>{}</code> {}</h5>",
+            f.rule,
+            f.severity.as_str(),
+            f.rule,
+            esc(&f.title)
+        );
+        let mut who = Vec::new();
+        if site {
+            if let Some(d) = &f.device {
+                who.push(format!("device <code>{}</code>", esc(d)));
+            }
+        }
+        if let Some(h) = &f.host {
+            who.push(format!("host {}", esc(h)));
+        }
+        if !f.caused_by.is_empty() {
+            who.push(format!("consequence of <code>{}</code>", f.caused_by.join("</code>, <code>")));
+        }
+        if let Some(c) = f.cause {
+            who.push(format!("failure class <code>{c}</code>"));
+        }
+        if !who.is_empty() {
+            let _ = write!(out, "<p class=\"who\">{}</p>", who.join(" · "));
+        }
+        for group in evidence_groups(&f.evidence) {
+            self.evidence(&f.evidence, &group, &format!("{id}-{}", group[0]), number, shown, out);
+        }
+        let _ = write!(
+            out,
+            "<h6>What happened</h6><p class=\"prose\">{}</p><h6>Fix</h6><p class=\"prose\">{}</p></article>",
+            esc(&f.explanation),
+            esc(&f.remediation)
+        );
+    }
+
+    /// Cited lines of one file that share their context (`evidence_groups`): where and when each was
+    /// written (UTC, skew correction, local time as written), the lines around them read again from the
+    /// file (only the cited lines when an earlier finding of the page shows their context), and the error
+    /// codes they hold, decoded.
+    fn evidence(
+        &self,
+        evidence: &'a [EvidenceOut],
+        group: &[usize],
+        id: &str,
+        number: usize,
+        shown: &mut Shown<'a>,
+        out: &mut String,
+    ) {
+        let cited: Vec<&EvidenceOut> = group.iter().map(|&j| &evidence[j]).collect();
+        let _ = write!(
+            out,
+            "<div class=\"evidence\" id=\"{id}\"><p class=\"at\">host <b>{}</b></p><ul class=\"cites\">",
+            esc(&cited[0].host)
+        );
+        for e in &cited {
+            self.cite_line(e, out);
+        }
+        out.push_str("</ul>");
+        let mut lines: std::collections::BTreeMap<u32, &str> = std::collections::BTreeMap::new();
+        let mut unavailable = Vec::new();
+        for e in &cited {
+            match self.contexts.get(&e.path, e.line) {
+                Some(Ok(x)) => {
+                    lines.extend(x.lines.iter().map(|(n, t)| (*n, t.as_str())));
+                    if x.changed {
+                        unavailable.push((
+                            *e,
+                            "this line no longer holds the message read from it: the file changed since",
+                        ));
+                    }
+                }
+                Some(Err(why)) => unavailable.push((*e, why.as_str())),
+                None => unavailable.push((*e, "the file was not read again")),
+            }
+        }
+        let earlier =
+            cited.iter().map(|e| shown.get(&(&*e.path, e.line)).copied()).collect::<Option<Vec<_>>>();
+        let earlier = earlier.and_then(|v| v.into_iter().min()).filter(|&k| k != number);
+        if earlier.is_some() {
+            lines.retain(|n, _| cited.iter().any(|e| e.line == *n));
+        }
+        for e in &cited {
+            shown.entry((&*e.path, e.line)).or_insert(number);
+        }
+        if !lines.is_empty() {
+            out.push_str("<pre class=\"ctx\">");
+            for (n, line) in &lines {
+                // A marked line is a block: its line break goes inside it.
+                let (open, close) =
+                    if cited.iter().any(|e| e.line == *n) { ("<mark>", "</mark>") } else { ("", "") };
+                let _ = write!(out, "{open}<span class=\"ln\">{n:>6}</span> {}\n{close}", esc(line));
+            }
+            out.push_str("</pre>");
+        }
+        if let Some(k) = earlier {
+            let _ = write!(out, "<p class=\"note\">The lines around are shown with finding {k} above.</p>");
+        }
+        for (e, why) in unavailable {
+            let _ = write!(
+                out,
+                "<p class=\"note\">Context not available for line {}: {}. The message as read:</p><pre \
+                 class=\"ctx\"><mark>{}</mark></pre>",
+                e.line,
+                esc(why),
+                esc(&e.text.get())
+            );
+        }
+        let mut notes: Vec<String> = Vec::new();
+        for e in &cited {
+            for note in (self.opts.code_notes)(&e.text.get()) {
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+        }
+        if !notes.is_empty() {
+            out.push_str("<ul class=\"codes\">");
+            for note in notes {
+                let _ = write!(out, "<li>{}</li>", esc(&note));
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</div>");
+    }
+
+    /// One cited line: `path:line`, its UTC time (with the skew correction) and the time as written.
+    fn cite_line(&self, e: &EvidenceOut, out: &mut String) {
+        let tl = &self.report.timeline;
+        let event = self.cited_events.get(&(&*e.path, e.line)).map(|&i| (tl.get(i), tl.event(i)));
+        let _ = write!(
+            out,
+            "<li><code class=\"loc\">{}:{}</code> · <span class=\"utc\">{}</span>",
+            esc(&e.path),
+            e.line,
+            utc(&self.cited_time(e))
+        );
+        if let Some((t, ev)) = &event {
+            if t.skew_correction_ms != 0 {
+                let _ = write!(
+                    out,
+                    " <span class=\"skew\">skew-corrected by {} (the host's clock read {})</span>",
+                    signed_span(t.skew_correction_ms),
+                    utc(&ev.evidence.time)
+                );
+            }
+            let _ =
+                write!(out, " · local as written <span class=\"local\">{}</span>", local_written(ev, t.time));
+        }
+        out.push_str("</li>");
+    }
+
+    /// The device's flow events: UTC (and the skew correction), the time as written, host, event, line and
+    /// text. Collapsed on screen, open in print; the swimlane's marks point at its rows.
+    fn event_table(&self, d: &Device, n: usize, (events, _): &(Vec<usize>, usize), out: &mut String) {
+        let _ = write!(
+            out,
+            "<details class=\"events\"><summary>Flow events of {} ({})</summary><table class=\"events\"><thead>\
+             <tr><th>UTC</th><th>Local time as written</th><th>Host</th><th>Event</th><th>Line</th><th>Text</th>\
+             </tr></thead><tbody>",
+            esc(&d.key),
+            events.len()
+        );
+        for (k, &i) in events.iter().enumerate() {
+            self.event_row(i, &format!("d{n}-e{k}"), false, out);
+        }
+        out.push_str("</tbody></table></details>");
+    }
+
+    fn event_row(&self, i: usize, id: &str, with_device: bool, out: &mut String) {
+        let tl = &self.report.timeline;
+        let (t, ev) = (tl.get(i), tl.event(i));
+        let class = match t.severity {
+            Severity::Info => String::new(),
+            s => format!(" class=\"{}\"", severity_class(s)),
+        };
+        let _ = write!(out, "<tr id=\"{id}\"{class}><td>{}", utc(&t.time));
+        if t.skew_correction_ms != 0 {
+            let _ = write!(
+                out,
+                " <span class=\"skew\" title=\"the host's clock read {}\">skew-corrected {}</span>",
+                utc(&ev.evidence.time),
+                signed_span(t.skew_correction_ms)
+            );
+        }
+        let _ = write!(
+            out,
+            "</td><td>{}</td><td>{}</td><td>{}{}{}</td><td><code class=\"loc\">{}:{}</code></td><td>{}</td></tr>",
+            local_written(ev, t.time),
+            esc(t.host),
+            t.event,
+            if t.severity == Severity::Info { String::new() } else { format!(" ({})", t.severity.as_str()) },
+            match (with_device, t.device) {
+                (true, Some(d)) => format!("<br>device {}", esc(d)),
+                _ => String::new(),
+            },
+            esc(t.path),
+            t.line,
+            esc(&clip(&t.text.get(), CELL_CHARS))
+        );
+    }
+
+    /// Findings that belong to no device (a host's clock, the connection point's certificate...).
+    fn site_findings(&self, out: &mut String) {
+        let site: Vec<&Finding> =
+            sorted_findings(self.report).into_iter().filter(|f| f.device.is_none()).collect();
+        if site.is_empty() {
+            return;
+        }
+        let _ = write!(out, "<section id=\"site\" class=\"device\"><h2>Site findings ({})</h2>", site.len());
+        let mut shown = Shown::new();
+        for (k, f) in site.iter().enumerate() {
+            self.finding(f, &format!("s-f{}", k + 1), k + 1, true, &mut shown, out);
+        }
+        out.push_str("</section>");
+    }
+
+    /// The merged cross-host timeline (`--timeline`), up to `MAX_TIMELINE_ROWS` rows.
+    fn timeline(&self, out: &mut String) {
+        let tl = &self.report.timeline;
+        let _ = write!(
+            out,
+            "<section id=\"timeline\"><h2>Timeline ({} flow events, UTC)</h2><details class=\"events\" open>\
+             <summary>Every host's flow events on one clock</summary><table class=\"events\"><thead><tr><th>UTC\
+             </th><th>Local time as written</th><th>Host</th><th>Event</th><th>Line</th><th>Text</th></tr>\
+             </thead><tbody>",
+            tl.len()
+        );
+        for i in 0..tl.len().min(MAX_TIMELINE_ROWS) {
+            self.event_row(i, &format!("t{i}"), true, out);
+        }
+        out.push_str("</tbody></table></details>");
+        if tl.len() > MAX_TIMELINE_ROWS {
+            let _ = write!(
+                out,
+                "<p class=\"left-out\">The first {MAX_TIMELINE_ROWS} of {} events are shown: <code>--format \
+                 json</code> holds them all, <code>cmtrace-rs trace ID</code> follows one device.</p>",
+                tl.len()
+            );
+        }
+        out.push_str("</section>");
+    }
+}
+
+/// The cited lines a page already shows in context, with the number of the finding that shows them.
+type Shown<'a> = HashMap<(&'a str, u32), usize>;
+
+/// The cited lines of a finding that share their context: consecutive ones of one file, each at most
+/// `2 * RADIUS + 1` lines after the one before (indices into `evidence`).
+fn evidence_groups(evidence: &[EvidenceOut]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (j, e) in evidence.iter().enumerate() {
+        let joins = groups.last().and_then(|g| g.last()).is_some_and(|&k| {
+            let prev = &evidence[k];
+            prev.path == e.path && e.line >= prev.line && e.line - prev.line <= 2 * context::RADIUS + 1
+        });
+        match groups.last_mut() {
+            Some(g) if joins => g.push(j),
+            _ => groups.push(vec![j]),
+        }
+    }
+    groups
+}
+
+/// For each cited line of a finding, the index of the first line of its group (the block's id).
+fn block_ids(evidence: &[EvidenceOut]) -> Vec<usize> {
+    let mut ids = vec![0; evidence.len()];
+    for g in evidence_groups(evidence) {
+        for &j in &g {
+            ids[j] = g[0];
+        }
+    }
+    ids
+}
+
+/// How to read a swimlane, once above the device details.
+fn legend(out: &mut String) {
+    out.push_str("<ul class=\"legend\"><li>Phases:</li>");
+    for s in [
+        PhaseStatus::Ok,
+        PhaseStatus::Failed,
+        PhaseStatus::Missing,
+        PhaseStatus::NotCollected,
+        PhaseStatus::NotApplicable,
+    ] {
+        let _ = write!(
+            out,
+            "<li><span class=\"sw {}\">{}</span> {}</li>",
+            phase_class(s),
+            phase_glyph(s),
+            s.as_str()
+        );
+    }
+    out.push_str(
+        "<li>Events:</li><li><span class=\"mk i\">●</span> info</li><li><span class=\"mk w\">◆</span> warning</li>\
+         <li><span class=\"mk e\">■</span> error</li><li><span class=\"mk sk\">◌</span> dashed: time corrected for \
+         the host's clock skew</li><li><span class=\"pinsw\">1</span> finding, pinned at its evidence line</li>\
+         <li><span class=\"gapsw\"></span> idle time, folded</li><li>Click a mark, bar or pin for its line.</li></ul>",
+    );
+}
