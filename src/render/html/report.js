@@ -110,8 +110,11 @@
     var x = xOf(mark);
     var near = all(lane, '[data-d]').filter(function (m) { return Math.abs(xOf(m) - x) <= 5; });
     near.sort(function (a, b) { return (a === mark ? -1 : 0) - (b === mark ? -1 : 0); });
-    return near.slice(0, 12);
+    return near;
   }
+
+  /* At most this many of the marks drawn at one place are shown at once. */
+  var SHOWN_AT_ONCE = 8;
 
   function reveal(id) {
     var el = byId(id);
@@ -136,7 +139,8 @@
     close.textContent = 'Close';
     close.addEventListener('click', function () { panel.hidden = true; mark.classList.remove('sel'); });
     panel.appendChild(close);
-    neighbours(mark).forEach(function (m) {
+    var near = neighbours(mark);
+    near.slice(0, SHOWN_AT_ONCE).forEach(function (m) {
       var id = m.getAttribute('data-d'), target = byId(id);
       if (!target) return;
       addTitle(m);
@@ -154,6 +158,12 @@
       item.appendChild(go);
       panel.appendChild(item);
     });
+    if (near.length > SHOWN_AT_ONCE) {
+      var more = document.createElement('p');
+      more.className = 'note';
+      more.textContent = (near.length - SHOWN_AT_ONCE) + ' more at this place: the flow events table below lists them all.';
+      panel.appendChild(more);
+    }
     panel.hidden = false;
   }
 
