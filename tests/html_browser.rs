@@ -1,9 +1,9 @@
 //! The HTML report in a real browser: headless Chromium opens the demo's page, the mixed fleet's page and a
 //! page made of hostile log lines, runs their script, and the test reads the DOM after it ran
 //! (`--dump-dom`): the script finished (`<body data-ready="1">`) and recorded no error (`data-errors`), the
-//! filters counted the devices, every swimlane has one lane per host of its device and a pin per timed
-//! evidence line, `#show=ID` opens the details of a mark as a click does, and nothing a log holds became an
-//! element. The browser's own log (`--enable-logging=stderr`) holds no console message at all: the page
+//! filters counted the devices, every swimlane has one lane per host of its device and its findings pinned,
+//! `#show=ID` opens the details of a mark as a click does, `#q=ID`, `#rule=`, `#host=` and `#status=` narrow
+//! the devices as the search box and the filters do, and nothing a log holds became an element. The browser's own log (`--enable-logging=stderr`) holds no console message at all: the page
 //! writes none, so any is an error, a Content-Security-Policy violation included. A screenshot of the demo
 //! is written to `target/tmp/html-report.png` (`docs/html-report.png` is a copy).
 //!
@@ -249,6 +249,50 @@ fn a_mark_opens_its_line() {
         assert!(panel.contains(head), "{head} in {panel}");
     }
     assert!(panel.contains("ccmsetup.log:"), "{panel}");
+}
+
+#[test]
+fn the_search_narrows_the_devices_to_an_id() {
+    let page = report("demo-search.html", &demo(), &[]);
+    // A message id of DESKTOP-7Q2M's CCM messaging, as the log writes it (braces, upper case).
+    let dom = dom_of(&page, "q={BD03DEED-D09A-4E63-ADAD-596376FFB0DA}");
+    assert!(dom.contains("showing 1 of 2 device(s)"), "one device has that message id");
+    let hidden: Vec<String> = sections(&dom)
+        .into_iter()
+        .filter(|(_, s)| s[..s.find('>').unwrap()].contains(" hidden"))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(hidden, ["LAPTOP-K9X1"], "the other device's section is hidden");
+    // Its Entra device id, and a host name, find it too.
+    assert!(dom_of(&page, "q=8d2b4ff9-0172-4998-9851-b5324303385f").contains("showing 1 of 2 device(s)"));
+    assert!(dom_of(&page, "q=mp01").contains("showing 1 of 2 device(s)"));
+    assert!(dom_of(&page, "q=no-such-id").contains("<p id=\"no-match\" class=\"note\">"), "no match said");
+}
+
+#[test]
+fn the_filters_narrow_the_devices() {
+    let page = report("demo-filters.html", &demo(), &[]);
+    // (filters, the device left): LAPTOP-K9X1 failed on an untrusted root CA and has phases not collected;
+    // DESKTOP-7Q2M is healthy, and seen on the management point too.
+    for (filters, left) in [
+        ("rule=root-ca-untrusted", "LAPTOP-K9X1"),
+        ("status=p:c", "LAPTOP-K9X1"),
+        ("status=s:e", "LAPTOP-K9X1"),
+        ("status=s:ok", "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139"),
+        ("host=MP01", "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139"),
+        ("host=LAPTOP-K9X1&rule=install-failed", "LAPTOP-K9X1"),
+    ] {
+        let dom = dom_of(&page, filters);
+        assert!(dom.contains("showing 1 of 2 device(s)"), "#{filters}: one device");
+        let shown: Vec<String> = sections(&dom)
+            .into_iter()
+            .filter(|(_, s)| !s[..s.find('>').unwrap()].contains(" hidden"))
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(shown, [left], "#{filters}");
+    }
+    let dom = dom_of(&page, "host=MP01&status=s:e");
+    assert!(dom.contains("showing 0 of 2 device(s)"), "filters combine");
 }
 
 #[test]

@@ -464,9 +464,17 @@ impl<'a> Page<'a> {
     /// The filters, the search box and one row per device; then what was left out.
     fn device_table(&self, detailed: &HashSet<&str>, over_budget: usize, out: &mut String) {
         let _ = write!(out, "<section id=\"devices\"><h2>Devices ({})</h2>", self.rows.len());
+        if self.rows.is_empty() {
+            out.push_str("<p class=\"note\">No device with client logs or a finding in these logs.</p>");
+            self.left_out(detailed, over_budget, out);
+            out.push_str("</section>");
+            return;
+        }
         self.filters(out);
         out.push_str(
-            "<table class=\"devices\"><thead><tr><th>Status</th><th>Device</th><th>Client host</th><th>Path</th>\
+            "<p class=\"note\">Phases, in order from the install to the token renewal: ✓ ok, ✗ failed, ! missing, \
+             ? not collected, – not applicable. A click on a rule above shows its devices.</p>\
+             <table class=\"devices\"><thead><tr><th>Status</th><th>Device</th><th>Client host</th><th>Path</th>\
              <th title=\"The 11 phases in order: ✓ ok, ✗ failed, ! missing, ? not collected, – not applicable\">\
              Phases</th><th>Findings</th><th>Hosts</th></tr></thead><tbody>",
         );

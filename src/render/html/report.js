@@ -198,8 +198,22 @@
   }
 
   /* Links into the page: #ID shows that row or block (opening its table), #show=ID clicks the mark of
-     the swimlane that stands for it. */
+     the swimlane that stands for it, #rule=R&host=H&status=S&q=TEXT sets the filters (any of them). */
+  function setFilters(pairs) {
+    var fields = { rule: rule, host: host, status: status, q: query };
+    pairs.split('&').forEach(function (pair) {
+      var at = pair.indexOf('=');
+      var field = fields[pair.slice(0, at)];
+      if (field) field.value = decodeURIComponent(pair.slice(at + 1));
+    });
+    applyFilters();
+  }
+
   function followHash() {
+    if (/^(rule|host|status|q)=/.test(location.hash.slice(1)) && rule) {
+      setFilters(location.hash.slice(1));
+      return;
+    }
     var hash = decodeURIComponent(location.hash.slice(1));
     if (hash.indexOf('show=') === 0) {
       var id = hash.slice(5);
