@@ -433,3 +433,65 @@ fn the_timeline_is_there_on_request() {
     assert!(page.contains(&format!("<section id=\"timeline\"><h2>Timeline ({events} flow events, UTC)")));
     assert_eq!(page.matches("<tr id=\"t").count(), events, "a row per event");
 }
+
+/// Copies the demo bundle under `dir`.
+fn copy_demo(dir: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO);
+    let copy = dir.join("case-1234");
+    for file in walk(&root) {
+        let to = copy.join(file.strip_prefix(&root).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &to).unwrap();
+    }
+    copy
+}
+
+#[test]
+fn logs_that_changed_or_went_away_since_they_were_read_are_said_to_have() {
+    use cmtrace_rs::render::{render_html, RenderOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = copy_demo(dir.path());
+    let analyzed = cmtrace_rs::commands::analyze::build_report(
+        std::slice::from_ref(&bundle),
+        &[],
+        cmtrace_parsers::input::Limits::default(),
+        |_| {},
+        || {},
+    )
+    .expect("a report");
+    let notes = |_: &str| Vec::new();
+    let opts = RenderOptions {
+        color: false,
+        width: None,
+        show_timeline: false,
+        code_notes: &notes,
+        devices: None,
+        max_chars: 0,
+    };
+    let render = || {
+        let mut page = Vec::new();
+        render_html(&analyzed.report, &opts, cmtrace_parsers::input::Limits::default(), &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert_only_own_markup(&page);
+        page
+    };
+    // After the analysis, one cited log is rewritten: line 10 holds another message.
+    let setup = bundle.join("LAPTOP-K9X1/Windows/ccmsetup/Logs/ccmsetup.log");
+    let text = std::fs::read_to_string(&setup).unwrap();
+    std::fs::write(&setup, text.replace("CcmSetup failed with error code 0x80072f8f", "Something else"))
+        .unwrap();
+    let page = render();
+    assert!(page.contains("Line 10 no longer holds the message read from it: the file changed since"));
+    assert!(page.contains("<mark>CcmSetup failed with error code 0x80072f8f</mark>"), "the message as read");
+    // Another is cut short, then removed.
+    let location = bundle.join("LAPTOP-K9X1/Windows/CCM/Logs/LocationServices.log");
+    std::fs::write(&location, "one line\n").unwrap();
+    let page = render();
+    assert!(
+        page.contains("Context not available for line 2: the file has fewer lines now than when it was read")
+    );
+    assert!(page.contains("WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set</mark>"), "the message as read");
+    std::fs::remove_file(&location).unwrap();
+    let page = render();
+    assert!(page.contains("Context not available for line 2: the file is no longer where it was read"));
+}

@@ -222,12 +222,64 @@ struct Page<'a> {
     /// logs show).
     roles: HashMap<&'a str, HostRole>,
     findings: HashMap<&'a str, Vec<&'a Finding>>,
+    index: TimelineIndex<'a>,
+    contexts: Contexts,
+}
+
+/// What the page needs from the timeline, found in one pass over it.
+#[derive(Default)]
+struct TimelineIndex<'a> {
     /// Per listed device: its timeline entries.
     events: HashMap<&'a str, Vec<usize>>,
+    /// Per device: the first message ids its events name (`MAX_MESSAGE_IDS`).
     message_ids: HashMap<&'a str, Vec<String>>,
-    /// Timeline entry of each cited line, by (path, line).
+    /// The timeline entry of each cited line, by (path, line).
     cited_events: HashMap<(&'a str, u32), usize>,
-    contexts: Contexts,
+}
+
+impl<'a> TimelineIndex<'a> {
+    fn new(report: &'a Report, listed: &HashSet<&str>, cited: &HashSet<(&str, u32)>) -> Self {
+        let mut index = TimelineIndex::default();
+        for i in 0..report.timeline.len() {
+            let t = report.timeline.get(i);
+            if cited.contains(&(t.path, t.line)) {
+                index.cited_events.entry((t.path, t.line)).or_insert(i);
+            }
+            let Some(d) = t.device else { continue };
+            if listed.contains(d) {
+                index.events.entry(d).or_default().push(i);
+            }
+            let ids = index.message_ids.entry(d).or_default();
+            for m in message_ids_of(report.timeline.event(i)) {
+                if ids.len() < MAX_MESSAGE_IDS && !ids.iter().any(|x| x == m) {
+                    ids.push(m.to_string());
+                }
+            }
+        }
+        index
+    }
+}
+
+/// Each host's role: the first of client, CMG, connection point, management point that its logs show.
+fn host_roles(report: &Report) -> HashMap<&str, HostRole> {
+    let mut roles: HashMap<&str, HostRole> = HashMap::new();
+    for i in &report.inputs {
+        let role = i.log_kind.role();
+        let r = roles.entry(i.host.as_str()).or_insert(role);
+        *r = (*r).min(role);
+    }
+    roles
+}
+
+/// Each device's findings, worst first.
+fn findings_by_device(report: &Report) -> HashMap<&str, Vec<&Finding>> {
+    let mut findings: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for f in sorted_findings(report) {
+        if let Some(d) = f.device.as_deref() {
+            findings.entry(d).or_default().push(f);
+        }
+    }
+    findings
 }
 
 impl<'a> Page<'a> {
@@ -239,52 +291,24 @@ impl<'a> Page<'a> {
             .filter(|d| !d.client_hosts.is_empty() || listing.worst.contains_key(d.key.as_str()))
             .collect();
         rows.sort_by_key(|d| listing.rank(d));
-        let mut roles: HashMap<&str, HostRole> = HashMap::new();
-        for i in &report.inputs {
-            let role = i.log_kind.role();
-            let r = roles.entry(i.host.as_str()).or_insert(role);
-            *r = (*r).min(role);
-        }
-        let mut findings: HashMap<&str, Vec<&Finding>> = HashMap::new();
-        for f in sorted_findings(report) {
-            if let Some(d) = f.device.as_deref() {
-                findings.entry(d).or_default().push(f);
-            }
-        }
         let listed: HashSet<&str> = listing.listed.iter().map(|d| d.key.as_str()).collect();
-        let shown_findings: Vec<&Finding> = report
+        // The findings shown in full: those of listed devices and of the site.
+        let shown: Vec<&EvidenceOut> = report
             .findings
             .iter()
             .filter(|f| f.device.as_deref().is_none_or(|d| listed.contains(d)))
+            .flat_map(|f| &f.evidence)
             .collect();
-        let cited: HashSet<(&str, u32)> =
-            shown_findings.iter().flat_map(|f| &f.evidence).map(|e| (&*e.path, e.line)).collect();
-        let mut events: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut message_ids: HashMap<&str, Vec<String>> = HashMap::new();
-        let mut cited_events = HashMap::new();
-        for i in 0..report.timeline.len() {
-            let t = report.timeline.get(i);
-            if cited.contains(&(t.path, t.line)) {
-                cited_events.entry((t.path, t.line)).or_insert(i);
-            }
-            let Some(d) = t.device else { continue };
-            if listed.contains(d) {
-                events.entry(d).or_default().push(i);
-            }
-            let ids = message_ids.entry(d).or_default();
-            for m in message_ids_of(report.timeline.event(i)) {
-                if ids.len() < MAX_MESSAGE_IDS && !ids.iter().any(|x| x == m) {
-                    ids.push(m.to_string());
-                }
-            }
-        }
-        let messages: Vec<(&EvidenceOut, Cow<'_, str>)> =
-            shown_findings.iter().flat_map(|f| &f.evidence).map(|e| (e, e.text.get())).collect();
+        let cited: HashSet<(&str, u32)> = shown.iter().map(|e| (&*e.path, e.line)).collect();
+        let index = TimelineIndex::new(report, &listed, &cited);
+        let messages: Vec<(&EvidenceOut, Cow<'_, str>)> = shown.iter().map(|e| (*e, e.text.get())).collect();
         let contexts = read_contexts(
             messages.iter().map(|(e, text)| Cited { path: &e.path, line: e.line, message: text }),
             limits,
         );
-        Page { report, opts, listing, rows, roles, findings, events, message_ids, cited_events, contexts }
+        let roles = host_roles(report);
+        let findings = findings_by_device(report);
+        Page { report, opts, listing, rows, roles, findings, index, contexts }
     }
 
     fn role(&self, host: &str) -> HostRole {
@@ -302,18 +326,9 @@ impl<'a> Page<'a> {
         let mut bottom = String::new();
         self.site_findings(&mut bottom);
         if self.opts.show_timeline {
-            self.timeline(&mut bottom);
+            self.merged_timeline(&mut bottom);
         }
-        let _ = writeln!(
-            bottom,
-            "<footer>Made by cmtrace-rs {} from {} file(s). This page is self-contained: it loads nothing \
-             from the network. Every log line in it is text, shown as written (control characters as \
-             escapes).</footer><script nonce=\"{nonce}\">{JS}</script></body></html>",
-            env!("CARGO_PKG_VERSION"),
-            summarize_inputs(self.report).files
-        );
-        let row_of: HashMap<&str, usize> =
-            self.rows.iter().enumerate().map(|(n, d)| (d.key.as_str(), n)).collect();
+        self.footer(&nonce, &mut bottom);
         let mut listed = self.listing.listed.clone();
         listed.sort_by_key(|d| self.listing.rank(d));
         // What the page holds besides the details, with every listed device linked from its row.
@@ -321,15 +336,7 @@ impl<'a> Page<'a> {
         let mut table = String::new();
         self.device_table(&all_listed, 0, &mut table);
         let budget = PAGE_BUDGET.saturating_sub(top.len() + table.len() + bottom.len());
-        let mut details = String::new();
-        let mut detailed = HashSet::new();
-        for d in &listed {
-            if details.len() >= budget {
-                break;
-            }
-            details.push_str(&self.device_detail(d, row_of.get(d.key.as_str()).copied().unwrap_or(0)));
-            detailed.insert(d.key.as_str());
-        }
+        let (details, detailed) = self.details_within(&listed, budget);
         let over_budget = listed.len() - detailed.len();
         if over_budget > 0 {
             table.clear();
@@ -346,6 +353,35 @@ impl<'a> Page<'a> {
         }
         page.push_str(&bottom);
         page
+    }
+
+    /// The devices of `listed` in full, in order, until they take `budget` bytes (the one that crosses it is
+    /// kept); and which devices they are.
+    fn details_within(&self, listed: &[&'a Device], budget: usize) -> (String, HashSet<&'a str>) {
+        let row_of: HashMap<&str, usize> =
+            self.rows.iter().enumerate().map(|(n, d)| (d.key.as_str(), n)).collect();
+        let mut details = String::new();
+        let mut detailed = HashSet::new();
+        for d in listed {
+            if details.len() >= budget {
+                break;
+            }
+            details.push_str(&self.device_detail(d, row_of.get(d.key.as_str()).copied().unwrap_or(0)));
+            detailed.insert(d.key.as_str());
+        }
+        (details, detailed)
+    }
+
+    /// The footer and the page's script.
+    fn footer(&self, nonce: &str, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "<footer>Made by cmtrace-rs {} from {} file(s). This page is self-contained: it loads nothing \
+             from the network. Every log line in it is text, shown as written (control characters as \
+             escapes).</footer><script nonce=\"{nonce}\">{JS}</script></body></html>",
+            env!("CARGO_PKG_VERSION"),
+            summarize_inputs(self.report).files
+        );
     }
 
     fn head(&self, nonce: &str, out: &mut String) {
@@ -533,7 +569,7 @@ impl<'a> Page<'a> {
             }
         }
         let ph: String = d.phases.iter().map(|p| phase_letter(p.status)).collect();
-        let ids = search_ids(d, self.message_ids.get(d.key.as_str()).map_or(&[][..], Vec::as_slice));
+        let ids = search_ids(d, self.index.message_ids.get(d.key.as_str()).map_or(&[][..], Vec::as_slice));
         let _ = write!(
             out,
             "<tr id=\"r{n}\" data-s=\"{class}\" data-ph=\"{ph}\" data-rules=\" {} \" \
@@ -628,7 +664,7 @@ impl<'a> Page<'a> {
     }
 
     /// The merged cross-host timeline (`--timeline`), up to `MAX_TIMELINE_ROWS` rows.
-    fn timeline(&self, out: &mut String) {
+    fn merged_timeline(&self, out: &mut String) {
         let tl = &self.report.timeline;
         let _ = write!(
             out,

@@ -63,7 +63,7 @@ impl<'a> Page<'a> {
     /// The device's timeline entries shown: all of them up to `MAX_DEVICE_EVENTS`, else its warnings and
     /// errors first, then the rest in time order; and how many were left out.
     pub(super) fn device_events(&self, d: &Device) -> (Vec<usize>, usize) {
-        let all = self.events.get(d.key.as_str()).map_or(&[][..], Vec::as_slice);
+        let all = self.index.events.get(d.key.as_str()).map_or(&[][..], Vec::as_slice);
         if all.len() <= MAX_DEVICE_EVENTS {
             return (all.to_vec(), 0);
         }
@@ -103,6 +103,7 @@ impl<'a> Page<'a> {
             .collect()
     }
 
+    /// The swimlane of a device (`n`: its number on the page) and a note for the events it does not place.
     pub(super) fn write_swimlane(
         &self,
         d: &Device,
@@ -111,7 +112,6 @@ impl<'a> Page<'a> {
         (events, left_out): &(Vec<usize>, usize),
         out: &mut String,
     ) {
-        let tl = &self.report.timeline;
         let lanes = self.lanes(d, events, findings);
         let lane_of = |h: &str| lanes.iter().position(|l| l.host == h);
         let phases = d
@@ -127,21 +127,50 @@ impl<'a> Page<'a> {
                 detail: format!("d{n}-p{k}"),
             })
             .collect();
-        let mut untimed = 0;
+        let marks = self.marks(n, events, &lane_of);
+        let untimed = events.len() - marks.len();
+        let pins = self.pins(n, findings, &lane_of);
+        let swim = Swimlane { lanes, phases, marks, pins };
+        out.push_str("<figure class=\"swimwrap\">");
+        swim.write_svg(&device_title(d), out);
+        out.push_str("<div class=\"panel\" hidden></div></figure>");
+        let mut notes = Vec::new();
+        if untimed > 0 {
+            notes.push(format!("{untimed} event(s) without a readable time are in the table below only"));
+        }
+        if *left_out > 0 {
+            notes.push(format!(
+                "{left_out} more informational event(s) of this device are left out: <code>cmtrace-rs trace \
+                 {}</code> lists them all",
+                esc(&d.key)
+            ));
+        }
+        if !notes.is_empty() {
+            let _ = write!(out, "<p class=\"note\">{}.</p>", notes.join("; "));
+        }
+    }
+
+    /// A mark per event with a time, on its host's lane; each names its row of the event table.
+    fn marks(&self, n: usize, events: &[usize], lane_of: &dyn Fn(&str) -> Option<usize>) -> Vec<Mark> {
+        let tl = &self.report.timeline;
         let mut marks = Vec::with_capacity(events.len());
         for (k, &i) in events.iter().enumerate() {
             let e = tl.get(i);
-            match (e.time, lane_of(e.host)) {
-                (Some(t), Some(lane)) => marks.push(Mark {
+            if let (Some(t), Some(lane)) = (e.time, lane_of(e.host)) {
+                marks.push(Mark {
                     lane,
                     time_ms: t.timestamp_millis(),
                     severity: e.severity,
                     skewed: e.skew_correction_ms != 0,
                     detail: format!("d{n}-e{k}"),
-                }),
-                _ => untimed += 1,
+                });
             }
         }
+        marks
+    }
+
+    /// A pin per cited line with a time, numbered as its finding; each names its evidence block.
+    fn pins(&self, n: usize, findings: &[&Finding], lane_of: &dyn Fn(&str) -> Option<usize>) -> Vec<Pin> {
         let mut pins = Vec::new();
         for (k, f) in findings.iter().enumerate() {
             let block_of = block_ids(&f.evidence);
@@ -159,24 +188,7 @@ impl<'a> Page<'a> {
                 }
             }
         }
-        let swim = Swimlane { lanes, phases, marks, pins };
-        out.push_str("<figure class=\"swimwrap\">");
-        swim.write_svg(&device_title(d), out);
-        out.push_str("<div class=\"panel\" hidden></div></figure>");
-        if untimed > 0 || *left_out > 0 {
-            let mut notes = Vec::new();
-            if untimed > 0 {
-                notes.push(format!("{untimed} event(s) without a readable time are in the table below only"));
-            }
-            if *left_out > 0 {
-                notes.push(format!(
-                    "{left_out} more informational event(s) of this device are left out: <code>cmtrace-rs trace \
-                     {}</code> lists them all",
-                    esc(&d.key)
-                ));
-            }
-            let _ = write!(out, "<p class=\"note\">{}.</p>", notes.join("; "));
-        }
+        pins
     }
 
     pub(super) fn phase_table(&self, d: &Device, n: usize, out: &mut String) {

@@ -3,7 +3,7 @@
 //! decoded, then why and the fix. A device's page shows the lines around a cited line once: a later finding
 //! that cites them again shows the cited lines only.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +14,7 @@ use super::*;
 impl<'a> Page<'a> {
     /// A cited line's time on the timeline (skew-corrected), else as the finding gives it.
     pub(super) fn cited_time(&self, e: &EvidenceOut) -> Option<DateTime<Utc>> {
-        match self.cited_events.get(&(&*e.path, e.line)) {
+        match self.index.cited_events.get(&(&*e.path, e.line)) {
             Some(&i) => self.report.timeline.get(i).time,
             None => e.time,
         }
@@ -93,23 +93,8 @@ impl<'a> Page<'a> {
             self.cite_line(e, out);
         }
         out.push_str("</ul>");
-        let mut lines: std::collections::BTreeMap<u32, &str> = std::collections::BTreeMap::new();
-        let mut unavailable = Vec::new();
-        for e in &cited {
-            match self.contexts.get(&e.path, e.line) {
-                Some(Ok(x)) => {
-                    lines.extend(x.lines.iter().map(|(n, t)| (*n, t.as_str())));
-                    if x.changed {
-                        unavailable.push((
-                            *e,
-                            "this line no longer holds the message read from it: the file changed since",
-                        ));
-                    }
-                }
-                Some(Err(why)) => unavailable.push((*e, why.as_str())),
-                None => unavailable.push((*e, "the file was not read again")),
-            }
-        }
+        let (mut lines, problems) = self.excerpt(&cited);
+        // Shown with an earlier finding of the page: the cited lines only.
         let earlier =
             cited.iter().map(|e| shown.get(&(&*e.path, e.line)).copied()).collect::<Option<Vec<_>>>();
         let earlier = earlier.and_then(|v| v.into_iter().min()).filter(|&k| k != number);
@@ -119,51 +104,68 @@ impl<'a> Page<'a> {
         for e in &cited {
             shown.entry((&*e.path, e.line)).or_insert(number);
         }
-        if !lines.is_empty() {
-            out.push_str("<pre class=\"ctx\">");
-            for (n, line) in &lines {
-                // A marked line is a block: its line break goes inside it.
-                let (open, close) =
-                    if cited.iter().any(|e| e.line == *n) { ("<mark>", "</mark>") } else { ("", "") };
-                let _ = write!(out, "{open}<span class=\"ln\">{n:>6}</span> {}\n{close}", esc(line));
-            }
-            out.push_str("</pre>");
-        }
+        write_excerpt(&lines, &cited, out);
         if let Some(k) = earlier {
             let _ = write!(out, "<p class=\"note\">The lines around are shown with finding {k} above.</p>");
         }
-        for (e, why) in unavailable {
+        for (e, problem) in problems {
             let _ = write!(
                 out,
-                "<p class=\"note\">Context not available for line {}: {}. The message as read:</p><pre \
-                 class=\"ctx\"><mark>{}</mark></pre>",
-                e.line,
-                esc(why),
+                "<p class=\"note\">{problem}. The message as read:</p><pre class=\"ctx\"><mark>{}</mark></pre>",
                 esc(&e.text.get())
             );
         }
+        self.write_codes(&cited, out);
+        out.push_str("</div>");
+    }
+
+    /// The lines around the cited lines, by number, and the cited lines whose context is not available or
+    /// changed, with a sentence that says so.
+    fn excerpt<'e>(
+        &'e self,
+        cited: &[&'e EvidenceOut],
+    ) -> (BTreeMap<u32, &'e str>, Vec<(&'e EvidenceOut, String)>) {
+        let mut lines = BTreeMap::new();
+        let mut problems = Vec::new();
+        for e in cited {
+            let problem = match self.contexts.get(&e.path, e.line) {
+                Some(Ok(x)) => {
+                    lines.extend(x.lines.iter().map(|(n, t)| (*n, t.as_str())));
+                    let changed = "no longer holds the message read from it: the file changed since";
+                    x.changed.then(|| format!("Line {} {changed}", e.line))
+                }
+                Some(Err(why)) => Some(format!("Context not available for line {}: {}", e.line, esc(why))),
+                None => Some(format!("Context not available for line {}", e.line)),
+            };
+            problems.extend(problem.map(|p| (*e, p)));
+        }
+        (lines, problems)
+    }
+
+    /// The error codes the cited lines hold, decoded, each once.
+    fn write_codes(&self, cited: &[&EvidenceOut], out: &mut String) {
         let mut notes: Vec<String> = Vec::new();
-        for e in &cited {
+        for e in cited {
             for note in (self.opts.code_notes)(&e.text.get()) {
                 if !notes.contains(&note) {
                     notes.push(note);
                 }
             }
         }
-        if !notes.is_empty() {
-            out.push_str("<ul class=\"codes\">");
-            for note in notes {
-                let _ = write!(out, "<li>{}</li>", esc(&note));
-            }
-            out.push_str("</ul>");
+        if notes.is_empty() {
+            return;
         }
-        out.push_str("</div>");
+        out.push_str("<ul class=\"codes\">");
+        for note in notes {
+            let _ = write!(out, "<li>{}</li>", esc(&note));
+        }
+        out.push_str("</ul>");
     }
 
     /// One cited line: `path:line`, its UTC time (with the skew correction) and the time as written.
     pub(super) fn cite_line(&self, e: &EvidenceOut, out: &mut String) {
         let tl = &self.report.timeline;
-        let event = self.cited_events.get(&(&*e.path, e.line)).map(|&i| (tl.get(i), tl.event(i)));
+        let event = self.index.cited_events.get(&(&*e.path, e.line)).map(|&i| (tl.get(i), tl.event(i)));
         let _ = write!(
             out,
             "<li><code class=\"loc\">{}:{}</code> · <span class=\"utc\">{}</span>",
@@ -185,6 +187,20 @@ impl<'a> Page<'a> {
         }
         out.push_str("</li>");
     }
+}
+
+/// Lines of a file with their numbers, the cited ones marked.
+fn write_excerpt(lines: &BTreeMap<u32, &str>, cited: &[&EvidenceOut], out: &mut String) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("<pre class=\"ctx\">");
+    for (n, line) in lines {
+        // A marked line is a block: its line break goes inside it.
+        let (open, close) = if cited.iter().any(|e| e.line == *n) { ("<mark>", "</mark>") } else { ("", "") };
+        let _ = write!(out, "{open}<span class=\"ln\">{n:>6}</span> {}\n{close}", esc(line));
+    }
+    out.push_str("</pre>");
 }
 
 /// The cited lines a page already shows in context, with the number of the finding that shows them.
