@@ -276,11 +276,15 @@ fn the_demo_page_is_self_contained_and_complete() {
 }
 
 #[test]
-fn the_exit_status_follows_fail_on() {
+fn the_exit_status_follows_fail_on_and_colour_stays_off() {
     let errors = analyze(&demo(), &["--format", "html"]);
     assert_eq!(errors.code, 1, "the demo has errors: --fail-on error");
     assert!(errors.stdout.contains("</html>"), "the page is written whatever the status");
     assert_eq!(analyze(&demo(), &["--format", "html", "--fail-on", "never"]).code, 0);
+    // What a person reads: no colour codes, whatever --color says.
+    let coloured = analyze(&demo(), &["--format", "html", "--color", "always"]);
+    assert!(!coloured.stdout.contains('\x1b'), "no ANSI escape");
+    assert_eq!(coloured.stdout.len(), errors.stdout.len(), "the same page");
 }
 
 /// A client log whose host folder and messages hold HTML, a script end and quotes.
