@@ -318,6 +318,11 @@ impl<'a> Page<'a> {
     /// The page: overview, device rows, then the listed devices in full (worst first) while the page stays
     /// within `PAGE_BUDGET`, site findings, the timeline on request.
     fn render(&self) -> String {
+        self.render_within(PAGE_BUDGET)
+    }
+
+    /// The page, device details stopping once it holds `page_budget` bytes.
+    fn render_within(&self, page_budget: usize) -> String {
         let nonce = nonce();
         let mut top = String::with_capacity(64 * 1024);
         self.head(&nonce, &mut top);
@@ -335,7 +340,7 @@ impl<'a> Page<'a> {
         let all_listed: HashSet<&str> = listed.iter().map(|d| d.key.as_str()).collect();
         let mut table = String::new();
         self.device_table(&all_listed, 0, &mut table);
-        let budget = PAGE_BUDGET.saturating_sub(top.len() + table.len() + bottom.len());
+        let budget = page_budget.saturating_sub(top.len() + table.len() + bottom.len());
         let (details, detailed) = self.details_within(&listed, budget);
         let over_budget = listed.len() - detailed.len();
         if over_budget > 0 {
@@ -620,19 +625,24 @@ impl<'a> Page<'a> {
             let _ = write!(
                 out,
                 "<p class=\"left-out\" id=\"left-out\">{} device(s) have a summary row only, without \
-                 swimlane, phases and evidence ({}): <code>--devices all</code> details every device, \
-                 <code>--device KEY</code> shows one.",
+                 swimlane, phases and evidence ({}).",
                 summarised.len(),
                 parts.join(", ")
             );
+            // Left out by `--devices` (or its default past a screenful), or by the page's size.
+            if summarised.len() > over_budget {
+                out.push_str(
+                    " <code>--devices all</code> details every device, <code>--device KEY</code> shows one.",
+                );
+            }
             if over_budget > 0 {
                 let _ = write!(
                     out,
-                    " {over_budget} of them would be detailed but are not, to keep this page under {} and fast \
-                     to open: <code>--device KEY</code> shows one in full, <code>--rule ID</code> or \
+                    " {over_budget} of them would be detailed but are not, to keep this page under {} MB and \
+                     quick to open: <code>--device KEY</code> shows one in full, <code>--rule ID</code> or \
                      <code>--since</code>/<code>--until</code> narrow the report, <code>--format json</code> \
                      holds everything.",
-                    human_bytes(PAGE_BUDGET as u64)
+                    PAGE_BUDGET / 1_000_000
                 );
             }
             out.push_str("</p>");
@@ -687,5 +697,59 @@ impl<'a> Page<'a> {
             );
         }
         out.push_str("</section>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mixed_fleet_report() -> Report {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mixed");
+        let mut bundles: Vec<std::path::PathBuf> = std::fs::read_dir(root)
+            .expect("fixtures/mixed")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("expected.json").is_file())
+            .collect();
+        bundles.sort();
+        crate::commands::analyze::build_report(&bundles, &[], Limits::default(), |_| {}, || {})
+            .expect("a report")
+            .report
+    }
+
+    #[test]
+    fn details_stop_at_the_budget_and_the_page_says_so() {
+        let report = mixed_fleet_report();
+        let notes = |_: &str| Vec::new();
+        let opts = RenderOptions {
+            color: false,
+            width: None,
+            show_timeline: false,
+            code_notes: &notes,
+            devices: Some(DeviceList::All),
+            max_chars: 0,
+        };
+        let page = Page::new(&report, &opts, Limits::default());
+        let whole = page.render_within(usize::MAX);
+        let budget = whole.len() / 2;
+        let cut = page.render_within(budget);
+        let sections = |p: &str| p.matches("<section class=\"device ").count();
+        let rows = page.rows.len();
+        assert_eq!(sections(&whole), rows, "--devices all: every device in full");
+        let detailed = sections(&cut);
+        assert!(detailed > 0 && detailed < rows, "{detailed} of {rows} in full");
+        assert!(cut.len() < budget + 64 * 1024, "within the budget and one device: {} > {budget}", cut.len());
+        let over = rows - detailed;
+        assert!(cut.contains(&format!(
+            "{over} of them would be detailed but are not, to keep this page under 5 MB"
+        )));
+        assert!(!cut.contains("<code>--devices all</code> details"), "--devices all was given");
+        // The worst devices keep their details; a row links to its details only when they are there.
+        assert_eq!(cut.matches("data-detail=\"").count(), detailed);
+        let first_summarised =
+            page.rows.iter().position(|d| !cut.contains(&format!("data-key=\"{}\"", d.key)));
+        let last_detailed = page.rows.iter().rposition(|d| cut.contains(&format!("data-key=\"{}\"", d.key)));
+        assert!(first_summarised > last_detailed, "worst first");
     }
 }
