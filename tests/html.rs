@@ -204,6 +204,33 @@ fn assert_self_contained(page: &str) {
     }
 }
 
+/// Ids are unique, and every mark of a swimlane (`data-d`) and every link names one.
+fn assert_links_resolve(page: &str) {
+    let markup = markup(page);
+    let mut ids = BTreeSet::new();
+    for tag in tags(&markup) {
+        if let Some(id) = attribute_value(tag, "id") {
+            assert!(ids.insert(id.to_string()), "id {id} twice");
+        }
+    }
+    for tag in tags(&markup) {
+        for name in ["data-d", "data-detail"] {
+            if let Some(target) = attribute_value(tag, name) {
+                assert!(ids.contains(target), "{name}={target} names no element: {tag}");
+            }
+        }
+        if let Some(href) = attribute_value(tag, "href") {
+            assert!(ids.contains(&href[1..]), "a link to nothing: {tag}");
+        }
+    }
+}
+
+/// The value of attribute `name` in a tag, when the tag has it.
+fn attribute_value<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    Some(&tag[at..at + tag[at..].find('"')?])
+}
+
 /// Line `n` (1-based) of a file as written.
 fn file_line(path: &str, n: u64) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -218,6 +245,7 @@ fn the_demo_page_is_self_contained_and_complete() {
     assert!(page.trim_end().ends_with("</html>"));
     assert_self_contained(&page);
     assert_only_own_markup(&page);
+    assert_links_resolve(&page);
     assert!(page.contains("FAILED: errors found"), "the verdict");
 
     // A section per device with its key, all 11 phases in its swimlane and its phase table.
@@ -358,6 +386,7 @@ fn a_fleet_details_its_failing_devices_and_counts_the_others() {
     let page = html(&fleet, &[]);
     assert_self_contained(&page);
     assert_only_own_markup(&page);
+    assert_links_resolve(&page);
     let detailed: BTreeSet<String> = device_sections(&page).into_iter().map(|(k, _)| k).collect();
     assert_eq!(detailed, failing, "exactly the failing devices in full");
     assert_eq!(page.matches("<tr id=\"r").count(), shown.len(), "a row per device");
