@@ -1,8 +1,8 @@
-//! Terminal injection: log text, host folder names, file names and zip entry names holding escape
-//! sequences (CSI, OSC 0 titles, OSC 52 clipboard writes), C1 controls, BEL, backspace, CR and bidi
-//! overrides never reach stdout or stderr raw in any human-readable output (text with and without
-//! colour, the timeline, Markdown, HTML, JUnit, `trace`, `error`, stderr messages); they are shown as visible
-//! escapes. JSON keeps the exact characters.
+//! Terminal injection: log text, host folder names, file names and zip entry names holding escape sequences
+//! (CSI, OSC 0 titles, OSC 52 clipboard writes), C1 controls, BEL, backspace, CR and bidi overrides never
+//! reach stdout or stderr raw in any human-readable output (text with and without colour, the timeline,
+//! Markdown, HTML, JUnit, `trace`, `error`, stderr messages); they are shown as visible escapes. JSON keeps
+//! the exact characters.
 
 use std::ffi::OsStr;
 use std::io::Write;

@@ -1,11 +1,12 @@
 //! The HTML report in a real browser: headless Chromium opens the demo's page, the mixed fleet's page and a
-//! page made of hostile log lines, runs their script, and the test reads the DOM after it ran
-//! (`--dump-dom`): the script finished (`<body data-ready="1">`) and recorded no error (`data-errors`), the
-//! filters counted the devices, every swimlane has one lane per host of its device and its findings pinned,
-//! `#show=ID` opens the details of a mark as a click does, `#q=ID`, `#rule=`, `#host=` and `#status=` narrow
-//! the devices as the search box and the filters do, and nothing a log holds became an element. The browser's own log (`--enable-logging=stderr`) holds no console message at all: the page
-//! writes none, so any is an error, a Content-Security-Policy violation included. A screenshot of the demo
-//! is written to `target/tmp/html-report.png` (`docs/html-report.png` is a copy).
+//! page made of hostile log lines, runs their script, and the test reads the DOM after it ran (`--dump-dom`):
+//! the script finished (`<body data-ready="1">`) and recorded no error (`data-errors`), the filters counted
+//! the devices, every swimlane has one lane per host of its device and its findings pinned, `#show=ID` opens
+//! the details of a mark as a click does, `#q=ID`, `#rule=`, `#host=` and `#status=` narrow the devices as
+//! the search box and the filters do, and nothing a log holds became an element. The browser's own log
+//! (`--enable-logging=stderr`) holds no console message at all: the page writes none, so any is an error, a
+//! Content-Security-Policy violation included. A screenshot of the demo is written to
+//! `target/tmp/html-report.png` (`docs/html-report.png` is a copy).
 //!
 //! Chromium is `$CHROME`, else `chromium` or `chromium-browser` on the PATH. Without it these tests fail:
 //! install it (`apt-get install chromium`) or point `CHROME` at one.
