@@ -66,8 +66,8 @@ pub fn write_bundle(data: &[u8], root: &Path) -> Vec<PathBuf> {
 }
 
 /// Runs `analyze` on `root` as the command does, renders every format, and checks what must hold on
-/// any input: every log file written is a row of `inputs[]`; the JSON document parses; text and
-/// Markdown carry no control character but line breaks and tabs. Panics otherwise.
+/// any input: every log file written is a row of `inputs[]`; the JSON document parses; text, Markdown,
+/// JUnit and HTML carry no control character but line breaks and tabs. Panics otherwise.
 pub fn check_analyze(root: &Path, files: &[PathBuf]) {
     use cmtrace_rs::render::{self, RenderOptions};
     let analyzed = cmtrace_rs::commands::analyze::build_report(
@@ -122,6 +122,15 @@ pub fn check_analyze(root: &Path, files: &[PathBuf]) {
     )
     .expect("in memory");
     human.push(("junit", junit));
+    let mut html = Vec::new();
+    render::render_html(
+        &report,
+        &opts,
+        cmtrace_parsers::input::Limits { max_entry_bytes: 1 << 20, max_archive_bytes: 4 << 20 },
+        &mut html,
+    )
+    .expect("in memory");
+    human.push(("html", html));
     for (format, bytes) in &human {
         let text = String::from_utf8_lossy(bytes);
         if let Some(c) = text.chars().find(|&c| cmtrace_rs::sanitize::is_hidden_control(c)) {

@@ -172,6 +172,8 @@ pub enum ReportFormat {
     Ndjson,
     /// The text report as Markdown, for tickets and pull-request comments
     Markdown,
+    /// A self-contained HTML page: fleet overview, per-device swimlanes across hosts, evidence in context
+    Html,
     /// JUnit XML: one test case per device and phase, findings as failures
     Junit,
 }

@@ -29,7 +29,7 @@ fn closed_early(args: &[&str]) {
 
 #[test]
 fn analyze_every_format() {
-    for format in ["text", "json", "ndjson", "markdown", "junit"] {
+    for format in ["text", "json", "ndjson", "markdown", "html", "junit"] {
         let mut args = vec!["analyze"];
         args.extend(BIG);
         // The default --fail-on error: these bundles hold errors, so a status 0 is the closed pipe's.

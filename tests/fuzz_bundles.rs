@@ -1,6 +1,6 @@
 //! Inputs of the `bundle` fuzz target (fuzz/) kept as regressions: each becomes a folder of logs that
 //! `analyze` must read, analyse and render in every format with the fuzz target's checks (every log in
-//! `inputs[]`, JSON and NDJSON that parse, no raw control character in text, Markdown or JUnit).
+//! `inputs[]`, JSON and NDJSON that parse, no raw control character in text, Markdown, JUnit or HTML).
 
 #[path = "../fuzz/bundle_format.rs"]
 mod bundle_format;

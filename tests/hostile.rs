@@ -1,8 +1,8 @@
-//! Terminal injection: log text, host folder names, file names and zip entry names holding escape
-//! sequences (CSI, OSC 0 titles, OSC 52 clipboard writes), C1 controls, BEL, backspace, CR and bidi
-//! overrides never reach stdout or stderr raw in any human-readable output (text with and without
-//! colour, the timeline, Markdown, JUnit, `trace`, `error`, stderr messages); they are shown as visible
-//! escapes. JSON keeps the exact characters.
+//! Terminal injection: log text, host folder names, file names and zip entry names holding escape sequences
+//! (CSI, OSC 0 titles, OSC 52 clipboard writes), C1 controls, BEL, backspace, CR and bidi overrides never
+//! reach stdout or stderr raw in any human-readable output (text with and without colour, the timeline,
+//! Markdown, HTML, JUnit, `trace`, `error`, stderr messages); they are shown as visible escapes. JSON keeps
+//! the exact characters.
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -126,6 +126,7 @@ fn human_outputs_never_carry_control_characters() {
         ("text", &["--color", "never", "--timeline"][..], false),
         ("text colour", &["--color", "always", "--timeline"][..], true),
         ("markdown", &["--format", "markdown", "--timeline"][..], false),
+        ("html", &["--format", "html", "--timeline"][..], false),
         ("junit", &["--format", "junit"][..], false),
     ] {
         let out = analyze(&paths, extra);
@@ -147,6 +148,9 @@ fn human_outputs_never_carry_control_characters() {
         }
         if name == "markdown" {
             assert!(!text.contains("<script"), "no raw HTML");
+        }
+        if name == "html" {
+            assert_eq!(text.matches("<script").count(), 1, "the page's own script only");
         }
         if name == "junit" {
             let mut reader = quick_xml::Reader::from_str(&text);

@@ -9,7 +9,7 @@ use super::collect::collect;
 use super::filter::Filters;
 use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{AnalyzeArgs, ColorChoice, DevicesShown, FailOn, ReportFormat};
-use crate::render::{render_junit, render_markdown, render_text, DeviceList, RenderOptions};
+use crate::render::{render_html, render_junit, render_markdown, render_text, DeviceList, RenderOptions};
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     t0();
@@ -62,6 +62,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     match args.format {
         ReportFormat::Text => render_text(&report, &opts, &mut out),
         ReportFormat::Markdown => render_markdown(&report, &opts, &mut out),
+        // Cited lines are read again for their context, zip entries within the same limits.
+        ReportFormat::Html => render_html(&report, &opts, args.input.limits(), &mut out),
         ReportFormat::Junit => render_junit(&report, super::fail_threshold(args.fail_on), &mut out),
         // Indented for a person at a terminal; compact (smaller, faster) for pipes and files.
         ReportFormat::Json if is_tty => serde_json::to_writer_pretty(&mut out, &report)

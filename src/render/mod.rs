@@ -1,12 +1,15 @@
-//! Report rendering for people and CI: the text report (`text`), Markdown for tickets (`markdown`) and
-//! JUnit XML (`junit`). Renderers never query the terminal: the CLI decides colour and width and passes
-//! them in `RenderOptions`. Shared helpers (severity order, phase labels, summaries) live here.
+//! Report rendering for people and CI: the text report (`text`), Markdown for tickets (`markdown`), a
+//! self-contained HTML page (`html`) and JUnit XML (`junit`). Renderers never query the terminal: the CLI
+//! decides colour and width and passes them in `RenderOptions` (the HTML page reads the cited log lines again
+//! for their context). Shared helpers (severity order, phase labels, summaries) live here.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod text;
 
+pub use html::render_html;
 pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use text::render_text;
