@@ -819,6 +819,31 @@ mod tests {
         let d = discover(&[case.join("MP01")], &unused, Limits::default());
         assert_eq!(hosts(&d), [pair("CCM_STS.log", "MP01")]);
         assert_eq!(d.unused_overrides.len(), 1, "{:?}", d.unused_overrides);
+        // An override spelt another way than the input (`..`) still names the files: paths are compared as
+        // the file system resolves them.
+        let spelt = [o("SPELT", case.join("MP01/../MP01"))];
+        let d = discover(&[case.join("MP01")], &spelt, Limits::default());
+        assert_eq!(hosts(&d), [pair("CCM_STS.log", "SPELT")]);
+        assert!(d.unused_overrides.is_empty(), "{:?}", d.unused_overrides);
+    }
+
+    /// A file reached twice is read once, and the skip says why: given twice, or the same file as one found
+    /// by another path.
+    #[test]
+    fn a_file_found_twice_is_read_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("PC1");
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("ccmsetup.log");
+        std::fs::write(&log, "x\n").unwrap();
+        let d = discover(&[log.clone(), log.clone()], &[], Limits::default());
+        assert_eq!(d.files.len(), 1);
+        assert_eq!(d.skipped.len(), 1, "{:?}", d.skipped);
+        assert_eq!(d.skipped[0].1, "given twice: read once");
+        let d = discover(&[dir.clone(), dir.join("../PC1/ccmsetup.log")], &[], Limits::default());
+        assert_eq!(d.files.len(), 1);
+        assert_eq!(d.skipped.len(), 1, "{:?}", d.skipped);
+        assert!(d.skipped[0].1.starts_with("the same file as "), "{:?}", d.skipped);
     }
 
     /// A zip's stem names a host: `PC1.zip` is `PC1`; a name that is only the suffix is kept whole, and a
