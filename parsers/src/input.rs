@@ -846,6 +846,76 @@ mod tests {
         assert!(d.skipped[0].1.starts_with("the same file as "), "{:?}", d.skipped);
     }
 
+    #[test]
+    fn floor_char_boundary_stays_on_characters() {
+        assert_eq!(floor_char_boundary("abc", 10), 3);
+        assert_eq!(floor_char_boundary("abc", 3), 3);
+        assert_eq!(floor_char_boundary("abc", 1), 1);
+        assert_eq!(floor_char_boundary("aé", 2), 1);
+        assert_eq!(floor_char_boundary("a€", 3), 1);
+    }
+
+    fn cm_record(component: &str, message: &str) -> String {
+        format!(
+            "<![LOG[{message}]LOG]!><time=\"15:31:38.100+000\" date=\"11-20-2026\" component=\"{component}\" \
+             context=\"\" type=\"1\" thread=\"1\" file=\"\">\r\n"
+        )
+    }
+
+    /// The kind is read from the components of the first 64 KB, not of its first kilobyte.
+    #[test]
+    fn sniff_kind_reads_past_the_first_records() {
+        let long = "x".repeat(600);
+        let mut text = cm_record("CcmExec", &long) + &cm_record("CcmExec", &long);
+        for _ in 0..6 {
+            text.push_str(&cm_record("CcmMessaging", "message"));
+        }
+        assert_eq!(sniff_kind(&text, LineFormat::Cmtrace), Some(LogKind::CcmMessaging));
+    }
+
+    /// A file whose name is no log name is read when its first 64 KB hold log records, even when its first
+    /// record is long; a note that quotes a log line among more prose is not.
+    #[test]
+    fn a_log_under_another_name_is_found_by_its_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let long = tmp.path().join("trace.txt");
+        std::fs::write(&long, cm_record("ccmsetup", &"y".repeat(2000)) + &cm_record("ccmsetup", "z"))
+            .unwrap();
+        assert!(holds_log_records(&long));
+        let note = tmp.path().join("note.txt");
+        std::fs::write(&note, format!("one\ntwo\n{}", cm_record("ccmsetup", "quoted"))).unwrap();
+        assert!(!holds_log_records(&note));
+        let even = tmp.path().join("even.txt");
+        std::fs::write(&even, format!("one\n{}", cm_record("ccmsetup", "quoted"))).unwrap();
+        assert!(holds_log_records(&even), "as many records as other lines: a log");
+    }
+
+    /// A zip held in memory lists as one on disk does; bytes that are no zip are a problem, named.
+    #[test]
+    fn zip_bytes_are_listed_like_a_zip_file() {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        zip.start_file("PC9/Logs/ccmsetup.log", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(cm_record("ccmsetup", "x").as_bytes()).unwrap();
+        zip.finish().unwrap();
+        let d = discover_zip_bytes("in/bundle.zip", buf.into_inner(), Limits::default());
+        let files: Vec<(&str, &str)> = d.files.iter().map(|f| (f.path.as_str(), f.host.as_str())).collect();
+        assert_eq!(files, [("in/bundle.zip/PC9/Logs/ccmsetup.log", "PC9")]);
+        let d = discover_zip_bytes("junk.zip", b"not a zip".to_vec(), Limits::default());
+        assert!(d.files.is_empty());
+        assert_eq!(d.problems.len(), 1);
+        assert_eq!(d.problems[0].path, "junk.zip");
+        // A zip signature over a broken archive: the problem is the archive's own, not an entry's.
+        let d = discover_zip_bytes(
+            "broken.zip",
+            b"PK\x03\x04 and nothing a zip needs".to_vec(),
+            Limits::default(),
+        );
+        assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+        assert_eq!(d.problems[0].path, "broken.zip", "{:?}", d.problems);
+    }
+
     /// A zip's stem names a host: `PC1.zip` is `PC1`; a name that is only the suffix is kept whole, and a
     /// multi-byte name is cut on its characters.
     #[test]
