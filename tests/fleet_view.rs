@@ -5,28 +5,17 @@
 //! own failure class (or none), whose findings the JSON document gives.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn fleet() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mixed");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixtures/mixed exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    v.sort();
-    assert!(v.len() >= 20, "fixtures/mixed holds {} bundles", v.len());
-    v
-}
+mod common;
 
 fn run(extra: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_cmtrace-rs"))
         .arg("analyze")
-        .args(fleet())
+        .args(common::mixed_fleet())
         .args(["--fail-on", "never", "--color", "never"])
         .args(extra)
         .env("COLUMNS", "120")

@@ -11,7 +11,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const DEMO: &str = "fixtures/demo/case-1234";
+mod common;
+use common::DEMO;
+
 const PHASES: usize = 11;
 
 struct Run {
@@ -38,24 +40,6 @@ fn html(inputs: &[PathBuf], extra: &[&str]) -> String {
 fn json(inputs: &[PathBuf], extra: &[&str]) -> Value {
     let run = analyze(inputs, &[&["--format", "json", "--fail-on", "never"], extra].concat());
     serde_json::from_str(&run.stdout).expect("JSON")
-}
-
-fn demo() -> Vec<PathBuf> {
-    vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO)]
-}
-
-/// Every bundle of `fixtures/mixed` at once: a fleet of more than 20 devices.
-fn mixed_fleet() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mixed");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixtures/mixed exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    v.sort();
-    assert!(v.len() >= 20, "fixtures/mixed holds {} bundles", v.len());
-    v
 }
 
 /// `&`, `<`, `>` escaped: log text as the page holds it in element content.
@@ -239,8 +223,8 @@ fn file_line(path: &str, n: u64) -> Option<String> {
 
 #[test]
 fn the_demo_page_is_self_contained_and_complete() {
-    let page = html(&demo(), &[]);
-    let doc = json(&demo(), &[]);
+    let page = html(&common::demo(), &[]);
+    let doc = json(&common::demo(), &[]);
     assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     assert!(page.trim_end().ends_with("</html>"));
     assert_self_contained(&page);
@@ -305,12 +289,12 @@ fn the_demo_page_is_self_contained_and_complete() {
 
 #[test]
 fn the_exit_status_follows_fail_on_and_colour_stays_off() {
-    let errors = analyze(&demo(), &["--format", "html"]);
+    let errors = analyze(&common::demo(), &["--format", "html"]);
     assert_eq!(errors.code, 1, "the demo has errors: --fail-on error");
     assert!(errors.stdout.contains("</html>"), "the page is written whatever the status");
-    assert_eq!(analyze(&demo(), &["--format", "html", "--fail-on", "never"]).code, 0);
+    assert_eq!(analyze(&common::demo(), &["--format", "html", "--fail-on", "never"]).code, 0);
     // What a person reads: no colour codes, whatever --color says.
-    let coloured = analyze(&demo(), &["--format", "html", "--color", "always"]);
+    let coloured = analyze(&common::demo(), &["--format", "html", "--color", "always"]);
     assert!(!coloured.stdout.contains('\x1b'), "no ANSI escape");
     assert_eq!(coloured.stdout.len(), errors.stdout.len(), "the same page");
 }
@@ -379,7 +363,7 @@ fn control_characters_are_shown_as_escapes() {
 
 #[test]
 fn a_fleet_details_its_failing_devices_and_counts_the_others() {
-    let fleet = mixed_fleet();
+    let fleet = common::mixed_fleet();
     let doc = json(&fleet, &[]);
     let (shown, failing) = shown_and_failing(&doc);
     assert!(shown.len() > 20 && !failing.is_empty() && failing.len() < shown.len());
@@ -412,11 +396,11 @@ fn a_fleet_details_its_failing_devices_and_counts_the_others() {
 
 #[test]
 fn the_left_out_line_names_what_is_not_detailed() {
-    let page = html(&demo(), &["--devices", "none"]);
+    let page = html(&common::demo(), &["--devices", "none"]);
     assert!(device_sections(&page).is_empty());
     assert!(page.contains("2 device(s) have a summary row only"), "both devices counted");
     assert!(page.contains("1 failing, 1 without an error or warning"));
-    let failing = html(&demo(), &["--devices", "failing"]);
+    let failing = html(&common::demo(), &["--devices", "failing"]);
     assert_eq!(device_sections(&failing).len(), 1);
     assert!(failing.contains("1 device(s) have a summary row only"));
 }
@@ -460,9 +444,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn the_timeline_is_there_on_request() {
-    assert!(!html(&demo(), &[]).contains("id=\"timeline\""));
-    let page = html(&demo(), &["--timeline"]);
-    let events = json(&demo(), &[])["timeline"].as_array().unwrap().len();
+    assert!(!html(&common::demo(), &[]).contains("id=\"timeline\""));
+    let page = html(&common::demo(), &["--timeline"]);
+    let events = json(&common::demo(), &[])["timeline"].as_array().unwrap().len();
     assert!(page.contains(&format!("<section id=\"timeline\"><h2>Timeline ({events} flow events, UTC)")));
     assert_eq!(page.matches("<tr id=\"t").count(), events, "a row per event");
 }

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const DEMO: &str = "fixtures/demo/case-1234";
+mod common;
+use common::DEMO;
 
 /// One browser at a time: two cores are not enough for several, and a slow start is not a failure.
 static BROWSER: Mutex<()> = Mutex::new(());
@@ -132,22 +133,6 @@ fn json(inputs: &[PathBuf]) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
-fn demo() -> Vec<PathBuf> {
-    vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO)]
-}
-
-fn mixed_fleet() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mixed");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("fixtures/mixed exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("expected.json").is_file())
-        .collect();
-    v.sort();
-    v
-}
-
 /// The text of `attr="..."` in `tag`.
 fn attr<'a>(tag: &'a str, attr: &str) -> Option<&'a str> {
     let at = tag.find(&format!(" {attr}=\""))? + attr.len() + 3;
@@ -221,8 +206,8 @@ fn check_swimlanes(dom: &str, doc: &Value) -> usize {
 
 #[test]
 fn the_demo_page_runs_and_draws_every_device() {
-    let page = report("demo.html", &demo(), &[]);
-    let doc = json(&demo());
+    let page = report("demo.html", &common::demo(), &[]);
+    let doc = json(&common::demo());
     let dom = dom_of(&page, "");
     assert_eq!(check_swimlanes(&dom, &doc), 2, "both devices in full");
     assert!(dom.contains("<output id=\"f-count\">showing 2 of 2 device(s)</output>"), "the filters ran");
@@ -233,7 +218,7 @@ fn the_demo_page_runs_and_draws_every_device() {
 
 #[test]
 fn a_mark_opens_its_line() {
-    let page = report("demo-show.html", &demo(), &[]);
+    let page = report("demo-show.html", &common::demo(), &[]);
     // The first pin of the first finding of the first device: the untrusted root CA on LAPTOP-K9X1.
     let dom = dom_of(&page, "show=d0-f1-0");
     let at = dom.find("<div class=\"panel\">").expect("the panel is open");
@@ -254,7 +239,7 @@ fn a_mark_opens_its_line() {
 
 #[test]
 fn the_search_narrows_the_devices_to_an_id() {
-    let page = report("demo-search.html", &demo(), &[]);
+    let page = report("demo-search.html", &common::demo(), &[]);
     // A message id of DESKTOP-7Q2M's CCM messaging, as the log writes it (braces, upper case).
     let dom = dom_of(&page, "q={BD03DEED-D09A-4E63-ADAD-596376FFB0DA}");
     assert!(dom.contains("showing 1 of 2 device(s)"), "one device has that message id");
@@ -272,7 +257,7 @@ fn the_search_narrows_the_devices_to_an_id() {
 
 #[test]
 fn the_filters_narrow_the_devices() {
-    let page = report("demo-filters.html", &demo(), &[]);
+    let page = report("demo-filters.html", &common::demo(), &[]);
     // (filters, the device left): LAPTOP-K9X1 failed on an untrusted root CA and has phases not collected;
     // DESKTOP-7Q2M is healthy, and seen on the management point too.
     for (filters, left) in [
@@ -298,7 +283,7 @@ fn the_filters_narrow_the_devices() {
 
 #[test]
 fn the_fleet_page_runs_and_draws_its_failing_devices() {
-    let fleet = mixed_fleet();
+    let fleet = common::mixed_fleet();
     let page = report("fleet.html", &fleet, &[]);
     let doc = json(&fleet);
     let dom = dom_of(&page, "");
@@ -341,7 +326,7 @@ fn hostile_log_lines_do_nothing_in_a_browser() {
 
 #[test]
 fn a_screenshot_of_the_demo() {
-    let page = report("demo-screenshot.html", &demo(), &[]);
+    let page = report("demo-screenshot.html", &common::demo(), &[]);
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report.png");
     let _ = std::fs::remove_file(&shot);
     let loaded = browse(&page, "", &[&format!("--screenshot={}", shot.display()), "--window-size=1400,1800"]);
