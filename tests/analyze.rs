@@ -181,3 +181,27 @@ fn exit_status_follows_fail_on() {
     let r: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["findings"].as_array().unwrap().len(), 0);
 }
+
+/// A failed step's reason quotes where the error started: the first failure that names the code the attempt
+/// ended with, not the exit line that repeats it, nor noise that healthy runs log too. Expectations read from
+/// the logs: the demo laptop's TLS error (ccmsetup.log:5, `Code=12175`, which is 0x80072F8F, the code its exit
+/// repeats at line 10), and a real DMZ install whose name lookup failed (ccmsetup.log:81, `Code=12007`, which is
+/// 0x80072EE7), after the benign `SetInitialCommandLine failed` at line 29 and before `Params to send` at 84.
+#[test]
+fn a_failed_step_quotes_where_the_error_started() {
+    let reason = |doc: &Value, key: &str, id: &str| -> String {
+        let device = doc["devices"].as_array().unwrap().iter().find(|d| d["key"] == key).unwrap();
+        let phase = device["phases"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap();
+        assert_eq!(phase["status"], "failed", "{key} {id}");
+        phase["reason"].as_str().unwrap().to_string()
+    };
+    let demo = report();
+    let r = reason(&demo, "LAPTOP-K9X1", "install.aad_info");
+    assert!(r.contains("Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE"), "{r}");
+    let (out, _, _) =
+        run(&["analyze", "fixtures/mixed/name-not-resolved", "--format", "json", "--fail-on", "never"]);
+    let dmz: Value = serde_json::from_str(&out).unwrap();
+    let key = dmz["devices"].as_array().unwrap()[0]["key"].as_str().unwrap().to_string();
+    let r = reason(&dmz, &key, "install.content");
+    assert!(r.contains("Code=12007, Text=ERROR_WINHTTP_NAME_NOT_RESOLVED"), "{r}");
+}

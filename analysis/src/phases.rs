@@ -288,8 +288,9 @@ fn marks(
 }
 
 /// The status decided by the marks: `ok` when a success has no later failure, `failed` when a failure
-/// has no later success, `missing` otherwise; with the deciding events.
-fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>) {
+/// has no later success, `missing` otherwise; with the deciding events and, for `failed`, every failure of
+/// the attempt that failed, in order (the reason quotes one of them: `quoted_failure`).
+fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>, Vec<usize>) {
     let last = |want: Mark| m.iter().rposition(|&(_, x)| x == want);
     let start_before = |pos: usize| m[..pos].iter().rev().find(|&&(_, x)| x == Mark::Start).map(|&(i, _)| i);
     let (s, f) = (last(Mark::Success), last(Mark::Failure));
@@ -298,14 +299,14 @@ fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>) {
         if let Some(first_s) = m.iter().position(|&(_, x)| x == Mark::Success) {
             let mut ev: Vec<usize> = start_before(first_s).into_iter().collect();
             ev.push(m[first_s].0);
-            return (PhaseStatus::Ok, ev);
+            return (PhaseStatus::Ok, ev, Vec::new());
         }
     }
     match (s, f) {
         (Some(s), f) if !matches!(f, Some(f) if f > s) => {
             let mut ev: Vec<usize> = start_before(s).into_iter().collect();
             ev.push(m[s].0);
-            (PhaseStatus::Ok, ev)
+            (PhaseStatus::Ok, ev, Vec::new())
         }
         (s, Some(_)) => {
             let after = s.map_or(0, |s| s + 1);
@@ -319,10 +320,30 @@ fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>) {
             let start = m[after..failures[0]].iter().rev().find(|&&(_, x)| x == Mark::Start).map(|&(i, _)| i);
             let mut ev: Vec<usize> = start.into_iter().collect();
             ev.extend(failures.iter().take(FAILURE_EVIDENCE).map(|&p| m[p].0));
-            (PhaseStatus::Failed, ev)
+            (PhaseStatus::Failed, ev, failures.iter().map(|&p| m[p].0).collect())
         }
-        _ => (PhaseStatus::Missing, last(Mark::Start).map(|p| m[p].0).into_iter().collect()),
+        _ => (PhaseStatus::Missing, last(Mark::Start).map(|p| m[p].0).into_iter().collect(), Vec::new()),
     }
+}
+
+/// The failure a failed step's reason quotes. The last failure of an attempt is often its consequence
+/// (`CcmSetup failed with error code 0x80072f8f`), the first often noise that healthy runs log too
+/// (`SetInitialCommandLine failed with 0x80070002`): quote the first failure that names one of the codes of the
+/// last, where the error started (`[CCMHTTP] ERROR: ... Code=12175`, which is 0x80072F8F); the last when it
+/// names no code or no earlier line shares one.
+fn quoted_failure(ctx: &PhaseContext, failures: &[usize]) -> Option<usize> {
+    let &last = failures.last()?;
+    let codes = |i: usize| -> Vec<u32> {
+        crate::codes::decode_message(&ctx.events[i].evidence.text.get())
+            .iter()
+            .filter_map(|m| m.value)
+            .collect()
+    };
+    let final_codes = codes(last);
+    if final_codes.is_empty() {
+        return Some(last);
+    }
+    failures.iter().copied().find(|&i| codes(i).iter().any(|c| final_codes.contains(c))).or(Some(last))
 }
 
 /// The `LogSource` of a phase's log kind, from the hosts that would hold it.
@@ -352,12 +373,41 @@ fn utc(ms: Option<i64>) -> Option<DateTime<Utc>> {
 
 fn short(text: &str) -> String {
     let line = text.lines().next().unwrap_or("").trim();
+    // A long line loses its URLs' query strings first (tenant ids, tokens), so that the code and the text
+    // after the URL stay in the quote.
+    let owned;
+    let line = if line.chars().count() > 160 {
+        owned = without_url_queries(line);
+        owned.as_str()
+    } else {
+        line
+    };
     if line.chars().count() > 160 {
         let cut: String = line.chars().take(157).collect();
         format!("{cut}...")
     } else {
         line.to_string()
     }
+}
+
+/// `line` with the query string of each URL (from `?` to the next blank, comma or quote) shown as `?…`.
+fn without_url_queries(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(q) = rest.find('?') {
+        let (before, after) = (&rest[..q], &rest[q + 1..]);
+        out.push_str(before);
+        let word = &before[before.rfind([' ', '=', '\'', '"']).map_or(0, |i| i + 1)..];
+        if word.contains("://") {
+            out.push_str("?…");
+            rest = &after[after.find([' ', ',', '\'', '"']).unwrap_or(after.len())..];
+        } else {
+            out.push('?');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The device's phases, in `PhaseId::ALL` order.
@@ -553,7 +603,7 @@ fn phase(
     if m.is_empty() && !device.path.includes(id) {
         return without(PhaseStatus::NotApplicable, device.path.why_not(id).into());
     }
-    let (mut status, mut evidence) = decide(id, &m);
+    let (mut status, mut evidence, failures) = decide(id, &m);
     // A failed attempt that ccmsetup will retry is not final until ccmsetup exits for good; nor is the
     // bootstrapper's exit 0 (it hands over to the ccmsetup service) when the service then schedules a retry.
     let mut retrying: Option<usize> = None;
@@ -581,9 +631,10 @@ fn phase(
         PhaseStatus::Ok => evidence.last().map(|&i| cite(i)).unwrap_or_else(|| format!("{what} done")),
         PhaseStatus::NotApplicable | PhaseStatus::NotCollected => String::new(),
         PhaseStatus::Failed => {
-            let last =
-                evidence.last().map(|&i| short(&ctx.events[i].evidence.text.get())).unwrap_or_default();
-            format!("{what} failed in {file} on {where_}: {last}")
+            let quoted = quoted_failure(ctx, &failures)
+                .map(|i| short(&ctx.events[i].evidence.text.get()))
+                .unwrap_or_default();
+            format!("{what} failed in {file} on {where_}: {quoted}")
         }
         PhaseStatus::Missing if retrying.is_some() => format!(
             "{file} on {where_}: ccmsetup scheduled a retry after its last attempt ({}): not final until \
@@ -612,5 +663,28 @@ fn phase(
         end: utc(times.max()),
         reason: reason.into(),
         evidence: cited,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quotes_lose_url_queries_before_their_end() {
+        let line =
+            "[CCMHTTP] ERROR: URL=https://CONTOSOCMG.CLOUDAPP.NET/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=\
+                    2ca9a796-a1a6-43ec-88f1-5935b32155c5, Port=443, Options=224, Code=12175, \
+                    Text=ERROR_WINHTTP_SECURE_FAILURE";
+        assert_eq!(
+            short(line),
+            "[CCMHTTP] ERROR: URL=https://CONTOSOCMG.CLOUDAPP.NET/CCM_Proxy_ServerAuth/AADAuthInfo?…, Port=443, \
+             Options=224, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE"
+        );
+        // A question mark outside a URL stays; a short line is kept whole, query and all.
+        assert_eq!(without_url_queries("why? 'http://a/b?c=d' end?"), "why? 'http://a/b?…' end?");
+        assert_eq!(short("GET http://a/b?c=d"), "GET http://a/b?c=d");
+        let long = format!("{} end", "x".repeat(200));
+        assert_eq!(short(&long).chars().count(), 160);
     }
 }
