@@ -8,7 +8,7 @@ use cmtrace_analysis::model::Report;
 use super::collect::collect;
 use super::filter::Filters;
 use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
-use crate::cli::{AnalyzeArgs, ColorChoice, DevicesShown, FailOn, ReportFormat};
+use crate::cli::{AnalyzeArgs, DevicesShown, FailOn, ReportFormat};
 use crate::render::{render_html, render_junit, render_markdown, render_text, DeviceList, RenderOptions};
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
@@ -34,11 +34,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
 
     let stdout = std::io::stdout();
     let is_tty = stdout.is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
+    let color = args.color.enabled(is_tty);
     // JSON and NDJSON keep the exact text; what a person reads goes through the control-character guard.
     let mut out: Box<dyn Write> = match args.format {
         ReportFormat::Json | ReportFormat::Ndjson => Box::new(std::io::BufWriter::new(stdout.lock())),
@@ -49,7 +45,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     };
     let opts = RenderOptions {
         color,
-        width: terminal_width(is_tty),
+        width: super::style::terminal_width(is_tty),
         show_timeline: args.timeline,
         code_notes: &notes,
         devices: args.devices.map(|d| match d {
@@ -152,16 +148,5 @@ pub fn exit_status(report: &Report, fail_on: FailOn) -> i32 {
         EXIT_FINDINGS
     } else {
         EXIT_OK
-    }
-}
-
-fn terminal_width(is_tty: bool) -> Option<usize> {
-    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
-        return Some(w);
-    }
-    if is_tty {
-        terminal_size::terminal_size().map(|(w, _)| w.0 as usize)
-    } else {
-        None
     }
 }

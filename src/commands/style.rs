@@ -1,10 +1,6 @@
 //! What the short text outputs (`trace`, `rules`, `error`) need from the terminal: colour (decided by
 //! `--color` and `NO_COLOR`, see `cli::ColorChoice::enabled`), the width to wrap to, and word wrapping.
 
-use owo_colors::{OwoColorize, Style};
-
-use cmtrace_parsers::Severity;
-
 /// Text width when stdout is not a terminal and `COLUMNS` is not set.
 pub const DEFAULT_WIDTH: usize = 100;
 
@@ -20,38 +16,7 @@ pub fn terminal_width(is_tty: bool) -> Option<usize> {
     }
 }
 
-/// SGR colour around a text, only when on.
-#[derive(Debug, Clone, Copy)]
-pub struct Paint {
-    pub on: bool,
-}
-
-impl Paint {
-    pub fn apply(&self, s: &str, style: Style) -> String {
-        if self.on {
-            s.style(style).to_string()
-        } else {
-            s.to_string()
-        }
-    }
-
-    pub fn bold(&self, s: &str) -> String {
-        self.apply(s, Style::new().bold())
-    }
-
-    pub fn dim(&self, s: &str) -> String {
-        self.apply(s, Style::new().dimmed())
-    }
-
-    /// A severity's colours, as in the text report: errors red, warnings yellow, infos cyan.
-    pub fn severity(&self, s: &str, severity: Severity) -> String {
-        match severity {
-            Severity::Error => self.apply(s, Style::new().red().bold()),
-            Severity::Warning => self.apply(s, Style::new().yellow().bold()),
-            Severity::Info => self.apply(s, Style::new().cyan()),
-        }
-    }
-}
+pub use crate::render::Paint;
 
 /// `text`'s words in lines: the first at most `first` characters, the others at most `rest` (each at least
 /// 20). A word longer than a line is cut into line-sized pieces.
@@ -92,6 +57,7 @@ pub fn wrap_lines(text: &str, first: usize, rest: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cmtrace_parsers::Severity;
 
     #[test]
     fn words_fill_lines_and_long_words_are_cut() {

@@ -20,7 +20,43 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use cmtrace_analysis::model::{Device, Finding, Phase, PhaseId, PhaseStatus, Report};
 use cmtrace_parsers::Severity;
 
+use owo_colors::{OwoColorize, Style};
+
 use crate::sanitize::visible_line;
+
+/// SGR colour around a text, only when on (the text report and the short outputs of `trace`, `rules`,
+/// `error`).
+#[derive(Debug, Clone, Copy)]
+pub struct Paint {
+    pub on: bool,
+}
+
+impl Paint {
+    pub fn apply(&self, s: &str, style: Style) -> String {
+        if self.on {
+            s.style(style).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        self.apply(s, Style::new().bold())
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        self.apply(s, Style::new().dimmed())
+    }
+
+    /// A severity's colours, as in the text report: errors red, warnings yellow, infos cyan.
+    pub fn severity(&self, s: &str, severity: Severity) -> String {
+        match severity {
+            Severity::Error => self.apply(s, Style::new().red().bold()),
+            Severity::Warning => self.apply(s, Style::new().yellow().bold()),
+            Severity::Info => self.apply(s, Style::new().cyan()),
+        }
+    }
+}
 
 /// How to render, decided by the CLI.
 pub struct RenderOptions<'a> {

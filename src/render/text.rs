@@ -5,40 +5,13 @@
 use std::io::{self, Write};
 
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
-use owo_colors::{OwoColorize, Style};
+use owo_colors::Style;
 
-use cmtrace_analysis::model::{Device, Finding, PhaseStatus, Report, TimelineEvent};
+use cmtrace_analysis::model::{Device, Finding, PhaseStatus, Report};
 use cmtrace_parsers::Severity;
 
 use super::*;
 use crate::sanitize::{visible, visible_line};
-
-struct Paint {
-    on: bool,
-}
-
-impl Paint {
-    fn apply(&self, s: &str, style: Style) -> String {
-        if self.on {
-            s.style(style).to_string()
-        } else {
-            s.to_string()
-        }
-    }
-    fn bold(&self, s: &str) -> String {
-        self.apply(s, Style::new().bold())
-    }
-    fn dim(&self, s: &str) -> String {
-        self.apply(s, Style::new().dimmed())
-    }
-    fn severity(&self, sev: Severity, s: &str) -> String {
-        match sev {
-            Severity::Error => self.apply(s, Style::new().red().bold()),
-            Severity::Warning => self.apply(s, Style::new().yellow().bold()),
-            Severity::Info => self.apply(s, Style::new().cyan()),
-        }
-    }
-}
 
 fn sev_label(s: Severity) -> &'static str {
     match s {
@@ -112,13 +85,13 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     let (unreadable, more) = unreadable_shown(&s, 20);
     for (path, err) in unreadable {
         let line = format!("not read: {path} ({err})");
-        write!(out, "{}", p.severity(Severity::Warning, &wrap(&line, "", width)))?;
+        write!(out, "{}", p.severity(&wrap(&line, "", width), Severity::Warning))?;
     }
     if more > 0 {
         let line = format!(
             "not read: {more} more input(s); the JSON document's inputs[] names each with its reason"
         );
-        write!(out, "{}", p.severity(Severity::Warning, &wrap(&line, "", width)))?;
+        write!(out, "{}", p.severity(&wrap(&line, "", width), Severity::Warning))?;
     }
     if let Some(note) = filter_note(report) {
         write!(out, "{}", p.dim(&wrap(&note, "", width)))?;
@@ -135,7 +108,7 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
     } else {
         Severity::Info
     };
-    writeln!(out, "{}", p.severity(verdict_sev, &verdict(report)))?;
+    writeln!(out, "{}", p.severity(&verdict(report), verdict_sev))?;
     let listing = listing(report, opts.devices);
     let counts = device_count_line(report, &listing);
     write!(out, "{}", wrap(&format!("{counts}; {e} error(s), {w} warning(s), {i} info"), "", width))?;
@@ -152,7 +125,7 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
         for f in &findings {
             let who = f.device.as_deref().or(f.host.as_deref()).unwrap_or("site");
             let head = format!("{:<7} {} · {}", sev_label(f.severity), f.rule, who);
-            writeln!(out, "  {}", p.severity(f.severity, &clip(&head, width.saturating_sub(2))))?;
+            writeln!(out, "  {}", p.severity(&clip(&head, width.saturating_sub(2)), f.severity))?;
             write!(out, "{}", wrap(&f.title, "          ", width))?;
             let line = match consequence_of(&f.explanation) {
                 Some(root) => format!("consequence of {root}"),
@@ -284,8 +257,8 @@ fn render_device(
     // On all the data: a filter that hides a device's findings does not make it healthy.
     let worst = report.worst_of(&d.key);
     let mark = match worst {
-        Some(Severity::Error) => p.severity(Severity::Error, "✗"),
-        Some(Severity::Warning) => p.severity(Severity::Warning, "!"),
+        Some(Severity::Error) => p.severity("✗", Severity::Error),
+        Some(Severity::Warning) => p.severity("!", Severity::Warning),
         _ => p.apply("✓", Style::new().green()),
     };
     writeln!(out, "{} {} {}", mark, p.bold("Device"), p.bold(&device_title(d)))?;
@@ -365,7 +338,7 @@ fn render_finding(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let width = opts.width();
-    writeln!(out, "{}. {} {}", n, p.severity(f.severity, sev_label(f.severity)), p.bold(f.rule))?;
+    writeln!(out, "{}. {} {}", n, p.severity(sev_label(f.severity), f.severity), p.bold(f.rule))?;
     write!(out, "{}", p.bold(&wrap(&f.title, "   ", width)))?;
     let mut who = Vec::new();
     if let Some(d) = &f.device {
@@ -429,10 +402,12 @@ fn render_timeline(
     let cut = opts.width.is_some();
     let fit = |s: &str, w: usize| if cut { clip(s, w) } else { clip(s, usize::MAX) };
     let host_w = timeline.iter().map(|e| e.host.chars().count()).max().unwrap_or(4).clamp(4, 16);
-    let device_of = |e: &TimelineEvent<'_>| -> String {
-        e.device.map_or("-", |k| labels.get(k).copied().unwrap_or(k)).to_string()
-    };
-    let device_w = timeline.iter().map(|e| device_of(&e).chars().count()).max().unwrap_or(1).clamp(1, 20);
+    let device_w = timeline
+        .iter()
+        .map(|e| device_label(&labels, e.device).chars().count())
+        .max()
+        .unwrap_or(1)
+        .clamp(1, 20);
     let local_w = locals.iter().flatten().map(|l| l.chars().count()).max().unwrap_or(0);
     for (i, e) in timeline.iter().enumerate() {
         let time = match e.time {
@@ -446,13 +421,13 @@ fn render_timeline(
             String::new()
         };
         let host = fit(e.host, host_w);
-        let device = fit(&device_of(&e), device_w);
+        let device = fit(device_label(&labels, e.device), device_w);
         let head = format!("{time}{skew}{local} {host:<host_w$} {device:<device_w$} {:<26}", e.event);
         let room = opts.width().saturating_sub(head.chars().count() + 1).max(20);
         let text = fit(&format!("{}:{} {}", e.path, e.line, e.text.get()), room);
         let line = format!("{head} {text}");
         let line = match e.severity {
-            Severity::Error => p.severity(Severity::Error, &line),
+            Severity::Error => p.severity(&line, Severity::Error),
             Severity::Warning => p.apply(&line, Style::new().yellow()),
             Severity::Info => line,
         };
@@ -460,4 +435,12 @@ fn render_timeline(
     }
     writeln!(out)?;
     Ok(())
+}
+
+/// A timeline row's device: its client host where it has one (`labels`), else its key; `-` for none.
+fn device_label<'a>(
+    labels: &std::collections::HashMap<&'a str, &'a str>,
+    device: Option<&'a str>,
+) -> &'a str {
+    device.map_or("-", |k| labels.get(k).copied().unwrap_or(k))
 }
