@@ -58,6 +58,42 @@ impl Paint {
     }
 }
 
+/// `text`'s words in lines: the first at most `first` characters, the others at most `rest` (each at least
+/// 20). A word longer than a line is cut into line-sized pieces.
+pub fn wrap_lines(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let (first, rest) = (first.max(20), rest.max(20));
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split_whitespace() {
+        let mut word: &[char] = &word.chars().collect::<Vec<char>>();
+        while !word.is_empty() {
+            let avail = if lines.is_empty() { first } else { rest };
+            if len > 0 && len + 1 + word.len() > avail {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+                continue;
+            }
+            if len == 0 && word.len() > avail {
+                lines.push(word[..avail].iter().collect());
+                word = &word[avail..];
+                continue;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            line.extend(word);
+            len += word.len();
+            word = &[];
+        }
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// How to render, decided by the CLI.
 pub struct RenderOptions<'a> {
     /// Colour on (the CLI checks the terminal, `--color` and `NO_COLOR`).

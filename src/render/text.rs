@@ -28,28 +28,12 @@ fn wrap(text: &str, indent: &str, width: usize) -> String {
     let avail = width.saturating_sub(indent.chars().count()).max(20);
     let mut out = String::new();
     for para in text.split('\n') {
-        let mut line = String::new();
         // Words longer than a line (URLs) are cut into line-sized pieces.
-        let pieces = para.split_whitespace().flat_map(|w| {
-            let chars: Vec<char> = w.chars().collect();
-            chars.chunks(avail).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>()
-        });
-        for word in pieces {
-            let word = word.as_str();
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > avail {
-                out.push_str(indent);
-                out.push_str(&line);
-                out.push('\n');
-                line.clear();
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
+        for line in wrap_lines(para, avail, avail) {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
         }
-        out.push_str(indent);
-        out.push_str(&line);
-        out.push('\n');
     }
     out
 }
