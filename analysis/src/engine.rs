@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
-use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
+use cmtrace_parsers::{Event, EventKind, HostRole, LogKind, SharedStr};
 
 use crate::correlate::{self, Attribution, Graph, HostRoles, Node, RequestKind};
 use crate::ids::{event_matches, for_each_id, is_account_sid, match_form, IdKind};
@@ -185,7 +185,8 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let host_index: HashMap<&str, usize> =
         host_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
     let host_of: Vec<usize> =
-        expand_runs(&host_runs, events.len(), |first| host_index[events[first].evidence.host.as_ref()]);
+        expand_runs(&host_runs, events.len(), |first| host_index[events[first].evidence.host.as_str()]);
+    drop(host_runs);
     let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
     let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
     for input in &inputs {
@@ -290,6 +291,8 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         block_root: &pre_block_roots,
         event_root: &pre_roots,
     });
+    // Every per-event vector is dropped after its last use: together they are a good part of the peak.
+    drop((pre_blocks, pre_roots, pre_block_roots));
     lap("skew");
     // Correlation uses every consistent estimate (a 90 s offset still shifts a request out of a 5 s
     // window); the timeline and phases only apply estimates beyond the 2-minute threshold.
@@ -302,6 +305,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     let connector =
         correlate::connector_roots(&mut graph, &events, &host_roles, &blocks, &final_blocks, &corr_ms);
     let roots = event_roots(&mut graph, &events, &host_roles, &block_of, &final_blocks, &connector);
+    drop((corr_ms, block_of, connector));
 
     lap("time chains");
     // Applied corrections and timeline order.
@@ -313,14 +317,17 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
     }
     let time_ms: Vec<Option<i64>> =
         raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - applied[host_of[i]])).collect();
+    drop(raw_ms);
     let mut order_ms: Vec<Option<i64>> = time_ms.clone();
     fill_untimed(&mut order_ms, &events, &file_order);
+    drop(file_order);
     let mut perm: Vec<usize> = (0..events.len()).collect();
     // Host indices follow the sorted host names and path ranks the sorted paths: the same order as
     // comparing the strings.
     perm.par_sort_unstable_by_key(|&i| {
         (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, i)
     });
+    drop((order_ms, path_rank));
     let mut new_pos = vec![0usize; events.len()];
     for (new, &old) in perm.iter().enumerate() {
         new_pos[old] = new;
@@ -447,6 +454,7 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
         },
     );
 
+    drop((perm, new_pos, time_ms, roots, host_of, blocks, final_blocks, device_of_root, graph));
     lap("events renumbered");
     let devices: Vec<DeviceFacts> = {
         let ctx = PhaseContext::new(&sorted_events, &event_time_ms, &event_host, &hosts);
@@ -525,12 +533,12 @@ fn event_roots(
     out
 }
 
-/// Runs of consecutive events sharing one `Arc` (same allocation) for a field: (first event, length).
-fn shared_runs(events: &[Event], field: impl Fn(&Event) -> &std::sync::Arc<str>) -> Vec<(usize, usize)> {
+/// Runs of consecutive events sharing one string (same allocation) for a field: (first event, length).
+fn shared_runs(events: &[Event], field: impl Fn(&Event) -> &SharedStr) -> Vec<(usize, usize)> {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         match runs.last_mut() {
-            Some((first, len)) if std::sync::Arc::ptr_eq(field(&events[*first]), field(e)) => *len += 1,
+            Some((first, len)) if SharedStr::ptr_eq(field(&events[*first]), field(e)) => *len += 1,
             _ => runs.push((i, 1)),
         }
     }
@@ -580,10 +588,12 @@ impl Grouped {
 /// One `CMTRACE_TIMING` line on stderr: a stage's end, seconds since `t0`, process CPU time and memory.
 pub fn print_lap(what: &str, t0: std::time::Instant) {
     eprintln!(
-        "cmtrace-rs: timing: {what} at {:.3} s (process CPU {:.2} s, RSS {} MB)",
+        "cmtrace-rs: timing: {what} at {:.3} s (process CPU {:.2} s, RSS {} MB: anon {} MB, peak {} MB)",
         t0.elapsed().as_secs_f64(),
         process_cpu_seconds(),
-        process_rss_mb()
+        process_status_mb("VmRSS:"),
+        process_status_mb("RssAnon:"),
+        process_status_mb("VmHWM:")
     );
 }
 
@@ -599,12 +609,13 @@ fn process_cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Resident memory of the process in MB (Linux `/proc/self/status`; 0 elsewhere), for the timing laps.
-fn process_rss_mb() -> u64 {
+/// A memory figure of the process in MB (a `/proc/self/status` field such as `VmRSS:`, `RssAnon:` or the peak
+/// `VmHWM:`; 0 elsewhere than Linux), for the timing laps.
+fn process_status_mb(field: &str) -> u64 {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return 0 };
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         .map_or(0, |kb| kb / 1024)
 }

@@ -146,7 +146,7 @@ fn fallback_user_sid_links_client_to_its_sts_request() {
     let d = Dev::new("CLIENT01", 1);
     let mut kit = Kit::new();
     let c = LogKind::Ccmsetup;
-    kit.ev("CLIENT01", c, 0, EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.clone()) });
+    kit.ev("CLIENT01", c, 0, EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.as_str().into()) });
     kit.ev("CLIENT01", c, SEC, aad_acquired(&d.aad_user));
     // The MP's request is 40 s later: no time chain can tie it, only the user ids.
     sts_block(&mut kit, &d, 40 * SEC, &d.install_guid);
@@ -172,7 +172,7 @@ fn one_person_two_pcs_are_not_merged_by_user_ids() {
             &d.host,
             LogKind::Ccmsetup,
             t,
-            EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.clone()) },
+            EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.as_str().into()) },
         );
         kit.ev(&d.host, LogKind::Ccmsetup, t + SEC, aad_acquired(&d.aad_user));
         sts_block(&mut kit, d, t + 40 * SEC, &d.install_guid);
@@ -372,7 +372,7 @@ fn mp_registration_failure_fails_the_mp_phase() {
         "CLIENT01",
         LogKind::ClientIdManagerStartup,
         0,
-        EventKind::RegistrationRequested { client_guid: Some(d.guid.clone()) },
+        EventKind::RegistrationRequested { client_guid: Some(d.guid.as_str().into()) },
     );
     let m = LogKind::MpRegistrationManager;
     kit.ev_t(
@@ -380,14 +380,22 @@ fn mp_registration_failure_fails_the_mp_phase() {
         m,
         2 * SEC,
         7,
-        EventKind::MpRegistration { aad_device: Some(d.aad_device.clone()), tenant: None, client_guid: None },
+        EventKind::MpRegistration {
+            aad_device: Some(d.aad_device.as_str().into()),
+            tenant: None,
+            client_guid: None,
+        },
     );
     kit.ev_t(
         "MP01",
         m,
         2 * SEC + 5,
         7,
-        EventKind::MpRegistration { aad_device: None, tenant: None, client_guid: Some(d.guid.clone()) },
+        EventKind::MpRegistration {
+            aad_device: None,
+            tenant: None,
+            client_guid: Some(d.guid.as_str().into()),
+        },
     );
     kit.ev_t(
         "MP01",
@@ -701,7 +709,12 @@ fn renewal_fails_when_the_last_expiry_is_not_followed_by_a_cache() {
     healthy(&mut kit, &d, 0);
     let m = LogKind::CcmMessaging;
     let t = 17 * HOUR;
-    kit.ev("CLIENT01", m, t, EventKind::CcmTokenExpiring { sid: d.user_sid.clone(), expires_local: None });
+    kit.ev(
+        "CLIENT01",
+        m,
+        t,
+        EventKind::CcmTokenExpiring { sid: d.user_sid.as_str().into(), expires_local: None },
+    );
     kit.ev("CLIENT01", m, t + SEC, EventKind::CcmTokenRequested { sts_url: CMG_STS.into() });
     kit.ev("CLIENT01", m, t + 2 * SEC, EventKind::CcmTokenFailed { hresult: Some("0x87d0027e".into()) });
     let a = run(&kit);
@@ -713,7 +726,12 @@ fn renewal_fails_when_the_last_expiry_is_not_followed_by_a_cache() {
     // Expiring with nothing after it: missing, the notice is the evidence.
     let mut kit = Kit::new();
     healthy(&mut kit, &d, 0);
-    kit.ev("CLIENT01", m, t, EventKind::CcmTokenExpiring { sid: d.user_sid.clone(), expires_local: None });
+    kit.ev(
+        "CLIENT01",
+        m,
+        t,
+        EventKind::CcmTokenExpiring { sid: d.user_sid.as_str().into(), expires_local: None },
+    );
     let a = run(&kit);
     let p = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
     assert_eq!(p.status, PhaseStatus::Missing);
@@ -812,13 +830,13 @@ fn a_cloned_guid_on_two_hosts_is_reported() {
         "CLONE01",
         LogKind::ClientIdManagerStartup,
         0,
-        EventKind::Registered { client_guid: Some(d1.guid.clone()), approval: Some(1) },
+        EventKind::Registered { client_guid: Some(d1.guid.as_str().into()), approval: Some(1) },
     );
     kit.ev(
         "CLONE02",
         LogKind::ClientIdManagerStartup,
         SEC,
-        EventKind::Registered { client_guid: Some(d2.guid.clone()), approval: Some(1) },
+        EventKind::Registered { client_guid: Some(d2.guid.as_str().into()), approval: Some(1) },
     );
     kit.ev("CLONE01", LogKind::ClientIdManagerStartup, MIN, EventKind::ClientStartup { version: None });
     kit.ev("CLONE02", LogKind::ClientIdManagerStartup, MIN, EventKind::ClientStartup { version: None });
@@ -834,13 +852,13 @@ fn a_cloned_guid_on_two_hosts_is_reported() {
         "CLONE01",
         LogKind::ClientIdManagerStartup,
         0,
-        EventKind::Registered { client_guid: Some(d1.guid.clone()), approval: Some(1) },
+        EventKind::Registered { client_guid: Some(d1.guid.as_str().into()), approval: Some(1) },
     );
     kit.ev(
         "CLONE02",
         LogKind::ClientIdManagerStartup,
         48 * 60 * MIN,
-        EventKind::Registered { client_guid: Some(d2.guid.clone()), approval: Some(1) },
+        EventKind::Registered { client_guid: Some(d2.guid.as_str().into()), approval: Some(1) },
     );
     let a = run(&kit);
     assert!(!crate::rules::evaluate(&a).iter().any(|f| f.rule == "duplicate-client-id"));
@@ -856,7 +874,12 @@ fn a_time_chain_never_joins_two_client_hosts() {
     let mut kit = Kit::new();
     let c = LogKind::ClientIdManagerStartup;
     for d in [&d1, &d2] {
-        kit.ev(&d.host, c, 0, EventKind::Registered { client_guid: Some(d.guid.clone()), approval: Some(1) });
+        kit.ev(
+            &d.host,
+            c,
+            0,
+            EventKind::Registered { client_guid: Some(d.guid.as_str().into()), approval: Some(1) },
+        );
     }
     // CLIENT02 asks for a CCM token; the only CCM_STS request in its window names CLIENT01's GUID and
     // Azure AD device (CLIENT01 asks nothing near it: the chain is unique on both sides).

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use cmtrace_parsers::EventKind;
+use cmtrace_parsers::{EventKind, SharedStr};
 
 /// The type of an identifier named by an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -111,12 +111,12 @@ fn match_core(raw: &str) -> &str {
 /// the event where it is already spelled canonically.
 pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, str>)) {
     type Sink<'f, 'e> = &'f mut dyn FnMut(IdKind, Cow<'e, str>);
-    let guid = |f: Sink<'_, 'e>, v: &'e Option<String>| {
+    let guid = |f: Sink<'_, 'e>, v: &'e Option<SharedStr>| {
         if let Some(g) = v.as_deref().and_then(canonical_client_guid) {
             f(IdKind::ClientGuid, g);
         }
     };
-    let aad = |f: Sink<'_, 'e>, k: IdKind, v: &'e Option<String>| {
+    let aad = |f: Sink<'_, 'e>, k: IdKind, v: &'e Option<SharedStr>| {
         if let Some(a) = v.as_deref().and_then(canonical_aad_id) {
             f(k, a);
         }

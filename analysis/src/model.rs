@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
-use cmtrace_parsers::{Event, Evidence, LogKind, Severity};
+use cmtrace_parsers::{Event, Evidence, LogKind, Severity, SharedStr};
 use serde::{Serialize, Serializer};
 
 use crate::ordered::Events;
@@ -162,11 +162,13 @@ impl PhaseStatus {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "Evidence"))]
 pub struct EvidenceOut {
     /// The file, as in `inputs[].path`.
-    pub path: Arc<str>,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub path: SharedStr,
     /// 1-based line where the log entry starts.
     #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub line: u32,
-    pub host: Arc<str>,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub host: SharedStr,
     /// The entry's time as its host's clock wrote it, in UTC (not corrected for clock skew, so that the
     /// line can be found in the log; timeline and phase times are corrected); null when it has none.
     #[serde(serialize_with = "ser_opt_utc")]
@@ -176,7 +178,7 @@ pub struct EvidenceOut {
     pub text: cmtrace_parsers::Text,
     /// The bias the log wrote beside its local time (UTC = local + bias), when the evidence is an event's
     /// line: `local_time` gives the time as written. Not serialised (the contract's times are UTC); an
-    /// `i16` so that it fits in the padding after `line` (the struct stays 80 bytes).
+    /// `i16` so that it fits in the padding after `line` (the struct stays 64 bytes).
     #[serde(skip)]
     pub bias_minutes: Option<i16>,
 }
@@ -607,7 +609,7 @@ mod tests {
     /// padding after `line`, it does not make the struct bigger.
     #[test]
     fn evidence_keeps_its_size_and_gives_the_local_time_back() {
-        assert_eq!(std::mem::size_of::<EvidenceOut>(), 80);
+        assert_eq!(std::mem::size_of::<EvidenceOut>(), 64);
         let utc = DateTime::parse_from_rfc3339("2026-11-20T15:31:40.300Z").unwrap().to_utc();
         let mut e = EvidenceOut {
             path: "a.log".into(),

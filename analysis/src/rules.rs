@@ -39,9 +39,8 @@
 //! | flow-incomplete | the flow stops with no error after the last step reached; evidence: that step |
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
 
-use cmtrace_parsers::{AadTokenKind, EventKind, HostRole, LogKind, Severity};
+use cmtrace_parsers::{AadTokenKind, EventKind, HostRole, LogKind, Severity, SharedStr};
 
 use rayon::prelude::*;
 
@@ -1050,8 +1049,8 @@ fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
         if dev.client_tenant_ids.is_empty() || dev.site_tenant_ids.is_empty() {
             continue;
         }
-        let client: BTreeSet<&String> = dev.client_tenant_ids.iter().collect();
-        let site: BTreeSet<&String> = dev.site_tenant_ids.iter().collect();
+        let client: BTreeSet<&str> = dev.client_tenant_ids.iter().map(String::as_str).collect();
+        let site: BTreeSet<&str> = dev.site_tenant_ids.iter().map(String::as_str).collect();
         if client == site {
             continue;
         }
@@ -1062,7 +1061,7 @@ fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
             .filter(|&i| match &a.events[i].kind {
                 EventKind::AadInfoRequested { tenant: Some(_), .. } => true,
                 EventKind::AadTokenValidated { tenant: Some(t), .. }
-                | EventKind::MpRegistration { tenant: Some(t), .. } => !client.contains(t),
+                | EventKind::MpRegistration { tenant: Some(t), .. } => !client.contains(t.as_str()),
                 _ => false,
             })
             .collect();
@@ -1499,7 +1498,7 @@ fn merge_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
     for i in merged {
         out[i].evidence.sort_by(|x, y| (x.time, &x.path, x.line).cmp(&(y.time, &y.path, y.line)));
     }
-    let cited_for_devices: HashSet<(&'static str, Arc<str>, u32)> = out
+    let cited_for_devices: HashSet<(&'static str, SharedStr, u32)> = out
         .iter()
         .filter(|f| f.device.is_some())
         .flat_map(|f| f.evidence.iter().map(move |e| (f.rule, e.path.clone(), e.line)))

@@ -257,7 +257,7 @@ pub fn token_round_trip(kit: &mut Kit, d: &Dev, client_log: LogKind, t: i64, gui
         LogKind::CloudProxyConnector,
         t + 800,
         EventKind::ProxyRequest {
-            message_id: Some(format!("3087bd34-b82c-4950-b972-{:012x}", t.rem_euclid(1 << 40))),
+            message_id: Some(format!("3087bd34-b82c-4950-b972-{:012x}", t.rem_euclid(1 << 40)).into()),
             endpoint: Some("CCM_STS".into()),
             uri: Some(MP_STS.into()),
             http_status: Some(200),
@@ -289,9 +289,9 @@ pub fn sts_block(kit: &mut Kit, d: &Dev, t: i64, guid: &str) {
         EventKind::AadTokenValidated {
             token_type: Some("UDA".into()),
             tenant: Some(TENANT.into()),
-            aad_user: Some(d.aad_user.clone()),
-            aad_device: Some(d.aad_device.clone()),
-            onprem_user_sid: Some(d.user_sid.clone()),
+            aad_user: Some(d.aad_user.as_str().into()),
+            aad_device: Some(d.aad_device.as_str().into()),
+            onprem_user_sid: Some(d.user_sid.as_str().into()),
             onprem_device_sid: None,
         },
     );
@@ -321,7 +321,7 @@ pub fn install(kit: &mut Kit, d: &Dev, t: i64) {
         t,
         EventKind::AadInfoRequested {
             cmg: Some("CMG.CLOUDAPP.NET".into()),
-            tenant: Some(d.client_tenant.clone()),
+            tenant: Some(d.client_tenant.as_str().into()),
         },
     );
     kit.ev(&h, c, t + 100, EventKind::RevocationCheckEnabled);
@@ -337,7 +337,7 @@ pub fn install(kit: &mut Kit, d: &Dev, t: i64) {
             details: None,
         },
     );
-    kit.ev(&h, c, t + 1_600, EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.clone()) });
+    kit.ev(&h, c, t + 1_600, EventKind::AadTokenFallbackToUser { sid: Some(d.user_sid.as_str().into()) });
     kit.ev(&h, c, t + 1_700, aad_requested(AadTokenKind::User));
     kit.ev(&h, c, t + 2 * SEC, aad_acquired(&d.aad_user));
     token_round_trip(kit, d, c, t + 3 * SEC, &d.install_guid.clone(), CMG_STS);
@@ -363,7 +363,7 @@ pub fn register(kit: &mut Kit, d: &Dev, t: i64) {
     let h = d.host.clone();
     let c = LogKind::ClientIdManagerStartup;
     kit.ev(&h, c, t, EventKind::RegistrationStarted { attempt: Some(1) });
-    kit.ev(&h, c, t + 100, EventKind::RegistrationRequested { client_guid: Some(d.guid.clone()) });
+    kit.ev(&h, c, t + 100, EventKind::RegistrationRequested { client_guid: Some(d.guid.as_str().into()) });
     kit.ev(&h, c, t + 200, EventKind::RegistrationUsingAad);
     kit.ev(&h, LogKind::AdalOperationProvider, t + 500, aad_requested(AadTokenKind::User));
     kit.ev(&h, LogKind::AdalOperationProvider, t + SEC, aad_acquired(&d.aad_user));
@@ -374,7 +374,7 @@ pub fn register(kit: &mut Kit, d: &Dev, t: i64) {
         t + 2 * SEC,
         d.thread,
         EventKind::MpRegistration {
-            aad_device: Some(d.aad_device.clone()),
+            aad_device: Some(d.aad_device.as_str().into()),
             tenant: Some(TENANT.into()),
             client_guid: None,
         },
@@ -384,13 +384,17 @@ pub fn register(kit: &mut Kit, d: &Dev, t: i64) {
         m,
         t + 2 * SEC + 10,
         d.thread,
-        EventKind::MpRegistration { aad_device: None, tenant: None, client_guid: Some(d.guid.clone()) },
+        EventKind::MpRegistration {
+            aad_device: None,
+            tenant: None,
+            client_guid: Some(d.guid.as_str().into()),
+        },
     );
     kit.ev(
         &h,
         c,
         t + 3 * SEC,
-        EventKind::Registered { client_guid: Some(d.guid.clone()), approval: Some(3) },
+        EventKind::Registered { client_guid: Some(d.guid.as_str().into()), approval: Some(3) },
     );
     token_round_trip(kit, d, c, t + 4 * SEC, &d.guid.clone(), MP_STS);
 }
@@ -401,7 +405,7 @@ pub fn renew(kit: &mut Kit, d: &Dev, t: i64) {
         &d.host,
         LogKind::CcmMessaging,
         t,
-        EventKind::CcmTokenExpiring { sid: d.user_sid.clone(), expires_local: None },
+        EventKind::CcmTokenExpiring { sid: d.user_sid.as_str().into(), expires_local: None },
     );
     token_round_trip(kit, d, LogKind::CcmMessaging, t + SEC, &d.guid.clone(), CMG_STS);
 }

@@ -1,12 +1,15 @@
 //! Typed flow events: what the extractors (`crate::extract`) turn the messages that matter into.
 //! Each event carries the identifiers its message names and the evidence (file, line, time, text).
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::entry::Severity;
+
+/// The strings events carry (identifiers, URLs, reasons, paths, hosts): one pointer wide (an `Option` of one
+/// too) and shared by reference count, so that an event stays small and the copies the engine keeps of an
+/// identifier cost no allocation. Reads as a `str`; serialises as a string.
+pub type SharedStr = arcstr::ArcStr;
 
 /// Azure AD token flavour requested through WAM/ADAL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -23,89 +26,93 @@ pub enum AadTokenKind {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// ccmsetup: `Getting AAD info from CMG '<cmg>'` / `Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=<t>`.
-    AadInfoRequested { cmg: Option<String>, tenant: Option<String> },
+    AadInfoRequested { cmg: Option<SharedStr>, tenant: Option<SharedStr> },
     /// `Getting AAD (device|user) token with: ClientId = .., ResourceUrl = .., AccountId = ..`.
-    AadTokenRequested { kind: AadTokenKind, client_app_id: Option<String>, resource: Option<String> },
+    AadTokenRequested { kind: AadTokenKind, client_app_id: Option<SharedStr>, resource: Option<SharedStr> },
     /// `WAM token request failed. Status 5, Details '...'` / `Failed to get AAD token for '<sid>' from WAM API. Error 0x..`.
     AadTokenFailed {
-        sid: Option<String>,
-        status: Option<String>,
-        hresult: Option<String>,
-        details: Option<String>,
+        sid: Option<SharedStr>,
+        status: Option<SharedStr>,
+        hresult: Option<SharedStr>,
+        details: Option<SharedStr>,
     },
     /// `Falling back to get user '<sid>' token for system...` (also `IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token.`).
-    AadTokenFallbackToUser { sid: Option<String> },
+    AadTokenFallbackToUser { sid: Option<SharedStr> },
     /// `Retrieved AAD token for AAD user '<oid>'` (user) or a device token acquired.
-    AadTokenAcquired { kind: AadTokenKind, aad_user: Option<String>, aad_device: Option<String> },
+    AadTokenAcquired { kind: AadTokenKind, aad_user: Option<SharedStr>, aad_device: Option<SharedStr> },
     /// `Getting CCM Token from STS server '<x>'` / `Getting CCM Token from https://.../CCM_STS`.
-    CcmTokenRequested { sts_url: String },
+    CcmTokenRequested { sts_url: SharedStr },
     /// `Cached encrypted token for '<sid>'. Will expire at 'MM/DD/YYYY HH:MM:SS'` (client local time).
-    CcmTokenCached { sid: String, expires_local: Option<NaiveDateTime> },
+    CcmTokenCached { sid: SharedStr, expires_local: Option<NaiveDateTime> },
     /// CcmMessaging: `CCM Token for '<sid>' (<time>) is already expired or close to expire`.
-    CcmTokenExpiring { sid: String, expires_local: Option<NaiveDateTime> },
+    CcmTokenExpiring { sid: SharedStr, expires_local: Option<NaiveDateTime> },
     /// Client: a CCM token could not be obtained (`Failed to get CCM access token ...`, `RetrieveTokenFromStsServerImpl failed ...`).
-    CcmTokenFailed { hresult: Option<String> },
+    CcmTokenFailed { hresult: Option<SharedStr> },
     /// CCM_STS: `ProcessRequest - Start` / `Incoming request URL: <url>`.
-    StsRequestReceived { url: Option<String> },
+    StsRequestReceived { url: Option<SharedStr> },
     /// CCM_STS: `Validated AAD token. TokenType: .. TenantId: .. UserId: .. DeviceId: .. OnPrem_UserSid: ..`.
     AadTokenValidated {
-        token_type: Option<String>,
-        tenant: Option<String>,
-        aad_user: Option<String>,
-        aad_device: Option<String>,
-        onprem_user_sid: Option<String>,
-        onprem_device_sid: Option<String>,
+        token_type: Option<SharedStr>,
+        tenant: Option<SharedStr>,
+        aad_user: Option<SharedStr>,
+        aad_device: Option<SharedStr>,
+        onprem_user_sid: Option<SharedStr>,
+        onprem_device_sid: Option<SharedStr>,
     },
     /// CCM_STS: the Azure AD / pre-auth token was rejected (`Return code: 401, Description: ...`, IDX errors, exceptions).
-    AadTokenRejected { code: Option<String>, reason: String },
+    AadTokenRejected { code: Option<SharedStr>, reason: SharedStr },
     /// CCM_STS: `Created SCCM token, token type: .., hierarchyId: .., userId: .., deviceId: GUID:..`.
     CcmTokenIssued {
-        token_type: Option<String>,
-        hierarchy: Option<String>,
-        cm_user: Option<String>,
-        client_guid: Option<String>,
+        token_type: Option<SharedStr>,
+        hierarchy: Option<SharedStr>,
+        cm_user: Option<SharedStr>,
+        client_guid: Option<SharedStr>,
     },
     /// CCM_STS: `Return token to client`.
     CcmTokenReturned,
     /// Connector: `Switched to internal URL. Replaced '<from>' ... with '<to>'`.
-    ProxyUrlRewritten { from: String, to: String },
+    ProxyUrlRewritten { from: SharedStr, to: SharedStr },
     /// Connector: `MessageID: <id> RequestURI: <uri> EndpointName: <ep> ResponseHeader: HTTP/1.1 <status> ... ElapsedTime: <n> ms`.
     ProxyRequest {
-        message_id: Option<String>,
-        endpoint: Option<String>,
-        uri: Option<String>,
+        message_id: Option<SharedStr>,
+        endpoint: Option<SharedStr>,
+        uri: Option<SharedStr>,
         http_status: Option<u16>,
-        status_text: Option<String>,
+        status_text: Option<SharedStr>,
         elapsed_ms: Option<u64>,
     },
     /// CMGService: `RequestUri: <uri>  RequestCount: <n> ... AverageElapsedTime: <n> ms`.
-    CmgRequestStats { uri: String, count: Option<u64>, avg_elapsed_ms: Option<u64> },
+    CmgRequestStats { uri: SharedStr, count: Option<u64>, avg_elapsed_ms: Option<u64> },
     /// ClientIDManagerStartup: `[RegTask] - Starting registration, attempt N.`
     RegistrationStarted { attempt: Option<u32> },
     /// `[RegTask] - Client is not registered. Sending registration request for GUID:..`.
-    RegistrationRequested { client_guid: Option<String> },
+    RegistrationRequested { client_guid: Option<SharedStr> },
     /// `Registering client using AAD auth.`
     RegistrationUsingAad,
     /// MP_RegistrationManager: `Registering device using AAD auth: DeviceId='..', TenantId='..'` and/or
     /// `Processing Registration request from Client 'GUID:..'`.
-    MpRegistration { aad_device: Option<String>, tenant: Option<String>, client_guid: Option<String> },
+    MpRegistration {
+        aad_device: Option<SharedStr>,
+        tenant: Option<SharedStr>,
+        client_guid: Option<SharedStr>,
+    },
     /// MP_RegistrationManager / client: registration rejected or failed, with the text's code.
-    RegistrationFailed { code: Option<String>, reason: String },
+    RegistrationFailed { code: Option<SharedStr>, reason: SharedStr },
     /// `[RegTask] - Client is registered. Server assigned ClientID is GUID:... Approval status N`.
-    Registered { client_guid: Option<String>, approval: Option<u32> },
+    Registered { client_guid: Option<SharedStr>, approval: Option<u32> },
     /// `[RegTask] - Client registration is pending. Server assigned ClientID is GUID:...`: the site assigned a
     /// client id but has not approved the registration (given with `RegistrationRequested` for the same line).
-    RegistrationPending { client_guid: Option<String> },
+    RegistrationPending { client_guid: Option<SharedStr> },
     /// ccmsetup: `Found a valid online MP '<url>'`, `The location '<url>'`, `Checking the URL '.../ccmsetup.cab'`.
-    ContentLocation { url: String },
+    ContentLocation { url: SharedStr },
     /// ClientIDManagerStartup: `SCCM Client Version: <v>`, written when an installed client starts.
-    ClientStartup { version: Option<String> },
+    ClientStartup { version: Option<SharedStr> },
     /// ccmsetup: `CcmSetup version: <v>`, written at the start of every ccmsetup run (the client generation).
-    CcmsetupVersion { version: Option<String> },
+    CcmsetupVersion { version: Option<SharedStr> },
     /// ccmsetup: `Ccmsetup command line: ... /mp:<mp> ... CCMHOSTNAME=<cmg>`: where the install was pointed.
-    CcmsetupCommandLine { mp: Option<String>, cmg: Option<String> },
+    CcmsetupCommandLine { mp: Option<SharedStr>, cmg: Option<SharedStr> },
     /// ccmsetup: `Installing version <v> of the client with product code {..}` / `Running installation package`.
-    ClientInstallStarted { version: Option<String>, product_code: Option<String> },
+    ClientInstallStarted { version: Option<SharedStr>, product_code: Option<SharedStr> },
     /// ccmsetup: `CcmSetup is exiting with return code N` (or `CcmSetup failed with error code 0x..`).
     CcmsetupExit { code: i64 },
     /// ccmsetup: `==========[ ccmsetup started in process N ]==========`: a new attempt starts (real log:
@@ -115,24 +122,29 @@ pub enum EventKind {
     /// failure before it is not final until ccmsetup exits.
     CcmsetupRetryScheduled { minutes: Option<u32> },
     /// ccmsetup: the client was set up with a PKI certificate instead of Azure AD.
-    PkiCertSelected { detail: String },
+    PkiCertSelected { detail: SharedStr },
     /// `Enabled SSL revocation check.` (an enabled check, not a failure).
     RevocationCheckEnabled,
     /// WinHTTP secure-failure flags and certificate errors: `WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set`,
     /// `CERT_REV_FAILED`, `CERT_CN_INVALID`, `Code=12175`, `0x800b0109`, ...
-    CertificateError { flag: String, code: Option<String>, url: Option<String> },
+    CertificateError { flag: SharedStr, code: Option<SharedStr>, url: Option<SharedStr> },
     /// `[CCMHTTP] ERROR: URL=.., Code=N, Text=..` / `ERROR INFO: StatusCode=N StatusText=..`.
-    HttpError { url: Option<String>, code: Option<String>, text: Option<String>, http_status: Option<u16> },
+    HttpError {
+        url: Option<SharedStr>,
+        code: Option<SharedStr>,
+        text: Option<SharedStr>,
+        http_status: Option<u16>,
+    },
     /// Client logs: `Sending remote sync message '{id}' to host '<host>' endpoint '<ep>'`.
-    MessageSent { message_id: String, host: Option<String>, endpoint: Option<String> },
+    MessageSent { message_id: SharedStr, host: Option<SharedStr>, endpoint: Option<SharedStr> },
     /// `Message '{id}' got reply message '{id}' ...`.
-    MessageReplied { message_id: String, reply_id: Option<String> },
+    MessageReplied { message_id: SharedStr, reply_id: Option<SharedStr> },
     /// Any other failure line of a flow log (kept for rules, trace and the causes of failures): an
     /// error-severity line (CMTrace type 3) with an error code or a failure word (`fail`, `error`, `unable`,
     /// ...), a warning line with an error code and `fail`, or a ccmsetup line of the failure catalog
     /// (`Deployment Error 0x..`, `Have already tried all MPs`, ...). `code`: the first `0x8...`/`0xC...`/`0xD...`
     /// code of the line, if any.
-    ErrorLogged { code: Option<String> },
+    ErrorLogged { code: Option<SharedStr> },
 }
 
 impl EventKind {
@@ -186,10 +198,10 @@ impl EventKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     /// Shared by every event of the file (one allocation per file, not per event).
-    pub path: Arc<str>,
+    pub path: SharedStr,
     /// 1-based line where the record starts.
     pub line: u32,
-    pub host: Arc<str>,
+    pub host: SharedStr,
     /// UTC, or `None` when the record had no readable time.
     pub time: Option<DateTime<Utc>>,
     /// The message: in the spill (`crate::spill`, read again when printed) or in memory.

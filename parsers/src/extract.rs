@@ -39,7 +39,7 @@ use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{meta, Anchored, Input};
 
 use crate::entry::Entry;
-use crate::events::{AadTokenKind, EventKind};
+use crate::events::{AadTokenKind, EventKind, SharedStr};
 use crate::kind::LogKind;
 
 mod direct;
@@ -135,12 +135,12 @@ impl std::ops::Index<usize> for Captures<'_> {
     }
 }
 
-fn s(c: &Captures<'_>, i: usize) -> Option<String> {
-    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(str::to_string)
+fn s(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(SharedStr::from)
 }
 
-fn lower(c: &Captures<'_>, i: usize) -> Option<String> {
-    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(str::to_ascii_lowercase)
+fn lower(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(|v| v.to_ascii_lowercase().into())
 }
 
 /// `GUID:xxxxxxxx-...` upper case; accepts `GUID: x`, braces, or a bare GUID.
@@ -157,16 +157,17 @@ pub fn client_guid(raw: &str) -> Option<String> {
     }
 }
 
-fn guid(c: &Captures<'_>, i: usize) -> Option<String> {
-    c.get(i).and_then(|m| client_guid(m.as_str()))
+fn guid(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
+    c.get(i).and_then(|m| client_guid(m.as_str())).map(SharedStr::from)
 }
 
-fn sid(c: &Captures<'_>, i: usize) -> Option<String> {
+fn sid(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
     c.get(i)
         .map(|m| m.as_str().trim())
         .filter(|v| !v.is_empty())
         .map(str::to_ascii_uppercase)
         .filter(|v| v.starts_with("S-1-"))
+        .map(SharedStr::from)
 }
 
 /// `MM/DD/YYYY HH:MM:SS` (the client's local time in token lines).
@@ -510,7 +511,7 @@ static PATTERNS: &[Pattern] = &[
         literals: &["PKI"],
         needles: &["cert"],
         regex: r"(?i)(?:using (?:the )?PKI (?:client )?cert\w*|PKI (?:client )?certificate (?:is )?(?:found|selected|available)|selected (?:client )?certificate.*PKI|Client selected the PKI Certificate[^\n]*)",
-        build: |c| Some(EventKind::PkiCertSelected { detail: c.get(0)?.as_str().to_string() }),
+        build: |c| Some(EventKind::PkiCertSelected { detail: c.get(0)?.as_str().to_string().into() }),
     },
     // ---- HTTP and certificate errors (client) ----------------------------------------------------
     Pattern {
@@ -566,7 +567,7 @@ static PATTERNS: &[Pattern] = &[
             let code = c[1].to_ascii_lowercase();
             Some(EventKind::CertificateError {
                 flag: cert_flag_for_code(&code)?.into(),
-                code: Some(format!("0x{code}")),
+                code: Some(format!("0x{code}").into()),
                 url: None,
             })
         },
@@ -607,7 +608,7 @@ static PATTERNS: &[Pattern] = &[
         regex: r"Sending remote sync message '(\{[^}]+\})' to host '([^']*)' endpoint '([^']*)'",
         build: |c| {
             Some(EventKind::MessageSent {
-                message_id: c[1].to_ascii_uppercase(),
+                message_id: c[1].to_ascii_uppercase().into(),
                 host: s(c, 2),
                 endpoint: s(c, 3),
             })
@@ -620,8 +621,8 @@ static PATTERNS: &[Pattern] = &[
         regex: r"Message '(\{[^}]+\})' got reply message '(\{[^}]+\})'",
         build: |c| {
             Some(EventKind::MessageReplied {
-                message_id: c[1].to_ascii_uppercase(),
-                reply_id: Some(c[2].to_ascii_uppercase()),
+                message_id: c[1].to_ascii_uppercase().into(),
+                reply_id: Some(c[2].to_ascii_uppercase().into()),
             })
         },
     },
@@ -676,14 +677,14 @@ static PATTERNS: &[Pattern] = &[
         literals: &["rejected registration"],
         needles: &[],
         regex: r"\[RegTask\] - Server rejected registration\s*(\d+)?",
-        build: |c| Some(EventKind::RegistrationFailed { code: s(c, 1), reason: c[0].to_string() }),
+        build: |c| Some(EventKind::RegistrationFailed { code: s(c, 1), reason: c[0].to_string().into() }),
     },
     Pattern {
         scope: Scope::REGISTRATION,
         literals: &["SetRegistrationState failed"],
         needles: &[],
         regex: r"SetRegistrationState failed \((0x[0-9A-Fa-f]+)\)",
-        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
+        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string().into() }),
     },
     Pattern {
         // UNCONFIRMED: generic registration failure lines of RegTask.
@@ -691,7 +692,7 @@ static PATTERNS: &[Pattern] = &[
         literals: &["[RegTask]"],
         needles: &["failed", "rejected"],
         regex: r"(?i)\[RegTask\] - .*?(?:registration|register)\w* (?:failed|was rejected|has been rejected)(?:.*?(0x[0-9A-Fa-f]{8}))?",
-        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
+        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string().into() }),
     },
     // ---- CCM_STS (management point) ------------------------------------------------------------------
     Pattern {
@@ -719,7 +720,7 @@ static PATTERNS: &[Pattern] = &[
         // user SID's single space is significant: `OnPrem_UserSid:  OnPrem_DeviceSid:`).
         regex: r"Validated AAD token\.\s+T(?:okenType: (\S*)\s+T)?enantId: (\S*)\s+UserId: (\S*)\s+DeviceId: (\S*)(?:\s+OnPrem_(?:UserSid: (\S*)(?:\s+OnPrem_DeviceSid:\s*(\S*))?|DeviceSid:\s*(\S*)))?",
         build: |c| {
-            let zero = |v: Option<String>| v.filter(|x| x != "00000000-0000-0000-0000-000000000000");
+            let zero = |v: Option<SharedStr>| v.filter(|x| x != "00000000-0000-0000-0000-000000000000");
             Some(EventKind::AadTokenValidated {
                 token_type: s(c, 1),
                 tenant: lower(c, 2),
@@ -756,28 +757,34 @@ static PATTERNS: &[Pattern] = &[
         literals: &["Return code:"],
         needles: &[],
         regex: r"Return code: (\d+), Description: (.*)",
-        build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
+        build: |c| {
+            Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string().into() })
+        },
     },
     Pattern {
         scope: Scope::STS,
         literals: &["IDX"],
         needles: &[],
         regex: r"(IDX\d{5}): ([^\n]*)",
-        build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
+        build: |c| {
+            Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string().into() })
+        },
     },
     Pattern {
         scope: Scope::STS,
         literals: &["ProcessRequest - Exception"],
         needles: &[],
         regex: r"ProcessRequest - Exception: ([^\n]*)",
-        build: |c| Some(EventKind::AadTokenRejected { code: None, reason: c[1].trim().to_string() }),
+        build: |c| Some(EventKind::AadTokenRejected { code: None, reason: c[1].trim().to_string().into() }),
     },
     Pattern {
         scope: Scope::STS,
         literals: &["MISE"],
         needles: &[],
         regex: r"(MISE\d{5})\W*([^\n]*)",
-        build: |c| Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string() }),
+        build: |c| {
+            Some(EventKind::AadTokenRejected { code: s(c, 1), reason: c[2].trim().to_string().into() })
+        },
     },
     // ---- CMG service -------------------------------------------------------------------------------
     Pattern {
@@ -885,7 +892,7 @@ static PATTERNS: &[Pattern] = &[
         literals: &["regist"],
         needles: &["failed", "rejected", "denied"],
         regex: r"(?i)(?:registration (?:request )?(?:failed|rejected|was rejected|denied)|failed to (?:process|register)[^\n]*regist)[^\n]*?(0x[0-9A-Fa-f]{8})?",
-        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string() }),
+        build: |c| Some(EventKind::RegistrationFailed { code: lower(c, 1), reason: c[0].to_string().into() }),
     },
 ];
 
@@ -1327,7 +1334,9 @@ impl Extractors {
         if out.len() == before && kind != LogKind::Other && entry.severity != crate::entry::Severity::Info {
             let code = self.generic_code.find(msg);
             if failure_line(kind, entry.severity, code.is_some(), self.failure_word.is_match(msg), msg) {
-                out.push(EventKind::ErrorLogged { code: code.map(|m| m.as_str().to_ascii_lowercase()) });
+                out.push(EventKind::ErrorLogged {
+                    code: code.map(|m| m.as_str().to_ascii_lowercase().into()),
+                });
             }
         }
     }
@@ -1826,7 +1835,9 @@ mod tests {
                 let code = self.generic_code.find(msg);
                 let word = self.failure_word.is_match(msg);
                 if failure_line(kind, entry.severity, code.is_some(), word, msg) {
-                    out.push(EventKind::ErrorLogged { code: code.map(|m| m.as_str().to_ascii_lowercase()) });
+                    out.push(EventKind::ErrorLogged {
+                        code: code.map(|m| m.as_str().to_ascii_lowercase().into()),
+                    });
                 }
             }
             matched

@@ -10,7 +10,7 @@ pub mod events;
 pub mod kind;
 
 pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
-pub use events::{AadTokenKind, Event, EventKind, Evidence};
+pub use events::{AadTokenKind, Event, EventKind, Evidence, SharedStr};
 pub use kind::{HostRole, LogKind};
 pub use spill::Text;
 pub mod archive;

@@ -4,7 +4,7 @@
 
 use cmtrace_analysis::model::Input;
 use cmtrace_parsers::entry::Record;
-use cmtrace_parsers::events::{Event, Evidence};
+use cmtrace_parsers::events::{Event, Evidence, SharedStr};
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::{Records, MAX_RECORD_BYTES};
 use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
@@ -193,7 +193,7 @@ fn collect_entries(
             let mut texts: rustc_hash::FxHashMap<&str, Text> = rustc_hash::FxHashMap::default();
             let mut kinds = Vec::new();
             // One allocation per chunk; every event of the chunk shares it.
-            let (path, host): (Arc<str>, Arc<str>) = (src.path.as_str().into(), src.host.as_str().into());
+            let (path, host): (SharedStr, SharedStr) = (src.path.as_str().into(), src.host.as_str().into());
             // Only entries that can give an event are read in full; the others are only counted. The
             // literal scan that decided is handed to the extractor with the entry.
             let last_scan: Cell<Option<Prefiltered>> = Cell::new(None);
