@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
+use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
 use crate::ids::{for_each_id, is_account_sid, IdKind};
 
@@ -53,9 +53,26 @@ pub(crate) struct Block {
     pub host: usize,
     pub events: Vec<usize>,
     /// Strong ids (client GUIDs, Azure AD device ids, computer SIDs).
-    pub strong: Vec<(IdKind, String)>,
+    pub strong: Vec<(IdKind, SharedStr)>,
     /// Weak ids (Azure AD user ids, user account SIDs).
-    pub weak: Vec<(IdKind, String)>,
+    pub weak: Vec<(IdKind, SharedStr)>,
+}
+
+/// Every distinct identifier once: the blocks, the graph's nodes, its index and its weak-id table hold
+/// the same string (a reference count each) instead of a copy each, which on a collection with hundreds
+/// of thousands of devices was most of the correlation's memory.
+#[derive(Debug, Default)]
+pub(crate) struct Interner(rustc_hash::FxHashSet<SharedStr>);
+
+impl Interner {
+    pub fn get(&mut self, id: &str) -> SharedStr {
+        if let Some(shared) = self.0.get(id) {
+            return shared.clone();
+        }
+        let shared = SharedStr::from(id);
+        self.0.insert(shared.clone());
+        shared
+    }
 }
 
 /// Per-host facts the correlation needs.
@@ -81,19 +98,20 @@ fn is_weak(kind: IdKind, value: &str) -> bool {
     }
 }
 
-fn push_unique(v: &mut Vec<(IdKind, String)>, kind: IdKind, value: Cow<str>) {
-    if !v.iter().any(|(k, s)| *k == kind && *s == value) {
-        v.push((kind, value.into_owned()));
+fn push_unique(v: &mut Vec<(IdKind, SharedStr)>, kind: IdKind, value: Cow<str>, ids: &mut Interner) {
+    if !v.iter().any(|(k, s)| *k == kind && s.as_str() == value) {
+        v.push((kind, ids.get(&value)));
     }
 }
 
 /// Groups the CCM_STS and MP_RegistrationManager lines into request blocks. `file_order` lists every
 /// event position sorted by (path, line); `file_of` numbers each event's file (equal for equal paths).
 pub(crate) fn build_blocks(
-    events: &[Event],
+    events: &EventStore,
     host_of: &[usize],
     file_order: &[usize],
     file_of: &[u32],
+    ids: &mut Interner,
 ) -> Vec<Block> {
     struct Open {
         block: usize,
@@ -201,9 +219,9 @@ pub(crate) fn build_blocks(
         for &i in &b.events {
             for_each_id(&events[i].kind, |k, v| {
                 if is_strong(k, &v) {
-                    push_unique(&mut strong, k, v);
+                    push_unique(&mut strong, k, v, ids);
                 } else if is_weak(k, &v) {
-                    push_unique(&mut weak, k, v);
+                    push_unique(&mut weak, k, v, ids);
                 }
             });
         }
@@ -225,7 +243,7 @@ pub(crate) fn build_blocks(
 pub(crate) enum Node {
     /// The client installed on a host: one per incarnation (a re-imaged host is a new device).
     ClientHost(usize, u32),
-    Id(IdKind, String),
+    Id(IdKind, SharedStr),
 }
 
 /// Where a weak id was seen.
@@ -262,7 +280,8 @@ pub(crate) struct Graph {
     pub host_node: Vec<Option<usize>>,
     /// Per client host with more than one incarnation: (first UTC ms, node) of each, in time order.
     host_epochs: Vec<Vec<(i64, usize)>>,
-    weak_carriers: BTreeMap<(IdKind, String), Vec<Carrier>>,
+    weak_carriers: BTreeMap<(IdKind, SharedStr), Vec<Carrier>>,
+    ids: Interner,
     /// Per block: orphan attachment through a request chain (client host node), and the chained client
     /// request for any block.
     pub block_chain: Vec<Option<usize>>,
@@ -272,7 +291,7 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
-    pub fn new(host_count: usize, block_count: usize) -> Graph {
+    pub fn new(host_count: usize, block_count: usize, ids: Interner) -> Graph {
         Graph {
             parent: Vec::new(),
             size: Vec::new(),
@@ -283,6 +302,7 @@ impl Graph {
             host_node: vec![None; host_count],
             host_epochs: vec![Vec::new(); host_count],
             weak_carriers: BTreeMap::new(),
+            ids,
             block_chain: vec![None; block_count],
             chain_attach: vec![None; block_count],
             block_node: vec![None; block_count],
@@ -356,7 +376,7 @@ impl Graph {
     /// move from one SMS GUID to a new one (never seen before on it) was re-imaged or reinstalled from
     /// scratch: each GUID is its own incarnation, split at the longest silence of the host's client logs
     /// between the last line of the old GUID and the first of the new one.
-    pub fn link_client_ids(&mut self, events: &[Event], roles: &HostRoles) {
+    pub fn link_client_ids(&mut self, events: &EventStore, roles: &HostRoles) {
         let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
         let mut client_times: Vec<Vec<i64>> = vec![Vec::new(); roles.is_client.len()];
         let mut guid_lines: Vec<Vec<(i64, String)>> = vec![Vec::new(); roles.is_client.len()];
@@ -446,16 +466,18 @@ impl Graph {
             for_each_id(&ev.kind, |k, v| ids.push((k, v)));
             for (k, v) in ids {
                 if is_strong(k, &v) {
-                    let n = self.node(Node::Id(k, v.into_owned()));
+                    let id = self.ids.get(&v);
+                    let n = self.node(Node::Id(k, id));
                     self.union(hn, n);
                 } else if is_weak(k, &v) {
-                    self.add_carrier(k, v.into_owned(), Carrier::Host(hn));
+                    let id = self.ids.get(&v);
+                    self.add_carrier(k, id, Carrier::Host(hn));
                 }
             }
         }
     }
 
-    fn add_carrier(&mut self, k: IdKind, v: String, c: Carrier) {
+    fn add_carrier(&mut self, k: IdKind, v: SharedStr, c: Carrier) {
         let list = self.weak_carriers.entry((k, v)).or_default();
         if !list.contains(&c) {
             list.push(c);
@@ -506,7 +528,7 @@ impl Graph {
     /// one the MP validated. A person with two PCs puts the id on two client components (or on two
     /// server components with different devices), which is ambiguous and links nothing.
     pub fn link_weak_ids(&mut self) {
-        let keys: Vec<(IdKind, String)> = self.weak_carriers.keys().cloned().collect();
+        let keys: Vec<(IdKind, SharedStr)> = self.weak_carriers.keys().cloned().collect();
         for key in keys {
             let carriers = self.weak_carriers[&key].clone();
             let mut roots: Vec<usize> = carriers.iter().filter_map(|&c| self.carrier_root(c)).collect();
@@ -526,8 +548,8 @@ impl Graph {
     /// several), memoised per id.
     fn weak_id_root(
         &mut self,
-        key: &(IdKind, String),
-        memo: &mut HashMap<(IdKind, String), Option<Option<usize>>>,
+        key: &(IdKind, SharedStr),
+        memo: &mut HashMap<(IdKind, SharedStr), Option<Option<usize>>>,
     ) -> Option<Option<usize>> {
         if let Some(r) = memo.get(key) {
             return *r;
@@ -554,7 +576,7 @@ impl Graph {
     fn weak_root(
         &mut self,
         b: &Block,
-        memo: &mut HashMap<(IdKind, String), Option<Option<usize>>>,
+        memo: &mut HashMap<(IdKind, SharedStr), Option<Option<usize>>>,
     ) -> Option<usize> {
         let mut found: Option<usize> = None;
         for key in &b.weak {
@@ -575,7 +597,7 @@ impl Graph {
     /// client's unless that would join two client hosts or two Azure AD devices.
     pub fn link_chains(
         &mut self,
-        events: &[Event],
+        events: &EventStore,
         roles: &HostRoles,
         blocks: &[Block],
         corr_ms: &[Option<i64>],
@@ -665,7 +687,7 @@ pub(crate) fn belongs_to_client_host(ev: &Event, roles: &HostRoles, h: usize) ->
 
 /// Client CCM token requests with a time, sorted by corrected time.
 pub(crate) fn client_requests(
-    events: &[Event],
+    events: &EventStore,
     roles: &HostRoles,
     corr_ms: &[Option<i64>],
 ) -> Vec<(i64, usize)> {
@@ -747,7 +769,7 @@ pub(crate) fn connector_start_ms(ev: &Event, t: i64) -> i64 {
 /// different devices, the lines stay unattributed.
 pub(crate) fn connector_roots(
     graph: &mut Graph,
-    events: &[Event],
+    events: &EventStore,
     roles: &HostRoles,
     blocks: &[Block],
     block_roots: &[(Option<usize>, Attribution)],

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
-use cmtrace_parsers::{Event, EventKind, HostRole, LogKind, SharedStr};
+use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
 use crate::correlate::{self, Attribution, Graph, HostRoles, Node, RequestKind};
 use crate::ids::{event_matches, for_each_id, is_account_sid, match_form, IdKind};
@@ -165,7 +165,8 @@ impl Analysis {
 }
 
 /// Runs correlation, clock-skew estimation, ordering and phases.
-pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
+pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
+    let events: EventStore = events.into();
     let timing = std::env::var_os("CMTRACE_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let lap = |what: &str| {
@@ -264,14 +265,15 @@ pub fn analyze(inputs: Vec<Input>, events: Vec<Event>) -> Analysis {
 
     lap("hosts and file order");
     // Correlation by identifiers.
-    let blocks = correlate::build_blocks(&events, &host_of, &file_order, &path_rank);
+    let mut ids = correlate::Interner::default();
+    let blocks = correlate::build_blocks(&events, &host_of, &file_order, &path_rank, &mut ids);
     let mut block_of: Vec<Option<usize>> = vec![None; events.len()];
     for (bi, b) in blocks.iter().enumerate() {
         for &i in &b.events {
             block_of[i] = Some(bi);
         }
     }
-    let mut graph = Graph::new(host_names.len(), blocks.len());
+    let mut graph = Graph::new(host_names.len(), blocks.len(), ids);
     graph.link_client_ids(&events, &host_roles);
     graph.link_block_ids(&blocks);
     graph.link_weak_ids();
@@ -510,7 +512,7 @@ pub(crate) fn widen_span(span: (&mut Option<i64>, &mut Option<i64>), first: Opti
 /// lines by their block, connector lines by the chains in `connector`.
 fn event_roots(
     graph: &mut Graph,
-    events: &[Event],
+    events: &EventStore,
     roles: &HostRoles,
     block_of: &[Option<usize>],
     block_roots: &[(Option<usize>, Attribution)],
@@ -534,7 +536,7 @@ fn event_roots(
 }
 
 /// Runs of consecutive events sharing one string (same allocation) for a field: (first event, length).
-fn shared_runs(events: &[Event], field: impl Fn(&Event) -> &SharedStr) -> Vec<(usize, usize)> {
+fn shared_runs(events: &EventStore, field: impl Fn(&Event) -> &SharedStr) -> Vec<(usize, usize)> {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         match runs.last_mut() {
@@ -646,7 +648,7 @@ fn permute_in_place<T>(items: &mut [T], perm: &[usize]) {
 
 /// Events without a readable time take the order time of the closest earlier timed line of their file
 /// (or the first later one).
-fn fill_untimed(order: &mut [Option<i64>], events: &[Event], file_order: &[usize]) {
+fn fill_untimed(order: &mut [Option<i64>], events: &EventStore, file_order: &[usize]) {
     let mut start = 0;
     while start < file_order.len() {
         let path = &events[file_order[start]].evidence.path;
@@ -674,7 +676,7 @@ fn device_facts(
     member_nodes: &[usize],
     evs: &[usize],
     perm: &[usize],
-    events: &[Event],
+    events: &EventStore,
     host_of: &[usize],
     host_names: &[String],
 ) -> (DeviceFacts, Vec<usize>) {

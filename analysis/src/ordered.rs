@@ -5,18 +5,18 @@
 
 use std::ops::Index;
 
-use cmtrace_parsers::Event;
+use cmtrace_parsers::{Event, EventStore};
 
 #[derive(Debug, Clone, Default)]
 pub struct Events {
-    store: Vec<Event>,
+    store: EventStore,
     /// Timeline position -> index into `store`.
     order: Vec<u32>,
 }
 
 impl Events {
     /// `order[i]`: which of `store` is at position `i`. Every index appears exactly once.
-    pub fn new(store: Vec<Event>, order: Vec<u32>) -> Events {
+    pub fn new(store: EventStore, order: Vec<u32>) -> Events {
         assert_eq!(store.len(), order.len(), "one position per event");
         debug_assert!({
             let mut seen = vec![false; store.len()];
@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn reads_through_the_order_and_appends_at_the_end() {
         let store: Vec<Event> = (1..=4).map(crate::testkit::event_at_line).collect();
-        let mut events = Events::new(store, vec![2, 0, 3, 1]);
+        let mut events = Events::new(store.into(), vec![2, 0, 3, 1]);
         assert_eq!(lines(&events), [3, 1, 4, 2]);
         assert_eq!(events[0].evidence.line, 3);
         assert_eq!(events.iter().next_back().map(|e| e.evidence.line), Some(2));
@@ -76,6 +76,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "one position per event")]
     fn an_order_names_every_event() {
-        Events::new(vec![crate::testkit::event_at_line(1)], vec![]);
+        Events::new(vec![crate::testkit::event_at_line(1)].into(), vec![]);
     }
 }

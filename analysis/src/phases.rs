@@ -85,7 +85,13 @@ pub(crate) struct PhaseContext<'a> {
     pub hosts: &'a [HostFacts],
     /// Per server log kind: where it was read (joined host names) or why its phases are not applicable.
     server_sources: Vec<(LogKind, LogSource)>,
+    /// Per server log kind: its first and last entry times over every host that collected it (the same
+    /// for every device: worked out once, not once per device over thousands of hosts).
+    server_spans: Vec<(LogKind, Span)>,
 }
+
+/// First and last entry times (UTC ms), either unknown.
+type Span = (Option<i64>, Option<i64>);
 
 impl<'a> PhaseContext<'a> {
     pub fn new(
@@ -104,7 +110,18 @@ impl<'a> PhaseContext<'a> {
                 (k, collected_on(&with, k, false))
             })
             .collect();
-        PhaseContext { events, time_ms, event_host, hosts, server_sources }
+        let mut ctx =
+            PhaseContext { events, time_ms, event_host, hosts, server_sources, server_spans: Vec::new() };
+        ctx.server_spans = ctx
+            .server_sources
+            .iter()
+            .map(|&(k, _)| {
+                let with: Vec<usize> =
+                    (0..hosts.len()).filter(|&h| hosts[h].collected.contains(&k)).collect();
+                (k, span_of(&ctx, &with, k))
+            })
+            .collect();
+        ctx
     }
 }
 
@@ -459,12 +476,11 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize]
         }
         let id = phases[p].id;
         let kind = phase_log(id);
-        let hosts: Vec<usize> = if kind.role() == cmtrace_parsers::HostRole::Client {
-            client_hosts.to_vec()
+        let (first, last) = if kind.role() == cmtrace_parsers::HostRole::Client {
+            span_of(ctx, client_hosts, kind)
         } else {
-            (0..ctx.hosts.len()).filter(|&h| ctx.hosts[h].collected.contains(&kind)).collect()
+            ctx.server_spans.iter().find(|(k, _)| *k == kind).map_or((None, None), |&(_, span)| span)
         };
-        let (first, last) = span_of(ctx, &hosts, kind);
         let file = log_file_name(kind);
         if id == PhaseId::RenewalCcmToken {
             // After a failed step the flow stopped before the renewal: `missing` says so.

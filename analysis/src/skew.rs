@@ -22,7 +22,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use chrono::Duration;
-use cmtrace_parsers::{Event, EventKind, HostRole, LogKind};
+use cmtrace_parsers::{EventKind, EventStore, HostRole, LogKind};
 
 use crate::correlate::{
     connector_start_ms, is_connector_sts, window, Block, HostRoles, RequestKind, CHAIN_WINDOW_MS,
@@ -124,7 +124,7 @@ pub struct HostOffset {
 
 /// What the estimator needs (positions are into the engine's event slice).
 pub(crate) struct SkewInput<'a> {
-    pub events: &'a [Event],
+    pub events: &'a EventStore,
     pub raw_ms: &'a [Option<i64>],
     pub roles: &'a HostRoles<'a>,
     pub host_names: &'a [String],

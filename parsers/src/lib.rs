@@ -3,6 +3,7 @@
 //! - `entry`: the record types (`Entry`, `Record`, `Severity`, `LineFormat`, `TextEncoding`).
 //! - `kind`: which log a file is (`LogKind`), by name and content.
 //! - `events`: typed flow events (`Event`, `EventKind`, `Evidence`).
+//! - `store`: every event of a read in fixed-size segments (`EventStore`), never moved as it grows.
 //! - `extract`: per-log-kind extractors from entries to events.
 
 pub mod entry;
@@ -13,6 +14,7 @@ pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
 pub use events::{AadTokenKind, Event, EventKind, Evidence, SharedStr};
 pub use kind::{HostRole, LogKind};
 pub use spill::Text;
+pub use store::EventStore;
 pub mod archive;
 pub mod decode;
 pub mod extract;
@@ -21,4 +23,5 @@ pub mod input;
 pub mod regular;
 pub mod scan;
 pub mod spill;
+pub mod store;
 pub mod stream;

@@ -10,6 +10,7 @@ use cmtrace_parsers::format::{Records, MAX_RECORD_BYTES};
 use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
 use cmtrace_parsers::spill::{Spill, Text};
+use cmtrace_parsers::EventStore;
 use cmtrace_parsers::LineFormat;
 use cmtrace_parsers::LogKind;
 
@@ -21,7 +22,7 @@ use std::sync::Arc;
 /// Everything read from the inputs.
 pub struct Collected {
     pub inputs: Vec<Input>,
-    pub events: Vec<Event>,
+    pub events: EventStore,
     /// Problems with whole paths (missing folder, broken zip), and files passed over (path, reason).
     pub problems: Vec<(String, String)>,
     pub skipped: Vec<(String, String)>,
@@ -159,9 +160,8 @@ fn collect_entries(
     static EXTRACTORS: std::sync::OnceLock<Extractors> = std::sync::OnceLock::new();
     let extractors = EXTRACTORS.get_or_init(Extractors::new);
     let mut inputs: Vec<Input> = Vec::with_capacity(discovery.files.len());
-    // Per-chunk event vectors, joined once at the end with the exact capacity (a growing vector of
-    // millions of events would be copied over and over).
-    let mut chunks_events: Vec<Vec<Event>> = Vec::new();
+    // Segments that never move what they hold: each chunk's events are appended as they come, in order.
+    let mut events = EventStore::new();
     let mut bytes = 0u64;
     // Event texts go to a temporary file, not memory (where none can be made, they stay in memory).
     let spill = match Spill::new() {
@@ -232,7 +232,6 @@ fn collect_entries(
                     Record::Unparsed { .. } => out.unparsed += 1,
                 }
             }
-            out.events.shrink_to_fit();
             out.entries += records.skipped();
             out.oversized = records.oversized();
             out
@@ -255,13 +254,11 @@ fn collect_entries(
                 oversized += result.oversized;
                 input.first_time = input.first_time.or(result.first_time);
                 input.last_time = result.last_time.or(input.last_time);
-                let mut events = result.events;
+                let mut chunk_events = result.events;
                 if !result.texts.is_empty() {
-                    place_texts(spill.as_deref(), &result.texts, &mut events);
+                    place_texts(spill.as_deref(), &result.texts, &mut chunk_events);
                 }
-                if !events.is_empty() {
-                    chunks_events.push(events);
-                }
+                events.extend(chunk_events);
             }
             Scanned::End { source, warning, .. } => {
                 let input = inputs.last_mut().expect("Start comes first");
@@ -293,10 +290,6 @@ fn collect_entries(
             }
         },
     );
-    let mut events = Vec::with_capacity(chunks_events.iter().map(Vec::len).sum());
-    for c in chunks_events {
-        events.extend(c);
-    }
     let mut problem_inputs: Vec<Input> =
         discovery.problems.iter().map(|p| problem_input(&p.path, p.host.as_deref(), &p.error)).collect();
     // Files of a folder that are not logs are passed over as usual; entries of a zip the user handed
