@@ -250,7 +250,7 @@ fn documents() -> Vec<(String, String)> {
 
 /// What a document names that is not there: a backquoted path of the repository (its first part a file or
 /// folder at the top of the repository) or a Markdown file's name (`FLOW.md`, backquoted or not) that does
-/// not exist, and any path of a machine (`/work/...`, `/home/...`, `/tmp/...`) outside a line that says it
+/// not exist, a backquoted path out of the repository (`../shared/...`), and any path of a machine (`/work/...`, `/home/...`, `/tmp/...`) outside a line that says it
 /// is an example. `top` is what the top of the repository holds; `exists` says whether a path of it does
 /// (paths below an ignored folder such as `fuzz/corpus/` are made by commands and pass).
 fn drift(name: &str, text: &str, top: &[String], exists: &dyn Fn(&str) -> bool) -> Vec<String> {
@@ -284,6 +284,10 @@ fn drift(name: &str, text: &str, top: &[String], exists: &dyn Fn(&str) -> bool) 
             // A place in a file (`path:line`, `path#anchor`) names the file.
             let path = word.split([':', '#']).next().unwrap_or_default().trim_end_matches('/');
             if path.is_empty() || path.contains(['<', '>', '{', '*', '$', '=']) {
+                continue;
+            }
+            if path.split('/').any(|part| part == "..") {
+                problems.push(format!("{at}: names {path}, a path out of the repository"));
                 continue;
             }
             let first = path.split('/').next().unwrap_or_default();
@@ -337,6 +341,7 @@ fn drift_finds_missing_paths_and_machine_paths() {
     .is_empty());
     assert_eq!(found("the table of FLOW.md").len(), 1);
     assert_eq!(found("see `docs/gone.md` and `tests/snapshots.rs`").len(), 2);
+    assert_eq!(found("the contract of `../shared/spec/contract.md`").len(), 1, "out of the repository");
     assert_eq!(found("copied from /work/shared/domain").len(), 1);
     assert_eq!(found("written to `/tmp/x`").len(), 1);
     assert!(found("for example `--spill-dir /tmp/big`").is_empty(), "an example says so");
