@@ -1,5 +1,5 @@
 //! The fuzzer's bundle format, shared by the `bundle` fuzz target and the test that replays its
-//! regressions (`tests/fuzz_bundles.rs`): bytes become a folder of collected logs. Each file is
+//! regressions (`tests/it/fuzz_bundles.rs`): bytes become a folder of collected logs. Each file is
 //! `[host: u8][name: u8][length: u16 LE][body]`; the host picks a folder layout (client, site
 //! server, odd names), the name one of the flow's log names (or a zip, a rotated file, a non-log).
 

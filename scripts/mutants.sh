@@ -28,14 +28,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # module | file | packages whose tests judge it (empty: the package of the file) | which of their tests
-# (cargo test target options; empty: all of them)
-ANALYSIS_ORACLE="--lib --test bundles --test mixed_bundles --test real_logs"
+# (cargo test options, then after `--` the test binaries' own: names to run, `--skip` names; empty: all of
+# them). The end-to-end tests are one binary, `it` (tests/it/), its tests named `<file>::<test>`; every unit
+# test of a library is in a `tests` or `*_tests` module, so `tests::` selects them all and none of `it`.
+ANALYSIS_ORACLE="--lib --test it -- tests:: bundles:: real_logs:: --skip fuzz_bundles::"
 MODULES=(
     "format|parsers/src/format.rs||"
     "decode|parsers/src/decode.rs||"
     "input|parsers/src/input.rs||"
     # The analysis modules are judged end to end as well: rules.rs has no unit tests, its oracle is
-    # tests/bundles.rs (every fixture bundle's expected.json). Only the tests that decide the answers:
+    # tests/it/bundles.rs (every fixture bundle's expected.json). Only the tests that decide the answers:
     # the analysis crate's own (flow_tests and the unit tests), the fixture bundles (strict both ways) and
     # the real logs. Measured here: 15-46 s against 57-75 s for every test of the root package. A survivor
     # is worth re-running on the whole suite before writing a test for it:

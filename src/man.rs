@@ -1,8 +1,8 @@
 //! Man pages generated from the clap definition (`clap_mangen` for the name, description and options), with
 //! our own synopsis (the command as typed: `cmtrace-rs analyze [--format text|json|...] [PATH]...`), EXIT
 //! STATUS (the statuses of `--help`, `cli::EXIT_*`), EXAMPLES and SEE ALSO: `cmtrace-rs.1` and one page per
-//! subcommand (`cmtrace-rs-analyze.1`, ...). `tests/man.rs` fails when `man/` is stale, runs every example and
-//! checks that SEE ALSO names only pages it writes; regenerate with `UPDATE_MAN=1 cargo test --test man`.
+//! subcommand (`cmtrace-rs-analyze.1`, ...). `tests/it/man.rs` fails when `man/` is stale, runs every example and
+//! checks that SEE ALSO names only pages it writes; regenerate with `UPDATE_MAN=1 cargo test --test it man::`.
 
 use clap::{ArgAction, CommandFactory};
 use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
@@ -13,7 +13,7 @@ use crate::cli::{
     EXIT_TRACE,
 };
 
-/// One example of a page. `tests/man.rs` runs `command` with `sh -c` in a folder that holds a copy of
+/// One example of a page. `tests/it/man.rs` runs `command` with `sh -c` in a folder that holds a copy of
 /// `fixtures/demo/case-1234` as `case-1234` and checks its exit `status`.
 pub struct Example {
     pub command: &'static str,

@@ -1,4 +1,4 @@
-//! The analysis document of `../shared/spec/analysis-contract.md` (schema version 2): inputs,
+//! The analysis document of `docs/json-contract.md` (schema version 2): inputs,
 //! devices with phases, findings and the timeline. Shared by every front end (JSON, text, ...).
 
 use std::sync::Arc;

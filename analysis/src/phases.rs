@@ -1,4 +1,4 @@
-//! Per-device phases (FLOW.md table): for each phase the log that shows it, and from that log's events
+//! Device phases (docs/flow-semantics.md): for each phase the log that shows it, and from that log's events
 //! of the device whether the phase is `ok`, `failed`, `missing`, `not_collected` (its log is not among the
 //! inputs, or its lines rotated away) or `not_applicable` (the device's path, `crate::path`, does not take
 //! the step), with the events that decided it and a one-line reason.

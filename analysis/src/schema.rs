@@ -1,6 +1,6 @@
 //! The JSON Schema (draft 2020-12) of what `analyze` writes, generated from the model's types with
 //! `schemars` (feature `schema`): `document()` for `--format json`, `ndjson_line()` for one line of
-//! `--format ndjson`. `tests/schema.rs` of the root package writes them to `docs/` and validates real output
+//! `--format ndjson`. `tests/it/schema.rs` of the root package writes them to `docs/` and validates real output
 //! against them.
 //!
 //! The schemas are exact for this build: every object is closed (`additionalProperties: false`), every

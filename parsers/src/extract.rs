@@ -23,8 +23,8 @@
 //! device and user ids lower case; SIDs upper case; `Will expire at` times parsed as client local time.
 //!
 //! Message texts come from Microsoft's Entra ID workflow reference and troubleshooting articles (see
-//! `../shared/domain/reference.md`). Texts marked UNCONFIRMED below were not found in any source and are
-//! matched tolerantly.
+//! `docs/messages.md`, every text with its source). Texts marked UNCONFIRMED below were not found in any
+//! source and are matched tolerantly.
 //!
 //! `CertificateError.flag` values: `invalid_ca`, `untrusted_root`, `cert_rev_failed`, `revocation_offline`,
 //! `cert_cn_invalid`, `cert_revoked`, `cert_date_invalid`, `cert_wrong_usage`, `invalid_cert`,

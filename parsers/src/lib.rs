@@ -2,6 +2,14 @@
 //!
 //! - `entry`: the record types (`Entry`, `Record`, `Severity`, `LineFormat`, `TextEncoding`).
 //! - `kind`: which log a file is (`LogKind`), by name and content.
+//! - `format`: the three line formats (CMTrace, server, setup) and the record iterator over a file's text.
+//! - `decode`: bytes to text (byte order marks, UTF-16 without one, UTF-8, Windows-1252), never failing.
+//! - `input`: inputs to files (folders, single files, zip bundles), each with its host, log kind and rotated set.
+//! - `archive`: zip bundles read in place as bounded streams.
+//! - `regular`: only regular files opened, never blocking, read at most to the size seen at open.
+//! - `stream`: one large file read in blocks cut at record boundaries.
+//! - `scan`: the parallel driver over files and chunks of large files, results in file order.
+//! - `spill`: event texts kept in a temporary file rather than in memory (`Text`).
 //! - `events`: typed flow events (`Event`, `EventKind`, `Evidence`).
 //! - `store`: every event of a read in fixed-size segments (`EventStore`), never moved as it grows.
 //! - `extract`: per-log-kind extractors from entries to events.
