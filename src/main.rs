@@ -13,6 +13,24 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(not(feature = "system-alloc"))]
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// `mi_option_arena_reserve` (in KiB) in the same `mi_option_t`.
+#[cfg(all(not(feature = "system-alloc"), target_os = "linux"))]
+const MI_OPTION_ARENA_RESERVE: libmimalloc_sys::mi_option_t = 23;
+
+/// Arenas reserved 64 MiB at a time instead of 1 GiB: the same speed, and 40-60 MB less at the peak of a 1 GB
+/// fleet collection (the last large arena is touched far beyond what it holds). Set before `main`, as an ELF
+/// constructor, because the runtime allocates (and mimalloc reserves its first arena) before `main` runs.
+#[cfg(all(not(feature = "system-alloc"), target_os = "linux"))]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static RESERVE_SMALLER_ARENAS: extern "C" fn() = {
+    extern "C" fn reserve_smaller_arenas() {
+        // SAFETY: sets an integer option; no thread is running yet and no pointer is involved.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_RESERVE, 64 * 1024) }
+    }
+    reserve_smaller_arenas
+};
+
 fn main() {
     // A short-lived command that frees and reallocates gigabytes (file texts, events): returning freed
     // pages to the OS and faulting them back in cost `analyze` a third of its time in the kernel on a
