@@ -22,3 +22,4 @@ pub mod regular;
 pub mod scan;
 pub mod spill;
 pub mod stream;
+pub mod tail;
