@@ -99,6 +99,11 @@ pub fn run(args: &WatchArgs) -> Result<i32, String> {
 
     // CMTRACE_TIMING (as for analyze): the cost of each analysis on stderr, in a pipe.
     let timing = std::env::var_os("CMTRACE_TIMING").is_some();
+    if let Output::Screen { terminal, paint } = &mut output {
+        // Something on screen while a large folder is first read.
+        let status = screen::Status::starting(&shown_paths, &mode, &notes);
+        draw(terminal, paint, None, &status)?;
+    }
     let mut follower = Follower::new(paths, hosts);
     let mut model = FlowModel::default();
     let mut last_analysis: Option<Instant> = None;
@@ -133,7 +138,6 @@ pub fn run(args: &WatchArgs) -> Result<i32, String> {
         }
         if let Output::Screen { terminal, paint } = &mut output {
             if redraw {
-                let (w, h) = terminal.size();
                 let status = screen::Status {
                     paths: &shown_paths,
                     files: follower.files_followed(),
@@ -143,8 +147,7 @@ pub fn run(args: &WatchArgs) -> Result<i32, String> {
                     mode: &mode,
                     notes: &notes,
                 };
-                let lines = screen::screen_lines(model.report.as_ref(), &status, w, h, paint);
-                terminal.draw(&lines).map_err(|e| format!("could not draw: {e}"))?;
+                draw(terminal, paint, model.report.as_ref(), &status)?;
                 redraw = false;
             }
         } else if stdout_closed() {
@@ -173,6 +176,19 @@ pub fn run(args: &WatchArgs) -> Result<i32, String> {
         Output::Ndjson(mut out) => out.flush().map_err(write_failed)?,
     }
     Ok(EXIT_OK)
+}
+
+/// Draws the screen of `report` (`None`: before the first analysis) at the terminal's size.
+fn draw(
+    terminal: &mut screen::Terminal,
+    paint: &Paint,
+    report: Option<&Report>,
+    status: &screen::Status,
+) -> Result<(), String> {
+    let (w, h) = terminal.size();
+    terminal
+        .draw(&screen::screen_lines(report, status, w, h, paint))
+        .map_err(|e| format!("could not draw: {e}"))
 }
 
 /// Waits at most `wait` for a wake; file events that come together are taken as one (rescan if any asks).

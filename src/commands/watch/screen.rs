@@ -28,6 +28,13 @@ pub struct Status<'a> {
     pub notes: &'a [String],
 }
 
+impl<'a> Status<'a> {
+    /// Before anything is read.
+    pub fn starting(paths: &'a str, mode: &'a str, notes: &'a [String]) -> Status<'a> {
+        Status { paths, files: 0, entries: 0, events_kept: 0, dropped: 0, mode, notes }
+    }
+}
+
 /// One screen line being built: text pieces with their style, cut at the width.
 struct Line<'p> {
     paint: &'p Paint,
