@@ -377,3 +377,104 @@ fn last_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
         window *= 8;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cmtrace_parsers::tail::TailText;
+    use cmtrace_parsers::TextEncoding;
+
+    fn record(pid: u32) -> String {
+        format!(
+            "<![LOG[==========[ ccmsetup started in process {pid} ]==========]LOG]!><time=\"10:00:00.000+0\" \
+             date=\"11-20-2026\" component=\"ccmsetup\" context=\"\" type=\"1\" thread=\"1\" file=\"\">\r\n"
+        )
+    }
+
+    fn text(serial: u32, first_line: u32, pids: std::ops::Range<u32>) -> Update {
+        Update::Text {
+            serial,
+            kind: LogKind::Ccmsetup,
+            format: LineFormat::Cmtrace,
+            encoding: TextEncoding::Utf8,
+            text: TailText { text: pids.map(record).collect(), first_line },
+            bytes: 0,
+        }
+    }
+
+    fn opened(serial: u32, path: &str) -> Update {
+        Update::Opened { serial, path: path.into(), host: "PC1".into() }
+    }
+
+    #[test]
+    fn what_was_shown_is_not_shown_again() {
+        let mut m = FlowModel::default();
+        m.apply(opened(1, "PC1/ccmsetup.log"));
+        m.apply(text(1, 1, 0..3));
+        let first = m.analyze(true);
+        assert_eq!((first.inputs.len(), first.devices.len(), first.timeline.len()), (1, 1, 3));
+        assert!(!m.changed());
+        // Nothing new: nothing to show.
+        m.touch();
+        let again = m.analyze(true);
+        assert_eq!(
+            (again.inputs.len(), again.devices.len(), again.findings.len(), again.timeline.len()),
+            (0, 0, 0, 0)
+        );
+        // One more event: that event; the device line only if its phases changed.
+        m.apply(text(1, 4, 3..4));
+        let more = m.analyze(true);
+        assert_eq!(more.timeline.len(), 1);
+        assert_eq!(more.timeline.get(0).line, 4);
+        assert!(more.inputs.is_empty());
+        // Renamed: the file is shown again under its new name, its events are not, and they now cite it.
+        m.apply(Update::Renamed { serial: 1, path: "PC1/ccmsetup.lo_".into() });
+        let renamed = m.analyze(true);
+        assert_eq!(renamed.inputs.len(), 1);
+        assert_eq!(renamed.inputs[0].path, "PC1/ccmsetup.lo_");
+        assert!(renamed.timeline.is_empty());
+        assert!(m.report.as_ref().unwrap().timeline.iter().all(|e| e.path == "PC1/ccmsetup.lo_"));
+        // Truncated: the old content's events leave; the new content's are new.
+        m.apply(Update::Truncated { old: 1, new: 2, path: "PC1/ccmsetup.lo_".into(), host: "PC1".into() });
+        m.apply(text(2, 1, 10..11));
+        let fresh = m.analyze(true);
+        assert_eq!(fresh.timeline.len(), 1);
+        assert_eq!(m.events_kept(), 1);
+    }
+
+    #[test]
+    fn flow_incomplete_waits_for_quiet_logs() {
+        let mut m = FlowModel::default();
+        m.apply(opened(1, "PC1/ccmsetup.log"));
+        m.apply(text(1, 1, 0..1));
+        let busy = m.analyze(false);
+        assert!(busy.findings.iter().all(|f| f.rule != "flow-incomplete"));
+        assert!(m.held_back, "a started ccmsetup with nothing after it is a flow that stopped");
+        m.touch();
+        let quiet = m.analyze(true);
+        assert!(quiet.findings.iter().any(|f| f.rule == "flow-incomplete"));
+        assert!(!m.held_back);
+    }
+
+    /// Memory is bounded: past `MAX_EVENTS` the oldest events leave (counted), and what is remembered as
+    /// shown leaves with them.
+    #[test]
+    fn the_newest_events_are_kept_and_the_rest_counted() {
+        let mut m = FlowModel::default();
+        m.apply(opened(1, "PC1/ccmsetup.log"));
+        let n = MAX_EVENTS as u32 + 5_000;
+        m.apply(text(1, 1, 0..n / 2));
+        m.analyze(true);
+        m.apply(text(1, n / 2 + 1, n / 2..n));
+        assert_eq!(m.events_kept(), MAX_EVENTS);
+        assert_eq!(m.dropped, 5_000);
+        assert_eq!(m.entries, n as u64);
+        let report = m.analyze(true);
+        assert!(m.shown_events.len() <= MAX_EVENTS, "{}", m.shown_events.len());
+        let kept = m.report.as_ref().unwrap();
+        assert_eq!(kept.timeline.len(), MAX_EVENTS);
+        // The oldest kept is the 5,001st read.
+        assert!(kept.timeline.iter().all(|e| e.line > 5_000));
+        assert!(report.timeline.len() >= MAX_EVENTS - n as usize / 2);
+    }
+}
