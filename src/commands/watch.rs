@@ -104,7 +104,7 @@ pub fn run(args: &WatchArgs) -> Result<i32, String> {
         let status = screen::Status::starting(&shown_paths, &mode, &notes);
         draw(terminal, paint, None, &status)?;
     }
-    let mut follower = Follower::new(paths, hosts);
+    let mut follower = Follower::new(paths, hosts, quit.clone());
     let mut model = FlowModel::default();
     let mut last_analysis: Option<Instant> = None;
     let mut next_tick = Instant::now();
@@ -217,19 +217,23 @@ fn sync(
 ) {
     let now = Instant::now();
     let mut apply = |u| model.apply(u);
+    // Problems go to stderr in a pipe, and to the screen (the last few) on a terminal.
+    let mut note = |line: String| {
+        if matches!(output, Output::Ndjson(_)) {
+            crate::say!("cmtrace-rs: {line}");
+        }
+        notes.push(line);
+        if notes.len() > 8 {
+            notes.remove(0);
+        }
+    };
     if rescan {
-        let mut note = |line: String| {
-            if matches!(output, Output::Ndjson(_)) {
-                crate::say!("cmtrace-rs: {line}");
-            }
-            notes.push(line);
-            if notes.len() > 8 {
-                notes.remove(0);
-            }
-        };
         follower.scan(now, &mut apply, &mut note);
     }
     follower.read(now, &mut apply);
+    for line in follower.take_notes() {
+        note(line);
+    }
 }
 
 /// Writes what the last analysis found new as NDJSON lines, and flushes.
@@ -297,6 +301,8 @@ fn spawn_keys(tx: Sender<Wake>, quit: Arc<AtomicBool>) {
             Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => {
                 let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
                 if ctrl_c || matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
+                    // Also stops a long read at its next step.
+                    quit.store(true, Ordering::Relaxed);
                     Wake::Quit
                 } else {
                     continue;

@@ -7,6 +7,8 @@
 //! `Update`s.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cmtrace_parsers::input::{discover, HostOverride, Limits, Location};
@@ -75,11 +77,24 @@ pub struct Follower {
     next_serial: u32,
     /// Problems already said (a path that cannot be read), so that each is said once.
     said: std::collections::HashSet<String>,
+    /// Problems met while reading, for the caller to say (`take_notes`).
+    unsaid: Vec<String>,
+    /// Set when `watch` is to stop: a long read (a large folder's first) stops between two steps.
+    stop: Arc<AtomicBool>,
 }
 
 impl Follower {
-    pub fn new(roots: Vec<PathBuf>, hosts: Vec<HostOverride>) -> Follower {
-        Follower { roots, hosts, files: Vec::new(), next_serial: 0, said: Default::default() }
+    /// Follows the files under `roots`; a read stops at its next step once `stop` is set.
+    pub fn new(roots: Vec<PathBuf>, hosts: Vec<HostOverride>, stop: Arc<AtomicBool>) -> Follower {
+        Follower {
+            roots,
+            hosts,
+            files: Vec::new(),
+            next_serial: 0,
+            said: Default::default(),
+            unsaid: Vec::new(),
+            stop,
+        }
     }
 
     /// How many files are followed.
@@ -188,6 +203,11 @@ impl Follower {
         }
     }
 
+    /// The problems met while reading since the last call (a file that could not be read), each once.
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.unsaid)
+    }
+
     /// Reads what every file followed gained since the last read, and gives out, as it is, the text a
     /// rolled-over file has held back for longer than `PARTIAL_WAIT`.
     pub fn read(&mut self, now: Instant, out: &mut dyn FnMut(Update)) {
@@ -207,12 +227,15 @@ impl Follower {
     /// Reads one file to its current end.
     fn read_file(&mut self, f: &mut Followed, now: Instant, out: &mut dyn FnMut(Update)) {
         loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
             let growth = match f.tail.read(now) {
                 Ok(g) => g,
                 Err(e) => {
                     let line = format!("{}: {e}", f.path);
                     if self.said.insert(line.clone()) {
-                        crate::say!("cmtrace-rs: {line}");
+                        self.unsaid.push(line);
                     }
                     return;
                 }
@@ -337,7 +360,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let logs = tmp.path().join("PC1/Windows/ccmsetup/Logs");
         std::fs::create_dir_all(&logs).unwrap();
-        let follower = Follower::new(vec![tmp.path().to_path_buf()], Vec::new());
+        let follower = Follower::new(vec![tmp.path().to_path_buf()], Vec::new(), Default::default());
         (tmp, logs, follower)
     }
 
