@@ -36,8 +36,6 @@ struct FileRow {
     path: Arc<str>,
     host: Arc<str>,
     input: Input,
-    /// Its events among those kept.
-    events: usize,
 }
 
 /// A finding as shown: rule, device, host and its evidence lines (file serial, line).
@@ -128,7 +126,6 @@ impl FlowModel {
                 row.input.unparsed_lines += read.unparsed;
                 row.input.first_time = row.input.first_time.or(read.first_time);
                 row.input.last_time = read.last_time.or(row.input.last_time);
-                row.events += read.events.len();
                 self.entries += read.entries;
                 self.events.extend(read.events.into_iter().map(|e| (serial, e)));
                 while self.events.len() > MAX_EVENTS {
@@ -170,12 +167,9 @@ impl FlowModel {
         }
     }
 
-    /// An event leaves the model.
+    /// An event leaves the model, and what was remembered of it as shown.
     fn forget(&mut self, serial: u32, e: &Event) {
         self.shown_events.remove(&(serial, e.evidence.line, e.kind.name()));
-        if let Some(row) = self.files.get_mut(&serial) {
-            row.events = row.events.saturating_sub(1);
-        }
     }
 
     /// Runs the engine and the rules on every event kept; returns what was not shown yet, as a report
@@ -261,7 +255,6 @@ fn new_row(path: String, host: String) -> FileRow {
             last_time: None,
             warning: None,
         },
-        events: 0,
     }
 }
 

@@ -20,6 +20,10 @@ use cmtrace_parsers::{LineFormat, LogKind, TextEncoding};
 /// met under a rotated name) or removed, before it is read as it is: the writer has moved on to a new file.
 pub const PARTIAL_WAIT: Duration = Duration::from_secs(2);
 
+/// How long a file followed may be missing from the scans before it is taken as gone (removed, or moved
+/// out of the paths).
+pub const GONE_AFTER: Duration = Duration::from_secs(1);
+
 /// How many bytes of a file's start are compared to tell a file moved to another name (where its identity
 /// does not tell: Windows, or a copy then a delete) from a new one.
 const SAME_START_BYTES: u64 = 4096;
@@ -56,6 +60,9 @@ struct Followed {
     tail: Tail,
     /// Renamed since it was opened, or found under a rotated name: no longer the file its writer writes.
     rolled: bool,
+    /// Since when scans have not found it (a file renamed while a scan lists the folder is under neither
+    /// name for that scan).
+    missing_since: Option<Instant>,
 }
 
 /// A file a scan found that is not one followed (or is, renamed where identities do not tell).
@@ -138,6 +145,7 @@ impl Follower {
                 Some(i) if !replaced(&self.files[i], path, &meta) => {
                     seen[i] = true;
                     let f = &mut self.files[i];
+                    f.missing_since = None;
                     if f.path != src.path {
                         f.path = src.path.clone();
                         f.rolled = true;
@@ -154,8 +162,9 @@ impl Follower {
                 }),
             }
         }
-        // Files no longer found: finished through their open handle, unless one of the new names holds the
-        // same file (moved where identities do not tell).
+        // Files not found: one of the new names may hold the same file (moved where identities do not
+        // tell). Else, once missing for `GONE_AFTER` (not at once: a scan that lists a folder while a file
+        // is renamed in it may see neither name), finished through their open handle and gone.
         let mut i = 0;
         while i < self.files.len() {
             if seen[i] {
@@ -168,7 +177,13 @@ impl Follower {
                 f.path = moved.shown.clone();
                 f.rolled = true;
                 f.tail.set_id(moved.id);
+                f.missing_since = None;
                 out(Update::Renamed { serial: f.serial, path: moved.shown });
+                i += 1;
+                continue;
+            }
+            let since = *self.files[i].missing_since.get_or_insert(now);
+            if now.duration_since(since) < GONE_AFTER {
                 i += 1;
                 continue;
             }
@@ -191,6 +206,7 @@ impl Follower {
                         host: n.host,
                         tail,
                         rolled: n.rotated_name,
+                        missing_since: None,
                     });
                 }
                 Err(e) => {
@@ -411,11 +427,11 @@ mod tests {
         let mut w = std::fs::OpenOptions::new().append(true).open(logs.join("ccmsetup.log")).unwrap();
         std::io::Write::write_all(&mut w, REC.as_bytes()).unwrap();
         std::fs::remove_file(logs.join("ccmsetup.log")).unwrap();
-        // Its last record is read through the handle kept open, then it is gone.
-        assert_eq!(
-            said(&mut f, t0, true),
-            [format!("text ccmsetup.log:2 {}", REC.len()), "gone".to_string()]
-        );
+        // Its last record is read through the handle kept open; it is gone once missing for `GONE_AFTER`.
+        assert_eq!(said(&mut f, t0, true), [format!("text ccmsetup.log:2 {}", REC.len())]);
+        assert_eq!(f.files_followed(), 1);
+        assert!(said(&mut f, t0 + GONE_AFTER / 2, true).is_empty());
+        assert_eq!(said(&mut f, t0 + GONE_AFTER, true), ["gone"]);
         assert_eq!(f.files_followed(), 0);
     }
 
