@@ -43,6 +43,14 @@ pub const EXIT_ERROR: ExitStatuses = &[
     (1, "at least one code is unknown (what its bits tell is still printed)"),
     (2, "a bad argument"),
 ];
+pub const EXIT_WATCH: ExitStatuses = &[
+    (
+        0,
+        "stopped: Ctrl-C or q on the terminal, SIGINT, SIGTERM or SIGHUP, or stdout closed by its reader \
+         (| head)",
+    ),
+    (2, "a bad argument, or a PATH or --host path that does not exist"),
+];
 pub const EXIT_RULES: ExitStatuses = &[(0, "the catalog was printed"), (2, "a bad argument")];
 pub const EXIT_COMPLETIONS: ExitStatuses =
     &[(0, "the script was printed"), (2, "a bad argument (a shell it does not know)")];
@@ -77,8 +85,25 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Reconstruct the install / registration / token flow per device and report findings
-    #[command(after_help = exit_help(EXIT_ANALYZE))]
+    #[command(
+        after_help = exit_help(EXIT_ANALYZE),
+        long_about = "Reconstruct the install / registration / token flow per device and report findings. With \
+no PATH: on a Windows ConfigMgr client, its own log folders (%WINDIR%\\CCM\\Logs, %WINDIR%\\ccmsetup\\Logs) as the \
+host named COMPUTERNAME; elsewhere the current folder."
+    )]
     Analyze(AnalyzeArgs),
+    /// Follow the logs as they are written: each device's phases, the findings with their fix, the flow's
+    /// events, live
+    #[command(
+        after_help = exit_help(EXIT_WATCH),
+        long_about = "Follow the logs under PATH as ConfigMgr writes them (appended, rolled over to .lo_ or \
+name-YYYYMMDD-HHMMSS.log, truncated, new files and host folders), and analyse the flow again as lines \
+arrive. On a terminal: each device's phases with their status and time, the newest findings with their \
+fix and the last flow events, redrawn in place (q or Ctrl-C quits). Otherwise: each new input, changed \
+device, finding and flow event as one NDJSON line, the objects of `analyze --format ndjson`, flushed \
+after each batch."
+    )]
+    Watch(WatchArgs),
     /// Print every log entry of every file as NDJSON or CSV (for DuckDB, Spark, Kusto, Elasticsearch)
     #[command(after_help = exit_help(EXIT_PARSE))]
     Parse(ParseArgs),
@@ -145,6 +170,32 @@ impl InputArgs {
             self.paths.clone()
         }
     }
+}
+
+/// `cmtrace-rs watch`.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Folders (searched recursively) or log files to follow [default: on a Windows ConfigMgr client, its
+    /// log folders %WINDIR%\CCM\Logs and %WINDIR%\ccmsetup\Logs as host COMPUTERNAME; else .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Treat every file under PATH as written by host NAME (overrides the host taken from the folder layout)
+    #[arg(long = "host", value_name = "NAME=PATH")]
+    pub hosts: Vec<HostOverride>,
+    /// Look at the files every --interval instead of waiting for file-system events (network shares and
+    /// file systems that send none); used anyway when events cannot be had
+    #[arg(long)]
+    pub poll: bool,
+    /// How often --poll looks, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub interval: u64,
+    /// A flow that stopped with no error (flow-incomplete) is reported once the logs have given no line for
+    /// this many seconds: while lines still come, it is only the flow in progress
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub settle: u64,
+    /// Colour of the screen: auto (not when NO_COLOR is set), always or never
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,7 +10,7 @@ use clap_mangen::Man;
 
 use crate::cli::{
     Cli, ExitStatuses, EXIT_ANALYZE, EXIT_ANY, EXIT_COMPLETIONS, EXIT_ERROR, EXIT_PARSE, EXIT_RULES,
-    EXIT_TRACE,
+    EXIT_TRACE, EXIT_WATCH,
 };
 
 /// One example of a page. `tests/it/man.rs` runs `command` with `sh -c` in a folder that holds a copy of
@@ -72,6 +72,25 @@ pub const EXAMPLES: &[(&str, &[Example])] = &[
                 status: 1,
                 what: "Only the findings and events of that half hour (UTC); the devices' status is still \
                        decided on all the logs.",
+            },
+        ],
+    ),
+    (
+        "watch",
+        &[
+            Example {
+                command: "cmtrace-rs watch case-1234 | head -n 3",
+                status: 0,
+                what: "In a pipe: each file read, then each device, finding and flow event as one NDJSON line \
+                       (the objects of analyze --format ndjson), and the new ones as the logs are written; here \
+                       the first three. On a terminal the same flow is a screen redrawn in place. On a Windows \
+                       client, cmtrace-rs watch with no PATH follows the client's own logs.",
+            },
+            Example {
+                command: "cmtrace-rs watch --poll --interval 2000 case-1234 | grep -m 1 '\"type\":\"finding\"'",
+                status: 0,
+                what: "Looking at the files every 2 seconds (a network share that sends no file-system events); \
+                       the first finding.",
             },
         ],
     ),
@@ -165,6 +184,7 @@ fn exit_statuses(sub: &str) -> ExitStatuses {
         "error" => EXIT_ERROR,
         "rules" => EXIT_RULES,
         "completions" => EXIT_COMPLETIONS,
+        "watch" => EXIT_WATCH,
         _ => EXIT_ANY,
     }
 }
@@ -174,7 +194,8 @@ fn exit_statuses(sub: &str) -> ExitStatuses {
 fn see_also(sub: &str, subs: &[String]) -> Vec<String> {
     let related: &[&str] = match sub {
         "" => return subs.iter().map(|s| format!("cmtrace-rs-{s}")).collect(),
-        "analyze" => &["trace", "rules", "error"],
+        "analyze" => &["watch", "trace", "rules", "error"],
+        "watch" => &["analyze"],
         "parse" => &["analyze"],
         "trace" => &["analyze"],
         "error" => &["analyze", "rules"],

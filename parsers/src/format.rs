@@ -934,6 +934,13 @@ fn sms_message(raw: &str) -> Cow<'_, str> {
     }
 }
 
+/// Does this physical line (without its `\n`) end a server-format record: a message, or nothing, followed by
+/// the `$$<Component><time><thread=N (0xN)>` trailer? For a reader that must know where a record ends before
+/// the rest of the file is written (`tail`).
+pub fn is_sms_trailer_line(line: &str) -> bool {
+    parse_sms_line(trim_cr(line)).is_some()
+}
+
 /// Parse `...$$<Component><MM-DD-YYYY HH:MM:SS.fff+BIAS><thread=N (0xN)>` at the end of a physical line.
 fn parse_sms_line(line: &str) -> Option<SmsTrailer<'_>> {
     let b = line.as_bytes();

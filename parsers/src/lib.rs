@@ -9,6 +9,7 @@
 //! - `regular`: only regular files opened, never blocking, read at most to the size seen at open.
 //! - `stream`: one large file read in blocks cut at record boundaries.
 //! - `scan`: the parallel driver over files and chunks of large files, results in file order.
+//! - `tail`: one growing log followed as written (appends, split records, rollover, truncation).
 //! - `spill`: event texts kept in a temporary file rather than in memory (`Text`).
 //! - `events`: typed flow events (`Event`, `EventKind`, `Evidence`).
 //! - `store`: every event of a read in fixed-size segments (`EventStore`), never moved as it grows.
@@ -33,3 +34,4 @@ pub mod scan;
 pub mod spill;
 pub mod store;
 pub mod stream;
+pub mod tail;

@@ -44,6 +44,10 @@ pub fn not_regular(meta: &Metadata) -> String {
     format!("not a regular file ({}): passed over", file_type_name(meta))
 }
 
+/// FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE (winnt.h).
+#[cfg(windows)]
+const SHARE_READ_WRITE_DELETE: u32 = 0x1 | 0x2 | 0x4;
+
 /// Open a regular file for reading without ever blocking, and check the handle opened is a regular file.
 /// Returns the file and its metadata as seen through the handle (`fstat`).
 pub fn open_regular(path: &Path) -> Result<(File, Metadata), String> {
@@ -57,6 +61,14 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), String> {
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    #[cfg(windows)]
+    {
+        // The ConfigMgr agent goes on writing a log we read, renames it (`ccmsetup.lo_`) and deletes it:
+        // let it (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, said here rather than left to
+        // the standard library's default).
+        use std::os::windows::fs::OpenOptionsExt;
+        options.share_mode(SHARE_READ_WRITE_DELETE);
     }
     let file = options.open(path).map_err(|e| e.to_string())?;
     let meta = file.metadata().map_err(|e| e.to_string())?;

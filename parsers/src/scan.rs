@@ -74,14 +74,14 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        // The window and the blocks bound the text held at once (about 24 MB, twice that for a UTF-16
+        // The window and the blocks bound the text held at once (about 40 MB, twice that for a UTF-16
         // file being decoded), whatever the size of the input or of its largest file.
         ScanOptions {
             chunk_bytes: 2 << 20,
             window_bytes: 16 << 20,
             batch_bytes: 8 << 20,
-            stream_above: 8 << 20,
-            block_bytes: 8 << 20,
+            stream_above: 24 << 20,
+            block_bytes: 16 << 20,
         }
     }
 }

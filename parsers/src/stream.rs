@@ -18,16 +18,58 @@ use crate::input::{LoadedFile, SourceFile};
 use crate::kind::LogKind;
 
 /// Turns raw bytes into text block after block.
-enum BlockDecoder {
+pub(crate) enum BlockDecoder {
     Utf8 { pending: Vec<u8> },
     Utf16(Box<encoding_rs::Decoder>),
     Windows1252,
 }
 
 impl BlockDecoder {
+    /// The decoder for a file whose first bytes are `head` (a byte order mark, else UTF-16 by its zero bytes,
+    /// else UTF-8 unless `head` holds a byte that is not), the bytes of its byte order mark to skip, and the
+    /// encoding it reads.
+    pub(crate) fn for_head(head: &[u8]) -> (BlockDecoder, usize, TextEncoding) {
+        let (_, encoding) = crate::decode::decode(&head[..head.len().min(512)]);
+        let (decoder, skip) = match encoding {
+            TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
+                let enc = if encoding == TextEncoding::Utf16Le {
+                    encoding_rs::UTF_16LE
+                } else {
+                    encoding_rs::UTF_16BE
+                };
+                let bom = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
+                (
+                    BlockDecoder::Utf16(Box::new(enc.new_decoder_without_bom_handling())),
+                    if bom { 2 } else { 0 },
+                )
+            }
+            _ => {
+                let bom = head.starts_with(b"\xEF\xBB\xBF");
+                let body = &head[if bom { 3 } else { 0 }..];
+                // UTF-8 unless the first block holds a byte that is not (an incomplete sequence at its
+                // end is only cut by the block).
+                let utf8 = match std::str::from_utf8(body) {
+                    Ok(_) => true,
+                    Err(e) => e.error_len().is_none() || bom,
+                };
+                if utf8 {
+                    (BlockDecoder::Utf8 { pending: Vec::new() }, if bom { 3 } else { 0 })
+                } else {
+                    (BlockDecoder::Windows1252, 0)
+                }
+            }
+        };
+        let encoding = match decoder {
+            BlockDecoder::Utf8 { .. } => TextEncoding::Utf8,
+            BlockDecoder::Windows1252 => TextEncoding::Windows1252,
+            BlockDecoder::Utf16(_) => encoding,
+        };
+        (decoder, skip, encoding)
+    }
+
     /// Append the text of `bytes` to `out`; `last` flushes what is held back (an incomplete sequence
     /// becomes U+FFFD).
-    fn decode(&mut self, bytes: &[u8], out: &mut String, last: bool) {
+    pub(crate) fn decode(&mut self, bytes: &[u8], out: &mut String, last: bool) {
         match self {
             BlockDecoder::Utf8 { pending } => {
                 let joined;
@@ -130,41 +172,7 @@ impl TextBlocks {
         let want = len_at_open.min(block_bytes as u64);
         (&mut file).take(want).read_to_end(&mut raw).map_err(|e| e.to_string())?;
         let left = len_at_open - raw.len() as u64;
-        let (_, encoding) = crate::decode::decode(&raw[..raw.len().min(512)]);
-        let (decoder, skip) = match encoding {
-            TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
-                let enc = if encoding == TextEncoding::Utf16Le {
-                    encoding_rs::UTF_16LE
-                } else {
-                    encoding_rs::UTF_16BE
-                };
-                let bom = raw.starts_with(b"\xFF\xFE") || raw.starts_with(b"\xFE\xFF");
-                (
-                    BlockDecoder::Utf16(Box::new(enc.new_decoder_without_bom_handling())),
-                    if bom { 2 } else { 0 },
-                )
-            }
-            _ => {
-                let bom = raw.starts_with(b"\xEF\xBB\xBF");
-                let body = &raw[if bom { 3 } else { 0 }..];
-                // UTF-8 unless the first block holds a byte that is not (an incomplete sequence at its
-                // end is only cut by the block).
-                let utf8 = match std::str::from_utf8(body) {
-                    Ok(_) => true,
-                    Err(e) => e.error_len().is_none() || bom,
-                };
-                if utf8 {
-                    (BlockDecoder::Utf8 { pending: Vec::new() }, if bom { 3 } else { 0 })
-                } else {
-                    (BlockDecoder::Windows1252, 0)
-                }
-            }
-        };
-        let encoding = match decoder {
-            BlockDecoder::Utf8 { .. } => TextEncoding::Utf8,
-            BlockDecoder::Windows1252 => TextEncoding::Windows1252,
-            BlockDecoder::Utf16(_) => encoding,
-        };
+        let (decoder, skip, encoding) = BlockDecoder::for_head(&raw);
         let mut blocks = TextBlocks {
             file,
             left,

@@ -16,15 +16,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
     // Filters are checked before anything is read: a typo must stop the command, not turn CI green.
     let filters =
         Filters::new(args.device.as_deref(), args.since.as_deref(), args.until.as_deref(), &args.rules)?;
-    let paths = args.input.paths_or_cwd();
+    // No PATH: the current folder, or on a Windows ConfigMgr client its own log folders.
+    let (paths, hosts) = super::local::inputs_or_default(&args.input.paths, &args.input.hosts);
     let progress = super::progress::ByteProgress::new(&paths);
-    let Analyzed { mut report, readable } = build_report(
-        &paths,
-        &args.input.hosts,
-        args.input.limits(),
-        |n| progress.inc(n),
-        || progress.finish(),
-    )?;
+    let Analyzed { mut report, readable } =
+        build_report(&paths, &hosts, args.input.limits(), |n| progress.inc(n), || progress.finish())?;
     if readable == 0 {
         // Still one document that names what could not be read (JSON, JUnit, ...), then exit 2.
         crate::say!("cmtrace-rs: no readable ConfigMgr log in the input");

@@ -5,11 +5,13 @@ pub mod analyze;
 pub mod collect;
 pub mod error;
 pub mod filter;
+pub mod local;
 pub mod parse;
 pub mod progress;
 pub mod rules;
 pub mod style;
 pub mod trace;
+pub mod watch;
 
 use std::io::Write;
 
@@ -27,6 +29,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Trace(args) => trace::run(&args),
         Command::Error(args) => error::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Watch(args) => watch::run(&args),
         Command::Completions(args) => {
             // Generated into memory (clap_complete panics when its writer fails), then written.
             let mut cmd = <Cli as clap::CommandFactory>::command();

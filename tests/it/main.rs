@@ -26,6 +26,7 @@ mod schema;
 mod setup_format;
 mod snapshots;
 mod terminal;
+mod watch;
 
 /// Every `.rs` file of tests/it/ is a module of this binary (a file without its `mod` line would never be
 /// compiled, its tests never run), and tests/ holds no other test file (cargo would build it as a test

@@ -216,7 +216,7 @@ fn help_names_the_exit_statuses() {
         }
         assert!(tail.contains("--fail-on"), "{args:?}: {tail}");
     }
-    for sub in ["parse", "trace", "error", "rules", "completions"] {
+    for sub in ["parse", "trace", "error", "rules", "completions", "watch"] {
         let text = String::from_utf8(bin().args([sub, "--help"]).output().unwrap().stdout).unwrap();
         assert!(text.contains("Exit status:\n  0  "), "{sub} --help: {text}");
     }
