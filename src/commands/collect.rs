@@ -113,8 +113,8 @@ fn first_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
 }
 
 /// The last entry time of a text, read from its tail only (a bounded window, widened while the last record
-/// is longer than it): the cost does not grow with the file.
-fn last_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
+/// is longer than it): the cost does not grow with the file. `watch` reads each new piece of a log with it too.
+pub(crate) fn last_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
     for window in [2 << 10, 64 << 10, 1 << 20] {
         let mut from = text.len().saturating_sub(window);
         while !text.is_char_boundary(from) {

@@ -306,7 +306,7 @@ fn read_events(
         entries: 0,
         unparsed: 0,
         first_time: if want_first { entry_times(text, format, first_line).next() } else { None },
-        last_time: last_entry_time(text, format),
+        last_time: crate::commands::collect::last_entry_time(text, format),
     };
     let mut kinds = Vec::new();
     let mut records = Records::new(text, format, first_line).keep_only(&may_match);
@@ -346,29 +346,6 @@ fn entry_times(text: &str, format: LineFormat, first_line: u32) -> impl Iterator
         Record::Entry(e) => e.utc(),
         Record::Unparsed { .. } => None,
     })
-}
-
-/// The time of the last timed entry of `text`, read from its end (a window from a line start, widened
-/// until an entry with a time is in it).
-fn last_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> {
-    let mut window = 4 << 10;
-    loop {
-        let mut from = text.len().saturating_sub(window);
-        while !text.is_char_boundary(from) {
-            from += 1;
-        }
-        let start = if from == 0 { 0 } else { text[from..].find('\n').map_or(text.len(), |i| from + i + 1) };
-        let last = Records::new(&text[start..], format, 1)
-            .filter_map(|r| match r {
-                Record::Entry(e) => e.utc(),
-                Record::Unparsed { .. } => None,
-            })
-            .last();
-        if last.is_some() || from == 0 {
-            return last;
-        }
-        window *= 8;
-    }
 }
 
 #[cfg(test)]
