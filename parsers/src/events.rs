@@ -224,3 +224,26 @@ pub struct Event {
     pub thread: Option<u32>,
     pub evidence: Evidence,
 }
+
+impl Event {
+    /// The event `kind` an extractor found in `entry`, a record of a `log_kind` file at `path` on `host`, with
+    /// the entry's text given as `text` (in memory or in the spill, as the reader keeps it).
+    pub fn from_entry(
+        kind: EventKind,
+        log_kind: crate::kind::LogKind,
+        entry: &crate::entry::Entry<'_>,
+        path: SharedStr,
+        host: SharedStr,
+        text: crate::spill::Text,
+    ) -> Event {
+        Event {
+            kind,
+            log_kind,
+            severity: entry.severity,
+            local_time: entry.local_time,
+            bias_minutes: entry.bias_minutes,
+            thread: entry.thread,
+            evidence: Evidence { path, line: entry.line, host, time: entry.utc(), text },
+        }
+    }
+}

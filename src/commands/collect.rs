@@ -4,7 +4,7 @@
 
 use cmtrace_analysis::model::Input;
 use cmtrace_parsers::entry::Record;
-use cmtrace_parsers::events::{Event, Evidence, SharedStr};
+use cmtrace_parsers::events::{Event, SharedStr};
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::{Records, MAX_RECORD_BYTES};
 use cmtrace_parsers::input::{discover, HostOverride, Limits, SourceFile};
@@ -212,21 +212,15 @@ fn collect_entries(
                         out.entries += 1;
                         extractors.extract_prefiltered(file.kind, &e, last_scan.take().as_ref(), &mut kinds);
                         for kind in kinds.drain(..) {
-                            out.events.push(Event {
+                            let text = text_of(&mut texts, &e.message, &mut out.texts, spill.as_ref());
+                            out.events.push(Event::from_entry(
                                 kind,
-                                log_kind: file.kind,
-                                severity: e.severity,
-                                thread: e.thread,
-                                local_time: e.local_time,
-                                bias_minutes: e.bias_minutes,
-                                evidence: Evidence {
-                                    path: path.clone(),
-                                    line: e.line,
-                                    host: host.clone(),
-                                    time: e.utc(),
-                                    text: text_of(&mut texts, &e.message, &mut out.texts, spill.as_ref()),
-                                },
-                            });
+                                file.kind,
+                                &e,
+                                path.clone(),
+                                host.clone(),
+                                text,
+                            ));
                         }
                     }
                     Record::Unparsed { .. } => out.unparsed += 1,

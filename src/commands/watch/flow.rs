@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use cmtrace_analysis::model::{Device, Finding, Input, Report, Timeline, SCHEMA_VERSION};
 use cmtrace_parsers::entry::Record;
-use cmtrace_parsers::events::{Event, Evidence};
+use cmtrace_parsers::events::Event;
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::{LineFormat, LogKind, Text};
@@ -316,21 +316,15 @@ fn read_events(
                 read.entries += 1;
                 extractors.extract_prefiltered(kind, &e, last_scan.take().as_ref(), &mut kinds);
                 for event_kind in kinds.drain(..) {
-                    read.events.push(Event {
-                        kind: event_kind,
-                        log_kind: kind,
-                        severity: e.severity,
-                        thread: e.thread,
-                        local_time: e.local_time,
-                        bias_minutes: e.bias_minutes,
-                        evidence: Evidence {
-                            path: path.clone(),
-                            line: e.line,
-                            host: host.clone(),
-                            time: e.utc(),
-                            text: Text::Inline(Arc::from(&*e.message)),
-                        },
-                    });
+                    let text = Text::Inline(Arc::from(&*e.message));
+                    read.events.push(Event::from_entry(
+                        event_kind,
+                        kind,
+                        &e,
+                        path.clone(),
+                        host.clone(),
+                        text,
+                    ));
                 }
             }
             Record::Unparsed { .. } => read.unparsed += 1,
