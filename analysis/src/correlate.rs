@@ -65,6 +65,11 @@ pub(crate) struct Block {
 pub(crate) struct Interner(rustc_hash::FxHashSet<SharedStr>);
 
 impl Interner {
+    /// The shared string of an identifier already seen, if any.
+    pub fn find(&self, id: &str) -> Option<SharedStr> {
+        self.0.get(id).cloned()
+    }
+
     pub fn get(&mut self, id: &str) -> SharedStr {
         if let Some(shared) = self.0.get(id) {
             return shared.clone();
@@ -281,7 +286,7 @@ pub(crate) struct Graph {
     /// Per client host with more than one incarnation: (first UTC ms, node) of each, in time order.
     host_epochs: Vec<Vec<(i64, usize)>>,
     weak_carriers: BTreeMap<(IdKind, SharedStr), Vec<Carrier>>,
-    ids: Interner,
+    pub(crate) ids: Interner,
     /// Per block: orphan attachment through a request chain (client host node), and the chained client
     /// request for any block.
     pub block_chain: Vec<Option<usize>>,

@@ -11,160 +11,20 @@ use rustc_hash::FxHashMap as HashMap;
 
 use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
-use crate::correlate::{self, Attribution, Graph, HostRoles, Node, RequestKind};
-use crate::ids::{event_matches, for_each_id, is_account_sid, match_form, IdKind};
-use crate::model::{Input, Phase};
+use crate::correlate::{self, Attribution, Block, Graph, HostRoles, Interner, Node};
+use crate::ids::{for_each_id, is_account_sid, IdKind};
+use crate::model::Input;
 use crate::ordered::Events;
 use crate::path::PathFacts;
 use crate::phases::{self, PhaseContext};
 use crate::skew::{self, HostOffset, SkewInput};
 
-/// Everything the engine concluded. Event indices everywhere are positions in `events`.
-#[derive(Debug, Clone)]
-pub struct Analysis {
-    pub inputs: Vec<Input>,
-    /// Sorted by corrected UTC time (events without a time take the time of the line before them in
-    /// their file), then host, path, line.
-    pub events: Events,
-    /// Per event: UTC milliseconds after the applied clock correction (`None`: no readable time).
-    pub event_time_ms: Vec<Option<i64>>,
-    /// Per event: index into `hosts`.
-    pub event_host: Vec<usize>,
-    /// Per event: index into `devices` (`None`: not attributable to one device).
-    pub event_device: Vec<Option<usize>>,
-    /// Sorted by key.
-    pub devices: Vec<DeviceFacts>,
-    /// Sorted by name.
-    pub hosts: Vec<HostFacts>,
-    /// Estimated clock offsets (reference hosts and hosts with causal pairs), sorted by host.
-    pub host_offsets: Vec<HostOffset>,
-    /// CCM_STS and MP registration request blocks, in file and line order.
-    pub requests: Vec<ServerRequest>,
-}
+use crate::facts::widen_span;
+pub use crate::facts::{Analysis, DeviceFacts, HostFacts, ServerRequest};
 
-/// One device found by correlation.
-#[derive(Debug, Clone)]
-pub struct DeviceFacts {
-    /// SMS client GUID (`GUID:` upper case) where known, else Azure AD device id, else host name.
-    pub key: String,
-    pub client_ids: Vec<String>,
-    pub aad_device_ids: Vec<String>,
-    /// Every tenant seen for the device, client and site side (both kept when they differ).
-    pub aad_tenant_ids: Vec<String>,
-    /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
-    pub client_tenant_ids: Vec<String>,
-    /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
-    pub site_tenant_ids: Vec<String>,
-    pub aad_user_ids: Vec<String>,
-    /// Account SIDs (user and computer; never `S-1-5-18`).
-    pub sids: Vec<String>,
-    /// Every host whose logs mention the device.
-    pub hosts: Vec<String>,
-    /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
-    pub client_hosts: Vec<String>,
-    /// The device's events, in timeline order.
-    pub events: Vec<usize>,
-    /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
-    pub path: PathFacts,
-    pub phases: Vec<Phase>,
-}
-
-impl DeviceFacts {
-    pub fn phase(&self, id: crate::model::PhaseId) -> Option<&Phase> {
-        self.phases.iter().find(|p| p.id == id)
-    }
-}
-
-/// One host (folder) of the collection.
-#[derive(Debug, Clone)]
-pub struct HostFacts {
-    pub name: String,
-    /// Roles from the logs it holds (client, CMG, connection point, management point).
-    pub roles: Vec<HostRole>,
-    /// Log kinds read from this host (a readable input or at least one event).
-    pub collected: Vec<LogKind>,
-    /// Log kinds present only as unreadable files.
-    pub unreadable: Vec<LogKind>,
-    /// The device whose client logs these are (client hosts).
-    pub client_device: Option<usize>,
-    /// Added to this host's log times in the timeline (minus the estimated offset; 0 when none applied).
-    pub skew_correction_ms: i64,
-    /// Per log kind read from this host: its first and last entry times (UTC ms, corrected like the
-    /// timeline), over all its files (rotated copies included).
-    pub log_spans: Vec<(LogKind, Option<i64>, Option<i64>)>,
-}
-
-impl HostFacts {
-    pub fn has_role(&self, role: HostRole) -> bool {
-        self.roles.contains(&role)
-    }
-}
-
-/// The lines of one server request (same file and thread, from start to return).
-#[derive(Debug, Clone)]
-pub struct ServerRequest {
-    pub kind: RequestKind,
-    /// Index into `Analysis::hosts`.
-    pub host: usize,
-    /// Event indices in line order.
-    pub events: Vec<usize>,
-    pub device: Option<usize>,
-    pub attribution: Attribution,
-}
-
-impl Analysis {
-    /// Events that carry `id` (SMS GUID with or without `GUID:`, Azure AD device/user/tenant id, SID,
-    /// message id, or a URL / host part), case-insensitive, in timeline order.
-    pub fn events_for_id(&self, id: &str) -> Vec<usize> {
-        let q = match_form(id);
-        if q.is_empty() {
-            return Vec::new();
-        }
-        (0..self.events.len()).filter(|&i| event_matches(&self.events[i].kind, &q)).collect()
-    }
-
-    /// The device a query names: its key, a client GUID, an Azure AD device id or a client host name.
-    pub fn find_device(&self, query: &str) -> Option<usize> {
-        let q = match_form(query);
-        let host = query.trim();
-        self.devices.iter().position(|d| {
-            match_form(&d.key) == q
-                || d.client_ids.iter().chain(&d.aad_device_ids).any(|x| match_form(x) == q)
-                || d.client_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
-        })
-    }
-
-    pub fn host(&self, name: &str) -> Option<&HostFacts> {
-        self.hosts.binary_search_by(|h| h.name.as_str().cmp(name)).ok().map(|i| &self.hosts[i])
-    }
-
-    /// Whether a readable log of this kind was collected from the host.
-    pub fn collected(&self, host: &str, kind: LogKind) -> bool {
-        self.host(host).is_some_and(|h| h.collected.contains(&kind))
-    }
-
-    /// Hosts from which a readable log of this kind was collected.
-    pub fn hosts_with(&self, kind: LogKind) -> Vec<&str> {
-        self.hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect()
-    }
-
-    /// Events not attributed to any device.
-    pub fn unattributed_events(&self) -> Vec<usize> {
-        (0..self.events.len()).filter(|&i| self.event_device[i].is_none()).collect()
-    }
-
-    /// The device key of an event, if attributed.
-    pub fn device_key(&self, event: usize) -> Option<&str> {
-        self.event_device.get(event).copied().flatten().map(|d| self.devices[d].key.as_str())
-    }
-
-    /// The clock-offset entry of a host, if estimated.
-    pub fn host_offset(&self, host: &str) -> Option<&HostOffset> {
-        self.host_offsets.iter().find(|o| o.host == host)
-    }
-}
-
-/// Runs correlation, clock-skew estimation, ordering and phases.
+/// Runs correlation, clock-skew estimation, ordering and phases: one function per stage below, each
+/// taking what the stages before it left and dropping per-event vectors after their last use (together
+/// they are a good part of the peak).
 pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
     let events: EventStore = events.into();
     let timing = std::env::var_os("CMTRACE_TIMING").is_some();
@@ -174,77 +34,156 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
             print_lap(&format!("engine {what}"), t0);
         }
     };
-    // Hosts: every host named by an input or an event, sorted.
-    // Consecutive events of a file share one `Arc` for host and path: look each run up once.
-    let host_runs = shared_runs(&events, |e| &e.evidence.host);
-    let names: BTreeSet<&str> = inputs
-        .iter()
-        .map(|i| i.host.as_str())
-        .chain(host_runs.iter().map(|&(first, _)| events[first].evidence.host.as_ref()))
-        .collect();
-    let host_names: Vec<String> = names.into_iter().map(str::to_string).collect();
-    let host_index: HashMap<&str, usize> =
-        host_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    let host_of: Vec<usize> =
-        expand_runs(&host_runs, events.len(), |first| host_index[events[first].evidence.host.as_str()]);
-    drop(host_runs);
-    let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
-    let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); host_names.len()];
-    for input in &inputs {
-        let h = host_index[input.host.as_str()];
-        if input.error.is_none() {
-            collected[h].insert(input.log_kind);
-        } else {
-            unreadable[h].insert(input.log_kind);
-        }
-    }
-    for (i, e) in events.iter().enumerate() {
-        collected[host_of[i]].insert(e.log_kind);
-    }
-    for h in 0..host_names.len() {
-        let readable = collected[h].clone();
-        unreadable[h].retain(|k| !readable.contains(k));
-    }
-    let roles: Vec<BTreeSet<HostRole>> = (0..host_names.len())
-        .map(|h| {
-            collected[h]
-                .iter()
-                .chain(&unreadable[h])
-                .map(|k| k.role())
-                .filter(|r| *r != HostRole::Unknown)
-                .collect()
-        })
-        .collect();
-    let is_client: Vec<bool> = roles.iter().map(|r| r.contains(&HostRole::Client)).collect();
-    let is_server: Vec<bool> = roles
-        .iter()
-        .map(|r| {
-            r.contains(&HostRole::ManagementPoint)
-                || r.contains(&HostRole::ConnectionPoint)
-                || r.contains(&HostRole::Cmg)
-        })
-        .collect();
-    // Reference clocks: the management points; without one, the CMG hosts (Azure VMs logging `+00`).
-    let any_mp = roles.iter().any(|r| r.contains(&HostRole::ManagementPoint));
-    let is_reference: Vec<bool> = roles
-        .iter()
-        .map(|r| {
-            r.contains(&HostRole::ManagementPoint)
-                || (!any_mp
-                    && r.contains(&HostRole::Cmg)
-                    && !r.contains(&HostRole::Client)
-                    && !r.contains(&HostRole::ConnectionPoint))
-        })
-        .collect();
-    let host_roles = HostRoles { host_of: &host_of, is_client: &is_client, is_server: &is_server };
-
+    let hosts = HostTable::new(&inputs, &events);
     let raw_ms: Vec<Option<i64>> =
         events.iter().map(|e| e.evidence.time.map(|t| t.timestamp_millis())).collect();
-    // Paths ranked once, so that sorts compare integers instead of long shared path prefixes.
-    let path_rank: Vec<u32> = {
+    let files = FileOrder::new(&events);
+    lap("hosts and file order");
+
+    let mut links = link_by_ids(&events, &hosts, &files);
+    lap("blocks and identifier links");
+
+    let (host_offsets, correlation_offset) = estimate_skew(&mut links, &events, &hosts, &raw_ms);
+    lap("skew");
+
+    let roots = link_by_time(&mut links, &events, &hosts, &raw_ms, &correlation_offset);
+    drop(correlation_offset);
+    lap("time chains");
+
+    let timeline = timeline_order(&events, &hosts, files, raw_ms, &host_offsets);
+    lap("timeline order");
+
+    let devices = build_devices(&mut links.graph, &roots, &timeline.perm, &events, &hosts);
+    lap("devices built");
+
+    let host_facts = host_facts(&inputs, &hosts, &mut links.graph, &devices.of_root, &timeline.applied);
+    let renumbered = renumber(events, &hosts, links, roots, timeline, &devices.of_root, host_offsets);
+    lap("events renumbered");
+
+    let devices = with_phases(devices.built, &devices.client_hosts, &renumbered, &host_facts);
+    lap("phases");
+
+    Analysis {
+        inputs,
+        events: renumbered.events,
+        event_time_ms: renumbered.event_time_ms,
+        event_host: renumbered.event_host,
+        event_device: renumbered.event_device,
+        devices,
+        hosts: host_facts,
+        host_offsets: renumbered.host_offsets,
+        requests: renumbered.requests,
+    }
+}
+
+/// The hosts of the collection (every host named by an input or an event, sorted by name) and what was
+/// read from each.
+struct HostTable {
+    /// Shared with the events that name them.
+    names: Vec<SharedStr>,
+    /// Per event, as read: its host.
+    host_of: Vec<usize>,
+    /// Per host: log kinds read (a readable input or at least one event), and those only unreadable.
+    collected: Vec<BTreeSet<LogKind>>,
+    unreadable: Vec<BTreeSet<LogKind>>,
+    roles: Vec<BTreeSet<HostRole>>,
+    is_client: Vec<bool>,
+    is_server: Vec<bool>,
+    /// Reference clocks: the management points; without one, the CMG hosts (Azure VMs logging `+00`).
+    is_reference: Vec<bool>,
+}
+
+impl HostTable {
+    fn new(inputs: &[Input], events: &EventStore) -> HostTable {
+        // Consecutive events of a file share one `Arc` for host and path: look each run up once.
+        let host_runs = shared_runs(events, |e| &e.evidence.host);
+        // The events' own strings where they name the host; a host with inputs and no event gets its own.
+        let mut by_name: std::collections::BTreeMap<&str, Option<&SharedStr>> =
+            std::collections::BTreeMap::new();
+        for &(first, _) in &host_runs {
+            let host = &events[first].evidence.host;
+            by_name.insert(host.as_str(), Some(host));
+        }
+        for input in inputs {
+            by_name.entry(input.host.as_str()).or_insert(None);
+        }
+        let names: Vec<SharedStr> = by_name
+            .iter()
+            .map(|(name, shared)| shared.cloned().unwrap_or_else(|| SharedStr::from(*name)))
+            .collect();
+        drop(by_name);
+        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let host_of: Vec<usize> =
+            expand_runs(&host_runs, events.len(), |first| index[events[first].evidence.host.as_str()]);
+        let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); names.len()];
+        let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); names.len()];
+        for input in inputs {
+            let h = index[input.host.as_str()];
+            if input.error.is_none() {
+                collected[h].insert(input.log_kind);
+            } else {
+                unreadable[h].insert(input.log_kind);
+            }
+        }
+        drop(index);
+        for (i, e) in events.iter().enumerate() {
+            collected[host_of[i]].insert(e.log_kind);
+        }
+        for (unreadable, collected) in unreadable.iter_mut().zip(&collected) {
+            unreadable.retain(|k| !collected.contains(k));
+        }
+        let roles: Vec<BTreeSet<HostRole>> = collected
+            .iter()
+            .zip(&unreadable)
+            .map(|(c, u)| c.iter().chain(u).map(|k| k.role()).filter(|r| *r != HostRole::Unknown).collect())
+            .collect();
+        let is_client: Vec<bool> = roles.iter().map(|r| r.contains(&HostRole::Client)).collect();
+        let is_server: Vec<bool> = roles
+            .iter()
+            .map(|r| {
+                r.contains(&HostRole::ManagementPoint)
+                    || r.contains(&HostRole::ConnectionPoint)
+                    || r.contains(&HostRole::Cmg)
+            })
+            .collect();
+        let any_mp = roles.iter().any(|r| r.contains(&HostRole::ManagementPoint));
+        let is_reference: Vec<bool> = roles
+            .iter()
+            .map(|r| {
+                r.contains(&HostRole::ManagementPoint)
+                    || (!any_mp
+                        && r.contains(&HostRole::Cmg)
+                        && !r.contains(&HostRole::Client)
+                        && !r.contains(&HostRole::ConnectionPoint))
+            })
+            .collect();
+        HostTable { names, host_of, collected, unreadable, roles, is_client, is_server, is_reference }
+    }
+
+    /// The index of a host named by an input or an event.
+    fn index(&self, name: &str) -> usize {
+        self.names
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .expect("every input and event host is in the table")
+    }
+
+    fn roles(&self) -> HostRoles<'_> {
+        HostRoles { host_of: &self.host_of, is_client: &self.is_client, is_server: &self.is_server }
+    }
+}
+
+/// The events in file and line order, and each event's path ranked among the sorted paths (so that
+/// sorts compare integers instead of long shared path prefixes).
+struct FileOrder {
+    path_rank: Vec<u32>,
+    order: Vec<usize>,
+}
+
+impl FileOrder {
+    fn new(events: &EventStore) -> FileOrder {
         let mut ids: HashMap<&str, u32> = HashMap::default();
         let mut uniq: Vec<&str> = Vec::new();
-        let path_runs = shared_runs(&events, |e| &e.evidence.path);
+        let path_runs = shared_runs(events, |e| &e.evidence.path);
         let first: Vec<u32> = expand_runs(&path_runs, events.len(), |first| {
             let p = events[first].evidence.path.as_ref();
             *ids.entry(p).or_insert_with(|| {
@@ -258,85 +197,157 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
         for (r, &u) in sorted.iter().enumerate() {
             rank[u as usize] = r as u32;
         }
-        first.into_iter().map(|u| rank[u as usize]).collect()
-    };
-    let mut file_order: Vec<usize> = (0..events.len()).collect();
-    file_order.par_sort_unstable_by_key(|&a| (path_rank[a], events[a].evidence.line, a));
+        let path_rank: Vec<u32> = first.into_iter().map(|u| rank[u as usize]).collect();
+        let mut order: Vec<usize> = (0..events.len()).collect();
+        order.par_sort_unstable_by_key(|&a| (path_rank[a], events[a].evidence.line, a));
+        FileOrder { path_rank, order }
+    }
+}
 
-    lap("hosts and file order");
-    // Correlation by identifiers.
+/// Correlation so far: the server request blocks, each event's block, and the graph of identifiers
+/// and client hosts whose components become devices.
+struct Links {
+    blocks: Vec<Block>,
+    /// Per event, as read: its request block (dropped once time chains are linked).
+    block_of: Vec<Option<usize>>,
+    graph: Graph,
+    /// Per block: its component and how it was attributed, after time chains.
+    block_roots: Vec<(Option<usize>, Attribution)>,
+}
+
+/// Correlation by identifiers: request blocks, client ids, block ids, weak ids.
+fn link_by_ids(events: &EventStore, hosts: &HostTable, files: &FileOrder) -> Links {
     let mut ids = correlate::Interner::default();
-    let blocks = correlate::build_blocks(&events, &host_of, &file_order, &path_rank, &mut ids);
+    let blocks = correlate::build_blocks(events, &hosts.host_of, &files.order, &files.path_rank, &mut ids);
     let mut block_of: Vec<Option<usize>> = vec![None; events.len()];
     for (bi, b) in blocks.iter().enumerate() {
         for &i in &b.events {
             block_of[i] = Some(bi);
         }
     }
-    let mut graph = Graph::new(host_names.len(), blocks.len(), ids);
-    graph.link_client_ids(&events, &host_roles);
+    let mut graph = Graph::new(hosts.names.len(), blocks.len(), ids);
+    graph.link_client_ids(events, &hosts.roles());
     graph.link_block_ids(&blocks);
     graph.link_weak_ids();
+    Links { blocks, block_of, graph, block_roots: Vec::new() }
+}
 
-    lap("blocks and identifier links");
-    // Clock skew from causal pairs of identifier-linked events.
-    let pre_blocks = graph.block_roots(&blocks);
-    let pre_roots = event_roots(&mut graph, &events, &host_roles, &block_of, &pre_blocks, &[]);
+/// Clock skew from causal pairs of identifier-linked events: the host offsets (pair indices as read) and
+/// the per-host offset correlation uses.
+fn estimate_skew(
+    links: &mut Links,
+    events: &EventStore,
+    hosts: &HostTable,
+    raw_ms: &[Option<i64>],
+) -> (Vec<HostOffset>, Vec<i64>) {
+    let roles = hosts.roles();
+    let pre_blocks = links.graph.block_roots(&links.blocks);
+    let pre_roots = event_roots(&mut links.graph, events, &roles, &links.block_of, &pre_blocks, &[]);
     let pre_block_roots: Vec<Option<usize>> = pre_blocks.iter().map(|b| b.0).collect();
-    let (host_offsets_raw, correlation_offset) = skew::estimate(&SkewInput {
-        events: &events,
-        raw_ms: &raw_ms,
-        roles: &host_roles,
-        host_names: &host_names,
-        is_reference: &is_reference,
-        blocks: &blocks,
+    skew::estimate(&SkewInput {
+        events,
+        raw_ms,
+        roles: &roles,
+        host_names: &hosts.names,
+        is_reference: &hosts.is_reference,
+        blocks: &links.blocks,
         block_root: &pre_block_roots,
         event_root: &pre_roots,
-    });
-    // Every per-event vector is dropped after its last use: together they are a good part of the peak.
-    drop((pre_blocks, pre_roots, pre_block_roots));
-    lap("skew");
-    // Correlation uses every consistent estimate (a 90 s offset still shifts a request out of a 5 s
-    // window); the timeline and phases only apply estimates beyond the 2-minute threshold.
+    })
+}
+
+/// Correlation by request chains in time, with every consistent clock estimate applied (a 90 s offset
+/// still shifts a request out of a 5 s window; the timeline and phases only apply estimates beyond the
+/// 2-minute threshold). Returns each event's component, as read.
+fn link_by_time(
+    links: &mut Links,
+    events: &EventStore,
+    hosts: &HostTable,
+    raw_ms: &[Option<i64>],
+    correlation_offset: &[i64],
+) -> Vec<Option<usize>> {
+    let roles = hosts.roles();
     let corr_ms: Vec<Option<i64>> =
-        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - correlation_offset[host_of[i]])).collect();
+        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - correlation_offset[hosts.host_of[i]])).collect();
+    links.graph.link_chains(events, &roles, &links.blocks, &corr_ms);
+    links.block_roots = links.graph.block_roots(&links.blocks);
+    let connector = correlate::connector_roots(
+        &mut links.graph,
+        events,
+        &roles,
+        &links.blocks,
+        &links.block_roots,
+        &corr_ms,
+    );
+    drop(corr_ms);
+    let roots =
+        event_roots(&mut links.graph, events, &roles, &links.block_of, &links.block_roots, &connector);
+    links.block_of = Vec::new();
+    roots
+}
 
-    // Correlation by request chains in time.
-    graph.link_chains(&events, &host_roles, &blocks, &corr_ms);
-    let final_blocks = graph.block_roots(&blocks);
-    let connector =
-        correlate::connector_roots(&mut graph, &events, &host_roles, &blocks, &final_blocks, &corr_ms);
-    let roots = event_roots(&mut graph, &events, &host_roles, &block_of, &final_blocks, &connector);
-    drop((corr_ms, block_of, connector));
+/// The timeline: applied clock corrections and the order of the events.
+struct Timeline {
+    /// Per host: the offset subtracted from its times (0 when no estimate was applied).
+    applied: Vec<i64>,
+    /// Per event, as read: corrected UTC ms.
+    time_ms: Vec<Option<i64>>,
+    /// Timeline position to event as read.
+    perm: Vec<usize>,
+}
 
-    lap("time chains");
-    // Applied corrections and timeline order.
-    let mut applied = vec![0i64; host_names.len()];
-    for o in &host_offsets_raw {
+/// Sorts the events by corrected time (untimed ones take the time of the line before them in their
+/// file), then host, path, line.
+fn timeline_order(
+    events: &EventStore,
+    hosts: &HostTable,
+    files: FileOrder,
+    raw_ms: Vec<Option<i64>>,
+    host_offsets: &[HostOffset],
+) -> Timeline {
+    let mut applied = vec![0i64; hosts.names.len()];
+    for o in host_offsets {
         if o.applied {
-            applied[host_index[o.host.as_str()]] = o.offset_ms;
+            applied[hosts.index(&o.host)] = o.offset_ms;
         }
     }
     let time_ms: Vec<Option<i64>> =
-        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - applied[host_of[i]])).collect();
+        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - applied[hosts.host_of[i]])).collect();
     drop(raw_ms);
     let mut order_ms: Vec<Option<i64>> = time_ms.clone();
-    fill_untimed(&mut order_ms, &events, &file_order);
-    drop(file_order);
+    fill_untimed(&mut order_ms, events, &files.order);
+    let FileOrder { path_rank, order } = files;
+    drop(order);
     let mut perm: Vec<usize> = (0..events.len()).collect();
     // Host indices follow the sorted host names and path ranks the sorted paths: the same order as
     // comparing the strings.
+    let host_of = &hosts.host_of;
     perm.par_sort_unstable_by_key(|&i| {
         (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, i)
     });
-    drop((order_ms, path_rank));
-    let mut new_pos = vec![0usize; events.len()];
-    for (new, &old) in perm.iter().enumerate() {
-        new_pos[old] = new;
-    }
+    Timeline { applied, time_ms, perm }
+}
 
-    lap("timeline order");
-    // Devices: one per component.
+/// Per device: its client host indices.
+type ClientHosts = Vec<Vec<usize>>;
+
+/// The devices, sorted by key (phases not yet worked out), with their client host indices.
+struct Devices {
+    built: Vec<DeviceFacts>,
+    /// Per device: its client host indices.
+    client_hosts: Vec<Vec<usize>>,
+    /// Device number of each component root (indexed by graph node).
+    of_root: Vec<usize>,
+}
+
+/// One device per component of the graph, its events in timeline order, built in parallel.
+fn build_devices(
+    graph: &mut Graph,
+    roots: &[Option<usize>],
+    perm: &[usize],
+    events: &EventStore,
+    hosts: &HostTable,
+) -> Devices {
     let mut component_roots: Vec<usize> = (0..graph.nodes.len()).map(|n| graph.find(n)).collect();
     component_roots.sort_unstable();
     component_roots.dedup();
@@ -355,68 +366,99 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
         .filter_map(|(new, &old)| roots[old].map(|r| (component_of_root[r], new)))
         .collect();
     let device_events = Grouped::new(component_roots.len(), &event_components);
-    drop((node_components, event_components));
-    // Devices are independent of each other: built in parallel.
-    let mut built: Vec<(usize, DeviceFacts, Vec<usize>)> = component_roots
-        .par_iter()
-        .enumerate()
-        .map(|(c, &r)| {
-            let (facts, client_hosts) = device_facts(
-                &graph.nodes,
-                members.group(c),
-                device_events.group(c),
-                &perm,
-                &events,
-                &host_of,
-                &host_names,
-            );
-            (r, facts, client_hosts)
-        })
-        .collect();
-    drop((members, device_events));
+    drop((node_components, event_components, component_of_root));
+    let (nodes, ids) = (&graph.nodes, &graph.ids);
+    // Three parallel vectors rather than one of tuples: each is built once and sorted in place, and the
+    // devices are never copied into a second vector (at 300,000 devices that copy was 100 MB).
+    let (mut roots_of, (mut built, mut client_hosts)): (Vec<usize>, (Vec<DeviceFacts>, ClientHosts)) =
+        component_roots
+            .par_iter()
+            .enumerate()
+            .map(|(c, &r)| {
+                (r, device_facts(nodes, ids, members.group(c), device_events.group(c), perm, events, hosts))
+            })
+            .unzip();
+    drop((members, device_events, component_roots));
     // Sorted through an index (devices are large to move), ties in component order as before.
     let mut by_key: Vec<usize> = (0..built.len()).collect();
-    by_key.par_sort_unstable_by(|&a, &b| built[a].1.key.cmp(&built[b].1.key).then(a.cmp(&b)));
+    by_key.par_sort_unstable_by(|&a, &b| built[a].key.cmp(&built[b].key).then(a.cmp(&b)));
     permute_in_place(&mut built, &by_key);
+    permute_in_place(&mut client_hosts, &by_key);
+    permute_in_place(&mut roots_of, &by_key);
+    drop(by_key);
     // Keys are unique by construction except in odd collections (a host named like a GUID): suffix them.
     for i in 1..built.len() {
-        if built[i].1.key == built[i - 1].1.key {
-            let base = built[i].1.key.clone();
+        if built[i].key == built[i - 1].key {
+            let base = built[i].key.clone();
             let mut n = 2;
-            while built.iter().any(|b| b.1.key == format!("{base}#{n}")) {
+            while built.iter().any(|b| b.key == format!("{base}#{n}")) {
                 n += 1;
             }
-            built[i].1.key = format!("{base}#{n}");
+            built[i].key = format!("{base}#{n}").into();
         }
     }
-    // Device number of each component root (indexed by node).
-    let mut device_of_root = vec![usize::MAX; graph.nodes.len()];
-    for (d, b) in built.iter().enumerate() {
-        device_of_root[b.0] = d;
+    let mut of_root = vec![usize::MAX; graph.nodes.len()];
+    for (d, &r) in roots_of.iter().enumerate() {
+        of_root[r] = d;
     }
+    Devices { built, client_hosts, of_root }
+}
 
-    lap("devices built");
+/// One `HostFacts` per host: roles, logs, client device, clock correction, log spans.
+fn host_facts(
+    inputs: &[Input],
+    hosts: &HostTable,
+    graph: &mut Graph,
+    device_of_root: &[usize],
+    applied: &[i64],
+) -> Vec<HostFacts> {
     // Each host's inputs, grouped once (thousands of hosts on a fleet collection).
-    let mut inputs_of: Vec<Vec<&Input>> = vec![Vec::new(); host_names.len()];
-    for input in &inputs {
-        inputs_of[host_index[input.host.as_str()]].push(input);
+    let mut inputs_of: Vec<Vec<&Input>> = vec![Vec::new(); hosts.names.len()];
+    for input in inputs {
+        inputs_of[hosts.index(&input.host)].push(input);
     }
-    let hosts: Vec<HostFacts> = (0..host_names.len())
+    (0..hosts.names.len())
         .map(|h| HostFacts {
-            name: host_names[h].clone(),
-            roles: roles[h].iter().copied().collect(),
-            collected: collected[h].iter().copied().collect(),
-            unreadable: unreadable[h].iter().copied().collect(),
+            name: hosts.names[h].to_string(),
+            roles: hosts.roles[h].iter().copied().collect(),
+            collected: hosts.collected[h].iter().copied().collect(),
+            unreadable: hosts.unreadable[h].iter().copied().collect(),
             client_device: graph.host_node[h].map(|n| device_of_root[graph.find(n)]),
             skew_correction_ms: -applied[h],
             log_spans: log_spans(&inputs_of[h], -applied[h]),
         })
-        .collect();
+        .collect()
+}
 
-    // Everything in timeline order. The events stay where they were read (`Events` reads them through
-    // the order); the per-event facts are gathered on one core while the request blocks and pair indices
-    // are renumbered on the other.
+/// Everything indexed by event, in timeline order.
+struct Renumbered {
+    events: Events,
+    event_time_ms: Vec<Option<i64>>,
+    event_host: Vec<usize>,
+    event_device: Vec<Option<usize>>,
+    requests: Vec<ServerRequest>,
+    host_offsets: Vec<HostOffset>,
+}
+
+/// Puts everything in timeline order. The events stay where they were read (`Events` reads them
+/// through the order); the per-event facts are gathered on one core while the request blocks and pair
+/// indices are renumbered on the other.
+fn renumber(
+    events: EventStore,
+    hosts: &HostTable,
+    links: Links,
+    roots: Vec<Option<usize>>,
+    timeline: Timeline,
+    device_of_root: &[usize],
+    host_offsets: Vec<HostOffset>,
+) -> Renumbered {
+    let Timeline { time_ms, perm, .. } = timeline;
+    let mut new_pos = vec![0usize; events.len()];
+    for (new, &old) in perm.iter().enumerate() {
+        new_pos[old] = new;
+    }
     let sorted_events = Events::new(events, perm.iter().map(|&old| old as u32).collect());
+    let host_of = &hosts.host_of;
     let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
             let event_time_ms: Vec<Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
@@ -426,9 +468,10 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
             (event_time_ms, event_host, event_device)
         },
         || {
-            let requests: Vec<ServerRequest> = blocks
+            let requests: Vec<ServerRequest> = links
+                .blocks
                 .iter()
-                .zip(&final_blocks)
+                .zip(&links.block_roots)
                 .map(|(b, (root, how))| ServerRequest {
                     kind: b.kind,
                     host: b.host,
@@ -442,7 +485,7 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
                     },
                 })
                 .collect();
-            let host_offsets: Vec<HostOffset> = host_offsets_raw
+            let host_offsets: Vec<HostOffset> = host_offsets
                 .into_iter()
                 .map(|mut o| {
                     for p in &mut o.pairs {
@@ -455,33 +498,22 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
             (requests, host_offsets)
         },
     );
+    Renumbered { events: sorted_events, event_time_ms, event_host, event_device, requests, host_offsets }
+}
 
-    drop((perm, new_pos, time_ms, roots, host_of, blocks, final_blocks, device_of_root, graph));
-    lap("events renumbered");
-    let devices: Vec<DeviceFacts> = {
-        let ctx = PhaseContext::new(&sorted_events, &event_time_ms, &event_host, &hosts);
-        built
-            .into_par_iter()
-            .map(|(_, mut facts, client_hosts)| {
-                facts.path = PathFacts::of(&sorted_events, &facts.events);
-                facts.phases = phases::device_phases(&ctx, &facts, &client_hosts);
-                facts
-            })
-            .collect()
-    };
-    lap("phases");
-
-    Analysis {
-        inputs,
-        events: sorted_events,
-        event_time_ms,
-        event_host,
-        event_device,
-        devices,
-        hosts,
-        host_offsets,
-        requests,
-    }
+/// Each device's path and phases, worked out in parallel.
+fn with_phases(
+    mut devices: Vec<DeviceFacts>,
+    client_hosts: &[Vec<usize>],
+    timeline: &Renumbered,
+    hosts: &[HostFacts],
+) -> Vec<DeviceFacts> {
+    let ctx = PhaseContext::new(&timeline.events, &timeline.event_time_ms, &timeline.event_host, hosts);
+    devices.par_iter_mut().zip(client_hosts).for_each(|(facts, client_hosts)| {
+        facts.path = PathFacts::of(&timeline.events, &facts.events);
+        facts.phases = phases::device_phases(&ctx, facts, client_hosts);
+    });
+    devices
 }
 
 /// Per log kind of a host's readable inputs: the first and last entry times (UTC ms plus `correction`).
@@ -496,16 +528,6 @@ fn log_spans(inputs: &[&Input], correction: i64) -> Vec<(LogKind, Option<i64>, O
         }
     }
     spans
-}
-
-/// Widens a (first, last) time span by another one; an unknown end leaves the known one.
-pub(crate) fn widen_span(span: (&mut Option<i64>, &mut Option<i64>), first: Option<i64>, last: Option<i64>) {
-    let (f, l) = span;
-    *f = match (*f, first) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    *l = (*l).max(last);
 }
 
 /// The component of every event (positions as given): client lines by their host, server request
@@ -670,17 +692,18 @@ fn fill_untimed(order: &mut [Option<i64>], events: &EventStore, file_order: &[us
 }
 
 /// Identifiers, hosts and key of one component. Returns the facts (phases empty) and the client host
-/// indices.
+/// indices. Identifiers are the graph's shared strings where it has them (`ids`), host names the table's.
 fn device_facts(
     nodes: &[Node],
+    ids: &Interner,
     member_nodes: &[usize],
     evs: &[usize],
     perm: &[usize],
     events: &EventStore,
-    host_of: &[usize],
-    host_names: &[String],
+    hosts: &HostTable,
 ) -> (DeviceFacts, Vec<usize>) {
-    // Borrowed from the events and graph nodes; owned copies only for what the device keeps.
+    let (host_of, host_names) = (&hosts.host_of, &hosts.names);
+    // Borrowed from the events and graph nodes while gathering; shared strings for what the device keeps.
     let mut client_ids: BTreeSet<Cow<str>> = BTreeSet::new();
     let mut aad_devices: BTreeSet<Cow<str>> = BTreeSet::new();
     let mut tenants: BTreeSet<Cow<str>> = BTreeSet::new();
@@ -755,23 +778,40 @@ fn device_facts(
     // Host indices follow the sorted host names.
     host_ids.sort_unstable();
     host_ids.dedup();
-    let hosts: Vec<String> = host_ids.iter().map(|&h| host_names[h].clone()).collect();
-    let owned = |set: BTreeSet<Cow<str>>| -> Vec<String> { set.into_iter().map(Cow::into_owned).collect() };
+    let hosts: Vec<SharedStr> = host_ids.iter().map(|&h| host_names[h].clone()).collect();
+    // A tenant is usually both one of the device's and a client's or the site's: made shared once.
+    let mut made: Vec<SharedStr> = Vec::new();
+    let mut shared = |id: &str| -> SharedStr {
+        if let Some(s) = ids.find(id).or_else(|| made.iter().find(|m| m.as_str() == id).cloned()) {
+            return s;
+        }
+        let s = SharedStr::from(id);
+        made.push(s.clone());
+        s
+    };
+    let mut owned = |set: &BTreeSet<Cow<str>>| -> Vec<SharedStr> { set.iter().map(|v| shared(v)).collect() };
+    let aad_tenant_ids = owned(&tenants);
+    let client_tenant_ids = owned(&client_tenants);
+    let site_tenant_ids = owned(&site_tenants);
+    let client_id_list = owned(&client_ids);
+    let aad_device_ids = owned(&aad_devices);
+    let aad_user_ids = owned(&users);
+    let sid_list = owned(&sids);
     let key = best_guid
-        .map(|(_, _, g)| g.into_owned())
-        .or_else(|| client_ids.first().map(|g| g.to_string()))
-        .or_else(|| aad_devices.first().map(|d| d.to_string()))
+        .map(|(_, _, g)| ids.find(&g).unwrap_or_else(|| SharedStr::from(g.as_ref())))
+        .or_else(|| client_id_list.first().cloned())
+        .or_else(|| aad_device_ids.first().cloned())
         .or_else(|| client_hosts.first().map(|&h| host_names[h].clone()))
         .unwrap_or_else(|| hosts.first().cloned().unwrap_or_default());
     let facts = DeviceFacts {
         key,
-        client_ids: owned(client_ids),
-        aad_device_ids: owned(aad_devices),
-        aad_tenant_ids: owned(tenants),
-        client_tenant_ids: owned(client_tenants),
-        site_tenant_ids: owned(site_tenants),
-        aad_user_ids: owned(users),
-        sids: owned(sids),
+        client_ids: client_id_list,
+        aad_device_ids,
+        aad_tenant_ids,
+        client_tenant_ids,
+        site_tenant_ids,
+        aad_user_ids,
+        sids: sid_list,
         hosts,
         client_hosts: client_hosts.iter().map(|&h| host_names[h].clone()).collect(),
         events: evs.to_vec(),

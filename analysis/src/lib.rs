@@ -1,7 +1,9 @@
 //! cmtrace-analysis: the engine behind every front end. No terminal code lives here.
 //!
 //! - `model`: the contract's document (inputs, devices, phases, findings, timeline).
-//! - `engine`: `analyze` (inputs + events → `Analysis`) and the queries rules and `trace` use.
+//! - `engine`: `analyze`, inputs + events → `Analysis`, one function per stage.
+//! - `facts`: what the engine concluded (`Analysis`, `DeviceFacts`, `HostFacts`, `ServerRequest`) and the
+//!   queries rules and `trace` use.
 //! - `correlate`: request blocks, identifier union-find, weak ids, request chains in time.
 //! - `skew`: per-host clock offsets from causal pairs across hosts.
 //! - `phases`: per-device phase status from the flow table.
@@ -19,6 +21,7 @@ pub mod causes;
 pub mod codes;
 pub mod correlate;
 pub mod engine;
+pub mod facts;
 pub mod ids;
 pub mod model;
 pub mod ordered;
@@ -35,7 +38,8 @@ mod flow_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 
-pub use engine::{analyze, Analysis, DeviceFacts, HostFacts, ServerRequest};
+pub use engine::analyze;
+pub use facts::{Analysis, DeviceFacts, HostFacts, ServerRequest};
 pub use model::*;
 pub use ordered::Events;
 pub use skew::{HostOffset, SkewPair, SkewRelation};

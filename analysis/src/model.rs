@@ -275,21 +275,23 @@ impl DevicePath {
 pub struct Device {
     /// Stable id: the SMS client GUID (`GUID:...`) where known, else the Entra (Azure AD) device id, else a
     /// host name.
-    pub key: String,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub key: SharedStr,
     /// SMS client GUIDs, upper case with the `GUID:` prefix.
-    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^GUID:[^a-z]+$"))))]
-    pub client_ids: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^GUID:[^a-z]+$"))))]
+    pub client_ids: Vec<SharedStr>,
     /// Entra (Azure AD) device ids, lower case.
-    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^A-Z]+$"))))]
-    pub aad_device_ids: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
+    pub aad_device_ids: Vec<SharedStr>,
     /// Entra (Azure AD) tenant ids, lower case.
-    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^A-Z]+$"))))]
-    pub aad_tenant_ids: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
+    pub aad_tenant_ids: Vec<SharedStr>,
     /// Entra (Azure AD) user object ids, lower case.
-    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^A-Z]+$"))))]
-    pub aad_user_ids: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
+    pub aad_user_ids: Vec<SharedStr>,
     /// Every host whose logs mention this device.
-    pub hosts: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub hosts: Vec<SharedStr>,
     /// Which path the device's own lines show (CMG with Entra ID or a PKI certificate, an intranet
     /// management point, or unknown).
     pub path: DevicePath,
@@ -297,10 +299,11 @@ pub struct Device {
     #[cfg_attr(feature = "schema", schemars(length(min = 11, max = 11)))]
     pub phases: Vec<Phase>,
     /// On-premises SIDs seen for this device, upper case (added field).
-    #[cfg_attr(feature = "schema", schemars(inner(pattern(r"^[^a-z]+$"))))]
-    pub sids: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^a-z]+$"))))]
+    pub sids: Vec<SharedStr>,
     /// The hosts whose client logs are this device's (added field).
-    pub client_hosts: Vec<String>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    pub client_hosts: Vec<SharedStr>,
 }
 
 /// What a rule concluded, with the log lines that show it.

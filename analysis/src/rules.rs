@@ -1049,8 +1049,8 @@ fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
         if dev.client_tenant_ids.is_empty() || dev.site_tenant_ids.is_empty() {
             continue;
         }
-        let client: BTreeSet<&str> = dev.client_tenant_ids.iter().map(String::as_str).collect();
-        let site: BTreeSet<&str> = dev.site_tenant_ids.iter().map(String::as_str).collect();
+        let client: BTreeSet<&str> = dev.client_tenant_ids.iter().map(|t| t.as_str()).collect();
+        let site: BTreeSet<&str> = dev.site_tenant_ids.iter().map(|t| t.as_str()).collect();
         if client == site {
             continue;
         }
@@ -1585,7 +1585,7 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                 rule: rule.id,
                 severity: rule.severity,
                 title: hit.title.unwrap_or_else(|| rule.title.to_string()),
-                device: hit.device.map(|d| a.devices[d].key.clone()),
+                device: hit.device.map(|d| a.devices[d].key.to_string()),
                 host: hit.host,
                 explanation,
                 remediation,

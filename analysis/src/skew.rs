@@ -127,7 +127,7 @@ pub(crate) struct SkewInput<'a> {
     pub events: &'a EventStore,
     pub raw_ms: &'a [Option<i64>],
     pub roles: &'a HostRoles<'a>,
-    pub host_names: &'a [String],
+    pub host_names: &'a [cmtrace_parsers::SharedStr],
     pub is_reference: &'a [bool],
     pub blocks: &'a [Block],
     /// Device component per block and per event before time chains (identifiers only).
@@ -219,7 +219,7 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
     for (h, correction) in correlation.iter_mut().enumerate() {
         if input.is_reference[h] {
             out.push(HostOffset {
-                host: input.host_names[h].clone(),
+                host: input.host_names[h].to_string(),
                 reference: true,
                 offset_ms: 0,
                 consistent: true,
@@ -253,7 +253,7 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
         agreeing.dedup_by_key(|p| (p.host_event, p.relation, p.other_event));
         agreeing.truncate(EVIDENCE_PAIRS);
         out.push(HostOffset {
-            host: input.host_names[h].clone(),
+            host: input.host_names[h].to_string(),
             reference: false,
             offset_ms: v.offset,
             consistent: v.consistent,

@@ -191,7 +191,8 @@ fn search_ids(d: &Device, message_ids: &[String]) -> String {
         .chain(&d.aad_tenant_ids)
         .chain(&d.aad_user_ids)
         .chain(&d.sids)
-        .chain(message_ids);
+        .map(|s| s.as_str())
+        .chain(message_ids.iter().map(String::as_str));
     let mut seen = HashSet::new();
     ids.map(|s| s.to_lowercase().replace(['{', '}'], ""))
         .filter(|s| seen.insert(s.clone()))
@@ -538,7 +539,7 @@ impl<'a> Page<'a> {
         }
         out.push_str("</select></label><label>Host <select id=\"f-host\"><option value=\"\">any</option>");
         let mut hosts: Vec<&str> =
-            self.rows.iter().flat_map(|d| d.hosts.iter().map(String::as_str)).collect();
+            self.rows.iter().flat_map(|d| d.hosts.iter().map(|h| h.as_str())).collect();
         hosts.sort_unstable_by_key(|h| (self.role(h), *h));
         hosts.dedup();
         for h in hosts {

@@ -160,8 +160,8 @@ fn push_list<T>(buf: &mut Vec<u8>, items: &[T], item: impl Fn(&mut Vec<u8>, &T))
     buf.push(b']');
 }
 
-fn push_strings(buf: &mut Vec<u8>, items: &[String]) {
-    push_list(buf, items, |buf, s| push_str(buf, s));
+fn push_strings(buf: &mut Vec<u8>, items: &[impl AsRef<str>]) {
+    push_list(buf, items, |buf, s| push_str(buf, s.as_ref()));
 }
 
 /// One device, fields in the order of `Device`'s `Serialize`.

@@ -137,12 +137,12 @@ pub fn render_junit(report: &Report, fail_on: Option<Severity>, out: &mut dyn Wr
                 }
                 PhaseStatus::Ok => Outcome::Pass(None),
             };
-            cases.push(Case { name: ph.id.as_str().to_string(), class: d.key.clone(), outcome });
+            cases.push(Case { name: ph.id.as_str().to_string(), class: d.key.to_string(), outcome });
         }
         for f in report.findings.iter().filter(|f| f.device.as_deref() == Some(d.key.as_str())) {
             cases.push(finding_case(f, &d.key, fail_on));
         }
-        suites.push((d.key.clone(), cases));
+        suites.push((d.key.to_string(), cases));
     }
     let loose: Vec<Case> = report
         .findings

@@ -374,7 +374,7 @@ pub fn clip(s: &str, max: usize) -> String {
 pub fn device_title(d: &Device) -> String {
     let title = match d.client_hosts.first() {
         Some(h) if *h != d.key => format!("{} on {}", d.key, d.client_hosts.join(", ")),
-        Some(_) => d.key.clone(),
+        Some(_) => d.key.to_string(),
         None => format!("{} (no client logs collected)", d.key),
     };
     crate::sanitize::visible_line(&title).into_owned()
@@ -488,11 +488,12 @@ pub fn status_word(s: PhaseStatus) -> &'static str {
 
 /// At most `max` names, then how many more: a fleet collection has thousands of hosts. Control
 /// characters made visible.
-pub fn name_list(names: &[String], max: usize) -> String {
+pub fn name_list(names: &[impl AsRef<str>], max: usize) -> String {
+    let join = |names: &[_]| names.iter().map(AsRef::as_ref).collect::<Vec<&str>>().join(", ");
     let list = if names.len() <= max {
-        names.join(", ")
+        join(names)
     } else {
-        format!("{}, ... and {} more", names[..max].join(", "), names.len() - max)
+        format!("{}, ... and {} more", join(&names[..max]), names.len() - max)
     };
     crate::sanitize::visible_line(&list).into_owned()
 }

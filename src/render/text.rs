@@ -381,7 +381,7 @@ fn render_timeline(
     let labels: std::collections::HashMap<&str, &str> = report
         .devices
         .iter()
-        .map(|d| (d.key.as_str(), d.client_hosts.first().map_or(d.key.as_str(), String::as_str)))
+        .map(|d| (d.key.as_str(), d.client_hosts.first().map_or(d.key.as_str(), |h| h.as_str())))
         .collect();
     let cut = opts.width.is_some();
     let fit = |s: &str, w: usize| if cut { clip(s, w) } else { clip(s, usize::MAX) };

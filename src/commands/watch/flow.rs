@@ -207,8 +207,8 @@ impl FlowModel {
         let mut devices_now = HashMap::new();
         for d in &report.devices {
             let sig = device_signature(d);
-            devices_now.insert(d.key.clone(), sig);
-            if self.shown_devices.get(&d.key) != Some(&sig) {
+            devices_now.insert(d.key.to_string(), sig);
+            if self.shown_devices.get(d.key.as_str()) != Some(&sig) {
                 fresh.devices.push(d.clone());
             }
         }

@@ -78,7 +78,7 @@ impl<'a> Page<'a> {
     /// Lanes in role order: the device's client hosts first, then CMG, connection point, management point,
     /// then any other host its lines or findings name.
     pub(super) fn lanes(&self, d: &Device, events: &[usize], findings: &[&Finding]) -> Vec<Lane> {
-        let mut hosts: Vec<&str> = d.hosts.iter().map(String::as_str).collect();
+        let mut hosts: Vec<&str> = d.hosts.iter().map(|h| h.as_str()).collect();
         let tl = &self.report.timeline;
         let more = events
             .iter()

@@ -1,0 +1,167 @@
+//! What the engine concluded, as rules and front ends read it: the `Analysis` (events in timeline order,
+//! each with its host, device and corrected time), one `DeviceFacts` per device found by correlation, one
+//! `HostFacts` per host of the collection and the server request blocks, with the queries over them.
+
+use cmtrace_parsers::{HostRole, LogKind, SharedStr};
+
+use crate::correlate::{Attribution, RequestKind};
+use crate::ids::{event_matches, match_form};
+use crate::model::{Input, Phase, PhaseId};
+use crate::ordered::Events;
+use crate::path::PathFacts;
+use crate::skew::HostOffset;
+
+/// Everything the engine concluded. Event indices everywhere are positions in `events`.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub inputs: Vec<Input>,
+    /// Sorted by corrected UTC time (events without a time take the time of the line before them in
+    /// their file), then host, path, line.
+    pub events: Events,
+    /// Per event: UTC milliseconds after the applied clock correction (`None`: no readable time).
+    pub event_time_ms: Vec<Option<i64>>,
+    /// Per event: index into `hosts`.
+    pub event_host: Vec<usize>,
+    /// Per event: index into `devices` (`None`: not attributable to one device).
+    pub event_device: Vec<Option<usize>>,
+    /// Sorted by key.
+    pub devices: Vec<DeviceFacts>,
+    /// Sorted by name.
+    pub hosts: Vec<HostFacts>,
+    /// Estimated clock offsets (reference hosts and hosts with causal pairs), sorted by host.
+    pub host_offsets: Vec<HostOffset>,
+    /// CCM_STS and MP registration request blocks, in file and line order.
+    pub requests: Vec<ServerRequest>,
+}
+
+/// One device found by correlation.
+#[derive(Debug, Clone)]
+pub struct DeviceFacts {
+    /// SMS client GUID (`GUID:` upper case) where known, else Azure AD device id, else host name.
+    pub key: SharedStr,
+    pub client_ids: Vec<SharedStr>,
+    pub aad_device_ids: Vec<SharedStr>,
+    /// Every tenant seen for the device, client and site side (both kept when they differ).
+    pub aad_tenant_ids: Vec<SharedStr>,
+    /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
+    pub client_tenant_ids: Vec<SharedStr>,
+    /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
+    pub site_tenant_ids: Vec<SharedStr>,
+    pub aad_user_ids: Vec<SharedStr>,
+    /// Account SIDs (user and computer; never `S-1-5-18`).
+    pub sids: Vec<SharedStr>,
+    /// Every host whose logs mention the device.
+    pub hosts: Vec<SharedStr>,
+    /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
+    pub client_hosts: Vec<SharedStr>,
+    /// The device's events, in timeline order.
+    pub events: Vec<usize>,
+    /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
+    pub path: PathFacts,
+    pub phases: Vec<Phase>,
+}
+
+impl DeviceFacts {
+    pub fn phase(&self, id: PhaseId) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.id == id)
+    }
+}
+
+/// One host (folder) of the collection.
+#[derive(Debug, Clone)]
+pub struct HostFacts {
+    pub name: String,
+    /// Roles from the logs it holds (client, CMG, connection point, management point).
+    pub roles: Vec<HostRole>,
+    /// Log kinds read from this host (a readable input or at least one event).
+    pub collected: Vec<LogKind>,
+    /// Log kinds present only as unreadable files.
+    pub unreadable: Vec<LogKind>,
+    /// The device whose client logs these are (client hosts).
+    pub client_device: Option<usize>,
+    /// Added to this host's log times in the timeline (minus the estimated offset; 0 when none applied).
+    pub skew_correction_ms: i64,
+    /// Per log kind read from this host: its first and last entry times (UTC ms, corrected like the
+    /// timeline), over all its files (rotated copies included).
+    pub log_spans: Vec<(LogKind, Option<i64>, Option<i64>)>,
+}
+
+impl HostFacts {
+    pub fn has_role(&self, role: HostRole) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// The lines of one server request (same file and thread, from start to return).
+#[derive(Debug, Clone)]
+pub struct ServerRequest {
+    pub kind: RequestKind,
+    /// Index into `Analysis::hosts`.
+    pub host: usize,
+    /// Event indices in line order.
+    pub events: Vec<usize>,
+    pub device: Option<usize>,
+    pub attribution: Attribution,
+}
+
+impl Analysis {
+    /// Events that carry `id` (SMS GUID with or without `GUID:`, Azure AD device/user/tenant id, SID,
+    /// message id, or a URL / host part), case-insensitive, in timeline order.
+    pub fn events_for_id(&self, id: &str) -> Vec<usize> {
+        let q = match_form(id);
+        if q.is_empty() {
+            return Vec::new();
+        }
+        (0..self.events.len()).filter(|&i| event_matches(&self.events[i].kind, &q)).collect()
+    }
+
+    /// The device a query names: its key, a client GUID, an Azure AD device id or a client host name.
+    pub fn find_device(&self, query: &str) -> Option<usize> {
+        let q = match_form(query);
+        let host = query.trim();
+        self.devices.iter().position(|d| {
+            match_form(&d.key) == q
+                || d.client_ids.iter().chain(&d.aad_device_ids).any(|x| match_form(x) == q)
+                || d.client_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+        })
+    }
+
+    pub fn host(&self, name: &str) -> Option<&HostFacts> {
+        self.hosts.binary_search_by(|h| h.name.as_str().cmp(name)).ok().map(|i| &self.hosts[i])
+    }
+
+    /// Whether a readable log of this kind was collected from the host.
+    pub fn collected(&self, host: &str, kind: LogKind) -> bool {
+        self.host(host).is_some_and(|h| h.collected.contains(&kind))
+    }
+
+    /// Hosts from which a readable log of this kind was collected.
+    pub fn hosts_with(&self, kind: LogKind) -> Vec<&str> {
+        self.hosts.iter().filter(|h| h.collected.contains(&kind)).map(|h| h.name.as_str()).collect()
+    }
+
+    /// Events not attributed to any device.
+    pub fn unattributed_events(&self) -> Vec<usize> {
+        (0..self.events.len()).filter(|&i| self.event_device[i].is_none()).collect()
+    }
+
+    /// The device key of an event, if attributed.
+    pub fn device_key(&self, event: usize) -> Option<&str> {
+        self.event_device.get(event).copied().flatten().map(|d| self.devices[d].key.as_str())
+    }
+
+    /// The clock-offset entry of a host, if estimated.
+    pub fn host_offset(&self, host: &str) -> Option<&HostOffset> {
+        self.host_offsets.iter().find(|o| o.host == host)
+    }
+}
+
+/// Widens a (first, last) time span by another one; an unknown end leaves the known one.
+pub(crate) fn widen_span(span: (&mut Option<i64>, &mut Option<i64>), first: Option<i64>, last: Option<i64>) {
+    let (f, l) = span;
+    *f = match (*f, first) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    *l = (*l).max(last);
+}
