@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use cmtrace_parsers::{Event, EventKind, LogKind};
 
 use crate::causes;
-use crate::engine::{DeviceFacts, HostFacts};
+use crate::facts::{DeviceFacts, HostFacts};
 use crate::model::{dedup_evidence, EvidenceOut, Phase, PhaseId, PhaseStatus};
 use crate::ordered::Events;
 
@@ -88,6 +88,9 @@ pub(crate) struct PhaseContext<'a> {
     /// Per server log kind: its first and last entry times over every host that collected it (the same
     /// for every device: worked out once, not once per device over thousands of hosts).
     server_spans: Vec<(LogKind, Span)>,
+    /// Per server phase whose log was collected: the reason of a `missing` status with no line (the same
+    /// for every device; one shared string rather than one per device of a fleet).
+    server_missing: Vec<(PhaseId, Arc<str>)>,
 }
 
 /// First and last entry times (UTC ms), either unknown.
@@ -100,7 +103,7 @@ impl<'a> PhaseContext<'a> {
         event_host: &'a [usize],
         hosts: &'a [HostFacts],
     ) -> Self {
-        let server_sources = PhaseId::ALL
+        let server_sources: Vec<(LogKind, LogSource)> = PhaseId::ALL
             .iter()
             .map(|&id| phase_log(id))
             .filter(|k| k.role() != cmtrace_parsers::HostRole::Client)
@@ -110,8 +113,24 @@ impl<'a> PhaseContext<'a> {
                 (k, collected_on(&with, k, false))
             })
             .collect();
-        let mut ctx =
-            PhaseContext { events, time_ms, event_host, hosts, server_sources, server_spans: Vec::new() };
+        let server_missing = PhaseId::ALL
+            .iter()
+            .filter_map(|&id| {
+                let kind = phase_log(id);
+                let (_, source) = server_sources.iter().find(|(k, _)| *k == kind)?;
+                let where_ = source.as_ref().ok()?;
+                Some((id, missing_reason(id, where_).into()))
+            })
+            .collect();
+        let mut ctx = PhaseContext {
+            events,
+            time_ms,
+            event_host,
+            hosts,
+            server_sources,
+            server_spans: Vec::new(),
+            server_missing,
+        };
         ctx.server_spans = ctx
             .server_sources
             .iter()
@@ -455,7 +474,7 @@ fn span_of(ctx: &PhaseContext, hosts: &[usize], kind: LogKind) -> (Option<i64>, 
     for &h in hosts {
         for &(k, f, l) in &ctx.hosts[h].log_spans {
             if k == kind {
-                crate::engine::widen_span((&mut first, &mut last), f, l);
+                crate::facts::widen_span((&mut first, &mut last), f, l);
             }
         }
     }
@@ -657,14 +676,13 @@ fn phase(
              ccmsetup exits",
             retrying.map(|i| short(&ctx.events[i].evidence.text.get())).unwrap_or_default()
         ),
-        PhaseStatus::Missing if evidence.is_empty() => match id {
-            PhaseId::RegistrationCcmToken => {
-                format!("{file} on {where_} never shows the client registered, so no CCM token followed")
-            }
-            PhaseId::RenewalCcmToken => format!("{file} on {where_} shows no expiring CCM token to renew"),
-            PhaseId::RegistrationMp => format!("{file} on {where_} shows no registration of this device"),
-            _ => format!("{file} on {where_} shows no {what}"),
-        },
+        PhaseStatus::Missing if evidence.is_empty() => {
+            let shared = ctx.server_missing.iter().find(|(p, _)| *p == id).filter(|_| !on_client);
+            return without(
+                PhaseStatus::Missing,
+                shared.map_or_else(|| missing_reason(id, &where_).into(), |(_, r)| r.clone()),
+            );
+        }
         PhaseStatus::Missing => {
             format!("{file} on {where_} shows the {what} starting with no result and no error")
         }
@@ -679,6 +697,19 @@ fn phase(
         end: utc(times.max()),
         reason: reason.into(),
         evidence: cited,
+    }
+}
+
+/// Why a step no line shows is `missing`, its log read on `where_`.
+fn missing_reason(id: PhaseId, where_: &str) -> String {
+    let file = log_file_name(phase_log(id));
+    match id {
+        PhaseId::RegistrationCcmToken => {
+            format!("{file} on {where_} never shows the client registered, so no CCM token followed")
+        }
+        PhaseId::RenewalCcmToken => format!("{file} on {where_} shows no expiring CCM token to renew"),
+        PhaseId::RegistrationMp => format!("{file} on {where_} shows no registration of this device"),
+        _ => format!("{file} on {where_} shows no {}", phase_what(id)),
     }
 }
 
