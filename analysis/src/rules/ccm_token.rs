@@ -115,3 +115,117 @@ fn check_renewal_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{LogKind, Severity};
+
+    use super::super::testing::run;
+    use crate::testkit::{Kit, SEC};
+
+    // Microsoft's texts (CMG communication errors, Entra ID client install flow), a community report of
+    // the CCM token failure (`RetrieveTokenFromStsServerImpl failed`) and Microsoft's renewal line.
+    const PREAUTH_401: &str = "Return code: 401, Description: PreAuth token validation failed, System.IdentityModel.Tokens.SecurityTokenExpiredException:";
+    const IDX10223: &str = "IDX10223: Lifetime validation failed. The token is expired.";
+    const INVALID_TOKEN_401: &str =
+        "[CCMHTTP] ERROR INFO: StatusCode=401 StatusText=CMGService_Invalid_Token";
+    const USER_OK: &str = "Retrieved AAD token for AAD user 'e8838041-db7a-42d5-b9ae-78813910e4cc'";
+    const CCM_TOKEN: &str =
+        "Getting CCM Token from STS server 'CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500'";
+    const STS_FAILED: &str = "RetrieveTokenFromStsServerImpl failed with error 0x87d0027e";
+    const CACHED: &str = "Cached encrypted token for 'S-1-5-18'. Will expire at '06/25/2020 08:29:35'";
+    const EXPIRING: &str =
+        "CCM Token for 'S-1-5-8-1721254763-462695806-1538882281-3289177' (12/23/2019 21:47:24) is already expired or close to expire";
+    const CCM_TOKEN_MP: &str = "Getting CCM Token from STS server 'MP.MYCORP.COM'";
+    const CCM_TOKEN_FAILED: &str = "Failed to get CCM token. Error 0x87d0027e";
+
+    #[test]
+    fn an_expired_token_at_ccm_sts_is_rejected_for_the_site_and_the_device() {
+        let mut kit = Kit::new();
+        kit.said("MP01", LogKind::CcmSts, 0, Severity::Error, PREAUTH_401)
+            .said("MP01", LogKind::CcmSts, 10, Severity::Error, IDX10223)
+            .said("CLIENT01", LogKind::Ccmsetup, SEC, Severity::Error, INVALID_TOKEN_401);
+        let o = run(&kit);
+        let found = o.of("aad-token-rejected");
+        let site = found.iter().find(|f| f.device.is_none()).expect("CCM_STS's finding");
+        assert_eq!(site.host.as_deref(), Some("MP01"));
+        assert_eq!(site.title, "CCM_STS rejected the Entra ID token (IDX10223)");
+        o.assert_cites(site, "MP01", LogKind::CcmSts, IDX10223);
+        let device = found.iter().find(|f| f.device.is_some()).expect("the device's finding");
+        assert_eq!(device.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(device, "CLIENT01", LogKind::Ccmsetup, INVALID_TOKEN_401);
+    }
+
+    #[test]
+    fn a_rejection_followed_by_a_ccm_token_is_no_rejection() {
+        let mut kit = Kit::new();
+        kit.said("CLIENT01", LogKind::Ccmsetup, 0, Severity::Error, INVALID_TOKEN_401).said(
+            "CLIENT01",
+            LogKind::Ccmsetup,
+            SEC,
+            Severity::Info,
+            CACHED,
+        );
+        run(&kit).none("aad-token-rejected");
+    }
+
+    /// CLIENT01's ccmsetup has an Entra ID token and asks for a CCM token; then `then`.
+    fn ccm_token(then: &[(Severity, &str)]) -> Kit {
+        let mut kit = Kit::new();
+        let c = LogKind::Ccmsetup;
+        kit.said("CLIENT01", c, 0, Severity::Info, USER_OK).said(
+            "CLIENT01",
+            c,
+            SEC,
+            Severity::Info,
+            CCM_TOKEN,
+        );
+        for (n, (severity, text)) in then.iter().enumerate() {
+            kit.said("CLIENT01", c, (n as i64 + 2) * SEC, *severity, text);
+        }
+        kit
+    }
+
+    #[test]
+    fn a_failed_sts_request_is_a_failed_ccm_token() {
+        let o = run(&ccm_token(&[(Severity::Error, STS_FAILED)]));
+        let f = o.only("ccm-token-failed");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, STS_FAILED);
+    }
+
+    #[test]
+    fn a_cached_token_after_the_request_is_no_failed_ccm_token() {
+        run(&ccm_token(&[(Severity::Info, CACHED)])).none("ccm-token-failed");
+    }
+
+    /// CLIENT01's CcmMessaging finds its token expiring and asks for a new one; then `then`.
+    fn renewal(then: &[(Severity, &str)]) -> Kit {
+        let mut kit = Kit::new();
+        let m = LogKind::CcmMessaging;
+        kit.said("CLIENT01", m, 0, Severity::Info, EXPIRING).said(
+            "CLIENT01",
+            m,
+            SEC,
+            Severity::Info,
+            CCM_TOKEN_MP,
+        );
+        for (n, (severity, text)) in then.iter().enumerate() {
+            kit.said("CLIENT01", m, (n as i64 + 2) * SEC, *severity, text);
+        }
+        kit
+    }
+
+    #[test]
+    fn an_expiring_token_with_no_new_one_is_a_failed_renewal() {
+        let o = run(&renewal(&[(Severity::Error, CCM_TOKEN_FAILED)]));
+        let f = o.only("ccm-token-renewal-failed");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::CcmMessaging, EXPIRING);
+    }
+
+    #[test]
+    fn a_new_token_after_the_expiring_one_is_a_renewal() {
+        run(&renewal(&[(Severity::Info, CACHED)])).none("ccm-token-renewal-failed");
+    }
+}

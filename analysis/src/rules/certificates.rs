@@ -154,3 +154,71 @@ fn check_cert_name(a: &Analysis) -> Vec<Hit> {
     hits.retain(|h| h.evidence.iter().any(|&i| is_client_log(a.events[i].log_kind)));
     hits
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{LogKind, Severity};
+
+    use super::super::testing::run;
+    use crate::testkit::{Kit, SEC};
+
+    // Microsoft's texts (CMG communication errors): the TLS failure and the flag WinHTTP sets.
+    const AAD_INFO: &str = "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'";
+    const SECURE_FAILURE: &str = "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE";
+    const INVALID_CA: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set";
+    const REV_FAILED: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_REV_FAILED is set";
+    const CN_INVALID: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_CN_INVALID is set";
+
+    /// CLIENT01's ccmsetup asks the CMG for the Entra ID app info and the TLS connection fails with `flag`.
+    fn refused(flag: &str) -> Kit {
+        let mut kit = Kit::new();
+        let c = LogKind::Ccmsetup;
+        kit.said("CLIENT01", c, 0, Severity::Info, AAD_INFO)
+            .said("CLIENT01", c, SEC, Severity::Error, SECURE_FAILURE)
+            .said("CLIENT01", c, SEC + 10, Severity::Error, flag);
+        kit
+    }
+
+    #[test]
+    fn an_invalid_ca_flag_is_an_untrusted_root_ca_with_its_http_error() {
+        let o = run(&refused(INVALID_CA));
+        let f = o.only("root-ca-untrusted");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, INVALID_CA);
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, SECURE_FAILURE);
+        assert!(f.explanation.contains("show no request from this device"), "{}", f.explanation);
+    }
+
+    #[test]
+    fn a_revocation_or_name_failure_is_no_untrusted_root_ca() {
+        for flag in [REV_FAILED, CN_INVALID] {
+            run(&refused(flag)).none("root-ca-untrusted");
+        }
+    }
+
+    #[test]
+    fn a_revocation_failure_is_a_crl_check_failure() {
+        let o = run(&refused(REV_FAILED));
+        let f = o.only("crl-check-failed");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, REV_FAILED);
+    }
+
+    #[test]
+    fn an_untrusted_root_is_no_crl_check_failure() {
+        run(&refused(INVALID_CA)).none("crl-check-failed");
+    }
+
+    #[test]
+    fn a_cn_invalid_flag_is_a_certificate_name_mismatch() {
+        let o = run(&refused(CN_INVALID));
+        let f = o.only("cmg-cert-name-mismatch");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, CN_INVALID);
+    }
+
+    #[test]
+    fn an_untrusted_root_is_no_certificate_name_mismatch() {
+        run(&refused(INVALID_CA)).none("cmg-cert-name-mismatch");
+    }
+}

@@ -48,3 +48,65 @@ fn check_connector_forbidden(a: &Analysis) -> Vec<Hit> {
     let evs = per_device_events(a, |k, _| http_text(k, "CMGConnector_Forbidden"));
     grouped_hits(a, evs, "403 CMGConnector_Forbidden", true)
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{LogKind, Severity};
+
+    use super::super::testing::run;
+    use crate::testkit::{Kit, SEC};
+
+    // Microsoft's texts (CMG communication errors, bootstrap troubleshooting).
+    const BAD_STATUS: &str = "[CCMHTTP] ERROR: URL=https://cmgsccm.contoso.com/CCM_PROXY_MUTUALAUTH/3456/SMS_MP/.sms_aut?SITESIGNCERT, Port=443, Options=31, Code=0, Text=CCM_E_BAD_HTTP_STATUS_CODE";
+    const CLIENT_CERT_403: &str =
+        "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Clientcertificaterequired";
+    const FORBIDDEN_403: &str = "[CCMHTTP] ERROR INFO: StatusCode= 403 StatusText= CMGConnector_Forbidden";
+    const NO_CLIENT_AUTH: &str = "Filtered cert count with client auth: 0";
+
+    /// CLIENT01's request through the CMG comes back with the 403 of `status`.
+    fn refused(status: &str) -> Kit {
+        let mut kit = Kit::new();
+        let l = LogKind::LocationServices;
+        kit.said("CLIENT01", l, 0, Severity::Error, BAD_STATUS).said(
+            "CLIENT01",
+            l,
+            10,
+            Severity::Error,
+            status,
+        );
+        kit
+    }
+
+    #[test]
+    fn client_certificate_required_is_reported_for_the_device_and_the_connection_point() {
+        let mut kit = refused(CLIENT_CERT_403);
+        kit.said("SITE01", LogKind::CloudProxyConnector, SEC, Severity::Info, NO_CLIENT_AUTH);
+        let o = run(&kit);
+        let found = o.of("cmg-connector-client-cert");
+        assert_eq!(found.len(), 2, "{found:#?}");
+        let device = found.iter().find(|f| f.device.is_some()).expect("the device's finding");
+        assert_eq!(device.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(device, "CLIENT01", LogKind::LocationServices, CLIENT_CERT_403);
+        let site = found.iter().find(|f| f.device.is_none()).expect("the connection point's finding");
+        assert_eq!(site.host.as_deref(), Some("SITE01"));
+        o.assert_cites(site, "SITE01", LogKind::CloudProxyConnector, NO_CLIENT_AUTH);
+    }
+
+    #[test]
+    fn forbidden_is_no_missing_client_certificate() {
+        run(&refused(FORBIDDEN_403)).none("cmg-connector-client-cert");
+    }
+
+    #[test]
+    fn forbidden_is_reported_for_the_device() {
+        let o = run(&refused(FORBIDDEN_403));
+        let f = o.only("cmg-connector-forbidden");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::LocationServices, FORBIDDEN_403);
+    }
+
+    #[test]
+    fn client_certificate_required_is_not_forbidden() {
+        run(&refused(CLIENT_CERT_403)).none("cmg-connector-forbidden");
+    }
+}

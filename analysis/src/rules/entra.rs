@@ -310,3 +310,169 @@ fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
     }
     hits
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{EventKind, LogKind, Severity};
+
+    use super::super::testing::run;
+    use crate::testkit::{healthy, Dev, Kit, SEC, TENANT};
+
+    // Microsoft's texts (Entra ID client install flow) and the ADALOperationProvider.log of a device that is
+    // not Entra ID joined (community sample, 0x800703f0 ERROR_NO_TOKEN).
+    const AAD_INFO: &str = "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'";
+    const AAD_AUTH_INFO: &str = "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=2ca9a796-a1a6-43ec-88f1-5935b32155c5, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0";
+    const DEVICE_TOKEN: &str = "Getting AAD (device) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token";
+    const USER_TOKEN: &str = "Getting AAD (user) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token";
+    const DEVICE_FAILED: &str = "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016";
+    const FALLBACK: &str =
+        "Falling back to get user 'S-1-5-21-1527250992-855612568-2252598708-1001' token for system...";
+    const USER_FAILED: &str =
+        "Failed to get AAD token for 'S-1-5-21-1527250992-855612568-2252598708-1001' from WAM API. Error 0x80070520";
+    const USER_OK: &str = "Retrieved AAD token for AAD user 'e8838041-db7a-42d5-b9ae-78813910e4cc'";
+    const NOT_AVAILABLE: &str =
+        "IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token.";
+    const NOT_JOINED: &str = "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0x800703f0";
+
+    /// CLIENT01's ccmsetup asks for the app info, then says each of `lines` a second apart.
+    fn ccmsetup(lines: &[(Severity, &str)]) -> Kit {
+        let mut kit = Kit::new();
+        let c = LogKind::Ccmsetup;
+        kit.said("CLIENT01", c, 0, Severity::Info, AAD_INFO).said(
+            "CLIENT01",
+            c,
+            10,
+            Severity::Info,
+            AAD_AUTH_INFO,
+        );
+        for (n, (severity, text)) in lines.iter().enumerate() {
+            kit.said("CLIENT01", c, (n as i64 + 1) * SEC, *severity, text);
+        }
+        kit
+    }
+
+    /// CLIENT01's ADALOperationProvider.log of a device that is not joined, then `then`.
+    fn not_joined(then: &[&str]) -> Kit {
+        let mut kit = Kit::new();
+        let l = LogKind::AdalOperationProvider;
+        kit.said("CLIENT01", l, 0, Severity::Warning, NOT_AVAILABLE).said(
+            "CLIENT01",
+            l,
+            SEC,
+            Severity::Error,
+            NOT_JOINED,
+        );
+        for (n, text) in then.iter().enumerate() {
+            kit.said("CLIENT01", l, (n as i64 + 2) * SEC, Severity::Info, text);
+        }
+        kit
+    }
+
+    #[test]
+    fn a_device_that_is_not_joined_and_gets_no_token_has_no_workplace_join_certificate() {
+        let o = run(&not_joined(&[]));
+        let f = o.only("wpj-cert-missing");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::AdalOperationProvider, NOT_AVAILABLE);
+        o.assert_cites(f, "CLIENT01", LogKind::AdalOperationProvider, NOT_JOINED);
+    }
+
+    #[test]
+    fn a_user_token_after_it_is_no_missing_workplace_join_certificate() {
+        run(&not_joined(&[USER_OK])).none("wpj-cert-missing");
+    }
+
+    #[test]
+    fn a_failed_device_token_then_a_user_token_is_a_fallback() {
+        let o = run(&ccmsetup(&[
+            (Severity::Info, DEVICE_TOKEN),
+            (Severity::Error, DEVICE_FAILED),
+            (Severity::Info, FALLBACK),
+            (Severity::Info, USER_TOKEN),
+            (Severity::Info, USER_OK),
+        ]));
+        let f = o.only("aad-device-token-fallback");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        for line in [DEVICE_FAILED, FALLBACK, USER_OK] {
+            o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, line);
+        }
+        assert!(f.explanation.contains("failed with 0xd0090016"), "{}", f.explanation);
+    }
+
+    #[test]
+    fn a_fallback_with_no_user_token_is_no_fallback() {
+        run(&ccmsetup(&[
+            (Severity::Info, DEVICE_TOKEN),
+            (Severity::Error, DEVICE_FAILED),
+            (Severity::Info, FALLBACK),
+            (Severity::Info, USER_TOKEN),
+            (Severity::Error, USER_FAILED),
+        ]))
+        .none("aad-device-token-fallback");
+    }
+
+    #[test]
+    fn no_token_request_after_the_app_info_is_a_tenant_not_onboarded() {
+        let o = run(&ccmsetup(&[]));
+        let f = o.only("tenant-not-onboarded");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, AAD_INFO);
+        assert!(f.explanation.contains(TENANT), "{}", f.explanation);
+    }
+
+    #[test]
+    fn a_token_request_after_the_app_info_is_an_onboarded_tenant() {
+        run(&ccmsetup(&[(Severity::Info, DEVICE_TOKEN)])).none("tenant-not-onboarded");
+    }
+
+    #[test]
+    fn neither_a_device_nor_a_user_token_is_no_token() {
+        let o = run(&ccmsetup(&[
+            (Severity::Info, DEVICE_TOKEN),
+            (Severity::Error, DEVICE_FAILED),
+            (Severity::Info, FALLBACK),
+            (Severity::Info, USER_TOKEN),
+            (Severity::Error, USER_FAILED),
+        ]));
+        let f = o.only("aad-token-unavailable");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, USER_FAILED);
+    }
+
+    #[test]
+    fn a_user_token_after_a_failed_device_token_is_a_token() {
+        run(&ccmsetup(&[
+            (Severity::Info, DEVICE_TOKEN),
+            (Severity::Error, DEVICE_FAILED),
+            (Severity::Info, FALLBACK),
+            (Severity::Info, USER_TOKEN),
+            (Severity::Info, USER_OK),
+        ]))
+        .none("aad-token-unavailable");
+    }
+
+    #[test]
+    fn a_client_asking_for_another_tenant_than_the_site_validated_is_a_tenant_mismatch() {
+        let mut d = Dev::new("CLIENT01", 1);
+        d.client_tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47".into();
+        let mut kit = Kit::new();
+        healthy(&mut kit, &d, 0);
+        let o = run(&kit);
+        let f = o.only("tenant-mismatch");
+        assert_eq!(f.device, Some(d.guid.clone()));
+        let asked = o.line_where("CLIENT01", LogKind::Ccmsetup, |k, _| {
+            matches!(k, EventKind::AadInfoRequested { .. })
+        });
+        o.assert_cites_line(f, asked);
+        let validated =
+            o.line_where("MP01", LogKind::CcmSts, |k, _| matches!(k, EventKind::AadTokenValidated { .. }));
+        o.assert_cites_line(f, validated);
+    }
+
+    #[test]
+    fn the_same_tenant_on_both_sides_is_no_mismatch() {
+        let mut kit = Kit::new();
+        healthy(&mut kit, &Dev::new("CLIENT01", 1), 0);
+        run(&kit).none("tenant-mismatch");
+    }
+}

@@ -168,3 +168,69 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     }
     hits
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{EventKind, LogKind};
+
+    use super::super::testing::run;
+    use crate::testkit::{aad_acquired, aad_requested, healthy, Dev, Kit, MIN, SEC};
+    use cmtrace_parsers::AadTokenKind;
+
+    /// Two healthy devices; the management point's clock runs `skew` ms fast.
+    fn site_with_mp_skew(skew: i64) -> Kit {
+        let mut kit = Kit::new();
+        kit.skew("MP01", skew);
+        healthy(&mut kit, &Dev::new("CLIENT01", 1), 0);
+        healthy(&mut kit, &Dev::new("CLIENT02", 2), 10 * MIN);
+        kit
+    }
+
+    #[test]
+    fn a_management_point_six_minutes_fast_is_clock_skew_of_no_device() {
+        let o = run(&site_with_mp_skew(6 * MIN));
+        let f = o.only("clock-skew");
+        assert_eq!((f.device.as_deref(), f.host.as_deref()), (None, Some("MP01")));
+        assert!(
+            f.title.starts_with("MP01's clock is about 6 min ahead of the CMG's and the clients'"),
+            "{}",
+            f.title
+        );
+        let issued =
+            o.line_where("MP01", LogKind::CcmSts, |k, _| matches!(k, EventKind::CcmTokenIssued { .. }));
+        o.assert_cites_line(f, issued);
+    }
+
+    #[test]
+    fn a_clock_within_two_minutes_is_no_clock_skew() {
+        run(&site_with_mp_skew(MIN)).none("clock-skew");
+    }
+
+    #[test]
+    fn a_flow_that_stops_after_the_entra_id_token_is_incomplete() {
+        let d = Dev::new("CLIENT01", 1);
+        let mut kit = Kit::new();
+        let c = LogKind::Ccmsetup;
+        kit.ev(
+            &d.host,
+            c,
+            0,
+            EventKind::AadInfoRequested { cmg: Some("CMG.CLOUDAPP.NET".into()), tenant: None },
+        )
+        .ev(&d.host, c, SEC, aad_requested(AadTokenKind::User))
+        .ev(&d.host, c, 2 * SEC, aad_acquired(&d.aad_user));
+        let o = run(&kit);
+        let f = o.only("flow-incomplete");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        assert_eq!(f.title, "The flow stops after 'install.aad_token' with no error logged");
+        let acquired = o.line_where("CLIENT01", c, |k, _| matches!(k, EventKind::AadTokenAcquired { .. }));
+        o.assert_cites_line(f, acquired);
+    }
+
+    #[test]
+    fn a_whole_flow_is_complete() {
+        let mut kit = Kit::new();
+        healthy(&mut kit, &Dev::new("CLIENT01", 1), 0);
+        run(&kit).none("flow-incomplete");
+    }
+}

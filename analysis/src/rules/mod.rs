@@ -61,6 +61,8 @@ mod flow;
 mod install;
 mod registration;
 mod story;
+#[cfg(test)]
+mod testing;
 
 pub use evaluation::evaluate;
 
@@ -69,6 +71,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use cmtrace_parsers::{EventKind, HostRole, LogKind, Severity};
 
 // The engine's types every family reads: imported here once, the families take them from `super`.
+#[cfg(test)]
+use crate::engine::analyze;
 use crate::engine::Analysis;
 use crate::model::{PhaseId, PhaseStatus};
 

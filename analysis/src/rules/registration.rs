@@ -219,3 +219,106 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
     }
     hits
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{EventKind, LogKind, Severity};
+
+    use super::super::testing::run;
+    use crate::testkit::{Kit, MIN, SEC};
+
+    // Microsoft's texts (Entra ID client registration flow) and ClientIDManagerStartup.log's rejection.
+    const GUID: &str = "GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139";
+    const STARTING: &str = "[RegTask] - Starting registration, attempt 1.";
+    const SENDING: &str = "[RegTask] - Client is not registered. Sending registration request for GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139 ...";
+    const USING_AAD: &str = "Registering client using AAD auth.";
+    const REJECTED: &str = "[RegTask] - Server rejected registration 3";
+    const PENDING: &str =
+        "Client registration is pending. Server assigned ClientID is GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139";
+
+    fn registered(approval: u32) -> String {
+        format!("[RegTask] - Client is registered. Server assigned ClientID is {GUID}. Approval status {approval}")
+    }
+
+    /// CLIENT01 asks to register; then ClientIDManagerStartup.log says `then`.
+    fn registration(then: &[(Severity, &str)]) -> Kit {
+        let mut kit = Kit::new();
+        let c = LogKind::ClientIdManagerStartup;
+        kit.said("CLIENT01", c, 0, Severity::Info, STARTING)
+            .said("CLIENT01", c, 10, Severity::Info, SENDING)
+            .said("CLIENT01", c, 20, Severity::Info, USING_AAD);
+        for (n, (severity, text)) in then.iter().enumerate() {
+            kit.said("CLIENT01", c, (n as i64 + 1) * SEC, *severity, text);
+        }
+        kit
+    }
+
+    #[test]
+    fn a_rejected_registration_is_a_failed_registration() {
+        let o = run(&registration(&[(Severity::Error, REJECTED)]));
+        let f = o.only("registration-failed");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::ClientIdManagerStartup, REJECTED);
+    }
+
+    #[test]
+    fn a_confirmed_registration_is_no_failure() {
+        run(&registration(&[(Severity::Info, &registered(3))])).none("registration-failed");
+    }
+
+    #[test]
+    fn approval_status_zero_is_not_approved() {
+        let o = run(&registration(&[(Severity::Info, &registered(0))]));
+        let f = o.only("registration-not-approved");
+        assert_eq!(f.device, Some(GUID.to_string()));
+        o.assert_cites(f, "CLIENT01", LogKind::ClientIdManagerStartup, &registered(0));
+        assert!(f.explanation.contains("approval status 0"), "{}", f.explanation);
+    }
+
+    #[test]
+    fn a_pending_registration_is_not_approved_and_cites_its_first_and_last_wait() {
+        let o = run(&registration(&[(Severity::Info, PENDING), (Severity::Info, PENDING)]));
+        let f = o.only("registration-not-approved");
+        assert_eq!(f.title, "The client's registration is pending approval");
+        assert_eq!(f.evidence.len(), 2, "{:?}", f.evidence);
+        o.assert_cites(f, "CLIENT01", LogKind::ClientIdManagerStartup, PENDING);
+    }
+
+    #[test]
+    fn approval_status_one_or_three_is_approved() {
+        for approval in [1, 3] {
+            run(&registration(&[(Severity::Info, &registered(approval))])).none("registration-not-approved");
+        }
+    }
+
+    /// CLONE01 and CLONE02 both say they are registered as one GUID, `apart` ms apart, and go on a minute.
+    fn cloned(apart: i64) -> Kit {
+        let mut kit = Kit::new();
+        let c = LogKind::ClientIdManagerStartup;
+        for (host, t) in [("CLONE01", 0), ("CLONE02", apart)] {
+            kit.said(host, c, t, Severity::Info, &registered(1)).ev(
+                host,
+                c,
+                t + MIN,
+                EventKind::ClientStartup { version: None },
+            );
+        }
+        kit
+    }
+
+    #[test]
+    fn one_guid_on_two_hosts_at_once_is_a_duplicate_client_id() {
+        let o = run(&cloned(SEC));
+        let f = o.only("duplicate-client-id");
+        assert_eq!(f.device, Some(GUID.to_string()));
+        assert_eq!(f.host.as_deref(), Some("CLONE01, CLONE02"));
+        for host in ["CLONE01", "CLONE02"] {
+            o.assert_cites(f, host, LogKind::ClientIdManagerStartup, &registered(1));
+        }
+    }
+
+    #[test]
+    fn one_guid_on_two_hosts_one_after_the_other_is_no_duplicate() {
+        run(&cloned(48 * 60 * MIN)).none("duplicate-client-id");
+    }
+}
