@@ -141,18 +141,24 @@ impl Kit {
         EXTRACTORS.get_or_init(Extractors::new).extract(kind, &entry, &mut found);
         assert!(!found.is_empty(), "no event in this {kind:?} line: {text}");
         for (n, event) in found.into_iter().enumerate() {
-            let seq = self.specs.len();
-            self.specs.push(Spec {
-                host: host.into(),
-                kind,
-                ms: Some(ms),
-                order_ms: ms,
-                thread: Some(1),
-                event,
-                seq,
-                said: Some((text.to_string(), severity)),
-                same_line: n > 0,
-            });
+            self.ev(host, kind, ms, event);
+            let spec = self.specs.last_mut().expect("just pushed");
+            spec.said = Some((text.to_string(), severity));
+            spec.same_line = n > 0;
+        }
+        self
+    }
+
+    /// Real log lines (`said`) one second apart from true time `from_ms`.
+    pub fn said_each(
+        &mut self,
+        host: &str,
+        kind: LogKind,
+        from_ms: i64,
+        lines: &[(Severity, &str)],
+    ) -> &mut Self {
+        for (n, (severity, text)) in lines.iter().enumerate() {
+            self.said(host, kind, from_ms + n as i64 * SEC, *severity, text);
         }
         self
     }

@@ -172,26 +172,20 @@ mod tests {
     /// CLIENT01's ccmsetup has an Entra ID token and asks for a CCM token; then `then`.
     fn ccm_token(then: &[(Severity, &str)]) -> Kit {
         let mut kit = Kit::new();
-        let c = LogKind::Ccmsetup;
-        kit.said("CLIENT01", c, 0, Severity::Info, USER_OK).said(
+        kit.said_each(
             "CLIENT01",
-            c,
-            SEC,
-            Severity::Info,
-            CCM_TOKEN,
-        );
-        for (n, (severity, text)) in then.iter().enumerate() {
-            kit.said("CLIENT01", c, (n as i64 + 2) * SEC, *severity, text);
-        }
+            LogKind::Ccmsetup,
+            0,
+            &[(Severity::Info, USER_OK), (Severity::Info, CCM_TOKEN)],
+        )
+        .said_each("CLIENT01", LogKind::Ccmsetup, 2 * SEC, then);
         kit
     }
 
     #[test]
     fn a_failed_sts_request_is_a_failed_ccm_token() {
         let o = run(&ccm_token(&[(Severity::Error, STS_FAILED)]));
-        let f = o.only("ccm-token-failed");
-        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
-        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, STS_FAILED);
+        o.found("ccm-token-failed", "CLIENT01", LogKind::Ccmsetup, STS_FAILED);
     }
 
     #[test]
@@ -203,25 +197,15 @@ mod tests {
     fn renewal(then: &[(Severity, &str)]) -> Kit {
         let mut kit = Kit::new();
         let m = LogKind::CcmMessaging;
-        kit.said("CLIENT01", m, 0, Severity::Info, EXPIRING).said(
-            "CLIENT01",
-            m,
-            SEC,
-            Severity::Info,
-            CCM_TOKEN_MP,
-        );
-        for (n, (severity, text)) in then.iter().enumerate() {
-            kit.said("CLIENT01", m, (n as i64 + 2) * SEC, *severity, text);
-        }
+        kit.said_each("CLIENT01", m, 0, &[(Severity::Info, EXPIRING), (Severity::Info, CCM_TOKEN_MP)])
+            .said_each("CLIENT01", m, 2 * SEC, then);
         kit
     }
 
     #[test]
     fn an_expiring_token_with_no_new_one_is_a_failed_renewal() {
         let o = run(&renewal(&[(Severity::Error, CCM_TOKEN_FAILED)]));
-        let f = o.only("ccm-token-renewal-failed");
-        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
-        o.assert_cites(f, "CLIENT01", LogKind::CcmMessaging, EXPIRING);
+        o.found("ccm-token-renewal-failed", "CLIENT01", LogKind::CcmMessaging, EXPIRING);
     }
 
     #[test]

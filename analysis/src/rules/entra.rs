@@ -334,63 +334,56 @@ mod tests {
         "IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token.";
     const NOT_JOINED: &str = "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0x800703f0";
 
-    /// CLIENT01's ccmsetup asks for the app info, then says each of `lines` a second apart.
+    /// The device token fails with 0xd0090016, then the user token of the signed-in user is retrieved.
+    const FELL_BACK: &[(Severity, &str)] = &[
+        (Severity::Info, DEVICE_TOKEN),
+        (Severity::Error, DEVICE_FAILED),
+        (Severity::Info, FALLBACK),
+        (Severity::Info, USER_TOKEN),
+        (Severity::Info, USER_OK),
+    ];
+    /// The device token fails, and so does the user token.
+    const NO_TOKEN: &[(Severity, &str)] = &[
+        (Severity::Info, DEVICE_TOKEN),
+        (Severity::Error, DEVICE_FAILED),
+        (Severity::Info, FALLBACK),
+        (Severity::Info, USER_TOKEN),
+        (Severity::Error, USER_FAILED),
+    ];
+
+    /// CLIENT01's ccmsetup asks for the app info, then says `lines`.
     fn ccmsetup(lines: &[(Severity, &str)]) -> Kit {
         let mut kit = Kit::new();
         let c = LogKind::Ccmsetup;
-        kit.said("CLIENT01", c, 0, Severity::Info, AAD_INFO).said(
-            "CLIENT01",
-            c,
-            10,
-            Severity::Info,
-            AAD_AUTH_INFO,
-        );
-        for (n, (severity, text)) in lines.iter().enumerate() {
-            kit.said("CLIENT01", c, (n as i64 + 1) * SEC, *severity, text);
-        }
+        kit.said_each("CLIENT01", c, 0, &[(Severity::Info, AAD_INFO), (Severity::Info, AAD_AUTH_INFO)])
+            .said_each("CLIENT01", c, 2 * SEC, lines);
         kit
     }
 
     /// CLIENT01's ADALOperationProvider.log of a device that is not joined, then `then`.
-    fn not_joined(then: &[&str]) -> Kit {
+    fn not_joined(then: &[(Severity, &str)]) -> Kit {
         let mut kit = Kit::new();
         let l = LogKind::AdalOperationProvider;
-        kit.said("CLIENT01", l, 0, Severity::Warning, NOT_AVAILABLE).said(
-            "CLIENT01",
-            l,
-            SEC,
-            Severity::Error,
-            NOT_JOINED,
-        );
-        for (n, text) in then.iter().enumerate() {
-            kit.said("CLIENT01", l, (n as i64 + 2) * SEC, Severity::Info, text);
-        }
+        kit.said_each("CLIENT01", l, 0, &[(Severity::Warning, NOT_AVAILABLE), (Severity::Error, NOT_JOINED)])
+            .said_each("CLIENT01", l, 2 * SEC, then);
         kit
     }
 
     #[test]
     fn a_device_that_is_not_joined_and_gets_no_token_has_no_workplace_join_certificate() {
         let o = run(&not_joined(&[]));
-        let f = o.only("wpj-cert-missing");
-        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
-        o.assert_cites(f, "CLIENT01", LogKind::AdalOperationProvider, NOT_AVAILABLE);
+        let f = o.found("wpj-cert-missing", "CLIENT01", LogKind::AdalOperationProvider, NOT_AVAILABLE);
         o.assert_cites(f, "CLIENT01", LogKind::AdalOperationProvider, NOT_JOINED);
     }
 
     #[test]
     fn a_user_token_after_it_is_no_missing_workplace_join_certificate() {
-        run(&not_joined(&[USER_OK])).none("wpj-cert-missing");
+        run(&not_joined(&[(Severity::Info, USER_OK)])).none("wpj-cert-missing");
     }
 
     #[test]
     fn a_failed_device_token_then_a_user_token_is_a_fallback() {
-        let o = run(&ccmsetup(&[
-            (Severity::Info, DEVICE_TOKEN),
-            (Severity::Error, DEVICE_FAILED),
-            (Severity::Info, FALLBACK),
-            (Severity::Info, USER_TOKEN),
-            (Severity::Info, USER_OK),
-        ]));
+        let o = run(&ccmsetup(FELL_BACK));
         let f = o.only("aad-device-token-fallback");
         assert_eq!(f.device, Some(o.device_of("CLIENT01")));
         for line in [DEVICE_FAILED, FALLBACK, USER_OK] {
@@ -401,22 +394,13 @@ mod tests {
 
     #[test]
     fn a_fallback_with_no_user_token_is_no_fallback() {
-        run(&ccmsetup(&[
-            (Severity::Info, DEVICE_TOKEN),
-            (Severity::Error, DEVICE_FAILED),
-            (Severity::Info, FALLBACK),
-            (Severity::Info, USER_TOKEN),
-            (Severity::Error, USER_FAILED),
-        ]))
-        .none("aad-device-token-fallback");
+        run(&ccmsetup(NO_TOKEN)).none("aad-device-token-fallback");
     }
 
     #[test]
     fn no_token_request_after_the_app_info_is_a_tenant_not_onboarded() {
         let o = run(&ccmsetup(&[]));
-        let f = o.only("tenant-not-onboarded");
-        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
-        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, AAD_INFO);
+        let f = o.found("tenant-not-onboarded", "CLIENT01", LogKind::Ccmsetup, AAD_INFO);
         assert!(f.explanation.contains(TENANT), "{}", f.explanation);
     }
 
@@ -427,28 +411,13 @@ mod tests {
 
     #[test]
     fn neither_a_device_nor_a_user_token_is_no_token() {
-        let o = run(&ccmsetup(&[
-            (Severity::Info, DEVICE_TOKEN),
-            (Severity::Error, DEVICE_FAILED),
-            (Severity::Info, FALLBACK),
-            (Severity::Info, USER_TOKEN),
-            (Severity::Error, USER_FAILED),
-        ]));
-        let f = o.only("aad-token-unavailable");
-        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
-        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, USER_FAILED);
+        let o = run(&ccmsetup(NO_TOKEN));
+        o.found("aad-token-unavailable", "CLIENT01", LogKind::Ccmsetup, USER_FAILED);
     }
 
     #[test]
     fn a_user_token_after_a_failed_device_token_is_a_token() {
-        run(&ccmsetup(&[
-            (Severity::Info, DEVICE_TOKEN),
-            (Severity::Error, DEVICE_FAILED),
-            (Severity::Info, FALLBACK),
-            (Severity::Info, USER_TOKEN),
-            (Severity::Info, USER_OK),
-        ]))
-        .none("aad-token-unavailable");
+        run(&ccmsetup(FELL_BACK)).none("aad-token-unavailable");
     }
 
     #[test]

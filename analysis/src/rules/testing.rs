@@ -35,6 +35,15 @@ impl Outcome {
         }
     }
 
+    /// The one finding of `rule`, checked to be about the device on client host `host` and to cite the line
+    /// where `host`'s `kind` log says `text`.
+    pub(super) fn found(&self, rule: &str, host: &str, kind: LogKind, text: &str) -> &Finding {
+        let f = self.only(rule);
+        assert_eq!(f.device, Some(self.device_of(host)), "{rule}: not about {host}'s device");
+        self.assert_cites(f, host, kind, text);
+        f
+    }
+
     /// Panics (with every finding) if `rule` found anything.
     pub(super) fn none(&self, rule: &str) {
         assert!(self.of(rule).is_empty(), "no {rule} finding expected, got: {:#?}", self.summary());
