@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    broken_phases, device_events, failed_phase_hits, first_n, host_of, phase_status, Analysis, Check,
-    Explained, Hit, PhaseId, PhaseStatus, Rule,
+    broken_phases, device_events, failed_phase_hits, first_n, host_of, log_file_name, phase_status, Analysis,
+    Check, Explained, Hit, PhaseId, PhaseStatus, Rule,
 };
 use cmtrace_parsers::{AadTokenKind, EventKind, LogKind, Severity};
 
@@ -89,7 +89,7 @@ fn check_wpj(a: &Analysis) -> Vec<Hit> {
                     facts: format!(
                         "{} ({}): the device token failed as on a device that is not Entra ID joined, and no user token followed.",
                         host_of(a, ev[0]),
-                        crate::phases::log_file_name(a.events[ev[0]].log_kind)
+                        log_file_name(a.events[ev[0]].log_kind)
                     ),
                     evidence: first_n(ev, 4),
                     title: None,
@@ -144,7 +144,7 @@ fn check_fallback(a: &Analysis) -> Vec<Hit> {
                 facts: format!(
                     "{} ({}): the device token failed{}; the user token of the signed-in user was used instead.",
                     host_of(a, fail),
-                    crate::phases::log_file_name(a.events[fail].log_kind),
+                    log_file_name(a.events[fail].log_kind),
                     code.map(|c| format!(" with {c}")).unwrap_or_default()
                 ),
                 evidence: ev,

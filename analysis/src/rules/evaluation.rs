@@ -7,9 +7,8 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use super::story::{failure_story, NEVER_SILENT};
-use super::{Analysis, Check, Explained, Hit, RULES};
+use super::{dedup_evidence, Analysis, Check, EvidenceOut, Explained, Finding, Hit, RULES};
 use crate::causes;
-use crate::model::{dedup_evidence, EvidenceOut, Finding};
 use cmtrace_parsers::{Severity, SharedStr};
 
 fn evidence_out(a: &Analysis, i: usize) -> EvidenceOut {

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{host_of, Analysis, Check, Explained, Hit, PhaseId, PhaseStatus, Rule};
-use crate::skew::SKEW_APPLY_THRESHOLD_MS;
+use super::{
+    host_of, Analysis, Check, Explained, Hit, Phase, PhaseId, PhaseStatus, Rule, SKEW_APPLY_THRESHOLD_MS,
+};
 use cmtrace_parsers::{HostRole, Severity};
 
 pub(super) const CLOCK_SKEW: Rule = Rule {
@@ -118,7 +119,7 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
         // no stop (later activity shows the device went on). Renewal happens only when a token nears
         // expiry: its absence is not a stop. `not_collected` and `not_applicable` steps say nothing.
         let last_reached = dev.phases.iter().rposition(|p| p.status == PhaseStatus::Ok);
-        let missing: Vec<&crate::model::Phase> = dev
+        let missing: Vec<&Phase> = dev
             .phases
             .iter()
             .enumerate()

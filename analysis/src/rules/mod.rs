@@ -51,6 +51,7 @@
 //! | `flow` | the flow as a whole: clocks across hosts, a flow that stops with no error |
 //! | `story` | never silent: the error lines before a failure no root cause explains |
 //! | `evaluation` | `evaluate`: the catalog run over an analysis, hits made findings |
+//! | `testing` (tests only) | the catalog run over a `testkit` flow, for each family's unit tests |
 
 mod ccm_token;
 mod certificates;
@@ -70,11 +71,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cmtrace_parsers::{EventKind, HostRole, LogKind, Severity};
 
-// The engine's types every family reads: imported here once, the families take them from `super`.
+// What the rules read of the engine and its per-device data, imported here once: the families take it
+// from `super`.
 #[cfg(test)]
 use crate::engine::analyze;
 use crate::engine::Analysis;
-use crate::model::{PhaseId, PhaseStatus};
+use crate::model::{dedup_evidence, EvidenceOut, Finding, Phase, PhaseId, PhaseStatus};
+use crate::phases::log_file_name;
+use crate::skew::SKEW_APPLY_THRESHOLD_MS;
 
 /// What one rule found.
 pub struct Hit {

@@ -2,7 +2,7 @@
 //! before it in that attempt, most telling first, and says in one sentence what they show, with the fix of
 //! their class in the failure catalog (`causes`).
 
-use super::{device_events, is_client_log, Analysis};
+use super::{device_events, is_client_log, log_file_name, Analysis};
 use crate::causes::{self, Class};
 use cmtrace_parsers::{EventKind, Severity};
 
@@ -143,7 +143,7 @@ pub(super) fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usiz
     if let Some((class, summary)) = found {
         return Some(Story { lines, summary, class: Some(class), cause: Some(class.id) });
     }
-    let file = crate::phases::log_file_name(a.events[fail].log_kind);
+    let file = log_file_name(a.events[fail].log_kind);
     let generic = causes::class("generic").expect("generic class");
     if let Some(r) = ranked.iter().find(|r| r.0 < 3).or(ranked.first()) {
         // Only generic or noise lines: name the most telling one.

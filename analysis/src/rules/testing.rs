@@ -3,8 +3,7 @@
 
 use cmtrace_parsers::{EventKind, LogKind};
 
-use super::{analyze, evaluate, Analysis};
-use crate::model::Finding;
+use super::{analyze, evaluate, Analysis, Finding};
 use crate::testkit::Kit;
 
 /// An analysis of a kit's flow and the catalog's findings on it.
