@@ -251,6 +251,13 @@ fn lookup_small(q: &str, n: u32, out: &mut Vec<CodeMention>) {
     out.push(CodeMention { raw: q.into(), value: Some(h), known, note });
 }
 
+/// What a ccmsetup.exe exit code in the table means, without the advice some rows add after a colon
+/// (6 `error: read ccmsetup.log for the cause` is `error`); `None` for a code the table does not list.
+pub fn ccmsetup_exit_meaning(code: i64) -> Option<&'static str> {
+    let row = by_space(CodeSpace::Ccmsetup, &code.to_string()).into_iter().next()?;
+    row.meaning.split(": ").next()
+}
+
 /// Every interpretation of a code a user asks about (`cmtrace-rs error CODE`).
 pub fn lookup(query: &str) -> Vec<CodeMention> {
     let q = query.trim();

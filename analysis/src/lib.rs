@@ -13,7 +13,7 @@
 //! - `causes`: the failure catalog (classes of failure, their texts and codes, a summary and a fix).
 //! - `codes`: error codes, the generated table and the decoders behind `cmtrace-rs error` and reports.
 //! - `path`: the path a device takes to its site (CMG or intranet MP, Entra ID or PKI) and the steps it takes.
-//! - `rules`: the diagnostic rules, one table (`RULES`) evaluated over an `Analysis`.
+//! - `rules`: the diagnostic rules, one table (`RULES`) evaluated over an `Analysis`, a module per family.
 //! - `schema` (feature `schema`): the JSON Schemas of `--format json` and of one `--format ndjson` line.
 //! - `flow_tests`, `testkit` (tests only): engine tests on hand-made flows, and the helpers that make them.
 

@@ -1,8 +1,13 @@
 //! Test helpers: hand-made events and inputs that mirror the real flow (Microsoft's Entra ID client
-//! install and registration reference), with per-host clock skew and interleaving by time.
+//! install and registration reference), with per-host clock skew and interleaving by time; and real log
+//! lines (`Kit::said`) read into their events by the parsers' extractors.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
-use cmtrace_parsers::{AadTokenKind, Event, EventKind, Evidence, LogKind, Severity};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use cmtrace_parsers::extract::Extractors;
+use cmtrace_parsers::{AadTokenKind, Entry, Event, EventKind, Evidence, LineFormat, LogKind, Severity};
 
 use crate::model::Input;
 use crate::phases::log_file_name;
@@ -30,6 +35,10 @@ struct Spec {
     thread: Option<u32>,
     event: EventKind,
     seq: usize,
+    /// The line as written (`None`: `<event name> #<seq>`) and its severity (`None`: from the event).
+    said: Option<(String, Severity)>,
+    /// Another event of the line before it (a line can carry several): same line number.
+    same_line: bool,
 }
 
 /// Collects events per host; `build` orders each file by time, numbers lines and applies skew/bias.
@@ -107,7 +116,50 @@ impl Kit {
             thread: Some(thread),
             event,
             seq,
+            said: None,
+            same_line: false,
         });
+        self
+    }
+
+    /// A real log line at true time `ms`: the events the parsers' extractors find in `text` (a message as
+    /// written in a `kind` log), with that text as evidence. Panics when the line gives no event.
+    pub fn said(&mut self, host: &str, kind: LogKind, ms: i64, severity: Severity, text: &str) -> &mut Self {
+        static EXTRACTORS: OnceLock<Extractors> = OnceLock::new();
+        let entry = Entry {
+            line: 1,
+            local_time: None,
+            bias_minutes: None,
+            component: "",
+            thread: Some(1),
+            severity,
+            source: None,
+            message: Cow::Borrowed(text),
+            format: LineFormat::Cmtrace,
+        };
+        let mut found = Vec::new();
+        EXTRACTORS.get_or_init(Extractors::new).extract(kind, &entry, &mut found);
+        assert!(!found.is_empty(), "no event in this {kind:?} line: {text}");
+        for (n, event) in found.into_iter().enumerate() {
+            self.ev(host, kind, ms, event);
+            let spec = self.specs.last_mut().expect("just pushed");
+            spec.said = Some((text.to_string(), severity));
+            spec.same_line = n > 0;
+        }
+        self
+    }
+
+    /// Real log lines (`said`) one second apart from true time `from_ms`.
+    pub fn said_each(
+        &mut self,
+        host: &str,
+        kind: LogKind,
+        from_ms: i64,
+        lines: &[(Severity, &str)],
+    ) -> &mut Self {
+        for (n, (severity, text)) in lines.iter().enumerate() {
+            self.said(host, kind, from_ms + n as i64 * SEC, *severity, text);
+        }
         self
     }
 
@@ -126,6 +178,8 @@ impl Kit {
             thread: Some(1),
             event,
             seq,
+            said: None,
+            same_line: false,
         });
         self
     }
@@ -160,20 +214,15 @@ impl Kit {
                     });
                 }
             }
-            line += 3;
+            if !s.same_line {
+                line += 3;
+            }
             let time = s.ms.map(|ms| at(ms + self.skew_of(&s.host)));
             let bias = self.bias_of(&s.host);
             let thread = s.thread;
-            let severity = match &s.event {
-                EventKind::AadTokenFailed { .. }
-                | EventKind::CcmTokenFailed { .. }
-                | EventKind::AadTokenRejected { .. }
-                | EventKind::RegistrationFailed { .. }
-                | EventKind::CertificateError { .. }
-                | EventKind::HttpError { .. }
-                | EventKind::ErrorLogged { .. } => Severity::Error,
-                EventKind::CcmsetupExit { code } if *code != 0 => Severity::Error,
-                _ => Severity::Info,
+            let severity = match (&s.said, &s.event) {
+                (Some((_, severity)), _) => *severity,
+                (None, event) => Kit::severity_of(event),
             };
             events.push(Event {
                 kind: s.event.clone(),
@@ -187,11 +236,29 @@ impl Kit {
                     line,
                     host: s.host.as_str().into(),
                     time,
-                    text: format!("{} #{}", s.event.name(), s.seq).into(),
+                    text: match &s.said {
+                        Some((text, _)) => text.clone().into(),
+                        None => format!("{} #{}", s.event.name(), s.seq).into(),
+                    },
                 },
             });
         }
         (inputs, events)
+    }
+
+    /// The severity a hand-made event's line has: error for failures, info for the rest.
+    fn severity_of(event: &EventKind) -> Severity {
+        match event {
+            EventKind::AadTokenFailed { .. }
+            | EventKind::CcmTokenFailed { .. }
+            | EventKind::AadTokenRejected { .. }
+            | EventKind::RegistrationFailed { .. }
+            | EventKind::CertificateError { .. }
+            | EventKind::HttpError { .. }
+            | EventKind::ErrorLogged { .. } => Severity::Error,
+            EventKind::CcmsetupExit { code } if *code != 0 => Severity::Error,
+            _ => Severity::Info,
+        }
     }
 
     /// Client-local expiry written by a client with `bias` for a token issued at true time `issue_ms`.

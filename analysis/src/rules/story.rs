@@ -1,0 +1,173 @@
+//! Never silent: a consequence rule's failure that no root cause explains cites the device's error lines
+//! before it in that attempt, most telling first, and says in one sentence what they show, with the fix of
+//! their class in the failure catalog (`causes`).
+
+use super::{device_events, is_client_log, log_file_name, Analysis};
+use crate::causes::{self, Class};
+use cmtrace_parsers::{EventKind, Severity};
+
+/// Consequence rules whose failure, when no root-cause rule explains it, is explained by the error lines
+/// before it.
+pub(super) const NEVER_SILENT: &[&str] = &[
+    "install-failed",
+    "registration-failed",
+    "ccm-token-failed",
+    "aad-token-unavailable",
+    "ccm-token-renewal-failed",
+];
+
+/// How many preceding error lines a finding cites.
+const STORY_LINES: usize = 4;
+
+/// What the error lines before a failure show.
+pub(super) struct Story {
+    /// The cited lines (event indices), most telling first.
+    pub(super) lines: Vec<usize>,
+    /// One sentence.
+    pub(super) summary: String,
+    /// The class whose fix applies (`None`: the rule's own remediation).
+    pub(super) class: Option<&'static Class>,
+    /// The finding's `cause`.
+    pub(super) cause: Option<&'static str>,
+}
+
+/// A line that shows something failed (an event of a failure, or an error-severity line).
+fn is_failure_line(a: &Analysis, i: usize) -> bool {
+    a.events[i].severity == Severity::Error
+        || matches!(
+            a.events[i].kind,
+            EventKind::ErrorLogged { .. }
+                | EventKind::HttpError { .. }
+                | EventKind::CertificateError { .. }
+                | EventKind::AadTokenFailed { .. }
+                | EventKind::CcmTokenFailed { .. }
+                | EventKind::RegistrationFailed { .. }
+        )
+}
+
+/// Where an attempt of this rule's step starts in a log (the window of its error lines begins after it).
+fn starts_attempt(rule: &str, k: &EventKind) -> bool {
+    match k {
+        EventKind::CcmsetupStarted { .. } | EventKind::RegistrationStarted { .. } => true,
+        EventKind::AadTokenRequested { .. } => rule == "aad-token-unavailable",
+        EventKind::CcmTokenRequested { .. } | EventKind::CcmTokenExpiring { .. } => {
+            matches!(rule, "ccm-token-failed" | "ccm-token-renewal-failed")
+        }
+        _ => false,
+    }
+}
+
+/// The device's error lines before the failure its hit cites (the hit's last client-log line), in that
+/// attempt, ranked; and what they show.
+pub(super) fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Option<Story> {
+    let &fail = evidence
+        .iter()
+        .filter(|&&i| is_client_log(a.events[i].log_kind))
+        .max_by_key(|&&i| (a.event_time_ms[i], i))?;
+    let (path, fail_line) = (&a.events[fail].evidence.path, a.events[fail].evidence.line);
+    let before: Vec<usize> = device_events(a, d)
+        .iter()
+        .copied()
+        .filter(|&i| &a.events[i].evidence.path == path && a.events[i].evidence.line < fail_line)
+        .collect();
+    let start = before
+        .iter()
+        .filter(|&&i| starts_attempt(rule, &a.events[i].kind))
+        .map(|&i| a.events[i].evidence.line)
+        .max()
+        .unwrap_or(0);
+    let exit = match a.events[fail].kind {
+        EventKind::CcmsetupExit { code } => Some(code),
+        _ => None,
+    };
+    // The failure's own code: an HRESULT exit code, or the first code of the failure line.
+    let fail_code = match exit {
+        Some(c) if !(0..=255).contains(&c) => Some(c as u32),
+        _ => causes::first_code(&a.events[fail].evidence.text.get()),
+    };
+    let mut ranked: Vec<(u8, u8, std::cmp::Reverse<u32>, usize)> = before
+        .iter()
+        .copied()
+        .filter(|&i| a.events[i].evidence.line > start && is_failure_line(a, i))
+        .map(|i| {
+            let e = &a.events[i];
+            let text = &*e.evidence.text.get();
+            let tier = if fail_code.is_some_and(|c| causes::mentions_code(text, c)) {
+                0
+            } else if causes::is_noise(text) {
+                3
+            } else if e.severity == Severity::Error && causes::first_code(text).is_some() {
+                1
+            } else {
+                2
+            };
+            let sev = match e.severity {
+                Severity::Error => 0,
+                Severity::Warning => 1,
+                Severity::Info => 2,
+            };
+            (tier, sev, std::cmp::Reverse(e.evidence.line), i)
+        })
+        .collect();
+    ranked.sort_unstable();
+    let read: Vec<std::borrow::Cow<'_, str>> = ranked
+        .iter()
+        .map(|r| a.events[r.3].evidence.text.get())
+        .chain(std::iter::once(a.events[fail].evidence.text.get()))
+        .collect();
+    let texts: Vec<&str> = read.iter().map(|t| &**t).collect();
+    let lines: Vec<usize> = ranked.iter().take(STORY_LINES).map(|r| r.3).collect();
+    let telling = |c: &Class| !c.noise && c.id != "generic";
+    // A ccmsetup exit code that names its class (7, 8, 9) says more than the lines before it.
+    let by_exit = exit.filter(|c| (0..=255).contains(c)).and_then(causes::classify_exit);
+    // A line that says its class in words outranks one that only a shared code classifies (real: `Failed to
+    // send location message ... Error 0x87d00454` then `Have already tried all MPs`: no MP, not no DP).
+    let line_class = |said_only: bool| {
+        ranked.iter().map(|r| r.3).find_map(|i| {
+            let text = &*a.events[i].evidence.text.get();
+            let c = if said_only { causes::said(text)? } else { causes::classify(text) };
+            telling(c).then(|| (c, causes::summarize(c, text, &texts)))
+        })
+    };
+    let by_line = line_class(true).or_else(|| line_class(false));
+    let by_failure = {
+        let text = &*a.events[fail].evidence.text.get();
+        let c = causes::classify(text);
+        let c = if telling(c) { Some(c) } else { exit.and_then(causes::classify_exit) };
+        c.map(|c| (c, causes::summarize(c, text, &texts)))
+    };
+    let found = by_exit
+        .map(|c| (c, causes::summarize(c, &a.events[fail].evidence.text.get(), &texts)))
+        .or(by_line)
+        .or(by_failure);
+    if let Some((class, summary)) = found {
+        return Some(Story { lines, summary, class: Some(class), cause: Some(class.id) });
+    }
+    let file = log_file_name(a.events[fail].log_kind);
+    let generic = causes::class("generic").expect("generic class");
+    if let Some(r) = ranked.iter().find(|r| r.0 < 3).or(ranked.first()) {
+        // Only generic or noise lines: name the most telling one.
+        let text = &*a.events[r.3].evidence.text.get();
+        let c = causes::classify(text);
+        let summary = if c.noise { c.summary.to_string() } else { causes::summarize(generic, text, &texts) };
+        return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
+    }
+    if exit.is_none() && is_failure_line(a, fail) {
+        // The failure line is the only error of the attempt: name it.
+        let text = &*a.events[fail].evidence.text.get();
+        let summary = causes::summarize(generic, text, &texts).replacen(
+            "The error logged before it",
+            "The failure logged",
+            1,
+        );
+        return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
+    }
+    Some(Story {
+        lines,
+        summary: format!(
+            "{file} shows no error line before it in this attempt: the lines just before it show the step that stopped."
+        ),
+        class: None,
+        cause: None,
+    })
+}
