@@ -1,7 +1,7 @@
-//! The `--format json` document, compact, written fast: the same bytes as `serde_json::to_writer` on
-//! the `Report` (a test checks it), but devices and the timeline — millions of objects on a fleet
-//! collection — are serialised in parallel batches, timeline events with the hand-written writer of
-//! `crate::jsonw`, and written in order.
+//! `analyze --format json` and `--format ndjson` (and `watch`'s lines), compact, written fast: the same
+//! bytes as `serde_json::to_writer` on the `Report` (a test checks it), but devices and the timeline —
+//! millions of objects on a fleet collection — are serialised in parallel batches with the byte writers of
+//! [`super::push`], and written in order.
 
 use std::io::{self, Write};
 
@@ -10,22 +10,14 @@ use rayon::prelude::*;
 
 use cmtrace_analysis::model::{format_utc, Device, EvidenceOut, Phase, Report, TimelineEvent};
 
-use crate::jsonw::{push_datetime, push_int, push_str};
+use super::io_error;
+use super::push::{push_datetime, push_int, push_str};
 
 /// Objects serialised per parallel task.
 const TASK: usize = 256;
 /// Tasks per batch: at most this many serialised tasks are held before they are written (a device is about
 /// 2.5 KB of JSON: a batch holds a few MB, whatever the number of devices).
 const BATCH_TASKS: usize = 8;
-
-/// The io error inside a `serde_json` error (its kind kept, so that a closed stdout is still a
-/// `BrokenPipe`); other serde errors as `io::ErrorKind::Other`.
-pub fn io_error(e: serde_json::Error) -> io::Error {
-    match e.io_error_kind() {
-        Some(kind) => io::Error::new(kind, e),
-        None => io::Error::other(e),
-    }
-}
 
 /// Writes `report` as one compact JSON document (no trailing newline).
 pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
