@@ -24,7 +24,7 @@ enum Piece {
 }
 
 /// Rendered chunks waiting to be written, at the most (each renders at most 1 MB of log text).
-const PIECES_AHEAD: usize = 8;
+const PIECES_AHEAD: usize = 2;
 
 pub fn run(args: &ParseArgs) -> Result<u8, Failure> {
     let discovery = discover(&args.input.paths_or_cwd(), &args.input.hosts, args.input.limits());

@@ -4,11 +4,10 @@
 use std::io::{self, Write};
 
 use cmtrace_parsers::entry::Record;
-use cmtrace_parsers::format::Records;
 use cmtrace_parsers::input::{LoadedFile, SourceFile};
 use cmtrace_parsers::scan::Chunk;
 
-use super::RenderedChunk;
+use super::{each_record, RenderedChunk};
 
 const HEADER: &[&str] = &[
     "type",
@@ -33,7 +32,7 @@ pub fn write_header(out: &mut impl Write) -> io::Result<()> {
     w.flush()
 }
 
-/// The records of `chunk` of `file` as CSV rows, into `buf` (cleared, its capacity reused).
+/// The records of `chunk` of `file` as CSV rows, into `buf` (empty; a recycled buffer keeps its capacity).
 pub fn render_chunk(
     src: &SourceFile,
     file: &LoadedFile,
@@ -41,13 +40,11 @@ pub fn render_chunk(
     mut buf: Vec<u8>,
 ) -> RenderedChunk {
     buf.reserve(chunk.text.len() * 2);
-    let (mut entries, mut unparsed) = (0, 0);
     let mut w = ::csv::WriterBuilder::new().has_headers(false).from_writer(buf);
     let kind = file.kind.as_str();
-    for rec in Records::new(chunk.text, file.format, chunk.first_line) {
-        let res = match rec {
+    let (entries, unparsed) = each_record(file, chunk, |rec| {
+        let written = match rec {
             Record::Entry(e) => {
-                entries += 1;
                 let time = e.utc().map(|t| cmtrace_analysis::model::format_utc(&t)).unwrap_or_default();
                 let local = e.local_time.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string());
                 w.write_record([
@@ -66,27 +63,24 @@ pub fn render_chunk(
                     &e.message,
                 ])
             }
-            Record::Unparsed { line, text } => {
-                unparsed += 1;
-                w.write_record([
-                    "unparsed",
-                    &src.path,
-                    &src.host,
-                    kind,
-                    &line.to_string(),
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    text,
-                ])
-            }
+            Record::Unparsed { line, text } => w.write_record([
+                "unparsed",
+                &src.path,
+                &src.host,
+                kind,
+                &line.to_string(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                text,
+            ]),
         };
         // Writing to a Vec cannot fail.
-        let _ = res;
-    }
+        let _ = written;
+    });
     RenderedChunk { bytes: w.into_inner().unwrap_or_default(), entries, unparsed }
 }

@@ -2,14 +2,13 @@
 //! `{"type":"unparsed",...}` for a line no format reads, written byte by byte with [`crate::render::json::push`].
 
 use cmtrace_parsers::entry::{Entry, LineFormat, Record};
-use cmtrace_parsers::format::Records;
 use cmtrace_parsers::input::{LoadedFile, SourceFile};
 use cmtrace_parsers::scan::Chunk;
 
-use super::RenderedChunk;
+use super::{each_record, RenderedChunk};
 use crate::render::json::push::{push_datetime, push_int, push_str};
 
-/// The records of `chunk` of `file` as NDJSON lines, into `buf` (cleared, its capacity reused).
+/// The records of `chunk` of `file` as NDJSON lines, into `buf` (empty; a recycled buffer keeps its capacity).
 pub fn render_chunk(
     src: &SourceFile,
     file: &LoadedFile,
@@ -17,7 +16,6 @@ pub fn render_chunk(
     mut buf: Vec<u8>,
 ) -> RenderedChunk {
     buf.reserve(chunk.text.len() * 2);
-    let mut r = RenderedChunk { bytes: buf, entries: 0, unparsed: 0 };
     // The per-file part of every object, escaped once per chunk.
     let mut common = Vec::with_capacity(128);
     common.extend_from_slice(b",\"path\":");
@@ -27,26 +25,22 @@ pub fn render_chunk(
     common.extend_from_slice(b",\"log_kind\":\"");
     common.extend_from_slice(file.kind.as_str().as_bytes());
     common.extend_from_slice(b"\",\"line\":");
-    for rec in Records::new(chunk.text, file.format, chunk.first_line) {
-        match rec {
-            Record::Entry(e) => {
-                r.entries += 1;
-                r.bytes.extend_from_slice(b"{\"type\":\"entry\"");
-                r.bytes.extend_from_slice(&common);
-                push_entry(&mut r.bytes, &e);
-            }
-            Record::Unparsed { line, text } => {
-                r.unparsed += 1;
-                r.bytes.extend_from_slice(b"{\"type\":\"unparsed\"");
-                r.bytes.extend_from_slice(&common);
-                push_int(&mut r.bytes, line);
-                r.bytes.extend_from_slice(b",\"text\":");
-                push_str(&mut r.bytes, text);
-                r.bytes.extend_from_slice(b"}\n");
-            }
+    let (entries, unparsed) = each_record(file, chunk, |rec| match rec {
+        Record::Entry(e) => {
+            buf.extend_from_slice(b"{\"type\":\"entry\"");
+            buf.extend_from_slice(&common);
+            push_entry(&mut buf, &e);
         }
-    }
-    r
+        Record::Unparsed { line, text } => {
+            buf.extend_from_slice(b"{\"type\":\"unparsed\"");
+            buf.extend_from_slice(&common);
+            push_int(&mut buf, line);
+            buf.extend_from_slice(b",\"text\":");
+            push_str(&mut buf, text);
+            buf.extend_from_slice(b"}\n");
+        }
+    });
+    RenderedChunk { bytes: buf, entries, unparsed }
 }
 
 /// An entry's own fields, from `line` to the end of its object and line.

@@ -152,7 +152,11 @@ fn push_list<T>(buf: &mut Vec<u8>, items: &[T], item: impl Fn(&mut Vec<u8>, &T))
     buf.push(b']');
 }
 
-fn push_strings(buf: &mut Vec<u8>, items: &[String]) {
+/// `,"name":` and `items` as a list of strings.
+fn push_strings_field(buf: &mut Vec<u8>, name: &str, items: &[String]) {
+    buf.extend_from_slice(b",\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":");
     push_list(buf, items, |buf, s| push_str(buf, s));
 }
 
@@ -160,24 +164,17 @@ fn push_strings(buf: &mut Vec<u8>, items: &[String]) {
 fn push_device(buf: &mut Vec<u8>, d: &Device) {
     buf.extend_from_slice(b"{\"key\":");
     push_str(buf, &d.key);
-    buf.extend_from_slice(b",\"client_ids\":");
-    push_strings(buf, &d.client_ids);
-    buf.extend_from_slice(b",\"aad_device_ids\":");
-    push_strings(buf, &d.aad_device_ids);
-    buf.extend_from_slice(b",\"aad_tenant_ids\":");
-    push_strings(buf, &d.aad_tenant_ids);
-    buf.extend_from_slice(b",\"aad_user_ids\":");
-    push_strings(buf, &d.aad_user_ids);
-    buf.extend_from_slice(b",\"hosts\":");
-    push_strings(buf, &d.hosts);
+    push_strings_field(buf, "client_ids", &d.client_ids);
+    push_strings_field(buf, "aad_device_ids", &d.aad_device_ids);
+    push_strings_field(buf, "aad_tenant_ids", &d.aad_tenant_ids);
+    push_strings_field(buf, "aad_user_ids", &d.aad_user_ids);
+    push_strings_field(buf, "hosts", &d.hosts);
     buf.extend_from_slice(b",\"path\":\"");
     buf.extend_from_slice(d.path.as_str().as_bytes());
     buf.extend_from_slice(b"\",\"phases\":");
     push_list(buf, &d.phases, push_phase);
-    buf.extend_from_slice(b",\"sids\":");
-    push_strings(buf, &d.sids);
-    buf.extend_from_slice(b",\"client_hosts\":");
-    push_strings(buf, &d.client_hosts);
+    push_strings_field(buf, "sids", &d.sids);
+    push_strings_field(buf, "client_hosts", &d.client_hosts);
     buf.push(b'}');
 }
 
