@@ -53,7 +53,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8, Failure> {
         }),
         max_chars: args.max_chars,
     };
-    match args.format {
+    let written = match args.format {
         ReportFormat::Text => render_text(&report, &opts, &mut out),
         ReportFormat::Markdown => render_markdown(&report, &opts, &mut out),
         // Cited lines are read again for their context, zip entries within the same limits.
@@ -64,15 +64,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8, Failure> {
         ReportFormat::Json => json::write_report(&report, &mut out).and_then(|_| writeln!(out)),
         ReportFormat::Ndjson => json::write_ndjson(&report, &mut out),
     }
-    .and_then(|()| out.flush())
-    .map_err(Failure::Output)?;
+    .and_then(|()| out.flush());
+    let status = if readable == 0 { EXIT_UNUSABLE } else { exit_status(&report, args.fail_on) };
+    // The process ends right after this, written or not: freeing millions of strings one by one would
+    // only delay the exit (seconds on a fleet collection). The OS takes the memory back whole.
+    std::mem::forget(report);
+    written.map_err(Failure::Output)?;
     if log::log_enabled!(log::Level::Debug) {
         cmtrace_analysis::engine::print_lap("output", t0());
     }
-    let status = if readable == 0 { EXIT_UNUSABLE } else { exit_status(&report, args.fail_on) };
-    // The process ends right after this: freeing millions of strings one by one would only delay the
-    // exit (seconds on a fleet collection). The OS takes the memory back whole.
-    std::mem::forget(report);
     Ok(status)
 }
 

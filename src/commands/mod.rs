@@ -23,7 +23,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_UNUSABLE: u8 = 2;
 
-/// Why a command ended before its end. `main` turns it into the exit status: a stdout closed by its
+/// Why a command stopped short. `main` turns it into the exit status: a stdout closed by its
 /// reader (`| head`) is a quiet exit 0, as command-line tools do; anything else is said on stderr, exit 2.
 #[derive(Debug)]
 pub enum Failure {
