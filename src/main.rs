@@ -1,6 +1,10 @@
-//! The `cmtrace-rs` binary: parse the command line and run the command.
+//! The `cmtrace-rs` binary: parse the command line, run the command and end with its exit status.
+
+use std::process::ExitCode;
 
 use clap::Parser;
+
+use cmtrace_rs::commands::{EXIT_OK, EXIT_UNUSABLE};
 
 // The engine allocates many small strings and vectors; mimalloc handles that churn far better than glibc.
 // `--features system-alloc` keeps the system allocator, which heap profilers (heaptrack) can see.
@@ -31,7 +35,7 @@ static RESERVE_SMALLER_ARENAS: extern "C" fn() = {
     reserve_smaller_arenas
 };
 
-fn main() {
+fn main() -> ExitCode {
     // A short-lived command that frees and reallocates gigabytes (file texts, events): returning freed
     // pages to the OS and faulting them back in cost `analyze` a third of its time in the kernel on a
     // 1.2 GB collection. Keep freed memory for reuse instead; it all goes back at exit.
@@ -40,7 +44,15 @@ fn main() {
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1)
     };
+    cmtrace_rs::timing::start_if_asked();
     let cli = cmtrace_rs::cli::Cli::parse();
-    let code = cmtrace_rs::commands::run(cli);
-    std::process::exit(code);
+    ExitCode::from(match cmtrace_rs::commands::run(cli) {
+        Ok(status) => status,
+        // The one place a closed stdout is handled, for every command.
+        Err(failure) if failure.is_closed_stdout() => EXIT_OK,
+        Err(failure) => {
+            cmtrace_rs::say!("cmtrace-rs: {failure}");
+            EXIT_UNUSABLE
+        }
+    })
 }

@@ -611,7 +611,8 @@ impl Grouped {
 
 /// One `CMTRACE_TIMING` line on stderr: a stage's end, seconds since `t0`, process CPU time and memory.
 pub fn print_lap(what: &str, t0: std::time::Instant) {
-    eprintln!(
+    // A debug record: the binary's logger prints it when CMTRACE_TIMING is set.
+    log::debug!(
         "cmtrace-rs: timing: {what} at {:.3} s (process CPU {:.2} s, RSS {} MB: anon {} MB, peak {} MB)",
         t0.elapsed().as_secs_f64(),
         process_cpu_seconds(),

@@ -7,11 +7,13 @@ use cmtrace_analysis::model::Report;
 
 use super::collect::collect;
 use super::filter::Filters;
-use super::{write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
+use super::{Failure, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{AnalyzeArgs, DevicesShown, FailOn, ReportFormat};
-use crate::render::{render_html, render_junit, render_markdown, render_text, DeviceList, RenderOptions};
+use crate::render::{
+    json, render_html, render_junit, render_markdown, render_text, DeviceList, RenderOptions,
+};
 
-pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
+pub fn run(args: &AnalyzeArgs) -> Result<u8, Failure> {
     t0();
     // Filters are checked before anything is read: a typo must stop the command, not turn CI green.
     let filters =
@@ -51,30 +53,26 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32, String> {
         }),
         max_chars: args.max_chars,
     };
-    match args.format {
+    let written = match args.format {
         ReportFormat::Text => render_text(&report, &opts, &mut out),
         ReportFormat::Markdown => render_markdown(&report, &opts, &mut out),
         // Cited lines are read again for their context, zip entries within the same limits.
         ReportFormat::Html => render_html(&report, &opts, args.input.limits(), &mut out),
         ReportFormat::Junit => render_junit(&report, super::fail_threshold(args.fail_on), &mut out),
         // Indented for a person at a terminal; compact (smaller, faster) for pipes and files.
-        ReportFormat::Json if is_tty => serde_json::to_writer_pretty(&mut out, &report)
-            .map_err(crate::render::json::io_error)
-            .and_then(|_| writeln!(out)),
-        ReportFormat::Json => {
-            crate::render::json::write_report(&report, &mut out).and_then(|_| writeln!(out))
-        }
-        ReportFormat::Ndjson => crate::render::json::write_ndjson(&report, &mut out),
+        ReportFormat::Json if is_tty => json::write_pretty(&report, &mut out),
+        ReportFormat::Json => json::write_report(&report, &mut out).and_then(|_| writeln!(out)),
+        ReportFormat::Ndjson => json::write_ndjson(&report, &mut out),
     }
-    .map_err(write_failed)?;
-    out.flush().map_err(write_failed)?;
-    if std::env::var_os("CMTRACE_TIMING").is_some() {
+    .and_then(|()| out.flush());
+    let status = if readable == 0 { EXIT_UNUSABLE } else { exit_status(&report, args.fail_on) };
+    // The process ends right after this, written or not: freeing millions of strings one by one would
+    // only delay the exit (seconds on a fleet collection). The OS takes the memory back whole.
+    std::mem::forget(report);
+    written.map_err(Failure::Output)?;
+    if log::log_enabled!(log::Level::Debug) {
         cmtrace_analysis::engine::print_lap("output", t0());
     }
-    let status = if readable == 0 { EXIT_UNUSABLE } else { exit_status(&report, args.fail_on) };
-    // The process ends right after this: freeing millions of strings one by one would only delay the
-    // exit (seconds on a fleet collection). The OS takes the memory back whole.
-    std::mem::forget(report);
     Ok(status)
 }
 
@@ -102,7 +100,7 @@ pub fn build_report(
     progress: impl FnMut(u64),
     read_done: impl FnOnce(),
 ) -> Result<Analyzed, String> {
-    let timing = std::env::var_os("CMTRACE_TIMING").is_some();
+    let timing = log::log_enabled!(log::Level::Debug);
     let t0 = t0();
     let lap = |what: &str| {
         if timing {
@@ -117,14 +115,12 @@ pub fn build_report(
     collected.check_host_overrides()?;
     let readable = collected.inputs.iter().filter(|i| i.was_read()).count();
     lap("read and extract");
-    if timing {
-        eprintln!(
-            "cmtrace-rs: timing: {} events of {} bytes, {} inputs",
-            collected.events.len(),
-            std::mem::size_of::<cmtrace_parsers::events::Event>(),
-            collected.inputs.len()
-        );
-    }
+    log::debug!(
+        "cmtrace-rs: timing: {} events of {} bytes, {} inputs",
+        collected.events.len(),
+        std::mem::size_of::<cmtrace_parsers::events::Event>(),
+        collected.inputs.len()
+    );
     let problems = std::mem::take(&mut collected.problem_inputs);
     let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
     lap("engine");
@@ -138,7 +134,7 @@ pub fn build_report(
 }
 
 /// 1 when a finding is at or above `--fail-on`.
-pub fn exit_status(report: &Report, fail_on: FailOn) -> i32 {
+pub fn exit_status(report: &Report, fail_on: FailOn) -> u8 {
     let threshold = super::fail_threshold(fail_on);
     if report.findings.iter().any(|f| crate::render::fails(f.severity, threshold)) {
         EXIT_FINDINGS

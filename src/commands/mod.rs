@@ -1,5 +1,6 @@
-//! The subcommands. Each returns the process exit status: 0 fine, 1 findings at or above `--fail-on`,
-//! 2 the command could not run (bad arguments, no readable input at all).
+//! The subcommands. Each gathers its data, hands it to a writer of `render` and returns the process exit
+//! status: 0 fine, 1 findings at or above `--fail-on`, 2 the command could not run (bad arguments, no
+//! readable input at all); or a [`Failure`], which `main` turns into a status.
 
 pub mod analyze;
 pub mod collect;
@@ -13,17 +14,56 @@ pub mod style;
 pub mod trace;
 pub mod watch;
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use crate::cli::{Cli, Command, FailOn};
 use cmtrace_parsers::Severity;
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_UNUSABLE: i32 = 2;
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_UNUSABLE: u8 = 2;
 
-pub fn run(cli: Cli) -> i32 {
-    let result = match cli.command {
+/// Why a command stopped short. `main` turns it into the exit status: a stdout closed by its
+/// reader (`| head`) is a quiet exit 0, as command-line tools do; anything else is said on stderr, exit 2.
+#[derive(Debug)]
+pub enum Failure {
+    /// Writing stdout failed.
+    Output(io::Error),
+    /// The command could not run, for the reason given.
+    Unusable(String),
+}
+
+impl Failure {
+    /// Whether stdout was closed by its reader, which then has all it wanted: not an error.
+    pub fn is_closed_stdout(&self) -> bool {
+        matches!(self, Failure::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Failure {
+        Failure::Unusable(reason)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(reason: &str) -> Failure {
+        Failure::Unusable(reason.to_string())
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Output(e) => write!(f, "could not write output: {e}"),
+            Failure::Unusable(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// Runs the command: its exit status (see the module's comment), or why it stopped.
+pub fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
         Command::Parse(args) => parse::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Trace(args) => trace::run(&args),
@@ -36,35 +76,10 @@ pub fn run(cli: Cli) -> i32 {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut cmd, "cmtrace-rs", &mut script);
             let mut out = std::io::stdout().lock();
-            out.write_all(&script).and_then(|_| out.flush()).map_err(write_failed).map(|_| EXIT_OK)
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            crate::say!("cmtrace-rs: {e}");
-            EXIT_UNUSABLE
+            out.write_all(&script).and_then(|_| out.flush()).map_err(Failure::Output)?;
+            Ok(EXIT_OK)
         }
     }
-}
-
-/// Exit quietly (status 0, nothing on stderr) when stdout is closed early (`| head`), as command-line
-/// tools do; any other write error is the command's error.
-pub fn write_failed(e: std::io::Error) -> String {
-    exit_if_closed(&e);
-    format!("could not write output: {e}")
-}
-
-/// Ends the process quietly (status 0) when `e` says stdout was closed by its reader.
-pub fn exit_if_closed(e: &std::io::Error) {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(EXIT_OK);
-    }
-}
-
-/// [`write_failed`] for `serde_json`, which wraps the writer's io error in its own.
-pub fn json_write_failed(e: serde_json::Error) -> String {
-    write_failed(crate::render::json::io_error(e))
 }
 
 /// Stdout for output a person reads (text, Markdown, JUnit, `trace`, `rules`, `error`): buffered, and

@@ -6,16 +6,13 @@
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 
-use cmtrace_analysis::model::format_utc;
-
 use super::collect::collect;
 use super::style::Paint;
-use super::{human_stdout, json_write_failed, write_failed, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
+use super::{human_stdout, Failure, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{SimpleFormat, TraceArgs};
-use crate::sanitize::visible_line;
-use cmtrace_parsers::Severity;
+use crate::render::trace::{write_json, write_text, Trace, TracedEvent};
 
-pub fn run(args: &TraceArgs) -> Result<i32, String> {
+pub fn run(args: &TraceArgs) -> Result<u8, Failure> {
     if args.id.trim().is_empty() {
         return Err("the identifier is empty".into());
     }
@@ -39,73 +36,27 @@ pub fn run(args: &TraceArgs) -> Result<i32, String> {
     if let Some(d) = device {
         shown.extend(analysis.devices[d].events.iter().copied());
     }
+    let trace = Trace {
+        id: &args.id,
+        device: device.map(|d| (analysis.devices[d].key.as_str(), analysis.devices[d].hosts.as_slice())),
+        events: shown
+            .iter()
+            .map(|&i| TracedEvent { event: analysis.timeline_event(i), carries_id: direct.contains(&i) })
+            .collect(),
+    };
     match args.format {
         SimpleFormat::Json => {
             // The exact text: JSON escapes every control character itself.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let rows: Vec<serde_json::Value> = shown
-                .iter()
-                .map(|&i| {
-                    let mut v = serde_json::to_value(analysis.timeline_event(i)).unwrap_or_default();
-                    if let serde_json::Value::Object(m) = &mut v {
-                        m.insert("match".into(), if direct.contains(&i) { "id" } else { "device" }.into());
-                    }
-                    v
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &rows).map_err(json_write_failed)?;
-            writeln!(out).map_err(write_failed)?;
-            out.flush().map_err(write_failed)?;
+            write_json(&trace, &mut out).and_then(|()| out.flush())
         }
         SimpleFormat::Text => {
             let paint = Paint { on: args.color.enabled(std::io::stdout().is_terminal()) };
             let mut out = human_stdout(paint.on);
-            if let Some(d) = device {
-                let dev = &analysis.devices[d];
-                writeln!(
-                    out,
-                    "device {}  hosts: {}",
-                    paint.bold(&visible_line(&dev.key)),
-                    visible_line(&dev.hosts.join(", "))
-                )
-                .map_err(write_failed)?;
-            }
-            for &i in &shown {
-                let t = analysis.timeline_event(i);
-                let time = t.time.map(|t| format_utc(&t)).unwrap_or_else(|| "-".repeat(24));
-                let mark = if direct.contains(&i) { " " } else { "~" };
-                let message = t.text.get();
-                let text = visible_line(&message);
-                // The message in its line's colour when it is a warning or an error.
-                let text = match t.severity {
-                    Severity::Info => text.into_owned(),
-                    s => paint.severity(&text, s),
-                };
-                writeln!(
-                    out,
-                    "{} {} {:<12} {:<24} {} {}:{}  {}",
-                    paint.dim(&time),
-                    paint.dim(mark),
-                    visible_line(t.host),
-                    t.log_kind.as_str(),
-                    paint.bold(&format!("{:<26}", t.event)),
-                    visible_line(t.path),
-                    t.line,
-                    text
-                )
-                .map_err(write_failed)?;
-            }
-            if device.is_some() && shown.len() > direct.len() {
-                writeln!(
-                    out,
-                    "(~ attributed to the device by correlation; the line itself does not name '{}')",
-                    visible_line(&args.id)
-                )
-                .map_err(write_failed)?;
-            }
-            out.flush().map_err(write_failed)?;
+            write_text(&trace, paint, &mut out).and_then(|()| out.flush())
         }
     }
+    .map_err(Failure::Output)?;
     if shown.is_empty() {
         crate::say!("cmtrace-rs: no event carries '{}'", args.id);
         return Ok(EXIT_FINDINGS);

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use cmtrace_analysis::model::Report;
 
-use super::{write_failed, EXIT_OK};
+use super::{Failure, EXIT_OK};
 use crate::cli::WatchArgs;
 use crate::render::Paint;
 use flow::FlowModel;
@@ -55,16 +55,16 @@ enum Output {
     Ndjson(std::io::BufWriter<std::io::Stdout>),
 }
 
-pub fn run(args: &WatchArgs) -> Result<i32, String> {
+pub fn run(args: &WatchArgs) -> Result<u8, Failure> {
     let (paths, hosts) = super::local::inputs_or_default(&args.paths, &args.hosts);
     for p in &paths {
         if std::fs::metadata(p).is_err() {
-            return Err(format!("{}: no such file or folder to watch", p.display()));
+            return Err(format!("{}: no such file or folder to watch", p.display()).into());
         }
     }
     for h in &hosts {
         if std::fs::metadata(&h.path).is_err() {
-            return Err(format!("--host {}={}: the path does not exist", h.name, h.path.display()));
+            return Err(format!("--host {}={}: the path does not exist", h.name, h.path.display()).into());
         }
     }
     let shown_paths = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
@@ -173,7 +173,7 @@ pub fn run(args: &WatchArgs) -> Result<i32, String> {
     drop(watcher);
     match output {
         Output::Screen { terminal, .. } => drop(terminal),
-        Output::Ndjson(mut out) => out.flush().map_err(write_failed)?,
+        Output::Ndjson(mut out) => out.flush().map_err(Failure::Output)?,
     }
     Ok(EXIT_OK)
 }
@@ -237,9 +237,9 @@ fn sync(
 }
 
 /// Writes what the last analysis found new as NDJSON lines, and flushes.
-fn write_fresh(fresh: &Report, out: &mut impl Write) -> Result<(), String> {
-    crate::render::json::write_ndjson(fresh, out).map_err(write_failed)?;
-    out.flush().map_err(write_failed)
+fn write_fresh(fresh: &Report, out: &mut impl Write) -> Result<(), Failure> {
+    crate::render::json::write_ndjson(fresh, out).map_err(Failure::Output)?;
+    out.flush().map_err(Failure::Output)
 }
 
 /// File-system events for the paths (folders recursively, a file through its folder), or `None` with a

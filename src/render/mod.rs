@@ -1,13 +1,20 @@
-//! Report rendering for people and CI: the text report (`text`), Markdown for tickets (`markdown`), a
-//! self-contained HTML page (`html`) and JUnit XML (`junit`). Renderers never query the terminal: the CLI
-//! decides colour and width and passes them in `RenderOptions` (the HTML page reads the cited log lines again
-//! for their context). Shared helpers (severity order, phase labels, summaries) live here.
+//! Every output of the binary, each written to the writer it is given (stdout, a buffer, a file): the
+//! report for people and CI — the text report (`text`), Markdown for tickets (`markdown`), a
+//! self-contained HTML page (`html`), JUnit XML (`junit`) — every JSON and NDJSON document (`json`),
+//! `parse`'s NDJSON and CSV rows (`entries`), and the short outputs of `trace` (`trace`), `rules`
+//! (`rules`) and `error` (`codes`). Renderers never query the terminal: the commands decide colour and
+//! width and pass them in (`RenderOptions`, `Paint`); the HTML page reads the cited log lines again for
+//! their context. Shared helpers (severity order, phase labels, summaries) live here.
 
+pub mod codes;
+pub mod entries;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod rules;
 pub mod text;
+pub mod trace;
 
 pub use html::render_html;
 pub use junit::render_junit;

@@ -1,5 +1,6 @@
-//! Small, fast writers for the hot output paths (`parse` NDJSON): JSON string escaping and
-//! timestamp formatting straight into a byte buffer, with no intermediate allocation.
+//! JSON values appended to a byte buffer, fast, for the hot output paths (`parse --format ndjson`, the
+//! devices and timeline of `analyze --format json`): string escaping (the same bytes as `serde_json`),
+//! integers and timestamps, with no intermediate allocation.
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 

@@ -1,7 +1,7 @@
-//! The `--format json` document, compact, written fast: the same bytes as `serde_json::to_writer` on
-//! the `Report` (a test checks it), but devices and the timeline — millions of objects on a fleet
-//! collection — are serialised in parallel batches, timeline events with the hand-written writer of
-//! `crate::jsonw`, and written in order.
+//! `analyze --format json` and `--format ndjson` (and `watch`'s lines), compact, written fast: the same
+//! bytes as `serde_json::to_writer` on the `Report` (a test checks it), but devices and the timeline —
+//! millions of objects on a fleet collection — are serialised in parallel batches with the byte writers of
+//! [`super::push`], and written in order.
 
 use std::io::{self, Write};
 
@@ -10,22 +10,14 @@ use rayon::prelude::*;
 
 use cmtrace_analysis::model::{format_utc, Device, EvidenceOut, Phase, Report, TimelineEvent};
 
-use crate::jsonw::{push_datetime, push_int, push_str};
+use super::io_error;
+use super::push::{push_datetime, push_int, push_str};
 
 /// Objects serialised per parallel task.
 const TASK: usize = 256;
 /// Tasks per batch: at most this many serialised tasks are held before they are written (a device is about
 /// 2.5 KB of JSON: a batch holds a few MB, whatever the number of devices).
 const BATCH_TASKS: usize = 8;
-
-/// The io error inside a `serde_json` error (its kind kept, so that a closed stdout is still a
-/// `BrokenPipe`); other serde errors as `io::ErrorKind::Other`.
-pub fn io_error(e: serde_json::Error) -> io::Error {
-    match e.io_error_kind() {
-        Some(kind) => io::Error::new(kind, e),
-        None => io::Error::other(e),
-    }
-}
 
 /// Writes `report` as one compact JSON document (no trailing newline).
 pub fn write_report(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -160,7 +152,11 @@ fn push_list<T>(buf: &mut Vec<u8>, items: &[T], item: impl Fn(&mut Vec<u8>, &T))
     buf.push(b']');
 }
 
-fn push_strings(buf: &mut Vec<u8>, items: &[impl AsRef<str>]) {
+/// `,"name":` and `items` as a list of strings.
+fn push_strings_field(buf: &mut Vec<u8>, name: &str, items: &[impl AsRef<str>]) {
+    buf.extend_from_slice(b",\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":");
     push_list(buf, items, |buf, s| push_str(buf, s.as_ref()));
 }
 
@@ -168,24 +164,17 @@ fn push_strings(buf: &mut Vec<u8>, items: &[impl AsRef<str>]) {
 fn push_device(buf: &mut Vec<u8>, d: &Device) {
     buf.extend_from_slice(b"{\"key\":");
     push_str(buf, &d.key);
-    buf.extend_from_slice(b",\"client_ids\":");
-    push_strings(buf, &d.client_ids);
-    buf.extend_from_slice(b",\"aad_device_ids\":");
-    push_strings(buf, &d.aad_device_ids);
-    buf.extend_from_slice(b",\"aad_tenant_ids\":");
-    push_strings(buf, &d.aad_tenant_ids);
-    buf.extend_from_slice(b",\"aad_user_ids\":");
-    push_strings(buf, &d.aad_user_ids);
-    buf.extend_from_slice(b",\"hosts\":");
-    push_strings(buf, &d.hosts);
+    push_strings_field(buf, "client_ids", &d.client_ids);
+    push_strings_field(buf, "aad_device_ids", &d.aad_device_ids);
+    push_strings_field(buf, "aad_tenant_ids", &d.aad_tenant_ids);
+    push_strings_field(buf, "aad_user_ids", &d.aad_user_ids);
+    push_strings_field(buf, "hosts", &d.hosts);
     buf.extend_from_slice(b",\"path\":\"");
     buf.extend_from_slice(d.path.as_str().as_bytes());
     buf.extend_from_slice(b"\",\"phases\":");
     push_list(buf, &d.phases, push_phase);
-    buf.extend_from_slice(b",\"sids\":");
-    push_strings(buf, &d.sids);
-    buf.extend_from_slice(b",\"client_hosts\":");
-    push_strings(buf, &d.client_hosts);
+    push_strings_field(buf, "sids", &d.sids);
+    push_strings_field(buf, "client_hosts", &d.client_hosts);
     buf.push(b'}');
 }
 
