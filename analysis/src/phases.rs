@@ -3,10 +3,10 @@
 //! inputs, or its lines rotated away) or `not_applicable` (the device's path, `crate::path`, does not take
 //! the step), with the events that decided it and a one-line reason.
 
-use std::sync::Arc;
+
 
 use chrono::{DateTime, Utc};
-use cmtrace_parsers::{Event, EventKind, LogKind};
+use cmtrace_parsers::{Event, EventKind, LogKind, SharedStr};
 
 use crate::causes;
 use crate::facts::{DeviceFacts, HostFacts};
@@ -75,7 +75,7 @@ enum Mark {
 
 /// Where a phase's log was read (`Ok`: the host names, joined) or why the phase is not applicable
 /// (`Err`: the note).
-type LogSource = Result<Arc<str>, Arc<str>>;
+type LogSource = Result<SharedStr, SharedStr>;
 
 /// What the phase computation reads.
 pub(crate) struct PhaseContext<'a> {
@@ -90,7 +90,7 @@ pub(crate) struct PhaseContext<'a> {
     server_spans: Vec<(LogKind, Span)>,
     /// Per server phase whose log was collected: the reason of a `missing` status with no line (the same
     /// for every device; one shared string rather than one per device of a fleet).
-    server_missing: Vec<(PhaseId, Arc<str>)>,
+    server_missing: Vec<(PhaseId, SharedStr)>,
 }
 
 /// First and last entry times (UTC ms), either unknown.
@@ -454,7 +454,7 @@ pub(crate) fn device_phases(
 ) -> Vec<Phase> {
     // One note shared by the client phases of a device seen only on servers (most devices of a fleet
     // collection: their client logs were not collected).
-    let no_client_logs: Option<Arc<str>> = client_host_ids.is_empty().then(|| {
+    let no_client_logs: Option<SharedStr> = client_host_ids.is_empty().then(|| {
         let seen = if device.hosts.is_empty() { String::from("no host") } else { device.hosts.join(", ") };
         format!("no client logs were collected for this device (seen only on {seen})").into()
     });
@@ -587,20 +587,20 @@ fn phase(
     ctx: &PhaseContext,
     device: &DeviceFacts,
     client_hosts: &[usize],
-    no_client_logs: &Option<Arc<str>>,
+    no_client_logs: &Option<SharedStr>,
     quiet: &[usize],
     id: PhaseId,
 ) -> Phase {
     let kind = phase_log(id);
     let file = log_file_name(kind);
     let on_client = kind.role() == cmtrace_parsers::HostRole::Client;
-    let without = |status: PhaseStatus, reason: Arc<str>| Phase {
+    let without = |status: PhaseStatus, reason: SharedStr| Phase {
         id,
         status,
         start: None,
         end: None,
         reason,
-        evidence: Vec::new(),
+        evidence: Box::default(),
     };
 
     // Was the log collected where this device's phase would be written? (Server logs: the same answer
@@ -696,7 +696,7 @@ fn phase(
         start: utc(times.clone().min()),
         end: utc(times.max()),
         reason: reason.into(),
-        evidence: cited,
+        evidence: cited.into_boxed_slice(),
     }
 }
 

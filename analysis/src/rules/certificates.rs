@@ -4,7 +4,7 @@
 
 use super::{
     broken_phases, cert_flag, device_events, first_n, host_of, is_client_log, per_device_events, Analysis,
-    Check, Hit, Rule,
+    Check, Hit, Rule, Subject,
 };
 use cmtrace_parsers::{EventKind, LogKind, Severity};
 
@@ -40,7 +40,7 @@ fn hits_for_cert(a: &Analysis, flags: &[&str], what: &str) -> Vec<Hit> {
             _ => None,
         });
         match key {
-            Ok(d) => {
+            Subject::Device(d) => {
                 let silent = if server_saw(a, d) {
                     String::new()
                 } else {
@@ -65,7 +65,7 @@ connection was refused on the client, so both sides tell one story."
                     causes: Vec::new(),
                 });
             }
-            Err(host) => hits.push(Hit {
+            Subject::Host(host) => hits.push(Hit {
                 device: None,
                 host: Some(host.clone()),
                 facts: format!("{host} logged {what} {} time(s).", evs.len()),

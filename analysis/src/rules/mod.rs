@@ -190,17 +190,25 @@ fn first_n(mut v: Vec<usize>, n: usize) -> Vec<usize> {
     v
 }
 
+/// Whom a group of lines is about: a device, or the host of lines no device could be tied to. Devices
+/// sort first, by number, then hosts by name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Subject {
+    Device(usize),
+    Host(String),
+}
+
 /// Hits for events matching `pred`, grouped per device (or per host for unattributed server events).
 fn per_device_events(
     a: &Analysis,
     pred: impl Fn(&EventKind, LogKind) -> bool,
-) -> BTreeMap<Result<usize, String>, Vec<usize>> {
-    let mut m: BTreeMap<Result<usize, String>, Vec<usize>> = BTreeMap::new();
+) -> BTreeMap<Subject, Vec<usize>> {
+    let mut m: BTreeMap<Subject, Vec<usize>> = BTreeMap::new();
     for (i, e) in a.events.iter().enumerate() {
         if pred(&e.kind, e.log_kind) {
             let key = match a.event_device[i] {
-                Some(d) => Ok(d),
-                None => Err(e.evidence.host.to_string()),
+                Some(d) => Subject::Device(d),
+                None => Subject::Host(e.evidence.host.to_string()),
             };
             m.entry(key).or_default().push(i);
         }
@@ -220,18 +228,13 @@ fn http_text(k: &EventKind, text: &str) -> bool {
     }
 }
 
-fn grouped_hits(
-    a: &Analysis,
-    evs: BTreeMap<Result<usize, String>, Vec<usize>>,
-    what: &str,
-    explain: bool,
-) -> Vec<Hit> {
+fn grouped_hits(a: &Analysis, evs: BTreeMap<Subject, Vec<usize>>, what: &str, explain: bool) -> Vec<Hit> {
     evs.into_iter()
         .map(|(key, evs)| {
             let first = evs[0];
             let (device, host) = match &key {
-                Ok(d) => (Some(*d), host_of(a, first)),
-                Err(h) => (None, h.clone()),
+                Subject::Device(d) => (Some(*d), host_of(a, first)),
+                Subject::Host(h) => (None, h.clone()),
             };
             Hit {
                 device,

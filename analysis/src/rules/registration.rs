@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{
     broken_phases, device_events, failed_phase_hits, first_n, host_of, is_client_log, last_event,
-    per_device_events, Analysis, Check, Explained, Hit, PhaseId, Rule,
+    per_device_events, Analysis, Check, Explained, Hit, PhaseId, Rule, Subject,
 };
 use cmtrace_parsers::{EventKind, HostRole, LogKind, Severity};
 
@@ -42,7 +42,7 @@ fn check_registration_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
         matches!(k, EventKind::RegistrationFailed { .. }) && lk == LogKind::MpRegistrationManager
     });
     for (key, evs) in loose {
-        if let Err(host) = key {
+        if let Subject::Host(host) = key {
             hits.push(Hit {
                 device: None,
                 host: Some(host.clone()),
