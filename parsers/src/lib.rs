@@ -29,6 +29,7 @@ pub mod decode;
 pub mod extract;
 pub mod format;
 pub mod input;
+pub mod read;
 pub mod regular;
 pub mod scan;
 pub mod spill;

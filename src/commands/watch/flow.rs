@@ -306,7 +306,7 @@ fn read_events(
         entries: 0,
         unparsed: 0,
         first_time: if want_first { entry_times(text, format, first_line).next() } else { None },
-        last_time: crate::commands::collect::last_entry_time(text, format),
+        last_time: cmtrace_parsers::read::last_entry_time(text, format),
     };
     let mut kinds = Vec::new();
     let mut records = Records::new(text, format, first_line).keep_only(&may_match);
