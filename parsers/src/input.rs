@@ -16,6 +16,7 @@ pub use crate::archive::Limits;
 use crate::archive::{has_zip_signature, Item, Source, ZipSource};
 use crate::decode::decode;
 use crate::entry::{LineFormat, TextEncoding};
+use crate::error::{HostOverrideError, ReadError};
 use crate::format::sniff_format;
 use crate::kind::LogKind;
 use crate::regular::{file_id, not_regular, open_regular, read_opened, FileId};
@@ -45,11 +46,12 @@ pub struct HostOverride {
 }
 
 impl std::str::FromStr for HostOverride {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (name, path) = s.split_once('=').ok_or_else(|| format!("expected NAME=PATH, got '{s}'"))?;
+    type Err = HostOverrideError;
+    fn from_str(s: &str) -> Result<Self, HostOverrideError> {
+        let malformed = || HostOverrideError { given: s.to_string() };
+        let (name, path) = s.split_once('=').ok_or_else(malformed)?;
         if name.trim().is_empty() || path.trim().is_empty() {
-            return Err(format!("expected NAME=PATH, got '{s}'"));
+            return Err(malformed());
         }
         Ok(HostOverride { name: name.trim().to_string(), path: PathBuf::from(path.trim()) })
     }
@@ -386,7 +388,7 @@ impl<'a> Walk<'a> {
         let zip_named = is_zip_name(&name);
         if zip_named {
             match open_regular(path) {
-                Err(e) => return self.problem(shown, e, Some(host)),
+                Err(e) => return self.problem(shown, e.to_string(), Some(host)),
                 Ok((mut file, meta)) => {
                     let mut head = Vec::with_capacity(4);
                     if let Err(e) = (&mut file).take(4).read_to_end(&mut head) {
@@ -479,7 +481,7 @@ impl<'a> Walk<'a> {
                 }
             };
             if !meta.is_file() {
-                self.problem(path_string(path), not_regular(&meta), Some(host));
+                self.problem(path_string(path), not_regular(&meta).to_string(), Some(host));
                 continue;
             }
             self.add_file(path, &meta, host, false);
@@ -513,7 +515,7 @@ pub fn discover(paths: &[PathBuf], overrides: &[HostOverride], limits: Limits) -
             let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
             w.add_dir(root, &canonical);
         } else if !meta.is_file() {
-            w.problem(path_string(root), not_regular(&meta), None);
+            w.problem(path_string(root), not_regular(&meta).to_string(), None);
         } else {
             // A single file given by name is read whatever its name.
             let host = w.overrides.host_for(root).unwrap_or_else(|| {
@@ -632,10 +634,10 @@ fn loaded(src: &SourceFile, bytes: Vec<u8>, warning: Option<String>) -> LoadedFi
     loaded
 }
 
-/// Read and decode one file. Errors are a clear sentence for `inputs[].error`. A file is opened only if it
+/// Read and decode one file. Errors print as a clear sentence for `inputs[].error`. A file is opened only if it
 /// is a regular file, and read up to the size it had at open; a zip entry is inflated within the limits
 /// given to `discover`.
-pub fn load(src: &SourceFile) -> Result<LoadedFile, String> {
+pub fn load(src: &SourceFile) -> Result<LoadedFile, ReadError> {
     match &src.location {
         Location::File(path) => {
             let (mut file, meta) = open_regular(path)?;
@@ -647,7 +649,7 @@ pub fn load(src: &SourceFile) -> Result<LoadedFile, String> {
 
 /// `load` for a file already opened, whose size was `len_at_open` when it was opened: at most that much is
 /// read; if the file shrank meanwhile, what was read is used and `LoadedFile::warning` says so.
-pub fn load_opened(src: &SourceFile, file: &mut File, len_at_open: u64) -> Result<LoadedFile, String> {
+pub fn load_opened(src: &SourceFile, file: &mut File, len_at_open: u64) -> Result<LoadedFile, ReadError> {
     let (bytes, warning) = read_opened(file, len_at_open)?;
     Ok(loaded(src, bytes, warning))
 }

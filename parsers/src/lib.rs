@@ -16,10 +16,12 @@
 //! - `extract`: per-log-kind extractors from entries to events.
 
 pub mod entry;
+pub mod error;
 pub mod events;
 pub mod kind;
 
 pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
+pub use error::{HostOverrideError, ReadError};
 pub use events::{AadTokenKind, Event, EventKind, Evidence, SharedStr};
 pub use kind::{HostRole, LogKind};
 pub use spill::Text;

@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 
 use crate::entry::LineFormat;
+use crate::error::ReadError;
 use crate::format::next_boundary;
 use crate::input::{load, LoadedFile, Location, SourceFile};
 use crate::stream::TextBlocks;
@@ -91,7 +92,8 @@ pub enum Scanned<'s, T> {
     Start {
         index: usize,
         source: &'s SourceFile,
-        file: Result<&'s LoadedFile, &'s str>,
+        /// The file loaded (its first block, for a file read in blocks), or why it could not be.
+        file: Result<&'s LoadedFile, &'s ReadError>,
     },
     Chunk {
         index: usize,
@@ -143,7 +145,7 @@ where
         }
         let end = window_end(files, start, &opts);
         let window = &files[start..end];
-        let loaded: Vec<Result<LoadedFile, String>> = window.par_iter().map(load).collect();
+        let loaded: Vec<Result<LoadedFile, ReadError>> = window.par_iter().map(load).collect();
         let chunk_lists: Vec<Vec<Chunk<'_>>> = loaded
             .iter()
             .map(|l| match l {
@@ -182,7 +184,7 @@ where
                 let first = chunk.is_none_or(|c| c.index == 0);
                 let last = chunk.is_none_or(|c| c.index + 1 == chunk_lists[*k].len());
                 if first {
-                    let file = loaded[*k].as_ref().map_err(|e| e.as_str());
+                    let file = loaded[*k].as_ref();
                     sink(Scanned::Start { index, source: &window[*k], file });
                 }
                 if let Some(result) = result {

@@ -23,6 +23,7 @@ use std::time::Instant;
 use memchr::memmem;
 
 use crate::entry::{LineFormat, TextEncoding};
+use crate::error::ReadError;
 use crate::format::{is_sms_trailer_line, sniff_format, MAX_RECORD_BYTES};
 use crate::kind::LogKind;
 use crate::regular::{file_id, open_regular, FileId};
@@ -88,7 +89,7 @@ const CHECK_BYTES: usize = 64;
 
 impl Tail {
     /// Opens the regular file at `path` (read from its start). `kind_by_name`: the kind its name tells.
-    pub fn open(path: &Path, kind_by_name: Option<LogKind>, now: Instant) -> Result<Tail, String> {
+    pub fn open(path: &Path, kind_by_name: Option<LogKind>, now: Instant) -> Result<Tail, ReadError> {
         let (file, meta) = open_regular(path)?;
         Ok(Tail {
             file,
@@ -152,9 +153,9 @@ impl Tail {
     }
 
     /// Reads what was written since the last read (at most `READ_STEP` bytes): the whole records among it.
-    pub fn read(&mut self, now: Instant) -> Result<Growth, String> {
+    pub fn read(&mut self, now: Instant) -> Result<Growth, ReadError> {
         let mut growth = Growth::default();
-        let meta = self.file.metadata().map_err(|e| e.to_string())?;
+        let meta = self.file.metadata()?;
         let len = meta.len();
         let modified = meta.modified().ok();
         // Shorter than what was read: truncated. As long or longer, but written since and no longer ending
@@ -174,8 +175,8 @@ impl Tail {
         }
         let want = (len - self.offset).min(READ_STEP);
         let mut bytes = Vec::with_capacity(want as usize);
-        self.file.seek(SeekFrom::Start(self.offset)).map_err(|e| e.to_string())?;
-        (&mut self.file).take(want).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        self.file.seek(SeekFrom::Start(self.offset))?;
+        (&mut self.file).take(want).read_to_end(&mut bytes)?;
         if bytes.is_empty() {
             return Ok(growth);
         }
