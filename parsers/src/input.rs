@@ -41,7 +41,9 @@ const LAYOUT_FOLDERS: &[&str] = &[
 /// `--host NAME=PATH`: every file under PATH belongs to host NAME.
 #[derive(Debug, Clone)]
 pub struct HostOverride {
+    /// The host name.
     pub name: String,
+    /// The folder or file whose logs are that host's.
     pub path: PathBuf,
 }
 
@@ -60,12 +62,16 @@ impl std::str::FromStr for HostOverride {
 /// Where a file's bytes are.
 #[derive(Debug, Clone)]
 pub enum Location {
+    /// A file on disk.
     File(PathBuf),
     /// Entry `index` of a zip archive whose central directory was parsed once, shared by all its entries.
     /// `bound` is the most its inflated bytes may take (from its compressed size, never its declared one).
     ZipEntry {
+        /// The archive, listed once.
         archive: Arc<ZipSource>,
+        /// The entry's index in the archive.
         index: usize,
+        /// The most its inflated bytes may take.
         bound: u64,
     },
 }
@@ -75,14 +81,17 @@ pub enum Location {
 pub struct SourceFile {
     /// The path as found (for zip entries: `bundle.zip/inner/path.log`), with `/` separators.
     pub path: String,
+    /// The host whose log it is (from the folder layout, or a `HostOverride`).
     pub host: String,
     /// The kind by file name; `None` when the name is not one of the flow's logs (content decides).
     pub kind_by_name: Option<LogKind>,
+    /// Where its bytes are.
     pub location: Location,
     /// The size on disk; for a zip entry the size it declares (shown, never trusted).
     pub size: u64,
     /// Sort key of the rotated set this file belongs to, and its rank inside the set (older first).
     pub rotation_set: String,
+    /// Its rank in the rotated set: sorted, older files first.
     pub rotation_rank: (u8, String),
 }
 
@@ -101,15 +110,20 @@ impl SourceFile {
 /// listed, a broken zip, an entry too large, a FIFO...), with the reason.
 #[derive(Debug, Clone)]
 pub struct InputProblem {
+    /// The path as given or found.
     pub path: String,
+    /// Why it could not be read.
     pub error: String,
     /// The host it would belong to, when known (zip entries, files in folders).
     pub host: Option<String>,
 }
 
+/// What `discover` found under the paths given.
 #[derive(Debug, Default)]
 pub struct Discovery {
+    /// The log files to read, in path order, rotated sets oldest first.
     pub files: Vec<SourceFile>,
+    /// Paths, or parts of them, that could not be read.
     pub problems: Vec<InputProblem>,
     /// Files passed over, with the reason: names that are not log names, a file already found by another
     /// path.
@@ -583,7 +597,9 @@ pub struct LoadedFile {
     /// The decoded text, after `start` (past a UTF-8 byte order mark, kept to decode without a copy).
     data: String,
     start: usize,
+    /// The encoding the text was decoded from.
     pub encoding: TextEncoding,
+    /// The line format of the text (`Unknown` when none was recognised).
     pub format: LineFormat,
     /// The log kind: by name, else by the first records' component, else `Other`.
     pub kind: LogKind,
@@ -593,6 +609,7 @@ pub struct LoadedFile {
 }
 
 impl LoadedFile {
+    /// The decoded text (past a byte order mark).
     pub fn text(&self) -> &str {
         &self.data[self.start..]
     }

@@ -100,11 +100,15 @@ pub fn read_opened(file: &mut File, len_at_open: u64) -> Result<(Vec<u8>, Option
 /// The identity of a file, to read each file once however many paths lead to it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FileId {
+    /// Device and inode numbers.
     #[cfg(unix)]
     Inode {
+        /// The device holding the file.
         dev: u64,
+        /// The inode on that device.
         ino: u64,
     },
+    /// The canonical path (where there are no inodes).
     Path(std::path::PathBuf),
 }
 

@@ -15,6 +15,7 @@ use crate::stream::TextBlocks;
 /// A piece of a file's text that starts on a record boundary.
 #[derive(Debug, Clone, Copy)]
 pub struct Chunk<'a> {
+    /// The chunk's text: whole records.
     pub text: &'a str,
     /// 1-based line number of the chunk's first line in the file.
     pub first_line: u32,
@@ -70,6 +71,7 @@ pub struct ScanOptions {
     pub batch_bytes: usize,
     /// A regular file larger than this is read in blocks of `block_bytes`, not whole.
     pub stream_above: u64,
+    /// The size of the blocks a large file is read in.
     pub block_bytes: usize,
 }
 
@@ -89,20 +91,29 @@ impl Default for ScanOptions {
 
 /// What the sink receives, in order: for every file `Start`, its chunks' results, `End`.
 pub enum Scanned<'s, T> {
+    /// A file starts.
     Start {
+        /// The file's index in the files given.
         index: usize,
+        /// The file.
         source: &'s SourceFile,
         /// The file loaded (its first block, for a file read in blocks), or why it could not be.
         file: Result<&'s LoadedFile, &'s ReadError>,
     },
+    /// The result of one chunk of the file.
     Chunk {
+        /// The file's index in the files given.
         index: usize,
+        /// What the worker gave for the chunk.
         result: T,
     },
     /// `warning`: what went wrong after `Start` (a file read in blocks that shrank or failed while read).
     End {
+        /// The file's index in the files given.
         index: usize,
+        /// The file.
         source: &'s SourceFile,
+        /// What went wrong after `Start`, if anything.
         warning: Option<String>,
     },
 }

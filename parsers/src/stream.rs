@@ -143,8 +143,11 @@ pub struct TextBlocks {
     carry: String,
     /// The line number of the carry's first line.
     line: u32,
+    /// The encoding the first block told.
     pub encoding: TextEncoding,
+    /// The line format the first block told.
     pub format: LineFormat,
+    /// The log kind: by name, else from the first block's components.
     pub kind: LogKind,
     done: bool,
     /// Set when the file turned out shorter than at open, or could not be read to its end.
@@ -153,7 +156,9 @@ pub struct TextBlocks {
 
 /// One block: whole records of the file, and the line number of its first line.
 pub struct TextBlock {
+    /// The block's text, decoded, with the file's encoding, format and kind.
     pub file: LoadedFile,
+    /// The 1-based line number of its first line in the file.
     pub first_line: u32,
 }
 

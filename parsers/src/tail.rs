@@ -39,7 +39,9 @@ const SNIFF_BYTES: usize = 64 << 10;
 /// Whole records of the file, and the 1-based line their text starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TailText {
+    /// Whole records, decoded.
     pub text: String,
+    /// The 1-based line number of their first line.
     pub first_line: u32,
 }
 
@@ -63,6 +65,7 @@ pub struct Tail {
     /// Bytes of the file read so far (decoded into `pending` or handed out).
     offset: u64,
     decoder: Option<BlockDecoder>,
+    /// The encoding the first bytes told (`Utf8` until then).
     pub encoding: TextEncoding,
     /// `Unknown` until the text tells.
     pub format: LineFormat,

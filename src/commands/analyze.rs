@@ -121,7 +121,7 @@ pub fn build_report(
         eprintln!(
             "cmtrace-rs: timing: {} events of {} bytes, {} inputs",
             collected.events.len(),
-            std::mem::size_of::<cmtrace_parsers::events::Event>(),
+            std::mem::size_of::<cmtrace_parsers::Event>(),
             collected.inputs.len()
         );
     }

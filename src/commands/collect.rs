@@ -3,9 +3,9 @@
 
 use cmtrace_analysis::model::Input;
 use cmtrace_parsers::input::{HostOverride, Limits};
-use cmtrace_parsers::read::{FileSummary, Reader, TextStore};
-use cmtrace_parsers::spill::Spill;
 use cmtrace_parsers::EventStore;
+use cmtrace_parsers::Spill;
+use cmtrace_parsers::{FileSummary, Reader, TextStore};
 
 use std::path::PathBuf;
 

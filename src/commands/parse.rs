@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
-use cmtrace_parsers::entry::{Entry, LineFormat, Record};
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::input::{discover, LoadedFile, SourceFile};
 use cmtrace_parsers::scan::{scan_ordered, Chunk, ScanOptions, Scanned};
+use cmtrace_parsers::{Entry, LineFormat, Record};
 
 use super::{exit_if_closed, write_failed, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{ParseArgs, ParseFormat};

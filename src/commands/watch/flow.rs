@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use cmtrace_analysis::model::{Device, Finding, Input, Report, Timeline, SCHEMA_VERSION};
-use cmtrace_parsers::entry::Record;
-use cmtrace_parsers::events::Event;
 use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::Records;
+use cmtrace_parsers::Event;
+use cmtrace_parsers::Record;
 use cmtrace_parsers::{LineFormat, LogKind, Text};
 
 use super::follow::Update;
@@ -306,7 +306,7 @@ fn read_events(
         entries: 0,
         unparsed: 0,
         first_time: if want_first { entry_times(text, format, first_line).next() } else { None },
-        last_time: cmtrace_parsers::read::last_entry_time(text, format),
+        last_time: cmtrace_parsers::last_entry_time(text, format),
     };
     let mut kinds = Vec::new();
     let mut records = Records::new(text, format, first_line).keep_only(&may_match);
