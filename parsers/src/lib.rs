@@ -46,7 +46,7 @@
 //! Modules:
 //! - `entry`: the record types ([`Entry`], [`Record`], [`Severity`], [`LineFormat`], [`TextEncoding`]).
 //! - [`kind`]: which log a file is ([`LogKind`]), by name and content.
-//! - [`format`]: the three line formats (CMTrace, server, setup) and the record iterator over a file's text.
+//! - [`format`](mod@format): the three line formats (CMTrace, server, setup) and the record iterator over a file's text.
 //! - [`decode`]: bytes to text (byte order marks, UTF-16 without one, UTF-8, Windows-1252), never failing.
 //! - [`input`]: inputs to files (folders, single files, zip bundles), each with its host, log kind and
 //!   rotated set; loading one file.
