@@ -12,13 +12,16 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
+// Doc comments on the variants would become descriptions in the analysis document's JSON Schema (an
+// `enum` turned into a `oneOf`): the variants are described in `//` comments, which leave it as it is.
+#[allow(missing_docs)]
 pub enum Severity {
-    /// Information (CMTrace type 1, or no type).
+    // Information (CMTrace type 1, or no type).
     #[default]
     Info,
-    /// A warning (CMTrace type 2).
+    // A warning (CMTrace type 2).
     Warning,
-    /// An error (CMTrace type 3).
+    // An error (CMTrace type 3).
     Error,
 }
 
@@ -73,17 +76,19 @@ impl LineFormat {
 /// The text encoding a file was decoded from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+// Variants described in `//` comments, as `Severity`'s are (the JSON Schema stays as it is).
+#[allow(missing_docs)]
 pub enum TextEncoding {
-    /// UTF-8, with or without a byte order mark.
+    // UTF-8, with or without a byte order mark.
     #[serde(rename = "utf-8")]
     Utf8,
-    /// UTF-16 little-endian, with or without a byte order mark.
+    // UTF-16 little-endian, with or without a byte order mark.
     #[serde(rename = "utf-16le")]
     Utf16Le,
-    /// UTF-16 big-endian, with or without a byte order mark.
+    // UTF-16 big-endian, with or without a byte order mark.
     #[serde(rename = "utf-16be")]
     Utf16Be,
-    /// The Windows ANSI code page of western Europe (text that is not UTF-8).
+    // The Windows ANSI code page of western Europe (text that is not UTF-8).
     #[serde(rename = "windows-1252")]
     Windows1252,
 }

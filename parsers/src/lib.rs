@@ -54,7 +54,8 @@
 //! - [`regular`]: only regular files opened, never blocking, read at most to the size seen at open.
 //! - [`stream`]: one large file read in blocks cut at record boundaries.
 //! - [`scan`]: the parallel driver over files and chunks of large files, results in file order.
-//! - `read`: the read pipeline ([`Reader`]): inputs, entries, events.
+//! - `read`: the read pipeline ([`Reader`]): inputs, entries, events; the events of one piece of a log
+//!   ([`piece_events`]).
 //! - [`tail`]: one growing log followed as written (appends, split records, rollover, truncation).
 //! - `spill`: event texts kept in a temporary file rather than in memory ([`Text`], [`Spill`]).
 //! - `events`: typed flow events ([`Event`], [`EventKind`], [`Evidence`]).
@@ -90,6 +91,6 @@ pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
 pub use error::{HostOverrideError, ReadError};
 pub use events::{AadTokenKind, Event, EventKind, Evidence, SharedStr};
 pub use kind::{HostRole, LogKind};
-pub use read::{last_entry_time, FileSummary, Logs, Reader, TextStore};
+pub use read::{last_entry_time, piece_events, FileSummary, Logs, Piece, PieceEvents, Reader, TextStore};
 pub use spill::{Spill, Text};
 pub use store::EventStore;

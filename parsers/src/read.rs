@@ -2,7 +2,8 @@
 //! (`scan`), every entry counted and the ones that can give an event (`Extractors::may_match` on the message
 //! as written) offered to the extractor of its log kind. The result ([`Logs`]) holds one [`FileSummary`] per
 //! file, the flow's typed events in an [`EventStore`] (their texts in a temporary file, see `spill`), and
-//! the paths that could not be read or were passed over.
+//! the paths that could not be read or were passed over. [`piece_events`] reads one piece of a log's text
+//! the same way (a chunk here; what was appended to a followed log in `cmtrace-rs watch`).
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -214,9 +215,6 @@ impl Reader {
     pub fn read_with_progress<P: AsRef<Path>>(&self, paths: &[P], mut progress: impl FnMut(u64)) -> Logs {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let discovery = discover(&paths, &self.hosts, self.limits);
-        // Compiled once per process: a program that reads many bundles (the fuzzer, a service) pays once.
-        static EXTRACTORS: OnceLock<Extractors> = OnceLock::new();
-        let extractors = EXTRACTORS.get_or_init(Extractors::new);
         let mut files: Vec<FileSummary> = Vec::with_capacity(discovery.files.len());
         // Segments that never move what they hold: each chunk's events are appended as they come, in order.
         let mut events = EventStore::new();
@@ -233,10 +231,18 @@ impl Reader {
             &discovery.files,
             ScanOptions::default(),
             |src, file, chunk| {
-                let mut out = ChunkResult {
-                    entries: 0,
-                    unparsed: 0,
-                    oversized: 0,
+                let mut texts = Vec::new();
+                // One allocation per chunk; every event of the chunk shares it.
+                let piece = Piece {
+                    text: chunk.text,
+                    format: file.format,
+                    first_line: chunk.first_line,
+                    kind: file.kind,
+                    path: src.path.as_str().into(),
+                    host: src.host.as_str().into(),
+                };
+                let found = read_piece(&piece, every_entry, |m| text_of(m, &mut texts, spill.as_ref()));
+                ChunkResult {
                     // Only a file's first chunk holds its first entry.
                     first_time: if chunk.index == 0 {
                         first_entry_time(chunk.text, file.format)
@@ -244,56 +250,9 @@ impl Reader {
                         None
                     },
                     last_time: last_entry_time(chunk.text, file.format),
-                    events: Vec::new(),
-                    texts: Vec::new(),
-                };
-                // Server logs repeat the same messages verbatim (`ProcessRequest - Start`, `Return token to
-                // client`): one text per distinct message of the chunk.
-                let mut texts: rustc_hash::FxHashMap<&str, Text> = rustc_hash::FxHashMap::default();
-                let mut kinds = Vec::new();
-                // One allocation per chunk; every event of the chunk shares it.
-                let (path, host): (SharedStr, SharedStr) =
-                    (src.path.as_str().into(), src.host.as_str().into());
-                // Only entries that can give an event are read in full; the others are only counted. The
-                // literal scan that decided is handed to the extractor with the entry.
-                let last_scan: Cell<Option<Prefiltered>> = Cell::new(None);
-                let may_match = |raw: &str| {
-                    let scan = extractors.prefilter(file.kind, raw);
-                    last_scan.set(Some(scan));
-                    scan.may_match
-                };
-                let mut records = Records::new(chunk.text, file.format, chunk.first_line);
-                if !every_entry {
-                    records = records.keep_only(&may_match);
+                    found,
+                    texts,
                 }
-                for rec in records.by_ref() {
-                    match rec {
-                        Record::Entry(e) => {
-                            out.entries += 1;
-                            extractors.extract_prefiltered(
-                                file.kind,
-                                &e,
-                                last_scan.take().as_ref(),
-                                &mut kinds,
-                            );
-                            for kind in kinds.drain(..) {
-                                let text = text_of(&mut texts, &e.message, &mut out.texts, spill.as_ref());
-                                out.events.push(Event::from_entry(
-                                    kind,
-                                    file.kind,
-                                    &e,
-                                    path.clone(),
-                                    host.clone(),
-                                    text,
-                                ));
-                            }
-                        }
-                        Record::Unparsed { .. } => out.unparsed += 1,
-                    }
-                }
-                out.entries += records.skipped();
-                out.oversized = records.oversized();
-                out
             },
             |msg| match msg {
                 Scanned::Start { source, file, .. } => {
@@ -308,12 +267,12 @@ impl Reader {
                 }
                 Scanned::Chunk { result, .. } => {
                     let row = files.last_mut().expect("Start comes first");
-                    row.entries += result.entries;
-                    row.unparsed_lines += result.unparsed;
-                    oversized += result.oversized;
+                    row.entries += result.found.entries;
+                    row.unparsed_lines += result.found.unparsed;
+                    oversized += result.found.oversized;
                     row.first_time = row.first_time.or(result.first_time);
                     row.last_time = result.last_time.or(row.last_time);
-                    let mut chunk_events = result.events;
+                    let mut chunk_events = result.found.events;
                     if !result.texts.is_empty() {
                         place_texts(spill.as_deref(), &result.texts, &mut chunk_events);
                     }
@@ -366,17 +325,105 @@ fn add_warning(row: &mut FileSummary, more: String) {
 
 /// What the reader learns from one chunk of a file.
 struct ChunkResult {
-    entries: u64,
-    unparsed: u64,
-    /// Records longer than `MAX_RECORD_BYTES`, whose lines were counted as unparsed.
-    oversized: u64,
     /// The chunk's first and last entry times (UTC).
     first_time: Option<DateTime<Utc>>,
     last_time: Option<DateTime<Utc>>,
-    events: Vec<Event>,
+    /// Its counts and events.
+    found: PieceEvents,
     /// The texts of the chunk's events, one after the other: written to the spill in input order, the
     /// events' `Text::Spilled` offsets are relative to this buffer until then.
     texts: Vec<u8>,
+}
+
+/// A piece of a log's text: whole records, from line `first_line`, of a file of kind `kind` at `path` on
+/// `host` (a chunk of a file read, or what was appended to a log followed).
+#[derive(Debug, Clone)]
+pub struct Piece<'t> {
+    /// The text: whole records.
+    pub text: &'t str,
+    /// Its line format.
+    pub format: LineFormat,
+    /// The 1-based line number of its first line in the file.
+    pub first_line: u32,
+    /// The log kind of the file: which extractor reads it.
+    pub kind: LogKind,
+    /// The file's path, shared by its events.
+    pub path: SharedStr,
+    /// The file's host, shared by its events.
+    pub host: SharedStr,
+}
+
+/// The counts and flow events of one [`Piece`].
+#[derive(Debug, Default)]
+pub struct PieceEvents {
+    /// Log entries.
+    pub entries: u64,
+    /// Lines that matched no line format.
+    pub unparsed: u64,
+    /// Records longer than `format::MAX_RECORD_BYTES`, whose lines were counted as unparsed.
+    pub oversized: u64,
+    /// The flow events, in text order.
+    pub events: Vec<Event>,
+}
+
+/// The extractors, compiled once per process: a program that reads many bundles (the fuzzer, a service) or
+/// follows logs pays once.
+fn extractors() -> &'static Extractors {
+    static EXTRACTORS: OnceLock<Extractors> = OnceLock::new();
+    EXTRACTORS.get_or_init(Extractors::new)
+}
+
+/// The flow events of `piece`, read as [`Reader`] reads each chunk of a file: every entry counted, only
+/// those an extractor can use (`Extractors::may_match` on the message as written) parsed in full and
+/// offered to the extractor of the piece's kind. `text_for` gives the text events keep of a message (in
+/// memory, or where it was spilled), once per distinct message of the piece.
+pub fn piece_events(piece: &Piece<'_>, text_for: impl FnMut(&str) -> Text) -> PieceEvents {
+    read_piece(piece, false, text_for)
+}
+
+/// [`piece_events`], reading every entry in full when `every_entry` is true.
+fn read_piece(piece: &Piece<'_>, every_entry: bool, mut text_for: impl FnMut(&str) -> Text) -> PieceEvents {
+    let extractors = extractors();
+    let mut out = PieceEvents::default();
+    let mut kinds = Vec::new();
+    // Server logs repeat the same messages verbatim (`ProcessRequest - Start`, `Return token to client`):
+    // one text per distinct message of the piece.
+    let mut seen: rustc_hash::FxHashMap<&str, Text> = rustc_hash::FxHashMap::default();
+    // Only entries that can give an event are read in full; the others are only counted. The literal scan
+    // that decided is handed to the extractor with the entry.
+    let last_scan: Cell<Option<Prefiltered>> = Cell::new(None);
+    let may_match = |raw: &str| {
+        let scan = extractors.prefilter(piece.kind, raw);
+        last_scan.set(Some(scan));
+        scan.may_match
+    };
+    let mut records = Records::new(piece.text, piece.format, piece.first_line);
+    if !every_entry {
+        records = records.keep_only(&may_match);
+    }
+    for rec in records.by_ref() {
+        match rec {
+            Record::Entry(e) => {
+                out.entries += 1;
+                extractors.extract_prefiltered(piece.kind, &e, last_scan.take().as_ref(), &mut kinds);
+                for kind in kinds.drain(..) {
+                    let text = text_of_message(&mut seen, &e.message, &mut text_for);
+                    out.events.push(Event::from_entry(
+                        kind,
+                        piece.kind,
+                        &e,
+                        piece.path.clone(),
+                        piece.host.clone(),
+                        text,
+                    ));
+                }
+            }
+            Record::Unparsed { .. } => out.unparsed += 1,
+        }
+    }
+    out.entries += records.skipped();
+    out.oversized = records.oversized();
+    out
 }
 
 /// The first entry time of a text: the first timed entry among its first records.
@@ -423,31 +470,35 @@ pub fn last_entry_time(text: &str, format: LineFormat) -> Option<DateTime<Utc>> 
     None
 }
 
-/// An event's text: in the chunk's spill buffer (`buf`), once per distinct message of the chunk; in memory
-/// when there is no spill.
-// `&Cow`, not `&str`: a borrowed message outlives the call and keys the chunk's map.
+/// The text of `message`: the one given to an earlier event of the piece with the same message, else a new
+/// one from `text_for`.
+// `&Cow`, not `&str`: a borrowed message outlives the call and keys the piece's map.
 #[allow(clippy::ptr_arg)]
-fn text_of<'t>(
+fn text_of_message<'t>(
     seen: &mut rustc_hash::FxHashMap<&'t str, Text>,
     message: &Cow<'t, str>,
-    buf: &mut Vec<u8>,
-    spill: Option<&Arc<Spill>>,
+    text_for: &mut impl FnMut(&str) -> Text,
 ) -> Text {
     if let Some(t) = seen.get(&**message) {
         return t.clone();
     }
-    let t = match spill {
+    let t = text_for(message);
+    if let Cow::Borrowed(m) = message {
+        seen.insert(m, t.clone());
+    }
+    t
+}
+
+/// An event's text: in the chunk's spill buffer (`buf`), or in memory when there is no spill.
+fn text_of(message: &str, buf: &mut Vec<u8>, spill: Option<&Arc<Spill>>) -> Text {
+    match spill {
         Some(spill) => {
             let offset = buf.len() as u64;
             buf.extend_from_slice(message.as_bytes());
             Text::Spilled { spill: spill.clone(), offset, len: message.len() as u32 }
         }
-        None => Text::Inline(Arc::from(&**message)),
-    };
-    if let Cow::Borrowed(m) = message {
-        seen.insert(m, t.clone());
+        None => Text::Inline(Arc::from(message)),
     }
-    t
 }
 
 /// Write a chunk's texts to the spill and move its events' offsets there; if the spill cannot be written, the
