@@ -1,8 +1,6 @@
 //! The analysis document of `docs/json-contract.md` (schema version 2): inputs,
 //! devices with phases, findings and the timeline. Shared by every front end (JSON, text, ...).
 
-
-
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, Evidence, LogKind, Severity, SharedStr};
 use serde::{Serialize, Serializer};

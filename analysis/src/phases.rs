@@ -3,8 +3,6 @@
 //! inputs, or its lines rotated away) or `not_applicable` (the device's path, `crate::path`, does not take
 //! the step), with the events that decided it and a one-line reason.
 
-
-
 use chrono::{DateTime, Utc};
 use cmtrace_parsers::{Event, EventKind, LogKind, SharedStr};
 

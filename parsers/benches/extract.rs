@@ -7,10 +7,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use cmtrace_parsers::entry::{Entry, LineFormat, Record};
 use cmtrace_parsers::extract::Extractors;
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::kind::LogKind;
+use cmtrace_parsers::{Entry, LineFormat, Record};
 
 /// A deterministic GUID-shaped id for line `i` (lower case; `upper` for SMS GUIDs).
 fn gid(i: usize, salt: u64, upper: bool) -> String {

@@ -4,9 +4,9 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
 
-use cmtrace_parsers::entry::{LineFormat, Record};
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::scan::chunks;
+use cmtrace_parsers::{LineFormat, Record};
 
 fn cmtrace_text(n: usize) -> String {
     (0..n)

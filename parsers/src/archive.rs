@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use zip::CompressionMethod;
 
+use crate::error::ReadError;
+
 /// How much a zip archive may inflate to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -44,25 +46,11 @@ pub fn human_bytes(n: u64) -> String {
     format!("{n} bytes")
 }
 
-fn entry_limit_error(limits: &Limits) -> String {
-    format!(
-        "inflates past the {} limit (raise it with --max-entry-size)",
-        human_bytes(limits.max_entry_bytes)
-    )
-}
-
 fn nested_limit_error(limits: &Limits) -> String {
     format!(
         "a zip inside a zip is held in memory while the run lasts, and the nested archives read so far already \
          fill the {} allowed for them in all (raise it with --max-entry-size): not read",
         human_bytes(limits.max_entry_bytes)
-    )
-}
-
-fn archive_limit_error(limits: &Limits) -> String {
-    format!(
-        "the archive inflates past the {} limit, nested archives included (raise it with --max-archive-size)",
-        human_bytes(limits.max_archive_bytes)
     )
 }
 
@@ -237,9 +225,9 @@ impl ZipSource {
     }
 
     /// Inflate entry `index` into memory, within the limits.
-    pub(crate) fn read_entry(&self, index: usize) -> Result<Vec<u8>, String> {
+    pub(crate) fn read_entry(&self, index: usize) -> Result<Vec<u8>, ReadError> {
         let mut zip = self.zip.clone();
-        let entry = zip.by_index(index).map_err(|e| format!("zip entry could not be read: {e}"))?;
+        let entry = zip.by_index(index).map_err(ReadError::ZipEntry)?;
         let declared = entry.size();
         read_bounded(entry, declared, &self.limits, &self.budget)
     }
@@ -247,7 +235,12 @@ impl ZipSource {
 
 /// Read `r` to its end into memory: at most `limits.max_entry_bytes` (an error past it), each byte charged
 /// to `budget` (an error once it is spent).
-fn read_bounded(r: impl Read, declared: u64, limits: &Limits, budget: &AtomicU64) -> Result<Vec<u8>, String> {
+fn read_bounded(
+    r: impl Read,
+    declared: u64,
+    limits: &Limits,
+    budget: &AtomicU64,
+) -> Result<Vec<u8>, ReadError> {
     let max = limits.max_entry_bytes;
     let mut buf: Vec<u8> = Vec::new();
     // The declared size is a hint, never trusted: at most the limit is reserved from it (address space, not
@@ -261,14 +254,14 @@ fn read_bounded(r: impl Read, declared: u64, limits: &Limits, budget: &AtomicU64
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("zip entry could not be read: {e}")),
+            Err(e) => return Err(ReadError::ZipEntryData(e)),
         };
         if buf.len() as u64 + n as u64 > max {
-            return Err(entry_limit_error(limits));
+            return Err(ReadError::EntryLimit { limit: limits.max_entry_bytes });
         }
         budget
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(n as u64))
-            .map_err(|_| archive_limit_error(limits))?;
+            .map_err(|_| ReadError::ArchiveLimit { limit: limits.max_archive_bytes })?;
         if buf.capacity() - buf.len() < n {
             let want = (buf.capacity() * 2).max(buf.len() + n).min(max as usize);
             let _ = buf.try_reserve_exact(want - buf.len());
@@ -542,7 +535,7 @@ impl ZipSource {
                     return;
                 }
                 let held = &self.nested_held;
-                let inner = d.source.read_entry(d.index).and_then(|bytes| {
+                let inner = d.source.read_entry(d.index).map_err(|e| e.to_string()).and_then(|bytes| {
                     // Held until the run ends: all nested archives together get one entry's limit.
                     held.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
                         left.checked_sub(bytes.len() as u64)

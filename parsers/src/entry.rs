@@ -12,14 +12,21 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
+// Doc comments on the variants would become descriptions in the analysis document's JSON Schema (an
+// `enum` turned into a `oneOf`): the variants are described in `//` comments, which leave it as it is.
+#[allow(missing_docs)]
 pub enum Severity {
+    // Information (CMTrace type 1, or no type).
     #[default]
     Info,
+    // A warning (CMTrace type 2).
     Warning,
+    // An error (CMTrace type 3).
     Error,
 }
 
 impl Severity {
+    /// The lower-case name (`info`, `warning`, `error`).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -55,6 +62,7 @@ pub enum LineFormat {
 }
 
 impl LineFormat {
+    /// The lower-case name (`cmtrace`, `sms`, `setup`, `unknown`).
     pub fn as_str(self) -> &'static str {
         match self {
             LineFormat::Cmtrace => "cmtrace",
@@ -68,18 +76,25 @@ impl LineFormat {
 /// The text encoding a file was decoded from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+// Variants described in `//` comments, as `Severity`'s are (the JSON Schema stays as it is).
+#[allow(missing_docs)]
 pub enum TextEncoding {
+    // UTF-8, with or without a byte order mark.
     #[serde(rename = "utf-8")]
     Utf8,
+    // UTF-16 little-endian, with or without a byte order mark.
     #[serde(rename = "utf-16le")]
     Utf16Le,
+    // UTF-16 big-endian, with or without a byte order mark.
     #[serde(rename = "utf-16be")]
     Utf16Be,
+    // The Windows ANSI code page of western Europe (text that is not UTF-8).
     #[serde(rename = "windows-1252")]
     Windows1252,
 }
 
 impl TextEncoding {
+    /// The name as a report shows it (`utf-8`, `utf-16le`, `utf-16be`, `windows-1252`).
     pub fn as_str(self) -> &'static str {
         match self {
             TextEncoding::Utf8 => "utf-8",
@@ -99,13 +114,17 @@ pub struct Entry<'a> {
     pub local_time: Option<NaiveDateTime>,
     /// Bias in minutes: UTC = local + bias. `None` when absent or unreadable.
     pub bias_minutes: Option<i32>,
+    /// The writing component (`ccmsetup`, `CcmMessaging`, `SMSMP`...), empty when the format has none.
     pub component: &'a str,
+    /// The writer's thread id, when the record has one.
     pub thread: Option<u32>,
+    /// The severity: CMTrace's `type`, inferred from the text in the other formats.
     pub severity: Severity,
     /// The `file="..."` attribute (source file and line of the writer), if any.
     pub source: Option<&'a str>,
     /// The message; multi-line messages joined with `\n`, the `~~` of the server format as `\n`.
     pub message: Cow<'a, str>,
+    /// The line format the record is written in.
     pub format: LineFormat,
 }
 
@@ -125,8 +144,15 @@ impl Entry<'_> {
 /// What a parser yields: a log entry, or a physical line that matched no format (kept, never dropped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record<'a> {
+    /// A log entry.
     Entry(Entry<'a>),
-    Unparsed { line: u32, text: &'a str },
+    /// A physical line that matched no format.
+    Unparsed {
+        /// Its 1-based line number.
+        line: u32,
+        /// The line, without its line break.
+        text: &'a str,
+    },
 }
 
 #[cfg(test)]

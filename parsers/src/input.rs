@@ -16,6 +16,7 @@ pub use crate::archive::Limits;
 use crate::archive::{has_zip_signature, Item, Source, ZipSource};
 use crate::decode::decode;
 use crate::entry::{LineFormat, TextEncoding};
+use crate::error::{HostOverrideError, ReadError};
 use crate::format::sniff_format;
 use crate::kind::LogKind;
 use crate::regular::{file_id, not_regular, open_regular, read_opened, FileId};
@@ -40,16 +41,19 @@ const LAYOUT_FOLDERS: &[&str] = &[
 /// `--host NAME=PATH`: every file under PATH belongs to host NAME.
 #[derive(Debug, Clone)]
 pub struct HostOverride {
+    /// The host name.
     pub name: String,
+    /// The folder or file whose logs are that host's.
     pub path: PathBuf,
 }
 
 impl std::str::FromStr for HostOverride {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (name, path) = s.split_once('=').ok_or_else(|| format!("expected NAME=PATH, got '{s}'"))?;
+    type Err = HostOverrideError;
+    fn from_str(s: &str) -> Result<Self, HostOverrideError> {
+        let malformed = || HostOverrideError { given: s.to_string() };
+        let (name, path) = s.split_once('=').ok_or_else(malformed)?;
         if name.trim().is_empty() || path.trim().is_empty() {
-            return Err(format!("expected NAME=PATH, got '{s}'"));
+            return Err(malformed());
         }
         Ok(HostOverride { name: name.trim().to_string(), path: PathBuf::from(path.trim()) })
     }
@@ -58,12 +62,16 @@ impl std::str::FromStr for HostOverride {
 /// Where a file's bytes are.
 #[derive(Debug, Clone)]
 pub enum Location {
+    /// A file on disk.
     File(PathBuf),
     /// Entry `index` of a zip archive whose central directory was parsed once, shared by all its entries.
     /// `bound` is the most its inflated bytes may take (from its compressed size, never its declared one).
     ZipEntry {
+        /// The archive, listed once.
         archive: Arc<ZipSource>,
+        /// The entry's index in the archive.
         index: usize,
+        /// The most its inflated bytes may take.
         bound: u64,
     },
 }
@@ -73,14 +81,17 @@ pub enum Location {
 pub struct SourceFile {
     /// The path as found (for zip entries: `bundle.zip/inner/path.log`), with `/` separators.
     pub path: String,
+    /// The host whose log it is (from the folder layout, or a `HostOverride`).
     pub host: String,
     /// The kind by file name; `None` when the name is not one of the flow's logs (content decides).
     pub kind_by_name: Option<LogKind>,
+    /// Where its bytes are.
     pub location: Location,
     /// The size on disk; for a zip entry the size it declares (shown, never trusted).
     pub size: u64,
     /// Sort key of the rotated set this file belongs to, and its rank inside the set (older first).
     pub rotation_set: String,
+    /// Its rank in the rotated set: sorted, older files first.
     pub rotation_rank: (u8, String),
 }
 
@@ -99,15 +110,20 @@ impl SourceFile {
 /// listed, a broken zip, an entry too large, a FIFO...), with the reason.
 #[derive(Debug, Clone)]
 pub struct InputProblem {
+    /// The path as given or found.
     pub path: String,
+    /// Why it could not be read.
     pub error: String,
     /// The host it would belong to, when known (zip entries, files in folders).
     pub host: Option<String>,
 }
 
+/// What `discover` found under the paths given.
 #[derive(Debug, Default)]
 pub struct Discovery {
+    /// The log files to read, in path order, rotated sets oldest first.
     pub files: Vec<SourceFile>,
+    /// Paths, or parts of them, that could not be read.
     pub problems: Vec<InputProblem>,
     /// Files passed over, with the reason: names that are not log names, a file already found by another
     /// path.
@@ -386,7 +402,7 @@ impl<'a> Walk<'a> {
         let zip_named = is_zip_name(&name);
         if zip_named {
             match open_regular(path) {
-                Err(e) => return self.problem(shown, e, Some(host)),
+                Err(e) => return self.problem(shown, e.to_string(), Some(host)),
                 Ok((mut file, meta)) => {
                     let mut head = Vec::with_capacity(4);
                     if let Err(e) = (&mut file).take(4).read_to_end(&mut head) {
@@ -479,7 +495,7 @@ impl<'a> Walk<'a> {
                 }
             };
             if !meta.is_file() {
-                self.problem(path_string(path), not_regular(&meta), Some(host));
+                self.problem(path_string(path), not_regular(&meta).to_string(), Some(host));
                 continue;
             }
             self.add_file(path, &meta, host, false);
@@ -513,7 +529,7 @@ pub fn discover(paths: &[PathBuf], overrides: &[HostOverride], limits: Limits) -
             let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
             w.add_dir(root, &canonical);
         } else if !meta.is_file() {
-            w.problem(path_string(root), not_regular(&meta), None);
+            w.problem(path_string(root), not_regular(&meta).to_string(), None);
         } else {
             // A single file given by name is read whatever its name.
             let host = w.overrides.host_for(root).unwrap_or_else(|| {
@@ -581,7 +597,9 @@ pub struct LoadedFile {
     /// The decoded text, after `start` (past a UTF-8 byte order mark, kept to decode without a copy).
     data: String,
     start: usize,
+    /// The encoding the text was decoded from.
     pub encoding: TextEncoding,
+    /// The line format of the text (`Unknown` when none was recognised).
     pub format: LineFormat,
     /// The log kind: by name, else by the first records' component, else `Other`.
     pub kind: LogKind,
@@ -591,6 +609,7 @@ pub struct LoadedFile {
 }
 
 impl LoadedFile {
+    /// The decoded text (past a byte order mark).
     pub fn text(&self) -> &str {
         &self.data[self.start..]
     }
@@ -632,10 +651,10 @@ fn loaded(src: &SourceFile, bytes: Vec<u8>, warning: Option<String>) -> LoadedFi
     loaded
 }
 
-/// Read and decode one file. Errors are a clear sentence for `inputs[].error`. A file is opened only if it
+/// Read and decode one file. Errors print as a clear sentence for `inputs[].error`. A file is opened only if it
 /// is a regular file, and read up to the size it had at open; a zip entry is inflated within the limits
 /// given to `discover`.
-pub fn load(src: &SourceFile) -> Result<LoadedFile, String> {
+pub fn load(src: &SourceFile) -> Result<LoadedFile, ReadError> {
     match &src.location {
         Location::File(path) => {
             let (mut file, meta) = open_regular(path)?;
@@ -647,7 +666,7 @@ pub fn load(src: &SourceFile) -> Result<LoadedFile, String> {
 
 /// `load` for a file already opened, whose size was `len_at_open` when it was opened: at most that much is
 /// read; if the file shrank meanwhile, what was read is used and `LoadedFile::warning` says so.
-pub fn load_opened(src: &SourceFile, file: &mut File, len_at_open: u64) -> Result<LoadedFile, String> {
+pub fn load_opened(src: &SourceFile, file: &mut File, len_at_open: u64) -> Result<LoadedFile, ReadError> {
     let (bytes, warning) = read_opened(file, len_at_open)?;
     Ok(loaded(src, bytes, warning))
 }

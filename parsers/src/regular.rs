@@ -8,6 +8,8 @@ use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::Path;
 
+use crate::error::ReadError;
+
 /// What a file that is not a regular file is, for the reason given: `FIFO`, `socket`, ...
 pub fn file_type_name(meta: &Metadata) -> &'static str {
     let t = meta.file_type();
@@ -40,8 +42,8 @@ pub fn file_type_name(meta: &Metadata) -> &'static str {
 }
 
 /// The reason a file that is not a regular file is passed over.
-pub fn not_regular(meta: &Metadata) -> String {
-    format!("not a regular file ({}): passed over", file_type_name(meta))
+pub fn not_regular(meta: &Metadata) -> ReadError {
+    ReadError::NotRegular { kind: file_type_name(meta) }
 }
 
 /// FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE (winnt.h).
@@ -50,8 +52,8 @@ const SHARE_READ_WRITE_DELETE: u32 = 0x1 | 0x2 | 0x4;
 
 /// Open a regular file for reading without ever blocking, and check the handle opened is a regular file.
 /// Returns the file and its metadata as seen through the handle (`fstat`).
-pub fn open_regular(path: &Path) -> Result<(File, Metadata), String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+pub fn open_regular(path: &Path) -> Result<(File, Metadata), ReadError> {
+    let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
@@ -70,8 +72,8 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), String> {
         use std::os::windows::fs::OpenOptionsExt;
         options.share_mode(SHARE_READ_WRITE_DELETE);
     }
-    let file = options.open(path).map_err(|e| e.to_string())?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
@@ -81,13 +83,11 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), String> {
 /// Read an opened file: at most `len_at_open` bytes (what is appended while we read is not read), into a
 /// buffer reserved once. If the file is shorter than that by the time it is read (truncated, rotated or
 /// rewritten under us), what was read is kept and the warning says so.
-pub fn read_opened(file: &mut File, len_at_open: u64) -> Result<(Vec<u8>, Option<String>), String> {
-    let want = usize::try_from(len_at_open)
-        .map_err(|_| format!("{len_at_open} bytes: too large to read on this platform"))?;
+pub fn read_opened(file: &mut File, len_at_open: u64) -> Result<(Vec<u8>, Option<String>), ReadError> {
+    let want = usize::try_from(len_at_open).map_err(|_| ReadError::TooLarge { bytes: len_at_open })?;
     let mut buf = Vec::new();
-    buf.try_reserve_exact(want)
-        .map_err(|_| format!("could not reserve {len_at_open} bytes of memory to read it"))?;
-    file.take(len_at_open).read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    buf.try_reserve_exact(want).map_err(|_| ReadError::NoMemoryForFile { bytes: len_at_open })?;
+    file.take(len_at_open).read_to_end(&mut buf)?;
     let warning = ((buf.len() as u64) < len_at_open).then(|| {
         format!(
             "the file changed while it was read: {len_at_open} bytes at open, {} read; what was read is used",
@@ -100,11 +100,15 @@ pub fn read_opened(file: &mut File, len_at_open: u64) -> Result<(Vec<u8>, Option
 /// The identity of a file, to read each file once however many paths lead to it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FileId {
+    /// Device and inode numbers.
     #[cfg(unix)]
     Inode {
+        /// The device holding the file.
         dev: u64,
+        /// The inode on that device.
         ino: u64,
     },
+    /// The canonical path (where there are no inodes).
     Path(std::path::PathBuf),
 }
 

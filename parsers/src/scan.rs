@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 
 use crate::entry::LineFormat;
+use crate::error::ReadError;
 use crate::format::next_boundary;
 use crate::input::{load, LoadedFile, Location, SourceFile};
 use crate::stream::TextBlocks;
@@ -14,6 +15,7 @@ use crate::stream::TextBlocks;
 /// A piece of a file's text that starts on a record boundary.
 #[derive(Debug, Clone, Copy)]
 pub struct Chunk<'a> {
+    /// The chunk's text: whole records.
     pub text: &'a str,
     /// 1-based line number of the chunk's first line in the file.
     pub first_line: u32,
@@ -69,6 +71,7 @@ pub struct ScanOptions {
     pub batch_bytes: usize,
     /// A regular file larger than this is read in blocks of `block_bytes`, not whole.
     pub stream_above: u64,
+    /// The size of the blocks a large file is read in.
     pub block_bytes: usize,
 }
 
@@ -88,19 +91,29 @@ impl Default for ScanOptions {
 
 /// What the sink receives, in order: for every file `Start`, its chunks' results, `End`.
 pub enum Scanned<'s, T> {
+    /// A file starts.
     Start {
+        /// The file's index in the files given.
         index: usize,
+        /// The file.
         source: &'s SourceFile,
-        file: Result<&'s LoadedFile, &'s str>,
+        /// The file loaded (its first block, for a file read in blocks), or why it could not be.
+        file: Result<&'s LoadedFile, &'s ReadError>,
     },
+    /// The result of one chunk of the file.
     Chunk {
+        /// The file's index in the files given.
         index: usize,
+        /// What the worker gave for the chunk.
         result: T,
     },
     /// `warning`: what went wrong after `Start` (a file read in blocks that shrank or failed while read).
     End {
+        /// The file's index in the files given.
         index: usize,
+        /// The file.
         source: &'s SourceFile,
+        /// What went wrong after `Start`, if anything.
         warning: Option<String>,
     },
 }
@@ -143,7 +156,7 @@ where
         }
         let end = window_end(files, start, &opts);
         let window = &files[start..end];
-        let loaded: Vec<Result<LoadedFile, String>> = window.par_iter().map(load).collect();
+        let loaded: Vec<Result<LoadedFile, ReadError>> = window.par_iter().map(load).collect();
         let chunk_lists: Vec<Vec<Chunk<'_>>> = loaded
             .iter()
             .map(|l| match l {
@@ -182,7 +195,7 @@ where
                 let first = chunk.is_none_or(|c| c.index == 0);
                 let last = chunk.is_none_or(|c| c.index + 1 == chunk_lists[*k].len());
                 if first {
-                    let file = loaded[*k].as_ref().map_err(|e| e.as_str());
+                    let file = loaded[*k].as_ref();
                     sink(Scanned::Start { index, source: &window[*k], file });
                 }
                 if let Some(result) = result {

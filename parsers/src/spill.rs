@@ -62,8 +62,17 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::R
 /// The text of an event: in memory, or in the spill.
 #[derive(Clone)]
 pub enum Text {
+    /// In memory.
     Inline(Arc<str>),
-    Spilled { spill: Arc<Spill>, offset: u64, len: u32 },
+    /// In the spill.
+    Spilled {
+        /// The temporary file.
+        spill: Arc<Spill>,
+        /// Where the text starts in it.
+        offset: u64,
+        /// Its length in bytes.
+        len: u32,
+    },
 }
 
 impl Text {

@@ -20,14 +20,17 @@ pub struct EventStore {
 }
 
 impl EventStore {
+    /// An empty store.
     pub fn new() -> EventStore {
         EventStore::default()
     }
 
+    /// The number of events.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether it holds no event.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -41,6 +44,7 @@ impl EventStore {
         self.len += 1;
     }
 
+    /// The event at position `i`, if there is one.
     pub fn get(&self, i: usize) -> Option<&Event> {
         self.segments.get(i >> SEGMENT_BITS)?.get(i & SEGMENT_MASK)
     }

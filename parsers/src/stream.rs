@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::Read;
 
 use crate::entry::{LineFormat, TextEncoding};
+use crate::error::ReadError;
 use crate::format::{next_boundary, sniff_format};
 use crate::input::{LoadedFile, SourceFile};
 use crate::kind::LogKind;
@@ -142,8 +143,11 @@ pub struct TextBlocks {
     carry: String,
     /// The line number of the carry's first line.
     line: u32,
+    /// The encoding the first block told.
     pub encoding: TextEncoding,
+    /// The line format the first block told.
     pub format: LineFormat,
+    /// The log kind: by name, else from the first block's components.
     pub kind: LogKind,
     done: bool,
     /// Set when the file turned out shorter than at open, or could not be read to its end.
@@ -152,7 +156,9 @@ pub struct TextBlocks {
 
 /// One block: whole records of the file, and the line number of its first line.
 pub struct TextBlock {
+    /// The block's text, decoded, with the file's encoding, format and kind.
     pub file: LoadedFile,
+    /// The 1-based line number of its first line in the file.
     pub first_line: u32,
 }
 
@@ -164,13 +170,12 @@ impl TextBlocks {
         mut file: File,
         len_at_open: u64,
         block_bytes: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ReadError> {
         let block_bytes = block_bytes.max(4096);
         let mut raw = Vec::new();
-        raw.try_reserve_exact(block_bytes)
-            .map_err(|_| format!("could not reserve {block_bytes} bytes of memory"))?;
+        raw.try_reserve_exact(block_bytes).map_err(|_| ReadError::NoMemoryForBlock { bytes: block_bytes })?;
         let want = len_at_open.min(block_bytes as u64);
-        (&mut file).take(want).read_to_end(&mut raw).map_err(|e| e.to_string())?;
+        (&mut file).take(want).read_to_end(&mut raw)?;
         let left = len_at_open - raw.len() as u64;
         let (decoder, skip, encoding) = BlockDecoder::for_head(&raw);
         let mut blocks = TextBlocks {

@@ -23,6 +23,7 @@ use std::time::Instant;
 use memchr::memmem;
 
 use crate::entry::{LineFormat, TextEncoding};
+use crate::error::ReadError;
 use crate::format::{is_sms_trailer_line, sniff_format, MAX_RECORD_BYTES};
 use crate::kind::LogKind;
 use crate::regular::{file_id, open_regular, FileId};
@@ -38,7 +39,9 @@ const SNIFF_BYTES: usize = 64 << 10;
 /// Whole records of the file, and the 1-based line their text starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TailText {
+    /// Whole records, decoded.
     pub text: String,
+    /// The 1-based line number of their first line.
     pub first_line: u32,
 }
 
@@ -62,6 +65,7 @@ pub struct Tail {
     /// Bytes of the file read so far (decoded into `pending` or handed out).
     offset: u64,
     decoder: Option<BlockDecoder>,
+    /// The encoding the first bytes told (`Utf8` until then).
     pub encoding: TextEncoding,
     /// `Unknown` until the text tells.
     pub format: LineFormat,
@@ -88,7 +92,7 @@ const CHECK_BYTES: usize = 64;
 
 impl Tail {
     /// Opens the regular file at `path` (read from its start). `kind_by_name`: the kind its name tells.
-    pub fn open(path: &Path, kind_by_name: Option<LogKind>, now: Instant) -> Result<Tail, String> {
+    pub fn open(path: &Path, kind_by_name: Option<LogKind>, now: Instant) -> Result<Tail, ReadError> {
         let (file, meta) = open_regular(path)?;
         Ok(Tail {
             file,
@@ -152,9 +156,9 @@ impl Tail {
     }
 
     /// Reads what was written since the last read (at most `READ_STEP` bytes): the whole records among it.
-    pub fn read(&mut self, now: Instant) -> Result<Growth, String> {
+    pub fn read(&mut self, now: Instant) -> Result<Growth, ReadError> {
         let mut growth = Growth::default();
-        let meta = self.file.metadata().map_err(|e| e.to_string())?;
+        let meta = self.file.metadata()?;
         let len = meta.len();
         let modified = meta.modified().ok();
         // Shorter than what was read: truncated. As long or longer, but written since and no longer ending
@@ -174,8 +178,8 @@ impl Tail {
         }
         let want = (len - self.offset).min(READ_STEP);
         let mut bytes = Vec::with_capacity(want as usize);
-        self.file.seek(SeekFrom::Start(self.offset)).map_err(|e| e.to_string())?;
-        (&mut self.file).take(want).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        self.file.seek(SeekFrom::Start(self.offset))?;
+        (&mut self.file).take(want).read_to_end(&mut bytes)?;
         if bytes.is_empty() {
             return Ok(growth);
         }

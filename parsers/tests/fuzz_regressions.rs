@@ -3,9 +3,9 @@
 //! records a filter on the parsed entries keeps.
 
 use cmtrace_parsers::decode::decode;
-use cmtrace_parsers::entry::{LineFormat, Record};
 use cmtrace_parsers::format::{sniff_format, Records};
 use cmtrace_parsers::scan::chunks;
+use cmtrace_parsers::{LineFormat, Record};
 
 #[test]
 fn fuzz_regressions_parse_the_same_whole_and_chunked() {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use cmtrace_parsers::input::{discover, load, load_opened, Discovery, HostOverride, Limits, Location};
 use cmtrace_parsers::LineFormat;
+use cmtrace_parsers::ReadError;
 use common::{cm, patch_bytes, patch_declared_size, zip_of, Scratch};
 use rayon::prelude::*;
 
@@ -54,7 +55,9 @@ fn an_entry_inflating_past_the_entry_limit_is_reported() {
         assert!(f.load_bound() <= SMALL.max_entry_bytes);
     }
     let big = d.files.iter().find(|f| f.path.ends_with("big.log")).unwrap();
-    assert_eq!(load(big).err().unwrap(), "inflates past the 1 MiB limit (raise it with --max-entry-size)");
+    let too_big = load(big).err().unwrap();
+    assert!(matches!(too_big, ReadError::EntryLimit { limit: 0x10_0000 }), "{too_big:?}");
+    assert_eq!(too_big.to_string(), "inflates past the 1 MiB limit (raise it with --max-entry-size)");
     let ok = d.files.iter().find(|f| f.path.ends_with("ok.log")).unwrap();
     assert_eq!(load(ok).unwrap().text(), cm(1));
 }
@@ -87,7 +90,7 @@ fn an_archive_inflates_at_most_its_budget_however_its_entries_are_loaded() {
     let d = discover(&[p], &[], SMALL);
     assert_eq!(d.files.len(), 10);
     let results: Vec<Result<usize, String>> =
-        d.files.par_iter().map(|f| load(f).map(|l| l.text().len())).collect();
+        d.files.par_iter().map(|f| load(f).map(|l| l.text().len()).map_err(|e| e.to_string())).collect();
     let read: usize = results.iter().filter_map(|r| r.as_ref().ok()).sum();
     assert!(read <= 4 << 20, "{read}");
     let over = results.iter().filter_map(|r| r.as_ref().err()).collect::<Vec<_>>();
@@ -247,7 +250,8 @@ fn fifos_and_devices_are_reported_never_read() {
         let _ = tx.send(load(&swapped).err());
     });
     let err = rx.recv_timeout(Duration::from_secs(20)).expect("load did not block").unwrap();
-    assert_eq!(err, "not a regular file (FIFO): passed over");
+    assert!(matches!(err, ReadError::NotRegular { kind: "FIFO" }), "{err:?}");
+    assert_eq!(err.to_string(), "not a regular file (FIFO): passed over");
 }
 
 #[test]

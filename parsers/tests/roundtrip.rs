@@ -2,9 +2,9 @@
 //! `Records::keep_only` passes over exactly the entries its test rejects.
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
-use cmtrace_parsers::entry::{LineFormat, Record, Severity};
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::scan::chunks;
+use cmtrace_parsers::{LineFormat, Record, Severity};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]

@@ -4,9 +4,9 @@
 
 mod common;
 
-use cmtrace_parsers::archive::zip_parses;
 use cmtrace_parsers::input::{discover, Limits};
 use cmtrace_parsers::scan::{scan_ordered, ScanOptions, Scanned};
+use cmtrace_parsers::zip_parses;
 use common::{cm, zip_of, Scratch};
 
 #[test]

@@ -118,7 +118,7 @@ pub fn build_report(
     log::debug!(
         "cmtrace-rs: timing: {} events of {} bytes, {} inputs",
         collected.events.len(),
-        std::mem::size_of::<cmtrace_parsers::events::Event>(),
+        std::mem::size_of::<cmtrace_parsers::Event>(),
         collected.inputs.len()
     );
     let problems = std::mem::take(&mut collected.problem_inputs);

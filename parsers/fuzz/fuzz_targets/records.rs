@@ -3,7 +3,7 @@
 #![no_main]
 
 use cmtrace_parsers::decode::decode;
-use cmtrace_parsers::entry::{LineFormat, Record};
+use cmtrace_parsers::{LineFormat, Record};
 use cmtrace_parsers::format::{sniff_format, Records};
 use cmtrace_parsers::scan::chunks;
 use libfuzzer_sys::fuzz_target;

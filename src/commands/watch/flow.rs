@@ -11,11 +11,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use cmtrace_analysis::model::{Device, Finding, Input, Report, Timeline, SCHEMA_VERSION};
-use cmtrace_parsers::entry::Record;
-use cmtrace_parsers::events::Event;
-use cmtrace_parsers::extract::{Extractors, Prefiltered};
 use cmtrace_parsers::format::Records;
-use cmtrace_parsers::{LineFormat, LogKind, Text};
+use cmtrace_parsers::Event;
+use cmtrace_parsers::Record;
+use cmtrace_parsers::{piece_events, LineFormat, LogKind, Piece, Text};
 
 use super::follow::Update;
 
@@ -63,11 +62,6 @@ pub struct FlowModel {
     pub report: Option<Report>,
     /// How long the last analysis took.
     pub last_cost: std::time::Duration,
-}
-
-fn extractors() -> &'static Extractors {
-    static EXTRACTORS: std::sync::OnceLock<Extractors> = std::sync::OnceLock::new();
-    EXTRACTORS.get_or_init(Extractors::new)
 }
 
 impl Default for FlowModel {
@@ -294,44 +288,15 @@ fn read_events(
     host: &cmtrace_parsers::SharedStr,
     want_first: bool,
 ) -> Read {
-    let extractors = extractors();
-    let last_scan: std::cell::Cell<Option<Prefiltered>> = std::cell::Cell::new(None);
-    let may_match = |raw: &str| {
-        let scan = extractors.prefilter(kind, raw);
-        last_scan.set(Some(scan));
-        scan.may_match
-    };
-    let mut read = Read {
-        events: Vec::new(),
-        entries: 0,
-        unparsed: 0,
+    let piece = Piece { text, format, first_line, kind, path: path.clone(), host: host.clone() };
+    let found = piece_events(&piece, |message| Text::Inline(Arc::from(message)));
+    Read {
+        events: found.events,
+        entries: found.entries,
+        unparsed: found.unparsed,
         first_time: if want_first { entry_times(text, format, first_line).next() } else { None },
-        last_time: crate::commands::collect::last_entry_time(text, format),
-    };
-    let mut kinds = Vec::new();
-    let mut records = Records::new(text, format, first_line).keep_only(&may_match);
-    for rec in records.by_ref() {
-        match rec {
-            Record::Entry(e) => {
-                read.entries += 1;
-                extractors.extract_prefiltered(kind, &e, last_scan.take().as_ref(), &mut kinds);
-                for event_kind in kinds.drain(..) {
-                    let text = Text::Inline(Arc::from(&*e.message));
-                    read.events.push(Event::from_entry(
-                        event_kind,
-                        kind,
-                        &e,
-                        path.clone(),
-                        host.clone(),
-                        text,
-                    ));
-                }
-            }
-            Record::Unparsed { .. } => read.unparsed += 1,
-        }
+        last_time: cmtrace_parsers::last_entry_time(text, format),
     }
-    read.entries += records.skipped();
-    read
 }
 
 /// The times of the first entries of `text` (at most 64 looked at).

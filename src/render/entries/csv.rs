@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use cmtrace_parsers::entry::Record;
 use cmtrace_parsers::input::{LoadedFile, SourceFile};
 use cmtrace_parsers::scan::Chunk;
+use cmtrace_parsers::Record;
 
 use super::{each_record, RenderedChunk};
 

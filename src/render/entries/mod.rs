@@ -5,10 +5,10 @@
 pub mod csv;
 pub mod ndjson;
 
-use cmtrace_parsers::entry::Record;
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::input::LoadedFile;
 use cmtrace_parsers::scan::Chunk;
+use cmtrace_parsers::Record;
 
 /// A chunk's records, rendered, and how many of each kind there were.
 pub struct RenderedChunk {

@@ -1,9 +1,9 @@
 //! `parse --format ndjson`: one object a line, `{"type":"entry",...}` for an entry and
 //! `{"type":"unparsed",...}` for a line no format reads, written byte by byte with [`crate::render::json::push`].
 
-use cmtrace_parsers::entry::{Entry, LineFormat, Record};
 use cmtrace_parsers::input::{LoadedFile, SourceFile};
 use cmtrace_parsers::scan::Chunk;
+use cmtrace_parsers::{Entry, LineFormat, Record};
 
 use super::{each_record, RenderedChunk};
 use crate::render::json::push::{push_datetime, push_int, push_str};
