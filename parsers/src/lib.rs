@@ -25,6 +25,7 @@ pub use kind::{HostRole, LogKind};
 pub use spill::Text;
 pub use store::EventStore;
 pub mod archive;
+pub mod certificates;
 pub mod decode;
 pub mod extract;
 pub mod format;

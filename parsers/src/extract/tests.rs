@@ -830,7 +830,7 @@ fn rewritten_regexes_match_their_originals() {
 
 #[test]
 fn needles_hold_for_unicode_case_folding() {
-    for p in PATTERNS {
+    for p in PATTERNS.iter() {
         let src = p.regex.to_ascii_lowercase();
         for n in p.candidate_needles() {
             assert!(n.is_ascii(), "{n:?}");
