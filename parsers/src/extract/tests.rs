@@ -480,13 +480,7 @@ impl Reference {
             for i in set.matches(msg).iter() {
                 if let Some(caps) = regexes[i].captures(msg) {
                     matched.push(idx[i]);
-                    let slots: Vec<Option<NonMaxUsize>> = (0..caps.len())
-                        .flat_map(|g| match caps.get(g) {
-                            Some(m) => [NonMaxUsize::new(m.start()), NonMaxUsize::new(m.end())],
-                            None => [None, None],
-                        })
-                        .collect();
-                    if let Some(ev) = (builds[i])(&Captures { hay: msg, slots: &slots }) {
+                    if let Some(ev) = (builds[i])(&Captures { hay: msg, slots: &slots_of(&caps) }) {
                         if !out[before..].contains(&ev) {
                             out.push(ev);
                         }
@@ -505,6 +499,47 @@ impl Reference {
         }
         matched
     }
+}
+
+/// The capture slots (`Captures::slots`) of a `regex::Captures`.
+fn slots_of(caps: &regex::Captures<'_>) -> Vec<Option<NonMaxUsize>> {
+    (0..caps.len())
+        .flat_map(|g| match caps.get(g) {
+            Some(m) => [NonMaxUsize::new(m.start()), NonMaxUsize::new(m.end())],
+            None => [None, None],
+        })
+        .collect()
+}
+
+/// Every pattern has sample lines (`Pattern::samples`): its regex matches each and builds its event there, and
+/// the extractor of every log kind the pattern applies to gives that event for each. A pattern with no sample
+/// fails.
+#[test]
+fn every_pattern_gives_its_event_on_its_samples() {
+    let mut total = 0;
+    for (i, p) in PATTERNS.iter().enumerate() {
+        assert!(!p.samples.is_empty(), "pattern {i} has no sample line: {}", p.regex);
+        let regex = Regex::new(p.regex).unwrap();
+        for line in p.samples {
+            let caps = regex.captures(line).unwrap_or_else(|| panic!("pattern {i} does not match {line:?}"));
+            let built = (p.build)(&Captures { hay: line, slots: &slots_of(&caps) });
+            assert_eq!(
+                built.as_ref().map(EventKind::name),
+                Some(p.event),
+                "pattern {i} on {line:?}: {built:?}"
+            );
+            for kind in LogKind::ALL.into_iter().filter(|&k| p.scope.has(k)) {
+                let events = ev(kind, line);
+                assert!(
+                    events.iter().any(|e| e.name() == p.event),
+                    "pattern {i} as {kind:?} on {line:?}: {events:?}, no {}",
+                    p.event
+                );
+            }
+            total += 1;
+        }
+    }
+    assert!(total >= PATTERNS.len(), "{total}");
 }
 
 fn entry(msg: &str, severity: Severity) -> Entry<'_> {
@@ -680,6 +715,7 @@ fn may_match_holds_wherever_extract_finds_an_event() {
     let kinds = LogKind::ALL;
     let mut lines: Vec<String> = SAMPLES.iter().flat_map(|a| variants(a)).collect();
     lines.extend(SAMPLES.windows(2).map(|w| format!("{}\n{}", w[0], w[1])));
+    lines.extend(PATTERNS.iter().flat_map(|p| p.samples).flat_map(|a| variants(a)));
     let mut events = 0;
     for line in &lines {
         for kind in kinds {
@@ -726,6 +762,11 @@ fn fast_path_matches_the_reference_for_every_pattern() {
         for b in &SAMPLES[i + 1..] {
             same_as_reference(&x, &r, &format!("{a} {b}"));
             same_as_reference(&x, &r, &format!("{b}\n{a}"));
+        }
+    }
+    for a in PATTERNS.iter().flat_map(|p| p.samples) {
+        for v in variants(a) {
+            same_as_reference(&x, &r, &v);
         }
     }
     let missing: Vec<&str> =
