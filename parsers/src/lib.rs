@@ -14,6 +14,7 @@
 //! - `events`: typed flow events (`Event`, `EventKind`, `Evidence`).
 //! - `store`: every event of a read in fixed-size segments (`EventStore`), never moved as it grows.
 //! - `extract`: per-log-kind extractors from entries to events.
+//! - `certificates`: the certificate failure codes (WinHTTP errors, HRESULTs), each with the flag it sets.
 
 pub mod entry;
 pub mod events;
