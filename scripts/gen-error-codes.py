@@ -44,11 +44,7 @@ WINHTTP = [
     (12029, "ERROR_WINHTTP_CANNOT_CONNECT", "no connection to the server could be made (port blocked by a firewall, server down, or wrong proxy)"),
     (12030, "ERROR_WINHTTP_CONNECTION_ERROR", "the connection was reset or terminated, or an incompatible TLS protocol was used"),
     (12032, "ERROR_WINHTTP_RESEND_REQUEST", "the request must be resent"),
-    (12037, "ERROR_WINHTTP_SECURE_CERT_DATE_INVALID", "the server certificate is expired or not yet valid"),
-    (12038, "ERROR_WINHTTP_SECURE_CERT_CN_INVALID", "the server certificate's name does not match the host name"),
     (12044, "ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED", "the server requires a client certificate"),
-    (12045, "ERROR_WINHTTP_SECURE_INVALID_CA", "the server certificate chains to an untrusted root"),
-    (12057, "ERROR_WINHTTP_SECURE_CERT_REV_FAILED", "revocation of the server certificate could not be checked (CRL offline)"),
     (12100, "ERROR_WINHTTP_CANNOT_CALL_BEFORE_OPEN", "the call is not allowed before the request is opened"),
     (12101, "ERROR_WINHTTP_CANNOT_CALL_BEFORE_SEND", "the call is not allowed before the request is sent"),
     (12102, "ERROR_WINHTTP_CANNOT_CALL_AFTER_SEND", "the call is not allowed after the request is sent"),
@@ -62,14 +58,10 @@ WINHTTP = [
     (12157, "ERROR_WINHTTP_SECURE_CHANNEL_ERROR", "the TLS (Schannel) handshake or channel failed: protocol/cipher mismatch, or a certificate problem"),
     (12166, "ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT", "the proxy auto-config script has an error"),
     (12167, "ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT", "the proxy auto-config file could not be downloaded"),
-    (12169, "ERROR_WINHTTP_SECURE_INVALID_CERT", "the server certificate is invalid"),
-    (12170, "ERROR_WINHTTP_SECURE_CERT_REVOKED", "the server certificate has been revoked"),
     (12172, "ERROR_WINHTTP_NOT_INITIALIZED", "WinHTTP is not initialized"),
-    (12175, "ERROR_WINHTTP_SECURE_FAILURE", "one or more errors in the server's TLS certificate (see the SECURE_FAILURE flags)"),
     (12176, "ERROR_WINHTTP_UNHANDLED_SCRIPT_TYPE", "the proxy script type is not supported"),
     (12177, "ERROR_WINHTTP_SCRIPT_EXECUTION_ERROR", "the proxy script failed to run"),
     (12178, "ERROR_WINHTTP_AUTO_PROXY_SERVICE_ERROR", "no proxy could be found for the URL"),
-    (12179, "ERROR_WINHTTP_SECURE_CERT_WRONG_USAGE", "the server certificate is not valid for the requested usage"),
     (12180, "ERROR_WINHTTP_AUTODETECTION_FAILED", "WPAD proxy auto-detection failed"),
     (12181, "ERROR_WINHTTP_HEADER_COUNT_EXCEEDED", "the response has too many headers"),
     (12182, "ERROR_WINHTTP_HEADER_SIZE_OVERFLOW", "the response headers are too large"),
@@ -202,25 +194,12 @@ CERT = [
     (0x8009030C, "SEC_E_LOGON_DENIED", "the SSPI logon was refused"),
     (0x8009030E, "SEC_E_NO_CREDENTIALS", "the security package has no credentials to use (no cert or token for TLS/Kerberos)"),
     (0x80090322, "SEC_E_WRONG_PRINCIPAL", "the server's name does not match the principal expected (SPN or certificate name mismatch)"),
-    (0x80090325, "SEC_E_UNTRUSTED_ROOT", "TLS: the peer's certificate chains to a root this machine does not trust"),
     (0x80090326, "SEC_E_ILLEGAL_MESSAGE", "TLS: the peer sent something unexpected or malformed (protocol or cipher mismatch, interception)"),
     (0x80090327, "SEC_E_CERT_UNKNOWN", "TLS: the certificate could not be processed"),
-    (0x80090328, "SEC_E_CERT_EXPIRED", "TLS: the peer's certificate is past its end date"),
     (0x80090331, "SEC_E_ALGORITHM_MISMATCH", "client and server cannot communicate: no common algorithm (TLS)"),
     (0x80092004, "CRYPT_E_NOT_FOUND", "crypto: the object or property looked for (certificate, key, extension) is not there"),
-    (0x80092010, "CRYPT_E_REVOKED", "crypto: the certificate is on its issuer's revocation list"),
-    (0x80092012, "CRYPT_E_NO_REVOCATION_CHECK", "crypto: no revocation check could be done for the certificate (no CRL/OCSP location)"),
-    (0x80092013, "CRYPT_E_REVOCATION_OFFLINE", "crypto: revocation could not be checked because the CRL/OCSP server could not be reached (offline CRL, proxy, firewall)"),
     (0x80096004, "TRUST_E_CERT_SIGNATURE", "crypto: the certificate's signature does not verify against its issuer"),
     (0x800B0100, "TRUST_E_NOSIGNATURE", "the file or object is not signed"),
-    (0x800B0101, "CERT_E_EXPIRED", "a certificate in the chain is expired or not yet valid (check the clock too)"),
-    (0x800B0109, "CERT_E_UNTRUSTEDROOT", "the chain builds, but its root CA is not in this machine's Trusted Root store: import the root (and intermediates)"),
-    (0x800B010A, "CERT_E_CHAINING", "no chain could be built up to a trusted root (an intermediate CA certificate is missing)"),
-    (0x800B010C, "CERT_E_REVOKED", "the certificate was revoked by the CA that issued it"),
-    (0x800B010E, "CERT_E_REVOCATION_FAILURE", "revocation checking could not complete for the chain (CRL unreachable or invalid)"),
-    (0x800B010F, "CERT_E_CN_NO_MATCH", "the certificate's subject/SAN names do not include the host name that was used (e.g. the MP/CMG FQDN)"),
-    (0x800B0110, "CERT_E_WRONG_USAGE", "the certificate is not valid for the requested usage"),
-    (0x800B0112, "CERT_E_UNTRUSTEDCA", "the chain builds, but one of its CA certificates is not trusted by policy"),
 ]
 
 SRC_WMI = "wbemcli.h; https://learn.microsoft.com/windows/win32/wmisdk/wmi-error-constants"
@@ -635,6 +614,29 @@ def header_rows(inc):
     return rows
 
 
+def certificate_rows():
+    """The certificate failure codes, written once in cmtrace-parsers' table (parsers/src/certificates.rs, with the
+    flag each sets in the extractors): (code, space, name, meaning, source). analysis/src/codes.rs adds them to the
+    table it loads, so they are not written to the TSV; they are read here so that no generated row stands for them
+    again and their names are checked against the headers like the hand-written ones."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parsers", "src", "certificates.rs")
+    text = open(path, encoding="utf-8").read()
+    sources = dict(re.findall(r'const (\w+): &str =\s*"([^"]+)";', text))
+    rows = []
+    for m in re.finditer(
+        r'CertificateCode \{\s*code: "([^"]+)",\s*space: CertificateCodeSpace::(\w+),\s*name: "([^"]+)",'
+        r'\s*flag: "[^"]+",\s*meaning: "((?:[^"\\]|\\.)*)",\s*source: (\w+),',
+        text,
+    ):
+        code, space, name, meaning, source = m.groups()
+        value = int(code, 16) if code.startswith("0x") else int(code)
+        rows.append((value, space.lower(), name, meaning.replace('\\"', '"'), sources[source]))
+    written = len(re.findall(r"^\s+CertificateCode \{$", text, re.M))
+    if len(rows) != written:
+        raise SystemExit(f"{path}: {written} rows, {len(rows)} read")
+    return rows
+
+
 def main():
     args = sys.argv[1:]
     inc = None
@@ -696,6 +698,9 @@ def main():
         add(n, "http", name, m, SRC_HTTP)
     for code, name, m in IDENTITY:
         add(code, "identity", name, m, SRC_ID)
+    certificates = len(rows)
+    for v, space, name, m, src in certificate_rows():
+        add(v, space, name, m, src)
     hand = len(rows)
 
     header = header_rows(inc)
@@ -733,10 +738,13 @@ def main():
     with open(out, "w", encoding="utf-8", newline="\n") as f:
         f.write("# generated by scripts/gen-error-codes.py: do not edit by hand\n")
         f.write("code\tspace\tname\tmeaning\tsource\n")
-        for r in rows:
+        for i, r in enumerate(rows):
+            if certificates <= i < hand:
+                continue  # cmtrace-parsers' certificate table: codes.rs adds these rows
             assert all("\t" not in c and "\n" not in c for c in r)
             f.write("\t".join(r) + "\n")
-    print(f"{len(rows)} codes ({hand} hand-written, {len(rows) - hand} from the headers) written to {os.path.normpath(out)}")
+    print(f"{len(rows) - (hand - certificates)} codes ({certificates} hand-written, {len(rows) - hand} from the headers) written to "
+          f"{os.path.normpath(out)}; {hand - certificates} certificate codes read from cmtrace-parsers")
 
 
 if __name__ == "__main__":

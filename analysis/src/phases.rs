@@ -16,18 +16,7 @@ const FAILURE_EVIDENCE: usize = 5;
 
 /// The file name a support engineer knows a log kind by.
 pub fn log_file_name(kind: LogKind) -> &'static str {
-    match kind {
-        LogKind::Ccmsetup => "ccmsetup.log",
-        LogKind::ClientIdManagerStartup => "ClientIDManagerStartup.log",
-        LogKind::AdalOperationProvider => "ADALOperationProvider.log (CcmAad.log)",
-        LogKind::CcmMessaging => "CcmMessaging.log",
-        LogKind::LocationServices => "LocationServices.log",
-        LogKind::CcmSts => "CCM_STS.log",
-        LogKind::CmgService => "CMGService.log",
-        LogKind::CloudProxyConnector => "SMS_CLOUD_PROXYCONNECTOR.log",
-        LogKind::MpRegistrationManager => "MP_RegistrationManager.log",
-        LogKind::Other => "other ConfigMgr logs",
-    }
+    kind.known_as()
 }
 
 /// The source log of each phase.

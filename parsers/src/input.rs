@@ -179,23 +179,9 @@ pub fn rotation_of(file_name: &str) -> (String, (u8, String)) {
     (stem.to_string(), (2, String::new()))
 }
 
-/// The log kind a base name (rotation stripped, lower case) stands for.
+/// The log kind a base name (rotation stripped, lower case) stands for (`LogKind::from_base_name`).
 pub fn kind_from_base_name(base: &str) -> Option<LogKind> {
-    let k = match base {
-        "ccmsetup" => LogKind::Ccmsetup,
-        "clientidmanagerstartup" => LogKind::ClientIdManagerStartup,
-        "adaloperationprovider" | "ccmaad" => LogKind::AdalOperationProvider,
-        "ccmmessaging" => LogKind::CcmMessaging,
-        "locationservices" => LogKind::LocationServices,
-        "ccm_sts" => LogKind::CcmSts,
-        "cmgservice" => LogKind::CmgService,
-        "sms_cloud_proxyconnector" | "sms_cloudconnector" => LogKind::CloudProxyConnector,
-        "mp_registrationmanager" => LogKind::MpRegistrationManager,
-        // Synced from the CMG to the site server: CMG-<name>-ProxyService_IN_<n>-CMGService.log
-        b if b.starts_with("cmg-") && b.ends_with("-cmgservice") => LogKind::CmgService,
-        _ => return None,
-    };
-    Some(k)
+    LogKind::from_base_name(base)
 }
 
 fn is_layout_folder(name: &str) -> bool {

@@ -289,7 +289,7 @@ fn run(nodes: &[Node], hay: &[u8], mut pos: usize, slots: &mut [Option<NonMaxUsi
 
 /// `run`, leaving `slots` as they were when it fails.
 fn attempt(nodes: &[Node], hay: &[u8], pos: usize, slots: &mut [Option<NonMaxUsize>]) -> Option<usize> {
-    let mut saved = [None; super::MAX_SLOTS];
+    let mut saved = [None; super::matcher::MAX_SLOTS];
     saved[..slots.len()].copy_from_slice(slots);
     let end = run(nodes, hay, pos, slots);
     if end.is_none() {
