@@ -235,10 +235,11 @@ pub struct Phase {
     #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub end: Option<DateTime<Utc>>,
     /// One line: why this status (the line that shows the step, which log is missing, why the path does
-    /// not include it). Shared: most devices of a fleet give the same reason for a step.
+    /// not include it).
+    // A shared string: most devices of a fleet give the same reason for a step.
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub reason: SharedStr,
-    /// A boxed slice rather than a `Vec` (one word less, and eleven phases per device).
+    // A boxed slice rather than a `Vec`: one word less, and there are eleven phases per device.
     pub evidence: Box<[EvidenceOut]>,
 }
 
