@@ -3,9 +3,9 @@
 #![no_main]
 
 use cmtrace_parsers::decode::decode;
-use cmtrace_parsers::{LineFormat, Record};
 use cmtrace_parsers::format::{sniff_format, Records};
 use cmtrace_parsers::scan::chunks;
+use cmtrace_parsers::{LineFormat, Record};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
