@@ -35,6 +35,7 @@ pub struct Class {
     /// One sentence: `{url}` becomes ` from <url>` (or nothing), `{code}` `: <decoded code>` (or nothing),
     /// `{line}` the line quoted.
     pub summary: &'static str,
+    /// The fix, for the reports.
     pub fix: &'static str,
     /// Present on healthy machines: ranked below every other error line, never named as the cause.
     pub noise: bool,

@@ -41,9 +41,13 @@ pub enum CodeSpace {
 pub struct ErrorCode {
     /// As in the table: hex for HRESULTs, decimal for Win32/ccmsetup/HTTP, the id for identity codes.
     pub code: &'static str,
+    /// Which numbering the code belongs to (HRESULT, Win32, ccmsetup exit, HTTP, identity).
     pub space: CodeSpace,
+    /// The symbolic name (`CERT_E_UNTRUSTEDROOT`, `ERROR_WINHTTP_SECURE_FAILURE`).
     pub name: &'static str,
+    /// What the code means, in one line.
     pub meaning: &'static str,
+    /// Where the code and its meaning are documented.
     pub source: &'static str,
 }
 
@@ -93,6 +97,7 @@ pub struct CodeMention {
     pub raw: String,
     /// The normalised value: the HRESULT where one applies, else the number.
     pub value: Option<u32>,
+    /// The table's row for the code, when it has one.
     pub known: Option<&'static ErrorCode>,
     /// What can be said when the code is not in the table (facility, uncertain mappings).
     pub note: Option<String>,

@@ -266,8 +266,11 @@ pub enum Attribution {
     Identifiers,
     /// Only a user id / user SID that exactly one device carries.
     UserId,
-    /// A unique client request in the time window (position of the client event).
-    RequestChain { client_event: usize },
+    /// A unique client request in the time window.
+    RequestChain {
+        /// The client's request: an index into `Analysis::events`.
+        client_event: usize,
+    },
     /// Not attributed to any device.
     None,
 }

@@ -14,6 +14,7 @@ use crate::skew::HostOffset;
 /// Everything the engine concluded. Event indices everywhere are positions in `events`.
 #[derive(Debug, Clone)]
 pub struct Analysis {
+    /// Every file read, and every file that could not be.
     pub inputs: Vec<Input>,
     /// Sorted by corrected UTC time (events without a time take the time of the line before them in
     /// their file), then host, path, line.
@@ -39,7 +40,9 @@ pub struct Analysis {
 pub struct DeviceFacts {
     /// SMS client GUID (`GUID:` upper case) where known, else Azure AD device id, else host name.
     pub key: SharedStr,
+    /// SMS client GUIDs (`GUID:` upper case).
     pub client_ids: Vec<SharedStr>,
+    /// Azure AD (Entra ID) device ids, lower case.
     pub aad_device_ids: Vec<SharedStr>,
     /// Every tenant seen for the device, client and site side (both kept when they differ).
     pub aad_tenant_ids: Vec<SharedStr>,
@@ -47,6 +50,7 @@ pub struct DeviceFacts {
     pub client_tenant_ids: Vec<SharedStr>,
     /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
     pub site_tenant_ids: Vec<SharedStr>,
+    /// Azure AD user object ids, lower case.
     pub aad_user_ids: Vec<SharedStr>,
     /// Account SIDs (user and computer; never `S-1-5-18`).
     pub sids: Vec<SharedStr>,
@@ -58,10 +62,12 @@ pub struct DeviceFacts {
     pub events: Vec<usize>,
     /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
     pub path: PathFacts,
+    /// The 11 steps of the flow, in `PhaseId::ALL` order.
     pub phases: Vec<Phase>,
 }
 
 impl DeviceFacts {
+    /// The device's phase `id`.
     pub fn phase(&self, id: PhaseId) -> Option<&Phase> {
         self.phases.iter().find(|p| p.id == id)
     }
@@ -70,6 +76,7 @@ impl DeviceFacts {
 /// One host (folder) of the collection.
 #[derive(Debug, Clone)]
 pub struct HostFacts {
+    /// The host's name (its folder, or `--host`).
     pub name: String,
     /// Roles from the logs it holds (client, CMG, connection point, management point).
     pub roles: Vec<HostRole>,
@@ -87,6 +94,7 @@ pub struct HostFacts {
 }
 
 impl HostFacts {
+    /// Whether the host's logs show it in `role`.
     pub fn has_role(&self, role: HostRole) -> bool {
         self.roles.contains(&role)
     }
@@ -95,12 +103,15 @@ impl HostFacts {
 /// The lines of one server request (same file and thread, from start to return).
 #[derive(Debug, Clone)]
 pub struct ServerRequest {
+    /// CCM_STS token request or MP registration.
     pub kind: RequestKind,
     /// Index into `Analysis::hosts`.
     pub host: usize,
     /// Event indices in line order.
     pub events: Vec<usize>,
+    /// Index into `Analysis::devices` (`None`: no device could be tied to it).
     pub device: Option<usize>,
+    /// How it was tied to its device.
     pub attribution: Attribution,
 }
 
@@ -126,6 +137,7 @@ impl Analysis {
         })
     }
 
+    /// The host named `name`, if the collection has it.
     pub fn host(&self, name: &str) -> Option<&HostFacts> {
         self.hosts.binary_search_by(|h| h.name.as_str().cmp(name)).ok().map(|i| &self.hosts[i])
     }

@@ -1,5 +1,34 @@
 //! cmtrace-analysis: the engine behind every front end. No terminal code lives here.
 //!
+//! From the files and flow events `cmtrace_parsers::Reader` reads, [`analyze`] finds the devices across hosts
+//! (client, CMG, connection point, management point), estimates each host's clock offset, orders the events
+//! on one UTC timeline and works out every device's 11 phases; [`rules::evaluate`] gives the findings, each
+//! with the log lines that show it and the fix; [`Analysis::into_report`] makes the contract's document
+//! (`analyze --format json`).
+//!
+//! ```
+//! use cmtrace_analysis::{analyze, rules, Input};
+//! use cmtrace_parsers::Reader;
+//!
+//! // A collection: one folder per host. Here a client whose install fails on an untrusted CMG certificate.
+//! let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bundles/root-ca-untrusted-install");
+//! let logs = Reader::new().read(&[&folder]);
+//! let inputs: Vec<Input> = logs.files.into_iter().map(Input::from).collect();
+//! let analysis = analyze(inputs, logs.events);
+//! let findings = rules::evaluate(&analysis);
+//! for f in &findings {
+//!     println!("{:?} {} ({}): {}", f.severity, f.rule, f.device.as_deref().unwrap_or("no device"), f.title);
+//!     for line in &f.evidence {
+//!         println!("    {}:{} on {}: {}", line.path, line.line, line.host, line.text.get());
+//!     }
+//!     println!("    fix: {}", f.remediation);
+//! }
+//! # if folder.exists() {
+//! #     assert!(findings.iter().any(|f| f.rule == "root-ca-untrusted"));
+//! # }
+//! ```
+//!
+//! Modules:
 //! - `model`: the contract's document (inputs, devices, phases, findings, timeline).
 //! - `engine`: `analyze`, inputs + events → `Analysis`, one function per stage.
 //! - `facts`: what the engine concluded (`Analysis`, `DeviceFacts`, `HostFacts`, `ServerRequest`) and the
@@ -16,6 +45,8 @@
 //! - `rules`: the diagnostic rules, one table (`RULES`) evaluated over an `Analysis`, a module per family.
 //! - `schema` (feature `schema`): the JSON Schemas of `--format json` and of one `--format ndjson` line.
 //! - `flow_tests`, `testkit` (tests only): engine tests on hand-made flows, and the helpers that make them.
+
+#![deny(missing_docs)]
 
 pub mod causes;
 pub mod codes;

@@ -7,6 +7,7 @@ use serde::{Serialize, Serializer};
 
 use crate::ordered::Events;
 
+/// The contract version of `Report` (`schema_version`).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// RFC 3339 UTC with milliseconds and a `Z` suffix, as the contract requires.
@@ -29,6 +30,7 @@ pub struct Input {
     pub path: String,
     /// The host whose logs the file is (from the folder layout or `--host`).
     pub host: String,
+    /// Which log of the flow the file is (`other` for every other ConfigMgr log).
     pub log_kind: LogKind,
     /// The line format the file is written in (`unknown` when none was recognised).
     #[cfg_attr(feature = "schema", schemars(with = "cmtrace_parsers::LineFormat"))]
@@ -70,32 +72,46 @@ impl Input {
 /// The steps of the flow, in flow order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+// Variants described by plain comments: doc comments would turn the schema's `enum` of names into a `oneOf`.
+#[allow(missing_docs)]
 pub enum PhaseId {
+    // Installation: the client asks the CMG for the Entra ID (Azure AD) app info.
     #[serde(rename = "install.aad_info")]
     InstallAadInfo,
+    // Installation: an Entra ID device or user token.
     #[serde(rename = "install.aad_token")]
     InstallAadToken,
+    // Installation: a CCM token from CCM_STS on the management point.
     #[serde(rename = "install.ccm_token")]
     InstallCcmToken,
+    // Installation: the client content location (where ccmsetup downloads the client from).
     #[serde(rename = "install.content")]
     InstallContent,
+    // Installation: ccmsetup installs the client MSI and exits.
     #[serde(rename = "install.client")]
     InstallClient,
+    // Registration: the client sends its registration request.
     #[serde(rename = "registration.request")]
     RegistrationRequest,
+    // Registration: an Entra ID token for the request.
     #[serde(rename = "registration.aad_token")]
     RegistrationAadToken,
+    // Registration: the management point registers the device.
     #[serde(rename = "registration.mp")]
     RegistrationMp,
+    // Registration: the client is registered (and approved).
     #[serde(rename = "registration.confirmed")]
     RegistrationConfirmed,
+    // Registration: a CCM token issued after registration.
     #[serde(rename = "registration.ccm_token")]
     RegistrationCcmToken,
+    // Renewal: the CCM token (8 hours) renewed before it expires.
     #[serde(rename = "renewal.ccm_token")]
     RenewalCcmToken,
 }
 
 impl PhaseId {
+    /// Every phase, in flow order.
     pub const ALL: [PhaseId; 11] = [
         PhaseId::InstallAadInfo,
         PhaseId::InstallAadToken,
@@ -110,6 +126,7 @@ impl PhaseId {
         PhaseId::RenewalCcmToken,
     ];
 
+    /// The contract's name (`install.aad_info`).
     pub fn as_str(self) -> &'static str {
         match self {
             PhaseId::InstallAadInfo => "install.aad_info",
@@ -130,6 +147,7 @@ impl PhaseId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+/// What the logs say about one step of a device's flow.
 pub enum PhaseStatus {
     /// A line shows the step done.
     Ok,
@@ -144,6 +162,7 @@ pub enum PhaseStatus {
 }
 
 impl PhaseStatus {
+    /// The contract's name (`not_collected`).
     pub fn as_str(self) -> &'static str {
         match self {
             PhaseStatus::Ok => "ok",
@@ -166,6 +185,7 @@ pub struct EvidenceOut {
     #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub line: u32,
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    /// The host whose log holds the line.
     pub host: SharedStr,
     /// The entry's time as its host's clock wrote it, in UTC (not corrected for clock skew, so that the
     /// line can be found in the log; timeline and phase times are corrected); null when it has none.
@@ -220,11 +240,33 @@ impl From<&Event> for EvidenceOut {
     }
 }
 
+impl From<cmtrace_parsers::FileSummary> for Input {
+    /// The contract's `inputs[]` row of a file read (or not) by `cmtrace_parsers::Reader`.
+    fn from(file: cmtrace_parsers::FileSummary) -> Input {
+        Input {
+            path: file.path,
+            host: file.host,
+            log_kind: file.log_kind,
+            format: file.format.as_str(),
+            encoding: file.encoding.as_str(),
+            lines: file.entries,
+            unparsed_lines: file.unparsed_lines,
+            error: file.error,
+            bytes: file.bytes,
+            first_time: file.first_time,
+            last_time: file.last_time,
+            warning: file.warning,
+        }
+    }
+}
+
 /// One step of a device's flow and what the logs say about it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Phase {
+    /// Which step.
     pub id: PhaseId,
+    /// What the logs say about it.
     pub status: PhaseStatus,
     /// When the step started (UTC, corrected for clock skew like the timeline); null when no line shows it.
     #[serde(serialize_with = "ser_opt_utc")]
@@ -240,6 +282,7 @@ pub struct Phase {
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub reason: SharedStr,
     // A boxed slice rather than a `Vec`: one word less, and there are eleven phases per device.
+    /// The lines that show the status (none for `not_collected`, `not_applicable` and most `missing`).
     pub evidence: Box<[EvidenceOut]>,
 }
 
@@ -260,6 +303,7 @@ pub enum DevicePath {
 }
 
 impl DevicePath {
+    /// The contract's name (`cmg_entra`).
     pub fn as_str(self) -> &'static str {
         match self {
             DevicePath::CmgEntra => "cmg_entra",
@@ -314,6 +358,7 @@ pub struct Finding {
     /// The rule's id (`cmtrace-rs rules` lists them).
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::RuleId"))]
     pub rule: &'static str,
+    /// The rule's severity.
     pub severity: Severity,
     /// One line.
     pub title: String,
@@ -348,7 +393,9 @@ pub struct TimelineEvent<'a> {
     #[serde(serialize_with = "ser_opt_utc")]
     #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::UtcTime>"))]
     pub time: Option<DateTime<Utc>>,
+    /// The host whose log holds the line.
     pub host: &'a str,
+    /// Which log of the flow.
     pub log_kind: LogKind,
     /// The file, as in `inputs[].path`.
     pub path: &'a str,
@@ -445,10 +492,12 @@ impl Timeline {
         self.correction_ms.push(correction_ms);
     }
 
+    /// The number of events.
     pub fn len(&self) -> usize {
         self.shown.as_ref().map_or(self.events.len(), Vec::len)
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -470,6 +519,7 @@ impl Timeline {
         TimelineEvent::of(&self.events[j], self.time_ms[j], device, self.correction_ms[j])
     }
 
+    /// The events, in time order.
     pub fn iter(&self) -> TimelineIter<'_> {
         TimelineIter { timeline: self, next: 0, end: self.len() }
     }
@@ -551,7 +601,9 @@ pub struct Report {
     pub schema_version: u32,
     /// Every file read, and every path, file or zip entry that could not be read.
     pub inputs: Vec<Input>,
+    /// Every device found by correlation, sorted by key.
     pub devices: Vec<Device>,
+    /// What the rules concluded, most severe first.
     pub findings: Vec<Finding>,
     /// The flow's events of every host, in time order.
     pub timeline: Timeline,
@@ -569,9 +621,11 @@ pub struct Filtered {
     pub filters: Vec<String>,
     /// Every device's worst finding severity over all the data (devices without a finding absent).
     pub worst_by_device: std::collections::HashMap<String, Severity>,
+    /// Devices left out.
     pub devices_hidden: usize,
     /// Findings left out, by severity: errors, warnings, infos.
     pub findings_hidden: [usize; 3],
+    /// Timeline events left out.
     pub events_hidden: usize,
     /// Findings shown although the filters left them out, because a finding shown is their consequence.
     pub causes_kept: usize,

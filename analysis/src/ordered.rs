@@ -8,6 +8,7 @@ use std::ops::Index;
 use cmtrace_parsers::{Event, EventStore};
 
 #[derive(Debug, Clone, Default)]
+/// The events of a read in timeline order, left where they were read: an order over an `EventStore`.
 pub struct Events {
     store: EventStore,
     /// Timeline position -> index into `store`.
@@ -25,10 +26,12 @@ impl Events {
         Events { store, order }
     }
 
+    /// The number of events.
     pub fn len(&self) -> usize {
         self.order.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
     }

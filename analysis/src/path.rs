@@ -15,6 +15,7 @@ const FIRST_TOKEN_BUILD: u32 = 8540;
 /// What a device's lines say about its path.
 #[derive(Debug, Clone, Default)]
 pub struct PathFacts {
+    /// The path decided.
     pub path: DevicePath,
     /// A line shows the CMG (its app info request, a `CCM_Proxy_*` URL, a CMG or connector hop).
     cmg: bool,

@@ -68,6 +68,7 @@ pub enum SkewRelation {
 }
 
 impl SkewRelation {
+    /// The name in reports (`token_expiry`, `request_before_sts`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             SkewRelation::TokenExpiry => "token_expiry",
@@ -94,18 +95,22 @@ impl SkewRelation {
 /// (`None` for a token expiry whose issue line was not collected) and the offset range it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkewPair {
+    /// Which kind of causal pair.
     pub relation: SkewRelation,
     /// Event (index into `Analysis::events`) on the host this offset is about.
     pub host_event: usize,
     /// Event on the other host (or the MP issue line), if any.
     pub other_event: Option<usize>,
+    /// The smallest host offset the pair allows (ms).
     pub min_offset_ms: i64,
+    /// The largest host offset the pair allows (ms).
     pub max_offset_ms: i64,
 }
 
 /// The estimated clock offset of one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostOffset {
+    /// The host's name.
     pub host: String,
     /// The host is a reference clock (management point, or CMG without an MP).
     pub reference: bool,
@@ -117,6 +122,7 @@ pub struct HostOffset {
     pub applied: bool,
     /// Observations agreeing with `offset_ms`, out of `observations`.
     pub support: usize,
+    /// Observations in all.
     pub observations: usize,
     /// The agreeing pairs (up to 20).
     pub pairs: Vec<SkewPair>,

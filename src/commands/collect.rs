@@ -5,7 +5,7 @@ use cmtrace_analysis::model::Input;
 use cmtrace_parsers::input::{HostOverride, Limits};
 use cmtrace_parsers::EventStore;
 use cmtrace_parsers::Spill;
-use cmtrace_parsers::{FileSummary, Reader, TextStore};
+use cmtrace_parsers::{Reader, TextStore};
 
 use std::path::PathBuf;
 
@@ -41,24 +41,6 @@ pub fn check_host_overrides(unused: &[(String, String)]) -> Result<(), String> {
     Err(list.join("; "))
 }
 
-/// The contract's `inputs[]` row of a file read (or not).
-fn input_row(file: FileSummary) -> Input {
-    Input {
-        path: file.path,
-        host: file.host,
-        log_kind: file.log_kind,
-        format: file.format.as_str(),
-        encoding: file.encoding.as_str(),
-        lines: file.entries,
-        unparsed_lines: file.unparsed_lines,
-        error: file.error,
-        bytes: file.bytes,
-        first_time: file.first_time,
-        last_time: file.last_time,
-        warning: file.warning,
-    }
-}
-
 /// Read every input; `progress` is called with the bytes of each file as it is finished. Zip entries and
 /// archives inflate at most to `limits`.
 pub fn collect(
@@ -76,9 +58,9 @@ pub fn collect(
         }
     };
     let logs = Reader::new().hosts(hosts).limits(limits).texts(texts).read_with_progress(paths, progress);
-    let problem_inputs = logs.problem_files().into_iter().map(input_row).collect();
+    let problem_inputs = logs.problem_files().into_iter().map(Input::from).collect();
     Collected {
-        inputs: logs.files.into_iter().map(input_row).collect(),
+        inputs: logs.files.into_iter().map(Input::from).collect(),
         events: logs.events,
         problems: logs.problems.into_iter().map(|p| (p.path, p.error)).collect(),
         skipped: logs.skipped,

@@ -82,7 +82,9 @@ use crate::skew::SKEW_APPLY_THRESHOLD_MS;
 
 /// What one rule found.
 pub struct Hit {
+    /// The device it is about (index into `Analysis::devices`), if one.
     pub device: Option<usize>,
+    /// The host it is about, if one.
     pub host: Option<String>,
     /// Event indices (into `Analysis::events`) that prove it, in time order.
     pub evidence: Vec<usize>,
@@ -98,13 +100,19 @@ pub struct Hit {
 
 /// One rule of the catalog.
 pub struct Rule {
+    /// Stable id (`root-ca-untrusted`), the `rule` of a finding.
     pub id: &'static str,
+    /// How bad a finding of the rule is.
     pub severity: Severity,
+    /// One line.
     pub title: &'static str,
+    /// What it means, in general.
     pub explanation: &'static str,
+    /// The fix.
     pub remediation: &'static str,
     /// Concludes from absence: skipped where a root cause already explains the phases it would report.
     pub symptom: bool,
+    /// The function that finds its cases.
     pub check: Check,
 }
 
@@ -112,7 +120,9 @@ pub struct Rule {
 /// explained (these run in catalog order, after them).
 #[derive(Clone, Copy)]
 pub enum Check {
+    /// Runs on the analysis alone.
     Alone(fn(&Analysis) -> Vec<Hit>),
+    /// Runs after the rules before it, knowing what they explained.
     AfterCauses(fn(&Analysis, &Explained) -> Vec<Hit>),
 }
 
@@ -123,6 +133,7 @@ pub struct Explained {
 }
 
 impl Explained {
+    /// The rule that explained `phase` of `device`, if one did.
     pub fn by(&self, device: usize, phase: PhaseId) -> Option<&'static str> {
         self.by_device.get(&device).and_then(|m| m.get(&phase)).copied()
     }
