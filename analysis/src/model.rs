@@ -110,37 +110,113 @@ pub enum PhaseId {
     RenewalCcmToken,
 }
 
+/// What is known of one phase: its contract name, the log that shows it, what it is (in reasons) and its label
+/// in reports for people. `PHASES` holds one per phase, in flow order (the order of `PhaseId`); every other
+/// fact about a phase is read from there. (The contract names are also serde's, held equal by a test.)
+#[derive(Debug)]
+pub struct PhaseFacts {
+    /// The phase this row is about.
+    pub id: PhaseId,
+    /// The contract's name (`install.aad_info`).
+    pub name: &'static str,
+    /// The log whose lines show the step.
+    pub log: LogKind,
+    /// What the step is, inside a sentence ("Azure AD token for ccmsetup").
+    pub what: &'static str,
+    /// What the step is, as a short label in words a support engineer uses ("Entra token (ccmsetup)").
+    pub label: &'static str,
+}
+
+/// One row per phase, in flow order.
+pub const PHASES: [PhaseFacts; 11] = {
+    use LogKind::*;
+    use PhaseId::*;
+    const fn row(
+        id: PhaseId,
+        name: &'static str,
+        log: LogKind,
+        what: &'static str,
+        label: &'static str,
+    ) -> PhaseFacts {
+        PhaseFacts { id, name, log, what, label }
+    }
+    [
+        row(
+            InstallAadInfo,
+            "install.aad_info",
+            Ccmsetup,
+            "Azure AD app info request to the CMG",
+            "Entra app info from CMG",
+        ),
+        row(
+            InstallAadToken,
+            "install.aad_token",
+            Ccmsetup,
+            "Azure AD token for ccmsetup",
+            "Entra token (ccmsetup)",
+        ),
+        row(InstallCcmToken, "install.ccm_token", Ccmsetup, "CCM token for ccmsetup", "CCM token (ccmsetup)"),
+        row(InstallContent, "install.content", Ccmsetup, "client content location", "Client content located"),
+        row(InstallClient, "install.client", Ccmsetup, "ccmsetup exit", "Client installed"),
+        row(
+            RegistrationRequest,
+            "registration.request",
+            ClientIdManagerStartup,
+            "registration request",
+            "Registration requested",
+        ),
+        row(
+            RegistrationAadToken,
+            "registration.aad_token",
+            AdalOperationProvider,
+            "Azure AD token for registration",
+            "Entra token (registration)",
+        ),
+        row(
+            RegistrationMp,
+            "registration.mp",
+            MpRegistrationManager,
+            "registration of this device on the management point",
+            "MP processed registration",
+        ),
+        row(
+            RegistrationConfirmed,
+            "registration.confirmed",
+            ClientIdManagerStartup,
+            "registration confirmation",
+            "Client registered",
+        ),
+        row(
+            RegistrationCcmToken,
+            "registration.ccm_token",
+            ClientIdManagerStartup,
+            "CCM token after registration",
+            "CCM token (registered)",
+        ),
+        row(RenewalCcmToken, "renewal.ccm_token", CcmMessaging, "CCM token renewal", "CCM token renewal"),
+    ]
+};
+
 impl PhaseId {
     /// Every phase, in flow order.
-    pub const ALL: [PhaseId; 11] = [
-        PhaseId::InstallAadInfo,
-        PhaseId::InstallAadToken,
-        PhaseId::InstallCcmToken,
-        PhaseId::InstallContent,
-        PhaseId::InstallClient,
-        PhaseId::RegistrationRequest,
-        PhaseId::RegistrationAadToken,
-        PhaseId::RegistrationMp,
-        PhaseId::RegistrationConfirmed,
-        PhaseId::RegistrationCcmToken,
-        PhaseId::RenewalCcmToken,
-    ];
+    pub const ALL: [PhaseId; 11] = {
+        let mut all = [PhaseId::InstallAadInfo; 11];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = PHASES[i].id;
+            i += 1;
+        }
+        all
+    };
+
+    /// Its row of `PHASES`.
+    pub fn facts(self) -> &'static PhaseFacts {
+        &PHASES[self as usize]
+    }
 
     /// The contract's name (`install.aad_info`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            PhaseId::InstallAadInfo => "install.aad_info",
-            PhaseId::InstallAadToken => "install.aad_token",
-            PhaseId::InstallCcmToken => "install.ccm_token",
-            PhaseId::InstallContent => "install.content",
-            PhaseId::InstallClient => "install.client",
-            PhaseId::RegistrationRequest => "registration.request",
-            PhaseId::RegistrationAadToken => "registration.aad_token",
-            PhaseId::RegistrationMp => "registration.mp",
-            PhaseId::RegistrationConfirmed => "registration.confirmed",
-            PhaseId::RegistrationCcmToken => "registration.ccm_token",
-            PhaseId::RenewalCcmToken => "renewal.ccm_token",
-        }
+        self.facts().name
     }
 }
 
@@ -684,5 +760,14 @@ mod tests {
         e.bias_minutes = Some(480);
         e.time = None;
         assert_eq!(e.local_time(), None);
+    }
+
+    #[test]
+    fn the_phase_table_has_one_row_per_phase_in_order_named_as_serde_names_it() {
+        for (i, row) in PHASES.iter().enumerate() {
+            assert_eq!(row.id as usize, i, "{:?} is not at its own position", row.id);
+            assert_eq!(PhaseId::ALL[i], row.id);
+            assert_eq!(serde_json::to_value(row.id).unwrap(), serde_json::Value::from(row.name));
+        }
     }
 }

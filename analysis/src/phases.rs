@@ -19,38 +19,14 @@ pub fn log_file_name(kind: LogKind) -> &'static str {
     kind.known_as()
 }
 
-/// The source log of each phase.
+/// The log whose lines show a phase (`PHASES`).
 pub fn phase_log(id: PhaseId) -> LogKind {
-    match id {
-        PhaseId::InstallAadInfo
-        | PhaseId::InstallAadToken
-        | PhaseId::InstallCcmToken
-        | PhaseId::InstallContent
-        | PhaseId::InstallClient => LogKind::Ccmsetup,
-        PhaseId::RegistrationRequest | PhaseId::RegistrationConfirmed | PhaseId::RegistrationCcmToken => {
-            LogKind::ClientIdManagerStartup
-        }
-        PhaseId::RegistrationAadToken => LogKind::AdalOperationProvider,
-        PhaseId::RegistrationMp => LogKind::MpRegistrationManager,
-        PhaseId::RenewalCcmToken => LogKind::CcmMessaging,
-    }
+    id.facts().log
 }
 
-/// What each phase is, for notes.
+/// What each phase is, for notes (`PHASES`).
 fn phase_what(id: PhaseId) -> &'static str {
-    match id {
-        PhaseId::InstallAadInfo => "Azure AD app info request to the CMG",
-        PhaseId::InstallAadToken => "Azure AD token for ccmsetup",
-        PhaseId::InstallCcmToken => "CCM token for ccmsetup",
-        PhaseId::InstallContent => "client content location",
-        PhaseId::InstallClient => "ccmsetup exit",
-        PhaseId::RegistrationRequest => "registration request",
-        PhaseId::RegistrationAadToken => "Azure AD token for registration",
-        PhaseId::RegistrationMp => "registration of this device on the management point",
-        PhaseId::RegistrationConfirmed => "registration confirmation",
-        PhaseId::RegistrationCcmToken => "CCM token after registration",
-        PhaseId::RenewalCcmToken => "CCM token renewal",
-    }
+    id.facts().what
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -278,21 +278,9 @@ impl RenderOptions<'_> {
     }
 }
 
-/// What a phase is, in words a support engineer uses.
+/// What a phase is, in words a support engineer uses (`PHASES`).
 pub fn phase_label(id: PhaseId) -> &'static str {
-    match id {
-        PhaseId::InstallAadInfo => "Entra app info from CMG",
-        PhaseId::InstallAadToken => "Entra token (ccmsetup)",
-        PhaseId::InstallCcmToken => "CCM token (ccmsetup)",
-        PhaseId::InstallContent => "Client content located",
-        PhaseId::InstallClient => "Client installed",
-        PhaseId::RegistrationRequest => "Registration requested",
-        PhaseId::RegistrationAadToken => "Entra token (registration)",
-        PhaseId::RegistrationMp => "MP processed registration",
-        PhaseId::RegistrationConfirmed => "Client registered",
-        PhaseId::RegistrationCcmToken => "CCM token (registered)",
-        PhaseId::RenewalCcmToken => "CCM token renewal",
-    }
+    id.facts().label
 }
 
 pub fn severity_rank(s: Severity) -> u8 {
