@@ -98,7 +98,7 @@ pub fn run(args: &WatchArgs) -> Result<u8, Failure> {
     };
 
     // CMTRACE_TIMING (as for analyze): the cost of each analysis on stderr, in a pipe.
-    let timing = std::env::var_os("CMTRACE_TIMING").is_some();
+    let timing = log::log_enabled!(log::Level::Debug);
     if let Output::Screen { terminal, paint } = &mut output {
         // Something on screen while a large folder is first read.
         let status = screen::Status::starting(&shown_paths, &mode, &notes);
@@ -124,7 +124,7 @@ pub fn run(args: &WatchArgs) -> Result<u8, Failure> {
             let fresh = model.analyze(follower.quiet_for(settle));
             last_analysis = Some(Instant::now());
             if timing && !is_tty {
-                crate::say!(
+                log::debug!(
                     "cmtrace-rs: timing: analysis of {} events ({} dropped): {:.1} ms",
                     model.events_kept(),
                     model.dropped,
