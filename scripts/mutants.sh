@@ -33,7 +33,7 @@ cd "$(dirname "$0")/.."
 # test of a library is in a `tests` or `*_tests` module, so `tests::` selects them all and none of `it`.
 ANALYSIS_ORACLE="--lib --test it -- tests:: bundles:: real_logs:: --skip fuzz_bundles::"
 MODULES=(
-    "format|parsers/src/format.rs||"
+    "format|parsers/src/format/*.rs||"
     "decode|parsers/src/decode.rs||"
     "input|parsers/src/input.rs||"
     # The analysis modules are judged end to end as well: the rules (analysis/src/rules/, a module per
