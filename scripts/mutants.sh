@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# module | file | packages whose tests judge it (empty: the package of the file; `workspace`: one `cargo test --workspace`) | which of their tests
+# module | file | packages whose tests judge it (empty: the package of the file) | which of their tests
 # (cargo test options, then after `--` the test binaries' own: names to run, `--skip` names; empty: all of
 # them). The end-to-end tests are one binary, `it` (tests/it/), its tests named `<file>::<test>`; every unit
 # test of a library is in a `tests` or `*_tests` module, so `tests::` selects them all and none of `it`.
@@ -43,10 +43,10 @@ MODULES=(
     # the real logs. Measured here: 15-46 s against 57-75 s for every test of the root package. A survivor
     # is worth re-running on the whole suite before writing a test for it:
     # `scripts/mutants.sh rules -- --re 'rules/install.rs:123:'` with MUTANTS_ORACLE=all.
-    "correlate|analysis/src/correlate.rs|workspace|$ANALYSIS_ORACLE"
-    "skew|analysis/src/skew.rs|workspace|$ANALYSIS_ORACLE"
-    "phases|analysis/src/phases.rs|workspace|$ANALYSIS_ORACLE"
-    "rules|analysis/src/rules/*.rs|workspace|$ANALYSIS_ORACLE"
+    "correlate|analysis/src/correlate.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
+    "skew|analysis/src/skew.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
+    "phases|analysis/src/phases.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
+    "rules|analysis/src/rules/*.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
     "analyze|src/commands/analyze.rs||"
     "junit|src/render/junit.rs||"
 )
@@ -111,14 +111,7 @@ if [[ $mode == run ]]; then
         out=target/mutants/$name
         mkdir -p "$out"
         args=(--workspace --file "$file" --jobs "$jobs" --output "$out" --no-shuffle)
-        # `workspace`: one `cargo test --workspace` with the targets below (cargo-mutants runs the packages
-        # of `--test-package a,b` one `cargo test --package` at a time, and `--test it` exists only in the root
-        # package, so that form fails its baseline).
-        if [[ $tests == workspace ]]; then
-            args+=(--test-workspace=true)
-        elif [[ -n $tests ]]; then
-            args+=(--test-package "$tests")
-        fi
+        [[ -n $tests ]] && args+=(--test-package "$tests")
         if [[ -n $targets && ${MUTANTS_ORACLE:-} != all ]]; then
             for t in $targets; do args+=("--cargo-test-arg=$t"); done
         fi
