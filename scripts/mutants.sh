@@ -10,8 +10,13 @@
 #   scripts/mutants.sh --table [MODULE...] the table from the results already under target/mutants
 #   scripts/mutants.sh MODULE -- ARGS...   ARGS go to cargo mutants (e.g. --iterate, --shard 1/4, --timeout 600)
 #
+# The analysis modules are judged in two passes: first by the analysis crate's own unit tests alone (a
+# mutant builds one crate and its tests run in 2 s), then only the mutants that pass survived
+# (`--iterate`) by the end-to-end oracle as well. The score is the same as one pass of the full oracle
+# (it includes the unit tests) for a fraction of the time. Pass 1's results are kept in
+# target/mutants/<module>/pass1/.
 # MUTANTS_ORACLE=all judges the analysis modules by every test of their packages instead of the
-# answer-deciding ones named in MODULES.
+# answer-deciding ones named in MODULES (in one pass).
 # MUTANTS_JOBS sets -j (default: nproc). Results: target/mutants/<module>/mutants.out/ (outcomes.json,
 # caught.txt, missed.txt, timeout.txt, unviable.txt, a diff and a log per mutant).
 # Options common to every run (timeouts, exclusions) are in .cargo/mutants.toml.
@@ -29,9 +34,13 @@ cd "$(dirname "$0")/.."
 
 # module | file | packages whose tests judge it (empty: the package of the file) | which of their tests
 # (cargo test options, then after `--` the test binaries' own: names to run, `--skip` names; empty: all of
-# them). The end-to-end tests are one binary, `it` (tests/it/), its tests named `<file>::<test>`; every unit
+# them) | optional: the tests of a quick first pass (of the file's own package). The end-to-end tests are one binary, `it` (tests/it/), its tests named `<file>::<test>`; every unit
 # test of a library is in a `tests` or `*_tests` module, so `tests::` selects them all and none of `it`.
-ANALYSIS_ORACLE="--lib --test it -- tests:: bundles:: real_logs:: --skip fuzz_bundles::"
+# `--tests`, not `--lib --test it`: cargo applies target selectors to every package named, and only the
+# root package has a test target `it` (nor does every package have a lib).
+ANALYSIS_ORACLE="--tests -- tests:: bundles:: real_logs:: --skip fuzz_bundles::"
+# Pass 1 of the analysis modules: the analysis crate's unit tests (its own package, no --test-package).
+ANALYSIS_QUICK="--lib"
 MODULES=(
     "format|parsers/src/format/*.rs||"
     "decode|parsers/src/decode.rs||"
@@ -43,10 +52,10 @@ MODULES=(
     # the real logs. Measured here: 15-46 s against 57-75 s for every test of the root package. A survivor
     # is worth re-running on the whole suite before writing a test for it:
     # `scripts/mutants.sh rules -- --re 'rules/install.rs:123:'` with MUTANTS_ORACLE=all.
-    "correlate|analysis/src/correlate.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
-    "skew|analysis/src/skew.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
-    "phases|analysis/src/phases.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
-    "rules|analysis/src/rules/*.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE"
+    "correlate|analysis/src/correlate.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE|$ANALYSIS_QUICK"
+    "skew|analysis/src/skew.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE|$ANALYSIS_QUICK"
+    "phases|analysis/src/phases.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE|$ANALYSIS_QUICK"
+    "rules|analysis/src/rules/*.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE|$ANALYSIS_QUICK"
     "analyze|src/commands/analyze.rs||"
     "junit|src/render/junit.rs||"
 )
@@ -107,24 +116,43 @@ status=0
 if [[ $mode == run ]]; then
     jobs=${MUTANTS_JOBS:-$(nproc)}
     for e in "${entries[@]}"; do
-        IFS='|' read -r name file tests targets <<<"$e"
+        IFS='|' read -r name file tests targets quick <<<"$e"
         out=target/mutants/$name
         mkdir -p "$out"
-        args=(--workspace --file "$file" --jobs "$jobs" --output "$out" --no-shuffle)
-        [[ -n $tests ]] && args+=(--test-package "$tests")
-        if [[ -n $targets && ${MUTANTS_ORACLE:-} != all ]]; then
-            for t in $targets; do args+=("--cargo-test-arg=$t"); done
-        fi
-        echo "== $name: cargo mutants ${args[*]} ${extra[*]:-}" >&2
+        base=(--workspace --file "$file" --jobs "$jobs" --output "$out" --no-shuffle)
         start=$SECONDS
-        rc=0
-        cargo mutants "${args[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
+        rm -rf "$out/pass1" "$out/iterated"
+        passes=(full)
+        [[ -n $quick && ${MUTANTS_ORACLE:-} != all ]] && passes=(quick full)
+        for pass in "${passes[@]}"; do
+            args=("${base[@]}")
+            if [[ $pass == quick ]]; then
+                for t in $quick; do args+=("--cargo-test-arg=$t"); done
+            else
+                [[ -n $tests ]] && args+=(--test-package "$tests")
+                if [[ -n $targets && ${MUTANTS_ORACLE:-} != all ]]; then
+                    for t in $targets; do args+=("--cargo-test-arg=$t"); done
+                fi
+                # Only the mutants that pass 1 did not catch (nor found unviable).
+                [[ ${#passes[@]} == 2 ]] && args+=(--iterate)
+            fi
+            echo "== $name ($pass): cargo mutants ${args[*]} ${extra[*]:-}" >&2
+            rc=0
+            cargo mutants "${args[@]}" ${extra[@]+"${extra[@]}"} || rc=$?
+            # 2: mutants missed, 3: timeouts; anything else means the run itself did not go through.
+            case $rc in
+                0 | 2 | 3) ;;
+                *) echo "mutants.sh: $name: cargo mutants exited $rc (4: the baseline fails)" >&2; status=1; break ;;
+            esac
+            if [[ $pass == quick ]]; then
+                cp -r "$out/mutants.out" "$out/pass1"
+                # 0: pass 1 caught everything; nothing is left for pass 2.
+                ((rc == 0)) && break
+            elif ((${#passes[@]} == 2)); then
+                touch "$out/iterated"
+            fi
+        done
         echo "$((SECONDS - start))" >"$out/seconds"
-        # 2: mutants missed, 3: timeouts; anything else means the run itself did not go through.
-        case $rc in
-            0 | 2 | 3) ;;
-            *) echo "mutants.sh: $name: cargo mutants exited $rc (4: the baseline fails)" >&2; status=1 ;;
-        esac
     done
 fi
 
@@ -135,10 +163,17 @@ for e in "${entries[@]}"; do
     IFS='|' read -r name _ _ <<<"$e"
     dir=target/mutants/$name/mutants.out
     if [[ -f $dir/outcomes.json ]]; then
+        # After two passes: pass 1's counts plus what pass 2 made of pass 1's survivors.
+        second=
+        [[ -f target/mutants/$name/iterated ]] && second=$dir/outcomes.json && dir=target/mutants/$name/pass1
         read -r total caught missed timeout unviable < <(python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
-print(o["total_mutants"], o["caught"], o["missed"], o["timeout"], o["unviable"])' "$dir/outcomes.json")
+counts = [o["total_mutants"], o["caught"], o["missed"], o["timeout"], o["unviable"]]
+if sys.argv[2]:
+    p = json.load(open(sys.argv[2]))
+    counts = [counts[0], counts[1] + p["caught"], p["missed"], p["timeout"], counts[4] + p["unviable"]]
+print(*counts)' "$dir/outcomes.json" "$second")
     elif [[ -f $dir/caught.txt ]]; then
         count() { if [[ -f $dir/$1.txt ]]; then grep -c . "$dir/$1.txt" || true; else echo 0; fi; }
         caught=$(count caught) missed=$(count missed) timeout=$(count timeout) unviable=$(count unviable)
