@@ -24,6 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
 use crate::ids::{for_each_id, is_account_sid, IdKind};
+use crate::index::EventIx;
 
 /// A client request reaches the MP's CCM_STS at most this long after the client logged it.
 pub(crate) const CHAIN_WINDOW_MS: i64 = 5_000;
@@ -268,8 +269,9 @@ pub enum Attribution {
     UserId,
     /// A unique client request in the time window.
     RequestChain {
-        /// The client's request: an index into `Analysis::events`.
-        client_event: usize,
+        /// The client's request (in read order while the engine works, in timeline order once
+        /// `analyze` has returned).
+        client_event: EventIx,
     },
     /// Not attributed to any device.
     None,
@@ -641,7 +643,8 @@ impl Graph {
         let mut out = Vec::with_capacity(blocks.len());
         let mut memo = HashMap::default();
         for (bi, b) in blocks.iter().enumerate() {
-            let chained = self.block_chain[bi].map(|client_event| Attribution::RequestChain { client_event });
+            let chained = self.block_chain[bi]
+                .map(|client_event| Attribution::RequestChain { client_event: EventIx::from(client_event) });
             if let Some(r) = self.block_anchor(bi) {
                 out.push((Some(r), Attribution::Identifiers));
                 continue;

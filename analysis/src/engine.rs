@@ -13,6 +13,7 @@ use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr
 
 use crate::correlate::{self, Attribution, Block, Graph, HostRoles, Interner, Node};
 use crate::ids::{for_each_id, is_account_sid, IdKind};
+use crate::index::{DeviceIx, EventIx, HostIx, TiSlice, TiVec};
 use crate::model::Input;
 use crate::ordered::Events;
 use crate::path::PathFacts;
@@ -330,13 +331,13 @@ fn timeline_order(
 }
 
 /// Per device: its client host indices.
-type ClientHosts = Vec<Vec<usize>>;
+type ClientHosts = Vec<Vec<HostIx>>;
 
 /// The devices, sorted by key (phases not yet worked out), with their client host indices.
 struct Devices {
     built: Vec<DeviceFacts>,
     /// Per device: its client host indices.
-    client_hosts: Vec<Vec<usize>>,
+    client_hosts: ClientHosts,
     /// Device number of each component root (indexed by graph node).
     of_root: Vec<usize>,
 }
@@ -412,7 +413,7 @@ fn host_facts(
     graph: &mut Graph,
     device_of_root: &[usize],
     applied: &[i64],
-) -> Vec<HostFacts> {
+) -> TiVec<HostIx, HostFacts> {
     // Each host's inputs, grouped once (thousands of hosts on a fleet collection).
     let mut inputs_of: Vec<Vec<&Input>> = vec![Vec::new(); hosts.names.len()];
     for input in inputs {
@@ -424,7 +425,7 @@ fn host_facts(
             roles: hosts.roles[h].iter().copied().collect(),
             collected: hosts.collected[h].iter().copied().collect(),
             unreadable: hosts.unreadable[h].iter().copied().collect(),
-            client_device: graph.host_node[h].map(|n| device_of_root[graph.find(n)]),
+            client_device: graph.host_node[h].map(|n| DeviceIx::from(device_of_root[graph.find(n)])),
             skew_correction_ms: -applied[h],
             log_spans: log_spans(&inputs_of[h], -applied[h]),
         })
@@ -434,9 +435,9 @@ fn host_facts(
 /// Everything indexed by event, in timeline order.
 struct Renumbered {
     events: Events,
-    event_time_ms: Vec<Option<i64>>,
-    event_host: Vec<usize>,
-    event_device: Vec<Option<usize>>,
+    event_time_ms: TiVec<EventIx, Option<i64>>,
+    event_host: TiVec<EventIx, HostIx>,
+    event_device: TiVec<EventIx, Option<DeviceIx>>,
     requests: Vec<ServerRequest>,
     host_offsets: Vec<HostOffset>,
 }
@@ -454,18 +455,20 @@ fn renumber(
     host_offsets: Vec<HostOffset>,
 ) -> Renumbered {
     let Timeline { time_ms, perm, .. } = timeline;
-    let mut new_pos = vec![0usize; events.len()];
+    // Read position -> timeline position.
+    let mut new_pos = vec![EventIx::from(0); events.len()];
     for (new, &old) in perm.iter().enumerate() {
-        new_pos[old] = new;
+        new_pos[old] = EventIx::from(new);
     }
     let sorted_events = Events::new(events, perm.iter().map(|&old| old as u32).collect());
     let host_of = &hosts.host_of;
     let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
-            let event_time_ms: Vec<Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
-            let event_host: Vec<usize> = perm.iter().map(|&old| host_of[old]).collect();
-            let event_device: Vec<Option<usize>> =
-                perm.iter().map(|&old| roots[old].map(|r| device_of_root[r])).collect();
+            let event_time_ms: TiVec<EventIx, Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
+            let event_host: TiVec<EventIx, HostIx> =
+                perm.iter().map(|&old| HostIx::from(host_of[old])).collect();
+            let event_device: TiVec<EventIx, Option<DeviceIx>> =
+                perm.iter().map(|&old| roots[old].map(|r| DeviceIx::from(device_of_root[r]))).collect();
             (event_time_ms, event_host, event_device)
         },
         || {
@@ -475,12 +478,12 @@ fn renumber(
                 .zip(&links.block_roots)
                 .map(|(b, (root, how))| ServerRequest {
                     kind: b.kind,
-                    host: b.host,
+                    host: HostIx::from(b.host),
                     events: b.events.iter().map(|&i| new_pos[i]).collect(),
-                    device: root.map(|r| device_of_root[r]),
+                    device: root.map(|r| DeviceIx::from(device_of_root[r])),
                     attribution: match *how {
                         Attribution::RequestChain { client_event } => {
-                            Attribution::RequestChain { client_event: new_pos[client_event] }
+                            Attribution::RequestChain { client_event: new_pos[client_event.index()] }
                         }
                         other => other,
                     },
@@ -490,8 +493,8 @@ fn renumber(
                 .into_iter()
                 .map(|mut o| {
                     for p in &mut o.pairs {
-                        p.host_event = new_pos[p.host_event];
-                        p.other_event = p.other_event.map(|e| new_pos[e]);
+                        p.host_event = new_pos[p.host_event.index()];
+                        p.other_event = p.other_event.map(|e| new_pos[e.index()]);
                     }
                     o
                 })
@@ -505,16 +508,16 @@ fn renumber(
 /// Each device's path and phases, worked out in parallel.
 fn with_phases(
     mut devices: Vec<DeviceFacts>,
-    client_hosts: &[Vec<usize>],
+    client_hosts: &[Vec<HostIx>],
     timeline: &Renumbered,
-    hosts: &[HostFacts],
-) -> Vec<DeviceFacts> {
+    hosts: &TiSlice<HostIx, HostFacts>,
+) -> TiVec<DeviceIx, DeviceFacts> {
     let ctx = PhaseContext::new(&timeline.events, &timeline.event_time_ms, &timeline.event_host, hosts);
     devices.par_iter_mut().zip(client_hosts).for_each(|(facts, client_hosts)| {
         facts.path = PathFacts::of(&timeline.events, &facts.events);
         facts.phases = phases::device_phases(&ctx, facts, client_hosts);
     });
-    devices
+    devices.into()
 }
 
 /// Per log kind of a host's readable inputs: the first and last entry times (UTC ms plus `correction`).
@@ -703,7 +706,7 @@ fn device_facts(
     perm: &[usize],
     events: &EventStore,
     hosts: &HostTable,
-) -> (DeviceFacts, Vec<usize>) {
+) -> (DeviceFacts, Vec<HostIx>) {
     let (host_of, host_names) = (&hosts.host_of, &hosts.names);
     // Borrowed from the events and graph nodes while gathering; shared strings for what the device keeps.
     let mut client_ids: BTreeSet<Cow<str>> = BTreeSet::new();
@@ -718,7 +721,7 @@ fn device_facts(
     for &n in member_nodes {
         match &nodes[n] {
             Node::ClientHost(h, _) => {
-                client_hosts.push(*h);
+                client_hosts.push(HostIx::from(*h));
                 host_ids.push(*h);
             }
             Node::Id(IdKind::ClientGuid, g) => {
@@ -803,7 +806,7 @@ fn device_facts(
         .map(|(_, _, g)| ids.find(&g).unwrap_or_else(|| SharedStr::from(g.as_ref())))
         .or_else(|| client_id_list.first().cloned())
         .or_else(|| aad_device_ids.first().cloned())
-        .or_else(|| client_hosts.first().map(|&h| host_names[h].clone()))
+        .or_else(|| client_hosts.first().map(|&h| host_names[h.index()].clone()))
         .unwrap_or_else(|| hosts.first().cloned().unwrap_or_default());
     let facts = DeviceFacts {
         key,
@@ -815,8 +818,8 @@ fn device_facts(
         aad_user_ids,
         sids: sid_list,
         hosts,
-        client_hosts: client_hosts.iter().map(|&h| host_names[h].clone()).collect(),
-        events: evs.to_vec(),
+        client_hosts: client_hosts.iter().map(|&h| host_names[h.index()].clone()).collect(),
+        events: evs.iter().map(|&i| EventIx::from(i)).collect(),
         path: PathFacts::default(),
         phases: Vec::new(),
     };

@@ -6,12 +6,14 @@ use cmtrace_parsers::{HostRole, LogKind, SharedStr};
 
 use crate::correlate::{Attribution, RequestKind};
 use crate::ids::{event_matches, match_form};
+use crate::index::{DeviceIx, EventIx, HostIx, TiVec};
 use crate::model::{Input, Phase, PhaseId};
 use crate::ordered::Events;
 use crate::path::PathFacts;
 use crate::skew::HostOffset;
 
-/// Everything the engine concluded. Event indices everywhere are positions in `events`.
+/// Everything the engine concluded. Event, device and host positions (`EventIx`, `DeviceIx`, `HostIx`)
+/// everywhere are positions in `events`, `devices` and `hosts`.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     /// Every file read, and every file that could not be.
@@ -20,15 +22,15 @@ pub struct Analysis {
     /// their file), then host, path, line.
     pub events: Events,
     /// Per event: UTC milliseconds after the applied clock correction (`None`: no readable time).
-    pub event_time_ms: Vec<Option<i64>>,
+    pub event_time_ms: TiVec<EventIx, Option<i64>>,
     /// Per event: index into `hosts`.
-    pub event_host: Vec<usize>,
+    pub event_host: TiVec<EventIx, HostIx>,
     /// Per event: index into `devices` (`None`: not attributable to one device).
-    pub event_device: Vec<Option<usize>>,
+    pub event_device: TiVec<EventIx, Option<DeviceIx>>,
     /// Sorted by key.
-    pub devices: Vec<DeviceFacts>,
+    pub devices: TiVec<DeviceIx, DeviceFacts>,
     /// Sorted by name.
-    pub hosts: Vec<HostFacts>,
+    pub hosts: TiVec<HostIx, HostFacts>,
     /// Estimated clock offsets (reference hosts and hosts with causal pairs), sorted by host.
     pub host_offsets: Vec<HostOffset>,
     /// CCM_STS and MP registration request blocks, in file and line order.
@@ -59,7 +61,7 @@ pub struct DeviceFacts {
     /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
     pub client_hosts: Vec<SharedStr>,
     /// The device's events, in timeline order.
-    pub events: Vec<usize>,
+    pub events: Vec<EventIx>,
     /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
     pub path: PathFacts,
     /// The 11 steps of the flow, in `PhaseId::ALL` order.
@@ -85,7 +87,7 @@ pub struct HostFacts {
     /// Log kinds present only as unreadable files.
     pub unreadable: Vec<LogKind>,
     /// The device whose client logs these are (client hosts).
-    pub client_device: Option<usize>,
+    pub client_device: Option<DeviceIx>,
     /// Added to this host's log times in the timeline (minus the estimated offset; 0 when none applied).
     pub skew_correction_ms: i64,
     /// Per log kind read from this host: its first and last entry times (UTC ms, corrected like the
@@ -105,12 +107,12 @@ impl HostFacts {
 pub struct ServerRequest {
     /// CCM_STS token request or MP registration.
     pub kind: RequestKind,
-    /// Index into `Analysis::hosts`.
-    pub host: usize,
-    /// Event indices in line order.
-    pub events: Vec<usize>,
-    /// Index into `Analysis::devices` (`None`: no device could be tied to it).
-    pub device: Option<usize>,
+    /// Its host.
+    pub host: HostIx,
+    /// Its events, in line order.
+    pub events: Vec<EventIx>,
+    /// Its device (`None`: no device could be tied to it).
+    pub device: Option<DeviceIx>,
     /// How it was tied to its device.
     pub attribution: Attribution,
 }
@@ -118,19 +120,19 @@ pub struct ServerRequest {
 impl Analysis {
     /// Events that carry `id` (SMS GUID with or without `GUID:`, Azure AD device/user/tenant id, SID,
     /// message id, or a URL / host part), case-insensitive, in timeline order.
-    pub fn events_for_id(&self, id: &str) -> Vec<usize> {
+    pub fn events_for_id(&self, id: &str) -> Vec<EventIx> {
         let q = match_form(id);
         if q.is_empty() {
             return Vec::new();
         }
-        (0..self.events.len()).filter(|&i| event_matches(&self.events[i].kind, &q)).collect()
+        self.events.iter_enumerated().filter(|(_, e)| event_matches(&e.kind, &q)).map(|(i, _)| i).collect()
     }
 
     /// The device a query names: its key, a client GUID, an Azure AD device id or a client host name.
-    pub fn find_device(&self, query: &str) -> Option<usize> {
+    pub fn find_device(&self, query: &str) -> Option<DeviceIx> {
         let q = match_form(query);
         let host = query.trim();
-        self.devices.iter().position(|d| {
+        self.devices.position(|d| {
             match_form(&d.key) == q
                 || d.client_ids.iter().chain(&d.aad_device_ids).any(|x| match_form(x) == q)
                 || d.client_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
@@ -153,12 +155,12 @@ impl Analysis {
     }
 
     /// Events not attributed to any device.
-    pub fn unattributed_events(&self) -> Vec<usize> {
-        (0..self.events.len()).filter(|&i| self.event_device[i].is_none()).collect()
+    pub fn unattributed_events(&self) -> Vec<EventIx> {
+        self.event_device.iter_enumerated().filter(|(_, d)| d.is_none()).map(|(i, _)| i).collect()
     }
 
     /// The device key of an event, if attributed.
-    pub fn device_key(&self, event: usize) -> Option<&str> {
+    pub fn device_key(&self, event: EventIx) -> Option<&str> {
         self.event_device.get(event).copied().flatten().map(|d| self.devices[d].key.as_str())
     }
 

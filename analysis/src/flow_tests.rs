@@ -5,6 +5,7 @@ use cmtrace_parsers::{AadTokenKind, EventKind, LogKind};
 use crate::correlate::{Attribution, RequestKind};
 use crate::engine::analyze;
 use crate::facts::{Analysis, DeviceFacts};
+use crate::index::{DeviceIx, EventIx};
 use crate::model::{PhaseId, PhaseStatus};
 use crate::skew::SkewRelation;
 use crate::testkit::*;
@@ -24,8 +25,8 @@ fn status(d: &DeviceFacts, id: PhaseId) -> PhaseStatus {
     d.phase(id).expect("every phase is listed").status
 }
 
-fn events_of<'a>(a: &'a Analysis, host: &'a str) -> impl Iterator<Item = usize> + 'a {
-    (0..a.events.len()).filter(move |&i| *a.events[i].evidence.host == *host)
+fn events_of<'a>(a: &'a Analysis, host: &'a str) -> impl Iterator<Item = EventIx> + 'a {
+    a.events.keys().filter(move |&i| *a.events[i].evidence.host == *host)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -42,7 +43,7 @@ fn healthy_device_across_four_hosts() {
     let a = run(&kit);
 
     assert_eq!(a.devices.len(), 1, "{:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>());
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.guid, "the registered GUID keys the device");
     assert_eq!(dev.client_ids, sorted(vec![d.install_guid.clone(), d.guid.clone()]));
     assert_eq!(dev.aad_device_ids, vec![d.aad_device.clone()]);
@@ -56,12 +57,15 @@ fn healthy_device_across_four_hosts() {
         assert!(!p.evidence.is_empty() && p.start.is_some() && p.start <= p.end, "{:?}", p.id);
     }
     // The CMG statistics are aggregates: never a device's. Everything else is this device's.
-    for i in 0..a.events.len() {
+    for i in a.events.keys() {
         let cmg = a.events[i].log_kind == LogKind::CmgService;
         assert_eq!(a.event_device[i].is_none(), cmg, "{}", a.events[i].evidence.text);
     }
     // Every CCM_STS and registration request was attributed by its own identifiers.
-    assert!(a.requests.iter().all(|r| r.device == Some(0) && r.attribution == Attribution::Identifiers));
+    assert!(a
+        .requests
+        .iter()
+        .all(|r| r.device == Some(DeviceIx::FIRST) && r.attribution == Attribution::Identifiers));
     assert_eq!(a.requests.iter().filter(|r| r.kind == RequestKind::CcmSts).count(), 3);
     assert_eq!(a.requests.iter().filter(|r| r.kind == RequestKind::MpRegistration).count(), 1);
     // No skew anywhere.
@@ -153,12 +157,12 @@ fn fallback_user_sid_links_client_to_its_sts_request() {
     sts_block(&mut kit, &d, 40 * SEC, &d.install_guid);
     let a = run(&kit);
     assert_eq!(a.devices.len(), 1);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.install_guid);
     assert_eq!(dev.client_hosts, vec!["CLIENT01"]);
     assert_eq!(dev.hosts, vec!["CLIENT01", "MP01"]);
     assert_eq!(dev.sids, vec![d.user_sid.clone()]);
-    assert!(a.event_device.iter().all(|x| *x == Some(0)));
+    assert!(a.event_device.iter().all(|x| *x == Some(DeviceIx::FIRST)));
 }
 
 #[test]
@@ -206,7 +210,7 @@ fn client_only_collection_marks_mp_phase_not_collected() {
 
     let a = analyze(inputs.clone(), events.clone());
     assert_eq!(a.devices.len(), 1);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.guid);
     let mp = dev.phase(PhaseId::RegistrationMp).unwrap();
     assert_eq!(mp.status, PhaseStatus::NotCollected);
@@ -223,7 +227,7 @@ fn client_only_collection_marks_mp_phase_not_collected() {
     let no_msg_events: Vec<_> =
         events.iter().filter(|e| e.log_kind != LogKind::CcmMessaging).cloned().collect();
     let a = analyze(no_msg.clone(), no_msg_events.clone());
-    let renewal = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    let renewal = a.devices[DeviceIx::FIRST].phase(PhaseId::RenewalCcmToken).unwrap();
     assert_eq!(renewal.status, PhaseStatus::NotCollected);
     let note = &renewal.reason;
     assert!(note.contains("CcmMessaging.log") && note.contains("CLIENT01"), "{note}");
@@ -233,7 +237,7 @@ fn client_only_collection_marks_mp_phase_not_collected() {
     bad.error = Some("invalid UTF-16".into());
     unreadable.push(bad);
     let a = analyze(unreadable, no_msg_events);
-    let renewal = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    let renewal = a.devices[DeviceIx::FIRST].phase(PhaseId::RenewalCcmToken).unwrap();
     assert_eq!(renewal.status, PhaseStatus::NotCollected);
     assert!(renewal.reason.contains("could not be read"));
 }
@@ -248,7 +252,7 @@ fn server_only_device_has_client_phases_not_collected() {
     let events: Vec<_> = events.into_iter().filter(|e| &*e.evidence.host != "CLIENT01").collect();
     let a = analyze(inputs, events);
     assert_eq!(a.devices.len(), 1);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.guid);
     assert!(dev.client_hosts.is_empty());
     assert_eq!(status(dev, PhaseId::RegistrationMp), PhaseStatus::Ok);
@@ -270,7 +274,7 @@ fn missing_phases_when_the_flow_stops_without_error() {
         EventKind::RegistrationStarted { attempt: Some(1) },
     );
     let a = run(&kit);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.install_guid, "only the token GUID is known");
     let req = dev.phase(PhaseId::RegistrationRequest).unwrap();
     assert_eq!(req.status, PhaseStatus::Missing);
@@ -335,7 +339,7 @@ fn failed_ccm_token_and_rejected_request_chained_by_time() {
     rejected_flow(&mut kit, &d, 0);
     let a = run(&kit);
     assert_eq!(a.devices.len(), 1);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, "CLIENT01", "no identifiers: the host name keys the device");
     assert_eq!(status(dev, PhaseId::InstallAadInfo), PhaseStatus::Ok);
     assert_eq!(status(dev, PhaseId::InstallAadToken), PhaseStatus::Ok);
@@ -348,7 +352,7 @@ fn failed_ccm_token_and_rejected_request_chained_by_time() {
     // The rejected CCM_STS request has no identifiers: tied by the unique request in its window.
     assert_eq!(a.requests.len(), 1);
     assert!(matches!(a.requests[0].attribution, Attribution::RequestChain { .. }));
-    assert_eq!(a.requests[0].device, Some(0));
+    assert_eq!(a.requests[0].device, Some(DeviceIx::FIRST));
     assert!(dev.hosts.iter().any(|h| h == "MP01"));
 
     // A second client requesting in the same second: the rejected request is not guessed.
@@ -413,7 +417,7 @@ fn mp_registration_failure_fails_the_mp_phase() {
     );
     let a = run(&kit);
     assert_eq!(a.devices.len(), 1);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.aad_device_ids, vec![d.aad_device.clone()]);
     let mp = dev.phase(PhaseId::RegistrationMp).unwrap();
     assert_eq!(mp.status, PhaseStatus::Failed);
@@ -429,7 +433,7 @@ fn tenant_conflict_keeps_both_tenants() {
     let mut kit = Kit::new();
     healthy(&mut kit, &d, 0);
     let a = run(&kit);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.aad_tenant_ids, sorted(vec![TENANT.into(), d.client_tenant.clone()]));
     assert_eq!(dev.client_tenant_ids, vec![d.client_tenant.clone()]);
     assert_eq!(dev.site_tenant_ids, vec![TENANT.to_string()]);
@@ -471,12 +475,10 @@ fn client_running_five_minutes_ahead_is_detected_and_corrected() {
     assert_eq!(a.host("MP01").unwrap().skew_correction_ms, 0);
 
     // Corrected order: the client's first CCM token request comes before the MP receives it.
-    let req = (0..a.events.len())
-        .find(|&i| matches!(a.events[i].kind, EventKind::CcmTokenRequested { .. }))
-        .unwrap();
-    let sts = (0..a.events.len())
-        .find(|&i| matches!(a.events[i].kind, EventKind::StsRequestReceived { .. }))
-        .unwrap();
+    let req =
+        a.events.keys().find(|&i| matches!(a.events[i].kind, EventKind::CcmTokenRequested { .. })).unwrap();
+    let sts =
+        a.events.keys().find(|&i| matches!(a.events[i].kind, EventKind::StsRequestReceived { .. })).unwrap();
     assert!(req < sts && a.event_time_ms[req] < a.event_time_ms[sts]);
     // Evidence keeps the log's own time; the timeline shows the corrected one.
     let t = a.timeline_event(req);
@@ -485,8 +487,8 @@ fn client_running_five_minutes_ahead_is_detected_and_corrected() {
     assert_eq!(t.time.unwrap().timestamp_millis(), original - o.offset_ms);
     // Correlation still ties the connector lines to the device.
     assert_eq!(a.devices.len(), 1);
-    assert!(a.devices[0].hosts.iter().any(|h| h == "SITE01"));
-    assert!(a.devices[0].phases.iter().all(|p| p.status == PhaseStatus::Ok));
+    assert!(a.devices[DeviceIx::FIRST].hosts.iter().any(|h| h == "SITE01"));
+    assert!(a.devices[DeviceIx::FIRST].phases.iter().all(|p| p.status == PhaseStatus::Ok));
 }
 
 #[test]
@@ -496,7 +498,7 @@ fn connector_running_behind_is_detected() {
     assert!((o.offset_ms + 5 * MIN).abs() <= 1_500, "{o:?}");
     assert!(o.consistent && o.applied);
     assert!(a.host_offset("CLIENT01").is_some_and(|c| c.offset_ms == 0 && !c.applied));
-    assert!(a.devices[0].hosts.iter().any(|h| h == "SITE01"));
+    assert!(a.devices[DeviceIx::FIRST].hosts.iter().any(|h| h == "SITE01"));
 }
 
 #[test]
@@ -507,12 +509,12 @@ fn ninety_seconds_is_estimated_but_not_corrected() {
     assert!(o.consistent);
     assert!(!o.applied, "90 s is under the 2-minute threshold");
     assert_eq!(a.host("CLIENT01").unwrap().skew_correction_ms, 0);
-    for i in 0..a.events.len() {
+    for i in a.events.keys() {
         assert_eq!(a.event_time_ms[i], a.events[i].evidence.time.map(|t| t.timestamp_millis()));
         assert_eq!(a.timeline_event(i).skew_correction_ms, 0);
     }
     // The estimate still aligns the request chains: the connector lines are the device's.
-    assert!(a.devices[0].hosts.iter().any(|h| h == "SITE01"));
+    assert!(a.devices[DeviceIx::FIRST].hosts.iter().any(|h| h == "SITE01"));
 }
 
 #[test]
@@ -573,9 +575,9 @@ fn trace_finds_events_by_any_identifier() {
     assert!(!a.events_for_id("mp.mycorp.com").is_empty());
     assert!(a.events_for_id("").is_empty());
     assert!(a.events_for_id("no-such-id").is_empty());
-    assert_eq!(a.find_device(&guid_bare), Some(0));
-    assert_eq!(a.find_device("client01"), Some(0));
-    assert_eq!(a.find_device(&d.aad_device), Some(0));
+    assert_eq!(a.find_device(&guid_bare), Some(DeviceIx::FIRST));
+    assert_eq!(a.find_device("client01"), Some(DeviceIx::FIRST));
+    assert_eq!(a.find_device(&d.aad_device), Some(DeviceIx::FIRST));
 }
 
 #[test]
@@ -592,9 +594,9 @@ fn untimed_events_sort_after_their_predecessor() {
         names,
         vec!["aad_info_requested", "revocation_check_enabled", "aad_token_requested", "aad_token_requested"]
     );
-    assert_eq!(&*a.events[1].evidence.host, "CLIENT01");
-    assert_eq!(a.event_time_ms[1], None);
-    assert!(a.timeline_event(1).time.is_none());
+    assert_eq!(&*a.events[EventIx::from(1)].evidence.host, "CLIENT01");
+    assert_eq!(a.event_time_ms[EventIx::from(1)], None);
+    assert!(a.timeline_event(EventIx::from(1)).time.is_none());
 }
 
 #[test]
@@ -694,7 +696,7 @@ fn bootstrap_exit_zero_then_service_failure_fails_the_install() {
     kit.ev("CLIENT01", c, 10 * MIN, EventKind::ErrorLogged { code: Some("0x80190194".into()) });
     kit.ev("CLIENT01", c, 10 * MIN + 5, EventKind::CcmsetupExit { code: 0x80190194 });
     let a = run(&kit);
-    let dev = &a.devices[0];
+    let dev = &a.devices[DeviceIx::FIRST];
     let client = dev.phase(PhaseId::InstallClient).unwrap();
     assert_eq!(client.status, PhaseStatus::Failed);
     assert!(client.evidence.last().unwrap().text.get().starts_with("ccmsetup_exit"));
@@ -719,7 +721,7 @@ fn renewal_fails_when_the_last_expiry_is_not_followed_by_a_cache() {
     kit.ev("CLIENT01", m, t + SEC, EventKind::CcmTokenRequested { sts_url: CMG_STS.into() });
     kit.ev("CLIENT01", m, t + 2 * SEC, EventKind::CcmTokenFailed { hresult: Some("0x87d0027e".into()) });
     let a = run(&kit);
-    let p = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    let p = a.devices[DeviceIx::FIRST].phase(PhaseId::RenewalCcmToken).unwrap();
     assert_eq!(p.status, PhaseStatus::Failed);
     assert_eq!(p.evidence.len(), 2, "the expiry notice and the failure");
     assert!(p.evidence[0].text.get().starts_with("ccm_token_expiring"));
@@ -734,7 +736,7 @@ fn renewal_fails_when_the_last_expiry_is_not_followed_by_a_cache() {
         EventKind::CcmTokenExpiring { sid: d.user_sid.as_str().into(), expires_local: None },
     );
     let a = run(&kit);
-    let p = a.devices[0].phase(PhaseId::RenewalCcmToken).unwrap();
+    let p = a.devices[DeviceIx::FIRST].phase(PhaseId::RenewalCcmToken).unwrap();
     assert_eq!(p.status, PhaseStatus::Missing);
     assert_eq!(p.evidence.len(), 1);
 }
@@ -745,7 +747,7 @@ fn device_token_failure_then_user_token_is_ok() {
     let mut kit = Kit::new();
     install(&mut kit, &d, 0);
     let a = run(&kit);
-    let p = a.devices[0].phase(PhaseId::InstallAadToken).unwrap();
+    let p = a.devices[DeviceIx::FIRST].phase(PhaseId::InstallAadToken).unwrap();
     assert_eq!(p.status, PhaseStatus::Ok);
     assert!(p.evidence.last().unwrap().text.get().starts_with("aad_token_acquired"));
 
@@ -759,7 +761,7 @@ fn device_token_failure_then_user_token_is_ok() {
     kit.ev("CLIENT01", c, 200, aad_requested(AadTokenKind::User));
     kit.ev("CLIENT01", c, 300, failed());
     let a = run(&kit);
-    let p = a.devices[0].phase(PhaseId::InstallAadToken).unwrap();
+    let p = a.devices[DeviceIx::FIRST].phase(PhaseId::InstallAadToken).unwrap();
     assert_eq!(p.status, PhaseStatus::Failed);
     assert_eq!(p.evidence.len(), 3, "the first request and both failures: {:?}", p.evidence);
 }
@@ -902,6 +904,6 @@ fn a_time_chain_never_joins_two_client_hosts() {
     assert_eq!(x2.hosts, vec!["CLIENT02"]);
     assert_eq!(x2.aad_device_ids, Vec::<String>::new());
     assert_eq!(a.requests.len(), 1);
-    let dev1 = a.devices.iter().position(|d| d.key == d1.guid);
+    let dev1 = a.devices.position(|d| d.key == d1.guid);
     assert_eq!((a.requests[0].device, a.requests[0].attribution), (dev1, Attribution::Identifiers));
 }

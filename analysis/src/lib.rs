@@ -37,6 +37,7 @@
 //! - `skew`: per-host clock offsets from causal pairs across hosts.
 //! - `phases`: per-device phase status from the flow table.
 //! - `timeline`: `Analysis` → the contract's `Report` (devices, timeline).
+//! - `index`: typed positions (`EventIx`, `DeviceIx`, `HostIx`) and the vectors they index (`TiVec`).
 //! - `ordered`: the events in timeline order, left where they were read.
 //! - `ids`: identifiers named by events, canonical forms, which ones key devices.
 //! - `causes`: the failure catalog (classes of failure, their texts and codes, a summary and a fix).
@@ -54,6 +55,7 @@ pub mod correlate;
 pub mod engine;
 pub mod facts;
 pub mod ids;
+pub mod index;
 pub mod model;
 pub mod ordered;
 pub mod path;
@@ -71,6 +73,7 @@ pub(crate) mod testkit;
 
 pub use engine::analyze;
 pub use facts::{Analysis, DeviceFacts, HostFacts, ServerRequest};
+pub use index::{DeviceIx, EventIx, HostIx};
 pub use model::*;
 pub use ordered::Events;
 pub use skew::{HostOffset, SkewPair, SkewRelation};

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, Evidence, LogKind, Severity, SharedStr};
 use serde::{Serialize, Serializer};
 
+use crate::index::EventIx;
 use crate::ordered::Events;
 
 /// The contract version of `Report` (`schema_version`).
@@ -585,14 +586,14 @@ impl Timeline {
 
     /// The typed event of the `i`-th entry shown.
     pub fn event(&self, i: usize) -> &Event {
-        &self.events[self.position(i)]
+        &self.events[EventIx::from(self.position(i))]
     }
 
     /// The `i`-th entry shown.
     pub fn get(&self, i: usize) -> TimelineEvent<'_> {
         let j = self.position(i);
         let device = self.device[j].map(|d| &*self.keys[d as usize]);
-        TimelineEvent::of(&self.events[j], self.time_ms[j], device, self.correction_ms[j])
+        TimelineEvent::of(&self.events[EventIx::from(j)], self.time_ms[j], device, self.correction_ms[j])
     }
 
     /// The events, in time order.

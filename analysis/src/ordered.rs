@@ -7,6 +7,8 @@ use std::ops::Index;
 
 use cmtrace_parsers::{Event, EventStore};
 
+use crate::index::EventIx;
+
 #[derive(Debug, Clone, Default)]
 /// The events of a read in timeline order, left where they were read: an order over an `EventStore`.
 pub struct Events {
@@ -41,6 +43,18 @@ impl Events {
         self.order.iter().map(|&j| &self.store[j as usize])
     }
 
+    /// The events in order with their positions.
+    pub fn iter_enumerated(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (EventIx, &Event)> + DoubleEndedIterator + '_ {
+        self.iter().enumerate().map(|(i, e)| (EventIx::from(i), e))
+    }
+
+    /// Every position, in order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = EventIx> + DoubleEndedIterator + Clone {
+        (0..self.len()).map(EventIx::from)
+    }
+
     /// Appends an event at the end of the order.
     pub fn push(&mut self, event: Event) {
         self.order.push(self.store.len() as u32);
@@ -48,11 +62,11 @@ impl Events {
     }
 }
 
-impl Index<usize> for Events {
+impl Index<EventIx> for Events {
     type Output = Event;
 
-    fn index(&self, i: usize) -> &Event {
-        &self.store[self.order[i] as usize]
+    fn index(&self, i: EventIx) -> &Event {
+        &self.store[self.order[i.index()] as usize]
     }
 }
 
@@ -69,7 +83,7 @@ mod tests {
         let store: Vec<Event> = (1..=4).map(crate::testkit::event_at_line).collect();
         let mut events = Events::new(store.into(), vec![2, 0, 3, 1]);
         assert_eq!(lines(&events), [3, 1, 4, 2]);
-        assert_eq!(events[0].evidence.line, 3);
+        assert_eq!(events[EventIx::from(0)].evidence.line, 3);
         assert_eq!(events.iter().next_back().map(|e| e.evidence.line), Some(2));
         events.push(crate::testkit::event_at_line(9));
         assert_eq!(lines(&events), [3, 1, 4, 2, 9]);

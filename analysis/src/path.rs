@@ -6,6 +6,7 @@
 
 use cmtrace_parsers::{Event, EventKind, HostRole};
 
+use crate::index::EventIx;
 use crate::model::{DevicePath, PhaseId};
 use crate::ordered::Events;
 
@@ -53,13 +54,13 @@ pub(crate) fn cite(e: &Event) -> String {
 
 impl PathFacts {
     /// Reads the device's events (in timeline order).
-    pub fn of(events: &Events, device_events: &[usize]) -> PathFacts {
+    pub fn of(events: &Events, device_events: &[EventIx]) -> PathFacts {
         let mut f = PathFacts::default();
         let mut cmg_because: Option<String> = None;
         let mut intranet_because: Option<String> = None;
         let mut intranet = false;
         // URLs and host names the client's own lines name, with the event that names them.
-        let mut urls: Vec<(&str, usize)> = Vec::new();
+        let mut urls: Vec<(&str, EventIx)> = Vec::new();
         for &i in device_events {
             let e = &events[i];
             let client = matches!(e.log_kind.role(), HostRole::Client | HostRole::Unknown);

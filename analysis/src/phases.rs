@@ -8,6 +8,7 @@ use cmtrace_parsers::{Event, EventKind, LogKind, SharedStr};
 
 use crate::causes;
 use crate::facts::{DeviceFacts, HostFacts};
+use crate::index::{EventIx, HostIx, TiSlice};
 use crate::model::{dedup_evidence, EvidenceOut, Phase, PhaseId, PhaseStatus};
 use crate::ordered::Events;
 
@@ -43,9 +44,9 @@ type LogSource = Result<SharedStr, SharedStr>;
 /// What the phase computation reads.
 pub(crate) struct PhaseContext<'a> {
     pub events: &'a Events,
-    pub time_ms: &'a [Option<i64>],
-    pub event_host: &'a [usize],
-    pub hosts: &'a [HostFacts],
+    pub time_ms: &'a TiSlice<EventIx, Option<i64>>,
+    pub event_host: &'a TiSlice<EventIx, HostIx>,
+    pub hosts: &'a TiSlice<HostIx, HostFacts>,
     /// Per server log kind: where it was read (joined host names) or why its phases are not applicable.
     server_sources: Vec<(LogKind, LogSource)>,
     /// Per server log kind: its first and last entry times over every host that collected it (the same
@@ -62,9 +63,9 @@ type Span = (Option<i64>, Option<i64>);
 impl<'a> PhaseContext<'a> {
     pub fn new(
         events: &'a Events,
-        time_ms: &'a [Option<i64>],
-        event_host: &'a [usize],
-        hosts: &'a [HostFacts],
+        time_ms: &'a TiSlice<EventIx, Option<i64>>,
+        event_host: &'a TiSlice<EventIx, HostIx>,
+        hosts: &'a TiSlice<HostIx, HostFacts>,
     ) -> Self {
         let server_sources: Vec<(LogKind, LogSource)> = PhaseId::ALL
             .iter()
@@ -98,8 +99,11 @@ impl<'a> PhaseContext<'a> {
             .server_sources
             .iter()
             .map(|&(k, _)| {
-                let with: Vec<usize> =
-                    (0..hosts.len()).filter(|&h| hosts[h].collected.contains(&k)).collect();
+                let with: Vec<HostIx> = hosts
+                    .iter_enumerated()
+                    .filter(|(_, h)| h.collected.contains(&k))
+                    .map(|(i, _)| i)
+                    .collect();
                 (k, span_of(&ctx, &with, k))
             })
             .collect();
@@ -116,8 +120,8 @@ fn says_no_step_failed(e: &Event) -> bool {
 
 /// The device's client-log `ErrorLogged` events that fail no step (`says_no_step_failed`), in index order:
 /// each text is read and classified once per device, not once per phase that looks at it.
-fn quiet_errors(ctx: &PhaseContext, device: &DeviceFacts) -> Vec<usize> {
-    let mut quiet: Vec<usize> = device
+fn quiet_errors(ctx: &PhaseContext, device: &DeviceFacts) -> Vec<EventIx> {
+    let mut quiet: Vec<EventIx> = device
         .events
         .iter()
         .copied()
@@ -130,7 +134,7 @@ fn quiet_errors(ctx: &PhaseContext, device: &DeviceFacts) -> Vec<usize> {
 }
 
 /// An error line that says the step under way failed (`quiet`: from `quiet_errors`).
-fn is_error_line(e: &Event, i: usize, quiet: &[usize]) -> bool {
+fn is_error_line(e: &Event, i: EventIx, quiet: &[EventIx]) -> bool {
     match e.kind {
         EventKind::HttpError { .. } | EventKind::CertificateError { .. } => true,
         EventKind::ErrorLogged { .. } => quiet.binary_search(&i).is_err(),
@@ -148,10 +152,10 @@ fn nonzero_exit(e: &Event) -> bool {
 fn marks(
     id: PhaseId,
     ctx: &PhaseContext,
-    evs: &[usize],
-    quiet: &[usize],
+    evs: &[EventIx],
+    quiet: &[EventIx],
     ctx_tokenless: bool,
-) -> Vec<(usize, Mark)> {
+) -> Vec<(EventIx, Mark)> {
     let mut out = Vec::new();
     let mut pending = false;
     let mut registered = false;
@@ -289,21 +293,21 @@ fn marks(
 /// The status decided by the marks: `ok` when a success has no later failure, `failed` when a failure
 /// has no later success, `missing` otherwise; with the deciding events and, for `failed`, every failure of
 /// the attempt that failed, in order (the reason quotes one of them: `quoted_failure`).
-fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>, Vec<usize>) {
+fn decide(id: PhaseId, m: &[(EventIx, Mark)]) -> (PhaseStatus, Vec<EventIx>, Vec<EventIx>) {
     let last = |want: Mark| m.iter().rposition(|&(_, x)| x == want);
     let start_before = |pos: usize| m[..pos].iter().rev().find(|&&(_, x)| x == Mark::Start).map(|&(i, _)| i);
     let (s, f) = (last(Mark::Success), last(Mark::Failure));
     if id == PhaseId::RenewalCcmToken {
         // Ok as soon as the last expiry notice is followed by a cache; errors after it do not matter.
         if let Some(first_s) = m.iter().position(|&(_, x)| x == Mark::Success) {
-            let mut ev: Vec<usize> = start_before(first_s).into_iter().collect();
+            let mut ev: Vec<EventIx> = start_before(first_s).into_iter().collect();
             ev.push(m[first_s].0);
             return (PhaseStatus::Ok, ev, Vec::new());
         }
     }
     match (s, f) {
         (Some(s), f) if !matches!(f, Some(f) if f > s) => {
-            let mut ev: Vec<usize> = start_before(s).into_iter().collect();
+            let mut ev: Vec<EventIx> = start_before(s).into_iter().collect();
             ev.push(m[s].0);
             (PhaseStatus::Ok, ev, Vec::new())
         }
@@ -317,7 +321,7 @@ fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>, Vec<usi
                 .collect();
             // The attempt that failed: its start line, if it follows the last success.
             let start = m[after..failures[0]].iter().rev().find(|&&(_, x)| x == Mark::Start).map(|&(i, _)| i);
-            let mut ev: Vec<usize> = start.into_iter().collect();
+            let mut ev: Vec<EventIx> = start.into_iter().collect();
             ev.extend(failures.iter().take(FAILURE_EVIDENCE).map(|&p| m[p].0));
             (PhaseStatus::Failed, ev, failures.iter().map(|&p| m[p].0).collect())
         }
@@ -330,9 +334,9 @@ fn decide(id: PhaseId, m: &[(usize, Mark)]) -> (PhaseStatus, Vec<usize>, Vec<usi
 /// (`SetInitialCommandLine failed with 0x80070002`): quote the first failure that names one of the codes of the
 /// last, where the error started (`[CCMHTTP] ERROR: ... Code=12175`, which is 0x80072F8F); the last when it
 /// names no code or no earlier line shares one.
-fn quoted_failure(ctx: &PhaseContext, failures: &[usize]) -> Option<usize> {
+fn quoted_failure(ctx: &PhaseContext, failures: &[EventIx]) -> Option<EventIx> {
     let &last = failures.last()?;
-    let codes = |i: usize| -> Vec<u32> {
+    let codes = |i: EventIx| -> Vec<u32> {
         crate::codes::decode_message(&ctx.events[i].evidence.text.get())
             .iter()
             .filter_map(|m| m.value)
@@ -413,7 +417,7 @@ fn without_url_queries(line: &str) -> String {
 pub(crate) fn device_phases(
     ctx: &PhaseContext,
     device: &DeviceFacts,
-    client_host_ids: &[usize],
+    client_host_ids: &[HostIx],
 ) -> Vec<Phase> {
     // One note shared by the client phases of a device seen only on servers (most devices of a fleet
     // collection: their client logs were not collected).
@@ -431,7 +435,7 @@ pub(crate) fn device_phases(
 }
 
 /// The first and last entry times of a log kind over the hosts that would hold it.
-fn span_of(ctx: &PhaseContext, hosts: &[usize], kind: LogKind) -> (Option<i64>, Option<i64>) {
+fn span_of(ctx: &PhaseContext, hosts: &[HostIx], kind: LogKind) -> (Option<i64>, Option<i64>) {
     let mut first: Option<i64> = None;
     let mut last: Option<i64> = None;
     for &h in hosts {
@@ -451,7 +455,7 @@ fn at(ms: i64) -> String {
 /// A step that no line shows is `not_collected`, not `missing`, when its log starts after the step was due:
 /// a later step of the flow is already in the logs (the device went on past it, before the collection
 /// begins), or, for the renewal, the token was not yet due when the log ends.
-fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize], phases: &mut [Phase]) {
+fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[HostIx], phases: &mut [Phase]) {
     for p in 0..phases.len() {
         if phases[p].status != PhaseStatus::Missing || !phases[p].evidence.is_empty() {
             continue;
@@ -496,7 +500,7 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize]
             id,
             PhaseId::RegistrationRequest | PhaseId::RegistrationConfirmed | PhaseId::RegistrationCcmToken
         ) {
-            let in_log = |i: &&usize| ctx.events[**i].log_kind == kind;
+            let in_log = |i: &&EventIx| ctx.events[**i].log_kind == kind;
             let startup = device
                 .events
                 .iter()
@@ -549,9 +553,9 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[usize]
 fn phase(
     ctx: &PhaseContext,
     device: &DeviceFacts,
-    client_hosts: &[usize],
+    client_hosts: &[HostIx],
     no_client_logs: &Option<SharedStr>,
-    quiet: &[usize],
+    quiet: &[EventIx],
     id: PhaseId,
 ) -> Phase {
     let kind = phase_log(id);
@@ -590,7 +594,7 @@ fn phase(
         Err(note) => return without(PhaseStatus::NotCollected, note),
     };
 
-    let evs: Vec<usize> = device
+    let evs: Vec<EventIx> = device
         .events
         .iter()
         .copied()
@@ -604,7 +608,7 @@ fn phase(
     let (mut status, mut evidence, failures) = decide(id, &m);
     // A failed attempt that ccmsetup will retry is not final until ccmsetup exits for good; nor is the
     // bootstrapper's exit 0 (it hands over to the ccmsetup service) when the service then schedules a retry.
-    let mut retrying: Option<usize> = None;
+    let mut retrying: Option<EventIx> = None;
     let retry_applies = match id {
         PhaseId::InstallClient => matches!(status, PhaseStatus::Failed | PhaseStatus::Ok),
         PhaseId::InstallContent => status == PhaseStatus::Failed,
@@ -622,7 +626,7 @@ fn phase(
         }
     }
     let what = phase_what(id);
-    let cite = |i: usize| {
+    let cite = |i: EventIx| {
         format!("{}: {}", crate::path::cite(&ctx.events[i]), short(&ctx.events[i].evidence.text.get()))
     };
     let reason = match status {

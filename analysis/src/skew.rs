@@ -27,6 +27,7 @@ use cmtrace_parsers::{EventKind, EventStore, HostRole, LogKind};
 use crate::correlate::{
     connector_start_ms, is_connector_sts, window, Block, HostRoles, RequestKind, CHAIN_WINDOW_MS,
 };
+use crate::index::EventIx;
 
 /// A host correction is applied only above this (the contract's `clock-skew` threshold).
 pub const SKEW_APPLY_THRESHOLD_MS: i64 = 120_000;
@@ -97,10 +98,11 @@ impl SkewRelation {
 pub struct SkewPair {
     /// Which kind of causal pair.
     pub relation: SkewRelation,
-    /// Event (index into `Analysis::events`) on the host this offset is about.
-    pub host_event: usize,
+    /// Event on the host this offset is about (in read order while the engine works, in timeline order
+    /// once `analyze` has returned).
+    pub host_event: EventIx,
     /// Event on the other host (or the MP issue line), if any.
-    pub other_event: Option<usize>,
+    pub other_event: Option<EventIx>,
     /// The smallest host offset the pair allows (ms).
     pub min_offset_ms: i64,
     /// The largest host offset the pair allows (ms).
@@ -248,8 +250,8 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
                 let (host_side, other) = if p.a.host == h { (p.a, p.b) } else { (p.b, p.a) };
                 SkewPair {
                     relation: p.relation,
-                    host_event: host_side.event.unwrap_or_default(),
-                    other_event: other.event,
+                    host_event: EventIx::from(host_side.event.unwrap_or_default()),
+                    other_event: other.event.map(EventIx::from),
                     min_offset_ms: o.lo,
                     max_offset_ms: o.hi,
                 }
@@ -316,7 +318,7 @@ fn blame_the_reference(input: &SkewInput, out: &mut [HostOffset], correlation: &
     let mut pairs: Vec<SkewPair> = Vec::new();
     for &i in &others {
         for p in &out[i].pairs {
-            if let Some(x) = p.other_event.filter(|&x| input.roles.host_of[x] == rh) {
+            if let Some(x) = p.other_event.filter(|&x| input.roles.host_of[x.index()] == rh) {
                 pairs.push(SkewPair {
                     relation: p.relation,
                     host_event: x,

@@ -4,11 +4,12 @@
 use rayon::prelude::*;
 
 use crate::facts::{Analysis, DeviceFacts};
+use crate::index::EventIx;
 use crate::model::{Device, Finding, Report, Timeline, TimelineEvent, SCHEMA_VERSION};
 
 impl Analysis {
     /// One timeline entry: the event at its corrected time, with the correction applied to its host.
-    pub fn timeline_event(&self, i: usize) -> TimelineEvent<'_> {
+    pub fn timeline_event(&self, i: EventIx) -> TimelineEvent<'_> {
         TimelineEvent::of(
             &self.events[i],
             self.event_time_ms[i],
@@ -18,7 +19,7 @@ impl Analysis {
     }
 
     /// The correction applied to event `i`'s time: its host's, or 0 when it has no time of its own.
-    fn skew_correction_ms(&self, i: usize) -> i64 {
+    fn skew_correction_ms(&self, i: EventIx) -> i64 {
         match self.events[i].evidence.time {
             Some(_) => self.hosts[self.event_host[i]].skew_correction_ms,
             None => 0,
@@ -28,13 +29,16 @@ impl Analysis {
     /// The timeline, taking the events (and their per-event facts) out of the analysis: the analysis
     /// is left without events.
     fn take_timeline(&mut self) -> Timeline {
-        let correction: Vec<i64> =
-            (0..self.events.len()).into_par_iter().map(|i| self.skew_correction_ms(i)).collect();
+        let correction: Vec<i64> = (0..self.events.len())
+            .into_par_iter()
+            .map(|i| self.skew_correction_ms(EventIx::from(i)))
+            .collect();
         let keys: Vec<Box<str>> = self.devices.iter().map(|d| d.key.as_str().into()).collect();
-        let device: Vec<Option<u32>> = self.event_device.iter().map(|d| d.map(|d| d as u32)).collect();
+        let device: Vec<Option<u32>> =
+            self.event_device.iter().map(|d| d.map(|d| d.index() as u32)).collect();
         Timeline::new(
             std::mem::take(&mut self.events),
-            std::mem::take(&mut self.event_time_ms),
+            std::mem::take(&mut self.event_time_ms).into(),
             device,
             correction,
             keys,

@@ -6,6 +6,8 @@
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 
+use cmtrace_analysis::{DeviceIx, EventIx};
+
 use super::collect::collect;
 use super::style::Paint;
 use super::{human_stdout, Failure, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
@@ -26,13 +28,13 @@ pub fn run(args: &TraceArgs) -> Result<u8, Failure> {
         return Ok(EXIT_UNUSABLE);
     }
     let analysis = cmtrace_analysis::analyze(collected.inputs, collected.events);
-    let direct: BTreeSet<usize> = analysis.events_for_id(&args.id).into_iter().collect();
+    let direct: BTreeSet<EventIx> = analysis.events_for_id(&args.id).into_iter().collect();
     let device = analysis.find_device(&args.id).or_else(|| {
         // An id carried by events that all belong to one device names that device.
-        let devs: BTreeSet<usize> = direct.iter().filter_map(|&i| analysis.event_device[i]).collect();
+        let devs: BTreeSet<DeviceIx> = direct.iter().filter_map(|&i| analysis.event_device[i]).collect();
         (devs.len() == 1).then(|| *devs.iter().next().expect("one"))
     });
-    let mut shown: BTreeSet<usize> = direct.clone();
+    let mut shown: BTreeSet<EventIx> = direct.clone();
     if let Some(d) = device {
         shown.extend(analysis.devices[d].events.iter().copied());
     }

@@ -31,7 +31,10 @@ fn check_token_rejected(a: &Analysis) -> Vec<Hit> {
     // A rejection followed by a CCM token for the same device (a retry that worked) is not a failure.
     hits.retain(|h| match h.device {
         Some(d) => {
-            let last = h.evidence.iter().copied().max_by_key(|&i| a.event_time_ms[i]).unwrap_or(0);
+            // A grouped hit always has a line.
+            let Some(last) = h.evidence.iter().copied().max_by_key(|&i| a.event_time_ms[i]) else {
+                return true;
+            };
             let t = a.event_time_ms[last];
             !device_events(a, d).iter().any(|&i| {
                 a.event_time_ms[i] > t

@@ -6,10 +6,11 @@ use super::{
     broken_phases, cert_flag, device_events, first_n, host_of, is_client_log, per_device_events, Analysis,
     Check, Hit, Rule, Subject,
 };
+use crate::index::{DeviceIx, EventIx};
 use cmtrace_parsers::{EventKind, LogKind, Severity};
 
 /// Does the device have any request visible on the server side (CMG hop, connector, MP)?
-fn server_saw(a: &Analysis, d: usize) -> bool {
+fn server_saw(a: &Analysis, d: DeviceIx) -> bool {
     device_events(a, d).iter().any(|&i| !is_client_log(a.events[i].log_kind))
 }
 
@@ -18,10 +19,10 @@ fn hits_for_cert(a: &Analysis, flags: &[&str], what: &str) -> Vec<Hit> {
     let groups = per_device_events(a, |k, _| cert_flag(k, flags));
     // HTTP error lines, in timeline order, collected once (not once per hit: fleets have millions of
     // events).
-    let http_errors: Vec<usize> = if groups.is_empty() {
+    let http_errors: Vec<EventIx> = if groups.is_empty() {
         Vec::new()
     } else {
-        (0..a.events.len()).filter(|&j| matches!(a.events[j].kind, EventKind::HttpError { .. })).collect()
+        a.events.keys().filter(|&j| matches!(a.events[j].kind, EventKind::HttpError { .. })).collect()
     };
     for (key, evs) in groups {
         let first = evs[0];

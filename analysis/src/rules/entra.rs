@@ -9,18 +9,19 @@ use super::{
     broken_phases, device_events, failed_phase_hits, first_n, host_of, log_file_name, phase_status, Analysis,
     Check, Explained, Hit, PhaseId, PhaseStatus, Rule,
 };
+use crate::index::{DeviceIx, EventIx};
 use cmtrace_parsers::{AadTokenKind, EventKind, LogKind, Severity};
 
 /// Token attempts in one client log file: failures, fallbacks, acquisitions, in line order.
 struct TokenStory {
-    failures: Vec<usize>,
-    fallbacks: Vec<usize>,
-    user_ok: Vec<usize>,
-    device_ok: Vec<usize>,
-    not_joined: Vec<usize>,
+    failures: Vec<EventIx>,
+    fallbacks: Vec<EventIx>,
+    user_ok: Vec<EventIx>,
+    device_ok: Vec<EventIx>,
+    not_joined: Vec<EventIx>,
 }
 
-fn token_stories(a: &Analysis, d: usize) -> BTreeMap<&str, TokenStory> {
+fn token_stories(a: &Analysis, d: DeviceIx) -> BTreeMap<&str, TokenStory> {
     let mut m: BTreeMap<&str, TokenStory> = BTreeMap::new();
     // ccmsetup and ADAL lines belong to devices through their client host: none without one.
     if a.devices[d].client_hosts.is_empty() {
@@ -76,7 +77,7 @@ tokens, or have a valid Entra ID user signed in for the user-token fallback.",
 
 fn check_wpj(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for d in 0..a.devices.len() {
+    for d in a.devices.keys() {
         for (path, s) in token_stories(a, d) {
             if !s.not_joined.is_empty() && s.user_ok.is_empty() && s.device_ok.is_empty() {
                 let mut ev = s.not_joined.clone();
@@ -119,7 +120,7 @@ device key (TPM cleared, reimaged or repaired device): rejoin the device.",
 
 fn check_fallback(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for d in 0..a.devices.len() {
+    for d in a.devices.keys() {
         for (_, s) in token_stories(a, d) {
             let (Some(&fail), Some(&ok)) = (s.failures.first().or(s.fallbacks.first()), s.user_ok.last())
             else {
@@ -174,7 +175,7 @@ on the ccmsetup command line.",
 
 fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for d in 0..a.devices.len() {
+    for d in a.devices.keys() {
         // ccmsetup lines belong to devices through their client host: none without one.
         if a.devices[d].client_hosts.is_empty() || ex.by(d, PhaseId::InstallAadInfo).is_some() {
             continue;
@@ -209,7 +210,7 @@ fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             EventKind::AadInfoRequested { tenant: Some(t), .. } => Some(t.clone()),
             _ => None,
         });
-        let mut ev: Vec<usize> = evs[..=pos]
+        let mut ev: Vec<EventIx> = evs[..=pos]
             .iter()
             .copied()
             .filter(|&i| matches!(a.events[i].kind, EventKind::AadInfoRequested { .. }))
@@ -271,7 +272,7 @@ in Azure Services (Cloud Management); onboard the device's tenant or pass the ri
 
 fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for (d, dev) in a.devices.iter().enumerate() {
+    for (d, dev) in a.devices.iter_enumerated() {
         if dev.client_tenant_ids.is_empty() || dev.site_tenant_ids.is_empty() {
             continue;
         }
@@ -280,7 +281,7 @@ fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
         if client == site {
             continue;
         }
-        let ev: Vec<usize> = dev
+        let ev: Vec<EventIx> = dev
             .events
             .iter()
             .copied()

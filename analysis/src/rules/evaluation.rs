@@ -9,9 +9,10 @@ use rayon::prelude::*;
 use super::story::{failure_story, NEVER_SILENT};
 use super::{dedup_evidence, Analysis, Check, EvidenceOut, Explained, Finding, Hit, RULES};
 use crate::causes;
+use crate::index::EventIx;
 use cmtrace_parsers::{Severity, SharedStr};
 
-fn evidence_out(a: &Analysis, i: usize) -> EvidenceOut {
+fn evidence_out(a: &Analysis, i: EventIx) -> EvidenceOut {
     EvidenceOut::from(&a.events[i])
 }
 
@@ -89,7 +90,7 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                     m.entry(*p).or_insert(rule.id);
                 }
             }
-            let mut evidence: Vec<usize> = hit.evidence.clone();
+            let mut evidence: Vec<EventIx> = hit.evidence.clone();
             let mut explanation = format!("{} {}", hit.facts, rule.explanation);
             let mut remediation = rule.remediation.to_string();
             let mut cause = None;

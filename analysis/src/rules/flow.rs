@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::{
     host_of, Analysis, Check, Explained, Hit, Phase, PhaseId, PhaseStatus, Rule, SKEW_APPLY_THRESHOLD_MS,
 };
+use crate::index::{DeviceIx, EventIx};
 use cmtrace_parsers::{HostRole, Severity};
 
 pub(super) const CLOCK_SKEW: Rule = Rule {
@@ -27,7 +28,7 @@ fn check_clock_skew(a: &Analysis) -> Vec<Hit> {
         if o.reference || !o.consistent || o.offset_ms.abs() <= SKEW_APPLY_THRESHOLD_MS {
             continue;
         }
-        let mut ev: Vec<usize> = Vec::new();
+        let mut ev: Vec<EventIx> = Vec::new();
         for p in o.pairs.iter().take(3) {
             ev.push(p.host_event);
             if let Some(x) = p.other_event {
@@ -42,7 +43,7 @@ fn check_clock_skew(a: &Analysis) -> Vec<Hit> {
         // A client host's clock is its device's; a server's clock is no device's.
         let client_host = a.host(&o.host).is_some_and(|h| h.has_role(HostRole::Client));
         let device = {
-            let ds: BTreeSet<usize> = ev.iter().filter_map(|&i| a.event_device[i]).collect();
+            let ds: BTreeSet<DeviceIx> = ev.iter().filter_map(|&i| a.event_device[i]).collect();
             (client_host && ds.len() == 1).then(|| *ds.iter().next().expect("one"))
         };
         let secs = o.offset_ms as f64 / 1000.0;
@@ -106,7 +107,7 @@ the CMG (443) from the device and the services (ccmsetup, CcmExec) on it.",
 
 fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for d in 0..a.devices.len() {
+    for d in a.devices.keys() {
         let dev = &a.devices[d];
         // A device seen only in server logs has no client flow to be incomplete.
         if dev.client_hosts.is_empty() {
@@ -138,7 +139,7 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             continue;
         }
         let last_ok = dev.phases.iter().filter(|p| p.status == PhaseStatus::Ok).max_by_key(|p| p.end);
-        let ev: Vec<usize> = match last_ok.and_then(|p| p.evidence.last()) {
+        let ev: Vec<EventIx> = match last_ok.and_then(|p| p.evidence.last()) {
             Some(pe) => dev
                 .events
                 .iter()

@@ -22,7 +22,7 @@ ccmsetup.log; 10: download fresh client source files; an HRESULT: look it up (cm
 
 fn check_install_failed(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for d in 0..a.devices.len() {
+    for d in a.devices.keys() {
         let Some(i) = last_event(a, d, |k| matches!(k, EventKind::CcmsetupExit { .. })) else { continue };
         let EventKind::CcmsetupExit { code } = a.events[i].kind else { continue };
         if code == 0 {

@@ -76,18 +76,19 @@ use cmtrace_parsers::{EventKind, HostRole, LogKind, Severity};
 #[cfg(test)]
 use crate::engine::analyze;
 use crate::facts::Analysis;
+use crate::index::{DeviceIx, EventIx};
 use crate::model::{dedup_evidence, EvidenceOut, Finding, Phase, PhaseId, PhaseStatus};
 use crate::phases::log_file_name;
 use crate::skew::SKEW_APPLY_THRESHOLD_MS;
 
 /// What one rule found.
 pub struct Hit {
-    /// The device it is about (index into `Analysis::devices`), if one.
-    pub device: Option<usize>,
+    /// The device it is about, if one.
+    pub device: Option<DeviceIx>,
     /// The host it is about, if one.
     pub host: Option<String>,
-    /// Event indices (into `Analysis::events`) that prove it, in time order.
-    pub evidence: Vec<usize>,
+    /// The events that prove it, in time order.
+    pub evidence: Vec<EventIx>,
     /// Overrides the rule's title when the hit can say more.
     pub title: Option<String>,
     /// Facts of this case, put before the rule's general explanation.
@@ -129,15 +130,15 @@ pub enum Check {
 /// Phases explained so far, per device.
 #[derive(Default)]
 pub struct Explained {
-    by_device: BTreeMap<usize, BTreeMap<PhaseId, &'static str>>,
+    by_device: BTreeMap<DeviceIx, BTreeMap<PhaseId, &'static str>>,
 }
 
 impl Explained {
     /// The rule that explained `phase` of `device`, if one did.
-    pub fn by(&self, device: usize, phase: PhaseId) -> Option<&'static str> {
+    pub fn by(&self, device: DeviceIx, phase: PhaseId) -> Option<&'static str> {
         self.by_device.get(&device).and_then(|m| m.get(&phase)).copied()
     }
-    fn any(&self, device: usize) -> Vec<&'static str> {
+    fn any(&self, device: DeviceIx) -> Vec<&'static str> {
         let set: BTreeSet<&str> =
             self.by_device.get(&device).map(|m| m.values().copied().collect()).unwrap_or_default();
         set.into_iter().collect()
@@ -170,7 +171,7 @@ pub static RULES: &[Rule] = &[
 
 // ---- helpers shared by the families ----------------------------------------------------------------------
 
-fn device_events(a: &Analysis, d: usize) -> &[usize] {
+fn device_events(a: &Analysis, d: DeviceIx) -> &[EventIx] {
     &a.devices[d].events
 }
 
@@ -178,12 +179,12 @@ fn is_client_log(k: LogKind) -> bool {
     k.role() == HostRole::Client || k == LogKind::Other
 }
 
-fn host_of(a: &Analysis, i: usize) -> String {
+fn host_of(a: &Analysis, i: EventIx) -> String {
     a.events[i].evidence.host.to_string()
 }
 
 /// Failed or missing phases of a device (what a root cause explains).
-fn broken_phases(a: &Analysis, d: usize) -> Vec<PhaseId> {
+fn broken_phases(a: &Analysis, d: DeviceIx) -> Vec<PhaseId> {
     a.devices[d]
         .phases
         .iter()
@@ -192,11 +193,11 @@ fn broken_phases(a: &Analysis, d: usize) -> Vec<PhaseId> {
         .collect()
 }
 
-fn phase_status(a: &Analysis, d: usize, id: PhaseId) -> Option<PhaseStatus> {
+fn phase_status(a: &Analysis, d: DeviceIx, id: PhaseId) -> Option<PhaseStatus> {
     a.devices[d].phase(id).map(|p| p.status)
 }
 
-fn first_n(mut v: Vec<usize>, n: usize) -> Vec<usize> {
+fn first_n(mut v: Vec<EventIx>, n: usize) -> Vec<EventIx> {
     v.truncate(n);
     v
 }
@@ -205,7 +206,7 @@ fn first_n(mut v: Vec<usize>, n: usize) -> Vec<usize> {
 /// sort first, by number, then hosts by name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Subject {
-    Device(usize),
+    Device(DeviceIx),
     Host(String),
 }
 
@@ -213,9 +214,9 @@ enum Subject {
 fn per_device_events(
     a: &Analysis,
     pred: impl Fn(&EventKind, LogKind) -> bool,
-) -> BTreeMap<Subject, Vec<usize>> {
-    let mut m: BTreeMap<Subject, Vec<usize>> = BTreeMap::new();
-    for (i, e) in a.events.iter().enumerate() {
+) -> BTreeMap<Subject, Vec<EventIx>> {
+    let mut m: BTreeMap<Subject, Vec<EventIx>> = BTreeMap::new();
+    for (i, e) in a.events.iter_enumerated() {
         if pred(&e.kind, e.log_kind) {
             let key = match a.event_device[i] {
                 Some(d) => Subject::Device(d),
@@ -239,7 +240,7 @@ fn http_text(k: &EventKind, text: &str) -> bool {
     }
 }
 
-fn grouped_hits(a: &Analysis, evs: BTreeMap<Subject, Vec<usize>>, what: &str, explain: bool) -> Vec<Hit> {
+fn grouped_hits(a: &Analysis, evs: BTreeMap<Subject, Vec<EventIx>>, what: &str, explain: bool) -> Vec<Hit> {
     evs.into_iter()
         .map(|(key, evs)| {
             let first = evs[0];
@@ -271,14 +272,14 @@ fn failed_phase_hits(
     extra: impl Fn(&EventKind) -> bool,
 ) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for d in 0..a.devices.len() {
+    for d in a.devices.keys() {
         for &ph in phases {
             if phase_status(a, d, ph) != Some(PhaseStatus::Failed) {
                 continue;
             }
             let phase = a.devices[d].phase(ph).expect("status known");
             // Evidence: the events of the phase's log that show the failure.
-            let mut ev: Vec<usize> = device_events(a, d)
+            let mut ev: Vec<EventIx> = device_events(a, d)
                 .iter()
                 .copied()
                 .filter(|&i| {
@@ -301,7 +302,7 @@ fn failed_phase_hits(
                 continue;
             }
             // The last attempts prove the step never succeeded (earlier ones may have been retried).
-            let ev: Vec<usize> = ev[ev.len().saturating_sub(4)..].to_vec();
+            let ev: Vec<EventIx> = ev[ev.len().saturating_sub(4)..].to_vec();
             let cause = ex.by(d, ph);
             hits.push(Hit {
                 device: Some(d),
@@ -328,6 +329,6 @@ fn failed_phase_hits(
 }
 
 /// The device's last event of a kind.
-fn last_event(a: &Analysis, d: usize, pred: impl Fn(&EventKind) -> bool) -> Option<usize> {
+fn last_event(a: &Analysis, d: DeviceIx, pred: impl Fn(&EventKind) -> bool) -> Option<EventIx> {
     device_events(a, d).iter().rev().copied().find(|&i| pred(&a.events[i].kind))
 }

@@ -8,6 +8,7 @@ use super::{
     broken_phases, device_events, failed_phase_hits, first_n, host_of, is_client_log, last_event,
     per_device_events, Analysis, Check, Explained, Hit, PhaseId, Rule, Subject,
 };
+use crate::index::{EventIx, HostIx};
 use cmtrace_parsers::{EventKind, HostRole, LogKind, Severity};
 
 pub(super) const REGISTRATION_FAILED: Rule = Rule {
@@ -74,7 +75,7 @@ client approval setting (Hierarchy Settings > Client Approval and Conflicting Re
 
 fn check_not_approved(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for d in 0..a.devices.len() {
+    for d in a.devices.keys() {
         let last = last_event(a, d, |k| {
             matches!(k, EventKind::Registered { .. } | EventKind::RegistrationPending { .. })
         });
@@ -144,18 +145,26 @@ delete the duplicate record in the console.",
     check: Check::Alone(check_duplicate_client_id),
 };
 
+/// One client host's use of a GUID: the line to cite (none yet: the host's lines do not name it) and the
+/// span of its client logs (UTC ms).
+struct GuidUse {
+    line: Option<EventIx>,
+    start: i64,
+    end: i64,
+}
+
 /// Devices whose SMS GUID is named by the client logs of several hosts whose activity overlaps in time
 /// (a cloned image): one hit per device, citing each host's first line naming the GUID.
 fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
-    for (d, dev) in a.devices.iter().enumerate() {
+    for (d, dev) in a.devices.iter_enumerated() {
         if dev.client_hosts.len() < 2 {
             continue;
         }
         for guid in &dev.client_ids {
             // Per client host: its first line naming the GUID, and the span of its client logs (every
             // entry, not only the flow's events: the client is active while it writes them).
-            let mut per_host: BTreeMap<usize, (usize, i64, i64)> = BTreeMap::new();
+            let mut per_host: BTreeMap<HostIx, GuidUse> = BTreeMap::new();
             for &i in &dev.events {
                 let h = a.event_host[i];
                 if !a.hosts[h].has_role(HostRole::Client) || !is_client_log(a.events[i].log_kind) {
@@ -170,29 +179,30 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
                     let spans = a.hosts[h].log_spans.iter().filter(|s| is_client_log(s.0));
                     let first = spans.clone().filter_map(|s| s.1).min().unwrap_or(t);
                     let last = spans.filter_map(|s| s.2).max().unwrap_or(t);
-                    (usize::MAX, first, last)
+                    GuidUse { line: None, start: first, end: last }
                 });
-                e.1 = e.1.min(t);
-                e.2 = e.2.max(t);
+                e.start = e.start.min(t);
+                e.end = e.end.max(t);
                 // The site's assignment (`Server assigned ClientID is GUID:..`) is the line to cite;
                 // else the first line naming the GUID.
                 let assigned = matches!(a.events[i].kind, EventKind::Registered { .. });
                 if names
-                    && (e.0 == usize::MAX
-                        || assigned && !matches!(a.events[e.0].kind, EventKind::Registered { .. }))
+                    && e.line.is_none_or(|first| {
+                        assigned && !matches!(a.events[first].kind, EventKind::Registered { .. })
+                    })
                 {
-                    e.0 = i;
+                    e.line = Some(i);
                 }
             }
-            let named: Vec<(usize, (usize, i64, i64))> =
-                per_host.into_iter().filter(|(_, (first, _, _))| *first != usize::MAX).collect();
+            let named: Vec<(HostIx, GuidUse)> =
+                per_host.into_iter().filter(|(_, u)| u.line.is_some()).collect();
             if named.len() < 2 {
                 continue;
             }
             // At the same time: the hosts' spans overlap (a re-imaged machine that moved to a new name
             // uses the GUID one after the other).
-            let overlapping = named.iter().enumerate().any(|(x, (_, (_, s1, e1)))| {
-                named[x + 1..].iter().any(|(_, (_, s2, e2))| s1 <= e2 && s2 <= e1)
+            let overlapping = named.iter().enumerate().any(|(x, (_, u1))| {
+                named[x + 1..].iter().any(|(_, u2)| u1.start <= u2.end && u2.start <= u1.end)
             });
             if !overlapping {
                 continue;
@@ -210,7 +220,7 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
                     "The client logs of {} all name {guid} during the same period.",
                     hosts.join(", ")
                 ),
-                evidence: named.iter().map(|(_, (first, _, _))| *first).collect(),
+                evidence: named.iter().filter_map(|(_, u)| u.line).collect(),
                 explains: Vec::new(),
                 causes: Vec::new(),
             });

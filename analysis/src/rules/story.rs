@@ -4,6 +4,7 @@
 
 use super::{device_events, is_client_log, log_file_name, Analysis};
 use crate::causes::{self, Class};
+use crate::index::{DeviceIx, EventIx};
 use cmtrace_parsers::{EventKind, Severity};
 
 /// Consequence rules whose failure, when no root-cause rule explains it, is explained by the error lines
@@ -22,7 +23,7 @@ const STORY_LINES: usize = 4;
 /// What the error lines before a failure show.
 pub(super) struct Story {
     /// The cited lines (event indices), most telling first.
-    pub(super) lines: Vec<usize>,
+    pub(super) lines: Vec<EventIx>,
     /// One sentence.
     pub(super) summary: String,
     /// The class whose fix applies (`None`: the rule's own remediation).
@@ -32,7 +33,7 @@ pub(super) struct Story {
 }
 
 /// A line that shows something failed (an event of a failure, or an error-severity line).
-fn is_failure_line(a: &Analysis, i: usize) -> bool {
+fn is_failure_line(a: &Analysis, i: EventIx) -> bool {
     a.events[i].severity == Severity::Error
         || matches!(
             a.events[i].kind,
@@ -59,13 +60,13 @@ fn starts_attempt(rule: &str, k: &EventKind) -> bool {
 
 /// The device's error lines before the failure its hit cites (the hit's last client-log line), in that
 /// attempt, ranked; and what they show.
-pub(super) fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usize]) -> Option<Story> {
+pub(super) fn failure_story(a: &Analysis, rule: &str, d: DeviceIx, evidence: &[EventIx]) -> Option<Story> {
     let &fail = evidence
         .iter()
         .filter(|&&i| is_client_log(a.events[i].log_kind))
         .max_by_key(|&&i| (a.event_time_ms[i], i))?;
     let (path, fail_line) = (&a.events[fail].evidence.path, a.events[fail].evidence.line);
-    let before: Vec<usize> = device_events(a, d)
+    let before: Vec<EventIx> = device_events(a, d)
         .iter()
         .copied()
         .filter(|&i| &a.events[i].evidence.path == path && a.events[i].evidence.line < fail_line)
@@ -85,7 +86,7 @@ pub(super) fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usiz
         Some(c) if !(0..=255).contains(&c) => Some(c as u32),
         _ => causes::first_code(&a.events[fail].evidence.text.get()),
     };
-    let mut ranked: Vec<(u8, u8, std::cmp::Reverse<u32>, usize)> = before
+    let mut ranked: Vec<(u8, u8, std::cmp::Reverse<u32>, EventIx)> = before
         .iter()
         .copied()
         .filter(|&i| a.events[i].evidence.line > start && is_failure_line(a, i))
@@ -116,7 +117,7 @@ pub(super) fn failure_story(a: &Analysis, rule: &str, d: usize, evidence: &[usiz
         .chain(std::iter::once(a.events[fail].evidence.text.get()))
         .collect();
     let texts: Vec<&str> = read.iter().map(|t| &**t).collect();
-    let lines: Vec<usize> = ranked.iter().take(STORY_LINES).map(|r| r.3).collect();
+    let lines: Vec<EventIx> = ranked.iter().take(STORY_LINES).map(|r| r.3).collect();
     let telling = |c: &Class| !c.noise && c.id != "generic";
     // A ccmsetup exit code that names its class (7, 8, 9) says more than the lines before it.
     let by_exit = exit.filter(|c| (0..=255).contains(c)).and_then(causes::classify_exit);
