@@ -172,6 +172,36 @@ mod tests {
         run(&kit).none("aad-token-rejected");
     }
 
+    #[test]
+    fn only_rejections_of_ccm_sts_are_cited_not_its_other_lines() {
+        let created = "Created SCCM token, token type: Device, hierarchyId: 8ed3174b-e814-41b5-b51c-fb368f0d4003, userId: 23bbbba2-702e-4db4-8fd9-3b4fe3a5175d, deviceId: GUID:F91BB227-2C92-DAA0-37E2-3E5AD9A8930D";
+        let mut kit = Kit::new();
+        // A token issued to another device an hour earlier, then a rejection of a request no device is tied to.
+        kit.said("MP01", LogKind::CcmSts, 0, Severity::Info, created).said(
+            "MP01",
+            LogKind::CcmSts,
+            crate::testkit::HOUR,
+            Severity::Error,
+            IDX10223,
+        );
+        let o = run(&kit);
+        let f = o.only("aad-token-rejected");
+        assert_eq!((f.device.as_deref(), f.host.as_deref()), (None, Some("MP01")));
+        assert_eq!(f.evidence.len(), 1, "{f:#?}");
+    }
+
+    #[test]
+    fn a_rejection_followed_by_other_lines_but_no_token_stays_a_rejection() {
+        let mut kit = Kit::new();
+        kit.said("CLIENT01", LogKind::Ccmsetup, 0, Severity::Error, INVALID_TOKEN_401)
+            .said("CLIENT01", LogKind::Ccmsetup, SEC, Severity::Info, CCM_TOKEN)
+            .said("CLIENT01", LogKind::Ccmsetup, 2 * SEC, Severity::Error, STS_FAILED);
+        let o = run(&kit);
+        let f = o.only("aad-token-rejected");
+        assert_eq!(f.device, Some(o.device_of("CLIENT01")));
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, INVALID_TOKEN_401);
+    }
+
     /// CLIENT01's ccmsetup has an Entra ID token and asks for a CCM token; then `then`.
     fn ccm_token(then: &[(Severity, &str)]) -> Kit {
         let mut kit = Kit::new();

@@ -214,4 +214,95 @@ mod tests {
     fn an_untrusted_root_is_no_certificate_name_mismatch() {
         run(&refused(INVALID_CA)).none("cmg-cert-name-mismatch");
     }
+
+    const INVALID_CA_CODE: &str = "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS, Port=443, Options=63, Code=12045, Text=ERROR_WINHTTP_SECURE_INVALID_CA";
+
+    #[test]
+    fn the_url_of_a_coded_certificate_error_is_named() {
+        let mut kit = Kit::new();
+        kit.said_each(
+            "CLIENT01",
+            LogKind::Ccmsetup,
+            0,
+            &[(Severity::Info, AAD_INFO), (Severity::Error, INVALID_CA_CODE)],
+        );
+        let o = run(&kit);
+        let f = o.found("root-ca-untrusted", "CLIENT01", LogKind::Ccmsetup, INVALID_CA_CODE);
+        assert!(
+            f.explanation.starts_with(
+                "CLIENT01 logged an untrusted root CA for the server certificate 1 time(s) for \
+https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS."
+            ),
+            "{}",
+            f.explanation
+        );
+    }
+
+    #[test]
+    fn the_http_error_cited_is_the_one_just_before_the_flag_in_its_file() {
+        // Twelve lines from the HTTP error to the flag (the kit numbers its lines 3 apart): too far to be its
+        // context.
+        let mut kit = Kit::new();
+        let mut lines = vec![(Severity::Info, AAD_INFO), (Severity::Error, SECURE_FAILURE)];
+        lines.extend(std::iter::repeat_n((Severity::Info, AAD_INFO), 3));
+        lines.push((Severity::Error, INVALID_CA));
+        kit.said_each("CLIENT01", LogKind::Ccmsetup, 0, &lines);
+        let o = run(&kit);
+        let f = o.only("root-ca-untrusted");
+        assert_eq!(f.evidence.len(), 1, "{f:#?}");
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, INVALID_CA);
+        // Nine lines before it is still its context.
+        let mut kit = Kit::new();
+        let mut lines = vec![(Severity::Info, AAD_INFO), (Severity::Error, SECURE_FAILURE)];
+        lines.extend(std::iter::repeat_n((Severity::Info, AAD_INFO), 2));
+        lines.push((Severity::Error, INVALID_CA));
+        kit.said_each("CLIENT01", LogKind::Ccmsetup, 0, &lines);
+        let o = run(&kit);
+        let f = o.only("root-ca-untrusted");
+        assert_eq!(f.evidence.len(), 2, "{f:#?}");
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, SECURE_FAILURE);
+        // After the flag, or in another log, it is not.
+        let mut kit = Kit::new();
+        kit.said_each(
+            "CLIENT01",
+            LogKind::Ccmsetup,
+            0,
+            &[(Severity::Info, AAD_INFO), (Severity::Error, INVALID_CA), (Severity::Error, SECURE_FAILURE)],
+        );
+        kit.said_each("CLIENT01", LogKind::CcmMessaging, 0, &[(Severity::Error, SECURE_FAILURE)]);
+        let o = run(&kit);
+        assert_eq!(o.only("root-ca-untrusted").evidence.len(), 1, "{:#?}", o.only("root-ca-untrusted"));
+    }
+
+    #[test]
+    fn a_device_the_servers_saw_is_not_said_to_be_invisible_to_them() {
+        let d = crate::testkit::Dev::new("CLIENT01", 1);
+        let mut kit = Kit::new();
+        crate::testkit::healthy(&mut kit, &d, 0);
+        kit.said_each(
+            "CLIENT01",
+            LogKind::Ccmsetup,
+            9 * crate::testkit::HOUR,
+            &[(Severity::Error, INVALID_CA)],
+        );
+        let o = run(&kit);
+        let f = o.found("root-ca-untrusted", "CLIENT01", LogKind::Ccmsetup, INVALID_CA);
+        assert!(!f.explanation.contains("show no request from this device"), "{}", f.explanation);
+    }
+
+    #[test]
+    fn an_untrusted_chain_on_the_connection_point_is_reported_for_its_host() {
+        let mut kit = Kit::new();
+        kit.said_each(
+            "SITE01",
+            LogKind::CloudProxyConnector,
+            0,
+            &[(Severity::Error, "Chain 0 status: UntrustedRoot")],
+        );
+        let o = run(&kit);
+        let f = o.only("root-ca-untrusted");
+        assert_eq!(f.device, None);
+        assert_eq!(f.host.as_deref(), Some("SITE01"));
+        assert!(f.explanation.starts_with("SITE01 logged an untrusted root CA"), "{}", f.explanation);
+    }
 }

@@ -445,4 +445,68 @@ mod tests {
         healthy(&mut kit, &Dev::new("CLIENT01", 1), 0);
         run(&kit).none("tenant-mismatch");
     }
+
+    const DEVICE_OK: &str = "Retrieved AAD token for AAD device '8d2b4ff9-0172-4998-9851-b5324303385f'";
+    const SECURE_FAILURE: &str = "[CCMHTTP] ERROR: URL=https://CMG.CLOUDAPP.NET/CCM_Proxy_ServerAuth/AADAuthInfo, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE";
+    const COMMAND_LINE: &str = "Ccmsetup command line: ccmsetup.exe /mp:https://CMG.CLOUDAPP.NET";
+
+    #[test]
+    fn a_device_token_after_it_is_no_missing_workplace_join_certificate() {
+        run(&not_joined(&[(Severity::Info, DEVICE_OK)])).none("wpj-cert-missing");
+    }
+
+    #[test]
+    fn a_missing_workplace_join_certificate_cites_the_other_failures_of_the_story() {
+        let o = run(&not_joined(&[(Severity::Error, DEVICE_FAILED)]));
+        let f = o.found("wpj-cert-missing", "CLIENT01", LogKind::AdalOperationProvider, NOT_AVAILABLE);
+        o.assert_cites(f, "CLIENT01", LogKind::AdalOperationProvider, NOT_JOINED);
+        o.assert_cites(f, "CLIENT01", LogKind::AdalOperationProvider, DEVICE_FAILED);
+        assert_eq!(f.evidence.len(), 3, "{f:#?}");
+    }
+
+    #[test]
+    fn a_user_token_before_the_device_token_failed_is_no_fallback() {
+        let lines = [
+            (Severity::Info, USER_TOKEN),
+            (Severity::Info, USER_OK),
+            (Severity::Info, DEVICE_TOKEN),
+            (Severity::Error, DEVICE_FAILED),
+            (Severity::Info, FALLBACK),
+        ];
+        run(&ccmsetup(&lines)).none("aad-device-token-fallback");
+    }
+
+    #[test]
+    fn a_tls_failure_after_the_app_info_request_is_no_tenant_not_onboarded() {
+        // The CMG never answered: no certificate rule names this flag, and still the tenant is not blamed.
+        run(&ccmsetup(&[(Severity::Error, SECURE_FAILURE)])).none("tenant-not-onboarded");
+    }
+
+    #[test]
+    fn a_tenant_not_onboarded_cites_the_request_and_the_ccmsetup_lines_after_it_only() {
+        let mut kit = ccmsetup(&[(Severity::Info, COMMAND_LINE)]);
+        kit.said("CLIENT01", LogKind::AdalOperationProvider, 5 * SEC, Severity::Error, DEVICE_FAILED);
+        let o = run(&kit);
+        let f = o.found("tenant-not-onboarded", "CLIENT01", LogKind::Ccmsetup, AAD_INFO);
+        let cited: Vec<String> = f.evidence.iter().map(|e| e.text.get().to_string()).collect();
+        assert_eq!(cited, [AAD_INFO, AAD_AUTH_INFO, COMMAND_LINE], "{f:#?}");
+    }
+
+    #[test]
+    fn a_client_tenant_without_a_site_tenant_is_no_tenant_mismatch() {
+        let o = run(&ccmsetup(&[]));
+        assert!(!o.analysis.devices[crate::index::DeviceIx::FIRST].client_tenant_ids.is_empty());
+        o.none("tenant-mismatch");
+    }
+
+    #[test]
+    fn no_token_cites_the_failures_of_the_phases_log_only() {
+        let mut kit = ccmsetup(NO_TOKEN);
+        // The same failure in another log is not this phase's evidence.
+        kit.said("CLIENT01", LogKind::AdalOperationProvider, SEC, Severity::Error, NOT_JOINED);
+        let o = run(&kit);
+        let f = o.found("aad-token-unavailable", "CLIENT01", LogKind::Ccmsetup, USER_FAILED);
+        let cited: Vec<String> = f.evidence.iter().map(|e| e.text.get().to_string()).collect();
+        assert_eq!(cited, [DEVICE_FAILED, FALLBACK, USER_FAILED], "{f:#?}");
+    }
 }

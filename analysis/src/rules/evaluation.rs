@@ -157,3 +157,117 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
     });
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{LogKind, Severity};
+
+    use super::super::testing::run;
+    use super::super::RULES;
+    use crate::causes;
+    use crate::testkit::{Kit, MIN, SEC};
+
+    // Microsoft's texts (CMG communication errors, Entra ID client install flow, ccmsetup return codes).
+    const AAD_INFO: &str = "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'";
+    const AAD_AUTH_INFO: &str = "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=2ca9a796-a1a6-43ec-88f1-5935b32155c5, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0";
+    const INVALID_CA: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set";
+    const STARTED: &str = "==========[ ccmsetup started in process 3324 ]==========";
+    const DP: &str = "GetDPLocations failed with error 0x87d00454";
+    const NO_CODE: &str = "Failed to create the setup manifest";
+    const IDX10223: &str = "IDX10223: Lifetime validation failed. The token is expired.";
+
+    fn exiting(code: i64) -> String {
+        format!("CcmSetup is exiting with return code {code}")
+    }
+
+    fn rule(id: &str) -> &'static super::super::Rule {
+        RULES.iter().find(|r| r.id == id).expect("a rule of the catalog")
+    }
+
+    #[test]
+    fn a_root_cause_silences_the_symptom_it_explains() {
+        // The app info request got no answer (tenant-not-onboarded alone), but the client logged an untrusted
+        // root for its TLS connections: that explains it.
+        let mut kit = Kit::new();
+        kit.said_each(
+            "CLIENT01",
+            LogKind::Ccmsetup,
+            0,
+            &[(Severity::Info, AAD_INFO), (Severity::Info, AAD_AUTH_INFO)],
+        );
+        run(&kit).found("tenant-not-onboarded", "CLIENT01", LogKind::Ccmsetup, AAD_INFO);
+        kit.said("CLIENT01", LogKind::CcmMessaging, SEC, Severity::Error, INVALID_CA);
+        let o = run(&kit);
+        o.found("root-ca-untrusted", "CLIENT01", LogKind::CcmMessaging, INVALID_CA);
+        o.none("tenant-not-onboarded");
+    }
+
+    #[test]
+    fn a_consequence_names_its_root_cause_and_comes_after_it() {
+        let mut kit = Kit::new();
+        kit.said_each(
+            "CLIENT01",
+            LogKind::Ccmsetup,
+            0,
+            &[(Severity::Info, STARTED), (Severity::Info, AAD_INFO), (Severity::Error, INVALID_CA)],
+        );
+        kit.said("CLIENT01", LogKind::Ccmsetup, MIN, Severity::Error, &exiting(6));
+        let o = run(&kit);
+        let f = o.only("install-failed");
+        assert_eq!(f.caused_by, ["root-ca-untrusted"]);
+        assert!(
+            f.explanation.starts_with(
+                "CLIENT01: ccmsetup ended with 6 (error). Root cause: root-ca-untrusted (see that finding). "
+            ),
+            "{}",
+            f.explanation
+        );
+        // Explained by a finding, the failure tells no story of its own.
+        assert_eq!(f.cause, None);
+        assert_eq!(f.remediation, rule("install-failed").remediation);
+        // Both errors of one device: the root cause first.
+        let order: Vec<&str> = o.findings.iter().map(|f| f.rule).collect();
+        let (root, consequence) = (
+            order.iter().position(|&r| r == "root-ca-untrusted").expect("root cause"),
+            order.iter().position(|&r| r == "install-failed").expect("consequence"),
+        );
+        assert!(root < consequence, "{order:?}");
+    }
+
+    #[test]
+    fn an_unexplained_failure_takes_the_fix_of_the_class_its_lines_show() {
+        let run_with = |line: &str| {
+            let mut kit = Kit::new();
+            kit.said_each(
+                "CLIENT01",
+                LogKind::Ccmsetup,
+                0,
+                &[(Severity::Info, STARTED), (Severity::Error, line), (Severity::Error, &exiting(6))],
+            );
+            run(&kit)
+        };
+        let o = run_with(DP);
+        let f = o.only("install-failed");
+        assert_eq!(f.cause, Some("dp-location"));
+        assert_eq!(f.remediation, causes::class("dp-location").unwrap().fix);
+        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, DP);
+        // A generic line: the rule's own fix, then how to read the line.
+        let o = run_with(NO_CODE);
+        let f = o.only("install-failed");
+        assert_eq!(f.cause, Some("generic"));
+        assert_eq!(
+            f.remediation,
+            format!("{} {}", rule("install-failed").remediation, causes::class("generic").unwrap().fix)
+        );
+    }
+
+    #[test]
+    fn a_rejected_token_leads_with_the_fix_of_its_identitymodel_error() {
+        let mut kit = Kit::new();
+        kit.said("MP01", LogKind::CcmSts, 0, Severity::Error, IDX10223);
+        let o = run(&kit);
+        let f = o.only("aad-token-rejected");
+        let fix = causes::idx_fix(IDX10223).expect("IDX10223 has a fix");
+        assert_eq!(f.remediation, format!("{fix} {}", rule("aad-token-rejected").remediation));
+    }
+}

@@ -227,6 +227,53 @@ mod tests {
         assert_eq!(f.title, "The flow stops after 'install.aad_token' with no error logged");
         let acquired = o.line_where("CLIENT01", c, |k, _| matches!(k, EventKind::AadTokenAcquired { .. }));
         o.assert_cites_line(f, acquired);
+        // Only that line; the steps after it whose log was collected are the ones not reached (the
+        // registration logs were not collected, renewal is never a stop).
+        assert_eq!(f.evidence.len(), 1, "{f:#?}");
+        assert!(
+            f.explanation.starts_with(
+                "Last phase reached: install.aad_token. Not reached: install.ccm_token, install.content, install.client. "
+            ),
+            "{}",
+            f.explanation
+        );
+    }
+
+    /// One healthy device; `host`'s clock runs `skew` ms fast.
+    fn device_with_skew(host: &str, skew: i64) -> Kit {
+        let mut kit = Kit::new();
+        kit.skew(host, skew);
+        healthy(&mut kit, &Dev::new("CLIENT01", 1), 0);
+        kit
+    }
+
+    #[test]
+    fn a_client_clock_off_is_its_devices_clock_skew() {
+        let o = run(&device_with_skew("CLIENT01", 5 * MIN));
+        let f = o.only("clock-skew");
+        assert_eq!((f.device.clone(), f.host.as_deref()), (Some(o.device_of("CLIENT01")), Some("CLIENT01")));
+        assert!(f.title.starts_with("CLIENT01's clock is about 5 min ahead of the site's"), "{}", f.title);
+    }
+
+    #[test]
+    fn a_connection_point_clock_off_is_clock_skew_of_no_device() {
+        // Every line it pairs is one device's, and still a server's clock is no device's.
+        let o = run(&device_with_skew("SITE01", -5 * MIN));
+        let f = o.only("clock-skew");
+        assert_eq!((f.device.as_deref(), f.host.as_deref()), (None, Some("SITE01")));
+        assert!(f.title.starts_with("SITE01's clock is about 5 min behind the site's"), "{}", f.title);
+    }
+
+    #[test]
+    fn an_inconsistent_or_reference_estimate_is_no_clock_skew() {
+        let mut o = run(&device_with_skew("CLIENT01", 5 * MIN));
+        assert_eq!(super::check_clock_skew(&o.analysis).len(), 1);
+        let client = o.analysis.host_offsets.iter().position(|h| h.host == "CLIENT01").expect("estimated");
+        o.analysis.host_offsets[client].consistent = false;
+        assert!(super::check_clock_skew(&o.analysis).is_empty());
+        o.analysis.host_offsets[client].consistent = true;
+        o.analysis.host_offsets[client].reference = true;
+        assert!(super::check_clock_skew(&o.analysis).is_empty());
     }
 
     #[test]

@@ -329,4 +329,73 @@ mod tests {
     fn one_guid_on_two_hosts_one_after_the_other_is_no_duplicate() {
         run(&cloned(48 * 60 * MIN)).none("duplicate-client-id");
     }
+
+    #[test]
+    fn three_hosts_on_one_guid_at_once_are_one_duplicate_naming_all_three() {
+        let mut kit = Kit::new();
+        let c = LogKind::ClientIdManagerStartup;
+        for (n, host) in ["CLONE01", "CLONE02", "CLONE03"].into_iter().enumerate() {
+            let t = n as i64 * SEC;
+            kit.said(host, c, t, Severity::Info, &registered(1)).ev(
+                host,
+                c,
+                t + MIN,
+                EventKind::ClientStartup { version: None },
+            );
+        }
+        let o = run(&kit);
+        let f = o.only("duplicate-client-id");
+        assert_eq!(f.host.as_deref(), Some("CLONE01, CLONE02, CLONE03"));
+        assert_eq!(f.evidence.len(), 3, "{f:#?}");
+    }
+
+    #[test]
+    fn a_duplicate_cites_the_sites_assignment_over_an_earlier_line_naming_the_guid() {
+        let mut kit = Kit::new();
+        let c = LogKind::ClientIdManagerStartup;
+        for (host, t) in [("CLONE01", 0), ("CLONE02", SEC)] {
+            kit.said_each(host, c, t, &[(Severity::Info, SENDING), (Severity::Info, &registered(1))]);
+        }
+        let o = run(&kit);
+        let f = o.only("duplicate-client-id");
+        assert_eq!(f.evidence.len(), 2, "{f:#?}");
+        for host in ["CLONE01", "CLONE02"] {
+            o.assert_cites(f, host, c, &registered(1));
+        }
+        // Without an assignment, the first line naming it.
+        let mut kit = Kit::new();
+        for (host, t) in [("CLONE01", 0), ("CLONE02", SEC)] {
+            kit.said_each(host, c, t, &[(Severity::Info, SENDING), (Severity::Info, SENDING)]);
+        }
+        let o = run(&kit);
+        let f = o.only("duplicate-client-id");
+        for host in ["CLONE01", "CLONE02"] {
+            let first = o.line_of(host, c, SENDING);
+            o.assert_cites_line(f, first);
+        }
+        assert_eq!(f.evidence.len(), 2, "{f:#?}");
+    }
+
+    #[test]
+    fn a_rejection_the_mp_logged_for_no_known_device_is_reported_for_the_mp() {
+        let mut kit = Kit::new();
+        kit.said(
+            "MP01",
+            LogKind::MpRegistrationManager,
+            0,
+            Severity::Error,
+            "Registration request failed 0x80004005",
+        );
+        let o = run(&kit);
+        let f = o.only("registration-failed");
+        assert_eq!((f.device.as_deref(), f.host.as_deref()), (None, Some("MP01")));
+        assert!(
+            f.explanation.starts_with("MP01: the management point rejected 1 registration request(s)."),
+            "{}",
+            f.explanation
+        );
+        // A client's rejection is its device's, not a loose one of its host.
+        let o = run(&registration(&[(Severity::Error, REJECTED)]));
+        assert!(o.of("registration-failed").iter().all(|f| f.device.is_some()), "{:#?}", o.findings);
+    }
 }

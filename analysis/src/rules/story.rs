@@ -172,3 +172,169 @@ pub(super) fn failure_story(a: &Analysis, rule: &str, d: DeviceIx, evidence: &[E
         cause: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use cmtrace_parsers::{LogKind, Severity};
+
+    use super::super::testing::run;
+    use super::*;
+    use crate::testkit::{aad_requested, Kit, MIN};
+    use cmtrace_parsers::AadTokenKind;
+
+    const STARTED: &str = "==========[ ccmsetup started in process 3324 ]==========";
+    // Real ccmsetup.log error texts (the domain references) with their codes.
+    const DP: &str = "GetDPLocations failed with error 0x87d00454";
+    const BITS: &str = "Failed to download files through BITS. Error: 0x80190194";
+    const TIMEOUT: &str = "Failed to send HTTP request. (Error at WinHttpSendRequest: 0x80072ee2)";
+    const NO_CODE: &str = "Failed to create the setup manifest";
+    const WMI: &str = "Failed to connect to namespace root\\ccm 0x8004100e";
+
+    fn exiting(code: i64) -> String {
+        format!("CcmSetup is exiting with return code {code}")
+    }
+
+    /// CLIENT01's ccmsetup.log: an earlier attempt that failed on `old`, then a new attempt with `lines`.
+    fn two_attempts(old: &str, lines: &[(Severity, &str)]) -> Kit {
+        let mut kit = Kit::new();
+        kit.said_each("CLIENT01", LogKind::Ccmsetup, 0, &[(Severity::Info, STARTED), (Severity::Error, old)]);
+        kit.said("CLIENT01", LogKind::Ccmsetup, MIN, Severity::Info, STARTED);
+        kit.said_each("CLIENT01", LogKind::Ccmsetup, 2 * MIN, lines);
+        kit
+    }
+
+    /// The story `rule` tells for the device's last ccmsetup line, with the texts of the lines it cites.
+    fn story_of_last(kit: &Kit, rule: &str) -> (Story, Vec<String>) {
+        let o = run(kit);
+        let a = &o.analysis;
+        let fail = a.events.keys().rfind(|&i| a.events[i].log_kind == LogKind::Ccmsetup).expect("a line");
+        let story = failure_story(a, rule, DeviceIx::FIRST, &[fail]).expect("a story");
+        let texts = story.lines.iter().map(|&i| a.events[i].evidence.text.get().to_string()).collect();
+        (story, texts)
+    }
+
+    #[test]
+    fn the_attempts_error_lines_are_cited_most_telling_first_and_four_at_most() {
+        let fail = exiting(0x87D0_0454);
+        let kit = two_attempts(
+            "Old attempt failed 0x80070005",
+            &[
+                (Severity::Error, BITS),
+                (Severity::Info, "Ccmsetup command line: ccmsetup.exe /mp:https://MP.MYCORP.COM"),
+                (Severity::Error, DP),
+                (Severity::Error, NO_CODE),
+                (Severity::Error, WMI),
+                (Severity::Error, TIMEOUT),
+                (Severity::Error, &fail),
+            ],
+        );
+        let (story, texts) = story_of_last(&kit, "install-failed");
+        // The line naming the exit's own code, then coded errors latest first, then uncoded; noise is fifth
+        // and left out; the earlier attempt's error and the info line are not cited.
+        assert_eq!(texts, [DP, TIMEOUT, BITS, NO_CODE]);
+        // The line that says its class in words names the cause.
+        assert_eq!(story.cause, Some("dp-location"));
+        assert_eq!(story.class.map(|c| c.id), Some("dp-location"));
+        assert!(
+            story.summary.starts_with("ccmsetup could not get a distribution point"),
+            "{}",
+            story.summary
+        );
+    }
+
+    #[test]
+    fn an_exit_code_that_names_its_class_outranks_the_lines_before_it() {
+        let fail = exiting(7);
+        let (story, texts) = story_of_last(
+            &two_attempts(NO_CODE, &[(Severity::Error, DP), (Severity::Error, &fail)]),
+            "install-failed",
+        );
+        assert_eq!(texts, [DP]);
+        assert_eq!(story.cause, Some("reboot-pending"));
+        // A plain exit code (6) names no class: the lines before it do.
+        let fail = exiting(6);
+        let (story, _) = story_of_last(
+            &two_attempts(NO_CODE, &[(Severity::Error, DP), (Severity::Error, &fail)]),
+            "install-failed",
+        );
+        assert_eq!(story.cause, Some("dp-location"));
+    }
+
+    #[test]
+    fn only_generic_or_noise_lines_name_the_most_telling_one() {
+        let fail = exiting(6);
+        let (story, texts) = story_of_last(
+            &two_attempts(
+                DP,
+                &[(Severity::Error, WMI), (Severity::Error, NO_CODE), (Severity::Error, &fail)],
+            ),
+            "install-failed",
+        );
+        assert_eq!(texts, [NO_CODE, WMI]);
+        assert_eq!(story.cause, Some("generic"));
+        assert_eq!(story.summary, format!("The error logged before it: '{NO_CODE}'."));
+        // Noise alone: its own sentence, still the generic class.
+        let (story, texts) = story_of_last(
+            &two_attempts(DP, &[(Severity::Error, WMI), (Severity::Error, &fail)]),
+            "install-failed",
+        );
+        assert_eq!(texts, [WMI]);
+        assert_eq!(story.cause, Some("generic"));
+        assert!(story.summary.starts_with("Only WMI 'invalid namespace' errors"), "{}", story.summary);
+    }
+
+    #[test]
+    fn a_failure_with_no_error_before_it_says_so() {
+        // An exit with nothing before it in this attempt (the old attempt's error does not count).
+        let fail = exiting(6);
+        let (story, texts) = story_of_last(&two_attempts(DP, &[(Severity::Error, &fail)]), "install-failed");
+        assert!(texts.is_empty());
+        assert_eq!(story.cause, None);
+        assert!(story.class.is_none());
+        assert_eq!(
+            story.summary,
+            "ccmsetup.log shows no error line before it in this attempt: the lines just before it show the step that stopped."
+        );
+        // A failure line (not an exit) that is the attempt's only error is named itself.
+        let (story, texts) =
+            story_of_last(&two_attempts(DP, &[(Severity::Error, NO_CODE)]), "install-failed");
+        assert!(texts.is_empty());
+        assert_eq!(story.cause, Some("generic"));
+        assert_eq!(story.summary, format!("The failure logged: '{NO_CODE}'."));
+    }
+
+    #[test]
+    fn the_failure_cited_is_the_latest_client_line_of_the_evidence() {
+        let fail = exiting(6);
+        let kit = two_attempts(NO_CODE, &[(Severity::Error, DP), (Severity::Error, &fail)]);
+        let o = run(&kit);
+        let a = &o.analysis;
+        let lines: Vec<EventIx> =
+            a.events.keys().filter(|&i| a.events[i].log_kind == LogKind::Ccmsetup).collect();
+        let (dp, exit) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+        // Given both lines, the story is told before the exit (the DP line is cited); given only the DP line, before it.
+        let both = failure_story(a, "install-failed", DeviceIx::FIRST, &[exit, dp]).unwrap();
+        assert_eq!(both.lines, [dp]);
+        let first = failure_story(a, "install-failed", DeviceIx::FIRST, &[dp]).unwrap();
+        assert!(first.lines.is_empty());
+        assert!(failure_story(a, "install-failed", DeviceIx::FIRST, &[]).is_none());
+    }
+
+    #[test]
+    fn an_attempt_starts_where_the_rules_own_step_starts() {
+        let started = EventKind::CcmsetupStarted { pid: Some(1) };
+        let registration = EventKind::RegistrationStarted { attempt: Some(1) };
+        let aad = aad_requested(AadTokenKind::Device);
+        let ccm = EventKind::CcmTokenRequested { sts_url: "https://MP.MYCORP.COM/CCM_STS".into() };
+        for rule in NEVER_SILENT {
+            assert!(starts_attempt(rule, &started) && starts_attempt(rule, &registration), "{rule}");
+            assert_eq!(starts_attempt(rule, &aad), *rule == "aad-token-unavailable", "{rule}");
+            assert_eq!(
+                starts_attempt(rule, &ccm),
+                matches!(*rule, "ccm-token-failed" | "ccm-token-renewal-failed"),
+                "{rule}"
+            );
+            assert!(!starts_attempt(rule, &EventKind::CcmsetupExit { code: 0 }), "{rule}");
+        }
+    }
+}
