@@ -16,7 +16,8 @@
 # (it includes the unit tests) for a fraction of the time. Pass 1's results are kept in
 # target/mutants/<module>/pass1/.
 # MUTANTS_ORACLE=all judges the analysis modules by every test of their packages instead of the
-# answer-deciding ones named in MODULES (in one pass).
+# answer-deciding ones named in MODULES (in one pass). MUTANTS_PASSES=1 runs pass 1 only (a quick check of
+# new unit tests; the table marks such a module "unit").
 # MUTANTS_JOBS sets -j (default: nproc). Results: target/mutants/<module>/mutants.out/ (outcomes.json,
 # caught.txt, missed.txt, timeout.txt, unviable.txt, a diff and a log per mutant).
 # Options common to every run (timeouts, exclusions) are in .cargo/mutants.toml.
@@ -38,7 +39,7 @@ cd "$(dirname "$0")/.."
 # test of a library is in a `tests` or `*_tests` module, so `tests::` selects them all and none of `it`.
 # `--tests`, not `--lib --test it`: cargo applies target selectors to every package named, and only the
 # root package has a test target `it` (nor does every package have a lib).
-ANALYSIS_ORACLE="--tests -- tests:: bundles:: real_logs:: --skip fuzz_bundles::"
+ANALYSIS_ORACLE="--tests -- tests:: bundles:: real_logs:: snapshots:: analyze:: --skip fuzz_bundles::"
 # Pass 1 of the analysis modules: the analysis crate's unit tests (its own package, no --test-package).
 ANALYSIS_QUICK="--lib"
 MODULES=(
@@ -48,8 +49,9 @@ MODULES=(
     # The analysis modules are judged end to end as well: the rules (analysis/src/rules/, a module per
     # family) by their unit tests on testkit and by tests/it/bundles.rs (every fixture bundle's
     # expected.json). Only the tests that decide the answers:
-    # the analysis crate's own (flow_tests and the unit tests), the fixture bundles (strict both ways) and
-    # the real logs. Measured here: 15-46 s against 57-75 s for every test of the root package. A survivor
+    # the analysis crate's own (flow_tests and the unit tests), the fixture bundles (strict both ways), the
+    # real logs, the report snapshots (every phase's status, reason and time, every finding's text) and the
+    # analyze command's tests. Measured here: 40-60 s against 57-75 s for every test of the root package. A survivor
     # is worth re-running on the whole suite before writing a test for it:
     # `scripts/mutants.sh rules -- --re 'rules/install.rs:123:'` with MUTANTS_ORACLE=all.
     "correlate|analysis/src/correlate.rs|cmtrace-analysis,cmtrace-rs|$ANALYSIS_ORACLE|$ANALYSIS_QUICK"
@@ -124,6 +126,7 @@ if [[ $mode == run ]]; then
         rm -rf "$out/pass1" "$out/iterated"
         passes=(full)
         [[ -n $quick && ${MUTANTS_ORACLE:-} != all ]] && passes=(quick full)
+        [[ -n $quick && ${MUTANTS_PASSES:-2} == 1 ]] && passes=(quick)
         for pass in "${passes[@]}"; do
             args=("${base[@]}")
             if [[ $pass == quick ]]; then
@@ -145,6 +148,7 @@ if [[ $mode == run ]]; then
                 *) echo "mutants.sh: $name: cargo mutants exited $rc (4: the baseline fails)" >&2; status=1; break ;;
             esac
             if [[ $pass == quick ]]; then
+                rm -rf "$out/pass1"
                 cp -r "$out/mutants.out" "$out/pass1"
                 # 0: pass 1 caught everything; nothing is left for pass 2.
                 ((rc == 0)) && break
@@ -158,14 +162,17 @@ fi
 
 # The table: counts from outcomes.json (the .txt lists when it is missing), score = caught / (caught +
 # missed + timeout); unviable mutants (they do not build) do not count.
-printf '\n%-10s %8s %7s %7s %8s %9s %7s %9s\n' module mutants caught missed timeout unviable score time
+printf '\n%-10s %8s %7s %7s %8s %9s %7s %9s %s\n' module mutants caught missed timeout unviable score time oracle
 for e in "${entries[@]}"; do
     IFS='|' read -r name _ _ <<<"$e"
     dir=target/mutants/$name/mutants.out
     if [[ -f $dir/outcomes.json ]]; then
         # After two passes: pass 1's counts plus what pass 2 made of pass 1's survivors.
         second=
-        [[ -f target/mutants/$name/iterated ]] && second=$dir/outcomes.json && dir=target/mutants/$name/pass1
+        oracle=all
+        [[ -d target/mutants/$name/pass1 ]] && oracle=unit
+        [[ -f target/mutants/$name/iterated ]] && second=$dir/outcomes.json && dir=target/mutants/$name/pass1 \
+            && oracle=unit+e2e
         read -r total caught missed timeout unviable < <(python3 -c '
 import json, sys
 o = json.load(open(sys.argv[1]))
@@ -178,6 +185,7 @@ print(*counts)' "$dir/outcomes.json" "$second")
         count() { if [[ -f $dir/$1.txt ]]; then grep -c . "$dir/$1.txt" || true; else echo 0; fi; }
         caught=$(count caught) missed=$(count missed) timeout=$(count timeout) unviable=$(count unviable)
         total=$((caught + missed + timeout + unviable))
+        oracle=all
     else
         printf '%-10s %8s\n' "$name" "no results"
         continue
@@ -189,7 +197,7 @@ print(*counts)' "$dir/outcomes.json" "$second")
         score=-
     fi
     seconds=$(cat "target/mutants/$name/seconds" 2>/dev/null || echo '')
-    printf '%-10s %8d %7d %7d %8d %9d %7s %9s\n' "$name" "$total" "$caught" "$missed" "$timeout" "$unviable" \
-        "$score" "${seconds:+${seconds}s}"
+    printf '%-10s %8d %7d %7d %8d %9d %7s %9s %s\n' "$name" "$total" "$caught" "$missed" "$timeout" "$unviable" \
+        "$score" "${seconds:+${seconds}s}" "$oracle"
 done
 exit $status

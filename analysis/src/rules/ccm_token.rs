@@ -124,15 +124,14 @@ mod tests {
     use cmtrace_parsers::{LogKind, Severity};
 
     use super::super::testing::run;
+    use super::super::testing::said::{IDX10223, USER_OK};
     use crate::testkit::{Kit, SEC};
 
     // Microsoft's texts (CMG communication errors, Entra ID client install flow), a community report of
     // the CCM token failure (`RetrieveTokenFromStsServerImpl failed`) and Microsoft's renewal line.
     const PREAUTH_401: &str = "Return code: 401, Description: PreAuth token validation failed, System.IdentityModel.Tokens.SecurityTokenExpiredException:";
-    const IDX10223: &str = "IDX10223: Lifetime validation failed. The token is expired.";
     const INVALID_TOKEN_401: &str =
         "[CCMHTTP] ERROR INFO: StatusCode=401 StatusText=CMGService_Invalid_Token";
-    const USER_OK: &str = "Retrieved AAD token for AAD user 'e8838041-db7a-42d5-b9ae-78813910e4cc'";
     const CCM_TOKEN: &str =
         "Getting CCM Token from STS server 'CMG.CLOUDAPP.NET/CCM_Proxy_MutualAuth/72186325152220500'";
     const STS_FAILED: &str = "RetrieveTokenFromStsServerImpl failed with error 0x87d0027e";

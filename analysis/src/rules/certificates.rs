@@ -161,12 +161,11 @@ mod tests {
     use cmtrace_parsers::{LogKind, Severity};
 
     use super::super::testing::run;
+    use super::super::testing::said::{AAD_INFO, INVALID_CA};
     use crate::testkit::Kit;
 
     // Microsoft's texts (CMG communication errors): the TLS failure and the flag WinHTTP sets.
-    const AAD_INFO: &str = "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'";
     const SECURE_FAILURE: &str = "[CCMHTTP] ERROR: URL=https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS, Port=443, Options=63, Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE";
-    const INVALID_CA: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set";
     const REV_FAILED: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_REV_FAILED is set";
     const CN_INVALID: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_CN_INVALID is set";
 
@@ -238,29 +237,28 @@ https://CMG.CONTOSO.COM/CCM_Proxy_ServerAuth/72057594037928017/CCM_STS."
         );
     }
 
+    /// CLIENT01's ccmsetup: the TLS failure, `fillers` other lines, then the untrusted-root flag.
+    fn flag_after(fillers: usize) -> Kit {
+        let mut lines = vec![(Severity::Info, AAD_INFO), (Severity::Error, SECURE_FAILURE)];
+        lines.extend(std::iter::repeat_n((Severity::Info, AAD_INFO), fillers));
+        lines.push((Severity::Error, INVALID_CA));
+        let mut kit = Kit::new();
+        kit.said_each("CLIENT01", LogKind::Ccmsetup, 0, &lines);
+        kit
+    }
+
     #[test]
     fn the_http_error_cited_is_the_one_just_before_the_flag_in_its_file() {
         // Twelve lines from the HTTP error to the flag (the kit numbers its lines 3 apart): too far to be its
-        // context.
-        let mut kit = Kit::new();
-        let mut lines = vec![(Severity::Info, AAD_INFO), (Severity::Error, SECURE_FAILURE)];
-        lines.extend(std::iter::repeat_n((Severity::Info, AAD_INFO), 3));
-        lines.push((Severity::Error, INVALID_CA));
-        kit.said_each("CLIENT01", LogKind::Ccmsetup, 0, &lines);
-        let o = run(&kit);
-        let f = o.only("root-ca-untrusted");
-        assert_eq!(f.evidence.len(), 1, "{f:#?}");
-        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, INVALID_CA);
-        // Nine lines before it is still its context.
-        let mut kit = Kit::new();
-        let mut lines = vec![(Severity::Info, AAD_INFO), (Severity::Error, SECURE_FAILURE)];
-        lines.extend(std::iter::repeat_n((Severity::Info, AAD_INFO), 2));
-        lines.push((Severity::Error, INVALID_CA));
-        kit.said_each("CLIENT01", LogKind::Ccmsetup, 0, &lines);
-        let o = run(&kit);
-        let f = o.only("root-ca-untrusted");
-        assert_eq!(f.evidence.len(), 2, "{f:#?}");
-        o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, SECURE_FAILURE);
+        // context. Nine lines before it is still its context.
+        for (fillers, cited) in [(3, 1), (2, 2)] {
+            let o = run(&flag_after(fillers));
+            let f = o.only("root-ca-untrusted");
+            assert_eq!(f.evidence.len(), cited, "{f:#?}");
+            o.assert_cites(f, "CLIENT01", LogKind::Ccmsetup, INVALID_CA);
+        }
+        let o = run(&flag_after(2));
+        o.assert_cites(o.only("root-ca-untrusted"), "CLIENT01", LogKind::Ccmsetup, SECURE_FAILURE);
         // After the flag, or in another log, it is not.
         let mut kit = Kit::new();
         kit.said_each(

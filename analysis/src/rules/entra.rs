@@ -317,12 +317,11 @@ mod tests {
     use cmtrace_parsers::{EventKind, LogKind, Severity};
 
     use super::super::testing::run;
+    use super::super::testing::said::{AAD_AUTH_INFO, AAD_INFO, USER_OK};
     use crate::testkit::{healthy, Dev, Kit, SEC, TENANT};
 
     // Microsoft's texts (Entra ID client install flow) and the ADALOperationProvider.log of a device that is
     // not Entra ID joined (community sample, 0x800703f0 ERROR_NO_TOKEN).
-    const AAD_INFO: &str = "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'";
-    const AAD_AUTH_INFO: &str = "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=2ca9a796-a1a6-43ec-88f1-5935b32155c5, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0";
     const DEVICE_TOKEN: &str = "Getting AAD (device) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token";
     const USER_TOKEN: &str = "Getting AAD (user) token with: ClientId = 0b7c8ab3-9ea1-4ffa-b2b9-8ffdd944bd8b, ResourceUrl = https://ConfigMgrService, AccountId = https://login.microsoftonline.com/common/oauth2/token";
     const DEVICE_FAILED: &str = "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0xd0090016";
@@ -330,7 +329,6 @@ mod tests {
         "Falling back to get user 'S-1-5-21-1527250992-855612568-2252598708-1001' token for system...";
     const USER_FAILED: &str =
         "Failed to get AAD token for 'S-1-5-21-1527250992-855612568-2252598708-1001' from WAM API. Error 0x80070520";
-    const USER_OK: &str = "Retrieved AAD token for AAD user 'e8838041-db7a-42d5-b9ae-78813910e4cc'";
     const NOT_AVAILABLE: &str =
         "IWebAuthenticationCoreManagerStatics4 not available. Falling back to user token.";
     const NOT_JOINED: &str = "Failed to get AAD token for 'S-1-5-18' from WAM API. Error 0x800703f0";

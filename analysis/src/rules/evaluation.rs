@@ -163,22 +163,14 @@ mod tests {
     use cmtrace_parsers::{LogKind, Severity};
 
     use super::super::testing::run;
+    use super::super::testing::said::{
+        exiting, AAD_AUTH_INFO, AAD_INFO, DP, IDX10223, INVALID_CA, NO_CODE, STARTED,
+    };
     use super::super::RULES;
     use crate::causes;
     use crate::testkit::{Kit, MIN, SEC};
 
     // Microsoft's texts (CMG communication errors, Entra ID client install flow, ccmsetup return codes).
-    const AAD_INFO: &str = "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'";
-    const AAD_AUTH_INFO: &str = "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=2ca9a796-a1a6-43ec-88f1-5935b32155c5, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0";
-    const INVALID_CA: &str = "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set";
-    const STARTED: &str = "==========[ ccmsetup started in process 3324 ]==========";
-    const DP: &str = "GetDPLocations failed with error 0x87d00454";
-    const NO_CODE: &str = "Failed to create the setup manifest";
-    const IDX10223: &str = "IDX10223: Lifetime validation failed. The token is expired.";
-
-    fn exiting(code: i64) -> String {
-        format!("CcmSetup is exiting with return code {code}")
-    }
 
     fn rule(id: &str) -> &'static super::super::Rule {
         RULES.iter().find(|r| r.id == id).expect("a rule of the catalog")

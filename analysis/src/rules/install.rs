@@ -90,20 +90,16 @@ mod tests {
     use cmtrace_parsers::{LogKind, Severity};
 
     use super::super::testing::run;
+    use super::super::testing::said::{exiting, STARTED};
     use super::INSTALL_FAILED;
     use crate::codes::{self, CodeSpace};
     use crate::testkit::{healthy, Dev, Kit, MIN, SEC};
 
     // Texts of ccmsetup.log (Microsoft's return codes; real logs for the start and the retry).
-    const STARTED: &str = "==========[ ccmsetup started in process 3324 ]==========";
     const FAILED_643: &str = "CcmSetup failed with error code 0x80070643";
     const RETRY: &str = "Next retry in 120 minute(s)...";
     const PKI: &str =
         "Client selected the PKI Certificate [Thumbprint 3C95DC61FE9A9F18F6595195BD41B54E3AB383D6] issued to 'CLIENT16.corp.contoso.com'";
-
-    fn exiting(code: i64) -> String {
-        format!("CcmSetup is exiting with return code {code}")
-    }
 
     /// CLIENT01's ccmsetup starts, then says `then`.
     fn ccmsetup(then: &[(Severity, &str)]) -> Kit {

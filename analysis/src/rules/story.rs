@@ -178,21 +178,15 @@ mod tests {
     use cmtrace_parsers::{LogKind, Severity};
 
     use super::super::testing::run;
+    use super::super::testing::said::{exiting, DP, NO_CODE, STARTED};
     use super::*;
     use crate::testkit::{aad_requested, Kit, MIN};
     use cmtrace_parsers::AadTokenKind;
 
-    const STARTED: &str = "==========[ ccmsetup started in process 3324 ]==========";
     // Real ccmsetup.log error texts (the domain references) with their codes.
-    const DP: &str = "GetDPLocations failed with error 0x87d00454";
     const BITS: &str = "Failed to download files through BITS. Error: 0x80190194";
     const TIMEOUT: &str = "Failed to send HTTP request. (Error at WinHttpSendRequest: 0x80072ee2)";
-    const NO_CODE: &str = "Failed to create the setup manifest";
     const WMI: &str = "Failed to connect to namespace root\\ccm 0x8004100e";
-
-    fn exiting(code: i64) -> String {
-        format!("CcmSetup is exiting with return code {code}")
-    }
 
     /// CLIENT01's ccmsetup.log: an earlier attempt that failed on `old`, then a new attempt with `lines`.
     fn two_attempts(old: &str, lines: &[(Severity, &str)]) -> Kit {

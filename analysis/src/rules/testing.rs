@@ -93,3 +93,30 @@ impl Outcome {
         self.findings.iter().map(|f| (f.rule, f.device.as_deref(), f.host.as_deref())).collect()
     }
 }
+
+/// Real log texts that the tests of several families use.
+pub(super) mod said {
+    /// ccmsetup.log: a new ccmsetup run (real logs).
+    pub(in crate::rules) const STARTED: &str = "==========[ ccmsetup started in process 3324 ]==========";
+    /// ccmsetup.log: no distribution point for the client content (0x87d00454).
+    pub(in crate::rules) const DP: &str = "GetDPLocations failed with error 0x87d00454";
+    /// ccmsetup.log: an error line without a code.
+    pub(in crate::rules) const NO_CODE: &str = "Failed to create the setup manifest";
+    /// ccmsetup.log: the Entra ID app info request to the CMG (Microsoft's install flow).
+    pub(in crate::rules) const AAD_INFO: &str = "Getting AAD info from CMG 'CMG.CLOUDAPP.NET'";
+    /// ccmsetup.log: the CCM HTTP request of that app info.
+    pub(in crate::rules) const AAD_AUTH_INFO: &str = "SMS CCM 5.0: Host=CMG.CLOUDAPP.NET, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=2ca9a796-a1a6-43ec-88f1-5935b32155c5, Port=443, Protocol=https, CcmTokenAuth=0, Flags=0x1304, Options=0xe0";
+    /// Client logs: WinHTTP's flag for a server certificate of an untrusted root (Microsoft's CMG errors).
+    pub(in crate::rules) const INVALID_CA: &str =
+        "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_INVALID_CA is set";
+    /// CCM_STS.log: an expired token (IdentityModel).
+    pub(in crate::rules) const IDX10223: &str = "IDX10223: Lifetime validation failed. The token is expired.";
+    /// A user token retrieved (ccmsetup.log, ADALOperationProvider.log).
+    pub(in crate::rules) const USER_OK: &str =
+        "Retrieved AAD token for AAD user 'e8838041-db7a-42d5-b9ae-78813910e4cc'";
+
+    /// ccmsetup.log: how ccmsetup ends.
+    pub(in crate::rules) fn exiting(code: i64) -> String {
+        format!("CcmSetup is exiting with return code {code}")
+    }
+}
