@@ -3,8 +3,8 @@
 //! renewed (`ccm-token-renewal-failed`).
 
 use super::{
-    device_events, failed_phase_hits, grouped_hits, http_text, per_device_events, Analysis, Check, Explained,
-    Hit, PhaseId, Rule,
+    device_events, failed_phase_hits, grouped_hits, http_text, per_device_events, story, Analysis, Check,
+    Explained, Hit, PhaseId, Rule,
 };
 use cmtrace_parsers::{EventKind, LogKind, Severity};
 
@@ -19,6 +19,8 @@ registration) token expired: reinstall with a new token (BulkRegistrationTokenTo
 internal MP. MISE12034: give the MP internet access to Entra ID endpoints (Local System WinINET proxy). FileLoadException \
 for System.IdentityModel.Tokens.JWT (2006): copy the DLL to SMS_CCM\\CCM_STS\\bin. Also check device and MP clocks.",
     symptom: false,
+    story: None,
+    idx_fix_first: true,
     check: Check::Alone(check_token_rejected),
 };
 
@@ -76,6 +78,8 @@ it every request through the CMG is unauthenticated.",
 ('Switched to internal URL', the HTTP status), CCM_STS.log on the MP. A 401 CMGConnector_Unauthorized with no CCM_STS.log \
 line points at an IIS redirect on the MP's Default Web Site; a 500 at a CCM_STS exception.",
     symptom: false,
+    story: Some(story::attempt_starts_at_ccm_token_request),
+    idx_fix_first: false,
     check: Check::AfterCauses(check_ccm_token_failed),
 };
 
@@ -105,6 +109,8 @@ but no new token was cached: the client's requests through the CMG will fail unt
     remediation: "Check the renewal request's path (CMGService.log, SMS_CLOUD_PROXYCONNECTOR.log, CCM_STS.log) for the \
 status it got; confirm the device still gets Entra ID tokens ('dsregcmd /status') and that the device and MP clocks agree.",
     symptom: false,
+    story: Some(story::attempt_starts_at_ccm_token_request),
+    idx_fix_first: false,
     check: Check::AfterCauses(check_renewal_failed),
 };
 

@@ -94,6 +94,8 @@ into the device's Local Computer 'Trusted Root Certification Authorities' (and '
 store, e.g. by Intune or GPO, or use a CMG certificate from a public CA that Windows trusts. Check what the CMG presents \
 at https://<CMG FQDN>/CCM_Proxy_MutualAuth/ServiceMetadata.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_root_ca),
 };
 
@@ -123,6 +125,8 @@ the TLS connection is refused. An internet client can only check a CRL that is p
 (bootstrap only); or clear 'Clients check the certificate revocation list (CRL) for site systems' on the site's \
 Communication Security tab. On the CMG connection point, make the CRL of the MP certificate chain reachable.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_crl),
 };
 
@@ -145,6 +149,8 @@ unless that is the service name); check what the CMG presents at https://<CMG FQ
 TLS-inspecting proxy that presents its own certificate for the CMG must bypass it. For an MP, the certificate must name the \
 MP's FQDN as the client addresses it.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_cert_name),
 };
 

@@ -16,6 +16,8 @@ point relays the request without one and the MP answers 403 (CMGConnector_Client
 MP trusts, CRL reachable) to the site system that hosts the CMG connection point, or switch the MP to enhanced HTTP with \
 token authentication. Verbose SMS_CLOUD_PROXYCONNECTOR.log shows 'Filtered cert count with client auth:'.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_connector_client_cert),
 };
 
@@ -41,6 +43,8 @@ the MP's mode (HTTPS versus enhanced HTTP), or the MP does not allow CMG traffic
 (HTTPS) to the Default Web Site on port 443, and enable 'Allow Configuration Manager cloud management gateway traffic' \
 on the management point role.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_connector_forbidden),
 };
 

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    broken_phases, device_events, failed_phase_hits, first_n, host_of, log_file_name, phase_status, Analysis,
-    Check, Explained, Hit, PhaseId, PhaseStatus, Rule,
+    broken_phases, device_events, failed_phase_hits, first_n, host_of, log_file_name, phase_status, story,
+    Analysis, Check, Explained, Hit, PhaseId, PhaseStatus, Rule,
 };
 use crate::index::{DeviceIx, EventIx};
 use cmtrace_parsers::{AadTokenKind, EventKind, LogKind, Severity};
@@ -72,6 +72,8 @@ client cannot use the CCM_STS channel.",
 the device (Entra Connect device sync for hybrid), make sure the server (web) app in Azure Services allows device \
 tokens, or have a valid Entra ID user signed in for the user-token fallback.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_wpj),
 };
 
@@ -115,6 +117,8 @@ went on, but it depends on a user being signed in: unattended devices (no user) 
 server (web) app registration in Azure Services; a NTE_BAD_KEYSET-like error (0xd0090016 / 0x80090016) points at a lost \
 device key (TPM cleared, reimaged or repaired device): rejoin the device.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_fallback),
 };
 
@@ -170,6 +174,8 @@ Configuration Manager. (No log text for this failure is documented: this is conc
 > Cloud Management, with the server and client app registrations; or pass AADTENANTID, AADCLIENTAPPID and AADRESOURCEURI \
 on the ccmsetup command line.",
     symptom: true,
+    story: None,
+    idx_fix_first: false,
     check: Check::AfterCauses(check_tenant_not_onboarded),
 };
 
@@ -245,6 +251,8 @@ pub(super) const AAD_TOKEN_UNAVAILABLE: Rule = Rule {
 server app), or sign in with a valid Entra ID user. Check the app registrations' App ID URI (AADSTS50001) and that the \
 client app has the redirect URI ms-appx-web://Microsoft.AAD.BrokerPlugin/<client app id>.",
     symptom: false,
+    story: Some(story::attempt_starts_at_aad_token_request),
+    idx_fix_first: false,
     check: Check::AfterCauses(check_token_unavailable),
 };
 
@@ -267,6 +275,8 @@ registered the device with another. Tokens for one tenant are not valid for the 
     remediation: "Check which tenant the device is joined to ('dsregcmd /status': TenantId) and which tenants are onboarded \
 in Azure Services (Cloud Management); onboard the device's tenant or pass the right AADTENANTID to ccmsetup.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_tenant_mismatch),
 };
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
-use super::story::{failure_story, NEVER_SILENT};
+use super::story::failure_story;
 use super::{dedup_evidence, Analysis, Check, EvidenceOut, Explained, Finding, Hit, RULES};
 use crate::causes;
 use crate::index::EventIx;
@@ -95,10 +95,8 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
             let mut remediation = rule.remediation.to_string();
             let mut cause = None;
             // Never silent: what the error lines before an unexplained failure show.
-            if let (true, true, Some(d)) =
-                (NEVER_SILENT.contains(&rule.id), hit.causes.is_empty(), hit.device)
-            {
-                if let Some(story) = failure_story(a, rule.id, d, &hit.evidence) {
+            if let (Some(starts), true, Some(d)) = (rule.story, hit.causes.is_empty(), hit.device) {
+                if let Some(story) = failure_story(a, starts, d, &hit.evidence) {
                     explanation = format!("{} {} {}", hit.facts, story.summary, rule.explanation);
                     match story.class {
                         // A generic error: the rule's own remediation says more, with how to read the line.
@@ -109,14 +107,14 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                     cause = story.cause;
                     evidence.extend(story.lines);
                 }
-            } else if let (true, Some(d)) = (NEVER_SILENT.contains(&rule.id), hit.device) {
+            } else if let (Some(starts), Some(d)) = (rule.story, hit.device) {
                 // A consequence of a root cause still shows the failure lines of its own attempt; the
                 // root-cause finding explains them.
-                if let Some(story) = failure_story(a, rule.id, d, &hit.evidence) {
+                if let Some(story) = failure_story(a, starts, d, &hit.evidence) {
                     evidence.extend(story.lines);
                 }
             }
-            if rule.id == "aad-token-rejected" {
+            if rule.idx_fix_first {
                 if let Some(fix) =
                     hit.evidence.iter().find_map(|&i| causes::idx_fix(&a.events[i].evidence.text.get()))
                 {

@@ -19,6 +19,8 @@ it; a token expires 8 hours after it is issued) only line up if this host's cloc
     remediation: "Fix the host's time: check 'w32tm /query /status', the time zone, and the NTP source; for Entra joined \
 devices, make sure time sync is allowed. The timeline of this report is corrected by the estimated offset.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_clock_skew),
 };
 
@@ -102,6 +104,8 @@ would show the next step was collected. The client may still be working (logs co
     remediation: "Collect the logs again after a while; if the flow is still stopped there, check network reachability of \
 the CMG (443) from the device and the services (ccmsetup, CcmExec) on it.",
     symptom: true,
+    story: None,
+    idx_fix_first: false,
     check: Check::AfterCauses(check_flow_incomplete),
 };
 

@@ -2,8 +2,8 @@
 //! the client certificate it chose (`pki-cert-preferred`).
 
 use super::{
-    grouped_hits, host_of, last_event, per_device_events, phase_status, Analysis, Check, Explained, Hit,
-    PhaseId, PhaseStatus, Rule,
+    grouped_hits, host_of, last_event, per_device_events, phase_status, story, Analysis, Check, Explained,
+    Hit, PhaseId, PhaseStatus, Rule,
 };
 use cmtrace_parsers::{EventKind, Severity};
 
@@ -17,6 +17,8 @@ pub(super) const INSTALL_FAILED: Rule = Rule {
 ccmsetup. Return code 7: restart the device; 8: wait for the running setup; 9: check the prerequisite lines in \
 ccmsetup.log; 10: download fresh client source files; an HRESULT: look it up (cmtrace-rs error <code>).",
     symptom: false,
+    story: Some(story::attempt_starts_at_setup),
+    idx_fix_first: false,
     check: Check::AfterCauses(check_install_failed),
 };
 
@@ -77,6 +79,8 @@ client and does not use Entra ID authentication.",
     remediation: "Nothing to fix if PKI is intended. To use Entra ID, remove the client authentication certificate or \
 deploy without it.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_pki),
 };
 

@@ -99,6 +99,9 @@ pub struct Hit {
     pub causes: Vec<&'static str>,
 }
 
+/// Where an attempt of a rule's step starts in a log: the line's event (see `Rule::story`).
+pub type AttemptStart = fn(&EventKind) -> bool;
+
 /// One rule of the catalog.
 pub struct Rule {
     /// Stable id (`root-ca-untrusted`), the `rule` of a finding.
@@ -113,6 +116,12 @@ pub struct Rule {
     pub remediation: &'static str,
     /// Concludes from absence: skipped where a root cause already explains the phases it would report.
     pub symptom: bool,
+    /// Never silent (a consequence rule): when no root cause explains its failure, the finding cites the
+    /// device's error lines before it in that attempt and says what they show. The function says where an
+    /// attempt of the rule's step starts in a log (`story::attempt_starts_*`).
+    pub story: Option<AttemptStart>,
+    /// The fix of the IdentityModel error (IDX...) its evidence names is put before its own.
+    pub idx_fix_first: bool,
     /// The function that finds its cases.
     pub check: Check,
 }

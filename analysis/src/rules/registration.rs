@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{
     broken_phases, device_events, failed_phase_hits, first_n, host_of, is_client_log, last_event,
-    per_device_events, Analysis, Check, Explained, Hit, PhaseId, Rule, Subject,
+    per_device_events, story, Analysis, Check, Explained, Hit, PhaseId, Rule, Subject,
 };
 use crate::index::{EventIx, HostIx};
 use cmtrace_parsers::{EventKind, HostRole, LogKind, Severity};
@@ -20,6 +20,8 @@ pub(super) const REGISTRATION_FAILED: Rule = Rule {
 (0x80071770): the registration state could not be encrypted (known cng.sys issue: update the OS). 0x87d00231: the Entra ID \
 user is not in the site database (configure Entra ID user discovery and the app's API permissions).",
     symptom: false,
+    story: Some(story::attempt_starts_at_setup),
+    idx_fix_first: false,
     check: Check::AfterCauses(check_registration_failed),
 };
 
@@ -70,6 +72,8 @@ registration). Unapproved clients get no policy. (Approval status 0 and 2 are no
     remediation: "Approve the device in the console (Assets and Compliance > Devices > Approve), or review the hierarchy's \
 client approval setting (Hierarchy Settings > Client Approval and Conflicting Records).",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_not_approved),
 };
 
@@ -142,6 +146,8 @@ ConfigMgr Client step, or delete %WINDIR%\\SMSCFG.INI and the SMS certificates f
 computer reset the identity (delete SMSCFG.INI and the SMS certificates, restart ccmexec) so it registers with a new GUID; \
 delete the duplicate record in the console.",
     symptom: false,
+    story: None,
+    idx_fix_first: false,
     check: Check::Alone(check_duplicate_client_id),
 };
 

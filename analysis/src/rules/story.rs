@@ -2,20 +2,10 @@
 //! before it in that attempt, most telling first, and says in one sentence what they show, with the fix of
 //! their class in the failure catalog (`causes`).
 
-use super::{device_events, is_client_log, log_file_name, Analysis};
+use super::{device_events, is_client_log, log_file_name, Analysis, AttemptStart};
 use crate::causes::{self, Class};
 use crate::index::{DeviceIx, EventIx};
 use cmtrace_parsers::{EventKind, Severity};
-
-/// Consequence rules whose failure, when no root-cause rule explains it, is explained by the error lines
-/// before it.
-pub(super) const NEVER_SILENT: &[&str] = &[
-    "install-failed",
-    "registration-failed",
-    "ccm-token-failed",
-    "aad-token-unavailable",
-    "ccm-token-renewal-failed",
-];
 
 /// How many preceding error lines a finding cites.
 const STORY_LINES: usize = 4;
@@ -46,21 +36,32 @@ fn is_failure_line(a: &Analysis, i: EventIx) -> bool {
         )
 }
 
-/// Where an attempt of this rule's step starts in a log (the window of its error lines begins after it).
-fn starts_attempt(rule: &str, k: &EventKind) -> bool {
-    match k {
-        EventKind::CcmsetupStarted { .. } | EventKind::RegistrationStarted { .. } => true,
-        EventKind::AadTokenRequested { .. } => rule == "aad-token-unavailable",
-        EventKind::CcmTokenRequested { .. } | EventKind::CcmTokenExpiring { .. } => {
-            matches!(rule, "ccm-token-failed" | "ccm-token-renewal-failed")
-        }
-        _ => false,
-    }
+/// An attempt of installation or registration starts where ccmsetup or a registration attempt starts (the
+/// window of a failure's error lines begins after it).
+pub(crate) fn attempt_starts_at_setup(k: &EventKind) -> bool {
+    matches!(k, EventKind::CcmsetupStarted { .. } | EventKind::RegistrationStarted { .. })
+}
+
+/// An attempt of an Entra ID token starts at its request (or where installation or registration starts).
+pub(crate) fn attempt_starts_at_aad_token_request(k: &EventKind) -> bool {
+    attempt_starts_at_setup(k) || matches!(k, EventKind::AadTokenRequested { .. })
+}
+
+/// An attempt of a CCM token starts at its request or at the renewal of an expiring one (or where
+/// installation or registration starts).
+pub(crate) fn attempt_starts_at_ccm_token_request(k: &EventKind) -> bool {
+    attempt_starts_at_setup(k)
+        || matches!(k, EventKind::CcmTokenRequested { .. } | EventKind::CcmTokenExpiring { .. })
 }
 
 /// The device's error lines before the failure its hit cites (the hit's last client-log line), in that
-/// attempt, ranked; and what they show.
-pub(super) fn failure_story(a: &Analysis, rule: &str, d: DeviceIx, evidence: &[EventIx]) -> Option<Story> {
+/// attempt (which starts after the last line `starts`), ranked; and what they show.
+pub(super) fn failure_story(
+    a: &Analysis,
+    starts: AttemptStart,
+    d: DeviceIx,
+    evidence: &[EventIx],
+) -> Option<Story> {
     let &fail = evidence
         .iter()
         .filter(|&&i| is_client_log(a.events[i].log_kind))
@@ -73,7 +74,7 @@ pub(super) fn failure_story(a: &Analysis, rule: &str, d: DeviceIx, evidence: &[E
         .collect();
     let start = before
         .iter()
-        .filter(|&&i| starts_attempt(rule, &a.events[i].kind))
+        .filter(|&&i| starts(&a.events[i].kind))
         .map(|&i| a.events[i].evidence.line)
         .max()
         .unwrap_or(0);
@@ -179,6 +180,7 @@ mod tests {
 
     use super::super::testing::run;
     use super::super::testing::said::{exiting, DP, NO_CODE, STARTED};
+    use super::super::RULES;
     use super::*;
     use crate::testkit::{aad_requested, Kit, MIN};
     use cmtrace_parsers::AadTokenKind;
@@ -197,12 +199,13 @@ mod tests {
         kit
     }
 
-    /// The story `rule` tells for the device's last ccmsetup line, with the texts of the lines it cites.
-    fn story_of_last(kit: &Kit, rule: &str) -> (Story, Vec<String>) {
+    /// The story install-failed tells for the device's last ccmsetup line, with the texts of the lines it
+    /// cites.
+    fn story_of_last(kit: &Kit) -> (Story, Vec<String>) {
         let o = run(kit);
         let a = &o.analysis;
         let fail = a.events.keys().rfind(|&i| a.events[i].log_kind == LogKind::Ccmsetup).expect("a line");
-        let story = failure_story(a, rule, DeviceIx::FIRST, &[fail]).expect("a story");
+        let story = failure_story(a, attempt_starts_at_setup, DeviceIx::FIRST, &[fail]).expect("a story");
         let texts = story.lines.iter().map(|&i| a.events[i].evidence.text.get().to_string()).collect();
         (story, texts)
     }
@@ -222,7 +225,7 @@ mod tests {
                 (Severity::Error, &fail),
             ],
         );
-        let (story, texts) = story_of_last(&kit, "install-failed");
+        let (story, texts) = story_of_last(&kit);
         // The line naming the exit's own code, then coded errors latest first, then uncoded; noise is fifth
         // and left out; the earlier attempt's error and the info line are not cited.
         assert_eq!(texts, [DP, TIMEOUT, BITS, NO_CODE]);
@@ -239,39 +242,30 @@ mod tests {
     #[test]
     fn an_exit_code_that_names_its_class_outranks_the_lines_before_it() {
         let fail = exiting(7);
-        let (story, texts) = story_of_last(
-            &two_attempts(NO_CODE, &[(Severity::Error, DP), (Severity::Error, &fail)]),
-            "install-failed",
-        );
+        let (story, texts) =
+            story_of_last(&two_attempts(NO_CODE, &[(Severity::Error, DP), (Severity::Error, &fail)]));
         assert_eq!(texts, [DP]);
         assert_eq!(story.cause, Some("reboot-pending"));
         // A plain exit code (6) names no class: the lines before it do.
         let fail = exiting(6);
-        let (story, _) = story_of_last(
-            &two_attempts(NO_CODE, &[(Severity::Error, DP), (Severity::Error, &fail)]),
-            "install-failed",
-        );
+        let (story, _) =
+            story_of_last(&two_attempts(NO_CODE, &[(Severity::Error, DP), (Severity::Error, &fail)]));
         assert_eq!(story.cause, Some("dp-location"));
     }
 
     #[test]
     fn only_generic_or_noise_lines_name_the_most_telling_one() {
         let fail = exiting(6);
-        let (story, texts) = story_of_last(
-            &two_attempts(
-                DP,
-                &[(Severity::Error, WMI), (Severity::Error, NO_CODE), (Severity::Error, &fail)],
-            ),
-            "install-failed",
-        );
+        let (story, texts) = story_of_last(&two_attempts(
+            DP,
+            &[(Severity::Error, WMI), (Severity::Error, NO_CODE), (Severity::Error, &fail)],
+        ));
         assert_eq!(texts, [NO_CODE, WMI]);
         assert_eq!(story.cause, Some("generic"));
         assert_eq!(story.summary, format!("The error logged before it: '{NO_CODE}'."));
         // Noise alone: its own sentence, still the generic class.
-        let (story, texts) = story_of_last(
-            &two_attempts(DP, &[(Severity::Error, WMI), (Severity::Error, &fail)]),
-            "install-failed",
-        );
+        let (story, texts) =
+            story_of_last(&two_attempts(DP, &[(Severity::Error, WMI), (Severity::Error, &fail)]));
         assert_eq!(texts, [WMI]);
         assert_eq!(story.cause, Some("generic"));
         assert!(story.summary.starts_with("Only WMI 'invalid namespace' errors"), "{}", story.summary);
@@ -281,7 +275,7 @@ mod tests {
     fn a_failure_with_no_error_before_it_says_so() {
         // An exit with nothing before it in this attempt (the old attempt's error does not count).
         let fail = exiting(6);
-        let (story, texts) = story_of_last(&two_attempts(DP, &[(Severity::Error, &fail)]), "install-failed");
+        let (story, texts) = story_of_last(&two_attempts(DP, &[(Severity::Error, &fail)]));
         assert!(texts.is_empty());
         assert_eq!(story.cause, None);
         assert!(story.class.is_none());
@@ -290,8 +284,7 @@ mod tests {
             "ccmsetup.log shows no error line before it in this attempt: the lines just before it show the step that stopped."
         );
         // A failure line (not an exit) that is the attempt's only error is named itself.
-        let (story, texts) =
-            story_of_last(&two_attempts(DP, &[(Severity::Error, NO_CODE)]), "install-failed");
+        let (story, texts) = story_of_last(&two_attempts(DP, &[(Severity::Error, NO_CODE)]));
         assert!(texts.is_empty());
         assert_eq!(story.cause, Some("generic"));
         assert_eq!(story.summary, format!("The failure logged: '{NO_CODE}'."));
@@ -307,11 +300,11 @@ mod tests {
             a.events.keys().filter(|&i| a.events[i].log_kind == LogKind::Ccmsetup).collect();
         let (dp, exit) = (lines[lines.len() - 2], lines[lines.len() - 1]);
         // Given both lines, the story is told before the exit (the DP line is cited); given only the DP line, before it.
-        let both = failure_story(a, "install-failed", DeviceIx::FIRST, &[exit, dp]).unwrap();
+        let both = failure_story(a, attempt_starts_at_setup, DeviceIx::FIRST, &[exit, dp]).unwrap();
         assert_eq!(both.lines, [dp]);
-        let first = failure_story(a, "install-failed", DeviceIx::FIRST, &[dp]).unwrap();
+        let first = failure_story(a, attempt_starts_at_setup, DeviceIx::FIRST, &[dp]).unwrap();
         assert!(first.lines.is_empty());
-        assert!(failure_story(a, "install-failed", DeviceIx::FIRST, &[]).is_none());
+        assert!(failure_story(a, attempt_starts_at_setup, DeviceIx::FIRST, &[]).is_none());
     }
 
     #[test]
@@ -320,15 +313,28 @@ mod tests {
         let registration = EventKind::RegistrationStarted { attempt: Some(1) };
         let aad = aad_requested(AadTokenKind::Device);
         let ccm = EventKind::CcmTokenRequested { sts_url: "https://MP.MYCORP.COM/CCM_STS".into() };
-        for rule in NEVER_SILENT {
-            assert!(starts_attempt(rule, &started) && starts_attempt(rule, &registration), "{rule}");
-            assert_eq!(starts_attempt(rule, &aad), *rule == "aad-token-unavailable", "{rule}");
+        let told: Vec<(&str, super::super::AttemptStart)> =
+            RULES.iter().filter_map(|r| r.story.map(|s| (r.id, s))).collect();
+        let ids: Vec<&str> = told.iter().map(|t| t.0).collect();
+        assert_eq!(
+            ids,
+            [
+                "aad-token-unavailable",
+                "ccm-token-failed",
+                "ccm-token-renewal-failed",
+                "registration-failed",
+                "install-failed"
+            ]
+        );
+        for (rule, starts) in told {
+            assert!(starts(&started) && starts(&registration), "{rule}");
+            assert_eq!(starts(&aad), rule == "aad-token-unavailable", "{rule}");
             assert_eq!(
-                starts_attempt(rule, &ccm),
-                matches!(*rule, "ccm-token-failed" | "ccm-token-renewal-failed"),
+                starts(&ccm),
+                matches!(rule, "ccm-token-failed" | "ccm-token-renewal-failed"),
                 "{rule}"
             );
-            assert!(!starts_attempt(rule, &EventKind::CcmsetupExit { code: 0 }), "{rule}");
+            assert!(!starts(&EventKind::CcmsetupExit { code: 0 }), "{rule}");
         }
     }
 }
