@@ -63,6 +63,24 @@ pub struct Input {
 }
 
 impl Input {
+    /// A file before its lines are read: its path, host, log kind and line format; UTF-8, nothing counted.
+    pub fn new(path: String, host: String, log_kind: LogKind, format: &'static str) -> Input {
+        Input {
+            path,
+            host,
+            log_kind,
+            format,
+            encoding: "utf-8",
+            lines: 0,
+            unparsed_lines: 0,
+            error: None,
+            bytes: 0,
+            first_time: None,
+            last_time: None,
+            warning: None,
+        }
+    }
+
     /// Whether anything was read from this input: it has no error, or it gave entries before one. With no
     /// input read, `analyze` and `trace` cannot run (exit 2).
     pub fn was_read(&self) -> bool {

@@ -88,20 +88,9 @@ impl Kit {
     }
 
     pub fn input_with_error(&mut self, host: &str, kind: LogKind, error: Option<&str>) -> &mut Self {
-        self.inputs.push(Input {
-            path: Kit::path(host, kind),
-            host: host.to_string(),
-            log_kind: kind,
-            format: "cmtrace",
-            encoding: "utf-8",
-            lines: 0,
-            unparsed_lines: 0,
-            error: error.map(str::to_string),
-            bytes: 0,
-            first_time: None,
-            last_time: None,
-            warning: None,
-        });
+        let mut input = Input::new(Kit::path(host, kind), host.to_string(), kind, "cmtrace");
+        input.error = error.map(str::to_string);
+        self.inputs.push(input);
         self
     }
 
@@ -198,20 +187,7 @@ impl Kit {
                 line = 0;
                 last_path = path.clone();
                 if !inputs.iter().any(|i| i.path == path) {
-                    inputs.push(Input {
-                        path: path.clone(),
-                        host: s.host.clone(),
-                        log_kind: s.kind,
-                        format: "cmtrace",
-                        encoding: "utf-8",
-                        lines: 0,
-                        unparsed_lines: 0,
-                        error: None,
-                        bytes: 0,
-                        first_time: None,
-                        last_time: None,
-                        warning: None,
-                    });
+                    inputs.push(Input::new(path.clone(), s.host.clone(), s.kind, "cmtrace"));
                 }
             }
             if !s.same_line {

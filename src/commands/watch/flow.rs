@@ -235,20 +235,7 @@ fn new_row(path: String, host: String) -> FileRow {
     FileRow {
         path: path.as_str().into(),
         host: host.as_str().into(),
-        input: Input {
-            path,
-            host,
-            log_kind: LogKind::Other,
-            format: LineFormat::Unknown.as_str(),
-            encoding: "utf-8",
-            lines: 0,
-            unparsed_lines: 0,
-            error: None,
-            bytes: 0,
-            first_time: None,
-            last_time: None,
-            warning: None,
-        },
+        input: Input::new(path, host, LogKind::Other, LineFormat::Unknown.as_str()),
     }
 }
 
