@@ -1,7 +1,100 @@
-//! Certificate failure codes: the one table of the WinHTTP errors and HRESULTs that say a TLS certificate
-//! failed, each with its symbolic name, the `CertificateError.flag` it sets, its meaning and its source.
-//! The extractors' certificate patterns (`crate::extract`: the `Code=` form and the bare HRESULT form) and
-//! their flags are built from it, and cmtrace-analysis's error-code table takes these rows from it.
+//! Certificate failures: the one table of the `CertificateError.flag` values (each with the WinHTTP callback
+//! flag and the X509 chain statuses that set it), and the one table of the WinHTTP errors and HRESULTs that
+//! say a TLS certificate failed, each with its symbolic name, the flag it sets, its meaning and its source.
+//! The extractors' certificate patterns (`crate::extract`: the WinHTTP callback flags, the connection
+//! point's chain statuses, the `Code=` form and the bare HRESULT form) and their flags are built from
+//! them, and cmtrace-analysis's error-code table takes the code rows from here.
+
+/// One `CertificateError.flag`: what it says, and the names that set it in the logs.
+#[derive(Debug)]
+pub struct CertificateFlag {
+    /// The flag of the event (`invalid_ca`).
+    pub flag: &'static str,
+    /// The WinHTTP callback flag that sets it: `WINHTTP_CALLBACK_STATUS_FLAG_<this> is set` (client logs).
+    pub winhttp_callback: Option<&'static str>,
+    /// The X509 chain statuses that set it: `Chain 0 status: <one of these>` (SMS_CLOUD_PROXYCONNECTOR.log).
+    pub chain_status: &'static [&'static str],
+    /// What it means, in one line.
+    pub meaning: &'static str,
+}
+
+const fn flag(
+    flag: &'static str,
+    winhttp_callback: Option<&'static str>,
+    chain_status: &'static [&'static str],
+    meaning: &'static str,
+) -> CertificateFlag {
+    CertificateFlag { flag, winhttp_callback, chain_status, meaning }
+}
+
+/// The flags (WinHTTP's `WINHTTP_CALLBACK_STATUS_SECURE_FAILURE` flags, winhttp.h; .NET's
+/// `X509ChainStatusFlags`).
+pub const CERTIFICATE_FLAGS: &[CertificateFlag] = &[
+    flag(
+        "invalid_ca",
+        Some("INVALID_CA"),
+        &[],
+        "the server certificate was issued by a CA the client does not know",
+    ),
+    flag(
+        "untrusted_root",
+        None,
+        &["UntrustedRoot", "PartialChain"],
+        "the certificate chains to an untrusted root, or to none",
+    ),
+    flag(
+        "cert_rev_failed",
+        Some("CERT_REV_FAILED"),
+        &[],
+        "revocation checking is on and could not tell whether the certificate is revoked",
+    ),
+    flag(
+        "revocation_offline",
+        None,
+        &["OfflineRevocation", "RevocationStatusUnknown"],
+        "the revocation list could not be reached, so revocation is unknown",
+    ),
+    flag(
+        "cert_cn_invalid",
+        Some("CERT_CN_INVALID"),
+        &[],
+        "the certificate's name does not match the host name asked for",
+    ),
+    flag("cert_revoked", Some("CERT_REVOKED"), &["Revoked"], "the certificate was revoked"),
+    flag(
+        "cert_date_invalid",
+        Some("CERT_DATE_INVALID"),
+        &["NotTimeValid"],
+        "the certificate is expired or not valid yet",
+    ),
+    flag("cert_wrong_usage", Some("CERT_WRONG_USAGE"), &[], "the certificate is not valid for this use"),
+    flag("invalid_cert", Some("INVALID_CERT"), &[], "the certificate is invalid"),
+    flag(
+        "secure_failure",
+        None,
+        &[],
+        "the TLS connection failed on the server certificate (any other WinHTTP flag)",
+    ),
+    flag(
+        "no_client_auth_cert",
+        None,
+        &[],
+        "the connection point has no certificate for client authentication",
+    ),
+];
+
+/// The flag a WinHTTP callback flag name sets (`INVALID_CA`, any case); an unknown one is `secure_failure`.
+pub fn flag_of_winhttp_callback(name: &str) -> &'static str {
+    CERTIFICATE_FLAGS
+        .iter()
+        .find(|f| f.winhttp_callback.is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .map_or("secure_failure", |f| f.flag)
+}
+
+/// The flag an X509 chain status sets (`UntrustedRoot`), if it is one of a certificate failure.
+pub fn flag_of_chain_status(status: &str) -> Option<&'static str> {
+    CERTIFICATE_FLAGS.iter().find(|f| f.chain_status.contains(&status)).map(|f| f.flag)
+}
 
 /// Which numbering a certificate code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +353,32 @@ mod tests {
             }
             assert!(!c.meaning.is_empty() && !c.flag.is_empty() && !c.source.is_empty());
         }
+    }
+
+    #[test]
+    fn every_flag_is_in_the_flag_table_once() {
+        let mut seen = std::collections::HashSet::new();
+        for f in CERTIFICATE_FLAGS {
+            assert!(seen.insert(f.flag), "two rows for {}", f.flag);
+            assert!(!f.meaning.is_empty());
+        }
+        for c in CERTIFICATE_CODES {
+            assert!(seen.contains(c.flag), "{} sets {}, which the flag table does not have", c.code, c.flag);
+        }
+        for f in FOUND_ANYWHERE {
+            assert!(seen.contains(f), "{f}");
+        }
+    }
+
+    #[test]
+    fn flags_by_their_names_in_the_logs() {
+        assert_eq!(flag_of_winhttp_callback("INVALID_CA"), "invalid_ca");
+        assert_eq!(flag_of_winhttp_callback("cert_rev_failed"), "cert_rev_failed");
+        assert_eq!(flag_of_winhttp_callback("SECURITY_CHANNEL_ERROR"), "secure_failure");
+        assert_eq!(flag_of_chain_status("PartialChain"), Some("untrusted_root"));
+        assert_eq!(flag_of_chain_status("RevocationStatusUnknown"), Some("revocation_offline"));
+        assert_eq!(flag_of_chain_status("NotTimeValid"), Some("cert_date_invalid"));
+        assert_eq!(flag_of_chain_status("NoError"), None);
     }
 
     #[test]

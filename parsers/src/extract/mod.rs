@@ -30,9 +30,7 @@
 //! scan), `matcher` (each pattern compiled, and per log kind the set and the run of one pattern), `direct`
 //! (the backtracking-free matcher), `tests`.
 //!
-//! `CertificateError.flag` values: `invalid_ca`, `untrusted_root`, `cert_rev_failed`, `revocation_offline`,
-//! `cert_cn_invalid`, `cert_revoked`, `cert_date_invalid`, `cert_wrong_usage`, `invalid_cert`,
-//! `secure_failure`, `no_client_auth_cert`.
+//! `CertificateError.flag` values: the flag table `crate::certificates::CERTIFICATE_FLAGS`.
 
 use regex::Regex;
 

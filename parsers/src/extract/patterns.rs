@@ -7,7 +7,10 @@ use std::sync::LazyLock;
 use chrono::NaiveDateTime;
 use regex_automata::util::primitives::NonMaxUsize;
 
-use crate::certificates::{certificate_code, CertificateCodeSpace, CERTIFICATE_CODES};
+use crate::certificates::{
+    certificate_code, flag_of_chain_status, flag_of_winhttp_callback, CertificateCodeSpace,
+    CERTIFICATE_CODES, CERTIFICATE_FLAGS,
+};
 use crate::events::{AadTokenKind, EventKind, SharedStr};
 use crate::kind::LogKind;
 
@@ -155,24 +158,16 @@ fn num<T: std::str::FromStr>(c: &Captures<'_>, i: usize) -> Option<T> {
     c.get(i).and_then(|m| m.as_str().trim().parse().ok())
 }
 
-/// The WinHTTP certificate flag names of `WINHTTP_CALLBACK_STATUS_FLAG_<NAME> is set`.
-fn winhttp_flag(name: &str) -> &'static str {
-    match name.to_ascii_uppercase().as_str() {
-        "INVALID_CA" => "invalid_ca",
-        "CERT_REV_FAILED" => "cert_rev_failed",
-        "CERT_CN_INVALID" => "cert_cn_invalid",
-        "CERT_REVOKED" => "cert_revoked",
-        "CERT_DATE_INVALID" => "cert_date_invalid",
-        "CERT_WRONG_USAGE" => "cert_wrong_usage",
-        "INVALID_CERT" => "invalid_cert",
-        _ => "secure_failure",
-    }
-}
-
 /// The `CertificateError.flag` of a certificate failure code (`crate::certificates`).
 fn cert_flag_for_code(code: &str) -> Option<&'static str> {
     certificate_code(code).map(|c| c.flag)
 }
+
+/// The connection point's X509 chain statuses of a certificate failure: `Chain 0 status: UntrustedRoot`.
+static CHAIN_STATUS_REGEX: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<&str> = CERTIFICATE_FLAGS.iter().flat_map(|f| f.chain_status.iter().copied()).collect();
+    format!(r"Chain \d+ status: ({})\b", names.join("|"))
+});
 
 /// The `Code=` form of the certificate WinHTTP errors: `URL=.., Code=12175`.
 static WINHTTP_CODE_REGEX: LazyLock<String> = LazyLock::new(|| {
@@ -704,7 +699,11 @@ pub(super) static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 "[CCMHTTP] : WINHTTP_CALLBACK_STATUS_FLAG_CERT_CN_INVALID is set",
             ],
             build: |c| {
-                Some(EventKind::CertificateError { flag: winhttp_flag(&c[1]).into(), code: None, url: None })
+                Some(EventKind::CertificateError {
+                    flag: flag_of_winhttp_callback(&c[1]).into(),
+                    code: None,
+                    url: None,
+                })
             },
         },
         Pattern {
@@ -1160,20 +1159,14 @@ pub(super) static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             scope: Scope::CONNECTOR,
             literals: &["status: "],
             needles: &[],
-            regex: r"Chain \d+ status: (OfflineRevocation|RevocationStatusUnknown|UntrustedRoot|PartialChain|NotTimeValid|Revoked)",
+            regex: CHAIN_STATUS_REGEX.as_str(),
             event: "certificate_error",
             samples: &[
                 "Chain 0 status: RevocationStatusUnknown",
                 "Chain 1 status: OfflineRevocation",
             ],
             build: |c| {
-                let flag = match &c[1] {
-                    "OfflineRevocation" | "RevocationStatusUnknown" => "revocation_offline",
-                    "UntrustedRoot" | "PartialChain" => "untrusted_root",
-                    "NotTimeValid" => "cert_date_invalid",
-                    _ => "cert_revoked",
-                };
-                Some(EventKind::CertificateError { flag: flag.into(), code: s(c, 1), url: None })
+                Some(EventKind::CertificateError { flag: flag_of_chain_status(&c[1])?.into(), code: s(c, 1), url: None })
             },
         },
         Pattern {
