@@ -716,3 +716,7 @@ mod tests {
         assert_eq!(v.second, 1);
     }
 }
+
+#[cfg(test)]
+#[path = "skew_tests.rs"]
+mod mutation_tests;
