@@ -643,6 +643,18 @@ fn phase(
              ccmsetup exits",
             retrying.map(|i| short(&ctx.events[i].evidence.text.get())).unwrap_or_default()
         ),
+        // Registered, and no token line after it (`marks` keeps none from before): not "never registered".
+        PhaseStatus::Missing
+            if evidence.is_empty()
+                && id == PhaseId::RegistrationCcmToken
+                && evs.iter().any(|&i| matches!(ctx.events[i].kind, EventKind::Registered { .. })) =>
+        {
+            return without(
+                PhaseStatus::Missing,
+                format!("{file} on {where_} shows the client registered and no CCM token request after it")
+                    .into(),
+            );
+        }
         PhaseStatus::Missing if evidence.is_empty() => {
             let shared = ctx.server_missing.iter().find(|(p, _)| *p == id).filter(|_| !on_client);
             return without(
@@ -702,3 +714,7 @@ mod tests {
         assert_eq!(short(&long).chars().count(), 160);
     }
 }
+
+#[cfg(test)]
+#[path = "phases_tests.rs"]
+mod mutation_tests;
