@@ -835,3 +835,7 @@ pub(crate) fn connector_roots(
     }
     out
 }
+
+#[cfg(test)]
+#[path = "correlate_tests.rs"]
+mod mutation_tests;
