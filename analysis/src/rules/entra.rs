@@ -498,6 +498,13 @@ mod tests {
         let f = o.found("tenant-not-onboarded", "CLIENT01", LogKind::Ccmsetup, AAD_INFO);
         let cited: Vec<String> = f.evidence.iter().map(|e| e.text.get().to_string()).collect();
         assert_eq!(cited, [AAD_INFO, AAD_AUTH_INFO, COMMAND_LINE], "{f:#?}");
+        // With no ccmsetup line after the request, still none of another log.
+        let mut kit = ccmsetup(&[]);
+        kit.said("CLIENT01", LogKind::AdalOperationProvider, 5 * SEC, Severity::Error, DEVICE_FAILED);
+        let o = run(&kit);
+        let f = o.found("tenant-not-onboarded", "CLIENT01", LogKind::Ccmsetup, AAD_INFO);
+        let cited: Vec<String> = f.evidence.iter().map(|e| e.text.get().to_string()).collect();
+        assert_eq!(cited, [AAD_INFO, AAD_AUTH_INFO], "{f:#?}");
     }
 
     #[test]

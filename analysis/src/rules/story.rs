@@ -147,8 +147,8 @@ pub(super) fn failure_story(
     }
     let file = log_file_name(a.events[fail].log_kind);
     let generic = causes::class("generic").expect("generic class");
-    if let Some(r) = ranked.iter().find(|r| r.0 < 3).or(ranked.first()) {
-        // Only generic or noise lines: name the most telling one.
+    if let Some(r) = ranked.first() {
+        // Only generic or noise lines: name the most telling one (ranked first: noise ranks last).
         let text = &*a.events[r.3].evidence.text.get();
         let c = causes::classify(text);
         let summary = if c.noise { c.summary.to_string() } else { causes::summarize(generic, text, &texts) };
@@ -288,6 +288,32 @@ mod tests {
         assert!(texts.is_empty());
         assert_eq!(story.cause, Some("generic"));
         assert_eq!(story.summary, format!("The failure logged: '{NO_CODE}'."));
+    }
+
+    #[test]
+    fn only_failure_lines_of_the_attempt_are_cited() {
+        // An info line that is an event (the command line) is no failure; a warning that logs an error code is
+        // one; an error-severity line that starts the attempt is not in it.
+        const COMMAND_LINE: &str = "Ccmsetup command line: ccmsetup.exe /mp:https://MP.MYCORP.COM";
+        let fail = exiting(6);
+        let mut kit = Kit::new();
+        kit.said_each(
+            "CLIENT01",
+            LogKind::Ccmsetup,
+            0,
+            &[
+                (Severity::Error, STARTED),
+                (Severity::Info, COMMAND_LINE),
+                (Severity::Warning, TIMEOUT),
+                (Severity::Error, &fail),
+            ],
+        );
+        let o = run(&kit);
+        let a = &o.analysis;
+        let kinds: Vec<&str> = a.events.iter().map(|e| e.kind.name()).collect();
+        assert_eq!(kinds, ["ccmsetup_started", "ccmsetup_command_line", "error_logged", "ccmsetup_exit"]);
+        let (_, texts) = story_of_last(&kit);
+        assert_eq!(texts, [TIMEOUT]);
     }
 
     #[test]
