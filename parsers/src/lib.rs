@@ -60,6 +60,7 @@
 //! - `spill`: event texts kept in a temporary file rather than in memory ([`Text`], [`Spill`]).
 //! - `events`: typed flow events ([`Event`], [`EventKind`], [`Evidence`]).
 //! - `store`: every event of a read in fixed-size segments ([`EventStore`]), never moved as it grows.
+//! - `strings`: one copy of each identifier, URL and code the events of a read name ([`Strings`]).
 //! - [`extract`]: per-log-kind extractors from entries to events.
 //! - [`certificates`]: the certificate failure codes (WinHTTP errors, HRESULTs), each with the flag it sets.
 //! - `error`: what went wrong reading a file ([`ReadError`]) or a host override ([`HostOverrideError`]).
@@ -82,6 +83,7 @@ pub mod scan;
 mod spill;
 mod store;
 pub mod stream;
+mod strings;
 pub mod tail;
 
 #[doc(hidden)]
@@ -93,3 +95,4 @@ pub use kind::{HostRole, LogKind};
 pub use read::{last_entry_time, piece_events, FileSummary, Logs, Piece, PieceEvents, Reader, TextStore};
 pub use spill::{Spill, Text};
 pub use store::EventStore;
+pub use strings::Strings;

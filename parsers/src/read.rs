@@ -23,6 +23,7 @@ use crate::kind::LogKind;
 use crate::scan::{scan_ordered, ScanOptions, Scanned};
 use crate::spill::{Spill, Text};
 use crate::store::EventStore;
+use crate::strings::Strings;
 
 /// Where a [`Reader`] keeps the texts of the events it finds.
 #[derive(Debug, Clone, Default)]
@@ -227,6 +228,8 @@ impl Reader {
         // Records cut off by the size bound in the file being read.
         let mut oversized = 0u64;
         let every_entry = self.every_entry;
+        // One copy of each identifier, URL, host and path the events name, for the read.
+        let strings = Strings::new();
         scan_ordered(
             &discovery.files,
             ScanOptions::default(),
@@ -238,10 +241,12 @@ impl Reader {
                     format: file.format,
                     first_line: chunk.first_line,
                     kind: file.kind,
-                    path: src.path.as_str().into(),
-                    host: src.host.as_str().into(),
+                    path: strings.get(&src.path),
+                    host: strings.get(&src.host),
                 };
-                let found = read_piece(&piece, every_entry, |m| text_of(m, &mut texts, spill.as_ref()));
+                let found = read_piece(&piece, every_entry, Some(&strings), |m| {
+                    text_of(m, &mut texts, spill.as_ref())
+                });
                 ChunkResult {
                     // Only a file's first chunk holds its first entry.
                     first_time: if chunk.index == 0 {
@@ -378,11 +383,17 @@ fn extractors() -> &'static Extractors {
 /// offered to the extractor of the piece's kind. `text_for` gives the text events keep of a message (in
 /// memory, or where it was spilled), once per distinct message of the piece.
 pub fn piece_events(piece: &Piece<'_>, text_for: impl FnMut(&str) -> Text) -> PieceEvents {
-    read_piece(piece, false, text_for)
+    read_piece(piece, false, None, text_for)
 }
 
-/// [`piece_events`], reading every entry in full when `every_entry` is true.
-fn read_piece(piece: &Piece<'_>, every_entry: bool, mut text_for: impl FnMut(&str) -> Text) -> PieceEvents {
+/// [`piece_events`], reading every entry in full when `every_entry` is true, the events' strings taken from
+/// `strings` when given.
+fn read_piece(
+    piece: &Piece<'_>,
+    every_entry: bool,
+    strings: Option<&Strings>,
+    mut text_for: impl FnMut(&str) -> Text,
+) -> PieceEvents {
     let extractors = extractors();
     let mut out = PieceEvents::default();
     let mut kinds = Vec::new();
@@ -405,7 +416,13 @@ fn read_piece(piece: &Piece<'_>, every_entry: bool, mut text_for: impl FnMut(&st
         match rec {
             Record::Entry(e) => {
                 out.entries += 1;
-                extractors.extract_prefiltered(piece.kind, &e, last_scan.take().as_ref(), &mut kinds);
+                extractors.extract_prefiltered(
+                    piece.kind,
+                    &e,
+                    last_scan.take().as_ref(),
+                    strings,
+                    &mut kinds,
+                );
                 for kind in kinds.drain(..) {
                     let text = text_of_message(&mut seen, &e.message, &mut text_for);
                     out.events.push(Event::from_entry(
@@ -520,6 +537,7 @@ fn place_texts(spill: Option<&Spill>, texts: &[u8], events: &mut [Event]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::EventKind;
 
     /// Skipping the entries no extractor can use gives the same files (entry and unparsed counts) and
     /// the same events as reading every entry, on every fixture: both line formats, every encoding,
@@ -548,5 +566,29 @@ mod tests {
             full.events.len()
         );
         assert!(dirs.len() > 40);
+    }
+
+    /// A read holds one copy of each host name and identifier its events name, however many files and
+    /// events name it.
+    #[test]
+    fn the_events_of_a_read_share_one_copy_of_each_string() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
+        let logs = Reader::new().read(&[root]);
+        let mut first: std::collections::HashMap<String, SharedStr> = std::collections::HashMap::new();
+        let mut shared = 0;
+        for e in &logs.events {
+            let mut named = vec![e.evidence.host.clone()];
+            match &e.kind {
+                EventKind::CcmTokenRequested { sts_url } => named.push(sts_url.clone()),
+                EventKind::AadInfoRequested { tenant: Some(t), .. } => named.push(t.clone()),
+                _ => {}
+            }
+            for s in named {
+                let one = first.entry(s.to_string()).or_insert_with(|| s.clone());
+                assert!(SharedStr::ptr_eq(one, &s), "two copies of {s}");
+                shared += 1;
+            }
+        }
+        assert!(shared > first.len() * 2, "{shared} strings, {} distinct", first.len());
     }
 }

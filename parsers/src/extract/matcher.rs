@@ -11,6 +11,15 @@ use super::direct;
 use super::patterns::{Build, Captures, Pattern, PATTERNS};
 use super::prefilter::{Hits, LitSet, Mask, Prefilter};
 use crate::events::EventKind;
+use crate::strings::Strings;
+
+/// One message offered to a kind's patterns: its text, its literal scan, where its strings are held.
+#[derive(Clone, Copy)]
+pub(super) struct Message<'m> {
+    pub(super) text: &'m str,
+    pub(super) hits: &'m Hits,
+    pub(super) strings: Option<&'m Strings>,
+}
 
 /// The most capture slots of any pattern (two per group, group 0 included).
 pub(super) const MAX_SLOTS: usize = 32;
@@ -116,16 +125,16 @@ impl KindExtractor {
         }
     }
 
-    /// Runs the kind's pattern `i` on `msg` and appends its event (if new).
+    /// Runs the kind's pattern `i` on `m` and appends its event (if new since `before`).
     pub(super) fn run(
         &self,
         compiled: &[Compiled],
         i: usize,
-        msg: &str,
-        hits: &Hits,
+        m: &Message<'_>,
         out: &mut Vec<EventKind>,
         before: usize,
     ) {
+        let Message { text: msg, hits, strings } = *m;
         let KindPattern { pattern, anchors } = self.pats[i];
         let p = &compiled[pattern];
         let ascii = msg.is_ascii();
@@ -148,7 +157,7 @@ impl KindExtractor {
             _ => regex.search_slots(&Input::new(msg), slots).is_some(),
         };
         if found {
-            if let Some(ev) = (p.build)(&Captures { hay: msg, slots }) {
+            if let Some(ev) = (p.build)(&Captures { hay: msg, slots, strings }) {
                 if !out[before..].contains(&ev) {
                     out.push(ev);
                 }

@@ -37,6 +37,7 @@ use regex::Regex;
 use crate::entry::Entry;
 use crate::events::EventKind;
 use crate::kind::LogKind;
+use crate::strings::Strings;
 
 mod direct;
 mod matcher;
@@ -47,7 +48,7 @@ mod tests;
 
 pub use patterns::client_guid;
 
-use matcher::{Compiled, KindExtractor};
+use matcher::{Compiled, KindExtractor, Message};
 use patterns::PATTERNS;
 use prefilter::Hits;
 
@@ -150,12 +151,14 @@ impl Extractors {
     }
 
     /// `extract`, reusing the literal scan of `pre` when the entry's message is the very text it
-    /// scanned (a message with no line break to rewrite and nothing to trim: most of them).
+    /// scanned (a message with no line break to rewrite and nothing to trim: most of them), and taking the
+    /// events' strings from `strings` when given (one copy of each identifier for a whole read).
     pub fn extract_prefiltered(
         &self,
         kind: LogKind,
         entry: &Entry<'_>,
         pre: Option<&Prefiltered>,
+        strings: Option<&Strings>,
         out: &mut Vec<EventKind>,
     ) {
         let msg: &str = &entry.message;
@@ -164,25 +167,33 @@ impl Extractors {
             Some(p) => p.hits,
             None => self.by_kind[kind as usize].prefilter.scan(msg),
         };
-        self.extract_with_hits(kind, entry, &hits, out);
+        self.extract_with_hits(kind, entry, &hits, strings, out);
     }
 
     /// The events one entry of a log of `kind` gives, appended to `out` (none for most entries).
     pub fn extract(&self, kind: LogKind, entry: &Entry<'_>, out: &mut Vec<EventKind>) {
-        self.extract_prefiltered(kind, entry, None, out);
+        self.extract_prefiltered(kind, entry, None, None, out);
     }
 
-    fn extract_with_hits(&self, kind: LogKind, entry: &Entry<'_>, hits: &Hits, out: &mut Vec<EventKind>) {
+    fn extract_with_hits(
+        &self,
+        kind: LogKind,
+        entry: &Entry<'_>,
+        hits: &Hits,
+        strings: Option<&Strings>,
+        out: &mut Vec<EventKind>,
+    ) {
         let k = &self.by_kind[kind as usize];
         let msg: &str = &entry.message;
         let before = out.len();
+        let m = Message { text: msg, hits, strings };
         if hits.gate && hits.candidates != 0 {
             if hits.candidates.is_power_of_two() {
-                k.run(&self.compiled, hits.candidates.trailing_zeros() as usize, msg, hits, out, before);
+                k.run(&self.compiled, hits.candidates.trailing_zeros() as usize, &m, out, before);
             } else {
                 for i in k.set.matches(msg).iter() {
                     debug_assert!(hits.candidates & (1 << i) != 0, "pattern {i} matched without its needles");
-                    k.run(&self.compiled, i, msg, hits, out, before);
+                    k.run(&self.compiled, i, &m, out, before);
                 }
             }
         }

@@ -13,6 +13,7 @@ use crate::certificates::{
 };
 use crate::events::{AadTokenKind, EventKind, SharedStr};
 use crate::kind::LogKind;
+use crate::strings::Strings;
 
 /// Which log kinds a pattern applies to.
 #[derive(Clone, Copy)]
@@ -81,6 +82,8 @@ impl Pattern {
 pub(crate) struct Captures<'h> {
     pub(super) hay: &'h str,
     pub(super) slots: &'h [Option<NonMaxUsize>],
+    /// Where the strings taken from the match are held once (`None`: a copy each).
+    pub(super) strings: Option<&'h Strings>,
 }
 
 /// One participating capture group.
@@ -94,6 +97,14 @@ impl<'h> Group<'h> {
 }
 
 impl<'h> Captures<'h> {
+    /// `text` as an event's string: the read's one copy of it, when the read keeps one.
+    fn share(&self, text: &str) -> SharedStr {
+        match self.strings {
+            Some(strings) => strings.get(text),
+            None => SharedStr::from(text),
+        }
+    }
+
     fn get(&self, i: usize) -> Option<Group<'h>> {
         let start = (*self.slots.get(2 * i)?)?.get();
         let end = (*self.slots.get(2 * i + 1)?)?.get();
@@ -114,11 +125,16 @@ impl std::ops::Index<usize> for Captures<'_> {
 }
 
 fn s(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(SharedStr::from)
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(|v| c.share(v))
 }
 
 fn lower(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(|v| v.to_ascii_lowercase().into())
+    let v = c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty())?;
+    Some(if v.bytes().any(|b| b.is_ascii_uppercase()) {
+        c.share(&v.to_ascii_lowercase())
+    } else {
+        c.share(v)
+    })
 }
 
 /// `GUID:xxxxxxxx-...` upper case; accepts `GUID: x`, braces, or a bare GUID.
@@ -136,7 +152,7 @@ pub fn client_guid(raw: &str) -> Option<String> {
 }
 
 fn guid(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    c.get(i).and_then(|m| client_guid(m.as_str())).map(SharedStr::from)
+    c.get(i).and_then(|m| client_guid(m.as_str())).map(|g| c.share(&g))
 }
 
 fn sid(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
@@ -145,7 +161,7 @@ fn sid(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
         .filter(|v| !v.is_empty())
         .map(str::to_ascii_uppercase)
         .filter(|v| v.starts_with("S-1-"))
-        .map(SharedStr::from)
+        .map(|v| c.share(&v))
 }
 
 /// `MM/DD/YYYY HH:MM:SS` (the client's local time in token lines).

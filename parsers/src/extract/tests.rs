@@ -480,7 +480,9 @@ impl Reference {
             for i in set.matches(msg).iter() {
                 if let Some(caps) = regexes[i].captures(msg) {
                     matched.push(idx[i]);
-                    if let Some(ev) = (builds[i])(&Captures { hay: msg, slots: &slots_of(&caps) }) {
+                    if let Some(ev) =
+                        (builds[i])(&Captures { hay: msg, slots: &slots_of(&caps), strings: None })
+                    {
                         if !out[before..].contains(&ev) {
                             out.push(ev);
                         }
@@ -522,7 +524,7 @@ fn every_pattern_gives_its_event_on_its_samples() {
         let regex = Regex::new(p.regex).unwrap();
         for line in p.samples {
             let caps = regex.captures(line).unwrap_or_else(|| panic!("pattern {i} does not match {line:?}"));
-            let built = (p.build)(&Captures { hay: line, slots: &slots_of(&caps) });
+            let built = (p.build)(&Captures { hay: line, slots: &slots_of(&caps), strings: None });
             assert_eq!(
                 built.as_ref().map(EventKind::name),
                 Some(p.event),
@@ -727,7 +729,7 @@ fn may_match_holds_wherever_extract_finds_an_event() {
                 for scanned in [line.as_str(), crlf.as_str()] {
                     let mut reused = Vec::new();
                     let pre = x.prefilter(kind, scanned);
-                    x.extract_prefiltered(kind, &entry(line, severity), Some(&pre), &mut reused);
+                    x.extract_prefiltered(kind, &entry(line, severity), Some(&pre), None, &mut reused);
                     assert_eq!(reused, out, "{kind:?} {severity:?}: {line}");
                 }
                 if out.is_empty() {
