@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -14,7 +15,7 @@ use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr
 use crate::correlate::{self, Attribution, Block, Graph, HostRoles, Interner, Node};
 use crate::ids::{for_each_id, is_account_sid, IdKind};
 use crate::index::{DeviceIx, EventIx, HostIx, TiSlice, TiVec};
-use crate::model::Input;
+use crate::model::{Input, Phase, PhaseId, PhaseStatus, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
 use crate::phases::{self, PhaseContext};
@@ -513,11 +514,33 @@ fn with_phases(
     hosts: &TiSlice<HostIx, HostFacts>,
 ) -> TiVec<DeviceIx, DeviceFacts> {
     let ctx = PhaseContext::new(&timeline.events, &timeline.event_time_ms, &timeline.event_host, hosts);
+    let shared = SharedPhases::default();
     devices.par_iter_mut().zip(client_hosts).for_each(|(facts, client_hosts)| {
         facts.path = PathFacts::of(&timeline.events, &facts.events);
-        facts.phases = phases::device_phases(&ctx, facts, client_hosts);
+        facts.phases = shared.share(phases::device_phases(&ctx, facts, client_hosts));
     });
     devices.into()
+}
+
+/// The phase lists without times or evidence (each phase only a status and a reason) met so far, each once:
+/// the devices seen only on the servers of a fleet collection share a few of them.
+#[derive(Default)]
+struct SharedPhases(Mutex<HashMap<PlainPhases, Phases>>);
+
+/// Each phase's id, status and reason: a phase list without times or evidence.
+type PlainPhases = Box<[(PhaseId, PhaseStatus, SharedStr)]>;
+
+impl SharedPhases {
+    /// `phases` as a shared list: the one met before when it has no times or evidence.
+    fn share(&self, phases: Vec<Phase>) -> Phases {
+        let plain = phases.iter().all(|p| p.start.is_none() && p.end.is_none() && p.evidence.is_empty());
+        if !plain {
+            return phases.into();
+        }
+        let key: PlainPhases = phases.iter().map(|p| (p.id, p.status, p.reason.clone())).collect();
+        let mut met = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        met.entry(key).or_insert_with(|| phases.into()).clone()
+    }
 }
 
 /// Per log kind of a host's readable inputs: the first and last entry times (UTC ms plus `correction`).
@@ -821,7 +844,7 @@ fn device_facts(
         client_hosts: client_hosts.iter().map(|&h| host_names[h.index()].clone()).collect(),
         events: evs.iter().map(|&i| EventIx::from(i)).collect(),
         path: PathFacts::default(),
-        phases: Vec::new(),
+        phases: Phases::from([]),
     };
     (facts, client_hosts)
 }

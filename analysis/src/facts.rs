@@ -7,7 +7,7 @@ use cmtrace_parsers::{HostRole, LogKind, SharedStr};
 use crate::correlate::{Attribution, RequestKind};
 use crate::ids::{event_matches, match_form};
 use crate::index::{DeviceIx, EventIx, HostIx, TiVec};
-use crate::model::{Input, Phase, PhaseId};
+use crate::model::{Input, Phase, PhaseId, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
 use crate::skew::HostOffset;
@@ -64,8 +64,8 @@ pub struct DeviceFacts {
     pub events: Vec<EventIx>,
     /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
     pub path: PathFacts,
-    /// The 11 steps of the flow, in `PhaseId::ALL` order.
-    pub phases: Vec<Phase>,
+    /// The 11 steps of the flow, in `PhaseId::ALL` order (shared between devices with the same ones).
+    pub phases: Phases,
 }
 
 impl DeviceFacts {

@@ -52,7 +52,7 @@ fn healthy_device_across_four_hosts() {
     assert_eq!(dev.sids, vec![d.user_sid.clone()], "S-1-5-18 is not kept");
     assert_eq!(dev.hosts, vec!["CLIENT01", "MP01", "SITE01"]);
     assert_eq!(dev.client_hosts, vec!["CLIENT01"]);
-    for p in &dev.phases {
+    for p in dev.phases.iter() {
         assert_eq!(p.status, PhaseStatus::Ok, "{:?}: {:?}", p.id, p.reason);
         assert!(!p.evidence.is_empty() && p.start.is_some() && p.start <= p.end, "{:?}", p.id);
     }
@@ -103,7 +103,7 @@ fn two_devices_interleaving_in_the_same_second_stay_two() {
         assert_eq!(x1.client_ids, sorted(vec![d1.install_guid.clone(), d1.guid.clone()]));
         assert_eq!(x2.aad_device_ids, vec![d2.aad_device.clone()]);
         for (x, d) in [(x1, &d1), (x2, &d2)] {
-            for p in &x.phases {
+            for p in x.phases.iter() {
                 assert_eq!(p.status, PhaseStatus::Ok, "lag {lag} {} {:?}: {:?}", d.host, p.id, p.reason);
             }
             // Each device's MP lines name only its own identities.

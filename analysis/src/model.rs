@@ -355,6 +355,10 @@ impl From<cmtrace_parsers::FileSummary> for Input {
     }
 }
 
+/// A device's 11 phases, in flow order. Shared: most devices of a fleet collection are seen only on the
+/// servers and have the same phases, without times or evidence, and such devices hold one list between them.
+pub type Phases = std::sync::Arc<[Phase]>;
+
 /// One step of a device's flow and what the logs say about it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -437,7 +441,8 @@ pub struct Device {
     pub path: DevicePath,
     /// The 11 steps of the flow, in flow order.
     #[cfg_attr(feature = "schema", schemars(length(min = 11, max = 11)))]
-    pub phases: Vec<Phase>,
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<Phase>"))]
+    pub phases: Phases,
     /// On-premises SIDs seen for this device, upper case (added field).
     #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^a-z]+$"))))]
     pub sids: Vec<SharedStr>,

@@ -749,3 +749,29 @@ fn after_a_failed_step_a_renewal_no_line_shows_stays_missing() {
     let p = ph(dev, PhaseId::RenewalCcmToken);
     assert_eq!(p.status, PhaseStatus::Missing, "{:?}", p.reason);
 }
+
+#[test]
+fn devices_with_the_same_plain_phases_share_one_list() {
+    // Two devices seen only in the MP's token service log (their phases: a status and a reason each, no
+    // time, no evidence) and a client whose own lines give its phases times and evidence.
+    let mut kit = Kit::new();
+    for n in [7, 8] {
+        let d = Dev::new(&format!("PC-{n}"), n);
+        testkit::sts_block(&mut kit, &d, i64::from(n) * SEC, &d.guid);
+    }
+    healthy(&mut kit, &Dev::new("CLIENT01", 1), 10 * MIN);
+    let a = run(&kit);
+    let server_only: Vec<&DeviceFacts> =
+        a.devices.iter().filter(|d| d.client_hosts.is_empty() && d.hosts.len() == 1).collect();
+    assert_eq!(server_only.len(), 2, "{:#?}", a.devices);
+    assert!(
+        std::sync::Arc::ptr_eq(&server_only[0].phases, &server_only[1].phases),
+        "{:#?}",
+        server_only[0].phases
+    );
+    assert!(server_only[0].phases.iter().all(|p| p.evidence.is_empty() && p.start.is_none()));
+    let client = a.devices.iter().find(|d| !d.client_hosts.is_empty()).expect("the client");
+    assert!(!std::sync::Arc::ptr_eq(&client.phases, &server_only[0].phases));
+    assert_eq!(client.phases.len(), 11);
+    assert!(client.phases.iter().any(|p| !p.evidence.is_empty()));
+}

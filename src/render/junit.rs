@@ -113,7 +113,7 @@ pub fn render_junit(report: &Report, fail_on: Option<Severity>, out: &mut dyn Wr
             .findings
             .iter()
             .any(|f| f.device.as_deref() == Some(d.key.as_str()) && fails(f.severity, fail_on));
-        for ph in &d.phases {
+        for ph in d.phases.iter() {
             let outcome = match ph.status {
                 PhaseStatus::Failed => {
                     let body = ph

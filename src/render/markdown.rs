@@ -244,7 +244,7 @@ fn write_markdown(report: &Report, opts: &RenderOptions<'_>, doc: &mut Doc) -> i
         writeln!(out)?;
         writeln!(out, "| Phase | Status | Start (UTC) | Took | Host | Evidence |")?;
         writeln!(out, "|---|---|---|---|---|---|")?;
-        for ph in &d.phases {
+        for ph in d.phases.iter() {
             let ev = ph.evidence.last();
             let evidence = match ev {
                 Some(e) => {

@@ -273,7 +273,7 @@ fn render_device(
     // The evidence column gets what the fixed columns leave (borders and padding included).
     let fixed = 26 + 9 + if wide { 16 } else { 10 } + 9 + 6;
     let evidence_room = width.saturating_sub(fixed).max(18);
-    for ph in &d.phases {
+    for ph in d.phases.iter() {
         let mut status_cell = Cell::new(status_word(ph.status));
         if opts.color {
             status_cell = match ph.status {

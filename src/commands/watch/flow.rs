@@ -243,7 +243,7 @@ fn new_row(path: String, host: String) -> FileRow {
 fn device_signature(d: &Device) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     d.path.as_str().hash(&mut h);
-    for p in &d.phases {
+    for p in d.phases.iter() {
         (p.id.as_str(), p.status.as_str(), p.start, p.end).hash(&mut h);
     }
     h.finish()

@@ -282,7 +282,7 @@ mod tests {
         odd.evidence.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
         odd.evidence.host = "HOST \"Q\"".into();
         report.timeline.push(odd, None, None, -125_000);
-        let phase = &mut report.devices[0].phases[0];
+        let phase = &mut std::sync::Arc::make_mut(&mut report.devices[0].phases)[0];
         phase.reason = "reason with \"quotes\" and \u{1} control".into();
         phase.start = None;
         report.devices[0].sids.push("S-1-5-21-1\\odd".into());
