@@ -501,6 +501,21 @@ fn sniffs_formats() {
     assert_eq!(sniff_format("hello"), LineFormat::Unknown);
 }
 
+#[test]
+fn sniffing_reads_the_first_64_kb_and_a_tie_goes_to_cmtrace() {
+    // A server log whose first message is long (a request dump): its first marker is 5 KB in, still read.
+    let long = format!("{} $$<CMGService><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\n", "x".repeat(5000));
+    assert_eq!(sniff_format(&long), LineFormat::Sms);
+    // Beyond 64 KB nothing counts.
+    let far = format!("{}{long}", " ".repeat(64 * 1024));
+    assert_eq!(sniff_format(&far), LineFormat::Unknown);
+    // As many setup-log prefixes as CMTrace records: CMTrace.
+    let record = "<![LOG[x]LOG]!><time=\"01:02:03.000+000\" date=\"01-02-2020\" component=\"c\" context=\"\" type=\"1\" thread=\"1\" file=\"\">\n";
+    let setup = "<Fri Dec  9 11:25:00 2022> SMSFSP Setup Started....\n";
+    assert_eq!(sniff_format(&format!("{setup}{record}{setup}{record}")), LineFormat::Cmtrace);
+    assert_eq!(sniff_format(&format!("{setup}{record}{setup}")), LineFormat::Setup);
+}
+
 fn setup_log() -> String {
     [
         "\u{FEFF}<Fri Dec  9 11:25:00 2022> ====================================================================\r\n",
