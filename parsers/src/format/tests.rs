@@ -578,6 +578,9 @@ fn setup_prefix_shapes() {
     assert_eq!(at("<mon jan 30 1:02:03 2023> x"), Some((26, Some("2023-01-30 01:02:03".into()))));
     assert_eq!(at("<02/09/14 22:53:28> x"), Some((20, Some("2014-02-09 22:53:28".into()))));
     assert_eq!(at("<12/31/2021 23:59:59> x"), Some((22, Some("2021-12-31 23:59:59".into()))));
+    // Two-digit years: 00-69 are 20xx, 70-99 are 19xx.
+    assert_eq!(at("<02/09/98 22:53:28> x"), Some((20, Some("1998-02-09 22:53:28".into()))));
+    assert_eq!(at("<02/09/69 22:53:28> x"), Some((20, Some("2069-02-09 22:53:28".into()))));
     // Right shape, impossible date or time: a record with no time.
     assert_eq!(at("<Mon Feb 30 11:25:00 2022> x"), Some((27, None)));
     assert_eq!(at("<13/01/14 22:53:28> x"), Some((20, None)));
