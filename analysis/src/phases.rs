@@ -83,7 +83,7 @@ impl<'a> PhaseContext<'a> {
                 let kind = phase_log(id);
                 let (_, source) = server_sources.iter().find(|(k, _)| *k == kind)?;
                 let where_ = source.as_ref().ok()?;
-                Some((id, missing_reason(id, where_).into()))
+                Some((id, missing_reason(id, where_, false).into()))
             })
             .collect();
         let mut ctx = PhaseContext {
@@ -643,23 +643,14 @@ fn phase(
              ccmsetup exits",
             retrying.map(|i| short(&ctx.events[i].evidence.text.get())).unwrap_or_default()
         ),
-        // Registered, and no token line after it (`marks` keeps none from before): not "never registered".
-        PhaseStatus::Missing
-            if evidence.is_empty()
-                && id == PhaseId::RegistrationCcmToken
-                && evs.iter().any(|&i| matches!(ctx.events[i].kind, EventKind::Registered { .. })) =>
-        {
-            return without(
-                PhaseStatus::Missing,
-                format!("{file} on {where_} shows the client registered and no CCM token request after it")
-                    .into(),
-            );
-        }
         PhaseStatus::Missing if evidence.is_empty() => {
             let shared = ctx.server_missing.iter().find(|(p, _)| *p == id).filter(|_| !on_client);
+            // `marks` keeps no token line from before the registration, so a registered client may have none.
+            let registered = id == PhaseId::RegistrationCcmToken
+                && evs.iter().any(|&i| matches!(ctx.events[i].kind, EventKind::Registered { .. }));
             return without(
                 PhaseStatus::Missing,
-                shared.map_or_else(|| missing_reason(id, &where_).into(), |(_, r)| r.clone()),
+                shared.map_or_else(|| missing_reason(id, &where_, registered).into(), |(_, r)| r.clone()),
             );
         }
         PhaseStatus::Missing => {
@@ -679,10 +670,13 @@ fn phase(
     }
 }
 
-/// Why a step no line shows is `missing`, its log read on `where_`.
-fn missing_reason(id: PhaseId, where_: &str) -> String {
+/// Why a step no line shows is `missing`, its log read on `where_` (which shows the client `registered` or not).
+fn missing_reason(id: PhaseId, where_: &str, registered: bool) -> String {
     let file = log_file_name(phase_log(id));
     match id {
+        PhaseId::RegistrationCcmToken if registered => {
+            format!("{file} on {where_} shows the client registered and no CCM token request after it")
+        }
         PhaseId::RegistrationCcmToken => {
             format!("{file} on {where_} never shows the client registered, so no CCM token followed")
         }

@@ -148,19 +148,23 @@ fn a_url_right_after_an_opening_quote_loses_its_query() {
 #[test]
 fn missing_reasons_say_which_log_shows_no_line_of_the_step() {
     assert_eq!(
-        missing_reason(PhaseId::RegistrationCcmToken, "CLIENT01"),
+        missing_reason(PhaseId::RegistrationCcmToken, "CLIENT01", false),
         "ClientIDManagerStartup.log on CLIENT01 never shows the client registered, so no CCM token followed"
     );
     assert_eq!(
-        missing_reason(PhaseId::RenewalCcmToken, "CLIENT01"),
+        missing_reason(PhaseId::RegistrationCcmToken, "CLIENT01", true),
+        "ClientIDManagerStartup.log on CLIENT01 shows the client registered and no CCM token request after it"
+    );
+    assert_eq!(
+        missing_reason(PhaseId::RenewalCcmToken, "CLIENT01", false),
         "CcmMessaging.log on CLIENT01 shows no expiring CCM token to renew"
     );
     assert_eq!(
-        missing_reason(PhaseId::RegistrationMp, "MP01, MP02"),
+        missing_reason(PhaseId::RegistrationMp, "MP01, MP02", false),
         "MP_RegistrationManager.log on MP01, MP02 shows no registration of this device"
     );
     assert_eq!(
-        missing_reason(PhaseId::InstallContent, "CLIENT01"),
+        missing_reason(PhaseId::InstallContent, "CLIENT01", false),
         "ccmsetup.log on CLIENT01 shows no client content location"
     );
 }
