@@ -266,8 +266,7 @@ fn an_aad_info_request_ended_by_a_failed_exit_stays_failed() {
 #[test]
 fn an_aad_info_request_answered_by_an_http_error_alone_is_failed() {
     let mut kit = Kit::new();
-    said_on(&mut kit, C, 0, Severity::Info, AAD_INFO);
-    said_on(&mut kit, C, SEC, Severity::Error, STS_SECURE_FAILURE);
+    kit.said_each("CLIENT01", C, 0, &[(Severity::Info, AAD_INFO), (Severity::Error, STS_SECURE_FAILURE)]);
     let a = run(&kit);
     let p = ph(only(&a), PhaseId::InstallAadInfo);
     assert_eq!(p.status, PhaseStatus::Failed, "{:?}", p.reason);
@@ -278,12 +277,19 @@ fn an_aad_info_request_answered_by_an_http_error_alone_is_failed() {
 #[test]
 fn content_lookup_fails_on_errors_after_the_cached_token_quoting_where_the_error_started() {
     let mut kit = Kit::new();
-    said_on(&mut kit, C, 0, Severity::Info, CCMSETUP_STARTED);
-    said_on(&mut kit, C, SEC, Severity::Info, CCM_TOKEN_REQUEST);
-    said_on(&mut kit, C, 2 * SEC, Severity::Info, CCM_TOKEN_CACHED);
-    said_on(&mut kit, C, 3 * SEC, Severity::Error, DP_LOCATIONS_FAILED);
-    said_on(&mut kit, C, 4 * SEC, Severity::Error, BITS_FAILED);
-    said_on(&mut kit, C, 5 * SEC, Severity::Error, EXIT_BITS);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        0,
+        &[
+            (Severity::Info, CCMSETUP_STARTED),
+            (Severity::Info, CCM_TOKEN_REQUEST),
+            (Severity::Info, CCM_TOKEN_CACHED),
+            (Severity::Error, DP_LOCATIONS_FAILED),
+            (Severity::Error, BITS_FAILED),
+            (Severity::Error, EXIT_BITS),
+        ],
+    );
     let a = run(&kit);
     let dev = only(&a);
     assert_eq!(ph(dev, PhaseId::InstallCcmToken).status, PhaseStatus::Ok);
@@ -308,10 +314,17 @@ fn content_lookup_fails_on_errors_after_the_cached_token_quoting_where_the_error
 #[test]
 fn errors_before_the_token_is_cached_are_no_content_failure_on_a_token_path() {
     let mut kit = Kit::new();
-    said_on(&mut kit, C, 0, Severity::Info, CCMSETUP_STARTED);
-    said_on(&mut kit, C, SEC, Severity::Info, CCM_TOKEN_REQUEST);
-    said_on(&mut kit, C, 2 * SEC, Severity::Error, STS_SECURE_FAILURE);
-    said_on(&mut kit, C, 3 * SEC, Severity::Error, EXIT_SECURE_FAILURE);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        0,
+        &[
+            (Severity::Info, CCMSETUP_STARTED),
+            (Severity::Info, CCM_TOKEN_REQUEST),
+            (Severity::Error, STS_SECURE_FAILURE),
+            (Severity::Error, EXIT_SECURE_FAILURE),
+        ],
+    );
     let a = run(&kit);
     let dev = only(&a);
     let token = ph(dev, PhaseId::InstallCcmToken);
@@ -329,9 +342,12 @@ fn on_a_tokenless_path_the_content_lookup_starts_with_the_ccmsetup_run() {
     // A client older than CCM tokens (build 7804) reinstalling: no token line ever comes.
     let mut kit = Kit::new();
     said_on(&mut kit, CIMS, -HOUR, Severity::Info, OLD_STARTUP);
-    said_on(&mut kit, C, 0, Severity::Info, CCMSETUP_STARTED);
-    said_on(&mut kit, C, SEC, Severity::Error, BITS_FAILED);
-    said_on(&mut kit, C, 2 * SEC, Severity::Error, EXIT_BITS);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        0,
+        &[(Severity::Info, CCMSETUP_STARTED), (Severity::Error, BITS_FAILED), (Severity::Error, EXIT_BITS)],
+    );
     let a = run(&kit);
     let dev = only(&a);
     assert_eq!(ph(dev, PhaseId::InstallCcmToken).status, PhaseStatus::NotApplicable);
@@ -345,8 +361,12 @@ fn on_a_tokenless_path_the_content_lookup_starts_with_the_ccmsetup_run() {
 #[test]
 fn the_installer_starting_without_a_location_line_shows_the_content_found() {
     let mut kit = Kit::new();
-    said_on(&mut kit, C, 0, Severity::Info, CCM_TOKEN_REQUEST);
-    said_on(&mut kit, C, SEC, Severity::Info, CCM_TOKEN_CACHED);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        0,
+        &[(Severity::Info, CCM_TOKEN_REQUEST), (Severity::Info, CCM_TOKEN_CACHED)],
+    );
     said_on(&mut kit, C, 10 * SEC, Severity::Info, INSTALLING);
     said_on(&mut kit, C, 2 * MIN, Severity::Info, EXIT_0);
     let a = run(&kit);
@@ -366,10 +386,17 @@ fn the_installer_starting_after_a_failed_lookup_of_a_later_run_finds_the_content
         EventKind::ContentLocation { url: "https://CMG.cloudapp.net/ccmsetup.cab".into() },
     );
     // The next run: a new token, a failed download, then the installer starts anyway.
-    said_on(&mut kit, C, 10 * MIN, Severity::Info, CCM_TOKEN_REQUEST);
-    said_on(&mut kit, C, 10 * MIN + SEC, Severity::Info, CCM_TOKEN_CACHED);
-    said_on(&mut kit, C, 10 * MIN + 2 * SEC, Severity::Error, BITS_FAILED);
-    said_on(&mut kit, C, 10 * MIN + 3 * SEC, Severity::Info, INSTALLING);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        10 * MIN,
+        &[
+            (Severity::Info, CCM_TOKEN_REQUEST),
+            (Severity::Info, CCM_TOKEN_CACHED),
+            (Severity::Error, BITS_FAILED),
+            (Severity::Info, INSTALLING),
+        ],
+    );
     let a = run(&kit);
     let p = ph(only(&a), PhaseId::InstallContent);
     assert_eq!(p.status, PhaseStatus::Ok, "{:?}", p.reason);
@@ -398,11 +425,18 @@ fn errors_after_a_finished_install_and_registration_leave_their_steps_ok() {
 #[test]
 fn a_failed_attempt_with_a_retry_scheduled_is_not_final() {
     let mut kit = Kit::new();
-    said_on(&mut kit, C, 0, Severity::Info, CCM_TOKEN_REQUEST);
-    said_on(&mut kit, C, SEC, Severity::Info, CCM_TOKEN_CACHED);
-    said_on(&mut kit, C, 2 * SEC, Severity::Error, BITS_FAILED);
-    said_on(&mut kit, C, 3 * SEC, Severity::Error, EXIT_BITS);
-    said_on(&mut kit, C, 4 * SEC, Severity::Info, RETRY);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        0,
+        &[
+            (Severity::Info, CCM_TOKEN_REQUEST),
+            (Severity::Info, CCM_TOKEN_CACHED),
+            (Severity::Error, BITS_FAILED),
+            (Severity::Error, EXIT_BITS),
+            (Severity::Info, RETRY),
+        ],
+    );
     let a = run(&kit);
     let dev = only(&a);
     let reason = "ccmsetup.log on CLIENT01: ccmsetup scheduled a retry after its last attempt \
@@ -421,11 +455,18 @@ fn a_failed_attempt_with_a_retry_scheduled_is_not_final() {
 #[test]
 fn a_retry_scheduled_before_the_final_successful_exit_is_history() {
     let mut kit = Kit::new();
-    said_on(&mut kit, C, 0, Severity::Info, CCM_TOKEN_REQUEST);
-    said_on(&mut kit, C, SEC, Severity::Info, CCM_TOKEN_CACHED);
-    said_on(&mut kit, C, 2 * SEC, Severity::Error, BITS_FAILED);
-    said_on(&mut kit, C, 3 * SEC, Severity::Error, EXIT_BITS);
-    said_on(&mut kit, C, 4 * SEC, Severity::Info, RETRY);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        0,
+        &[
+            (Severity::Info, CCM_TOKEN_REQUEST),
+            (Severity::Info, CCM_TOKEN_CACHED),
+            (Severity::Error, BITS_FAILED),
+            (Severity::Error, EXIT_BITS),
+            (Severity::Info, RETRY),
+        ],
+    );
     said_on(&mut kit, C, 10 * MIN, Severity::Info, INSTALLING);
     said_on(&mut kit, C, 12 * MIN, Severity::Info, EXIT_0);
     let a = run(&kit);
@@ -672,8 +713,7 @@ fn noise_after_an_expiry_notice_is_no_renewal_failure_but_a_real_error_is() {
     for (error, status) in [(WMI_NOISE, PhaseStatus::Missing), (STS_SECURE_FAILURE, PhaseStatus::Failed)] {
         let mut kit = Kit::new();
         healthy(&mut kit, &d, 0);
-        said_on(&mut kit, MSG, 17 * HOUR, Severity::Info, expiring);
-        said_on(&mut kit, MSG, 17 * HOUR + SEC, Severity::Error, error);
+        kit.said_each("CLIENT01", MSG, 17 * HOUR, &[(Severity::Info, expiring), (Severity::Error, error)]);
         let a = run(&kit);
         let p = ph(only(&a), PhaseId::RenewalCcmToken);
         assert_eq!(p.status, status, "{error}: {:?}", p.reason);
@@ -744,8 +784,12 @@ fn after_a_failed_step_a_renewal_no_line_shows_stays_missing() {
     let mut kit = Kit::new();
     install(&mut kit, &d, 0);
     testkit::register(&mut kit, &d, 5 * MIN);
-    said_on(&mut kit, C, 20 * MIN, Severity::Info, AAD_INFO);
-    said_on(&mut kit, C, 20 * MIN + SEC, Severity::Error, EXIT_SECURE_FAILURE);
+    kit.said_each(
+        "CLIENT01",
+        C,
+        20 * MIN,
+        &[(Severity::Info, AAD_INFO), (Severity::Error, EXIT_SECURE_FAILURE)],
+    );
     kit.input("CLIENT01", MSG);
     let a = run_with_spans(&kit, &[("CLIENT01", MSG, 0, 2 * HOUR)]);
     let dev = only(&a);
