@@ -47,16 +47,25 @@ pub enum RequestKind {
     MpRegistration,
 }
 
-/// The lines of one server-side request (positions in the event slice, in line order).
+/// The lines of one server-side request (positions in the event slice, in line order). Boxed slices and
+/// 32-bit positions: a stress collection of 1 GB holds 300,000 blocks, and three growable vectors each
+/// (with their spare capacity) were 80 MB of it.
 #[derive(Debug, Clone)]
 pub(crate) struct Block {
     pub kind: RequestKind,
     pub host: usize,
-    pub events: Vec<usize>,
+    pub events: Box<[u32]>,
     /// Strong ids (client GUIDs, Azure AD device ids, computer SIDs).
-    pub strong: Vec<(IdKind, SharedStr)>,
+    pub strong: Box<[(IdKind, SharedStr)]>,
     /// Weak ids (Azure AD user ids, user account SIDs).
-    pub weak: Vec<(IdKind, SharedStr)>,
+    pub weak: Box<[(IdKind, SharedStr)]>,
+}
+
+impl Block {
+    /// Its lines' positions in the event slice, in line order.
+    pub fn event_positions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.events.iter().map(|&i| i as usize)
+    }
 }
 
 /// Every distinct identifier once: the blocks, the graph's nodes, its index and its weak-id table hold
@@ -125,6 +134,8 @@ pub(crate) fn build_blocks(
         closed: bool,
     }
     let mut blocks: Vec<Block> = Vec::new();
+    // Each block's lines while they are gathered (blocks of several threads of a file interleave).
+    let mut members: Vec<Vec<u32>> = Vec::new();
     let mut suspect: Vec<usize> = Vec::new();
     let mut open: HashMap<(u32, Option<u32>), Open> = HashMap::default();
     let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
@@ -147,15 +158,13 @@ pub(crate) fn build_blocks(
             None => false,
             Some(o) if o.closed || !within(o) => false,
             Some(o) => {
-                let b = &blocks[o.block];
+                let b = members[o.block].iter().map(|&j| j as usize);
                 match (&ev.kind, kind) {
                     // `ProcessRequest - Start` always opens a request; `Incoming request URL` joins a
                     // block that so far holds only the start line.
                     (EventKind::StsRequestReceived { url }, _) => {
-                        url.is_some()
-                            && b.events.iter().all(|&j| {
-                                matches!(events[j].kind, EventKind::StsRequestReceived { url: None })
-                            })
+                        url.is_some() && { b }
+                            .all(|j| matches!(events[j].kind, EventKind::StsRequestReceived { url: None }))
                     }
                     // `Registering device using AAD auth` and `Processing Registration request from
                     // Client` of one registration are consecutive lines of one thread: a second device
@@ -163,7 +172,7 @@ pub(crate) fn build_blocks(
                     (
                         EventKind::MpRegistration { aad_device, client_guid, .. },
                         RequestKind::MpRegistration,
-                    ) => !b.events.iter().any(|&j| match &events[j].kind {
+                    ) => !{ b }.any(|j| match &events[j].kind {
                         EventKind::MpRegistration { aad_device: d2, client_guid: g2, .. } => {
                             (aad_device.is_some() && d2.is_some()) || (client_guid.is_some() && g2.is_some())
                         }
@@ -171,12 +180,11 @@ pub(crate) fn build_blocks(
                     }),
                     // One request validates one token and issues one: a second such line on the
                     // thread (a log without thread ids, or a missing start line) is the next request.
-                    (EventKind::AadTokenValidated { .. }, _) => !b
-                        .events
-                        .iter()
-                        .any(|&j| matches!(events[j].kind, EventKind::AadTokenValidated { .. })),
+                    (EventKind::AadTokenValidated { .. }, _) => {
+                        !{ b }.any(|j| matches!(events[j].kind, EventKind::AadTokenValidated { .. }))
+                    }
                     (EventKind::CcmTokenIssued { .. }, _) => {
-                        !b.events.iter().any(|&j| matches!(events[j].kind, EventKind::CcmTokenIssued { .. }))
+                        !{ b }.any(|j| matches!(events[j].kind, EventKind::CcmTokenIssued { .. }))
                     }
                     _ => true,
                 }
@@ -184,7 +192,7 @@ pub(crate) fn build_blocks(
         };
         if joins {
             let o = open.get_mut(&key).expect("joins implies an open block");
-            blocks[o.block].events.push(i);
+            members[o.block].push(i as u32);
             if o.start_ms.is_none() {
                 o.start_ms = t;
             }
@@ -202,10 +210,11 @@ pub(crate) fn build_blocks(
             blocks.push(Block {
                 kind,
                 host: host_of[i],
-                events: vec![i],
-                strong: Vec::new(),
-                weak: Vec::new(),
+                events: Box::default(),
+                strong: Box::default(),
+                weak: Box::default(),
             });
+            members.push(vec![i as u32]);
             open.insert(key, Open { block: blocks.len() - 1, start_ms: t, closed: false });
         }
         if matches!(ev.kind, EventKind::CcmTokenReturned) {
@@ -216,13 +225,14 @@ pub(crate) fn build_blocks(
     }
     suspect.sort_unstable();
     suspect.dedup();
-    for (bi, b) in blocks.iter_mut().enumerate() {
+    for (bi, (b, lines)) in blocks.iter_mut().zip(members).enumerate() {
+        b.events = lines.into_boxed_slice();
         if suspect.binary_search(&bi).is_ok() {
             continue;
         }
         let mut strong = Vec::new();
         let mut weak = Vec::new();
-        for &i in &b.events {
+        for i in b.event_positions() {
             for_each_id(&events[i].kind, |k, v| {
                 if is_strong(k, &v) {
                     push_unique(&mut strong, k, v, ids);
@@ -238,8 +248,8 @@ pub(crate) fn build_blocks(
             strong.clear();
             weak.clear();
         }
-        b.strong = strong;
-        b.weak = weak;
+        b.strong = strong.into_boxed_slice();
+        b.weak = weak.into_boxed_slice();
     }
     blocks
 }
@@ -279,8 +289,9 @@ pub enum Attribution {
 
 /// The union-find over identifier nodes plus the evidence gathered while linking.
 pub(crate) struct Graph {
-    parent: Vec<usize>,
-    size: Vec<usize>,
+    /// 32-bit: hundreds of thousands of nodes on a fleet collection, never 4 billion.
+    parent: Vec<u32>,
+    size: Vec<u32>,
     /// Valid at roots: the component holds a client host node / an Azure AD device id node.
     has_host: Vec<bool>,
     has_aad_device: Vec<bool>,
@@ -298,6 +309,8 @@ pub(crate) struct Graph {
     chain_attach: Vec<Option<usize>>,
     /// Per block: the node of its first strong id (set by `link_block_ids`; looked up many times).
     block_node: Vec<Option<usize>>,
+    /// Set by `done_linking`: the index and the linking tables are gone, no node may be added.
+    linked: bool,
 }
 
 impl Graph {
@@ -316,17 +329,30 @@ impl Graph {
             block_chain: vec![None; block_count],
             chain_attach: vec![None; block_count],
             block_node: vec![None; block_count],
+            linked: false,
         }
     }
 
+    /// Linking is over (every link made and `block_roots` taken): frees the node index and the tables only
+    /// linking reads. From here on nodes are only found (`find`, `host_node_at`) and read (`nodes`).
+    pub fn done_linking(&mut self) {
+        self.linked = true;
+        self.index = HashMap::default();
+        self.weak_carriers = BTreeMap::new();
+        self.block_chain = Vec::new();
+        self.chain_attach = Vec::new();
+        self.block_node = Vec::new();
+    }
+
     fn node(&mut self, node: Node) -> usize {
+        debug_assert!(!self.linked, "a node added after linking was over");
         if let Some(&i) = self.index.get(&node) {
             return i;
         }
         let i = self.nodes.len();
         self.has_host.push(matches!(node, Node::ClientHost(..)));
         self.has_aad_device.push(matches!(node, Node::Id(IdKind::AadDevice, _)));
-        self.parent.push(i);
+        self.parent.push(i as u32);
         self.size.push(1);
         self.nodes.push(node.clone());
         self.index.insert(node, i);
@@ -335,12 +361,12 @@ impl Graph {
 
     pub fn find(&mut self, mut x: usize) -> usize {
         let mut root = x;
-        while self.parent[root] != root {
-            root = self.parent[root];
+        while self.parent[root] as usize != root {
+            root = self.parent[root] as usize;
         }
-        while self.parent[x] != root {
-            let next = self.parent[x];
-            self.parent[x] = root;
+        while self.parent[x] as usize != root {
+            let next = self.parent[x] as usize;
+            self.parent[x] = root as u32;
             x = next;
         }
         root
@@ -352,7 +378,7 @@ impl Graph {
             return ra;
         }
         let (big, small) = if self.size[ra] >= self.size[rb] { (ra, rb) } else { (rb, ra) };
-        self.parent[small] = big;
+        self.parent[small] = big as u32;
         self.size[big] += self.size[small];
         self.has_host[big] |= self.has_host[small];
         self.has_aad_device[big] |= self.has_aad_device[small];
@@ -722,7 +748,7 @@ pub(crate) fn sts_receipts(blocks: &[Block], corr_ms: &[Option<i64>]) -> Vec<(i6
         .iter()
         .enumerate()
         .filter(|(_, b)| b.kind == RequestKind::CcmSts)
-        .filter_map(|(bi, b)| b.events.iter().find_map(|&i| corr_ms[i]).map(|t| (t, bi)))
+        .filter_map(|(bi, b)| b.event_positions().find_map(|i| corr_ms[i]).map(|t| (t, bi)))
         .collect();
     v.sort_unstable();
     v

@@ -202,7 +202,7 @@ fn acquired_user(u: &str) -> EventKind {
 
 /// The event positions of each block.
 fn members(blocks: &[Block]) -> Vec<Vec<usize>> {
-    blocks.iter().map(|b| b.events.clone()).collect()
+    blocks.iter().map(|b| b.event_positions().collect()).collect()
 }
 
 fn strong_ids(b: &Block) -> Vec<(IdKind, String)> {
@@ -216,6 +216,7 @@ fn weak_ids(b: &Block) -> Vec<(IdKind, String)> {
 /// A block made by hand: a CCM_STS request on MP01 with these lines and identifiers.
 fn block(events: Vec<usize>, strong: &[(IdKind, &str)], weak: &[(IdKind, &str)]) -> Block {
     let ids = |v: &[(IdKind, &str)]| v.iter().map(|&(k, s)| (k, SharedStr::from(s))).collect();
+    let events = events.into_iter().map(|i| i as u32).collect();
     Block { kind: RequestKind::CcmSts, host: MP, events, strong: ids(strong), weak: ids(weak) }
 }
 

@@ -212,7 +212,7 @@ impl FileOrder {
 struct Links {
     blocks: Vec<Block>,
     /// Per event, as read: its request block (dropped once time chains are linked).
-    block_of: Vec<Option<usize>>,
+    block_of: Vec<Option<u32>>,
     graph: Graph,
     /// Per block: its component and how it was attributed, after time chains.
     block_roots: Vec<(Option<usize>, Attribution)>,
@@ -222,10 +222,10 @@ struct Links {
 fn link_by_ids(events: &EventStore, hosts: &HostTable, files: &FileOrder) -> Links {
     let mut ids = correlate::Interner::default();
     let blocks = correlate::build_blocks(events, &hosts.host_of, &files.order, &files.path_rank, &mut ids);
-    let mut block_of: Vec<Option<usize>> = vec![None; events.len()];
+    let mut block_of: Vec<Option<u32>> = vec![None; events.len()];
     for (bi, b) in blocks.iter().enumerate() {
-        for &i in &b.events {
-            block_of[i] = Some(bi);
+        for i in b.event_positions() {
+            block_of[i] = Some(bi as u32);
         }
     }
     let mut graph = Graph::new(hosts.names.len(), blocks.len(), ids);
@@ -268,7 +268,7 @@ fn link_by_time(
     hosts: &HostTable,
     raw_ms: &[Option<i64>],
     correlation_offset: &[i64],
-) -> Vec<Option<usize>> {
+) -> Vec<Option<u32>> {
     let roles = hosts.roles();
     let corr_ms: Vec<Option<i64>> =
         raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - correlation_offset[hosts.host_of[i]])).collect();
@@ -286,6 +286,7 @@ fn link_by_time(
     let roots =
         event_roots(&mut links.graph, events, &roles, &links.block_of, &links.block_roots, &connector);
     links.block_of = Vec::new();
+    links.graph.done_linking();
     roots
 }
 
@@ -296,7 +297,7 @@ struct Timeline {
     /// Per event, as read: corrected UTC ms.
     time_ms: Vec<Option<i64>>,
     /// Timeline position to event as read.
-    perm: Vec<usize>,
+    perm: Vec<u32>,
 }
 
 /// Sorts the events by corrected time (untimed ones take the time of the line before them in their
@@ -321,12 +322,14 @@ fn timeline_order(
     fill_untimed(&mut order_ms, events, &files.order);
     let FileOrder { path_rank, order } = files;
     drop(order);
-    let mut perm: Vec<usize> = (0..events.len()).collect();
+    // 32-bit positions: the permutation becomes the timeline's order (`Events`) without a copy.
+    let mut perm: Vec<u32> = (0..events.len() as u32).collect();
     // Host indices follow the sorted host names and path ranks the sorted paths: the same order as
     // comparing the strings.
     let host_of = &hosts.host_of;
-    perm.par_sort_unstable_by_key(|&i| {
-        (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, i)
+    perm.par_sort_unstable_by_key(|&p| {
+        let i = p as usize;
+        (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, p)
     });
     Timeline { applied, time_ms, perm }
 }
@@ -346,8 +349,8 @@ struct Devices {
 /// One device per component of the graph, its events in timeline order, built in parallel.
 fn build_devices(
     graph: &mut Graph,
-    roots: &[Option<usize>],
-    perm: &[usize],
+    roots: &[Option<u32>],
+    perm: &[u32],
     events: &EventStore,
     hosts: &HostTable,
 ) -> Devices {
@@ -366,7 +369,7 @@ fn build_devices(
     let event_components: Vec<(usize, usize)> = perm
         .iter()
         .enumerate()
-        .filter_map(|(new, &old)| roots[old].map(|r| (component_of_root[r], new)))
+        .filter_map(|(new, &old)| roots[old as usize].map(|r| (component_of_root[r as usize], new)))
         .collect();
     let device_events = Grouped::new(component_roots.len(), &event_components);
     drop((node_components, event_components, component_of_root));
@@ -450,7 +453,7 @@ fn renumber(
     events: EventStore,
     hosts: &HostTable,
     links: Links,
-    roots: Vec<Option<usize>>,
+    roots: Vec<Option<u32>>,
     timeline: Timeline,
     device_of_root: &[usize],
     host_offsets: Vec<HostOffset>,
@@ -459,17 +462,19 @@ fn renumber(
     // Read position -> timeline position.
     let mut new_pos = vec![EventIx::from(0); events.len()];
     for (new, &old) in perm.iter().enumerate() {
-        new_pos[old] = EventIx::from(new);
+        new_pos[old as usize] = EventIx::from(new);
     }
-    let sorted_events = Events::new(events, perm.iter().map(|&old| old as u32).collect());
     let host_of = &hosts.host_of;
     let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
-            let event_time_ms: TiVec<EventIx, Option<i64>> = perm.iter().map(|&old| time_ms[old]).collect();
+            let event_time_ms: TiVec<EventIx, Option<i64>> =
+                perm.iter().map(|&old| time_ms[old as usize]).collect();
             let event_host: TiVec<EventIx, HostIx> =
-                perm.iter().map(|&old| HostIx::from(host_of[old])).collect();
-            let event_device: TiVec<EventIx, Option<DeviceIx>> =
-                perm.iter().map(|&old| roots[old].map(|r| DeviceIx::from(device_of_root[r]))).collect();
+                perm.iter().map(|&old| HostIx::from(host_of[old as usize])).collect();
+            let event_device: TiVec<EventIx, Option<DeviceIx>> = perm
+                .iter()
+                .map(|&old| roots[old as usize].map(|r| DeviceIx::from(device_of_root[r as usize])))
+                .collect();
             (event_time_ms, event_host, event_device)
         },
         || {
@@ -480,7 +485,7 @@ fn renumber(
                 .map(|(b, (root, how))| ServerRequest {
                     kind: b.kind,
                     host: HostIx::from(b.host),
-                    events: b.events.iter().map(|&i| new_pos[i]).collect(),
+                    events: b.event_positions().map(|i| new_pos[i]).collect(),
                     device: root.map(|r| DeviceIx::from(device_of_root[r])),
                     attribution: match *how {
                         Attribution::RequestChain { client_event } => {
@@ -503,6 +508,7 @@ fn renumber(
             (requests, host_offsets)
         },
     );
+    let sorted_events = Events::new(events, perm);
     Renumbered { events: sorted_events, event_time_ms, event_host, event_device, requests, host_offsets }
 }
 
@@ -563,23 +569,23 @@ fn event_roots(
     graph: &mut Graph,
     events: &EventStore,
     roles: &HostRoles,
-    block_of: &[Option<usize>],
+    block_of: &[Option<u32>],
     block_roots: &[(Option<usize>, Attribution)],
     connector: &[(usize, usize)],
-) -> Vec<Option<usize>> {
-    let mut out = vec![None; events.len()];
+) -> Vec<Option<u32>> {
+    let mut out: Vec<Option<u32>> = vec![None; events.len()];
     for (i, e) in events.iter().enumerate() {
         let h = roles.host_of[i];
         if let Some(b) = block_of[i] {
-            out[i] = block_roots[b].0;
+            out[i] = block_roots[b as usize].0.map(|r| r as u32);
         } else if let Some(n) = graph.host_node_at(h, e.evidence.time.map(|t| t.timestamp_millis())) {
             if correlate::belongs_to_client_host(e, roles, h) {
-                out[i] = Some(graph.find(n));
+                out[i] = Some(graph.find(n) as u32);
             }
         }
     }
     for &(i, r) in connector {
-        out[i] = Some(graph.find(r));
+        out[i] = Some(graph.find(r) as u32);
     }
     out
 }
@@ -726,7 +732,7 @@ fn device_facts(
     ids: &Interner,
     member_nodes: &[usize],
     evs: &[usize],
-    perm: &[usize],
+    perm: &[u32],
     events: &EventStore,
     hosts: &HostTable,
 ) -> (DeviceFacts, Vec<HostIx>) {
@@ -763,7 +769,7 @@ fn device_facts(
     // CCM_STS token; the latest of the best kind.
     let mut best_guid: Option<(u8, usize, Cow<str>)> = None;
     for &new in evs {
-        let old = perm[new];
+        let old = perm[new] as usize;
         let e = &events[old];
         if host_ids.last() != Some(&host_of[old]) {
             host_ids.push(host_of[old]);

@@ -140,7 +140,8 @@ pub(crate) struct SkewInput<'a> {
     pub blocks: &'a [Block],
     /// Device component per block and per event before time chains (identifiers only).
     pub block_root: &'a [Option<usize>],
-    pub event_root: &'a [Option<usize>],
+    /// Per event: its component's root node (32-bit, one per event).
+    pub event_root: &'a [Option<u32>],
 }
 
 /// A side of a pair: host (or the virtual token issuer), event, time.
@@ -474,7 +475,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         if !client_event(i) {
             continue;
         }
-        let d = devs.entry(root).or_default();
+        let d = devs.entry(root as usize).or_default();
         match e.kind {
             EventKind::CcmTokenRequested { .. } => d.requests.push((t, i)),
             EventKind::CcmTokenCached { .. } => d.cached.push((t, i)),
@@ -490,18 +491,18 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         let Some(d) = devs.get_mut(&root) else { continue };
         match b.kind {
             RequestKind::CcmSts => {
-                if let Some((t, i)) = b.events.iter().find_map(|&i| input.raw_ms[i].map(|t| (t, i))) {
+                if let Some((t, i)) = b.event_positions().find_map(|i| input.raw_ms[i].map(|t| (t, i))) {
                     d.sts.push((t, i));
                 }
-                for &i in &b.events {
+                for i in b.event_positions() {
                     if let (EventKind::CcmTokenIssued { .. }, Some(t)) = (&ev[i].kind, input.raw_ms[i]) {
                         d.issued.push((t, i));
                     }
                 }
             }
             RequestKind::MpRegistration => {
-                if let Some(&i) =
-                    b.events.iter().find(|&&i| matches!(ev[i].kind, EventKind::MpRegistration { .. }))
+                if let Some(i) =
+                    b.event_positions().find(|&i| matches!(ev[i].kind, EventKind::MpRegistration { .. }))
                 {
                     if let Some(t) = input.raw_ms[i] {
                         d.mp_reg.push((t, i));
@@ -607,7 +608,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         .blocks
         .iter()
         .filter(|b| b.kind == RequestKind::CcmSts)
-        .filter_map(|b| b.events.iter().find_map(|&i| input.raw_ms[i].map(|t| (t, i))))
+        .filter_map(|b| b.event_positions().find_map(|i| input.raw_ms[i].map(|t| (t, i))))
         .collect();
     receipts.sort_unstable();
     let mut client_requests: Vec<(i64, usize)> = ev

@@ -33,7 +33,7 @@ struct Scene {
     events: Vec<Event>,
     host_of: Vec<usize>,
     raw_ms: Vec<Option<i64>>,
-    event_root: Vec<Option<usize>>,
+    event_root: Vec<Option<u32>>,
     blocks: Vec<Block>,
     block_root: Vec<Option<usize>>,
 }
@@ -67,12 +67,13 @@ impl Scene {
         self.events.push(e);
         self.host_of.push(host);
         self.raw_ms.push(Some(BASE + ms));
-        self.event_root.push(root);
+        self.event_root.push(root.map(|r| r as u32));
         self.events.len() - 1
     }
 
     fn block(&mut self, kind: RequestKind, host: usize, events: Vec<usize>, root: Option<usize>) {
-        self.blocks.push(Block { kind, host, events, strong: Vec::new(), weak: Vec::new() });
+        let events = events.into_iter().map(|i| i as u32).collect();
+        self.blocks.push(Block { kind, host, events, strong: Box::default(), weak: Box::default() });
         self.block_root.push(root);
     }
 
