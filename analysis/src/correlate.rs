@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
-use crate::ids::{for_each_id, is_account_sid, IdKind};
+use crate::ids::{for_each_id, for_each_shared_id, is_account_sid, IdKind};
 use crate::index::EventIx;
 
 /// A client request reaches the MP's CCM_STS at most this long after the client logged it.
@@ -80,13 +80,16 @@ impl Interner {
         self.0.get(id).cloned()
     }
 
-    pub fn get(&mut self, id: &str) -> SharedStr {
-        if let Some(shared) = self.0.get(id) {
-            return shared.clone();
+    /// The shared string of an identifier: the one seen before, else `shared` (an event's string spelled
+    /// exactly `id`, kept instead of a copy of it), else a new one.
+    pub fn get_shared(&mut self, id: &str, shared: Option<&SharedStr>) -> SharedStr {
+        if let Some(known) = self.0.get(id) {
+            return known.clone();
         }
-        let shared = SharedStr::from(id);
-        self.0.insert(shared.clone());
-        shared
+        debug_assert!(shared.is_none_or(|s| s.as_str() == id));
+        let new = shared.cloned().unwrap_or_else(|| SharedStr::from(id));
+        self.0.insert(new.clone());
+        new
     }
 }
 
@@ -113,9 +116,15 @@ fn is_weak(kind: IdKind, value: &str) -> bool {
     }
 }
 
-fn push_unique(v: &mut Vec<(IdKind, SharedStr)>, kind: IdKind, value: Cow<str>, ids: &mut Interner) {
+fn push_unique(
+    v: &mut Vec<(IdKind, SharedStr)>,
+    kind: IdKind,
+    value: Cow<str>,
+    shared: Option<&SharedStr>,
+    ids: &mut Interner,
+) {
     if !v.iter().any(|(k, s)| *k == kind && s.as_str() == value) {
-        v.push((kind, ids.get(&value)));
+        v.push((kind, ids.get_shared(&value, shared)));
     }
 }
 
@@ -233,11 +242,11 @@ pub(crate) fn build_blocks(
         let mut strong = Vec::new();
         let mut weak = Vec::new();
         for i in b.event_positions() {
-            for_each_id(&events[i].kind, |k, v| {
+            for_each_shared_id(&events[i].kind, |k, v, shared| {
                 if is_strong(k, &v) {
-                    push_unique(&mut strong, k, v, ids);
+                    push_unique(&mut strong, k, v, shared, ids);
                 } else if is_weak(k, &v) {
-                    push_unique(&mut weak, k, v, ids);
+                    push_unique(&mut weak, k, v, shared, ids);
                 }
             });
         }
@@ -499,14 +508,14 @@ impl Graph {
                 continue;
             }
             let mut ids = Vec::new();
-            for_each_id(&ev.kind, |k, v| ids.push((k, v)));
-            for (k, v) in ids {
+            for_each_shared_id(&ev.kind, |k, v, shared| ids.push((k, v, shared)));
+            for (k, v, shared) in ids {
                 if is_strong(k, &v) {
-                    let id = self.ids.get(&v);
+                    let id = self.ids.get_shared(&v, shared);
                     let n = self.node(Node::Id(k, id));
                     self.union(hn, n);
                 } else if is_weak(k, &v) {
-                    let id = self.ids.get(&v);
+                    let id = self.ids.get_shared(&v, shared);
                     self.add_carrier(k, id, Carrier::Host(hn));
                 }
             }

@@ -251,12 +251,12 @@ fn weak_ids_are_aad_users_and_user_account_sids_only() {
 fn push_unique_keeps_one_entry_per_kind_and_value() {
     let mut ids = Interner::default();
     let mut v = Vec::new();
-    push_unique(&mut v, IdKind::AadUser, Cow::Borrowed(USER1), &mut ids);
-    push_unique(&mut v, IdKind::AadUser, Cow::Borrowed(USER1), &mut ids);
+    push_unique(&mut v, IdKind::AadUser, Cow::Borrowed(USER1), None, &mut ids);
+    push_unique(&mut v, IdKind::AadUser, Cow::Borrowed(USER1), None, &mut ids);
     assert_eq!(v.len(), 1, "the same (kind, value) once");
-    push_unique(&mut v, IdKind::AadUser, Cow::Borrowed(USER2), &mut ids);
-    push_unique(&mut v, IdKind::Sid, Cow::Borrowed(USER1), &mut ids);
-    push_unique(&mut v, IdKind::Sid, Cow::Borrowed(USER1), &mut ids);
+    push_unique(&mut v, IdKind::AadUser, Cow::Borrowed(USER2), None, &mut ids);
+    push_unique(&mut v, IdKind::Sid, Cow::Borrowed(USER1), None, &mut ids);
+    push_unique(&mut v, IdKind::Sid, Cow::Borrowed(USER1), None, &mut ids);
     let got: Vec<(IdKind, &str)> = v.iter().map(|(k, s)| (*k, s.as_str())).collect();
     assert_eq!(got, vec![(IdKind::AadUser, USER1), (IdKind::AadUser, USER2), (IdKind::Sid, USER1)]);
 }
@@ -265,12 +265,47 @@ fn push_unique_keeps_one_entry_per_kind_and_value() {
 fn interner_finds_the_one_shared_copy_of_a_seen_id() {
     let mut ids = Interner::default();
     assert!(ids.find(GUID1).is_none());
-    let a = ids.get(GUID1);
-    let b = ids.get(GUID1);
+    let a = ids.get_shared(GUID1, None);
+    let b = ids.get_shared(GUID1, None);
     assert!(SharedStr::ptr_eq(&a, &b));
     let found = ids.find(GUID1).expect("seen");
     assert!(SharedStr::ptr_eq(&a, &found), "find hands out the shared copy, not a new one");
     assert!(ids.find(GUID2).is_none());
+}
+
+#[test]
+fn the_correlation_keeps_the_events_own_identifier_strings() {
+    // A canonically spelled id is the event's own string in the blocks and the graph (no copy); an id the
+    // canonical form changes (lower-case GUID) gets a string of its own.
+    let mut s = Scene::new();
+    let lower = GUID2.to_ascii_lowercase();
+    let v = s.sts(T, Some(5), validated(Some(USER1), Some(AAD_DEV1), None));
+    let w = s.sts(T + 100_000, Some(6), issued(&lower));
+    let blocks = s.blocks();
+    let field =
+        |i: usize, f: fn(&EventKind) -> Option<&SharedStr>| f(&s.events[i].kind).cloned().expect("set");
+    let device = field(v, |k| match k {
+        EventKind::AadTokenValidated { aad_device, .. } => aad_device.as_ref(),
+        _ => None,
+    });
+    let user = field(v, |k| match k {
+        EventKind::AadTokenValidated { aad_user, .. } => aad_user.as_ref(),
+        _ => None,
+    });
+    assert!(
+        SharedStr::ptr_eq(&blocks[0].strong[0].1, &device),
+        "the validated device id is the event's string"
+    );
+    assert!(SharedStr::ptr_eq(&blocks[0].weak[0].1, &user), "the user id too");
+    let guid = field(w, |k| match k {
+        EventKind::CcmTokenIssued { client_guid, .. } => client_guid.as_ref(),
+        _ => None,
+    });
+    assert_eq!(blocks[1].strong[0].1.as_str(), GUID2, "canonical form");
+    assert!(
+        !SharedStr::ptr_eq(&blocks[1].strong[0].1, &guid),
+        "a re-spelled id cannot be the event's string"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -60,7 +60,11 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
     lap("devices built");
 
     let host_facts = host_facts(&inputs, &hosts, &mut links.graph, &devices.of_root, &timeline.applied);
-    let renumbered = renumber(events, &hosts, links, roots, timeline, &devices.of_root, host_offsets);
+    // The graph's last reader was host_facts: freed before the timeline's vectors are gathered.
+    let Links { blocks, block_roots, graph, .. } = links;
+    drop(graph);
+    let requests = RequestBlocks { blocks, roots: block_roots };
+    let renumbered = renumber(events, &hosts, requests, roots, timeline, &devices.of_root, host_offsets);
     lap("events renumbered");
 
     let devices = with_phases(devices.built, &devices.client_hosts, &renumbered, &host_facts);
@@ -363,13 +367,16 @@ fn build_devices(
     for (c, &r) in component_roots.iter().enumerate() {
         component_of_root[r] = c;
     }
-    let node_components: Vec<(usize, usize)> =
-        (0..graph.nodes.len()).map(|n| (component_of_root[graph.find(n)], n)).collect();
+    // (component, item) pairs in 32 bits: one per graph node and one per attributed event.
+    let node_components: Vec<(u32, u32)> =
+        (0..graph.nodes.len()).map(|n| (component_of_root[graph.find(n)] as u32, n as u32)).collect();
     let members = Grouped::new(component_roots.len(), &node_components);
-    let event_components: Vec<(usize, usize)> = perm
+    let event_components: Vec<(u32, u32)> = perm
         .iter()
         .enumerate()
-        .filter_map(|(new, &old)| roots[old as usize].map(|r| (component_of_root[r as usize], new)))
+        .filter_map(|(new, &old)| {
+            roots[old as usize].map(|r| (component_of_root[r as usize] as u32, new as u32))
+        })
         .collect();
     let device_events = Grouped::new(component_roots.len(), &event_components);
     drop((node_components, event_components, component_of_root));
@@ -436,6 +443,12 @@ fn host_facts(
         .collect()
 }
 
+/// The server request blocks and the component each belongs to (and how).
+struct RequestBlocks {
+    blocks: Vec<Block>,
+    roots: Vec<(Option<usize>, Attribution)>,
+}
+
 /// Everything indexed by event, in timeline order.
 struct Renumbered {
     events: Events,
@@ -452,7 +465,7 @@ struct Renumbered {
 fn renumber(
     events: EventStore,
     hosts: &HostTable,
-    links: Links,
+    requests: RequestBlocks,
     roots: Vec<Option<u32>>,
     timeline: Timeline,
     device_of_root: &[usize],
@@ -478,10 +491,10 @@ fn renumber(
             (event_time_ms, event_host, event_device)
         },
         || {
-            let requests: Vec<ServerRequest> = links
+            let requests: Vec<ServerRequest> = requests
                 .blocks
                 .iter()
-                .zip(&links.block_roots)
+                .zip(&requests.roots)
                 .map(|(b, (root, how))| ServerRequest {
                     kind: b.kind,
                     host: HostIx::from(b.host),
@@ -612,32 +625,33 @@ fn expand_runs<T: Copy>(runs: &[(usize, usize)], n: usize, mut value: impl FnMut
     out
 }
 
-/// Items grouped by a dense group number, each group's items in the order given, in one flat vector.
+/// Items grouped by a dense group number, each group's items in the order given, in one flat vector
+/// (32-bit items: one per event of the collection).
 struct Grouped {
     starts: Vec<usize>,
-    items: Vec<usize>,
+    items: Vec<u32>,
 }
 
 impl Grouped {
     /// `pairs`: (group, item), groups below `groups`.
-    fn new(groups: usize, pairs: &[(usize, usize)]) -> Grouped {
+    fn new(groups: usize, pairs: &[(u32, u32)]) -> Grouped {
         let mut starts = vec![0usize; groups + 1];
         for &(g, _) in pairs {
-            starts[g + 1] += 1;
+            starts[g as usize + 1] += 1;
         }
         for g in 0..groups {
             starts[g + 1] += starts[g];
         }
         let mut next = starts.clone();
-        let mut items = vec![0usize; pairs.len()];
+        let mut items = vec![0u32; pairs.len()];
         for &(g, item) in pairs {
-            items[next[g]] = item;
-            next[g] += 1;
+            items[next[g as usize]] = item;
+            next[g as usize] += 1;
         }
         Grouped { starts, items }
     }
 
-    fn group(&self, g: usize) -> &[usize] {
+    fn group(&self, g: usize) -> &[u32] {
         &self.items[self.starts[g]..self.starts[g + 1]]
     }
 }
@@ -730,8 +744,8 @@ fn fill_untimed(order: &mut [Option<i64>], events: &EventStore, file_order: &[us
 fn device_facts(
     nodes: &[Node],
     ids: &Interner,
-    member_nodes: &[usize],
-    evs: &[usize],
+    member_nodes: &[u32],
+    evs: &[u32],
     perm: &[u32],
     events: &EventStore,
     hosts: &HostTable,
@@ -748,7 +762,7 @@ fn device_facts(
     let mut host_ids: Vec<usize> = Vec::new();
     let mut client_hosts = Vec::new();
     for &n in member_nodes {
-        match &nodes[n] {
+        match &nodes[n as usize] {
             Node::ClientHost(h, _) => {
                 client_hosts.push(HostIx::from(*h));
                 host_ids.push(*h);
@@ -767,9 +781,9 @@ fn device_facts(
     client_hosts.sort_unstable();
     // Key preference among GUIDs: the client's own confirmation, its request, the MP registration, the
     // CCM_STS token; the latest of the best kind.
-    let mut best_guid: Option<(u8, usize, Cow<str>)> = None;
+    let mut best_guid: Option<(u8, u32, Cow<str>)> = None;
     for &new in evs {
-        let old = perm[new] as usize;
+        let old = perm[new as usize] as usize;
         let e = &events[old];
         if host_ids.last() != Some(&host_of[old]) {
             host_ids.push(host_of[old]);
@@ -848,7 +862,7 @@ fn device_facts(
         sids: sid_list,
         hosts,
         client_hosts: client_hosts.iter().map(|&h| host_names[h.index()].clone()).collect(),
-        events: evs.iter().map(|&i| EventIx::from(i)).collect(),
+        events: evs.iter().map(|&i| EventIx::from(i as usize)).collect(),
         path: PathFacts::default(),
         phases: Phases::from([]),
     };

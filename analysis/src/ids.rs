@@ -110,25 +110,41 @@ fn match_core(raw: &str) -> &str {
 /// Calls `f` with every identifier the event names, in canonical form (see `IdKind`), borrowed from
 /// the event where it is already spelled canonically.
 pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, str>)) {
-    type Sink<'f, 'e> = &'f mut dyn FnMut(IdKind, Cow<'e, str>);
+    for_each_shared_id(kind, |k, v, _| f(k, v));
+}
+
+/// `for_each_id`, with the event's own shared string when the canonical form is the whole of it (client
+/// GUIDs, Azure AD ids and SIDs; `None` for the others): the correlation keeps that string instead of a
+/// copy of it.
+pub fn for_each_shared_id<'e>(
+    kind: &'e EventKind,
+    mut f: impl FnMut(IdKind, Cow<'e, str>, Option<&'e SharedStr>),
+) {
+    type Sink<'f, 'e> = &'f mut dyn FnMut(IdKind, Cow<'e, str>, Option<&'e SharedStr>);
+    let whole = |c: &Cow<'e, str>, field: &'e SharedStr| {
+        matches!(c, Cow::Borrowed(b) if b.len() == field.len()).then_some(field)
+    };
     let guid = |f: Sink<'_, 'e>, v: &'e Option<SharedStr>| {
-        if let Some(g) = v.as_deref().and_then(canonical_client_guid) {
-            f(IdKind::ClientGuid, g);
+        if let Some((g, field)) = v.as_ref().and_then(|v| Some((canonical_client_guid(v)?, v))) {
+            let shared = whole(&g, field);
+            f(IdKind::ClientGuid, g, shared);
         }
     };
     let aad = |f: Sink<'_, 'e>, k: IdKind, v: &'e Option<SharedStr>| {
-        if let Some(a) = v.as_deref().and_then(canonical_aad_id) {
-            f(k, a);
+        if let Some((a, field)) = v.as_ref().and_then(|v| Some((canonical_aad_id(v)?, v))) {
+            let shared = whole(&a, field);
+            f(k, a, shared);
         }
     };
-    let sid = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e str>| {
-        if let Some(s) = v.and_then(canonical_sid) {
-            f(k, s);
+    let sid = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e SharedStr>| {
+        if let Some((s, field)) = v.and_then(|v| Some((canonical_sid(v)?, v))) {
+            let shared = whole(&s, field);
+            f(k, s, shared);
         }
     };
     let text = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e str>| {
         if let Some(s) = v.map(bare).filter(|s| !s.is_empty()) {
-            f(k, Cow::Borrowed(s));
+            f(k, Cow::Borrowed(s), None);
         }
     };
     let f: Sink<'_, 'e> = &mut f;
@@ -141,8 +157,8 @@ pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, st
             text(f, IdKind::Other, client_app_id.as_deref());
             text(f, IdKind::Url, resource.as_deref());
         }
-        EventKind::AadTokenFailed { sid: s, .. } => sid(f, IdKind::Sid, s.as_deref()),
-        EventKind::AadTokenFallbackToUser { sid: s } => sid(f, IdKind::Sid, s.as_deref()),
+        EventKind::AadTokenFailed { sid: s, .. } => sid(f, IdKind::Sid, s.as_ref()),
+        EventKind::AadTokenFallbackToUser { sid: s } => sid(f, IdKind::Sid, s.as_ref()),
         EventKind::AadTokenAcquired { aad_user, aad_device, .. } => {
             aad(f, IdKind::AadUser, aad_user);
             aad(f, IdKind::AadDevice, aad_device);
@@ -163,8 +179,8 @@ pub fn for_each_id<'e>(kind: &'e EventKind, mut f: impl FnMut(IdKind, Cow<'e, st
             aad(f, IdKind::AadTenant, tenant);
             aad(f, IdKind::AadUser, aad_user);
             aad(f, IdKind::AadDevice, aad_device);
-            sid(f, IdKind::Sid, onprem_user_sid.as_deref());
-            sid(f, IdKind::DeviceSid, onprem_device_sid.as_deref());
+            sid(f, IdKind::Sid, onprem_user_sid.as_ref());
+            sid(f, IdKind::DeviceSid, onprem_device_sid.as_ref());
         }
         EventKind::CcmTokenIssued { hierarchy, cm_user, client_guid, .. } => {
             text(f, IdKind::Other, hierarchy.as_deref());
