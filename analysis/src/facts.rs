@@ -43,25 +43,25 @@ pub struct DeviceFacts {
     /// SMS client GUID (`GUID:` upper case) where known, else Azure AD device id, else host name.
     pub key: SharedStr,
     /// SMS client GUIDs (`GUID:` upper case).
-    pub client_ids: Vec<SharedStr>,
+    pub client_ids: Box<[SharedStr]>,
     /// Azure AD (Entra ID) device ids, lower case.
-    pub aad_device_ids: Vec<SharedStr>,
+    pub aad_device_ids: Box<[SharedStr]>,
     /// Every tenant seen for the device, client and site side (both kept when they differ).
-    pub aad_tenant_ids: Vec<SharedStr>,
+    pub aad_tenant_ids: Box<[SharedStr]>,
     /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
-    pub client_tenant_ids: Vec<SharedStr>,
+    pub client_tenant_ids: Box<[SharedStr]>,
     /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
-    pub site_tenant_ids: Vec<SharedStr>,
+    pub site_tenant_ids: Box<[SharedStr]>,
     /// Azure AD user object ids, lower case.
-    pub aad_user_ids: Vec<SharedStr>,
+    pub aad_user_ids: Box<[SharedStr]>,
     /// Account SIDs (user and computer; never `S-1-5-18`).
-    pub sids: Vec<SharedStr>,
+    pub sids: Box<[SharedStr]>,
     /// Every host whose logs mention the device.
-    pub hosts: Vec<SharedStr>,
+    pub hosts: Box<[SharedStr]>,
     /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
-    pub client_hosts: Vec<SharedStr>,
+    pub client_hosts: Box<[SharedStr]>,
     /// The device's events, in timeline order.
-    pub events: Vec<EventIx>,
+    pub events: Box<[EventIx]>,
     /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
     pub path: PathFacts,
     /// The 11 steps of the flow, in `PhaseId::ALL` order (shared between devices with the same ones).

@@ -72,15 +72,15 @@ impl Analysis {
 fn report_device(d: DeviceFacts) -> Device {
     Device {
         key: d.key,
-        client_ids: d.client_ids,
-        aad_device_ids: d.aad_device_ids,
-        aad_tenant_ids: d.aad_tenant_ids,
-        aad_user_ids: d.aad_user_ids,
-        hosts: d.hosts,
+        client_ids: d.client_ids.into_vec(),
+        aad_device_ids: d.aad_device_ids.into_vec(),
+        aad_tenant_ids: d.aad_tenant_ids.into_vec(),
+        aad_user_ids: d.aad_user_ids.into_vec(),
+        hosts: d.hosts.into_vec(),
         path: d.path.path,
         phases: d.phases,
-        sids: d.sids,
-        client_hosts: d.client_hosts,
+        sids: d.sids.into_vec(),
+        client_hosts: d.client_hosts.into_vec(),
     }
 }
 
