@@ -480,14 +480,17 @@ fn renumber(
     let host_of = &hosts.host_of;
     let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
+            // Each per-event vector as read is freed as soon as its timeline copy is made.
             let event_time_ms: TiVec<EventIx, Option<i64>> =
                 perm.iter().map(|&old| time_ms[old as usize]).collect();
-            let event_host: TiVec<EventIx, HostIx> =
-                perm.iter().map(|&old| HostIx::from(host_of[old as usize])).collect();
+            drop(time_ms);
             let event_device: TiVec<EventIx, Option<DeviceIx>> = perm
                 .iter()
                 .map(|&old| roots[old as usize].map(|r| DeviceIx::from(device_of_root[r as usize])))
                 .collect();
+            drop(roots);
+            let event_host: TiVec<EventIx, HostIx> =
+                perm.iter().map(|&old| HostIx::from(host_of[old as usize])).collect();
             (event_time_ms, event_host, event_device)
         },
         || {
