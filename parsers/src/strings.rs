@@ -27,8 +27,11 @@ impl Strings {
 
     /// The one copy of `text`, made the first time it is asked for.
     pub fn get(&self, text: &str) -> SharedStr {
-        // The high bits pick the shard; the set hashes again with all of them.
-        let shard = &self.shards[(FxBuildHasher.hash_one(text) >> 60) as usize % SHARDS];
+        // Bits 40-43 pick the shard: the set's table indexes its buckets with the low bits and tags them with
+        // the top 7, and a shard chosen by either would leave its table only part of them to tell strings apart
+        // (picked by the top 4, one tag in 8 could match a different string and cost a comparison; this lookup
+        // went from 6.4% to 5.6% of `analyze`'s samples on the 0.25 GB stress corpus).
+        let shard = &self.shards[(FxBuildHasher.hash_one(text) >> 40) as usize % SHARDS];
         let mut set = shard.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(s) = set.get(text) {
             return s.clone();
