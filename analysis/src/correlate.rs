@@ -167,13 +167,16 @@ pub(crate) fn build_blocks(
             None => false,
             Some(o) if o.closed || !within(o) => false,
             Some(o) => {
-                let b = members[o.block].iter().map(|&j| j as usize);
+                // The lines of the block so far.
+                let mut lines = members[o.block].iter().map(|&j| j as usize);
                 match (&ev.kind, kind) {
                     // `ProcessRequest - Start` always opens a request; `Incoming request URL` joins a
                     // block that so far holds only the start line.
                     (EventKind::StsRequestReceived { url }, _) => {
-                        url.is_some() && { b }
-                            .all(|j| matches!(events[j].kind, EventKind::StsRequestReceived { url: None }))
+                        url.is_some()
+                            && lines.all(|j| {
+                                matches!(events[j].kind, EventKind::StsRequestReceived { url: None })
+                            })
                     }
                     // `Registering device using AAD auth` and `Processing Registration request from
                     // Client` of one registration are consecutive lines of one thread: a second device
@@ -181,7 +184,7 @@ pub(crate) fn build_blocks(
                     (
                         EventKind::MpRegistration { aad_device, client_guid, .. },
                         RequestKind::MpRegistration,
-                    ) => !{ b }.any(|j| match &events[j].kind {
+                    ) => !lines.any(|j| match &events[j].kind {
                         EventKind::MpRegistration { aad_device: d2, client_guid: g2, .. } => {
                             (aad_device.is_some() && d2.is_some()) || (client_guid.is_some() && g2.is_some())
                         }
@@ -190,10 +193,10 @@ pub(crate) fn build_blocks(
                     // One request validates one token and issues one: a second such line on the
                     // thread (a log without thread ids, or a missing start line) is the next request.
                     (EventKind::AadTokenValidated { .. }, _) => {
-                        !{ b }.any(|j| matches!(events[j].kind, EventKind::AadTokenValidated { .. }))
+                        !lines.any(|j| matches!(events[j].kind, EventKind::AadTokenValidated { .. }))
                     }
                     (EventKind::CcmTokenIssued { .. }, _) => {
-                        !{ b }.any(|j| matches!(events[j].kind, EventKind::CcmTokenIssued { .. }))
+                        !lines.any(|j| matches!(events[j].kind, EventKind::CcmTokenIssued { .. }))
                     }
                     _ => true,
                 }
