@@ -536,6 +536,33 @@ fn union_by_size_keeps_the_bigger_root_and_counts_members() {
 }
 
 #[test]
+fn done_linking_frees_the_linking_tables_and_keeps_the_components() {
+    let mut g = Graph::new(1, 1, Interner::default());
+    let host = g.node(Node::ClientHost(C1, 0));
+    g.host_node[C1] = Some(host);
+    let id = g.node(Node::Id(IdKind::ClientGuid, GUID1.into()));
+    let alone = g.node(Node::Id(IdKind::AadDevice, AAD_DEV1.into()));
+    g.union(host, id);
+    g.add_carrier(IdKind::AadUser, USER1.into(), Carrier::Host(host));
+    g.done_linking();
+    assert!(g.index.capacity() == 0 && g.weak_carriers.is_empty(), "the index and weak-id table are freed");
+    assert!(g.block_chain.is_empty() && g.chain_attach.is_empty() && g.block_node.is_empty());
+    assert_eq!(g.find(id), g.find(host), "components survive");
+    assert_ne!(g.find(alone), g.find(host));
+    assert_eq!(g.host_node_at(C1, Some(T)), Some(host));
+    assert_eq!(g.nodes.len(), 3, "nodes are still read by the devices");
+}
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "a node added after linking was over")]
+fn no_node_is_added_after_linking() {
+    let mut g = Graph::new(0, 0, Interner::default());
+    g.done_linking();
+    g.node(Node::Id(IdKind::ClientGuid, GUID1.into()));
+}
+
+#[test]
 fn a_component_with_a_client_host_stays_a_client_component_after_unions() {
     let mut g = Graph::new(2, 0, Interner::default());
     let h0 = g.node(Node::ClientHost(C1, 0));
