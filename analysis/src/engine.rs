@@ -480,7 +480,7 @@ fn renumber(
     let host_of = &hosts.host_of;
     let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
-            // Each per-event vector as read is freed as soon as its timeline copy is made.
+            // The times and components as read are freed as soon as their timeline copies are made.
             let event_time_ms: TiVec<EventIx, Option<i64>> =
                 perm.iter().map(|&old| time_ms[old as usize]).collect();
             drop(time_ms);

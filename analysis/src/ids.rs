@@ -121,27 +121,21 @@ pub fn for_each_shared_id<'e>(
     mut f: impl FnMut(IdKind, Cow<'e, str>, Option<&'e SharedStr>),
 ) {
     type Sink<'f, 'e> = &'f mut dyn FnMut(IdKind, Cow<'e, str>, Option<&'e SharedStr>);
-    let whole = |c: &Cow<'e, str>, field: &'e SharedStr| {
-        matches!(c, Cow::Borrowed(b) if b.len() == field.len()).then_some(field)
+    // An id in its canonical spelling, with the field's own string when that spelling is the whole of it.
+    let id = |f: Sink<'_, 'e>,
+              k: IdKind,
+              v: Option<&'e SharedStr>,
+              canonical: fn(&str) -> Option<Cow<'_, str>>| {
+        if let Some((c, field)) = v.and_then(|v| Some((canonical(v)?, v))) {
+            let shared = matches!(c, Cow::Borrowed(b) if b.len() == field.len()).then_some(field);
+            f(k, c, shared);
+        }
     };
     let guid = |f: Sink<'_, 'e>, v: &'e Option<SharedStr>| {
-        if let Some((g, field)) = v.as_ref().and_then(|v| Some((canonical_client_guid(v)?, v))) {
-            let shared = whole(&g, field);
-            f(IdKind::ClientGuid, g, shared);
-        }
+        id(f, IdKind::ClientGuid, v.as_ref(), canonical_client_guid)
     };
-    let aad = |f: Sink<'_, 'e>, k: IdKind, v: &'e Option<SharedStr>| {
-        if let Some((a, field)) = v.as_ref().and_then(|v| Some((canonical_aad_id(v)?, v))) {
-            let shared = whole(&a, field);
-            f(k, a, shared);
-        }
-    };
-    let sid = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e SharedStr>| {
-        if let Some((s, field)) = v.and_then(|v| Some((canonical_sid(v)?, v))) {
-            let shared = whole(&s, field);
-            f(k, s, shared);
-        }
-    };
+    let aad = |f: Sink<'_, 'e>, k: IdKind, v: &'e Option<SharedStr>| id(f, k, v.as_ref(), canonical_aad_id);
+    let sid = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e SharedStr>| id(f, k, v, canonical_sid);
     let text = |f: Sink<'_, 'e>, k: IdKind, v: Option<&'e str>| {
         if let Some(s) = v.map(bare).filter(|s| !s.is_empty()) {
             f(k, Cow::Borrowed(s), None);
