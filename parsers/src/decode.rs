@@ -38,6 +38,36 @@ fn decode_utf8_or_ansi(bytes: &[u8], had_bom: bool) -> (Cow<'_, str>, TextEncodi
     }
 }
 
+/// `decode` of `bytes` that their first 512 bytes showed to be UTF-16 (`head`, as `decode` of them
+/// returned it), into a string that `alloc` gives with room for the most the text can take (a reused
+/// buffer: see `buffers`). The same text as `decode`.
+pub(crate) fn decode_utf16_into(
+    bytes: &[u8],
+    head: TextEncoding,
+    alloc: impl FnOnce(usize) -> String,
+) -> (String, TextEncoding) {
+    let (rest, encoding) = match head {
+        TextEncoding::Utf16Le => (bytes.strip_prefix(b"\xFF\xFE").unwrap_or(bytes), encoding_rs::UTF_16LE),
+        TextEncoding::Utf16Be => (bytes.strip_prefix(b"\xFE\xFF").unwrap_or(bytes), encoding_rs::UTF_16BE),
+        _ => {
+            let (text, enc) = decode(bytes);
+            return (text.into_owned(), enc);
+        }
+    };
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut out = alloc(decoder.max_utf8_buffer_length(rest.len()).unwrap_or(rest.len()));
+    let mut input = rest;
+    loop {
+        let (result, read, _) = decoder.decode_to_string(input, &mut out, true);
+        input = &input[read..];
+        match result {
+            encoding_rs::CoderResult::InputEmpty => break,
+            encoding_rs::CoderResult::OutputFull => out.reserve(input.len().max(16) * 3),
+        }
+    }
+    (out, head)
+}
+
 fn utf16(bytes: &[u8], enc: &'static encoding_rs::Encoding) -> String {
     let (text, _) = enc.decode_without_bom_handling(bytes);
     text.into_owned()
@@ -64,6 +94,32 @@ fn sniff_bomless_utf16(bytes: &[u8]) -> Option<TextEncoding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Into a reused buffer, the same text as `decode`: with either byte order mark or none, an odd tail
+    /// byte, a lone surrogate, and a buffer given too small.
+    #[test]
+    fn utf16_into_a_given_buffer_reads_as_decode_does() {
+        let text = "<![LOG[héllo \u{1F600} wörld]LOG]!>\r\nsecond line\n".repeat(40);
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let mut cases =
+            vec![le.clone(), be.clone(), [&b"\xFF\xFE"[..], &le].concat(), [&b"\xFE\xFF"[..], &be].concat()];
+        let mut odd = [&b"\xFF\xFE"[..], &le].concat();
+        odd.push(b'x');
+        cases.push(odd);
+        let mut lone = [&b"\xFF\xFE"[..], &le].concat();
+        lone.extend_from_slice(&[0x00, 0xD8, b'a', 0]);
+        cases.push(lone);
+        for bytes in cases {
+            let (expected, enc) = decode(&bytes);
+            let (_, head) = decode(&bytes[..512]);
+            assert_eq!(head, enc);
+            for alloc in [String::with_capacity as fn(usize) -> String, |_| String::new()] {
+                let (got, got_enc) = decode_utf16_into(&bytes, head, alloc);
+                assert_eq!((got.as_str(), got_enc), (&*expected, enc));
+            }
+        }
+    }
 
     fn utf16le(s: &str, bom: bool) -> Vec<u8> {
         let mut v = if bom { vec![0xFF, 0xFE] } else { vec![] };

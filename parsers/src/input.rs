@@ -594,6 +594,13 @@ pub struct LoadedFile {
     pub warning: Option<String>,
 }
 
+/// The text's buffer goes back to the pool (`buffers`) for the next file read.
+impl Drop for LoadedFile {
+    fn drop(&mut self) {
+        crate::buffers::give(std::mem::take(&mut self.data).into_bytes());
+    }
+}
+
 impl LoadedFile {
     /// The decoded text (past a byte order mark).
     pub fn text(&self) -> &str {
@@ -613,8 +620,9 @@ fn decode_owned(bytes: Vec<u8>) -> (String, usize, TextEncoding) {
     // UTF-16 (with or without a BOM) is told by the first bytes only.
     let (_, head) = decode(&bytes[..bytes.len().min(512)]);
     if matches!(head, TextEncoding::Utf16Le | TextEncoding::Utf16Be) {
-        let (text, enc) = decode(&bytes);
-        return (text.into_owned(), 0, enc);
+        let (text, enc) = crate::decode::decode_utf16_into(&bytes, head, crate::buffers::take_string);
+        crate::buffers::give(bytes);
+        return (text, 0, enc);
     }
     let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     match String::from_utf8(bytes) {

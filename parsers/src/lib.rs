@@ -57,6 +57,7 @@
 //! - `read`: the read pipeline ([`Reader`]): inputs, entries, events; the events of one piece of a log
 //!   ([`piece_events`]).
 //! - [`tail`]: one growing log followed as written (appends, split records, rollover, truncation).
+//! - `buffers`: the reused buffers files are read and decoded into.
 //! - `spill`: event texts kept in a temporary file rather than in memory ([`Text`], [`Spill`]).
 //! - `events`: typed flow events ([`Event`], [`EventKind`], [`Evidence`]).
 //! - `store`: every event of a read in fixed-size segments ([`EventStore`]), never moved as it grows.
@@ -68,6 +69,7 @@
 #![deny(missing_docs)]
 
 mod archive;
+mod buffers;
 pub mod certificates;
 pub mod decode;
 mod entry;

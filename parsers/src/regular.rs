@@ -85,8 +85,8 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), ReadError> {
 /// rewritten under us), what was read is kept and the warning says so.
 pub fn read_opened(file: &mut File, len_at_open: u64) -> Result<(Vec<u8>, Option<String>), ReadError> {
     let want = usize::try_from(len_at_open).map_err(|_| ReadError::TooLarge { bytes: len_at_open })?;
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(want).map_err(|_| ReadError::NoMemoryForFile { bytes: len_at_open })?;
+    let mut buf =
+        crate::buffers::take(want).map_err(|_| ReadError::NoMemoryForFile { bytes: len_at_open })?;
     file.take(len_at_open).read_to_end(&mut buf)?;
     let warning = ((buf.len() as u64) < len_at_open).then(|| {
         format!(

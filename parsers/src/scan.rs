@@ -209,6 +209,7 @@ where
         }
         start = end;
     }
+    crate::buffers::release();
 }
 
 /// `scan_ordered` for one large regular file: block after block, the chunks of each block in parallel.
