@@ -172,8 +172,8 @@ impl TextBlocks {
         block_bytes: usize,
     ) -> Result<Self, ReadError> {
         let block_bytes = block_bytes.max(4096);
-        let mut raw = crate::buffers::take(block_bytes)
-            .map_err(|_| ReadError::NoMemoryForBlock { bytes: block_bytes })?;
+        let mut raw = Vec::new();
+        raw.try_reserve_exact(block_bytes).map_err(|_| ReadError::NoMemoryForBlock { bytes: block_bytes })?;
         let want = len_at_open.min(block_bytes as u64);
         (&mut file).take(want).read_to_end(&mut raw)?;
         let left = len_at_open - raw.len() as u64;
@@ -185,7 +185,7 @@ impl TextBlocks {
             block_bytes,
             raw,
             decoder,
-            carry: crate::buffers::take_string(block_bytes + block_bytes / 2),
+            carry: String::new(),
             line: 1,
             encoding,
             format: LineFormat::Unknown,
@@ -259,10 +259,7 @@ impl TextBlocks {
         if cut == 0 && self.carry.is_empty() {
             return None;
         }
-        // What follows the cut starts the next block's text, in a reused buffer with room for a block.
-        let mut rest = crate::buffers::take_string(self.block_bytes + self.block_bytes / 2);
-        rest.push_str(&self.carry[cut..]);
-        self.carry.truncate(cut);
+        let rest = self.carry.split_off(cut);
         let text = std::mem::replace(&mut self.carry, rest);
         let first_line = self.line;
         let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u32;
@@ -284,14 +281,6 @@ impl TextBlocks {
             }
         }
         memchr::memrchr(b'\n', text.as_bytes()).map_or(len, |i| i + 1)
-    }
-}
-
-/// The read buffer and the text not yet cut go back to the pool (`buffers`).
-impl Drop for TextBlocks {
-    fn drop(&mut self) {
-        crate::buffers::give(std::mem::take(&mut self.raw));
-        crate::buffers::give(std::mem::take(&mut self.carry).into_bytes());
     }
 }
 
@@ -420,7 +409,7 @@ mod tests {
             read.push_str(b.file.text());
         }
         assert_eq!(read, text);
-        let warning = blocks.warning.take().expect("a warning");
+        let warning = blocks.warning.expect("a warning");
         assert!(warning.contains(&format!("{at_open} bytes at open, {} read", text.len())), "{warning}");
     }
 }
