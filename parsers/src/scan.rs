@@ -212,7 +212,8 @@ where
     crate::buffers::release();
 }
 
-/// `scan_ordered` for one large regular file: block after block, the chunks of each block in parallel.
+/// `scan_ordered` for one large regular file: block after block, the chunks of each block in parallel
+/// while the next block is read and decoded (two blocks held at once: the one worked on and the next).
 fn scan_blocks<T, W, S>(index: usize, src: &SourceFile, opts: &ScanOptions, work: &W, sink: &mut S)
 where
     T: Send,
@@ -232,7 +233,8 @@ where
     };
     let mut started = false;
     let mut chunk_index = 0usize;
-    while let Some(block) = blocks.next_block() {
+    let mut next = blocks.next_block();
+    while let Some(block) = next.take() {
         let file = &block.file;
         let mut list = chunks(file.text(), file.format, opts.chunk_bytes);
         for c in &mut list {
@@ -244,10 +246,14 @@ where
             sink(Scanned::Start { index, source: src, file: Ok(file) });
             started = true;
         }
-        let results: Vec<T> = list.par_iter().map(|c| work(src, file, *c)).collect();
+        let (results, following) = rayon::join(
+            || list.par_iter().map(|c| work(src, file, *c)).collect::<Vec<T>>(),
+            || blocks.next_block(),
+        );
         for result in results {
             sink(Scanned::Chunk { index, result });
         }
+        next = following;
     }
     if !started {
         // An empty file: its (empty) text, with what the first read told.
