@@ -95,6 +95,6 @@ pub use error::{HostOverrideError, ReadError};
 pub use events::{AadTokenKind, Event, EventKind, Evidence, SharedStr};
 pub use kind::{HostRole, LogKind};
 pub use read::{last_entry_time, piece_events, FileSummary, Logs, Piece, PieceEvents, Reader, TextStore};
-pub use spill::{Spill, Text};
+pub use spill::{Spill, SpillRange, Text};
 pub use store::EventStore;
 pub use strings::Strings;

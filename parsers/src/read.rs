@@ -21,7 +21,7 @@ use crate::input::{
 };
 use crate::kind::LogKind;
 use crate::scan::{scan_ordered, ScanOptions, Scanned};
-use crate::spill::{Spill, Text};
+use crate::spill::{Spill, SpillRange, Text};
 use crate::store::EventStore;
 use crate::strings::Strings;
 
@@ -508,13 +508,12 @@ fn text_of_message<'t>(
 
 /// An event's text: in the chunk's spill buffer (`buf`), or in memory when there is no spill.
 fn text_of(message: &str, buf: &mut Vec<u8>, spill: Option<&Arc<Spill>>) -> Text {
-    match spill {
-        Some(spill) => {
-            let offset = buf.len() as u64;
+    match spill.zip(SpillRange::new(buf.len() as u64, message.len())) {
+        Some((spill, at)) => {
             buf.extend_from_slice(message.as_bytes());
-            Text::Spilled { spill: spill.clone(), offset, len: message.len() as u32 }
+            Text::Spilled { spill: spill.clone(), at }
         }
-        None => Text::Inline(Arc::from(message)),
+        None => Text::from(message),
     }
 }
 
@@ -523,12 +522,12 @@ fn text_of(message: &str, buf: &mut Vec<u8>, spill: Option<&Arc<Spill>>) -> Text
 fn place_texts(spill: Option<&Spill>, texts: &[u8], events: &mut [Event]) {
     let written = spill.and_then(|s| s.append(texts).ok());
     for e in events {
-        let Text::Spilled { offset, len, .. } = &mut e.evidence.text else { continue };
-        match written {
-            Some(base) => *offset += base,
+        let Text::Spilled { at, .. } = &mut e.evidence.text else { continue };
+        match written.and_then(|base| SpillRange::new(base + at.offset(), at.len() as usize)) {
+            Some(placed) => *at = placed,
             None => {
-                let bytes = &texts[*offset as usize..*offset as usize + *len as usize];
-                e.evidence.text = Text::Inline(Arc::from(String::from_utf8_lossy(bytes).as_ref()));
+                let bytes = &texts[at.offset() as usize..at.offset() as usize + at.len() as usize];
+                e.evidence.text = Text::from(String::from_utf8_lossy(bytes).as_ref());
             }
         }
     }

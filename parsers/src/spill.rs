@@ -59,20 +59,48 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::R
     Ok(())
 }
 
-/// The text of an event: in memory, or in the spill.
+/// The text of an event: in memory, or in the spill. 16 bytes: one pointer and, in the spill, where.
 #[derive(Clone)]
 pub enum Text {
     /// In memory.
-    Inline(Arc<str>),
+    Inline(crate::events::SharedStr),
     /// In the spill.
     Spilled {
         /// The temporary file.
         spill: Arc<Spill>,
-        /// Where the text starts in it.
-        offset: u64,
-        /// Its length in bytes.
-        len: u32,
+        /// Where the text is in it.
+        at: SpillRange,
     },
+}
+
+/// Where a text is in the spill: its offset (up to 1 TiB) and its length in bytes (up to 16 MiB; a record is
+/// at most 4 MiB) in one word, so that a `Text` is two words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpillRange(u64);
+
+impl SpillRange {
+    const LEN_BITS: u32 = 24;
+
+    /// `len` bytes at `offset`, or `None` when either is past what a range can say.
+    pub fn new(offset: u64, len: usize) -> Option<SpillRange> {
+        let len = u64::try_from(len).ok().filter(|&l| l < 1 << Self::LEN_BITS)?;
+        (offset < 1 << (64 - Self::LEN_BITS)).then_some(SpillRange(offset << Self::LEN_BITS | len))
+    }
+
+    /// Where the text starts.
+    pub fn offset(self) -> u64 {
+        self.0 >> Self::LEN_BITS
+    }
+
+    /// Its length in bytes.
+    pub fn len(self) -> u32 {
+        (self.0 & ((1 << Self::LEN_BITS) - 1)) as u32
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Text {
@@ -80,9 +108,9 @@ impl Text {
     pub fn get(&self) -> Cow<'_, str> {
         match self {
             Text::Inline(s) => Cow::Borrowed(s),
-            Text::Spilled { spill, offset, len } => Cow::Owned(
+            Text::Spilled { spill, at } => Cow::Owned(
                 spill
-                    .read(*offset, *len)
+                    .read(at.offset(), at.len())
                     .unwrap_or_else(|e| format!("(the text could not be read back: {e})")),
             ),
         }
@@ -98,12 +126,6 @@ impl From<&str> for Text {
 impl From<String> for Text {
     fn from(s: String) -> Self {
         Text::Inline(s.into())
-    }
-}
-
-impl From<Arc<str>> for Text {
-    fn from(s: Arc<str>) -> Self {
-        Text::Inline(s)
     }
 }
 
@@ -160,13 +182,29 @@ mod tests {
         let a = spill.append("first text".as_bytes()).unwrap();
         let b = spill.append("zweiter Text ü €".as_bytes()).unwrap();
         assert_eq!((a, b), (0, 10));
-        let t = Text::Spilled { spill: spill.clone(), offset: b, len: "zweiter Text ü €".len() as u32 };
+        let t = Text::Spilled {
+            spill: spill.clone(),
+            at: SpillRange::new(b, "zweiter Text ü €".len()).unwrap(),
+        };
         assert_eq!(t.get(), "zweiter Text ü €");
         assert_eq!(t, Text::from("zweiter Text ü €"));
-        let chunk = Text::Spilled { spill: spill.clone(), offset: a, len: 5 };
+        let chunk = Text::Spilled { spill: spill.clone(), at: SpillRange::new(a, 5).unwrap() };
         assert_eq!(chunk.get(), "first");
         assert_eq!(serde_json::to_string(&t).unwrap(), "\"zweiter Text ü €\"");
-        let past_end = Text::Spilled { spill, offset: 1000, len: 4 };
+        let past_end = Text::Spilled { spill, at: SpillRange::new(1000, 4).unwrap() };
         assert!(past_end.get().starts_with("(the text could not be read back"));
+    }
+
+    /// A text is two words; a range keeps offsets up to 1 TiB and lengths below 16 MiB, and says `None` past
+    /// them.
+    #[test]
+    fn a_text_is_two_words_and_a_range_keeps_what_it_can_say() {
+        assert_eq!(std::mem::size_of::<Text>(), 16);
+        for (offset, len) in [(0, 0), (1, 1), ((1 << 40) - 1, (1 << 24) - 1), (123_456_789, 4 << 20)] {
+            let r = SpillRange::new(offset, len).unwrap();
+            assert_eq!((r.offset(), r.len() as usize), (offset, len));
+        }
+        assert_eq!(SpillRange::new(1 << 40, 1), None);
+        assert_eq!(SpillRange::new(0, 1 << 24), None);
     }
 }

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use cmtrace_analysis::model::{Device, Finding, Input, Report, Timeline, SCHEMA_VERSION};
@@ -276,7 +275,7 @@ fn read_events(
     want_first: bool,
 ) -> Read {
     let piece = Piece { text, format, first_line, kind, path: path.clone(), host: host.clone() };
-    let found = piece_events(&piece, |message| Text::Inline(Arc::from(message)));
+    let found = piece_events(&piece, |message| Text::from(message));
     Read {
         events: found.events,
         entries: found.entries,
