@@ -393,8 +393,8 @@ fn build_devices(
             .unzip();
     drop((members, device_events, component_roots));
     // Sorted through an index (devices are large to move), ties in component order as before.
-    let mut by_key: Vec<usize> = (0..built.len()).collect();
-    by_key.par_sort_unstable_by(|&a, &b| built[a].key.cmp(&built[b].key).then(a.cmp(&b)));
+    let mut by_key: Vec<u32> = (0..built.len() as u32).collect();
+    by_key.par_sort_unstable_by(|&a, &b| built[a as usize].key.cmp(&built[b as usize].key).then(a.cmp(&b)));
     permute_in_place(&mut built, &by_key);
     permute_in_place(&mut client_hosts, &by_key);
     permute_in_place(&mut roots_of, &by_key);
@@ -480,10 +480,11 @@ fn renumber(
     let host_of = &hosts.host_of;
     let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
-            // The times and components as read are freed as soon as their timeline copies are made.
-            let event_time_ms: TiVec<EventIx, Option<i64>> =
-                perm.iter().map(|&old| time_ms[old as usize]).collect();
-            drop(time_ms);
+            // The times are put in timeline order where they are (a copy held both orders at the peak); the
+            // components as read are freed as soon as their timeline copy is made.
+            let mut event_time_ms = time_ms;
+            permute_in_place(&mut event_time_ms, &perm);
+            let event_time_ms: TiVec<EventIx, Option<i64>> = event_time_ms.into();
             let event_device: TiVec<EventIx, Option<DeviceIx>> = perm
                 .iter()
                 .map(|&old| roots[old as usize].map(|r| DeviceIx::from(device_of_root[r as usize])))
@@ -697,7 +698,7 @@ fn process_status_mb(field: &str) -> u64 {
 
 /// Reorders `items` so that position `new` holds what was at `perm[new]`, by following the cycles of
 /// the permutation with swaps.
-fn permute_in_place<T>(items: &mut [T], perm: &[usize]) {
+fn permute_in_place<T>(items: &mut [T], perm: &[u32]) {
     debug_assert_eq!(items.len(), perm.len());
     let mut done = vec![false; perm.len()];
     for start in 0..perm.len() {
@@ -709,7 +710,7 @@ fn permute_in_place<T>(items: &mut [T], perm: &[usize]) {
         let mut cur = start;
         loop {
             done[cur] = true;
-            let src = perm[cur];
+            let src = perm[cur] as usize;
             if src == start {
                 break;
             }
@@ -881,7 +882,7 @@ mod tests {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for n in [0usize, 1, 2, 3, 7, 64, 1000] {
             // A pseudo-random permutation (Fisher-Yates with an xorshift generator).
-            let mut perm: Vec<usize> = (0..n).collect();
+            let mut perm: Vec<u32> = (0..n as u32).collect();
             for i in (1..n).rev() {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
@@ -889,7 +890,7 @@ mod tests {
                 perm.swap(i, (seed % (i as u64 + 1)) as usize);
             }
             let items: Vec<String> = (0..n).map(|i| format!("item {i}")).collect();
-            let gathered: Vec<String> = perm.iter().map(|&old| items[old].clone()).collect();
+            let gathered: Vec<String> = perm.iter().map(|&old| items[old as usize].clone()).collect();
             let mut in_place = items;
             permute_in_place(&mut in_place, &perm);
             assert_eq!(in_place, gathered, "n = {n}");
