@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, Evidence, LogKind, Severity, SharedStr};
 use serde::{Serialize, Serializer};
 
-use crate::index::EventIx;
+use crate::index::{DeviceIx, EventIx};
 use crate::ordered::Events;
 
 /// The contract version of `Report` (`schema_version`).
@@ -544,24 +544,25 @@ pub struct Timeline {
     events: Events,
     /// Per event: corrected UTC milliseconds.
     time_ms: Vec<Option<i64>>,
-    /// Per event: index into `keys`.
-    device: Vec<Option<u32>>,
+    /// Per event: its device, an index into `keys` (the analysis' own per-event devices, moved here).
+    device: Vec<Option<DeviceIx>>,
     /// Per event: the correction applied to its time (0 for events without a time of their own).
     correction_ms: Vec<i64>,
-    keys: Vec<Box<str>>,
+    /// The devices' keys (shared with the devices, not copied).
+    keys: Vec<SharedStr>,
     /// The entries kept by `retain`, in order; `None`: every event.
     shown: Option<Vec<u32>>,
 }
 
 impl Timeline {
-    /// From the events in timeline order and, per event, its corrected time, its device (an index into
-    /// `keys`) and the correction applied to its host.
+    /// From the events in timeline order and, per event, its corrected time, its device (a position in
+    /// `keys`: the devices' positions and keys of an `Analysis`) and the correction applied to its host.
     pub fn new(
         events: Events,
         time_ms: Vec<Option<i64>>,
-        device: Vec<Option<u32>>,
+        device: Vec<Option<DeviceIx>>,
         correction_ms: Vec<i64>,
-        keys: Vec<Box<str>>,
+        keys: Vec<SharedStr>,
     ) -> Timeline {
         assert!(time_ms.len() == events.len() && device.len() == events.len());
         assert!(correction_ms.len() == events.len());
@@ -577,10 +578,10 @@ impl Timeline {
         correction_ms: i64,
     ) {
         let device = device.map(|k| match self.keys.iter().position(|x| **x == *k) {
-            Some(i) => i as u32,
+            Some(i) => DeviceIx::from(i),
             None => {
                 self.keys.push(k.into());
-                (self.keys.len() - 1) as u32
+                DeviceIx::from(self.keys.len() - 1)
             }
         });
         if let Some(shown) = &mut self.shown {
@@ -615,7 +616,7 @@ impl Timeline {
     /// The `i`-th entry shown.
     pub fn get(&self, i: usize) -> TimelineEvent<'_> {
         let j = self.position(i);
-        let device = self.device[j].map(|d| &*self.keys[d as usize]);
+        let device = self.device[j].map(|d| &*self.keys[d.index()]);
         TimelineEvent::of(&self.events[EventIx::from(j)], self.time_ms[j], device, self.correction_ms[j])
     }
 

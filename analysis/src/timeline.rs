@@ -3,6 +3,8 @@
 
 use rayon::prelude::*;
 
+use cmtrace_parsers::SharedStr;
+
 use crate::facts::{Analysis, DeviceFacts};
 use crate::index::EventIx;
 use crate::model::{Device, Finding, Report, Timeline, TimelineEvent, SCHEMA_VERSION};
@@ -26,20 +28,18 @@ impl Analysis {
         }
     }
 
-    /// The timeline, taking the events (and their per-event facts) out of the analysis: the analysis
-    /// is left without events.
+    /// The timeline, taking the events (and their per-event times and devices) out of the analysis: the
+    /// analysis is left without events.
     fn take_timeline(&mut self) -> Timeline {
         let correction: Vec<i64> = (0..self.events.len())
             .into_par_iter()
             .map(|i| self.skew_correction_ms(EventIx::from(i)))
             .collect();
-        let keys: Vec<Box<str>> = self.devices.iter().map(|d| d.key.as_str().into()).collect();
-        let device: Vec<Option<u32>> =
-            self.event_device.iter().map(|d| d.map(|d| d.index() as u32)).collect();
+        let keys: Vec<SharedStr> = self.devices.iter().map(|d| d.key.clone()).collect();
         Timeline::new(
             std::mem::take(&mut self.events),
             std::mem::take(&mut self.event_time_ms).into(),
-            device,
+            std::mem::take(&mut self.event_device).into(),
             correction,
             keys,
         )
