@@ -25,8 +25,8 @@ macro_rules! position {
         impl From<usize> for $name {
             /// Panics at `u32::MAX` and past it, which no read reaches.
             fn from(i: usize) -> Self {
-                let one_more = u32::try_from(i).ok().and_then(|i| i.checked_add(1));
-                $name(std::num::NonZeroU32::new(one_more.unwrap_or(0)).expect(concat!(stringify!($name), " past u32::MAX")))
+                let stored = u32::try_from(i).ok().and_then(|i| i.checked_add(1)).and_then(std::num::NonZeroU32::new);
+                $name(stored.expect(concat!(stringify!($name), " past u32::MAX")))
             }
         }
 

@@ -2,9 +2,9 @@
 //! blocks) after another; each file's bytes and decoded text used to be a fresh allocation, whose pages the
 //! system had to hand over (and zero) again for every window once the allocator had returned the last
 //! window's to it. Here a file's buffer goes back to a process-wide pool when its `LoadedFile` is dropped
-//! and the next file read whole (`input::load`) takes it: the pages stay mapped and warm. The pool is bounded (`POOL_BYTES` of
-//! capacity, `POOL_BUFFERS` buffers, none larger than `LARGEST_KEPT`) and emptied when a scan ends
-//! (`release`), so that it never adds to what the stages after the read hold.
+//! and the next file read whole (`input::load`) takes it: the pages stay mapped and warm. The pool is
+//! bounded (`POOL_BYTES` of capacity, `POOL_BUFFERS` buffers, none larger than `LARGEST_KEPT`) and emptied
+//! when a scan ends (`release`), so that it never adds to what the stages after the read hold.
 
 use std::sync::Mutex;
 

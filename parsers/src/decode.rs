@@ -12,14 +12,20 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, TextEncoding) {
         return decode_utf8_or_ansi(rest, true);
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        return (Cow::Owned(utf16(rest, encoding_rs::UTF_16LE)), TextEncoding::Utf16Le);
+        return (
+            Cow::Owned(utf16(rest, encoding_rs::UTF_16LE, String::with_capacity)),
+            TextEncoding::Utf16Le,
+        );
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        return (Cow::Owned(utf16(rest, encoding_rs::UTF_16BE)), TextEncoding::Utf16Be);
+        return (
+            Cow::Owned(utf16(rest, encoding_rs::UTF_16BE, String::with_capacity)),
+            TextEncoding::Utf16Be,
+        );
     }
     if let Some(enc) = sniff_bomless_utf16(bytes) {
         let e = if enc == TextEncoding::Utf16Le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
-        return (Cow::Owned(utf16(bytes, e)), enc);
+        return (Cow::Owned(utf16(bytes, e, String::with_capacity)), enc);
     }
     decode_utf8_or_ansi(bytes, false)
 }
@@ -39,38 +45,41 @@ fn decode_utf8_or_ansi(bytes: &[u8], had_bom: bool) -> (Cow<'_, str>, TextEncodi
 }
 
 /// `decode` of `bytes` that their first 512 bytes showed to be UTF-16 (`head`, as `decode` of them
-/// returned it), into a string that `alloc` gives with room for the most the text can take (a reused
-/// buffer: see `buffers`). The same text as `decode`.
+/// returned it), into a string that `alloc` gives (a reused buffer: see `buffers`). The same text as `decode`.
 pub(crate) fn decode_utf16_into(
     bytes: &[u8],
     head: TextEncoding,
     alloc: impl FnOnce(usize) -> String,
 ) -> (String, TextEncoding) {
-    let (rest, encoding) = match head {
-        TextEncoding::Utf16Le => (bytes.strip_prefix(b"\xFF\xFE").unwrap_or(bytes), encoding_rs::UTF_16LE),
-        TextEncoding::Utf16Be => (bytes.strip_prefix(b"\xFE\xFF").unwrap_or(bytes), encoding_rs::UTF_16BE),
+    let text = match head {
+        TextEncoding::Utf16Le => {
+            utf16(bytes.strip_prefix(b"\xFF\xFE").unwrap_or(bytes), encoding_rs::UTF_16LE, alloc)
+        }
+        TextEncoding::Utf16Be => {
+            utf16(bytes.strip_prefix(b"\xFE\xFF").unwrap_or(bytes), encoding_rs::UTF_16BE, alloc)
+        }
         _ => {
             let (text, enc) = decode(bytes);
             return (text.into_owned(), enc);
         }
     };
-    let mut decoder = encoding.new_decoder_without_bom_handling();
-    let mut out = alloc(decoder.max_utf8_buffer_length(rest.len()).unwrap_or(rest.len()));
-    let mut input = rest;
+    (text, head)
+}
+
+/// UTF-16 `bytes` (past any byte order mark) into a string that `alloc` gives with room for the most the
+/// text can take; invalid sequences become U+FFFD.
+fn utf16(bytes: &[u8], enc: &'static encoding_rs::Encoding, alloc: impl FnOnce(usize) -> String) -> String {
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let mut out = alloc(decoder.max_utf8_buffer_length(bytes.len()).unwrap_or(bytes.len()));
+    let mut input = bytes;
     loop {
         let (result, read, _) = decoder.decode_to_string(input, &mut out, true);
         input = &input[read..];
         match result {
-            encoding_rs::CoderResult::InputEmpty => break,
+            encoding_rs::CoderResult::InputEmpty => return out,
             encoding_rs::CoderResult::OutputFull => out.reserve(input.len().max(16) * 3),
         }
     }
-    (out, head)
-}
-
-fn utf16(bytes: &[u8], enc: &'static encoding_rs::Encoding) -> String {
-    let (text, _) = enc.decode_without_bom_handling(bytes);
-    text.into_owned()
 }
 
 /// UTF-16 without a BOM: ASCII text shows a NUL in every other byte.
