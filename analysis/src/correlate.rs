@@ -147,7 +147,7 @@ pub(crate) fn build_blocks(
     let mut members: Vec<Vec<u32>> = Vec::new();
     let mut suspect: Vec<usize> = Vec::new();
     let mut open: HashMap<(u32, Option<u32>), Open> = HashMap::default();
-    let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
+    let time = |i: usize| events[i].time_ms();
     for &i in file_order {
         let ev = &events[i];
         let kind = match ev.log_kind {
@@ -155,7 +155,7 @@ pub(crate) fn build_blocks(
             LogKind::MpRegistrationManager => RequestKind::MpRegistration,
             _ => continue,
         };
-        let key = (file_of[i], ev.thread);
+        let key = (file_of[i], ev.thread());
         let t = time(i);
         let span = if kind == RequestKind::CcmSts { STS_BLOCK_SPAN_MS } else { MP_REG_BLOCK_SPAN_MS };
         let within = |o: &Open| match (o.start_ms, t) {
@@ -211,7 +211,7 @@ pub(crate) fn build_blocks(
         } else {
             // Without thread ids, a request starting while the previous one is still open means the
             // file interleaves requests: neither block's lines can be trusted to be one request.
-            if ev.thread.is_none() {
+            if ev.thread().is_none() {
                 if let Some(o) = open.get(&key) {
                     if !o.closed && within(o) {
                         suspect.push(o.block);
@@ -425,7 +425,7 @@ impl Graph {
     /// scratch: each GUID is its own incarnation, split at the longest silence of the host's client logs
     /// between the last line of the old GUID and the first of the new one.
     pub fn link_client_ids(&mut self, events: &EventStore, roles: &HostRoles) {
-        let time = |i: usize| events[i].evidence.time.map(|t| t.timestamp_millis());
+        let time = |i: usize| events[i].time_ms();
         let mut client_times: Vec<Vec<i64>> = vec![Vec::new(); roles.is_client.len()];
         let mut guid_lines: Vec<Vec<(i64, String)>> = vec![Vec::new(); roles.is_client.len()];
         // Per client host: each file's first flow line time, and the file of each GUID's first line.
@@ -658,7 +658,7 @@ impl Graph {
             if distinct_hosts_in(&requests, roles, tb - CHAIN_WINDOW_MS, tb + CHAIN_SLACK_MS) != Some(h) {
                 continue;
             }
-            let Some(hn) = self.host_node_at(h, events[r].evidence.time.map(|t| t.timestamp_millis())) else {
+            let Some(hn) = self.host_node_at(h, events[r].time_ms()) else {
                 continue;
             };
             match self.block_anchor(b) {
@@ -856,7 +856,7 @@ pub(crate) fn connector_roots(
             .and_then(|h| {
                 let w = window(&requests, t - CHAIN_WINDOW_MS, t + CHAIN_SLACK_MS);
                 let (tr, r) = *w.first()?;
-                let raw = events[r].evidence.time.map(|t| t.timestamp_millis());
+                let raw = events[r].time_ms();
                 (unique_in(&by_time, tr - CHAIN_SLACK_MS, tr + CHAIN_WINDOW_MS).map(|x| x.1) == Some(g))
                     .then_some(graph.host_node_at(h, raw))
                     .flatten()

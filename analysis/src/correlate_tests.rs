@@ -65,21 +65,10 @@ impl Scene {
         event: EventKind,
     ) -> usize {
         let line = 1 + self.events.iter().filter(|e| &*e.evidence.path == path).count() as u32;
-        self.events.push(Event {
-            kind: event,
-            log_kind: kind,
-            severity: Severity::Info,
-            local_time: None,
-            bias_minutes: None,
-            thread,
-            evidence: Evidence {
-                path: path.into(),
-                line,
-                host: HOSTS[h].into(),
-                time: ms.map(at),
-                text: "x".into(),
-            },
-        });
+        let evidence = Evidence::new(path.into(), line, HOSTS[h].into(), thread, "x".into());
+        let mut e = Event::new(event, kind, Severity::Info, None, None, evidence);
+        e.set_time(ms.map(at), Some(0));
+        self.events.push(e);
         self.host_of.push(h);
         self.events.len() - 1
     }
@@ -125,7 +114,7 @@ impl Scene {
     }
 
     fn corr_ms(&self) -> Vec<Option<i64>> {
-        self.events.iter().map(|e| e.evidence.time.map(|t| t.timestamp_millis())).collect()
+        self.events.iter().map(|e| e.time_ms()).collect()
     }
 
     /// `build_blocks` over the scene, files in path order.

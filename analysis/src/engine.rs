@@ -38,8 +38,7 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
         }
     };
     let hosts = HostTable::new(&inputs, &events);
-    let raw_ms: Vec<Option<i64>> =
-        events.iter().map(|e| e.evidence.time.map(|t| t.timestamp_millis())).collect();
+    let raw_ms: Vec<Option<i64>> = events.iter().map(|e| e.time_ms()).collect();
     let files = FileOrder::new(&events);
     lap("hosts and file order");
 
@@ -595,7 +594,7 @@ fn event_roots(
         let h = roles.host_of[i];
         if let Some(b) = block_of[i] {
             out[i] = block_roots[b as usize].0.map(|r| r as u32);
-        } else if let Some(n) = graph.host_node_at(h, e.evidence.time.map(|t| t.timestamp_millis())) {
+        } else if let Some(n) = graph.host_node_at(h, e.time_ms()) {
             if correlate::belongs_to_client_host(e, roles, h) {
                 out[i] = Some(graph.find(n) as u32);
             }

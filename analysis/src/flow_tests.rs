@@ -483,7 +483,7 @@ fn client_running_five_minutes_ahead_is_detected_and_corrected() {
     // Evidence keeps the log's own time; the timeline shows the corrected one.
     let t = a.timeline_event(req);
     assert_eq!(t.skew_correction_ms, -o.offset_ms);
-    let original = a.events[req].evidence.time.unwrap().timestamp_millis();
+    let original = a.events[req].time_ms().unwrap();
     assert_eq!(t.time.unwrap().timestamp_millis(), original - o.offset_ms);
     // Correlation still ties the connector lines to the device.
     assert_eq!(a.devices.len(), 1);
@@ -510,7 +510,7 @@ fn ninety_seconds_is_estimated_but_not_corrected() {
     assert!(!o.applied, "90 s is under the 2-minute threshold");
     assert_eq!(a.host("CLIENT01").unwrap().skew_correction_ms, 0);
     for i in a.events.keys() {
-        assert_eq!(a.event_time_ms[i], a.events[i].evidence.time.map(|t| t.timestamp_millis()));
+        assert_eq!(a.event_time_ms[i], a.events[i].time_ms());
         assert_eq!(a.timeline_event(i).skew_correction_ms, 0);
     }
     // The estimate still aligns the request chains: the connector lines are the device's.
@@ -657,9 +657,9 @@ fn blocks_split_at_the_next_request_and_distrust_threadless_interleaving() {
     sts_block(&mut kit, &d2, 1_000, &d2.guid);
     let (inputs, mut events) = kit.build();
     // Same thread for both requests, and the first request's return line is lost.
-    events.retain(|e| !(matches!(e.kind, EventKind::CcmTokenReturned) && e.evidence.time == Some(at(300))));
+    events.retain(|e| !(matches!(e.kind, EventKind::CcmTokenReturned) && e.time() == Some(at(300))));
     for e in &mut events {
-        e.thread = Some(9);
+        e.evidence.set_thread(Some(9));
     }
     let a = analyze(inputs, events);
     assert_eq!(a.requests.len(), 2);
@@ -671,7 +671,7 @@ fn blocks_split_at_the_next_request_and_distrust_threadless_interleaving() {
     sts_block(&mut kit, &d2, 50, &d2.guid);
     let (inputs, mut events) = kit.build();
     for e in &mut events {
-        e.thread = None;
+        e.evidence.set_thread(None);
     }
     let a = analyze(inputs, events);
     for d in &a.devices {

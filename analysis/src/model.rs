@@ -2,7 +2,7 @@
 //! devices with phases, findings and the timeline. Shared by every front end (JSON, text, ...).
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
-use cmtrace_parsers::{Event, Evidence, LogKind, Severity, SharedStr};
+use cmtrace_parsers::{Event, LogKind, Severity, SharedStr};
 use serde::{Serialize, Serializer};
 
 use crate::index::{DeviceIx, EventIx};
@@ -314,24 +314,18 @@ pub fn dedup_evidence(evidence: &mut Vec<EvidenceOut>) {
     evidence.retain(|e| seen.insert((e.path.clone(), e.line)));
 }
 
-impl From<&Evidence> for EvidenceOut {
-    fn from(e: &Evidence) -> Self {
-        EvidenceOut {
-            path: e.path.clone(),
-            line: e.line,
-            host: e.host.clone(),
-            time: e.time,
-            text: e.text.clone(),
-            bias_minutes: None,
-        }
-    }
-}
-
 impl From<&Event> for EvidenceOut {
     /// The event's line, with the bias its time was written with.
     fn from(e: &Event) -> Self {
-        let bias_minutes = e.bias_minutes.and_then(|b| i16::try_from(b).ok());
-        EvidenceOut { bias_minutes, ..EvidenceOut::from(&e.evidence) }
+        let ev = &e.evidence;
+        EvidenceOut {
+            path: ev.path.clone(),
+            line: ev.line,
+            host: ev.host.clone(),
+            time: e.time(),
+            text: ev.text.clone(),
+            bias_minutes: e.bias_minutes().and_then(|b| i16::try_from(b).ok()),
+        }
     }
 }
 

@@ -476,7 +476,7 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[HostIx
             // The last cached token's expiry (client local time, UTC = local + bias).
             let expiry = device.events.iter().rev().find_map(|&i| match &ctx.events[i].kind {
                 EventKind::CcmTokenCached { expires_local: Some(t), .. } => {
-                    let bias = ctx.events[i].bias_minutes.unwrap_or(0) as i64;
+                    let bias = ctx.events[i].bias_minutes().unwrap_or(0) as i64;
                     Some(t.and_utc().timestamp_millis() + bias * 60_000)
                 }
                 _ => None,

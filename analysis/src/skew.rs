@@ -575,7 +575,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
     mp_issued.sort_unstable();
     for (i, e) in ev.iter().enumerate() {
         let EventKind::CcmTokenCached { expires_local: Some(expiry), .. } = &e.kind else { continue };
-        let (Some(bias), Some(tc)) = (e.bias_minutes, input.raw_ms[i]) else { continue };
+        let (Some(bias), Some(tc)) = (e.bias_minutes(), input.raw_ms[i]) else { continue };
         if !client_event(i) {
             continue;
         }

@@ -62,7 +62,7 @@ impl Scene {
         let mut e = event_at_line(self.events.len() as u32 + 1);
         e.kind = kind;
         e.log_kind = log_kind;
-        e.bias_minutes = Some(0);
+        e.set_bias_minutes(Some(0));
         e.evidence.host = self.names[host].clone();
         self.events.push(e);
         self.host_of.push(host);

@@ -200,24 +200,14 @@ impl Kit {
                 (Some((_, severity)), _) => *severity,
                 (None, event) => Kit::severity_of(event),
             };
-            events.push(Event {
-                kind: s.event.clone(),
-                log_kind: s.kind,
-                severity,
-                local_time: time.map(|t| t.naive_utc() - Duration::minutes(bias as i64)),
-                bias_minutes: time.map(|_| bias),
-                thread,
-                evidence: Evidence {
-                    path: path.into(),
-                    line,
-                    host: s.host.as_str().into(),
-                    time,
-                    text: match &s.said {
-                        Some((text, _)) => text.clone().into(),
-                        None => format!("{} #{}", s.event.name(), s.seq).into(),
-                    },
-                },
-            });
+            let text = match &s.said {
+                Some((text, _)) => text.clone().into(),
+                None => format!("{} #{}", s.event.name(), s.seq).into(),
+            };
+            let evidence = Evidence::new(path.into(), line, s.host.as_str().into(), thread, text);
+            let mut event = Event::new(s.event.clone(), s.kind, severity, None, None, evidence);
+            event.set_time(time, Some(bias));
+            events.push(event);
         }
         (inputs, events)
     }
@@ -482,19 +472,6 @@ pub fn cmg_stats() -> EventKind {
 
 /// A bare event (no identifiers, no time) at `line` of one file.
 pub fn event_at_line(line: u32) -> Event {
-    Event {
-        kind: EventKind::CcmTokenReturned,
-        log_kind: LogKind::CcmSts,
-        severity: Severity::Info,
-        local_time: None,
-        bias_minutes: None,
-        thread: None,
-        evidence: Evidence {
-            path: "MP01/CCM_STS.log".into(),
-            line,
-            host: "MP01".into(),
-            time: None,
-            text: "x".into(),
-        },
-    }
+    let evidence = Evidence::new("MP01/CCM_STS.log".into(), line, "MP01".into(), None, "x".into());
+    Event::new(EventKind::CcmTokenReturned, LogKind::CcmSts, Severity::Info, None, None, evidence)
 }

@@ -22,7 +22,7 @@ impl Analysis {
 
     /// The correction applied to event `i`'s time: its host's, or 0 when it has no time of its own.
     fn skew_correction_ms(&self, i: EventIx) -> i64 {
-        match self.events[i].evidence.time {
+        match self.events[i].time() {
             Some(_) => self.hosts[self.event_host[i]].skew_correction_ms,
             None => 0,
         }

@@ -134,11 +134,14 @@ impl Entry<'_> {
     /// year: a UTC time outside years 1..=9999 (a local time at either end of that range moved across it
     /// by its bias) cannot be, and is `None` too.
     pub fn utc(&self) -> Option<DateTime<Utc>> {
-        let local = self.local_time?;
-        let bias = self.bias_minutes?;
-        let utc = local.checked_add_signed(Duration::minutes(bias as i64))?;
-        (1..=9999).contains(&utc.year()).then(|| utc.and_utc())
+        utc_of(self.local_time?, self.bias_minutes?)
     }
+}
+
+/// UTC = `local` + `bias` minutes, `None` outside years 1..=9999 (`Entry::utc`, `Event::time`).
+pub(crate) fn utc_of(local: NaiveDateTime, bias: i32) -> Option<DateTime<Utc>> {
+    let utc = local.checked_add_signed(Duration::minutes(bias as i64))?;
+    (1..=9999).contains(&utc.year()).then(|| utc.and_utc())
 }
 
 /// What a parser yields: a log entry, or a physical line that matched no format (kept, never dropped).

@@ -341,44 +341,89 @@ event_kinds! {
     }
 }
 
-/// Where an event was read: the evidence every finding cites.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where an event was read: the evidence every finding cites. The event's time is `Event::time` (its local
+/// time and bias, kept on the event).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     /// Shared by every event of the file (one allocation per file, not per event).
     pub path: SharedStr,
-    /// 1-based line where the record starts.
-    pub line: u32,
     /// The host whose log it is.
     pub host: SharedStr,
-    /// UTC, or `None` when the record had no readable time.
-    pub time: Option<DateTime<Utc>>,
     /// The message: in the spill (`crate::spill`, read again when printed) or in memory.
     pub text: crate::spill::Text,
+    /// 1-based line where the record starts.
+    pub line: u32,
+    /// The writer's thread id, `NO_THREAD` for none (`Event::thread` reads it): four bytes, not the eight of
+    /// an `Option<u32>`, which with the event's other fields makes an event 112 bytes instead of 120.
+    thread: u32,
 }
 
-/// One extracted event: what happened, where, when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `Evidence::thread` of a record without a thread id. A thread id of `u32::MAX` itself reads as none: no
+/// Windows thread has it (thread ids are multiples of four).
+const NO_THREAD: u32 = u32::MAX;
+
+/// `Event::bias` of a record without a bias. Biases are at most `crate::format::MAX_BIAS_MINUTES` (840) either
+/// way, so two bytes hold them.
+const NO_BIAS: i16 = i16::MIN;
+
+impl Evidence {
+    /// The evidence of line `line` of the file at `path` on `host`, written by `thread`, with its `text`.
+    pub fn new(
+        path: SharedStr,
+        line: u32,
+        host: SharedStr,
+        thread: Option<u32>,
+        text: crate::spill::Text,
+    ) -> Evidence {
+        Evidence { path, host, text, line, thread: thread.unwrap_or(NO_THREAD) }
+    }
+
+    /// The writer's thread id, when the record has one.
+    pub fn thread(&self) -> Option<u32> {
+        (self.thread != NO_THREAD).then_some(self.thread)
+    }
+
+    /// Sets the writer's thread id.
+    pub fn set_thread(&mut self, thread: Option<u32>) {
+        self.thread = thread.unwrap_or(NO_THREAD);
+    }
+}
+
+/// One extracted event: what happened, where, when. 112 bytes: the time is kept once, as written (local time
+/// and bias), and the UTC time computed from them (`Event::time`); millions of events are held at once.
+/// Serialises as it did with `time`, `bias_minutes` and `thread` as fields (`EventJson`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// What happened, with the identifiers the message names.
-    #[serde(flatten)]
     pub kind: EventKind,
+    /// Where it was read.
+    pub evidence: Evidence,
+    /// Local time as written (for matching client-local token expiries).
+    pub local_time: Option<NaiveDateTime>,
+    /// The entry's bias in minutes (UTC = local + bias), `NO_BIAS` for none (`Event::bias_minutes`).
+    bias: i16,
     /// The log it was read from.
     pub log_kind: crate::kind::LogKind,
     /// The entry's severity.
     pub severity: Severity,
-    /// Local time as written (for matching client-local token expiries).
-    pub local_time: Option<NaiveDateTime>,
-    /// The entry's bias in minutes (UTC = local + bias).
-    pub bias_minutes: Option<i32>,
-    /// The writer's thread id, when the record has one (added field): the engine groups the lines of one
-    /// CCM_STS / MP_RegistrationManager request by (file, thread) because concurrent requests interleave.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thread: Option<u32>,
-    /// Where it was read.
-    pub evidence: Evidence,
 }
 
 impl Event {
+    /// An event of `kind` read from a `log_kind` log, with the entry's severity, local time and bias (a bias
+    /// beyond `crate::format::MAX_BIAS_MINUTES`, which the parsers never give, is kept as none).
+    pub fn new(
+        kind: EventKind,
+        log_kind: crate::kind::LogKind,
+        severity: Severity,
+        local_time: Option<NaiveDateTime>,
+        bias_minutes: Option<i32>,
+        evidence: Evidence,
+    ) -> Event {
+        let mut event = Event { kind, evidence, local_time, bias: NO_BIAS, log_kind, severity };
+        event.set_bias_minutes(bias_minutes);
+        event
+    }
+
     /// The event `kind` an extractor found in `entry`, a record of a `log_kind` file at `path` on `host`, with
     /// the entry's text given as `text` (in memory or in the spill, as the reader keeps it).
     pub fn from_entry(
@@ -389,15 +434,97 @@ impl Event {
         host: SharedStr,
         text: crate::spill::Text,
     ) -> Event {
-        Event {
-            kind,
-            log_kind,
-            severity: entry.severity,
-            local_time: entry.local_time,
-            bias_minutes: entry.bias_minutes,
-            thread: entry.thread,
-            evidence: Evidence { path, line: entry.line, host, time: entry.utc(), text },
+        let evidence = Evidence::new(path, entry.line, host, entry.thread, text);
+        Event::new(kind, log_kind, entry.severity, entry.local_time, entry.bias_minutes, evidence)
+    }
+
+    /// The entry's bias in minutes (UTC = local + bias), when it has one.
+    pub fn bias_minutes(&self) -> Option<i32> {
+        (self.bias != NO_BIAS).then_some(i32::from(self.bias))
+    }
+
+    /// Sets the bias in minutes (none when it does not fit the two bytes kept; real biases always do).
+    pub fn set_bias_minutes(&mut self, bias_minutes: Option<i32>) {
+        self.bias =
+            bias_minutes.and_then(|b| i16::try_from(b).ok()).filter(|&b| b != NO_BIAS).unwrap_or(NO_BIAS);
+    }
+
+    /// The writer's thread id, when the record has one (the engine groups the lines of one CCM_STS /
+    /// MP_RegistrationManager request by (file, thread) because concurrent requests interleave).
+    pub fn thread(&self) -> Option<u32> {
+        self.evidence.thread()
+    }
+
+    /// UTC: the local time plus the bias, `None` unless both are known or outside years 1..=9999 (as
+    /// `crate::entry::Entry::utc`).
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        crate::entry::utc_of(self.local_time?, self.bias_minutes()?)
+    }
+
+    /// `time` in milliseconds since the Unix epoch.
+    pub fn time_ms(&self) -> Option<i64> {
+        self.time().map(|t| t.timestamp_millis())
+    }
+
+    /// Sets the time as UTC written with `bias_minutes` (the local time is the UTC time minus the bias); `None`
+    /// for either leaves the event without a time, as a record missing one.
+    pub fn set_time(&mut self, utc: Option<DateTime<Utc>>, bias_minutes: Option<i32>) {
+        match (utc, bias_minutes) {
+            (Some(t), Some(b)) => {
+                self.local_time = Some(t.naive_utc() - chrono::Duration::minutes(i64::from(b)));
+                self.set_bias_minutes(Some(b));
+            }
+            _ => {
+                self.local_time = None;
+                self.set_bias_minutes(None);
+            }
         }
+    }
+}
+
+/// The JSON of an event: the fields in the order they had when `Event` derived `Serialize`.
+#[derive(Serialize)]
+struct EventJson<'a> {
+    #[serde(flatten)]
+    kind: &'a EventKind,
+    log_kind: crate::kind::LogKind,
+    severity: Severity,
+    local_time: Option<NaiveDateTime>,
+    bias_minutes: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread: Option<u32>,
+    evidence: EvidenceJson<'a>,
+}
+
+/// The JSON of an event's evidence, with its UTC time.
+#[derive(Serialize)]
+struct EvidenceJson<'a> {
+    path: &'a SharedStr,
+    line: u32,
+    host: &'a SharedStr,
+    time: Option<DateTime<Utc>>,
+    text: &'a crate::spill::Text,
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = &self.evidence;
+        EventJson {
+            kind: &self.kind,
+            log_kind: self.log_kind,
+            severity: self.severity,
+            local_time: self.local_time,
+            bias_minutes: self.bias_minutes(),
+            thread: self.thread(),
+            evidence: EvidenceJson {
+                path: &e.path,
+                line: e.line,
+                host: &e.host,
+                time: self.time(),
+                text: &e.text,
+            },
+        }
+        .serialize(s)
     }
 }
 
@@ -420,5 +547,79 @@ mod tests {
             let json = serde_json::to_value(&kind).unwrap();
             assert_eq!(json["event"], kind.name(), "{kind:?}");
         }
+    }
+
+    fn event(local_time: Option<NaiveDateTime>, bias: Option<i32>, thread: Option<u32>) -> Event {
+        let evidence =
+            Evidence::new("C:\\Windows\\ccm\\logs\\CCM_STS.log".into(), 7, "MP01".into(), thread, "t".into());
+        Event::new(
+            EventKind::CcmTokenReturned,
+            crate::kind::LogKind::CcmSts,
+            Severity::Info,
+            local_time,
+            bias,
+            evidence,
+        )
+    }
+
+    /// The event holds its time as written and gives UTC back as the entry does; thread and bias read back
+    /// as set, none as none; and it stays 112 bytes.
+    #[test]
+    fn time_bias_and_thread_read_back_as_the_entry_gave_them() {
+        assert_eq!(std::mem::size_of::<Event>(), 112);
+        let local =
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_milli_opt(23, 30, 5, 250).unwrap();
+        for bias in [Some(-840), Some(-60), Some(0), Some(480), Some(840), None] {
+            for thread in [Some(0), Some(4), Some(u32::MAX - 1), None] {
+                let e = event(Some(local), bias, thread);
+                assert_eq!(e.bias_minutes(), bias);
+                assert_eq!(e.thread(), thread);
+                let utc = bias.and_then(|b| crate::entry::utc_of(local, b));
+                assert_eq!(
+                    utc.map(|u| u.naive_utc() - local),
+                    bias.map(|b| chrono::Duration::minutes(b.into()))
+                );
+                assert_eq!(e.time(), utc, "{bias:?}");
+                assert_eq!(e.time_ms(), utc.map(|t| t.timestamp_millis()));
+            }
+        }
+        assert_eq!(event(None, Some(0), None).time(), None, "no local time, no UTC");
+        assert_eq!(event(Some(local), None, None).time(), None, "no bias, no UTC");
+        // Beyond the four-digit years: none, as the entry says.
+        let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap().and_hms_opt(23, 0, 0).unwrap();
+        assert!(event(Some(last), Some(-60), None).time().is_some());
+        assert_eq!(event(Some(last), Some(60), None).time(), None);
+        // A bias the parsers never give (they stop at 840) is none rather than a wrong one.
+        assert_eq!(event(Some(local), Some(40_000), None).bias_minutes(), None);
+        assert_eq!(event(Some(local), Some(i32::from(i16::MIN)), None).bias_minutes(), None);
+    }
+
+    /// `set_time` writes the local time back from UTC and the bias; `time` gives the same UTC.
+    #[test]
+    fn set_time_keeps_the_utc_time() {
+        let mut e = event(None, None, None);
+        let utc =
+            chrono::DateTime::parse_from_rfc3339("2026-03-01T08:00:00.125Z").unwrap().with_timezone(&Utc);
+        e.set_time(Some(utc), Some(-300)); // UTC+5: local 13:00
+        assert_eq!((e.time(), e.bias_minutes()), (Some(utc), Some(-300)));
+        assert_eq!(e.local_time.unwrap().to_string(), "2026-03-01 13:00:00.125");
+        e.set_time(None, Some(0));
+        assert_eq!((e.time(), e.local_time, e.bias_minutes()), (None, None, None));
+    }
+
+    /// The JSON has the fields and order it had when `Event` derived `Serialize`: the kind's fields, then
+    /// log kind, severity, local time, bias, thread (only when known) and evidence with its UTC time.
+    #[test]
+    fn serialises_with_time_bias_and_thread() {
+        let local =
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_milli_opt(10, 0, 0, 5).unwrap();
+        let json = serde_json::to_string(&event(Some(local), Some(60), Some(12))).unwrap();
+        assert_eq!(
+            json,
+            r#"{"event":"ccm_token_returned","log_kind":"ccm_sts","severity":"info","local_time":"2026-03-01T10:00:00.005","bias_minutes":60,"thread":12,"evidence":{"path":"C:\\Windows\\ccm\\logs\\CCM_STS.log","line":7,"host":"MP01","time":"2026-03-01T11:00:00.005Z","text":"t"}}"#
+        );
+        let json = serde_json::to_string(&event(None, None, None)).unwrap();
+        assert!(json.contains(r#""local_time":null,"bias_minutes":null,"evidence""#), "{json}");
+        assert!(json.contains(r#""time":null"#), "{json}");
     }
 }

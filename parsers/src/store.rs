@@ -102,15 +102,8 @@ mod tests {
     use crate::kind::LogKind;
 
     fn event(line: u32) -> Event {
-        Event {
-            kind: EventKind::CcmTokenReturned,
-            log_kind: LogKind::CcmSts,
-            severity: Severity::Info,
-            local_time: None,
-            bias_minutes: None,
-            thread: None,
-            evidence: Evidence { path: "p".into(), line, host: "h".into(), time: None, text: "t".into() },
-        }
+        let evidence = Evidence::new("p".into(), line, "h".into(), None, "t".into());
+        Event::new(EventKind::CcmTokenReturned, LogKind::CcmSts, Severity::Info, None, None, evidence)
     }
 
     #[test]

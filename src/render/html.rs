@@ -160,7 +160,7 @@ fn local_written(e: &Event, utc: Option<DateTime<Utc>>) -> String {
     };
     let same_day = utc.is_some_and(|u| u.date_naive() == local.date());
     let time = local.format(if same_day { "%H:%M:%S%.3f" } else { "%Y-%m-%d %H:%M:%S%.3f" }).to_string();
-    match e.bias_minutes {
+    match e.bias_minutes() {
         // UTC = local + bias: the offset is minus the bias.
         Some(bias) => {
             let off = -bias;

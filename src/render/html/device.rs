@@ -249,7 +249,7 @@ impl<'a> Page<'a> {
             let _ = write!(
                 out,
                 " <span class=\"skew\" title=\"the host's clock read {}\">skew-corrected {}</span>",
-                utc(&ev.evidence.time),
+                utc(&ev.time()),
                 signed_span(t.skew_correction_ms)
             );
         }

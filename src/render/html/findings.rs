@@ -179,7 +179,7 @@ impl<'a> Page<'a> {
                     out,
                     " <span class=\"skew\">skew-corrected by {} (the host's clock read {})</span>",
                     signed_span(t.skew_correction_ms),
-                    utc(&ev.evidence.time)
+                    utc(&ev.time())
                 );
             }
             let _ =
