@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
 use crate::ids::{for_each_id, for_each_shared_id, is_account_sid, IdKind};
-use crate::index::EventIx;
+use crate::index::{EventIx, TimeMs};
 
 /// A client request reaches the MP's CCM_STS at most this long after the client logged it.
 pub(crate) const CHAIN_WINDOW_MS: i64 = 5_000;
@@ -648,7 +648,7 @@ impl Graph {
         events: &EventStore,
         roles: &HostRoles,
         blocks: &[Block],
-        corr_ms: &[Option<i64>],
+        corr_ms: &[TimeMs],
     ) {
         let requests = client_requests(events, roles, corr_ms);
         let sts = sts_receipts(blocks, corr_ms);
@@ -738,7 +738,7 @@ pub(crate) fn belongs_to_client_host(ev: &Event, roles: &HostRoles, h: usize) ->
 pub(crate) fn client_requests(
     events: &EventStore,
     roles: &HostRoles,
-    corr_ms: &[Option<i64>],
+    corr_ms: &[TimeMs],
 ) -> Vec<(i64, usize)> {
     let mut v: Vec<(i64, usize)> = events
         .iter()
@@ -748,19 +748,19 @@ pub(crate) fn client_requests(
                 && e.log_kind.role() == HostRole::Client
                 && roles.is_client[roles.host_of[*i]]
         })
-        .filter_map(|(i, _)| corr_ms[i].map(|t| (t, i)))
+        .filter_map(|(i, _)| corr_ms[i].get().map(|t| (t, i)))
         .collect();
     v.sort_unstable();
     v
 }
 
 /// CCM_STS blocks with the corrected time of their first timed line, sorted.
-pub(crate) fn sts_receipts(blocks: &[Block], corr_ms: &[Option<i64>]) -> Vec<(i64, usize)> {
+pub(crate) fn sts_receipts(blocks: &[Block], corr_ms: &[TimeMs]) -> Vec<(i64, usize)> {
     let mut v: Vec<(i64, usize)> = blocks
         .iter()
         .enumerate()
         .filter(|(_, b)| b.kind == RequestKind::CcmSts)
-        .filter_map(|(bi, b)| b.event_positions().find_map(|i| corr_ms[i]).map(|t| (t, bi)))
+        .filter_map(|(bi, b)| b.event_positions().find_map(|i| corr_ms[i].get()).map(|t| (t, bi)))
         .collect();
     v.sort_unstable();
     v
@@ -822,13 +822,13 @@ pub(crate) fn connector_roots(
     roles: &HostRoles,
     blocks: &[Block],
     block_roots: &[(Option<usize>, Attribution)],
-    corr_ms: &[Option<i64>],
+    corr_ms: &[TimeMs],
 ) -> Vec<(usize, usize)> {
     let mut lines: Vec<(usize, i64, usize)> = events
         .iter()
         .enumerate()
         .filter(|(_, e)| e.log_kind == LogKind::CloudProxyConnector && is_connector_sts(e))
-        .filter_map(|(i, e)| corr_ms[i].map(|t| (roles.host_of[i], connector_start_ms(e, t), i)))
+        .filter_map(|(i, e)| corr_ms[i].get().map(|t| (roles.host_of[i], connector_start_ms(e, t), i)))
         .collect();
     lines.sort_unstable();
     // (start, members) per forwarded request.

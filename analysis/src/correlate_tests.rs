@@ -5,6 +5,7 @@
 use cmtrace_parsers::{Evidence, Severity};
 
 use super::*;
+use crate::index::TimeMs;
 use crate::testkit::{at, CMG_STS, MP_STS};
 
 /// Hosts of every scene: two client PCs, a management point and a connector.
@@ -113,8 +114,8 @@ impl Scene {
         self.events.clone().into()
     }
 
-    fn corr_ms(&self) -> Vec<Option<i64>> {
-        self.events.iter().map(|e| e.time_ms()).collect()
+    fn corr_ms(&self) -> Vec<TimeMs> {
+        self.events.iter().map(|e| TimeMs::new(e.time_ms())).collect()
     }
 
     /// `build_blocks` over the scene, files in path order.

@@ -14,7 +14,7 @@ use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr
 
 use crate::correlate::{self, Attribution, Block, Graph, HostRoles, Interner, Node};
 use crate::ids::{for_each_id, is_account_sid, IdKind};
-use crate::index::{DeviceIx, EventIx, HostIx, TiSlice, TiVec};
+use crate::index::{DeviceIx, EventIx, HostIx, TiSlice, TiVec, TimeMs};
 use crate::model::{Input, Phase, PhaseId, PhaseStatus, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
@@ -38,7 +38,7 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
         }
     };
     let hosts = HostTable::new(&inputs, &events);
-    let raw_ms: Vec<Option<i64>> = events.iter().map(|e| e.time_ms()).collect();
+    let raw_ms: Vec<TimeMs> = events.iter().map(|e| TimeMs::new(e.time_ms())).collect();
     let files = FileOrder::new(&events);
     lap("hosts and file order");
 
@@ -244,7 +244,7 @@ fn estimate_skew(
     links: &mut Links,
     events: &EventStore,
     hosts: &HostTable,
-    raw_ms: &[Option<i64>],
+    raw_ms: &[TimeMs],
 ) -> (Vec<HostOffset>, Vec<i64>) {
     let roles = hosts.roles();
     let pre_blocks = links.graph.block_roots(&links.blocks);
@@ -269,12 +269,15 @@ fn link_by_time(
     links: &mut Links,
     events: &EventStore,
     hosts: &HostTable,
-    raw_ms: &[Option<i64>],
+    raw_ms: &[TimeMs],
     correlation_offset: &[i64],
 ) -> Vec<Option<u32>> {
     let roles = hosts.roles();
-    let corr_ms: Vec<Option<i64>> =
-        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - correlation_offset[hosts.host_of[i]])).collect();
+    let corr_ms: Vec<TimeMs> = raw_ms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - correlation_offset[hosts.host_of[i]])))
+        .collect();
     links.graph.link_chains(events, &roles, &links.blocks, &corr_ms);
     links.block_roots = links.graph.block_roots(&links.blocks);
     let connector = correlate::connector_roots(
@@ -298,7 +301,7 @@ struct Timeline {
     /// Per host: the offset subtracted from its times (0 when no estimate was applied).
     applied: Vec<i64>,
     /// Per event, as read: corrected UTC ms.
-    time_ms: Vec<Option<i64>>,
+    time_ms: Vec<TimeMs>,
     /// Timeline position to event as read.
     perm: Vec<u32>,
 }
@@ -309,7 +312,7 @@ fn timeline_order(
     events: &EventStore,
     hosts: &HostTable,
     files: FileOrder,
-    raw_ms: Vec<Option<i64>>,
+    raw_ms: Vec<TimeMs>,
     host_offsets: &[HostOffset],
 ) -> Timeline {
     let mut applied = vec![0i64; hosts.names.len()];
@@ -318,10 +321,13 @@ fn timeline_order(
             applied[hosts.index(&o.host)] = o.offset_ms;
         }
     }
-    let time_ms: Vec<Option<i64>> =
-        raw_ms.iter().enumerate().map(|(i, t)| t.map(|t| t - applied[hosts.host_of[i]])).collect();
+    let time_ms: Vec<TimeMs> = raw_ms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - applied[hosts.host_of[i]])))
+        .collect();
     drop(raw_ms);
-    let mut order_ms: Vec<Option<i64>> = time_ms.clone();
+    let mut order_ms: Vec<TimeMs> = time_ms.clone();
     fill_untimed(&mut order_ms, events, &files.order);
     let FileOrder { path_rank, order } = files;
     drop(order);
@@ -451,7 +457,7 @@ struct RequestBlocks {
 /// Everything indexed by event, in timeline order.
 struct Renumbered {
     events: Events,
-    event_time_ms: TiVec<EventIx, Option<i64>>,
+    event_time_ms: TiVec<EventIx, TimeMs>,
     event_host: TiVec<EventIx, HostIx>,
     event_device: TiVec<EventIx, Option<DeviceIx>>,
     requests: Vec<ServerRequest>,
@@ -483,7 +489,7 @@ fn renumber(
             // components as read are freed as soon as their timeline copy is made.
             let mut event_time_ms = time_ms;
             permute_in_place(&mut event_time_ms, &perm);
-            let event_time_ms: TiVec<EventIx, Option<i64>> = event_time_ms.into();
+            let event_time_ms: TiVec<EventIx, TimeMs> = event_time_ms.into();
             let event_device: TiVec<EventIx, Option<DeviceIx>> = perm
                 .iter()
                 .map(|&old| roots[old as usize].map(|r| DeviceIx::from(device_of_root[r as usize])))
@@ -721,7 +727,7 @@ fn permute_in_place<T>(items: &mut [T], perm: &[u32]) {
 
 /// Events without a readable time take the order time of the closest earlier timed line of their file
 /// (or the first later one).
-fn fill_untimed(order: &mut [Option<i64>], events: &EventStore, file_order: &[usize]) {
+fn fill_untimed(order: &mut [TimeMs], events: &EventStore, file_order: &[usize]) {
     let mut start = 0;
     while start < file_order.len() {
         let path = &events[file_order[start]].evidence.path;
@@ -730,12 +736,13 @@ fn fill_untimed(order: &mut [Option<i64>], events: &EventStore, file_order: &[us
             end += 1;
         }
         let file = &file_order[start..end];
-        let first = file.iter().find_map(|&i| order[i]);
-        let mut last = first;
+        let first = file.iter().find_map(|&i| order[i].get());
+        let mut last = TimeMs::new(first);
         for &i in file {
-            match order[i] {
-                Some(t) => last = Some(t),
-                None => order[i] = last,
+            if order[i].is_none() {
+                order[i] = last;
+            } else {
+                last = order[i];
             }
         }
         start = end;

@@ -6,7 +6,7 @@ use cmtrace_parsers::{HostRole, LogKind, SharedStr};
 
 use crate::correlate::{Attribution, RequestKind};
 use crate::ids::{event_matches, match_form};
-use crate::index::{DeviceIx, EventIx, HostIx, TiVec};
+use crate::index::{DeviceIx, EventIx, HostIx, TiVec, TimeMs};
 use crate::model::{Input, Phase, PhaseId, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
@@ -22,7 +22,7 @@ pub struct Analysis {
     /// their file), then host, path, line.
     pub events: Events,
     /// Per event: UTC milliseconds after the applied clock correction (`None`: no readable time).
-    pub event_time_ms: TiVec<EventIx, Option<i64>>,
+    pub event_time_ms: TiVec<EventIx, TimeMs>,
     /// Per event: index into `hosts`.
     pub event_host: TiVec<EventIx, HostIx>,
     /// Per event: index into `devices` (`None`: not attributable to one device).

@@ -1,7 +1,7 @@
 //! Typed positions in an `Analysis`: `EventIx` (a position in the timeline), `DeviceIx` (in the devices)
 //! and `HostIx` (in the hosts), so that one cannot be used for another, and the vectors they index
 //! (`TiVec`). Each is 32 bits, and so is an `Option` of one: per-event tables of a fleet collection hold
-//! millions of them, and a read stops long before 4 billion events.
+//! millions of them, and a read stops long before 4 billion events. `TimeMs`: an event's time in 8 bytes.
 
 pub use typed_index_collections::{TiSlice, TiVec};
 
@@ -45,6 +45,49 @@ macro_rules! position {
     };
 }
 
+/// A UTC time in milliseconds since the Unix epoch, or none, in 8 bytes (an `Option<i64>` is 16): the engine
+/// keeps one or two per event, millions of them. `i64::MIN` stands for none; no time read is near it (years
+/// 1..=9999 are within about 2.6e14 ms of the epoch). Ordered as the `Option` is: none before every time.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeMs(i64);
+
+impl TimeMs {
+    /// No time.
+    pub const NONE: TimeMs = TimeMs(i64::MIN);
+
+    /// `ms`, or none. Panics on `Some(i64::MIN)`, which stands for none (no time read is near it).
+    pub fn new(ms: Option<i64>) -> TimeMs {
+        match ms {
+            Some(i64::MIN) => panic!("TimeMs cannot hold i64::MIN"),
+            Some(t) => TimeMs(t),
+            None => TimeMs::NONE,
+        }
+    }
+
+    /// The time, if there is one.
+    pub fn get(self) -> Option<i64> {
+        (self != TimeMs::NONE).then_some(self.0)
+    }
+
+    /// Whether there is no time.
+    pub fn is_none(self) -> bool {
+        self == TimeMs::NONE
+    }
+}
+
+impl From<Option<i64>> for TimeMs {
+    fn from(ms: Option<i64>) -> TimeMs {
+        TimeMs::new(ms)
+    }
+}
+
+impl std::fmt::Debug for TimeMs {
+    /// As the `Option` it stands for.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 position!(
     /// A position in the timeline (`Analysis::events` and the per-event tables beside it).
     EventIx
@@ -67,6 +110,7 @@ mod tests {
     fn positions_order_as_numbers_and_an_option_of_one_is_32_bits() {
         assert_eq!(std::mem::size_of::<Option<EventIx>>(), 4);
         assert_eq!(std::mem::size_of::<Option<DeviceIx>>(), 4);
+        assert_eq!(std::mem::size_of::<TimeMs>(), 8);
         assert_eq!(EventIx::FIRST, EventIx::from(0));
         assert!(
             EventIx::from(0) < EventIx::from(1) && EventIx::from(1) < EventIx::from(u32::MAX as usize - 1)
@@ -90,5 +134,20 @@ mod tests {
     #[should_panic(expected = "EventIx past u32::MAX")]
     fn a_position_past_32_bits_is_refused() {
         let _ = EventIx::from(u32::MAX as usize + 1);
+    }
+
+    /// A time reads back as it was given and orders as the `Option` does, none first.
+    #[test]
+    fn times_read_back_and_order_as_options() {
+        let values = [None, Some(i64::MIN + 1), Some(-1), Some(0), Some(1_764_000_000_000), Some(i64::MAX)];
+        for a in values {
+            assert_eq!(TimeMs::new(a).get(), a);
+            assert_eq!(TimeMs::new(a).is_none(), a.is_none());
+            assert_eq!(format!("{:?}", TimeMs::from(a)), format!("{a:?}"));
+            for b in values {
+                assert_eq!(TimeMs::new(a).cmp(&TimeMs::new(b)), a.cmp(&b), "{a:?} {b:?}");
+            }
+        }
+        assert!(std::panic::catch_unwind(|| TimeMs::new(Some(i64::MIN))).is_err());
     }
 }

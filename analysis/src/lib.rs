@@ -73,7 +73,7 @@ pub(crate) mod testkit;
 
 pub use engine::analyze;
 pub use facts::{Analysis, DeviceFacts, HostFacts, ServerRequest};
-pub use index::{DeviceIx, EventIx, HostIx};
+pub use index::{DeviceIx, EventIx, HostIx, TimeMs};
 pub use model::*;
 pub use ordered::Events;
 pub use skew::{HostOffset, SkewPair, SkewRelation};

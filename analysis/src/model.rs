@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, LogKind, Severity, SharedStr};
 use serde::{Serialize, Serializer};
 
-use crate::index::{DeviceIx, EventIx};
+use crate::index::{DeviceIx, EventIx, TimeMs};
 use crate::ordered::Events;
 
 /// The contract version of `Report` (`schema_version`).
@@ -537,7 +537,7 @@ impl<'a> TimelineEvent<'a> {
 pub struct Timeline {
     events: Events,
     /// Per event: corrected UTC milliseconds.
-    time_ms: Vec<Option<i64>>,
+    time_ms: Vec<TimeMs>,
     /// Per event: its device, an index into `keys` (the analysis' own per-event devices, moved here).
     device: Vec<Option<DeviceIx>>,
     /// Per event: the correction applied to its time (0 for events without a time of their own).
@@ -553,7 +553,7 @@ impl Timeline {
     /// `keys`: the devices' positions and keys of an `Analysis`) and the correction applied to its host.
     pub fn new(
         events: Events,
-        time_ms: Vec<Option<i64>>,
+        time_ms: Vec<TimeMs>,
         device: Vec<Option<DeviceIx>>,
         correction_ms: Vec<i64>,
         keys: Vec<SharedStr>,
@@ -582,7 +582,7 @@ impl Timeline {
             shown.push(self.events.len() as u32);
         }
         self.events.push(event);
-        self.time_ms.push(time.map(|t| t.timestamp_millis()));
+        self.time_ms.push(TimeMs::new(time.map(|t| t.timestamp_millis())));
         self.device.push(device);
         self.correction_ms.push(correction_ms);
     }
@@ -611,7 +611,12 @@ impl Timeline {
     pub fn get(&self, i: usize) -> TimelineEvent<'_> {
         let j = self.position(i);
         let device = self.device[j].map(|d| &*self.keys[d.index()]);
-        TimelineEvent::of(&self.events[EventIx::from(j)], self.time_ms[j], device, self.correction_ms[j])
+        TimelineEvent::of(
+            &self.events[EventIx::from(j)],
+            self.time_ms[j].get(),
+            device,
+            self.correction_ms[j],
+        )
     }
 
     /// The events, in time order.

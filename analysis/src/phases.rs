@@ -8,7 +8,7 @@ use cmtrace_parsers::{Event, EventKind, LogKind, SharedStr};
 
 use crate::causes;
 use crate::facts::{DeviceFacts, HostFacts};
-use crate::index::{EventIx, HostIx, TiSlice};
+use crate::index::{EventIx, HostIx, TiSlice, TimeMs};
 use crate::model::{dedup_evidence, EvidenceOut, Phase, PhaseId, PhaseStatus};
 use crate::ordered::Events;
 
@@ -44,7 +44,7 @@ type LogSource = Result<SharedStr, SharedStr>;
 /// What the phase computation reads.
 pub(crate) struct PhaseContext<'a> {
     pub events: &'a Events,
-    pub time_ms: &'a TiSlice<EventIx, Option<i64>>,
+    pub time_ms: &'a TiSlice<EventIx, TimeMs>,
     pub event_host: &'a TiSlice<EventIx, HostIx>,
     pub hosts: &'a TiSlice<HostIx, HostFacts>,
     /// Per server log kind: where it was read (joined host names) or why its phases are not applicable.
@@ -63,7 +63,7 @@ type Span = (Option<i64>, Option<i64>);
 impl<'a> PhaseContext<'a> {
     pub fn new(
         events: &'a Events,
-        time_ms: &'a TiSlice<EventIx, Option<i64>>,
+        time_ms: &'a TiSlice<EventIx, TimeMs>,
         event_host: &'a TiSlice<EventIx, HostIx>,
         hosts: &'a TiSlice<HostIx, HostFacts>,
     ) -> Self {
@@ -618,7 +618,7 @@ fn phase(
         let last_exit = evidence.last().copied();
         retrying = evs.iter().copied().rev().find(|&i| {
             matches!(ctx.events[i].kind, EventKind::CcmsetupRetryScheduled { .. })
-                && last_exit.is_some_and(|f| ctx.time_ms[i] >= ctx.time_ms[f] && i != f)
+                && last_exit.is_some_and(|f| ctx.time_ms[i].get() >= ctx.time_ms[f].get() && i != f)
         });
         if let Some(r) = retrying {
             status = PhaseStatus::Missing;
@@ -657,7 +657,7 @@ fn phase(
             format!("{file} on {where_} shows the {what} starting with no result and no error")
         }
     };
-    let times = evidence.iter().filter_map(|&i| ctx.time_ms[i]);
+    let times = evidence.iter().filter_map(|&i| ctx.time_ms[i].get());
     let mut cited: Vec<EvidenceOut> = evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i])).collect();
     dedup_evidence(&mut cited);
     Phase {

@@ -27,7 +27,7 @@ use cmtrace_parsers::{EventKind, EventStore, HostRole, LogKind};
 use crate::correlate::{
     connector_start_ms, is_connector_sts, window, Block, HostRoles, RequestKind, CHAIN_WINDOW_MS,
 };
-use crate::index::EventIx;
+use crate::index::{EventIx, TimeMs};
 
 /// A host correction is applied only above this (the contract's `clock-skew` threshold).
 pub const SKEW_APPLY_THRESHOLD_MS: i64 = 120_000;
@@ -133,7 +133,7 @@ pub struct HostOffset {
 /// What the estimator needs (positions are into the engine's event slice).
 pub(crate) struct SkewInput<'a> {
     pub events: &'a EventStore,
-    pub raw_ms: &'a [Option<i64>],
+    pub raw_ms: &'a [TimeMs],
     pub roles: &'a HostRoles<'a>,
     pub host_names: &'a [cmtrace_parsers::SharedStr],
     pub is_reference: &'a [bool],
@@ -454,7 +454,7 @@ fn vote(obs: &[Obs]) -> Option<VoteResult> {
 fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
     let ev = input.events;
     let host = |i: usize| input.roles.host_of[i];
-    let side = |i: usize| input.raw_ms[i].map(|ms| Side { host: host(i), event: Some(i), ms });
+    let side = |i: usize| input.raw_ms[i].get().map(|ms| Side { host: host(i), event: Some(i), ms });
     let client_event = |i: usize| ev[i].log_kind.role() == HostRole::Client && input.roles.is_client[host(i)];
     let mut pairs = Vec::new();
 
@@ -471,7 +471,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
     }
     let mut devs: HashMap<usize, Dev> = HashMap::default();
     for (i, e) in ev.iter().enumerate() {
-        let (Some(root), Some(t)) = (input.event_root[i], input.raw_ms[i]) else { continue };
+        let (Some(root), Some(t)) = (input.event_root[i], input.raw_ms[i].get()) else { continue };
         if !client_event(i) {
             continue;
         }
@@ -491,11 +491,13 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         let Some(d) = devs.get_mut(&root) else { continue };
         match b.kind {
             RequestKind::CcmSts => {
-                if let Some((t, i)) = b.event_positions().find_map(|i| input.raw_ms[i].map(|t| (t, i))) {
+                if let Some((t, i)) = b.event_positions().find_map(|i| input.raw_ms[i].get().map(|t| (t, i)))
+                {
                     d.sts.push((t, i));
                 }
                 for i in b.event_positions() {
-                    if let (EventKind::CcmTokenIssued { .. }, Some(t)) = (&ev[i].kind, input.raw_ms[i]) {
+                    if let (EventKind::CcmTokenIssued { .. }, Some(t)) = (&ev[i].kind, input.raw_ms[i].get())
+                    {
                         d.issued.push((t, i));
                     }
                 }
@@ -504,7 +506,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
                 if let Some(i) =
                     b.event_positions().find(|&i| matches!(ev[i].kind, EventKind::MpRegistration { .. }))
                 {
-                    if let Some(t) = input.raw_ms[i] {
+                    if let Some(t) = input.raw_ms[i].get() {
                         d.mp_reg.push((t, i));
                     }
                 }
@@ -570,12 +572,12 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         .iter()
         .enumerate()
         .filter(|(i, e)| matches!(e.kind, EventKind::CcmTokenIssued { .. }) && input.is_reference[host(*i)])
-        .filter_map(|(i, _)| input.raw_ms[i].map(|t| (t, i)))
+        .filter_map(|(i, _)| input.raw_ms[i].get().map(|t| (t, i)))
         .collect();
     mp_issued.sort_unstable();
     for (i, e) in ev.iter().enumerate() {
         let EventKind::CcmTokenCached { expires_local: Some(expiry), .. } = &e.kind else { continue };
-        let (Some(bias), Some(tc)) = (e.bias_minutes(), input.raw_ms[i]) else { continue };
+        let (Some(bias), Some(tc)) = (e.bias_minutes(), input.raw_ms[i].get()) else { continue };
         if !client_event(i) {
             continue;
         }
@@ -601,21 +603,21 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         .iter()
         .enumerate()
         .filter(|(_, e)| e.log_kind == LogKind::CloudProxyConnector && is_connector_sts(e))
-        .filter_map(|(i, e)| input.raw_ms[i].map(|t| (connector_start_ms(e, t), i)))
+        .filter_map(|(i, e)| input.raw_ms[i].get().map(|t| (connector_start_ms(e, t), i)))
         .collect();
     connector.sort_unstable();
     let mut receipts: Vec<(i64, usize)> = input
         .blocks
         .iter()
         .filter(|b| b.kind == RequestKind::CcmSts)
-        .filter_map(|b| b.event_positions().find_map(|i| input.raw_ms[i].map(|t| (t, i))))
+        .filter_map(|b| b.event_positions().find_map(|i| input.raw_ms[i].get().map(|t| (t, i))))
         .collect();
     receipts.sort_unstable();
     let mut client_requests: Vec<(i64, usize)> = ev
         .iter()
         .enumerate()
         .filter(|(i, e)| matches!(e.kind, EventKind::CcmTokenRequested { .. }) && client_event(*i))
-        .filter_map(|(i, _)| input.raw_ms[i].map(|t| (t, i)))
+        .filter_map(|(i, _)| input.raw_ms[i].get().map(|t| (t, i)))
         .collect();
     client_requests.sort_unstable();
     let connector_side = |&(t, i): &(i64, usize)| Side { host: host(i), event: Some(i), ms: t };

@@ -8,6 +8,7 @@ use cmtrace_parsers::{Event, EventKind, EventStore, LogKind, SharedStr};
 
 use super::*;
 use crate::correlate::{Block, HostRoles, RequestKind};
+use crate::index::TimeMs;
 use crate::testkit::{event_at_line, CMG_STS, HOUR, MIN, MP_STS};
 
 /// 2020-06-24 15:00:00 UTC in ms: every raw time below is this plus a few hours at most.
@@ -32,7 +33,7 @@ struct Scene {
     is_reference: Vec<bool>,
     events: Vec<Event>,
     host_of: Vec<usize>,
-    raw_ms: Vec<Option<i64>>,
+    raw_ms: Vec<TimeMs>,
     event_root: Vec<Option<u32>>,
     blocks: Vec<Block>,
     block_root: Vec<Option<usize>>,
@@ -66,7 +67,7 @@ impl Scene {
         e.evidence.host = self.names[host].clone();
         self.events.push(e);
         self.host_of.push(host);
-        self.raw_ms.push(Some(BASE + ms));
+        self.raw_ms.push(TimeMs::new(Some(BASE + ms)));
         self.event_root.push(root.map(|r| r as u32));
         self.events.len() - 1
     }

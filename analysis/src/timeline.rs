@@ -14,7 +14,7 @@ impl Analysis {
     pub fn timeline_event(&self, i: EventIx) -> TimelineEvent<'_> {
         TimelineEvent::of(
             &self.events[i],
-            self.event_time_ms[i],
+            self.event_time_ms[i].get(),
             self.device_key(i),
             self.skew_correction_ms(i),
         )
