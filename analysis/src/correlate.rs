@@ -95,7 +95,7 @@ impl Interner {
 
 /// Per-host facts the correlation needs.
 pub(crate) struct HostRoles<'a> {
-    pub host_of: &'a [usize],
+    pub host_of: &'a [u32],
     pub is_client: &'a [bool],
     pub is_server: &'a [bool],
 }
@@ -132,7 +132,7 @@ fn push_unique(
 /// event position sorted by (path, line); `file_of` numbers each event's file (equal for equal paths).
 pub(crate) fn build_blocks(
     events: &EventStore,
-    host_of: &[usize],
+    host_of: &[u32],
     file_order: &[usize],
     file_of: &[u32],
     ids: &mut Interner,
@@ -221,7 +221,7 @@ pub(crate) fn build_blocks(
             }
             blocks.push(Block {
                 kind,
-                host: host_of[i],
+                host: (host_of[i] as usize),
                 events: Box::default(),
                 strong: Box::default(),
                 weak: Box::default(),
@@ -432,7 +432,7 @@ impl Graph {
         let mut file_starts: Vec<HashMap<&str, i64>> = vec![HashMap::default(); roles.is_client.len()];
         let mut guid_files: Vec<HashMap<String, &str>> = vec![HashMap::default(); roles.is_client.len()];
         for (i, ev) in events.iter().enumerate() {
-            let h = roles.host_of[i];
+            let h = roles.host_of[i] as usize;
             if !roles.is_client[h] || !belongs_to_client_host(ev, roles, h) {
                 continue;
             }
@@ -505,7 +505,7 @@ impl Graph {
             self.host_epochs[h] = epochs;
         }
         for (i, ev) in events.iter().enumerate() {
-            let h = roles.host_of[i];
+            let h = roles.host_of[i] as usize;
             let Some(hn) = self.host_node_at(h, time(i)) else { continue };
             if !belongs_to_client_host(ev, roles, h) {
                 continue;
@@ -653,7 +653,7 @@ impl Graph {
         let requests = client_requests(events, roles, corr_ms);
         let sts = sts_receipts(blocks, corr_ms);
         for &(t, r) in &requests {
-            let h = roles.host_of[r];
+            let h = roles.host_of[r] as usize;
             let Some((tb, b)) = unique_in(&sts, t - CHAIN_SLACK_MS, t + CHAIN_WINDOW_MS) else { continue };
             if distinct_hosts_in(&requests, roles, tb - CHAIN_WINDOW_MS, tb + CHAIN_SLACK_MS) != Some(h) {
                 continue;
@@ -746,7 +746,7 @@ pub(crate) fn client_requests(
         .filter(|(i, e)| {
             matches!(e.kind, EventKind::CcmTokenRequested { .. })
                 && e.log_kind.role() == HostRole::Client
-                && roles.is_client[roles.host_of[*i]]
+                && roles.is_client[roles.host_of[*i] as usize]
         })
         .filter_map(|(i, _)| corr_ms[i].get().map(|t| (t, i)))
         .collect();
@@ -787,8 +787,8 @@ fn distinct_hosts_in(requests: &[(i64, usize)], roles: &HostRoles, lo: i64, hi: 
     if w.is_empty() || w.len() > WINDOW_SCAN_CAP {
         return None;
     }
-    let h = roles.host_of[w[0].1];
-    w.iter().all(|&(_, r)| roles.host_of[r] == h).then_some(h)
+    let h = roles.host_of[w[0].1] as usize;
+    w.iter().all(|&(_, r)| (roles.host_of[r] as usize) == h).then_some(h)
 }
 
 /// Whether a connector line is about the CCM_STS hop.
@@ -828,7 +828,9 @@ pub(crate) fn connector_roots(
         .iter()
         .enumerate()
         .filter(|(_, e)| e.log_kind == LogKind::CloudProxyConnector && is_connector_sts(e))
-        .filter_map(|(i, e)| corr_ms[i].get().map(|t| (roles.host_of[i], connector_start_ms(e, t), i)))
+        .filter_map(|(i, e)| {
+            corr_ms[i].get().map(|t| ((roles.host_of[i] as usize), connector_start_ms(e, t), i))
+        })
         .collect();
     lines.sort_unstable();
     // (start, members) per forwarded request.

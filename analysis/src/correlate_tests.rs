@@ -29,7 +29,7 @@ const DEVICE_SID: &str = "S-1-5-21-1527250992-855612568-2252598708-5001";
 /// Hand-made events on the hosts of `HOSTS`, pushed in file order (line numbers follow per path).
 struct Scene {
     events: Vec<Event>,
-    host_of: Vec<usize>,
+    host_of: Vec<u32>,
     is_client: Vec<bool>,
     is_server: Vec<bool>,
 }
@@ -70,7 +70,7 @@ impl Scene {
         let mut e = Event::new(event, kind, Severity::Info, None, None, evidence);
         e.set_time(ms.map(at), Some(0));
         self.events.push(e);
-        self.host_of.push(h);
+        self.host_of.push(h as u32);
         self.events.len() - 1
     }
 
@@ -1204,7 +1204,7 @@ fn a_second_connector_request_from_1500_ms_before_to_5000_ms_after_the_client_re
             Some(1),
             EventKind::ProxyUrlRewritten { from: CMG_STS.into(), to: MP_STS.into() },
         );
-        s.host_of[s.events.len() - 1] = MP;
+        s.host_of[s.events.len() - 1] = MP as u32;
         s.events.last_mut().unwrap().evidence.host = HOSTS[MP].into();
         let (mut g, out) = connector_scene(&s, &[]);
         let h = g.find(g.host_node[C1].unwrap());

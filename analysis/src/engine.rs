@@ -14,7 +14,7 @@ use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr
 
 use crate::correlate::{self, Attribution, Block, Graph, HostRoles, Interner, Node};
 use crate::ids::{for_each_id, is_account_sid, IdKind};
-use crate::index::{DeviceIx, EventIx, HostIx, TiSlice, TiVec, TimeMs};
+use crate::index::{DeviceIx, EventIx, HostIx, OptU32, TiSlice, TiVec, TimeMs};
 use crate::model::{Input, Phase, PhaseId, PhaseStatus, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
@@ -88,7 +88,7 @@ struct HostTable {
     /// Shared with the events that name them.
     names: Vec<SharedStr>,
     /// Per event, as read: its host.
-    host_of: Vec<usize>,
+    host_of: Vec<u32>,
     /// Per host: log kinds read (a readable input or at least one event), and those only unreadable.
     collected: Vec<BTreeSet<LogKind>>,
     unreadable: Vec<BTreeSet<LogKind>>,
@@ -119,8 +119,8 @@ impl HostTable {
             .collect();
         drop(by_name);
         let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-        let host_of: Vec<usize> =
-            expand_runs(&host_runs, events.len(), |first| index[events[first].evidence.host.as_str()]);
+        let host_of: Vec<u32> =
+            expand_runs(&host_runs, events.len(), |first| index[events[first].evidence.host.as_str()] as u32);
         let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); names.len()];
         let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); names.len()];
         for input in inputs {
@@ -133,7 +133,7 @@ impl HostTable {
         }
         drop(index);
         for (i, e) in events.iter().enumerate() {
-            collected[host_of[i]].insert(e.log_kind);
+            collected[host_of[i] as usize].insert(e.log_kind);
         }
         for (unreadable, collected) in unreadable.iter_mut().zip(&collected) {
             unreadable.retain(|k| !collected.contains(k));
@@ -215,7 +215,7 @@ impl FileOrder {
 struct Links {
     blocks: Vec<Block>,
     /// Per event, as read: its request block (dropped once time chains are linked).
-    block_of: Vec<Option<u32>>,
+    block_of: Vec<OptU32>,
     graph: Graph,
     /// Per block: its component and how it was attributed, after time chains.
     block_roots: Vec<(Option<usize>, Attribution)>,
@@ -225,10 +225,10 @@ struct Links {
 fn link_by_ids(events: &EventStore, hosts: &HostTable, files: &FileOrder) -> Links {
     let mut ids = correlate::Interner::default();
     let blocks = correlate::build_blocks(events, &hosts.host_of, &files.order, &files.path_rank, &mut ids);
-    let mut block_of: Vec<Option<u32>> = vec![None; events.len()];
+    let mut block_of: Vec<OptU32> = vec![OptU32::NONE; events.len()];
     for (bi, b) in blocks.iter().enumerate() {
         for i in b.event_positions() {
-            block_of[i] = Some(bi as u32);
+            block_of[i] = OptU32::new(Some(bi as u32));
         }
     }
     let mut graph = Graph::new(hosts.names.len(), blocks.len(), ids);
@@ -271,12 +271,12 @@ fn link_by_time(
     hosts: &HostTable,
     raw_ms: &[TimeMs],
     correlation_offset: &[i64],
-) -> Vec<Option<u32>> {
+) -> Vec<OptU32> {
     let roles = hosts.roles();
     let corr_ms: Vec<TimeMs> = raw_ms
         .iter()
         .enumerate()
-        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - correlation_offset[hosts.host_of[i]])))
+        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - correlation_offset[hosts.host_of[i] as usize])))
         .collect();
     links.graph.link_chains(events, &roles, &links.blocks, &corr_ms);
     links.block_roots = links.graph.block_roots(&links.blocks);
@@ -324,7 +324,7 @@ fn timeline_order(
     let time_ms: Vec<TimeMs> = raw_ms
         .iter()
         .enumerate()
-        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - applied[hosts.host_of[i]])))
+        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - applied[hosts.host_of[i] as usize])))
         .collect();
     drop(raw_ms);
     let mut order_ms: Vec<TimeMs> = time_ms.clone();
@@ -338,7 +338,7 @@ fn timeline_order(
     let host_of = &hosts.host_of;
     perm.par_sort_unstable_by_key(|&p| {
         let i = p as usize;
-        (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, p)
+        (order_ms[i].is_none(), order_ms[i], (host_of[i] as usize), path_rank[i], events[i].evidence.line, p)
     });
     Timeline { applied, time_ms, perm }
 }
@@ -358,7 +358,7 @@ struct Devices {
 /// One device per component of the graph, its events in timeline order, built in parallel.
 fn build_devices(
     graph: &mut Graph,
-    roots: &[Option<u32>],
+    roots: &[OptU32],
     perm: &[u32],
     events: &EventStore,
     hosts: &HostTable,
@@ -380,7 +380,7 @@ fn build_devices(
         .iter()
         .enumerate()
         .filter_map(|(new, &old)| {
-            roots[old as usize].map(|r| (component_of_root[r as usize] as u32, new as u32))
+            roots[old as usize].get().map(|r| (component_of_root[r as usize] as u32, new as u32))
         })
         .collect();
     let device_events = Grouped::new(component_roots.len(), &event_components);
@@ -471,7 +471,7 @@ fn renumber(
     events: EventStore,
     hosts: &HostTable,
     requests: RequestBlocks,
-    roots: Vec<Option<u32>>,
+    roots: Vec<OptU32>,
     timeline: Timeline,
     device_of_root: &[usize],
     host_offsets: Vec<HostOffset>,
@@ -492,11 +492,11 @@ fn renumber(
             let event_time_ms: TiVec<EventIx, TimeMs> = event_time_ms.into();
             let event_device: TiVec<EventIx, Option<DeviceIx>> = perm
                 .iter()
-                .map(|&old| roots[old as usize].map(|r| DeviceIx::from(device_of_root[r as usize])))
+                .map(|&old| roots[old as usize].get().map(|r| DeviceIx::from(device_of_root[r as usize])))
                 .collect();
             drop(roots);
             let event_host: TiVec<EventIx, HostIx> =
-                perm.iter().map(|&old| HostIx::from(host_of[old as usize])).collect();
+                perm.iter().map(|&old| HostIx::from(host_of[old as usize] as usize)).collect();
             (event_time_ms, event_host, event_device)
         },
         || {
@@ -591,23 +591,23 @@ fn event_roots(
     graph: &mut Graph,
     events: &EventStore,
     roles: &HostRoles,
-    block_of: &[Option<u32>],
+    block_of: &[OptU32],
     block_roots: &[(Option<usize>, Attribution)],
     connector: &[(usize, usize)],
-) -> Vec<Option<u32>> {
-    let mut out: Vec<Option<u32>> = vec![None; events.len()];
+) -> Vec<OptU32> {
+    let mut out: Vec<OptU32> = vec![OptU32::NONE; events.len()];
     for (i, e) in events.iter().enumerate() {
-        let h = roles.host_of[i];
-        if let Some(b) = block_of[i] {
-            out[i] = block_roots[b as usize].0.map(|r| r as u32);
+        let h = roles.host_of[i] as usize;
+        if let Some(b) = block_of[i].get() {
+            out[i] = OptU32::new(block_roots[b as usize].0.map(|r| r as u32));
         } else if let Some(n) = graph.host_node_at(h, e.time_ms()) {
             if correlate::belongs_to_client_host(e, roles, h) {
-                out[i] = Some(graph.find(n) as u32);
+                out[i] = OptU32::new(Some(graph.find(n) as u32));
             }
         }
     }
     for &(i, r) in connector {
-        out[i] = Some(graph.find(r) as u32);
+        out[i] = OptU32::new(Some(graph.find(r) as u32));
     }
     out
 }
@@ -795,8 +795,8 @@ fn device_facts(
     for &new in evs {
         let old = perm[new as usize] as usize;
         let e = &events[old];
-        if host_ids.last() != Some(&host_of[old]) {
-            host_ids.push(host_of[old]);
+        if host_ids.last() != Some(&(host_of[old] as usize)) {
+            host_ids.push(host_of[old] as usize);
         }
         let client_side = e.log_kind.role() == HostRole::Client;
         let rank = match e.kind {

@@ -88,6 +88,37 @@ impl std::fmt::Debug for TimeMs {
     }
 }
 
+/// An `Option<u32>` in 4 bytes instead of 8 (`u32::MAX` stands for none): per-event numbers of the engine
+/// (an event's request block, its component's root node), millions of them, never near 4 billion.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct OptU32(u32);
+
+impl OptU32 {
+    /// None.
+    pub const NONE: OptU32 = OptU32(u32::MAX);
+
+    /// `n`, or none. Panics on `Some(u32::MAX)`, which stands for none.
+    pub fn new(n: Option<u32>) -> OptU32 {
+        match n {
+            Some(u32::MAX) => panic!("OptU32 cannot hold u32::MAX"),
+            Some(n) => OptU32(n),
+            None => OptU32::NONE,
+        }
+    }
+
+    /// The number, if there is one.
+    pub fn get(self) -> Option<u32> {
+        (self != OptU32::NONE).then_some(self.0)
+    }
+}
+
+impl std::fmt::Debug for OptU32 {
+    /// As the `Option` it stands for.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 position!(
     /// A position in the timeline (`Analysis::events` and the per-event tables beside it).
     EventIx
@@ -149,5 +180,15 @@ mod tests {
             }
         }
         assert!(std::panic::catch_unwind(|| TimeMs::new(Some(i64::MIN))).is_err());
+    }
+
+    #[test]
+    fn a_packed_option_reads_back_as_given_in_four_bytes() {
+        assert_eq!(std::mem::size_of::<OptU32>(), 4);
+        for n in [None, Some(0), Some(1), Some(u32::MAX - 1)] {
+            assert_eq!(OptU32::new(n).get(), n);
+            assert_eq!(format!("{:?}", OptU32::new(n)), format!("{n:?}"));
+        }
+        assert!(std::panic::catch_unwind(|| OptU32::new(Some(u32::MAX))).is_err());
     }
 }

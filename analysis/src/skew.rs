@@ -27,7 +27,7 @@ use cmtrace_parsers::{EventKind, EventStore, HostRole, LogKind};
 use crate::correlate::{
     connector_start_ms, is_connector_sts, window, Block, HostRoles, RequestKind, CHAIN_WINDOW_MS,
 };
-use crate::index::{EventIx, TimeMs};
+use crate::index::{EventIx, OptU32, TimeMs};
 
 /// A host correction is applied only above this (the contract's `clock-skew` threshold).
 pub const SKEW_APPLY_THRESHOLD_MS: i64 = 120_000;
@@ -141,7 +141,7 @@ pub(crate) struct SkewInput<'a> {
     /// Device component per block and per event before time chains (identifiers only).
     pub block_root: &'a [Option<usize>],
     /// Per event: its component's root node (32-bit, one per event).
-    pub event_root: &'a [Option<u32>],
+    pub event_root: &'a [OptU32],
 }
 
 /// A side of a pair: host (or the virtual token issuer), event, time.
@@ -319,7 +319,7 @@ fn blame_the_reference(input: &SkewInput, out: &mut [HostOffset], correlation: &
     let mut pairs: Vec<SkewPair> = Vec::new();
     for &i in &others {
         for p in &out[i].pairs {
-            if let Some(x) = p.other_event.filter(|&x| input.roles.host_of[x.index()] == rh) {
+            if let Some(x) = p.other_event.filter(|&x| (input.roles.host_of[x.index()] as usize) == rh) {
                 pairs.push(SkewPair {
                     relation: p.relation,
                     host_event: x,
@@ -453,7 +453,7 @@ fn vote(obs: &[Obs]) -> Option<VoteResult> {
 /// Every causal pair the logs give.
 fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
     let ev = input.events;
-    let host = |i: usize| input.roles.host_of[i];
+    let host = |i: usize| input.roles.host_of[i] as usize;
     let side = |i: usize| input.raw_ms[i].get().map(|ms| Side { host: host(i), event: Some(i), ms });
     let client_event = |i: usize| ev[i].log_kind.role() == HostRole::Client && input.roles.is_client[host(i)];
     let mut pairs = Vec::new();
@@ -471,7 +471,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
     }
     let mut devs: HashMap<usize, Dev> = HashMap::default();
     for (i, e) in ev.iter().enumerate() {
-        let (Some(root), Some(t)) = (input.event_root[i], input.raw_ms[i].get()) else { continue };
+        let (Some(root), Some(t)) = (input.event_root[i].get(), input.raw_ms[i].get()) else { continue };
         if !client_event(i) {
             continue;
         }

@@ -8,7 +8,7 @@ use cmtrace_parsers::{Event, EventKind, EventStore, LogKind, SharedStr};
 
 use super::*;
 use crate::correlate::{Block, HostRoles, RequestKind};
-use crate::index::TimeMs;
+use crate::index::{OptU32, TimeMs};
 use crate::testkit::{event_at_line, CMG_STS, HOUR, MIN, MP_STS};
 
 /// 2020-06-24 15:00:00 UTC in ms: every raw time below is this plus a few hours at most.
@@ -32,9 +32,9 @@ struct Scene {
     is_server: Vec<bool>,
     is_reference: Vec<bool>,
     events: Vec<Event>,
-    host_of: Vec<usize>,
+    host_of: Vec<u32>,
     raw_ms: Vec<TimeMs>,
-    event_root: Vec<Option<u32>>,
+    event_root: Vec<OptU32>,
     blocks: Vec<Block>,
     block_root: Vec<Option<usize>>,
 }
@@ -66,9 +66,9 @@ impl Scene {
         e.set_bias_minutes(Some(0));
         e.evidence.host = self.names[host].clone();
         self.events.push(e);
-        self.host_of.push(host);
+        self.host_of.push(host as u32);
         self.raw_ms.push(TimeMs::new(Some(BASE + ms)));
-        self.event_root.push(root.map(|r| r as u32));
+        self.event_root.push(OptU32::new(root.map(|r| r as u32)));
         self.events.len() - 1
     }
 
