@@ -15,7 +15,7 @@ use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr
 use crate::correlate::{self, Attribution, Block, Graph, HostRoles, Interner, Node};
 use crate::ids::{for_each_id, is_account_sid, IdKind};
 use crate::index::{DeviceIx, EventIx, HostIx, OptU32, TiSlice, TiVec, TimeMs};
-use crate::model::{Input, Phase, PhaseId, PhaseStatus, Phases};
+use crate::model::{DeviceLists, Input, Phase, PhaseId, PhaseStatus, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
 use crate::phases::{self, PhaseContext};
@@ -861,21 +861,18 @@ fn device_facts(
         .or_else(|| aad_device_ids.first().cloned())
         .or_else(|| client_hosts.first().map(|&h| host_names[h.index()].clone()))
         .unwrap_or_else(|| hosts.first().cloned().unwrap_or_default());
-    let facts = DeviceFacts {
-        key,
-        client_ids: client_id_list.into(),
-        aad_device_ids: aad_device_ids.into(),
-        aad_tenant_ids: aad_tenant_ids.into(),
-        client_tenant_ids: client_tenant_ids.into(),
-        site_tenant_ids: site_tenant_ids.into(),
-        aad_user_ids: aad_user_ids.into(),
-        sids: sid_list.into(),
-        hosts: hosts.into(),
+    let lists = DeviceLists {
+        client_ids: client_id_list,
+        aad_device_ids,
+        aad_tenant_ids,
+        client_tenant_ids,
+        site_tenant_ids,
+        aad_user_ids,
+        sids: sid_list,
+        hosts,
         client_hosts: client_hosts.iter().map(|&h| host_names[h.index()].clone()).collect(),
-        events: evs.iter().map(|&i| EventIx::from(i as usize)).collect(),
-        path: PathFacts::default(),
-        phases: Phases::from([]),
     };
+    let facts = DeviceFacts::new(key, lists, evs.iter().map(|&i| EventIx::from(i as usize)).collect());
     (facts, client_hosts)
 }
 

@@ -7,7 +7,7 @@ use cmtrace_parsers::{HostRole, LogKind, SharedStr};
 use crate::correlate::{Attribution, RequestKind};
 use crate::ids::{event_matches, match_form};
 use crate::index::{DeviceIx, EventIx, HostIx, TiVec, TimeMs};
-use crate::model::{Input, Phase, PhaseId, Phases};
+use crate::model::{DeviceLists, IdLists, Input, Phase, PhaseId, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
 use crate::skew::HostOffset;
@@ -37,29 +37,14 @@ pub struct Analysis {
     pub requests: Vec<ServerRequest>,
 }
 
-/// One device found by correlation.
+/// One device found by correlation. Its identifier and host lists are read with the methods of their names
+/// (`client_ids()`, `hosts()`...; `IdLists`).
 #[derive(Debug, Clone)]
 pub struct DeviceFacts {
     /// SMS client GUID (`GUID:` upper case) where known, else Azure AD device id, else host name.
     pub key: SharedStr,
-    /// SMS client GUIDs (`GUID:` upper case).
-    pub client_ids: Box<[SharedStr]>,
-    /// Azure AD (Entra ID) device ids, lower case.
-    pub aad_device_ids: Box<[SharedStr]>,
-    /// Every tenant seen for the device, client and site side (both kept when they differ).
-    pub aad_tenant_ids: Box<[SharedStr]>,
-    /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
-    pub client_tenant_ids: Box<[SharedStr]>,
-    /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
-    pub site_tenant_ids: Box<[SharedStr]>,
-    /// Azure AD user object ids, lower case.
-    pub aad_user_ids: Box<[SharedStr]>,
-    /// Account SIDs (user and computer; never `S-1-5-18`).
-    pub sids: Box<[SharedStr]>,
-    /// Every host whose logs mention the device.
-    pub hosts: Box<[SharedStr]>,
-    /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
-    pub client_hosts: Box<[SharedStr]>,
+    /// Its identifier and host lists.
+    pub ids: IdLists,
     /// The device's events, in timeline order.
     pub events: Box<[EventIx]>,
     /// The path its own lines show (CMG or intranet, Entra ID or PKI, client generation).
@@ -69,6 +54,12 @@ pub struct DeviceFacts {
 }
 
 impl DeviceFacts {
+    /// A device with `key`, its identifier and host `lists` and its `events` (timeline order); its path and
+    /// phases are worked out later.
+    pub fn new(key: SharedStr, lists: DeviceLists, events: Box<[EventIx]>) -> DeviceFacts {
+        DeviceFacts { key, ids: lists.into(), events, path: PathFacts::default(), phases: Phases::from([]) }
+    }
+
     /// The device's phase `id`.
     pub fn phase(&self, id: PhaseId) -> Option<&Phase> {
         self.phases.iter().find(|p| p.id == id)
@@ -134,8 +125,8 @@ impl Analysis {
         let host = query.trim();
         self.devices.position(|d| {
             match_form(&d.key) == q
-                || d.client_ids.iter().chain(&d.aad_device_ids).any(|x| match_form(x) == q)
-                || d.client_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+                || d.client_ids().iter().chain(d.aad_device_ids()).any(|x| match_form(x) == q)
+                || d.client_hosts().iter().any(|h| h.eq_ignore_ascii_case(host))
         })
     }
 

@@ -45,13 +45,13 @@ fn healthy_device_across_four_hosts() {
     assert_eq!(a.devices.len(), 1, "{:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>());
     let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.guid, "the registered GUID keys the device");
-    assert_eq!(*dev.client_ids, sorted(vec![d.install_guid.clone(), d.guid.clone()]));
-    assert_eq!(*dev.aad_device_ids, vec![d.aad_device.clone()]);
-    assert_eq!(*dev.aad_user_ids, vec![d.aad_user.clone()]);
-    assert_eq!(*dev.aad_tenant_ids, vec![TENANT.to_string()]);
-    assert_eq!(*dev.sids, vec![d.user_sid.clone()], "S-1-5-18 is not kept");
-    assert_eq!(*dev.hosts, vec!["CLIENT01", "MP01", "SITE01"]);
-    assert_eq!(*dev.client_hosts, vec!["CLIENT01"]);
+    assert_eq!(*dev.client_ids(), sorted(vec![d.install_guid.clone(), d.guid.clone()]));
+    assert_eq!(*dev.aad_device_ids(), vec![d.aad_device.clone()]);
+    assert_eq!(*dev.aad_user_ids(), vec![d.aad_user.clone()]);
+    assert_eq!(*dev.aad_tenant_ids(), vec![TENANT.to_string()]);
+    assert_eq!(*dev.sids(), vec![d.user_sid.clone()], "S-1-5-18 is not kept");
+    assert_eq!(*dev.hosts(), vec!["CLIENT01", "MP01", "SITE01"]);
+    assert_eq!(*dev.client_hosts(), vec!["CLIENT01"]);
     for p in dev.phases.iter() {
         assert_eq!(p.status, PhaseStatus::Ok, "{:?}: {:?}", p.id, p.reason);
         assert!(!p.evidence.is_empty() && p.start.is_some() && p.start <= p.end, "{:?}", p.id);
@@ -98,10 +98,10 @@ fn two_devices_interleaving_in_the_same_second_stay_two() {
 
         assert_eq!(a.devices.len(), 2, "lag {lag}");
         let (x1, x2) = (device(&a, &d1.guid), device(&a, &d2.guid));
-        assert_eq!(*x1.client_hosts, vec!["CLIENT01"]);
-        assert_eq!(*x2.client_hosts, vec!["CLIENT02"]);
-        assert_eq!(*x1.client_ids, sorted(vec![d1.install_guid.clone(), d1.guid.clone()]));
-        assert_eq!(*x2.aad_device_ids, vec![d2.aad_device.clone()]);
+        assert_eq!(*x1.client_hosts(), vec!["CLIENT01"]);
+        assert_eq!(*x2.client_hosts(), vec!["CLIENT02"]);
+        assert_eq!(*x1.client_ids(), sorted(vec![d1.install_guid.clone(), d1.guid.clone()]));
+        assert_eq!(*x2.aad_device_ids(), vec![d2.aad_device.clone()]);
         for (x, d) in [(x1, &d1), (x2, &d2)] {
             for p in x.phases.iter() {
                 assert_eq!(p.status, PhaseStatus::Ok, "lag {lag} {} {:?}: {:?}", d.host, p.id, p.reason);
@@ -159,9 +159,9 @@ fn fallback_user_sid_links_client_to_its_sts_request() {
     assert_eq!(a.devices.len(), 1);
     let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.install_guid);
-    assert_eq!(*dev.client_hosts, vec!["CLIENT01"]);
-    assert_eq!(*dev.hosts, vec!["CLIENT01", "MP01"]);
-    assert_eq!(*dev.sids, vec![d.user_sid.clone()]);
+    assert_eq!(*dev.client_hosts(), vec!["CLIENT01"]);
+    assert_eq!(*dev.hosts(), vec!["CLIENT01", "MP01"]);
+    assert_eq!(*dev.sids(), vec![d.user_sid.clone()]);
     assert!(a.event_device.iter().all(|x| *x == Some(DeviceIx::FIRST)));
 }
 
@@ -186,7 +186,7 @@ fn one_person_two_pcs_are_not_merged_by_user_ids() {
     // Two client hosts without GUIDs, two MP-side devices: the shared user id joins none of them.
     assert_eq!(a.devices.len(), 4, "{:?}", a.devices.iter().map(|d| &d.key).collect::<Vec<_>>());
     for d in &a.devices {
-        assert!(d.hosts.len() == 1, "{}: {:?}", d.key, d.hosts);
+        assert!(d.hosts().len() == 1, "{}: {:?}", d.key, d.hosts());
     }
 
     // With full flows the user id sits on both devices and they stay two.
@@ -195,7 +195,7 @@ fn one_person_two_pcs_are_not_merged_by_user_ids() {
     healthy(&mut kit, &d2, 30 * MIN);
     let a = run(&kit);
     assert_eq!(a.devices.len(), 2);
-    assert_eq!(device(&a, &d1.guid).aad_user_ids, device(&a, &d2.guid).aad_user_ids);
+    assert_eq!(device(&a, &d1.guid).aad_user_ids(), device(&a, &d2.guid).aad_user_ids());
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn server_only_device_has_client_phases_not_collected() {
     assert_eq!(a.devices.len(), 1);
     let dev = &a.devices[DeviceIx::FIRST];
     assert_eq!(dev.key, d.guid);
-    assert!(dev.client_hosts.is_empty());
+    assert!(dev.client_hosts().is_empty());
     assert_eq!(status(dev, PhaseId::RegistrationMp), PhaseStatus::Ok);
     let p = dev.phase(PhaseId::InstallClient).unwrap();
     assert_eq!(p.status, PhaseStatus::NotCollected);
@@ -353,7 +353,7 @@ fn failed_ccm_token_and_rejected_request_chained_by_time() {
     assert_eq!(a.requests.len(), 1);
     assert!(matches!(a.requests[0].attribution, Attribution::RequestChain { .. }));
     assert_eq!(a.requests[0].device, Some(DeviceIx::FIRST));
-    assert!(dev.hosts.iter().any(|h| h == "MP01"));
+    assert!(dev.hosts().iter().any(|h| h == "MP01"));
 
     // A second client requesting in the same second: the rejected request is not guessed.
     let mut kit = Kit::new();
@@ -418,7 +418,7 @@ fn mp_registration_failure_fails_the_mp_phase() {
     let a = run(&kit);
     assert_eq!(a.devices.len(), 1);
     let dev = &a.devices[DeviceIx::FIRST];
-    assert_eq!(*dev.aad_device_ids, vec![d.aad_device.clone()]);
+    assert_eq!(*dev.aad_device_ids(), vec![d.aad_device.clone()]);
     let mp = dev.phase(PhaseId::RegistrationMp).unwrap();
     assert_eq!(mp.status, PhaseStatus::Failed);
     assert_eq!(mp.evidence.len(), 1);
@@ -434,9 +434,9 @@ fn tenant_conflict_keeps_both_tenants() {
     healthy(&mut kit, &d, 0);
     let a = run(&kit);
     let dev = &a.devices[DeviceIx::FIRST];
-    assert_eq!(*dev.aad_tenant_ids, sorted(vec![TENANT.into(), d.client_tenant.clone()]));
-    assert_eq!(*dev.client_tenant_ids, vec![d.client_tenant.clone()]);
-    assert_eq!(*dev.site_tenant_ids, vec![TENANT.to_string()]);
+    assert_eq!(*dev.aad_tenant_ids(), sorted(vec![TENANT.into(), d.client_tenant.clone()]));
+    assert_eq!(*dev.client_tenant_ids(), vec![d.client_tenant.clone()]);
+    assert_eq!(*dev.site_tenant_ids(), vec![TENANT.to_string()]);
 }
 
 #[test]
@@ -487,7 +487,7 @@ fn client_running_five_minutes_ahead_is_detected_and_corrected() {
     assert_eq!(t.time.unwrap().timestamp_millis(), original - o.offset_ms);
     // Correlation still ties the connector lines to the device.
     assert_eq!(a.devices.len(), 1);
-    assert!(a.devices[DeviceIx::FIRST].hosts.iter().any(|h| h == "SITE01"));
+    assert!(a.devices[DeviceIx::FIRST].hosts().iter().any(|h| h == "SITE01"));
     assert!(a.devices[DeviceIx::FIRST].phases.iter().all(|p| p.status == PhaseStatus::Ok));
 }
 
@@ -498,7 +498,7 @@ fn connector_running_behind_is_detected() {
     assert!((o.offset_ms + 5 * MIN).abs() <= 1_500, "{o:?}");
     assert!(o.consistent && o.applied);
     assert!(a.host_offset("CLIENT01").is_some_and(|c| c.offset_ms == 0 && !c.applied));
-    assert!(a.devices[DeviceIx::FIRST].hosts.iter().any(|h| h == "SITE01"));
+    assert!(a.devices[DeviceIx::FIRST].hosts().iter().any(|h| h == "SITE01"));
 }
 
 #[test]
@@ -514,7 +514,7 @@ fn ninety_seconds_is_estimated_but_not_corrected() {
         assert_eq!(a.timeline_event(i).skew_correction_ms, 0);
     }
     // The estimate still aligns the request chains: the connector lines are the device's.
-    assert!(a.devices[DeviceIx::FIRST].hosts.iter().any(|h| h == "SITE01"));
+    assert!(a.devices[DeviceIx::FIRST].hosts().iter().any(|h| h == "SITE01"));
 }
 
 #[test]
@@ -624,7 +624,7 @@ fn fleet_correlates_in_near_linear_time() {
     assert_eq!(a.events.len(), count);
     for d in &a.devices {
         assert!(d.phases.iter().all(|p| p.status == PhaseStatus::Ok), "{}", d.key);
-        assert!(d.hosts.iter().any(|h| h == "SITE01"), "{}: chains tie the connector lines", d.key);
+        assert!(d.hosts().iter().any(|h| h == "SITE01"), "{}: chains tie the connector lines", d.key);
     }
     assert!(took.as_secs() < 60, "{count} events took {took:?}");
 }
@@ -675,7 +675,7 @@ fn blocks_split_at_the_next_request_and_distrust_threadless_interleaving() {
     }
     let a = analyze(inputs, events);
     for d in &a.devices {
-        let ids = format!("{:?}{:?}", d.aad_device_ids, d.client_ids);
+        let ids = format!("{:?}{:?}", d.aad_device_ids(), d.client_ids());
         let mixes = [&d1, &d2].iter().all(|x| ids.contains(&x.aad_device) || ids.contains(&x.guid));
         assert!(!mixes, "{d:?}");
     }
@@ -819,7 +819,7 @@ fn a_reimaged_host_is_two_devices() {
     assert!(keys.contains(&old.guid.as_str()) && keys.contains(&new.guid.as_str()), "{keys:?}");
     assert_eq!(status(device(&a, &old.guid), PhaseId::InstallClient), PhaseStatus::Failed);
     assert_eq!(status(device(&a, &new.guid), PhaseId::InstallClient), PhaseStatus::Ok);
-    assert_eq!(*device(&a, &old.guid).client_hosts, vec!["PC042".to_string()]);
+    assert_eq!(*device(&a, &old.guid).client_hosts(), vec!["PC042".to_string()]);
 }
 
 /// One GUID on two client hosts at the same time: one device, and duplicate-client-id says so.
@@ -898,11 +898,11 @@ fn a_time_chain_never_joins_two_client_hosts() {
     let keys: Vec<&str> = a.devices.iter().map(|d| d.key.as_str()).collect();
     assert_eq!(a.devices.len(), 2, "two client hosts merged into one device: {keys:?}");
     let (x1, x2) = (device(&a, &d1.guid), device(&a, &d2.guid));
-    assert_eq!(*x1.client_hosts, vec!["CLIENT01"]);
-    assert_eq!(*x2.client_hosts, vec!["CLIENT02"]);
-    assert_eq!(*x1.hosts, vec!["CLIENT01", "MP01"]);
-    assert_eq!(*x2.hosts, vec!["CLIENT02"]);
-    assert_eq!(*x2.aad_device_ids, Vec::<String>::new());
+    assert_eq!(*x1.client_hosts(), vec!["CLIENT01"]);
+    assert_eq!(*x2.client_hosts(), vec!["CLIENT02"]);
+    assert_eq!(*x1.hosts(), vec!["CLIENT01", "MP01"]);
+    assert_eq!(*x2.hosts(), vec!["CLIENT02"]);
+    assert_eq!(*x2.aad_device_ids(), Vec::<String>::new());
     assert_eq!(a.requests.len(), 1);
     let dev1 = a.devices.position(|d| d.key == d1.guid);
     assert_eq!((a.requests[0].device, a.requests[0].attribution), (dev1, Attribution::Identifiers));

@@ -407,42 +407,231 @@ impl DevicePath {
     }
 }
 
-/// One real device, found by correlating the logs of every host.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+/// A device's identifier and host lists, as `IdLists::from` takes them and `IdLists::to_lists` gives them back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceLists {
+    /// SMS client GUIDs, upper case with the `GUID:` prefix.
+    pub client_ids: Vec<SharedStr>,
+    /// Entra (Azure AD) device ids, lower case.
+    pub aad_device_ids: Vec<SharedStr>,
+    /// Every tenant seen for the device, client and site side (both kept when they differ), lower case.
+    pub aad_tenant_ids: Vec<SharedStr>,
+    /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
+    pub client_tenant_ids: Vec<SharedStr>,
+    /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
+    pub site_tenant_ids: Vec<SharedStr>,
+    /// Entra (Azure AD) user object ids, lower case.
+    pub aad_user_ids: Vec<SharedStr>,
+    /// Account SIDs (user and computer; never `S-1-5-18`).
+    pub sids: Vec<SharedStr>,
+    /// Every host whose logs mention the device.
+    pub hosts: Vec<SharedStr>,
+    /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
+    pub client_hosts: Vec<SharedStr>,
+}
+
+/// The number of lists in a `DeviceLists`.
+const LIST_COUNT: usize = 9;
+
+/// A device's identifier and host lists (`DeviceLists`) one after the other in one allocation, read with
+/// the methods of their names. A fleet collection has hundreds of thousands of devices, most seen only on
+/// the servers with a few identifiers each: nine boxed lists were 144 bytes and up to nine allocations per
+/// device, these are 56 bytes and one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdLists {
+    lists: Box<[SharedStr]>,
+    /// Where each list ends in `lists`.
+    ends: [u32; LIST_COUNT],
+}
+
+impl From<DeviceLists> for IdLists {
+    fn from(lists: DeviceLists) -> IdLists {
+        let DeviceLists {
+            client_ids,
+            aad_device_ids,
+            aad_tenant_ids,
+            client_tenant_ids,
+            site_tenant_ids,
+            aad_user_ids,
+            sids,
+            hosts,
+            client_hosts,
+        } = lists;
+        let all = [
+            client_ids,
+            aad_device_ids,
+            aad_tenant_ids,
+            client_tenant_ids,
+            site_tenant_ids,
+            aad_user_ids,
+            sids,
+            hosts,
+            client_hosts,
+        ];
+        let mut flat = Vec::with_capacity(all.iter().map(Vec::len).sum());
+        let mut ends = [0u32; LIST_COUNT];
+        for (end, list) in ends.iter_mut().zip(all) {
+            flat.extend(list);
+            *end = u32::try_from(flat.len()).expect("fewer than 4 billion identifiers per device");
+        }
+        IdLists { lists: flat.into_boxed_slice(), ends }
+    }
+}
+
+/// Defines the readers of the lists on `IdLists` and on each type holding one as `ids`.
+macro_rules! id_list_readers {
+    ($($(#[$doc:meta])* $name:ident = $k:literal,)*) => {
+        impl IdLists {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> &[SharedStr] {
+                    self.list($k)
+                }
+            )*
+
+            /// The lists, each in a vector of its own (to change one and make an `IdLists` again).
+            pub fn to_lists(&self) -> DeviceLists {
+                DeviceLists { $($name: self.$name().to_vec(),)* }
+            }
+        }
+
+        impl crate::facts::DeviceFacts {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> &[SharedStr] {
+                    self.ids.$name()
+                }
+            )*
+        }
+
+        impl Device {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> &[SharedStr] {
+                    self.ids.$name()
+                }
+            )*
+        }
+    };
+}
+
+id_list_readers! {
+    /// SMS client GUIDs, upper case with the `GUID:` prefix.
+    client_ids = 0,
+    /// Entra (Azure AD) device ids, lower case.
+    aad_device_ids = 1,
+    /// Every tenant seen for the device, client and site side (both kept when they differ), lower case.
+    aad_tenant_ids = 2,
+    /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
+    client_tenant_ids = 3,
+    /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
+    site_tenant_ids = 4,
+    /// Entra (Azure AD) user object ids, lower case.
+    aad_user_ids = 5,
+    /// Account SIDs (user and computer; never `S-1-5-18`), as written.
+    sids = 6,
+    /// Every host whose logs mention the device.
+    hosts = 7,
+    /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
+    client_hosts = 8,
+}
+
+impl IdLists {
+    /// List `k`, in `DeviceLists` order.
+    fn list(&self, k: usize) -> &[SharedStr] {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.lists[start..self.ends[k] as usize]
+    }
+}
+
+/// One real device, found by correlating the logs of every host. Its identifier and host lists are read
+/// with the methods of their names (`client_ids()`, `hosts()`...); it serialises with them as fields
+/// (`DeviceJson`).
+#[derive(Debug, Clone)]
 pub struct Device {
     /// Stable id: the SMS client GUID (`GUID:...`) where known, else the Entra (Azure AD) device id, else a
     /// host name.
-    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub key: SharedStr,
-    /// SMS client GUIDs, upper case with the `GUID:` prefix.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^GUID:[^a-z]+$"))))]
-    pub client_ids: Vec<SharedStr>,
-    /// Entra (Azure AD) device ids, lower case.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
-    pub aad_device_ids: Vec<SharedStr>,
-    /// Entra (Azure AD) tenant ids, lower case.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
-    pub aad_tenant_ids: Vec<SharedStr>,
-    /// Entra (Azure AD) user object ids, lower case.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
-    pub aad_user_ids: Vec<SharedStr>,
-    /// Every host whose logs mention this device.
-    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
-    pub hosts: Vec<SharedStr>,
+    /// Its identifier and host lists.
+    pub ids: IdLists,
     /// Which path the device's own lines show (CMG with Entra ID or a PKI certificate, an intranet
     /// management point, or unknown).
     pub path: DevicePath,
     /// The 11 steps of the flow, in flow order.
+    pub phases: Phases,
+}
+
+// The JSON of a `Device` and its JSON Schema: its doc comments are the schema's descriptions.
+/// One real device, found by correlating the logs of every host.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(rename = "Device"))]
+struct DeviceJson<'a> {
+    /// Stable id: the SMS client GUID (`GUID:...`) where known, else the Entra (Azure AD) device id, else a
+    /// host name.
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    key: &'a SharedStr,
+    /// SMS client GUIDs, upper case with the `GUID:` prefix.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^GUID:[^a-z]+$"))))]
+    client_ids: &'a [SharedStr],
+    /// Entra (Azure AD) device ids, lower case.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
+    aad_device_ids: &'a [SharedStr],
+    /// Entra (Azure AD) tenant ids, lower case.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
+    aad_tenant_ids: &'a [SharedStr],
+    /// Entra (Azure AD) user object ids, lower case.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^A-Z]+$"))))]
+    aad_user_ids: &'a [SharedStr],
+    /// Every host whose logs mention this device.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
+    hosts: &'a [SharedStr],
+    /// Which path the device's own lines show (CMG with Entra ID or a PKI certificate, an intranet
+    /// management point, or unknown).
+    path: DevicePath,
+    /// The 11 steps of the flow, in flow order.
     #[cfg_attr(feature = "schema", schemars(length(min = 11, max = 11)))]
     #[cfg_attr(feature = "schema", schemars(with = "Vec<Phase>"))]
-    pub phases: Phases,
+    phases: &'a Phases,
     /// On-premises SIDs seen for this device, upper case (added field).
     #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", inner(pattern(r"^[^a-z]+$"))))]
-    pub sids: Vec<SharedStr>,
+    sids: &'a [SharedStr],
     /// The hosts whose client logs are this device's (added field).
     #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
-    pub client_hosts: Vec<SharedStr>,
+    client_hosts: &'a [SharedStr],
+}
+
+impl Device {
+    fn json(&self) -> DeviceJson<'_> {
+        DeviceJson {
+            key: &self.key,
+            client_ids: self.client_ids(),
+            aad_device_ids: self.aad_device_ids(),
+            aad_tenant_ids: self.aad_tenant_ids(),
+            aad_user_ids: self.aad_user_ids(),
+            hosts: self.hosts(),
+            path: self.path,
+            phases: &self.phases,
+            sids: self.sids(),
+            client_hosts: self.client_hosts(),
+        }
+    }
+}
+
+impl Serialize for Device {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.json().serialize(s)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Device {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        DeviceJson::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        DeviceJson::json_schema(generator)
+    }
 }
 
 /// What a rule concluded, with the log lines that show it.

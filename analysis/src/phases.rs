@@ -422,7 +422,8 @@ pub(crate) fn device_phases(
     // One note shared by the client phases of a device seen only on servers (most devices of a fleet
     // collection: their client logs were not collected).
     let no_client_logs: Option<SharedStr> = client_host_ids.is_empty().then(|| {
-        let seen = if device.hosts.is_empty() { String::from("no host") } else { device.hosts.join(", ") };
+        let seen =
+            if device.hosts().is_empty() { String::from("no host") } else { device.hosts().join(", ") };
         format!("no client logs were collected for this device (seen only on {seen})").into()
     });
     let quiet = quiet_errors(ctx, device);

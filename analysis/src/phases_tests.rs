@@ -810,7 +810,7 @@ fn devices_with_the_same_plain_phases_share_one_list() {
     healthy(&mut kit, &Dev::new("CLIENT01", 1), 10 * MIN);
     let a = run(&kit);
     let server_only: Vec<&DeviceFacts> =
-        a.devices.iter().filter(|d| d.client_hosts.is_empty() && d.hosts.len() == 1).collect();
+        a.devices.iter().filter(|d| d.client_hosts().is_empty() && d.hosts().len() == 1).collect();
     assert_eq!(server_only.len(), 2, "{:#?}", a.devices);
     assert!(
         std::sync::Arc::ptr_eq(&server_only[0].phases, &server_only[1].phases),
@@ -818,7 +818,7 @@ fn devices_with_the_same_plain_phases_share_one_list() {
         server_only[0].phases
     );
     assert!(server_only[0].phases.iter().all(|p| p.evidence.is_empty() && p.start.is_none()));
-    let client = a.devices.iter().find(|d| !d.client_hosts.is_empty()).expect("the client");
+    let client = a.devices.iter().find(|d| !d.client_hosts().is_empty()).expect("the client");
     assert!(!std::sync::Arc::ptr_eq(&client.phases, &server_only[0].phases));
     assert_eq!(client.phases.len(), 11);
     assert!(client.phases.iter().any(|p| !p.evidence.is_empty()));

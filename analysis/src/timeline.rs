@@ -70,18 +70,7 @@ impl Analysis {
 
 /// The contract's device object of a device (its identifiers, hosts and phases move).
 fn report_device(d: DeviceFacts) -> Device {
-    Device {
-        key: d.key,
-        client_ids: d.client_ids.into_vec(),
-        aad_device_ids: d.aad_device_ids.into_vec(),
-        aad_tenant_ids: d.aad_tenant_ids.into_vec(),
-        aad_user_ids: d.aad_user_ids.into_vec(),
-        hosts: d.hosts.into_vec(),
-        path: d.path.path,
-        phases: d.phases,
-        sids: d.sids.into_vec(),
-        client_hosts: d.client_hosts.into_vec(),
-    }
+    Device { key: d.key, ids: d.ids, path: d.path.path, phases: d.phases }
 }
 
 #[cfg(test)]

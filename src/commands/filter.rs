@@ -90,9 +90,9 @@ impl Filters {
         let key = d.key.to_ascii_lowercase();
         key == q
             || key.strip_prefix("guid:") == Some(q)
-            || d.client_ids.iter().any(|c| c.to_ascii_lowercase().strip_prefix("guid:").unwrap_or(c) == q)
-            || d.aad_device_ids.iter().any(|c| c.eq_ignore_ascii_case(q))
-            || d.hosts.iter().any(|h| h.eq_ignore_ascii_case(q))
+            || d.client_ids().iter().any(|c| c.to_ascii_lowercase().strip_prefix("guid:").unwrap_or(c) == q)
+            || d.aad_device_ids().iter().any(|c| c.eq_ignore_ascii_case(q))
+            || d.hosts().iter().any(|h| h.eq_ignore_ascii_case(q))
     }
 
     fn in_range(&self, t: &Option<DateTime<Utc>>) -> bool {

@@ -40,7 +40,7 @@ pub fn run(args: &TraceArgs) -> Result<u8, Failure> {
     }
     let trace = Trace {
         id: &args.id,
-        device: device.map(|d| (analysis.devices[d].key.as_str(), &analysis.devices[d].hosts[..])),
+        device: device.map(|d| (analysis.devices[d].key.as_str(), analysis.devices[d].hosts())),
         events: shown
             .iter()
             .map(|&i| TracedEvent { event: analysis.timeline_event(i), carries_id: direct.contains(&i) })

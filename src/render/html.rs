@@ -186,11 +186,11 @@ fn signed_span(ms: i64) -> String {
 /// ids of its events, lower case, braces off.
 fn search_ids(d: &Device, message_ids: &[String]) -> String {
     let ids = std::iter::once(&d.key)
-        .chain(&d.client_ids)
-        .chain(&d.aad_device_ids)
-        .chain(&d.aad_tenant_ids)
-        .chain(&d.aad_user_ids)
-        .chain(&d.sids)
+        .chain(d.client_ids())
+        .chain(d.aad_device_ids())
+        .chain(d.aad_tenant_ids())
+        .chain(d.aad_user_ids())
+        .chain(d.sids())
         .map(|s| s.as_str())
         .chain(message_ids.iter().map(String::as_str));
     let mut seen = HashSet::new();
@@ -289,7 +289,7 @@ impl<'a> Page<'a> {
         let mut rows: Vec<&Device> = report
             .devices
             .iter()
-            .filter(|d| !d.client_hosts.is_empty() || listing.worst.contains_key(d.key.as_str()))
+            .filter(|d| !d.client_hosts().is_empty() || listing.worst.contains_key(d.key.as_str()))
             .collect();
         rows.sort_by_key(|d| listing.rank(d));
         let listed: HashSet<&str> = listing.listed.iter().map(|d| d.key.as_str()).collect();
@@ -539,7 +539,7 @@ impl<'a> Page<'a> {
         }
         out.push_str("</select></label><label>Host <select id=\"f-host\"><option value=\"\">any</option>");
         let mut hosts: Vec<&str> =
-            self.rows.iter().flat_map(|d| d.hosts.iter().map(|h| h.as_str())).collect();
+            self.rows.iter().flat_map(|d| d.hosts().iter().map(|h| h.as_str())).collect();
         hosts.sort_unstable_by_key(|h| (self.role(h), *h));
         hosts.dedup();
         for h in hosts {
@@ -581,7 +581,7 @@ impl<'a> Page<'a> {
             "<tr id=\"r{n}\" data-s=\"{class}\" data-ph=\"{ph}\" data-rules=\" {} \" \
              data-hosts=\"{}\" data-ids=\"{}\"{}><td><span class=\"badge {class}\">{word}</span></td><td>",
             unique_rules.join(" "),
-            attr(&d.hosts.join("\t")),
+            attr(&d.hosts().join("\t")),
             attr(&ids),
             if detailed { format!(" data-detail=\"d{n}\"") } else { String::new() }
         );
@@ -593,7 +593,7 @@ impl<'a> Page<'a> {
         let _ = write!(
             out,
             "</td><td>{}</td><td>{}</td><td class=\"strip\">",
-            esc(&d.client_hosts.join(", ")),
+            esc(&d.client_hosts().join(", ")),
             path_label(d.path)
         );
         // One box per run of phases with one status, a glyph per phase: compact for thousands of rows.
@@ -605,7 +605,7 @@ impl<'a> Page<'a> {
             out,
             "</td><td>{}</td><td>{}</td></tr>",
             unique_rules.iter().map(|r| format!("<code>{r}</code>")).collect::<Vec<_>>().join(" "),
-            esc(&name_list(&d.hosts, 3))
+            esc(&name_list(d.hosts(), 3))
         );
     }
 

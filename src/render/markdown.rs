@@ -226,19 +226,19 @@ fn write_markdown(report: &Report, opts: &RenderOptions<'_>, doc: &mut Doc) -> i
         writeln!(out, "### Device {}", cell(&device_title(d)))?;
         writeln!(out)?;
         let mut ids = Vec::new();
-        if !d.aad_device_ids.is_empty() {
+        if !d.aad_device_ids().is_empty() {
             ids.push(format!(
                 "Entra device `{}`",
-                d.aad_device_ids.iter().map(|x| code(x)).collect::<Vec<_>>().join("`, `")
+                d.aad_device_ids().iter().map(|x| code(x)).collect::<Vec<_>>().join("`, `")
             ));
         }
-        if !d.aad_tenant_ids.is_empty() {
+        if !d.aad_tenant_ids().is_empty() {
             ids.push(format!(
                 "tenant `{}`",
-                d.aad_tenant_ids.iter().map(|x| code(x)).collect::<Vec<_>>().join("`, `")
+                d.aad_tenant_ids().iter().map(|x| code(x)).collect::<Vec<_>>().join("`, `")
             ));
         }
-        ids.push(format!("hosts {}", cell(&d.hosts.join(", "))));
+        ids.push(format!("hosts {}", cell(&d.hosts().join(", "))));
         ids.push(format!("path: {}", crate::render::path_label(d.path)));
         writeln!(out, "{}", ids.join(" · "))?;
         writeln!(out)?;

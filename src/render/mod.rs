@@ -164,8 +164,10 @@ impl Listing<'_> {
 /// Which devices to list for `choice` (see `RenderOptions::devices`).
 pub fn listing(report: &Report, choice: Option<DeviceList>) -> Listing<'_> {
     let worst = report.worst_by_device();
-    let (shown, server_only): (Vec<&Device>, Vec<&Device>) =
-        report.devices.iter().partition(|d| !d.client_hosts.is_empty() || worst.contains_key(d.key.as_str()));
+    let (shown, server_only): (Vec<&Device>, Vec<&Device>) = report
+        .devices
+        .iter()
+        .partition(|d| !d.client_hosts().is_empty() || worst.contains_key(d.key.as_str()));
     let rank = |d: &Device| worst.get(d.key.as_str()).map_or(3, |s| severity_rank(*s));
     let is_failing = |d: &Device| rank(d) <= 1;
     let failing = shown.iter().filter(|d| is_failing(d)).count();
@@ -177,7 +179,7 @@ pub fn listing(report: &Report, choice: Option<DeviceList>) -> Listing<'_> {
         DeviceList::Failing => shown.into_iter().filter(|d| is_failing(d)).collect(),
         DeviceList::None => Vec::new(),
     };
-    let collected = report.devices.iter().filter(|d| !d.client_hosts.is_empty()).count();
+    let collected = report.devices.iter().filter(|d| !d.client_hosts().is_empty()).count();
     Listing { listed, shown: total, failing, collected, server_only, fleet, worst }
 }
 
@@ -261,7 +263,7 @@ pub fn rule_summaries(report: &Report) -> Vec<RuleSummary<'_>> {
     let named: std::collections::HashMap<&str, &str> = report
         .devices
         .iter()
-        .filter_map(|d| d.client_hosts.first().map(|h| (d.key.as_str(), h.as_str())))
+        .filter_map(|d| d.client_hosts().first().map(|h| (d.key.as_str(), h.as_str())))
         .collect();
     for r in &mut by_rule {
         r.examples = r.devices.iter().take(EXAMPLES).map(|d| named.get(d).unwrap_or(d).to_string()).collect();
@@ -367,8 +369,8 @@ pub fn clip(s: &str, max: usize) -> String {
 
 /// One line saying who the device is (control characters made visible).
 pub fn device_title(d: &Device) -> String {
-    let title = match d.client_hosts.first() {
-        Some(h) if *h != d.key => format!("{} on {}", d.key, d.client_hosts.join(", ")),
+    let title = match d.client_hosts().first() {
+        Some(h) if *h != d.key => format!("{} on {}", d.key, d.client_hosts().join(", ")),
         Some(_) => d.key.to_string(),
         None => format!("{} (no client logs collected)", d.key),
     };

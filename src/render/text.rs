@@ -247,19 +247,19 @@ fn render_device(
     };
     writeln!(out, "{} {} {}", mark, p.bold("Device"), p.bold(&device_title(d)))?;
     let mut ids = Vec::new();
-    if !d.client_ids.is_empty() {
-        ids.push(format!("SMS client: {}", d.client_ids.join(", ")));
+    if !d.client_ids().is_empty() {
+        ids.push(format!("SMS client: {}", d.client_ids().join(", ")));
     }
-    if !d.aad_device_ids.is_empty() {
-        ids.push(format!("Entra device: {}", d.aad_device_ids.join(", ")));
+    if !d.aad_device_ids().is_empty() {
+        ids.push(format!("Entra device: {}", d.aad_device_ids().join(", ")));
     }
-    if !d.aad_tenant_ids.is_empty() {
-        ids.push(format!("tenant: {}", d.aad_tenant_ids.join(", ")));
+    if !d.aad_tenant_ids().is_empty() {
+        ids.push(format!("tenant: {}", d.aad_tenant_ids().join(", ")));
     }
-    if !d.aad_user_ids.is_empty() {
-        ids.push(format!("Entra user: {}", d.aad_user_ids.join(", ")));
+    if !d.aad_user_ids().is_empty() {
+        ids.push(format!("Entra user: {}", d.aad_user_ids().join(", ")));
     }
-    ids.push(format!("hosts: {}", d.hosts.join(", ")));
+    ids.push(format!("hosts: {}", d.hosts().join(", ")));
     ids.push(format!("path: {}", crate::render::path_label(d.path)));
     write!(out, "{}", wrap(&ids.join(" · "), "  ", width))?;
 
@@ -381,7 +381,7 @@ fn render_timeline(
     let labels: std::collections::HashMap<&str, &str> = report
         .devices
         .iter()
-        .map(|d| (d.key.as_str(), d.client_hosts.first().map_or(d.key.as_str(), |h| h.as_str())))
+        .map(|d| (d.key.as_str(), d.client_hosts().first().map_or(d.key.as_str(), |h| h.as_str())))
         .collect();
     let cut = opts.width.is_some();
     let fit = |s: &str, w: usize| if cut { clip(s, w) } else { clip(s, usize::MAX) };

@@ -24,7 +24,7 @@ struct TokenStory {
 fn token_stories(a: &Analysis, d: DeviceIx) -> BTreeMap<&str, TokenStory> {
     let mut m: BTreeMap<&str, TokenStory> = BTreeMap::new();
     // ccmsetup and ADAL lines belong to devices through their client host: none without one.
-    if a.devices[d].client_hosts.is_empty() {
+    if a.devices[d].client_hosts().is_empty() {
         return m;
     }
     for &i in device_events(a, d) {
@@ -183,7 +183,7 @@ fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     let mut hits = Vec::new();
     for d in a.devices.keys() {
         // ccmsetup lines belong to devices through their client host: none without one.
-        if a.devices[d].client_hosts.is_empty() || ex.by(d, PhaseId::InstallAadInfo).is_some() {
+        if a.devices[d].client_hosts().is_empty() || ex.by(d, PhaseId::InstallAadInfo).is_some() {
             continue;
         }
         let evs = device_events(a, d);
@@ -283,11 +283,11 @@ in Azure Services (Cloud Management); onboard the device's tenant or pass the ri
 fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (d, dev) in a.devices.iter_enumerated() {
-        if dev.client_tenant_ids.is_empty() || dev.site_tenant_ids.is_empty() {
+        if dev.client_tenant_ids().is_empty() || dev.site_tenant_ids().is_empty() {
             continue;
         }
-        let client: BTreeSet<&str> = dev.client_tenant_ids.iter().map(|t| t.as_str()).collect();
-        let site: BTreeSet<&str> = dev.site_tenant_ids.iter().map(|t| t.as_str()).collect();
+        let client: BTreeSet<&str> = dev.client_tenant_ids().iter().map(|t| t.as_str()).collect();
+        let site: BTreeSet<&str> = dev.site_tenant_ids().iter().map(|t| t.as_str()).collect();
         if client == site {
             continue;
         }
@@ -310,8 +310,8 @@ fn check_tenant_mismatch(a: &Analysis) -> Vec<Hit> {
             host: Some(host_of(a, ev[0])),
             facts: format!(
                 "The client asked for tenant {}; the site validated / registered it with {}.",
-                dev.client_tenant_ids.join(", "),
-                dev.site_tenant_ids.join(", ")
+                dev.client_tenant_ids().join(", "),
+                dev.site_tenant_ids().join(", ")
             ),
             evidence: first_n(ev, 4),
             title: None,
@@ -510,7 +510,7 @@ mod tests {
     #[test]
     fn a_client_tenant_without_a_site_tenant_is_no_tenant_mismatch() {
         let o = run(&ccmsetup(&[]));
-        assert!(!o.analysis.devices[crate::index::DeviceIx::FIRST].client_tenant_ids.is_empty());
+        assert!(!o.analysis.devices[crate::index::DeviceIx::FIRST].client_tenant_ids().is_empty());
         o.none("tenant-mismatch");
     }
 

@@ -114,7 +114,7 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
     for d in a.devices.keys() {
         let dev = &a.devices[d];
         // A device seen only in server logs has no client flow to be incomplete.
-        if dev.client_hosts.is_empty() {
+        if dev.client_hosts().is_empty() {
             continue;
         }
         if dev.phases.iter().any(|p| p.status == PhaseStatus::Failed) || !ex.any(d).is_empty() {

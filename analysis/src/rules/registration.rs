@@ -164,10 +164,10 @@ struct GuidUse {
 fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (d, dev) in a.devices.iter_enumerated() {
-        if dev.client_hosts.len() < 2 {
+        if dev.client_hosts().len() < 2 {
             continue;
         }
-        for guid in &dev.client_ids {
+        for guid in dev.client_ids() {
             // Per client host: its first line naming the GUID, and the span of its client logs (every
             // entry, not only the flow's events: the client is active while it writes them).
             let mut per_host: BTreeMap<HostIx, GuidUse> = BTreeMap::new();

@@ -50,7 +50,7 @@ impl Outcome {
 
     /// The key of the device whose client host is `host`.
     pub(super) fn device_of(&self, host: &str) -> String {
-        let d = self.analysis.devices.iter().find(|d| d.client_hosts.iter().any(|h| h == host));
+        let d = self.analysis.devices.iter().find(|d| d.client_hosts().iter().any(|h| h == host));
         d.unwrap_or_else(|| panic!("no device on client host {host}")).key.to_string()
     }
 

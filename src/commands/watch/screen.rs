@@ -152,7 +152,7 @@ pub fn screen_lines(
     for d in devices.iter().take(shown) {
         l.push(&visible_line(&d.key), Style::new().bold())
             .plain(&format!("  {}  ", d.path.as_str()))
-            .push(&visible_line(&d.hosts.join(", ")), Style::new().dimmed());
+            .push(&visible_line(&d.hosts().join(", ")), Style::new().dimmed());
         lines.push(l.done());
         for group in ["install", "registration", "renewal"] {
             l.plain(&format!("  {group:<13}"));

@@ -43,18 +43,18 @@ impl<'a> Page<'a> {
     pub(super) fn id_line(&self, d: &Device) -> String {
         let mut ids = Vec::new();
         for (what, list) in [
-            ("SMS client", &d.client_ids),
-            ("Entra device", &d.aad_device_ids),
-            ("tenant", &d.aad_tenant_ids),
-            ("Entra user", &d.aad_user_ids),
-            ("SID", &d.sids),
+            ("SMS client", d.client_ids()),
+            ("Entra device", d.aad_device_ids()),
+            ("tenant", d.aad_tenant_ids()),
+            ("Entra user", d.aad_user_ids()),
+            ("SID", d.sids()),
         ] {
             if !list.is_empty() {
                 ids.push(format!("{what}: <code>{}</code>", esc(&list.join(", "))));
             }
         }
         let hosts: Vec<String> =
-            d.hosts.iter().map(|h| format!("{} ({})", esc(h), role_label(self.role(h)))).collect();
+            d.hosts().iter().map(|h| format!("{} ({})", esc(h), role_label(self.role(h)))).collect();
         ids.push(format!("hosts: {}", hosts.join(", ")));
         ids.push(format!("path: {}", path_label(d.path)));
         ids.join(" · ")
@@ -78,7 +78,7 @@ impl<'a> Page<'a> {
     /// Lanes in role order: the device's client hosts first, then CMG, connection point, management point,
     /// then any other host its lines or findings name.
     pub(super) fn lanes(&self, d: &Device, events: &[usize], findings: &[&Finding]) -> Vec<Lane> {
-        let mut hosts: Vec<&str> = d.hosts.iter().map(|h| h.as_str()).collect();
+        let mut hosts: Vec<&str> = d.hosts().iter().map(|h| h.as_str()).collect();
         let tl = &self.report.timeline;
         let more = events
             .iter()
@@ -89,7 +89,7 @@ impl<'a> Page<'a> {
                 hosts.push(h);
             }
         }
-        let client_rank = |h: &str| d.client_hosts.iter().position(|c| c == h).unwrap_or(usize::MAX);
+        let client_rank = |h: &str| d.client_hosts().iter().position(|c| c == h).unwrap_or(usize::MAX);
         hosts.sort_by_key(|h| {
             let role = if client_rank(h) < usize::MAX { HostRole::Client } else { self.role(h) };
             (role, client_rank(h), h.to_string())
@@ -98,7 +98,7 @@ impl<'a> Page<'a> {
             .into_iter()
             .map(|h| Lane {
                 host: h.to_string(),
-                role: if d.client_hosts.iter().any(|c| c == h) { HostRole::Client } else { self.role(h) },
+                role: if d.client_hosts().iter().any(|c| c == h) { HostRole::Client } else { self.role(h) },
             })
             .collect()
     }

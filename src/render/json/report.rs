@@ -164,17 +164,17 @@ fn push_strings_field(buf: &mut Vec<u8>, name: &str, items: &[impl AsRef<str>]) 
 fn push_device(buf: &mut Vec<u8>, d: &Device) {
     buf.extend_from_slice(b"{\"key\":");
     push_str(buf, &d.key);
-    push_strings_field(buf, "client_ids", &d.client_ids);
-    push_strings_field(buf, "aad_device_ids", &d.aad_device_ids);
-    push_strings_field(buf, "aad_tenant_ids", &d.aad_tenant_ids);
-    push_strings_field(buf, "aad_user_ids", &d.aad_user_ids);
-    push_strings_field(buf, "hosts", &d.hosts);
+    push_strings_field(buf, "client_ids", d.client_ids());
+    push_strings_field(buf, "aad_device_ids", d.aad_device_ids());
+    push_strings_field(buf, "aad_tenant_ids", d.aad_tenant_ids());
+    push_strings_field(buf, "aad_user_ids", d.aad_user_ids());
+    push_strings_field(buf, "hosts", d.hosts());
     buf.extend_from_slice(b",\"path\":\"");
     buf.extend_from_slice(d.path.as_str().as_bytes());
     buf.extend_from_slice(b"\",\"phases\":");
     push_list(buf, &d.phases, push_phase);
-    push_strings_field(buf, "sids", &d.sids);
-    push_strings_field(buf, "client_hosts", &d.client_hosts);
+    push_strings_field(buf, "sids", d.sids());
+    push_strings_field(buf, "client_hosts", d.client_hosts());
     buf.push(b'}');
 }
 
@@ -285,7 +285,9 @@ mod tests {
         let phase = &mut std::sync::Arc::make_mut(&mut report.devices[0].phases)[0];
         phase.reason = "reason with \"quotes\" and \u{1} control".into();
         phase.start = None;
-        report.devices[0].sids.push("S-1-5-21-1\\odd".into());
+        let mut lists = report.devices[0].ids.to_lists();
+        lists.sids.push("S-1-5-21-1\\odd".into());
+        report.devices[0].ids = lists.into();
         assert_eq!(fast(&report), serde_json::to_string(&report).unwrap());
     }
 
