@@ -438,7 +438,7 @@ impl Graph {
             }
             let Some(t) = time(i) else { continue };
             client_times[h].push(t);
-            let path: &str = &ev.evidence.path;
+            let path: &str = ev.evidence.path();
             let start = file_starts[h].entry(path).or_insert(t);
             *start = (*start).min(t);
             for_each_id(&ev.kind, |k, v| {

@@ -65,7 +65,7 @@ impl Scene {
         thread: Option<u32>,
         event: EventKind,
     ) -> usize {
-        let line = 1 + self.events.iter().filter(|e| &*e.evidence.path == path).count() as u32;
+        let line = 1 + self.events.iter().filter(|e| e.evidence.path() == path).count() as u32;
         let evidence = Evidence::new(path.into(), line, HOSTS[h].into(), thread, "x".into());
         let mut e = Event::new(event, kind, Severity::Info, None, None, evidence);
         e.set_time(ms.map(at), Some(0));
@@ -120,13 +120,13 @@ impl Scene {
 
     /// `build_blocks` over the scene, files in path order.
     fn blocks(&self) -> Vec<Block> {
-        let mut paths: Vec<&str> = self.events.iter().map(|e| &*e.evidence.path).collect();
+        let mut paths: Vec<&str> = self.events.iter().map(|e| e.evidence.path().as_str()).collect();
         paths.sort_unstable();
         paths.dedup();
         let file_of: Vec<u32> = self
             .events
             .iter()
-            .map(|e| paths.binary_search(&&*e.evidence.path).expect("listed") as u32)
+            .map(|e| paths.binary_search(&e.evidence.path().as_str()).expect("listed") as u32)
             .collect();
         let mut order: Vec<usize> = (0..self.events.len()).collect();
         order.sort_by_key(|&i| (file_of[i], self.events[i].evidence.line, i));
@@ -1205,7 +1205,7 @@ fn a_second_connector_request_from_1500_ms_before_to_5000_ms_after_the_client_re
             EventKind::ProxyUrlRewritten { from: CMG_STS.into(), to: MP_STS.into() },
         );
         s.host_of[s.events.len() - 1] = MP as u32;
-        s.events.last_mut().unwrap().evidence.host = HOSTS[MP].into();
+        s.events.last_mut().unwrap().evidence.set_host(HOSTS[MP].into());
         let (mut g, out) = connector_scene(&s, &[]);
         let h = g.find(g.host_node[C1].unwrap());
         let expected = if tied { vec![(line, h)] } else { vec![] };

@@ -102,12 +102,12 @@ struct HostTable {
 impl HostTable {
     fn new(inputs: &[Input], events: &EventStore) -> HostTable {
         // Consecutive events of a file share one `Arc` for host and path: look each run up once.
-        let host_runs = shared_runs(events, |e| &e.evidence.host);
+        let host_runs = shared_runs(events, |e| e.evidence.host());
         // The events' own strings where they name the host; a host with inputs and no event gets its own.
         let mut by_name: std::collections::BTreeMap<&str, Option<&SharedStr>> =
             std::collections::BTreeMap::new();
         for &(first, _) in &host_runs {
-            let host = &events[first].evidence.host;
+            let host = &events[first].evidence.host();
             by_name.insert(host.as_str(), Some(host));
         }
         for input in inputs {
@@ -119,8 +119,9 @@ impl HostTable {
             .collect();
         drop(by_name);
         let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-        let host_of: Vec<u32> =
-            expand_runs(&host_runs, events.len(), |first| index[events[first].evidence.host.as_str()] as u32);
+        let host_of: Vec<u32> = expand_runs(&host_runs, events.len(), |first| {
+            index[events[first].evidence.host().as_str()] as u32
+        });
         let mut collected: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); names.len()];
         let mut unreadable: Vec<BTreeSet<LogKind>> = vec![BTreeSet::new(); names.len()];
         for input in inputs {
@@ -189,9 +190,9 @@ impl FileOrder {
     fn new(events: &EventStore) -> FileOrder {
         let mut ids: HashMap<&str, u32> = HashMap::default();
         let mut uniq: Vec<&str> = Vec::new();
-        let path_runs = shared_runs(events, |e| &e.evidence.path);
+        let path_runs = shared_runs(events, |e| e.evidence.path());
         let first: Vec<u32> = expand_runs(&path_runs, events.len(), |first| {
-            let p = events[first].evidence.path.as_ref();
+            let p = events[first].evidence.path().as_ref();
             *ids.entry(p).or_insert_with(|| {
                 uniq.push(p);
                 (uniq.len() - 1) as u32
@@ -730,9 +731,9 @@ fn permute_in_place<T>(items: &mut [T], perm: &[u32]) {
 fn fill_untimed(order: &mut [TimeMs], events: &EventStore, file_order: &[usize]) {
     let mut start = 0;
     while start < file_order.len() {
-        let path = &events[file_order[start]].evidence.path;
+        let path = &events[file_order[start]].evidence.path();
         let mut end = start;
-        while end < file_order.len() && &events[file_order[end]].evidence.path == path {
+        while end < file_order.len() && &events[file_order[end]].evidence.path() == path {
             end += 1;
         }
         let file = &file_order[start..end];

@@ -26,7 +26,7 @@ fn status(d: &DeviceFacts, id: PhaseId) -> PhaseStatus {
 }
 
 fn events_of<'a>(a: &'a Analysis, host: &'a str) -> impl Iterator<Item = EventIx> + 'a {
-    a.events.keys().filter(move |&i| *a.events[i].evidence.host == *host)
+    a.events.keys().filter(move |&i| *a.events[i].evidence.host() == *host)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -206,7 +206,7 @@ fn client_only_collection_marks_mp_phase_not_collected() {
     let (inputs, events) = kit.build();
     let keep = |h: &str| h == "CLIENT01";
     let inputs: Vec<_> = inputs.into_iter().filter(|i| keep(&i.host)).collect();
-    let events: Vec<_> = events.into_iter().filter(|e| keep(&e.evidence.host)).collect();
+    let events: Vec<_> = events.into_iter().filter(|e| keep(e.evidence.host())).collect();
 
     let a = analyze(inputs.clone(), events.clone());
     assert_eq!(a.devices.len(), 1);
@@ -249,7 +249,7 @@ fn server_only_device_has_client_phases_not_collected() {
     register(&mut kit, &d, 0);
     let (inputs, events) = kit.build();
     let inputs: Vec<_> = inputs.into_iter().filter(|i| i.host != "CLIENT01").collect();
-    let events: Vec<_> = events.into_iter().filter(|e| &*e.evidence.host != "CLIENT01").collect();
+    let events: Vec<_> = events.into_iter().filter(|e| e.evidence.host() != "CLIENT01").collect();
     let a = analyze(inputs, events);
     assert_eq!(a.devices.len(), 1);
     let dev = &a.devices[DeviceIx::FIRST];
@@ -594,7 +594,7 @@ fn untimed_events_sort_after_their_predecessor() {
         names,
         vec!["aad_info_requested", "revocation_check_enabled", "aad_token_requested", "aad_token_requested"]
     );
-    assert_eq!(&*a.events[EventIx::from(1)].evidence.host, "CLIENT01");
+    assert_eq!(a.events[EventIx::from(1)].evidence.host(), "CLIENT01");
     assert_eq!(a.event_time_ms[EventIx::from(1)].get(), None);
     assert!(a.timeline_event(EventIx::from(1)).time.is_none());
 }

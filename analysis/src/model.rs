@@ -319,9 +319,9 @@ impl From<&Event> for EvidenceOut {
     fn from(e: &Event) -> Self {
         let ev = &e.evidence;
         EvidenceOut {
-            path: ev.path.clone(),
+            path: ev.path().clone(),
             line: ev.line,
-            host: ev.host.clone(),
+            host: ev.host().clone(),
             time: e.time(),
             text: ev.text.clone(),
             bias_minutes: e.bias_minutes().and_then(|b| i16::try_from(b).ok()),
@@ -706,9 +706,9 @@ impl<'a> TimelineEvent<'a> {
     pub fn of(e: &'a Event, time_ms: Option<i64>, device: Option<&'a str>, skew_correction_ms: i64) -> Self {
         TimelineEvent {
             time: time_ms.and_then(DateTime::from_timestamp_millis),
-            host: &e.evidence.host,
+            host: e.evidence.host(),
             log_kind: e.log_kind,
-            path: &e.evidence.path,
+            path: e.evidence.path(),
             line: e.evidence.line,
             severity: e.severity,
             event: e.kind.name(),

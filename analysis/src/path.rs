@@ -48,8 +48,8 @@ fn build_of(version: &str) -> Option<u32> {
 
 /// `file:line on host` of an event's line.
 pub(crate) fn cite(e: &Event) -> String {
-    let file = e.evidence.path.rsplit(['/', '\\']).next().unwrap_or(&e.evidence.path);
-    format!("{file}:{} on {}", e.evidence.line, e.evidence.host)
+    let file = e.evidence.path().rsplit(['/', '\\']).next().unwrap_or(e.evidence.path());
+    format!("{file}:{} on {}", e.evidence.line, e.evidence.host())
 }
 
 impl PathFacts {

@@ -64,7 +64,7 @@ impl Scene {
         e.kind = kind;
         e.log_kind = log_kind;
         e.set_bias_minutes(Some(0));
-        e.evidence.host = self.names[host].clone();
+        e.evidence.set_host(self.names[host].clone());
         self.events.push(e);
         self.host_of.push(host as u32);
         self.raw_ms.push(TimeMs::new(Some(BASE + ms)));

@@ -341,20 +341,29 @@ event_kinds! {
     }
 }
 
-/// Where an event was read: the evidence every finding cites. The event's time is `Event::time` (its local
-/// time and bias, kept on the event).
+/// The file an event was read from: its path and host, shared (one reference count) by the events of a piece
+/// of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evidence {
-    /// Shared by every event of the file (one allocation per file, not per event).
+pub struct Origin {
+    /// The file's path.
     pub path: SharedStr,
     /// The host whose log it is.
     pub host: SharedStr,
+}
+
+/// Where an event was read: the evidence every finding cites. The event's time is `Event::time` (its local
+/// time and bias, kept on the event). Path and host are read with `path()` and `host()`: one shared `Origin`
+/// rather than two strings, eight bytes less on each of millions of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The file's path and host.
+    origin: std::sync::Arc<Origin>,
     /// The message: in the spill (`crate::spill`, read again when printed) or in memory.
     pub text: crate::spill::Text,
     /// 1-based line where the record starts.
     pub line: u32,
-    /// The writer's thread id, `NO_THREAD` for none (`Event::thread` reads it): four bytes, not the eight of
-    /// an `Option<u32>`, which with the event's other fields makes an event 112 bytes instead of 120.
+    /// The writer's thread id, `NO_THREAD` for none (`Evidence::thread` reads it): four bytes, not the eight of
+    /// an `Option<u32>`.
     thread: u32,
 }
 
@@ -375,7 +384,42 @@ impl Evidence {
         thread: Option<u32>,
         text: crate::spill::Text,
     ) -> Evidence {
-        Evidence { path, host, text, line, thread: thread.unwrap_or(NO_THREAD) }
+        Evidence::of(&std::sync::Arc::new(Origin { path, host }), line, thread, text)
+    }
+
+    /// The evidence of line `line` of the file `origin`, written by `thread`, with its `text`.
+    pub fn of(
+        origin: &std::sync::Arc<Origin>,
+        line: u32,
+        thread: Option<u32>,
+        text: crate::spill::Text,
+    ) -> Evidence {
+        Evidence { origin: origin.clone(), text, line, thread: thread.unwrap_or(NO_THREAD) }
+    }
+
+    /// The file's path (shared by every event of the file).
+    pub fn path(&self) -> &SharedStr {
+        &self.origin.path
+    }
+
+    /// The host whose log it is.
+    pub fn host(&self) -> &SharedStr {
+        &self.origin.host
+    }
+
+    /// The file's path and host.
+    pub fn origin(&self) -> &std::sync::Arc<Origin> {
+        &self.origin
+    }
+
+    /// Sets the path (for this event only: the events sharing its origin keep theirs).
+    pub fn set_path(&mut self, path: SharedStr) {
+        std::sync::Arc::make_mut(&mut self.origin).path = path;
+    }
+
+    /// Sets the host (for this event only: the events sharing its origin keep theirs).
+    pub fn set_host(&mut self, host: SharedStr) {
+        std::sync::Arc::make_mut(&mut self.origin).host = host;
     }
 
     /// The writer's thread id, when the record has one.
@@ -389,7 +433,7 @@ impl Evidence {
     }
 }
 
-/// One extracted event: what happened, where, when. 112 bytes: the time is kept once, as written (local time
+/// One extracted event: what happened, where, when. 104 bytes: the time is kept once, as written (local time
 /// and bias), and the UTC time computed from them (`Event::time`); millions of events are held at once.
 /// Serialises as it did with `time`, `bias_minutes` and `thread` as fields (`EventJson`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -424,17 +468,16 @@ impl Event {
         event
     }
 
-    /// The event `kind` an extractor found in `entry`, a record of a `log_kind` file at `path` on `host`, with
-    /// the entry's text given as `text` (in memory or in the spill, as the reader keeps it).
+    /// The event `kind` an extractor found in `entry`, a record of a `log_kind` file `origin`, with the
+    /// entry's text given as `text` (in memory or in the spill, as the reader keeps it).
     pub fn from_entry(
         kind: EventKind,
         log_kind: crate::kind::LogKind,
         entry: &crate::entry::Entry<'_>,
-        path: SharedStr,
-        host: SharedStr,
+        origin: &std::sync::Arc<Origin>,
         text: crate::spill::Text,
     ) -> Event {
-        let evidence = Evidence::new(path, entry.line, host, entry.thread, text);
+        let evidence = Evidence::of(origin, entry.line, entry.thread, text);
         Event::new(kind, log_kind, entry.severity, entry.local_time, entry.bias_minutes, evidence)
     }
 
@@ -517,9 +560,9 @@ impl Serialize for Event {
             bias_minutes: self.bias_minutes(),
             thread: self.thread(),
             evidence: EvidenceJson {
-                path: &e.path,
+                path: e.path(),
                 line: e.line,
-                host: &e.host,
+                host: e.host(),
                 time: self.time(),
                 text: &e.text,
             },
@@ -563,10 +606,10 @@ mod tests {
     }
 
     /// The event holds its time as written and gives UTC back as the entry does; thread and bias read back
-    /// as set, none as none; and it stays 112 bytes.
+    /// as set, none as none; and it stays 104 bytes.
     #[test]
     fn time_bias_and_thread_read_back_as_the_entry_gave_them() {
-        assert_eq!(std::mem::size_of::<Event>(), 112);
+        assert_eq!(std::mem::size_of::<Event>(), 104);
         let local =
             chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_milli_opt(23, 30, 5, 250).unwrap();
         for bias in [Some(-840), Some(-60), Some(0), Some(480), Some(840), None] {

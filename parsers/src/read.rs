@@ -408,6 +408,8 @@ fn read_piece(
         last_scan.set(Some(scan));
         scan.may_match
     };
+    let origin =
+        std::sync::Arc::new(crate::events::Origin { path: piece.path.clone(), host: piece.host.clone() });
     let mut records = Records::new(piece.text, piece.format, piece.first_line);
     if !every_entry {
         records = records.keep_only(&may_match);
@@ -425,14 +427,7 @@ fn read_piece(
                 );
                 for kind in kinds.drain(..) {
                     let text = text_of_message(&mut seen, &e.message, &mut text_for);
-                    out.events.push(Event::from_entry(
-                        kind,
-                        piece.kind,
-                        &e,
-                        piece.path.clone(),
-                        piece.host.clone(),
-                        text,
-                    ));
+                    out.events.push(Event::from_entry(kind, piece.kind, &e, &origin, text));
                 }
             }
             Record::Unparsed { .. } => out.unparsed += 1,
@@ -576,7 +571,7 @@ mod tests {
         let mut first: std::collections::HashMap<String, SharedStr> = std::collections::HashMap::new();
         let mut shared = 0;
         for e in &logs.events {
-            let mut named = vec![e.evidence.host.clone()];
+            let mut named = vec![e.evidence.host().clone()];
             match &e.kind {
                 EventKind::CcmTokenRequested { sts_url } => named.push(sts_url.clone()),
                 EventKind::AadInfoRequested { tenant: Some(t), .. } => named.push(t.clone()),

@@ -31,7 +31,7 @@ fn hits_for_cert(a: &Analysis, flags: &[&str], what: &str) -> Vec<Hit> {
         if let Some(&h) = http_errors.iter().find(|&&j| {
             a.events[j].evidence.line + 10 >= a.events[first].evidence.line
                 && a.events[j].evidence.line <= a.events[first].evidence.line
-                && a.events[j].evidence.path == a.events[first].evidence.path
+                && a.events[j].evidence.path() == a.events[first].evidence.path()
         }) {
             evidence.insert(0, h);
         }

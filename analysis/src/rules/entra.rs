@@ -32,7 +32,7 @@ fn token_stories(a: &Analysis, d: DeviceIx) -> BTreeMap<&str, TokenStory> {
         if !matches!(e.log_kind, LogKind::Ccmsetup | LogKind::AdalOperationProvider) {
             continue;
         }
-        let s = m.entry(e.evidence.path.as_ref()).or_insert(TokenStory {
+        let s = m.entry(e.evidence.path().as_ref()).or_insert(TokenStory {
             failures: vec![],
             fallbacks: vec![],
             user_ok: vec![],
@@ -194,9 +194,9 @@ fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             continue;
         };
         let info = evs[pos];
-        let path = &a.events[info].evidence.path;
+        let path = &a.events[info].evidence.path();
         let later_token = evs[pos..].iter().any(|&i| {
-            &a.events[i].evidence.path == path
+            &a.events[i].evidence.path() == path
                 && matches!(
                     a.events[i].kind,
                     EventKind::AadTokenRequested { .. }
@@ -206,7 +206,7 @@ fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
         });
         // A TLS failure after the request means the CMG never answered: certificate rules tell that story.
         let tls_failed = evs[pos..].iter().any(|&i| {
-            &a.events[i].evidence.path == path
+            &a.events[i].evidence.path() == path
                 && matches!(a.events[i].kind, EventKind::CertificateError { .. })
         });
         if later_token || tls_failed || phase_status(a, d, PhaseId::InstallAadInfo) == Some(PhaseStatus::Ok) {
@@ -222,7 +222,7 @@ fn check_tenant_not_onboarded(a: &Analysis, ex: &Explained) -> Vec<Hit> {
             .filter(|&i| matches!(a.events[i].kind, EventKind::AadInfoRequested { .. }))
             .collect();
         ev.extend(
-            evs[pos..].iter().copied().filter(|&i| &a.events[i].evidence.path == path && i != info).take(3),
+            evs[pos..].iter().copied().filter(|&i| &a.events[i].evidence.path() == path && i != info).take(3),
         );
         hits.push(Hit {
             device: Some(d),

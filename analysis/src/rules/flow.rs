@@ -148,7 +148,7 @@ fn check_flow_incomplete(a: &Analysis, ex: &Explained) -> Vec<Hit> {
                 .events
                 .iter()
                 .copied()
-                .filter(|&i| a.events[i].evidence.path == pe.path && a.events[i].evidence.line == pe.line)
+                .filter(|&i| *a.events[i].evidence.path() == pe.path && a.events[i].evidence.line == pe.line)
                 .collect(),
             None => dev.events.last().copied().into_iter().collect(),
         };

@@ -189,7 +189,7 @@ fn is_client_log(k: LogKind) -> bool {
 }
 
 fn host_of(a: &Analysis, i: EventIx) -> String {
-    a.events[i].evidence.host.to_string()
+    a.events[i].evidence.host().to_string()
 }
 
 /// Failed or missing phases of a device (what a root cause explains).
@@ -229,7 +229,7 @@ fn per_device_events(
         if pred(&e.kind, e.log_kind) {
             let key = match a.event_device[i] {
                 Some(d) => Subject::Device(d),
-                None => Subject::Host(e.evidence.host.to_string()),
+                None => Subject::Host(e.evidence.host().to_string()),
             };
             m.entry(key).or_default().push(i);
         }
@@ -293,7 +293,7 @@ fn failed_phase_hits(
                 .copied()
                 .filter(|&i| {
                     let e = &a.events[i];
-                    extra(&e.kind) && phase.evidence.iter().any(|pe| pe.path == e.evidence.path)
+                    extra(&e.kind) && phase.evidence.iter().any(|pe| pe.path == *e.evidence.path())
                 })
                 .collect();
             if ev.is_empty() {
@@ -302,7 +302,7 @@ fn failed_phase_hits(
                     .copied()
                     .filter(|&i| {
                         phase.evidence.iter().any(|pe| {
-                            pe.path == a.events[i].evidence.path && pe.line == a.events[i].evidence.line
+                            pe.path == *a.events[i].evidence.path() && pe.line == a.events[i].evidence.line
                         })
                     })
                     .collect();

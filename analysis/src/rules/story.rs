@@ -66,11 +66,11 @@ pub(super) fn failure_story(
         .iter()
         .filter(|&&i| is_client_log(a.events[i].log_kind))
         .max_by_key(|&&i| (a.event_time_ms[i].get(), i))?;
-    let (path, fail_line) = (&a.events[fail].evidence.path, a.events[fail].evidence.line);
+    let (path, fail_line) = (&a.events[fail].evidence.path(), a.events[fail].evidence.line);
     let before: Vec<EventIx> = device_events(a, d)
         .iter()
         .copied()
-        .filter(|&i| &a.events[i].evidence.path == path && a.events[i].evidence.line < fail_line)
+        .filter(|&i| &a.events[i].evidence.path() == path && a.events[i].evidence.line < fail_line)
         .collect();
     let start = before
         .iter()

@@ -135,7 +135,7 @@ impl FlowModel {
                 // Shown again under its new name.
                 self.shown_inputs.remove(&serial);
                 for (_, e) in self.events.iter_mut().filter(|(s, _)| *s == serial) {
-                    e.evidence.path = row.path.clone();
+                    e.evidence.set_path(row.path.clone());
                 }
             }
             Update::Truncated { old, new, path, host } => {

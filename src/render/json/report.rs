@@ -280,7 +280,7 @@ mod tests {
         assert!(!report.devices.is_empty() && !report.timeline.is_empty() && !report.findings.is_empty());
         let mut odd = report.timeline.event(0).clone();
         odd.evidence.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
-        odd.evidence.host = "HOST \"Q\"".into();
+        odd.evidence.set_host("HOST \"Q\"".into());
         report.timeline.push(odd, None, None, -125_000);
         let phase = &mut std::sync::Arc::make_mut(&mut report.devices[0].phases)[0];
         phase.reason = "reason with \"quotes\" and \u{1} control".into();
