@@ -444,43 +444,23 @@ pub struct IdLists {
     ends: [u32; LIST_COUNT],
 }
 
-impl From<DeviceLists> for IdLists {
-    fn from(lists: DeviceLists) -> IdLists {
-        let DeviceLists {
-            client_ids,
-            aad_device_ids,
-            aad_tenant_ids,
-            client_tenant_ids,
-            site_tenant_ids,
-            aad_user_ids,
-            sids,
-            hosts,
-            client_hosts,
-        } = lists;
-        let all = [
-            client_ids,
-            aad_device_ids,
-            aad_tenant_ids,
-            client_tenant_ids,
-            site_tenant_ids,
-            aad_user_ids,
-            sids,
-            hosts,
-            client_hosts,
-        ];
-        let mut flat = Vec::with_capacity(all.iter().map(Vec::len).sum());
-        let mut ends = [0u32; LIST_COUNT];
-        for (end, list) in ends.iter_mut().zip(all) {
-            flat.extend(list);
-            *end = u32::try_from(flat.len()).expect("fewer than 4 billion identifiers per device");
-        }
-        IdLists { lists: flat.into_boxed_slice(), ends }
-    }
-}
-
-/// Defines the readers of the lists on `IdLists` and on each type holding one as `ids`.
+/// Defines `IdLists` from `DeviceLists` and the readers of the lists on `IdLists` and on each type holding
+/// one as `ids`, from one list of the lists' names and positions.
 macro_rules! id_list_readers {
     ($($(#[$doc:meta])* $name:ident = $k:literal,)*) => {
+        impl From<DeviceLists> for IdLists {
+            fn from(lists: DeviceLists) -> IdLists {
+                let all = [$(lists.$name,)*];
+                let mut flat = Vec::with_capacity(all.iter().map(Vec::len).sum());
+                let mut ends = [0u32; LIST_COUNT];
+                for (end, list) in ends.iter_mut().zip(all) {
+                    flat.extend(list);
+                    *end = u32::try_from(flat.len()).expect("fewer than 4 billion identifiers per device");
+                }
+                IdLists { lists: flat.into_boxed_slice(), ends }
+            }
+        }
+
         impl IdLists {
             $(
                 $(#[$doc])*
@@ -954,6 +934,34 @@ mod tests {
 
     /// Evidence is held per phase and per finding for every device of a fleet: the bias rides in the
     /// padding after `line`, it does not make the struct bigger.
+    #[test]
+    fn id_lists_read_back_each_list_as_given() {
+        let s = |v: &[&str]| v.iter().map(|x| SharedStr::from(*x)).collect::<Vec<_>>();
+        let lists = DeviceLists {
+            client_ids: s(&["GUID:A"]),
+            aad_device_ids: vec![],
+            aad_tenant_ids: s(&["t1", "t2"]),
+            client_tenant_ids: s(&["t1"]),
+            site_tenant_ids: s(&["t2"]),
+            aad_user_ids: vec![],
+            sids: s(&["S-1-5-21-1"]),
+            hosts: s(&["CLIENT01", "MP01", "CMG01"]),
+            client_hosts: s(&["CLIENT01"]),
+        };
+        let ids = IdLists::from(lists.clone());
+        assert_eq!(ids.to_lists(), lists);
+        assert_eq!(ids.client_ids(), &lists.client_ids[..]);
+        assert!(ids.aad_device_ids().is_empty() && ids.aad_user_ids().is_empty());
+        assert_eq!(ids.aad_tenant_ids(), &lists.aad_tenant_ids[..]);
+        assert_eq!(ids.site_tenant_ids(), &lists.site_tenant_ids[..]);
+        assert_eq!(ids.hosts(), &lists.hosts[..]);
+        assert_eq!(ids.client_hosts(), &lists.client_hosts[..]);
+        let empty = IdLists::from(DeviceLists::default());
+        assert_eq!(empty, IdLists::default());
+        assert!(empty.client_hosts().is_empty() && empty.client_ids().is_empty());
+        assert_eq!(std::mem::size_of::<IdLists>(), 56);
+    }
+
     #[test]
     fn evidence_keeps_its_size_and_gives_the_local_time_back() {
         assert_eq!(std::mem::size_of::<EvidenceOut>(), 56);
