@@ -2,7 +2,7 @@
 //! on `correlate.rs`: exact block splits, union-find bookkeeping, client incarnations, weak-id and
 //! request-chain attribution, and the window edges in ms (every window is closed: [lo, hi]).
 
-use cmtrace_parsers::{Evidence, Severity};
+use cmtrace_parsers::{Evidence, OnPremSids, Severity};
 
 use super::*;
 use crate::index::TimeMs;
@@ -148,8 +148,7 @@ fn validated(aad_user: Option<&str>, aad_device: Option<&str>, device_sid: Optio
         tenant: None,
         aad_user: aad_user.map(Into::into),
         aad_device: aad_device.map(Into::into),
-        onprem_user_sid: None,
-        onprem_device_sid: device_sid.map(Into::into),
+        onprem: OnPremSids::new(None, device_sid.map(Into::into)),
     }
 }
 

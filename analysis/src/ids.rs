@@ -162,19 +162,12 @@ pub fn for_each_shared_id<'e>(
             sid(f, IdKind::Sid, Some(s))
         }
         EventKind::StsRequestReceived { url } => text(f, IdKind::Url, url.as_deref()),
-        EventKind::AadTokenValidated {
-            tenant,
-            aad_user,
-            aad_device,
-            onprem_user_sid,
-            onprem_device_sid,
-            ..
-        } => {
+        EventKind::AadTokenValidated { tenant, aad_user, aad_device, onprem, .. } => {
             aad(f, IdKind::AadTenant, tenant);
             aad(f, IdKind::AadUser, aad_user);
             aad(f, IdKind::AadDevice, aad_device);
-            sid(f, IdKind::Sid, onprem_user_sid.as_ref());
-            sid(f, IdKind::DeviceSid, onprem_device_sid.as_ref());
+            sid(f, IdKind::Sid, onprem.user_sid());
+            sid(f, IdKind::DeviceSid, onprem.device_sid());
         }
         EventKind::CcmTokenIssued { hierarchy, cm_user, client_guid, .. } => {
             text(f, IdKind::Other, hierarchy.as_deref());

@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use cmtrace_parsers::extract::Extractors;
-use cmtrace_parsers::{AadTokenKind, Entry, Event, EventKind, Evidence, LineFormat, LogKind, Severity};
+use cmtrace_parsers::{
+    AadTokenKind, Entry, Event, EventKind, Evidence, LineFormat, LogKind, OnPremSids, Severity,
+};
 
 use crate::model::Input;
 use crate::phases::log_file_name;
@@ -324,8 +326,7 @@ pub fn sts_block(kit: &mut Kit, d: &Dev, t: i64, guid: &str) {
             tenant: Some(TENANT.into()),
             aad_user: Some(d.aad_user.as_str().into()),
             aad_device: Some(d.aad_device.as_str().into()),
-            onprem_user_sid: Some(d.user_sid.as_str().into()),
-            onprem_device_sid: None,
+            onprem: OnPremSids::new(Some(d.user_sid.as_str().into()), None),
         },
     );
     kit.ev_t(

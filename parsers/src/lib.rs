@@ -92,7 +92,7 @@ pub mod tail;
 pub use archive::zip_parses;
 pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
 pub use error::{HostOverrideError, ReadError};
-pub use events::{AadTokenKind, Event, EventKind, Evidence, Origin, SharedStr};
+pub use events::{AadTokenKind, Event, EventKind, Evidence, OnPremSids, Origin, SharedStr};
 pub use kind::{HostRole, LogKind};
 pub use read::{last_entry_time, piece_events, FileSummary, Logs, Piece, PieceEvents, Reader, TextStore};
 pub use spill::{Spill, SpillRange, Text};

@@ -11,7 +11,7 @@ use crate::certificates::{
     certificate_code, flag_of_chain_status, flag_of_winhttp_callback, CertificateCodeSpace,
     CERTIFICATE_CODES, CERTIFICATE_FLAGS,
 };
-use crate::events::{AadTokenKind, EventKind, SharedStr};
+use crate::events::{AadTokenKind, EventKind, OnPremSids, SharedStr};
 use crate::kind::LogKind;
 use crate::strings::Strings;
 
@@ -993,8 +993,7 @@ pub(super) static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                     tenant: lower(c, 2),
                     aad_user: zero(lower(c, 3)),
                     aad_device: zero(lower(c, 4)),
-                    onprem_user_sid: sid(c, 5),
-                    onprem_device_sid: sid(c, 6).or_else(|| sid(c, 7)),
+                    onprem: OnPremSids::new(sid(c, 5), sid(c, 6).or_else(|| sid(c, 7))),
                 })
             },
         },

@@ -12,7 +12,7 @@ use super::patterns::{Build, Captures, Pattern, PATTERNS};
 use super::prefilter::PACKED_MAX_LEN;
 use super::*;
 use crate::entry::{LineFormat, Severity};
-use crate::events::AadTokenKind;
+use crate::events::{AadTokenKind, OnPremSids};
 use std::borrow::Cow;
 
 fn ev(kind: LogKind, msg: &str) -> Vec<EventKind> {
@@ -256,21 +256,21 @@ fn sts_lines() {
             tenant: Some("2ca9a796-a1a6-43ec-88f1-5935b32155c5".into()),
             aad_user: Some("e8838041-db7a-42d5-b9ae-78813910e4cc".into()),
             aad_device: Some("8d2b4ff9-0172-4998-9851-b5324303385f".into()),
-            onprem_user_sid: Some("S-1-5-21-1527250992-855612568-2252598708-1604".into()),
-            onprem_device_sid: None,
+            onprem: OnPremSids::new(Some("S-1-5-21-1527250992-855612568-2252598708-1604".into()), None),
         }
     );
     // Fields apart by more than one space: the same event.
     assert!(matches!(
         one(CcmSts, "Validated AAD token.  TokenType: Device  TenantId: c8c82542-203c-4df9-9d86-cdd4dae67e0a   UserId: 00000000-0000-0000-0000-000000000000 DeviceId: 82aa00ad-f062-4c4c-b062-db0000ac04d5  OnPrem_UserSid: S-1-5-21-1-2-3-1001  OnPrem_DeviceSid: S-1-5-21-1-2-3-2002"),
-        EventKind::AadTokenValidated { tenant: Some(t), aad_device: Some(d), onprem_user_sid: Some(u), onprem_device_sid: Some(c), .. }
+        EventKind::AadTokenValidated { tenant: Some(t), aad_device: Some(d), onprem, .. }
             if t == "c8c82542-203c-4df9-9d86-cdd4dae67e0a" && d == "82aa00ad-f062-4c4c-b062-db0000ac04d5"
-                && u == "S-1-5-21-1-2-3-1001" && c == "S-1-5-21-1-2-3-2002"
+                && onprem.user_sid().map(|u| u.as_str()) == Some("S-1-5-21-1-2-3-1001")
+                && onprem.device_sid().map(|c| c.as_str()) == Some("S-1-5-21-1-2-3-2002")
     ));
     // Device-only token: zero user id, empty SIDs.
     assert!(matches!(
         one(CcmSts, "Validated AAD token. TokenType: Device TenantId: c8c82542-203c-4df9-9d86-cdd4dae67e0a UserId: 00000000-0000-0000-0000-000000000000 DeviceId: 82aa00ad-f062-4c4c-b062-db0000ac04d5 OnPrem_UserSid:  OnPrem_DeviceSid:"),
-        EventKind::AadTokenValidated { aad_user: None, onprem_user_sid: None, .. }
+        EventKind::AadTokenValidated { aad_user: None, onprem, .. } if onprem == OnPremSids::default()
     ));
     assert_eq!(
         one(CcmSts, "Created SCCM token, token type: UDA, hierarchyId: 8ed3174b-e814-41b5-b51c-fb368f0d4003, userId: 23bbbba2-702e-4db4-8fd9-3b4fe3a5175d, deviceId: GUID:13E80CEF-5698-4C63-9ED6-E58FBFF78C38"),
