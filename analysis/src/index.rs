@@ -45,78 +45,66 @@ macro_rules! position {
     };
 }
 
-/// A UTC time in milliseconds since the Unix epoch, or none, in 8 bytes (an `Option<i64>` is 16): the engine
-/// keeps one or two per event, millions of them. `i64::MIN` stands for none; no time read is near it (years
-/// 1..=9999 are within about 2.6e14 ms of the epoch). Ordered as the `Option` is: none before every time.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimeMs(i64);
+/// Defines `$name`, an `Option<$int>` in the size of an `$int`: `$none` stands for none, and `new` refuses it.
+macro_rules! packed_option {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident($int:ty), none = $none:expr;) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        $vis struct $name($int);
 
-impl TimeMs {
-    /// No time.
-    pub const NONE: TimeMs = TimeMs(i64::MIN);
+        // Not every packed option reads itself every way.
+        #[allow(dead_code)]
+        impl $name {
+            /// None.
+            pub const NONE: $name = $name($none);
 
-    /// `ms`, or none. Panics on `Some(i64::MIN)`, which stands for none (no time read is near it).
-    pub fn new(ms: Option<i64>) -> TimeMs {
-        match ms {
-            Some(i64::MIN) => panic!("TimeMs cannot hold i64::MIN"),
-            Some(t) => TimeMs(t),
-            None => TimeMs::NONE,
+            /// `n`, or none. Panics on `Some` of the value that stands for none.
+            pub fn new(n: Option<$int>) -> $name {
+                match n {
+                    Some(v) if v == $none => panic!(concat!(stringify!($name), " cannot hold ", stringify!($none))),
+                    Some(v) => $name(v),
+                    None => $name::NONE,
+                }
+            }
+
+            /// The value, if there is one.
+            pub fn get(self) -> Option<$int> {
+                (self != $name::NONE).then_some(self.0)
+            }
+
+            /// Whether there is none.
+            pub fn is_none(self) -> bool {
+                self == $name::NONE
+            }
         }
-    }
 
-    /// The time, if there is one.
-    pub fn get(self) -> Option<i64> {
-        (self != TimeMs::NONE).then_some(self.0)
-    }
-
-    /// Whether there is no time.
-    pub fn is_none(self) -> bool {
-        self == TimeMs::NONE
-    }
-}
-
-impl From<Option<i64>> for TimeMs {
-    fn from(ms: Option<i64>) -> TimeMs {
-        TimeMs::new(ms)
-    }
-}
-
-impl std::fmt::Debug for TimeMs {
-    /// As the `Option` it stands for.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.get().fmt(f)
-    }
-}
-
-/// An `Option<u32>` in 4 bytes instead of 8 (`u32::MAX` stands for none): per-event numbers of the engine
-/// (an event's request block, its component's root node), millions of them, never near 4 billion.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct OptU32(u32);
-
-impl OptU32 {
-    /// None.
-    pub const NONE: OptU32 = OptU32(u32::MAX);
-
-    /// `n`, or none. Panics on `Some(u32::MAX)`, which stands for none.
-    pub fn new(n: Option<u32>) -> OptU32 {
-        match n {
-            Some(u32::MAX) => panic!("OptU32 cannot hold u32::MAX"),
-            Some(n) => OptU32(n),
-            None => OptU32::NONE,
+        impl From<Option<$int>> for $name {
+            fn from(n: Option<$int>) -> $name {
+                $name::new(n)
+            }
         }
-    }
 
-    /// The number, if there is one.
-    pub fn get(self) -> Option<u32> {
-        (self != OptU32::NONE).then_some(self.0)
-    }
+        impl std::fmt::Debug for $name {
+            /// As the `Option` it stands for.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.get().fmt(f)
+            }
+        }
+    };
 }
 
-impl std::fmt::Debug for OptU32 {
-    /// As the `Option` it stands for.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.get().fmt(f)
-    }
+packed_option! {
+    /// A UTC time in milliseconds since the Unix epoch, or none, in 8 bytes (an `Option<i64>` is 16): the engine
+    /// keeps one or two per event, millions of them. `i64::MIN` stands for none; no time read is near it (years
+    /// 1..=9999 are within about 2.6e14 ms of the epoch). Ordered as the `Option` is: none before every time.
+    #[derive(PartialOrd, Ord)]
+    pub struct TimeMs(i64), none = i64::MIN;
+}
+
+packed_option! {
+    /// An `Option<u32>` in 4 bytes instead of 8 (`u32::MAX` stands for none): per-event numbers of the engine
+    /// (an event's request block, its component's root node), millions of them, never near 4 billion.
+    pub(crate) struct OptU32(u32), none = u32::MAX;
 }
 
 position!(
