@@ -128,10 +128,12 @@ fn push_unique(
     }
 }
 
-/// Groups the CCM_STS and MP_RegistrationManager lines into request blocks. `file_order` lists every
-/// event position sorted by (path, line); `file_of` numbers each event's file (equal for equal paths).
+/// Groups the CCM_STS and MP_RegistrationManager lines into request blocks. `raw_ms` are the events' UTC
+/// times as read; `file_order` lists every event position sorted by (path, line); `file_of` numbers each
+/// event's file (equal for equal paths).
 pub(crate) fn build_blocks(
     events: &EventStore,
+    raw_ms: &[TimeMs],
     host_of: &[u32],
     file_order: &[usize],
     file_of: &[u32],
@@ -147,7 +149,7 @@ pub(crate) fn build_blocks(
     let mut members: Vec<Vec<u32>> = Vec::new();
     let mut suspect: Vec<usize> = Vec::new();
     let mut open: HashMap<(u32, Option<u32>), Open> = HashMap::default();
-    let time = |i: usize| events[i].time_ms();
+    let time = |i: usize| raw_ms[i].get();
     for &i in file_order {
         let ev = &events[i];
         let kind = match ev.log_kind {
@@ -424,8 +426,9 @@ impl Graph {
     /// move from one SMS GUID to a new one (never seen before on it) was re-imaged or reinstalled from
     /// scratch: each GUID is its own incarnation, split at the longest silence of the host's client logs
     /// between the last line of the old GUID and the first of the new one.
-    pub fn link_client_ids(&mut self, events: &EventStore, roles: &HostRoles) {
-        let time = |i: usize| events[i].time_ms();
+    /// `raw_ms` are the events' UTC times as read.
+    pub fn link_client_ids(&mut self, events: &EventStore, raw_ms: &[TimeMs], roles: &HostRoles) {
+        let time = |i: usize| raw_ms[i].get();
         let mut client_times: Vec<Vec<i64>> = vec![Vec::new(); roles.is_client.len()];
         let mut guid_lines: Vec<Vec<(i64, String)>> = vec![Vec::new(); roles.is_client.len()];
         // Per client host: each file's first flow line time, and the file of each GUID's first line.

@@ -114,6 +114,7 @@ impl Scene {
         self.events.clone().into()
     }
 
+    /// The events' times as read: the scene applies no clock offset, so they are the correlation times too.
     fn corr_ms(&self) -> Vec<TimeMs> {
         self.events.iter().map(|e| TimeMs::new(e.time_ms())).collect()
     }
@@ -130,13 +131,20 @@ impl Scene {
             .collect();
         let mut order: Vec<usize> = (0..self.events.len()).collect();
         order.sort_by_key(|&i| (file_of[i], self.events[i].evidence.line, i));
-        build_blocks(&self.store(), &self.host_of, &order, &file_of, &mut Interner::default())
+        build_blocks(
+            &self.store(),
+            &self.corr_ms(),
+            &self.host_of,
+            &order,
+            &file_of,
+            &mut Interner::default(),
+        )
     }
 
     /// A graph with the client links of the scene and the block links of `blocks`.
     fn graph(&self, blocks: &[Block]) -> Graph {
         let mut g = Graph::new(HOSTS.len(), blocks.len(), Interner::default());
-        g.link_client_ids(&self.store(), &self.roles());
+        g.link_client_ids(&self.store(), &self.corr_ms(), &self.roles());
         g.link_block_ids(blocks);
         g
     }
@@ -774,7 +782,7 @@ fn padded_graph(s: &Scene, blocks: &[Block]) -> Graph {
     let mut g = Graph::new(HOSTS.len(), blocks.len(), Interner::default());
     g.node(Node::Id(IdKind::Other, "pad-0".into()));
     g.node(Node::Id(IdKind::Other, "pad-1".into()));
-    g.link_client_ids(&s.store(), &s.roles());
+    g.link_client_ids(&s.store(), &s.corr_ms(), &s.roles());
     g.link_block_ids(blocks);
     g
 }

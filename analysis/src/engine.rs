@@ -42,7 +42,7 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
     let files = FileOrder::new(&events);
     lap("hosts and file order");
 
-    let mut links = link_by_ids(&events, &hosts, &files);
+    let mut links = link_by_ids(&events, &hosts, &files, &raw_ms);
     lap("blocks and identifier links");
 
     let (host_offsets, correlation_offset) = estimate_skew(&mut links, &events, &hosts, &raw_ms);
@@ -107,7 +107,7 @@ impl HostTable {
         let mut by_name: std::collections::BTreeMap<&str, Option<&SharedStr>> =
             std::collections::BTreeMap::new();
         for &(first, _) in &host_runs {
-            let host = &events[first].evidence.host();
+            let host = events[first].evidence.host();
             by_name.insert(host.as_str(), Some(host));
         }
         for input in inputs {
@@ -223,9 +223,10 @@ struct Links {
 }
 
 /// Correlation by identifiers: request blocks, client ids, block ids, weak ids.
-fn link_by_ids(events: &EventStore, hosts: &HostTable, files: &FileOrder) -> Links {
+fn link_by_ids(events: &EventStore, hosts: &HostTable, files: &FileOrder, raw_ms: &[TimeMs]) -> Links {
     let mut ids = correlate::Interner::default();
-    let blocks = correlate::build_blocks(events, &hosts.host_of, &files.order, &files.path_rank, &mut ids);
+    let blocks =
+        correlate::build_blocks(events, raw_ms, &hosts.host_of, &files.order, &files.path_rank, &mut ids);
     let mut block_of: Vec<OptU32> = vec![OptU32::NONE; events.len()];
     for (bi, b) in blocks.iter().enumerate() {
         for i in b.event_positions() {
@@ -233,7 +234,7 @@ fn link_by_ids(events: &EventStore, hosts: &HostTable, files: &FileOrder) -> Lin
         }
     }
     let mut graph = Graph::new(hosts.names.len(), blocks.len(), ids);
-    graph.link_client_ids(events, &hosts.roles());
+    graph.link_client_ids(events, raw_ms, &hosts.roles());
     graph.link_block_ids(&blocks);
     graph.link_weak_ids();
     Links { blocks, block_of, graph, block_roots: Vec::new() }
@@ -249,7 +250,7 @@ fn estimate_skew(
 ) -> (Vec<HostOffset>, Vec<i64>) {
     let roles = hosts.roles();
     let pre_blocks = links.graph.block_roots(&links.blocks);
-    let pre_roots = event_roots(&mut links.graph, events, &roles, &links.block_of, &pre_blocks, &[]);
+    let pre_roots = event_roots(&mut links.graph, events, raw_ms, &roles, &links.block_of, &pre_blocks, &[]);
     let pre_block_roots: Vec<Option<usize>> = pre_blocks.iter().map(|b| b.0).collect();
     skew::estimate(&SkewInput {
         events,
@@ -290,8 +291,15 @@ fn link_by_time(
         &corr_ms,
     );
     drop(corr_ms);
-    let roots =
-        event_roots(&mut links.graph, events, &roles, &links.block_of, &links.block_roots, &connector);
+    let roots = event_roots(
+        &mut links.graph,
+        events,
+        raw_ms,
+        &roles,
+        &links.block_of,
+        &links.block_roots,
+        &connector,
+    );
     links.block_of = Vec::new();
     links.graph.done_linking();
     roots
@@ -339,7 +347,7 @@ fn timeline_order(
     let host_of = &hosts.host_of;
     perm.par_sort_unstable_by_key(|&p| {
         let i = p as usize;
-        (order_ms[i].is_none(), order_ms[i], (host_of[i] as usize), path_rank[i], events[i].evidence.line, p)
+        (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, p)
     });
     Timeline { applied, time_ms, perm }
 }
@@ -591,6 +599,7 @@ fn log_spans(inputs: &[&Input], correction: i64) -> Vec<(LogKind, Option<i64>, O
 fn event_roots(
     graph: &mut Graph,
     events: &EventStore,
+    raw_ms: &[TimeMs],
     roles: &HostRoles,
     block_of: &[OptU32],
     block_roots: &[(Option<usize>, Attribution)],
@@ -601,7 +610,7 @@ fn event_roots(
         let h = roles.host_of[i] as usize;
         if let Some(b) = block_of[i].get() {
             out[i] = OptU32::new(block_roots[b as usize].0.map(|r| r as u32));
-        } else if let Some(n) = graph.host_node_at(h, e.time_ms()) {
+        } else if let Some(n) = graph.host_node_at(h, raw_ms[i].get()) {
             if correlate::belongs_to_client_host(e, roles, h) {
                 out[i] = OptU32::new(Some(graph.find(n) as u32));
             }
@@ -731,9 +740,9 @@ fn permute_in_place<T>(items: &mut [T], perm: &[u32]) {
 fn fill_untimed(order: &mut [TimeMs], events: &EventStore, file_order: &[usize]) {
     let mut start = 0;
     while start < file_order.len() {
-        let path = &events[file_order[start]].evidence.path();
+        let path = events[file_order[start]].evidence.path();
         let mut end = start;
-        while end < file_order.len() && &events[file_order[end]].evidence.path() == path {
+        while end < file_order.len() && events[file_order[end]].evidence.path() == path {
             end += 1;
         }
         let file = &file_order[start..end];
