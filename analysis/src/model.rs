@@ -407,29 +407,6 @@ impl DevicePath {
     }
 }
 
-/// A device's identifier and host lists, as `IdLists::from` takes them and `IdLists::to_lists` gives them back.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeviceLists {
-    /// SMS client GUIDs, upper case with the `GUID:` prefix.
-    pub client_ids: Vec<SharedStr>,
-    /// Entra (Azure AD) device ids, lower case.
-    pub aad_device_ids: Vec<SharedStr>,
-    /// Every tenant seen for the device, client and site side (both kept when they differ), lower case.
-    pub aad_tenant_ids: Vec<SharedStr>,
-    /// Tenants named by the client's own logs (`AADAuthInfo?TenantID=`).
-    pub client_tenant_ids: Vec<SharedStr>,
-    /// Tenants the site validated or registered the device with (CCM_STS, MP_RegistrationManager).
-    pub site_tenant_ids: Vec<SharedStr>,
-    /// Entra (Azure AD) user object ids, lower case.
-    pub aad_user_ids: Vec<SharedStr>,
-    /// Account SIDs (user and computer; never `S-1-5-18`).
-    pub sids: Vec<SharedStr>,
-    /// Every host whose logs mention the device.
-    pub hosts: Vec<SharedStr>,
-    /// The host(s) whose client logs are this device's (normally one; two when hosts share a GUID).
-    pub client_hosts: Vec<SharedStr>,
-}
-
 /// The number of lists in a `DeviceLists`.
 const LIST_COUNT: usize = 9;
 
@@ -444,10 +421,20 @@ pub struct IdLists {
     ends: [u32; LIST_COUNT],
 }
 
-/// Defines `IdLists` from `DeviceLists` and the readers of the lists on `IdLists` and on each type holding
-/// one as `ids`, from one list of the lists' names and positions.
+/// Defines `DeviceLists`, `IdLists` from it and the readers of the lists on `IdLists` and on each type
+/// holding one as `ids`, from one list of the lists' names and positions.
 macro_rules! id_list_readers {
     ($($(#[$doc:meta])* $name:ident = $k:literal,)*) => {
+        /// A device's identifier and host lists, as `IdLists::from` takes them and `IdLists::to_lists` gives
+        /// them back.
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct DeviceLists {
+            $(
+                $(#[$doc])*
+                pub $name: Vec<SharedStr>,
+            )*
+        }
+
         impl From<DeviceLists> for IdLists {
             fn from(lists: DeviceLists) -> IdLists {
                 let all = [$(lists.$name,)*];
