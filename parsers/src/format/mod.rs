@@ -69,14 +69,26 @@ fn finder_sms() -> &'static memmem::FinderRev<'static> {
     F.get_or_init(|| memmem::FinderRev::new(SMS_MARK))
 }
 
+/// How many markers of each format `sniff_format` counts at most.
+const SNIFF_COUNT: usize = 8;
+
 /// Guess a file's line format from its first bytes of text: the format with the most record markers
 /// among its first 64 KB (CMTrace `<![LOG[`, server-format `><thread=`, setup-log line prefixes, at most 8
 /// of each counted); ties go to CMTrace, then the server format.
 pub fn sniff_format(text: &str) -> LineFormat {
     let head = &text.as_bytes()[..text.len().min(64 * 1024)];
-    let cm = memmem::find_iter(head, LOG_OPEN).take(8).count();
-    let sms = memmem::find_iter(head, b"><thread=").take(8).count();
-    let setup = setup_lines(head, 8);
+    // Counts stop at 8, and a count of 8 can be neither beaten nor tied by a later one: a head with 8 CMTrace
+    // records is CMTrace, and one with 8 server-format trailers (and fewer CMTrace records) is the server
+    // format, without reading the rest of its 64 KB for the other markers (most files end the sniff here).
+    let cm = memmem::find_iter(head, LOG_OPEN).take(SNIFF_COUNT).count();
+    if cm == SNIFF_COUNT {
+        return LineFormat::Cmtrace;
+    }
+    let sms = memmem::find_iter(head, b"><thread=").take(SNIFF_COUNT).count();
+    if sms == SNIFF_COUNT {
+        return LineFormat::Sms;
+    }
+    let setup = setup_lines(head, SNIFF_COUNT);
     if setup > cm && setup > sms {
         LineFormat::Setup
     } else if cm == 0 && sms == 0 {

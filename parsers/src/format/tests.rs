@@ -514,6 +514,19 @@ fn sniffing_reads_the_first_64_kb_and_a_tie_goes_to_cmtrace() {
     let setup = "<Fri Dec  9 11:25:00 2022> SMSFSP Setup Started....\n";
     assert_eq!(sniff_format(&format!("{setup}{record}{setup}{record}")), LineFormat::Cmtrace);
     assert_eq!(sniff_format(&format!("{setup}{record}{setup}")), LineFormat::Setup);
+    // Eight of one marker decide at once, and decide as a full count would: eight CMTrace records beat
+    // eight setup lines and eight server trailers (a tie goes to CMTrace); eight server trailers beat seven
+    // CMTrace records and eight setup lines.
+    let sms = "x $$<C><01-02-2020 01:02:03.000+00><thread=1 (0x1)>\n";
+    let mixed = |cm: usize, sm: usize, st: usize| {
+        format!("{}{}{}", setup.repeat(st), sms.repeat(sm), record.repeat(cm))
+    };
+    assert_eq!(sniff_format(&mixed(8, 8, 8)), LineFormat::Cmtrace);
+    assert_eq!(sniff_format(&mixed(8, 20, 20)), LineFormat::Cmtrace);
+    assert_eq!(sniff_format(&mixed(7, 8, 8)), LineFormat::Sms);
+    assert_eq!(sniff_format(&mixed(7, 7, 8)), LineFormat::Setup);
+    assert_eq!(sniff_format(&mixed(7, 7, 7)), LineFormat::Cmtrace);
+    assert_eq!(sniff_format(&mixed(3, 7, 7)), LineFormat::Sms);
 }
 
 fn setup_log() -> String {
