@@ -65,6 +65,36 @@ impl Hits {
     }
 }
 
+/// `bytes` ASCII-lower-cased into the start of `buf` (which must be at least as long), eight bytes at a time:
+/// every message of a log is lower-cased before its scan, so this runs over all the text a read extracts
+/// from. Neither zeroes `buf` first nor looks at bytes past `bytes.len()`.
+fn lowercase_into<'b>(bytes: &[u8], buf: &'b mut [std::mem::MaybeUninit<u8>]) -> &'b mut [u8] {
+    let out = &mut buf[..bytes.len()];
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // 0x20 added to each byte in 'A'..='Z' (and only those): a byte is in range when it is at least
+        // 'A' (adding 0x3F carries into its top bit) and not past 'Z' (adding 0x25 does not), and is
+        // ASCII itself (its own top bit clear). Per-byte sums stay below 0x100 with the top bits masked off.
+        let low7 = w & 0x7F7F_7F7F_7F7F_7F7F;
+        let ge_a = low7.wrapping_add(0x3F3F_3F3F_3F3F_3F3F);
+        let gt_z = low7.wrapping_add(0x2525_2525_2525_2525);
+        let upper = ge_a & !gt_z & !w & 0x8080_8080_8080_8080;
+        let lowered = (w | (upper >> 2)).to_le_bytes();
+        for (o, b) in out[at..at + 8].iter_mut().zip(lowered) {
+            o.write(b);
+        }
+        at += 8;
+    }
+    for (o, &b) in out[at..].iter_mut().zip(words.remainder()) {
+        o.write(b.to_ascii_lowercase());
+    }
+    // SAFETY: every byte of `out` was written above (the words, then the remainder), and `u8` has no
+    // invalid values.
+    unsafe { &mut *(out as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) }
+}
+
 /// The literal automaton of one log kind and what each literal stands for.
 pub(super) struct Prefilter {
     /// Gate literals, needles and anchors of the kind's patterns, ASCII case-insensitive, every
@@ -151,22 +181,20 @@ impl Prefilter {
         let mut hits = Hits { gate: false, candidates: 0, at: [(0, 0); MAX_HITS], n: 0, overflow: false };
         match &self.packed {
             Some(packed) if msg.len() <= PACKED_MAX_LEN => {
-                let mut buf = [0u8; PACKED_MAX_LEN];
-                let low = &mut buf[..msg.len()];
-                low.copy_from_slice(msg.as_bytes());
-                low.make_ascii_lowercase();
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); PACKED_MAX_LEN];
+                let low = lowercase_into(msg.as_bytes(), &mut buf);
                 // Leftmost-longest from every start: a literal that is a prefix of the one found at a
                 // start is credited through `covers`; one starting inside it is found by the next search.
                 let mut from = 0;
                 while let Some(m) = packed.find_in(&*low, aho_corasick::Span::from(from..low.len())) {
                     let id = m.pattern().as_usize();
-                    let covers = self.lits[id].covers;
                     hits.add(&self.lits, id, m.start());
-                    if covers != 1 << id {
-                        // Record the prefixes too, so that their own anchors see this occurrence.
-                        for j in (0..self.lits.len()).filter(|&j| j != id && covers & (1 << j) != 0) {
-                            hits.add(&self.lits, j, m.start());
-                        }
+                    // Record the prefixes too, so that their own anchors see this occurrence (the set bits
+                    // of `covers` other than the literal itself, in increasing id order).
+                    let mut prefixes = self.lits[id].covers & !(1 << id);
+                    while prefixes != 0 {
+                        hits.add(&self.lits, prefixes.trailing_zeros() as usize, m.start());
+                        prefixes &= prefixes - 1;
                     }
                     from = m.start() + 1;
                 }
@@ -178,5 +206,27 @@ impl Prefilter {
             }
         }
         hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time lower-casing agrees with `to_ascii_lowercase` on every byte value, at every
+    /// position of a word and in the remainder, and leaves non-ASCII bytes (UTF-8 sequences) alone.
+    #[test]
+    fn lowercasing_by_words_agrees_with_the_standard_library() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        for shift in 0..8 {
+            let bytes: Vec<u8> = all.iter().cycle().skip(shift).take(256 + shift).copied().collect();
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); PACKED_MAX_LEN];
+            let low = lowercase_into(&bytes, &mut buf);
+            assert_eq!(low, bytes.to_ascii_lowercase().as_slice(), "shift {shift}");
+        }
+        let text = "Ünïcödé GUID:C66EE0FD-08E7 AADSTS50126 @[\\]^_`{|}~ AZaz";
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); PACKED_MAX_LEN];
+        assert_eq!(lowercase_into(text.as_bytes(), &mut buf), text.to_ascii_lowercase().as_bytes());
+        assert!(lowercase_into(b"", &mut buf).is_empty());
     }
 }
