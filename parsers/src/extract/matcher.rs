@@ -110,12 +110,13 @@ pub(super) fn leading_literals(regex: &str) -> Vec<Vec<u8>> {
 }
 
 impl KindExtractor {
-    /// `ids`: the indices in `PATTERNS` (and `compiled`) of the kind's patterns.
-    pub(super) fn new(ids: &[usize], compiled: &[Compiled]) -> KindExtractor {
+    /// `ids`: the indices in `PATTERNS` (and `compiled`) of the kind's patterns; `extras`: the literals its
+    /// scan also looks for, with their flags (`prefilter::CODE`, `prefilter::FAILURE`).
+    pub(super) fn new(ids: &[usize], compiled: &[Compiled], extras: &[(&str, u8)]) -> KindExtractor {
         assert!(ids.len() <= Mask::BITS as usize, "too many patterns for one log kind");
         let pats: Vec<&Pattern> = ids.iter().map(|&i| &PATTERNS[i]).collect();
         let leads: Vec<&[Vec<u8>]> = ids.iter().map(|&i| compiled[i].leads.as_slice()).collect();
-        let (prefilter, anchors) = Prefilter::new(&pats, &leads);
+        let (prefilter, anchors) = Prefilter::new(&pats, &leads, extras);
         let kind_pats =
             ids.iter().zip(anchors).map(|(&pattern, anchors)| KindPattern { pattern, anchors }).collect();
         KindExtractor {

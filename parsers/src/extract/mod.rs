@@ -57,11 +57,27 @@ pub struct Extractors {
     /// One per entry of `PATTERNS`.
     compiled: Vec<Compiled>,
     by_kind: Vec<KindExtractor>,
+    /// An error code, looked for only in messages whose scan found `0x` (`prefilter::CODE`).
     generic_code: Regex,
-    failure_word: Regex,
 }
 
-/// Words that make an error-severity line without a code a failure line (`ErrorLogged`).
+/// Words that make an error-severity line without a code a failure line (`ErrorLogged`), found ASCII
+/// case-insensitively by each client kind's literal scan (`prefilter::FAILURE`).
+const FAILURE_WORD_LIST: [&str; 10] = [
+    "fail",
+    "error",
+    "unable",
+    "cannot",
+    "can't",
+    "could not",
+    "couldn't",
+    "denied",
+    "exception",
+    "timed out",
+];
+
+/// `FAILURE_WORD_LIST` as one regex: the model the tests hold the scan to.
+#[cfg(test)]
 const FAILURE_WORDS: &str =
     r"(?i)fail|error|unable|cannot|can't|could not|couldn't|denied|exception|timed out";
 
@@ -119,14 +135,21 @@ impl Extractors {
             .iter()
             .map(|&k| {
                 let ids: Vec<usize> = (0..PATTERNS.len()).filter(|&i| PATTERNS[i].scope.has(k)).collect();
-                KindExtractor::new(&ids, &compiled)
+                // Flow logs: an error code counts (it starts with `0x`); client logs: failure words too.
+                let mut extras: Vec<(&str, u8)> = Vec::new();
+                if k != LogKind::Other {
+                    extras.push(("0x", prefilter::CODE));
+                }
+                if client_kind(k) {
+                    extras.extend(FAILURE_WORD_LIST.iter().map(|&w| (w, prefilter::FAILURE)));
+                }
+                KindExtractor::new(&ids, &compiled, &extras)
             })
             .collect();
         Extractors {
             compiled,
             by_kind,
             generic_code: Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").expect("static"),
-            failure_word: Regex::new(FAILURE_WORDS).expect("static"),
         }
     }
 
@@ -144,9 +167,11 @@ impl Extractors {
     /// `may_match`, keeping the literal scan for `extract_prefiltered`.
     pub fn prefilter(&self, kind: LogKind, raw_message: &str) -> Prefiltered {
         let hits = self.by_kind[kind as usize].prefilter.scan(raw_message);
+        // The code's regex runs only where the scan found `0x` (every code starts with it); a failure word
+        // is a literal of the scan itself. Both extras are literals of flow kinds only.
         let may_match = (hits.gate && hits.candidates != 0)
-            || (kind != LogKind::Other && self.generic_code.is_match(raw_message))
-            || (client_kind(kind) && self.failure_word.is_match(raw_message));
+            || (hits.flags & prefilter::CODE != 0 && self.generic_code.is_match(raw_message))
+            || (hits.flags & prefilter::FAILURE != 0);
         Prefiltered { text: (raw_message.as_ptr() as usize, raw_message.len()), hits, may_match }
     }
 
@@ -200,8 +225,9 @@ impl Extractors {
         // A failure line of a flow log with no specific event: keep it for rules, trace and the causes of
         // failures (`failure_line`).
         if out.len() == before && kind != LogKind::Other && entry.severity != crate::entry::Severity::Info {
-            let code = self.generic_code.find(msg);
-            if failure_line(kind, entry.severity, code.is_some(), self.failure_word.is_match(msg), msg) {
+            let code = (hits.flags & prefilter::CODE != 0).then(|| self.generic_code.find(msg)).flatten();
+            let word = hits.flags & prefilter::FAILURE != 0;
+            if failure_line(kind, entry.severity, code.is_some(), word, msg) {
                 out.push(EventKind::ErrorLogged {
                     code: code.map(|m| m.as_str().to_ascii_lowercase().into()),
                 });

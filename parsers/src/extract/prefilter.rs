@@ -19,6 +19,11 @@ const MAX_HITS: usize = 8;
 /// searcher; longer ones (and kinds with too many literals for it) with the Aho-Corasick automaton.
 pub(super) const PACKED_MAX_LEN: usize = 1024;
 
+/// `Hits::flags`: the message holds `0x` (it may hold an error code; the code's regex decides).
+pub(super) const CODE: u8 = 1;
+/// `Hits::flags`: the message holds a failure word (`super::FAILURE_WORD_LIST`).
+pub(super) const FAILURE: u8 = 2;
+
 /// What one literal of a log kind's automaton stands for.
 pub(super) struct Literal {
     /// One of the patterns' `literals` (or has one as a prefix): its presence opens the gate.
@@ -27,6 +32,8 @@ pub(super) struct Literal {
     candidates: Mask,
     /// Itself and the kind's literals that are prefixes of it (they occur where it occurs).
     covers: LitSet,
+    /// `CODE` and `FAILURE` when it is, or has as a prefix, one of the extra literals of that meaning.
+    flags: u8,
 }
 
 /// The literal hits of one line: gate, candidates and where literals start.
@@ -34,6 +41,8 @@ pub(super) struct Literal {
 pub(super) struct Hits {
     pub(super) gate: bool,
     pub(super) candidates: Mask,
+    /// `CODE` and `FAILURE` as the literals found say.
+    pub(super) flags: u8,
     at: [(u32, u32); MAX_HITS],
     n: usize,
     overflow: bool,
@@ -44,6 +53,7 @@ impl Hits {
         let l = &lits[id];
         self.gate |= l.gate;
         self.candidates |= l.candidates;
+        self.flags |= l.flags;
         if self.n < MAX_HITS {
             self.at[self.n] = (id as u32, start as u32);
             self.n += 1;
@@ -107,8 +117,13 @@ pub(super) struct Prefilter {
 
 impl Prefilter {
     /// The prefilter of a log kind's patterns (`pats`, each with the literals every match of it starts
-    /// with, `leads`), and per pattern its anchors: the literal ids an anchored search may start at.
-    pub(super) fn new(pats: &[&Pattern], leads: &[&[Vec<u8>]]) -> (Prefilter, Vec<LitSet>) {
+    /// with, `leads`), and per pattern its anchors: the literal ids an anchored search may start at. `extras`
+    /// are literals found for their flag alone (`CODE`, `FAILURE`), so that the one scan tells those too.
+    pub(super) fn new(
+        pats: &[&Pattern],
+        leads: &[&[Vec<u8>]],
+        extras: &[(&str, u8)],
+    ) -> (Prefilter, Vec<LitSet>) {
         // Literals are matched ASCII case-insensitively: one id per literal up to case.
         let mut names: Vec<String> = Vec::new();
         let mut id = |lit: &str| -> usize {
@@ -137,6 +152,7 @@ impl Prefilter {
                 anchors[i] |= 1 << id(needle.copied().unwrap_or(lead));
             }
         }
+        let extras: Vec<(usize, u8)> = extras.iter().map(|&(lit, flag)| (id(lit), flag)).collect();
         assert!(names.len() <= LitSet::BITS as usize, "too many literals for one log kind");
         let mut lits: Vec<Literal> = names
             .iter()
@@ -148,11 +164,17 @@ impl Prefilter {
                     .enumerate()
                     .filter(|(_, m)| n.starts_with(m.as_str()))
                     .fold(0, |s, (j, _)| s | 1 << j),
+                flags: 0,
             })
             .collect();
         for l in lits.iter_mut() {
             for &g in &gate {
                 l.gate |= l.covers & (1 << g) != 0;
+            }
+            for &(e, flag) in &extras {
+                if l.covers & (1 << e) != 0 {
+                    l.flags |= flag;
+                }
             }
             for &(n, i) in &needles {
                 if l.covers & (1 << n) != 0 {
@@ -178,7 +200,8 @@ impl Prefilter {
 
     /// Every occurrence of the kind's literals in `msg`.
     pub(super) fn scan(&self, msg: &str) -> Hits {
-        let mut hits = Hits { gate: false, candidates: 0, at: [(0, 0); MAX_HITS], n: 0, overflow: false };
+        let mut hits =
+            Hits { gate: false, candidates: 0, flags: 0, at: [(0, 0); MAX_HITS], n: 0, overflow: false };
         match &self.packed {
             Some(packed) if msg.len() <= PACKED_MAX_LEN => {
                 let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); PACKED_MAX_LEN];

@@ -914,3 +914,66 @@ proptest::proptest! {
         direct_same_as_regex(&line);
     }
 }
+
+/// The failure words the client kinds' scans look for are the words of the regex the reference uses.
+#[test]
+fn failure_word_list_is_the_failure_word_regex() {
+    assert_eq!(FAILURE_WORDS, format!("(?i){}", FAILURE_WORD_LIST.join("|")));
+}
+
+/// `may_match` as it was before the scan looked for `0x` and the failure words itself: the gate, then the
+/// code's regex and the failure words' regex on the whole message. The scan must agree on every message,
+/// every kind: failure words and codes in any case, inside other words, beside and inside the patterns'
+/// own literals, past the packed scan's length, with characters that fold to ASCII letters under Unicode.
+#[test]
+fn may_match_agrees_with_the_regexes_it_replaced() {
+    let x = Extractors::new();
+    let code = Regex::new(r"(?i)\b0x(8[0-9a-f]{7}|c[0-9a-f]{7}|d[0-9a-f]{7})\b").unwrap();
+    let word = Regex::new(FAILURE_WORDS).unwrap();
+    let mut lines: Vec<String> = Vec::new();
+    let extras = [
+        "Failed",
+        "FAILURE",
+        "errors",
+        "Unable",
+        "CanNot",
+        "can't",
+        "could not",
+        "Couldn't",
+        "access denied",
+        "EXCEPTION",
+        "Timed Out",
+        "timed  out",
+        "could\nnot",
+        "fai",
+        "0x80070005",
+        "0X8007000E",
+        "0xC0000005",
+        "0xd0000001",
+        "0x8007000",
+        "0x800700051",
+        "x0x80070005",
+        "0x",
+        "ſail",
+        "\u{212a}",
+    ];
+    for base in SAMPLES.iter().copied().chain(["", "Issued token", "ProcessRequest - Start"]) {
+        for extra in extras {
+            lines.push(format!("{base} {extra}"));
+            lines.push(format!("{extra}{base}"));
+            lines.push(format!("{}{base} {extra}", "x".repeat(PACKED_MAX_LEN)));
+        }
+    }
+    let mut passed = 0;
+    for line in &lines {
+        for kind in LogKind::ALL {
+            let hits = x.by_kind[kind as usize].prefilter.scan(line);
+            let before = (hits.gate && hits.candidates != 0)
+                || (kind != LogKind::Other && code.is_match(line))
+                || (client_kind(kind) && word.is_match(line));
+            assert_eq!(x.may_match(kind, line), before, "{kind:?}: {line:?}");
+            passed += usize::from(before);
+        }
+    }
+    assert!(passed > lines.len(), "{passed}");
+}
