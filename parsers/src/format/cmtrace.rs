@@ -39,15 +39,19 @@ impl<'a> CmtraceFields<'a> {
     pub(super) fn into_entry(self, line: u32) -> Entry<'a> {
         let (mut time, mut date, mut component, mut thread, mut type_, mut file) =
             (None, None, "", None, None, None);
-        for (name, value) in (Attributes { s: self.attrs }) {
-            match name {
-                "time" => time = Some(value),
-                "date" => date = Some(value),
-                "component" => component = value,
-                "thread" => thread = Some(value),
-                "type" => type_ = Some(value),
-                "file" => file = Some(value),
-                _ => {}
+        if let Some([t, d, c, _context, ty, th, f]) = canonical_attributes(self.attrs) {
+            (time, date, component, thread, type_, file) = (Some(t), Some(d), c, Some(th), Some(ty), Some(f));
+        } else {
+            for (name, value) in (Attributes { s: self.attrs }) {
+                match name {
+                    "time" => time = Some(value),
+                    "date" => date = Some(value),
+                    "component" => component = value,
+                    "thread" => thread = Some(value),
+                    "type" => type_ = Some(value),
+                    "file" => file = Some(value),
+                    _ => {}
+                }
             }
         }
         let (local_time, bias) = local_time_and_bias(date, time);
@@ -107,6 +111,37 @@ pub(super) fn cmtrace_attributes(attrs: &str) -> bool {
     attrs.starts_with("time=") || (Attributes { s: attrs }).any(|(name, _)| name == "time" || name == "date")
 }
 
+/// The attribute names of a record as ConfigMgr writes every one (each followed by `="`), in its order.
+const CANONICAL_NAMES: [&[u8]; 7] =
+    [b"time=\"", b"date=\"", b"component=\"", b"context=\"", b"type=\"", b"thread=\"", b"file=\""];
+
+/// The values of `time`, `date`, `component`, `context`, `type`, `thread` and `file` when `attrs` is written
+/// exactly as ConfigMgr writes it (those seven, in that order, quoted, one space apart, nothing else), else
+/// `None` (`Attributes` then reads it, tolerant of anything). Read in one pass over the bytes: the general
+/// reader trims and compares names for every attribute of every record, and every record has seven.
+fn canonical_attributes(attrs: &str) -> Option<[&str; 7]> {
+    let b = attrs.as_bytes();
+    let mut at = 0;
+    let mut values = [""; 7];
+    for (k, name) in CANONICAL_NAMES.iter().enumerate() {
+        if k > 0 {
+            if b.get(at) != Some(&b' ') {
+                return None;
+            }
+            at += 1;
+        }
+        if !b[at..].starts_with(name) {
+            return None;
+        }
+        at += name.len();
+        let quote = memchr::memchr(b'"', &b[at..])?;
+        // Both ends are ASCII bytes (after a quote, at a quote): char boundaries.
+        values[k] = &attrs[at..at + quote];
+        at += quote + 1;
+    }
+    (at == b.len()).then_some(values)
+}
+
 /// `name="value"` pairs, tolerant of missing, extra or unquoted attributes.
 pub(super) struct Attributes<'a> {
     s: &'a str,
@@ -139,6 +174,51 @@ impl<'a> Iterator for Attributes<'a> {
                 continue;
             }
             return Some((name, value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seven values the general reader gives, in the canonical order, for comparison.
+    fn read_generally(attrs: &str) -> [Option<&str>; 7] {
+        let mut values = [None; 7];
+        for (name, value) in (Attributes { s: attrs }) {
+            let names = ["time", "date", "component", "context", "type", "thread", "file"];
+            if let Some(k) = names.iter().position(|n| *n == name) {
+                values[k] = Some(value);
+            }
+        }
+        values
+    }
+
+    /// The one-pass reader takes exactly the attribute lists written as ConfigMgr writes them, and reads
+    /// them as the general reader does; anything else is left to the general reader.
+    #[test]
+    fn canonical_attributes_read_as_the_general_reader_reads_them() {
+        let canonical = r#"time="11:26:31.640+480" date="01-15-2022" component="ClientIDManagerStartup" context="" type="3" thread="3612" file="regtask.cpp:848""#;
+        let values = canonical_attributes(canonical).expect("canonical");
+        assert_eq!(values.map(Some), read_generally(canonical));
+        assert_eq!(values[2], "ClientIDManagerStartup");
+        assert_eq!(values[3], "");
+        // Values with spaces, `=`, `>` and non-ASCII text; empty values.
+        let odd = r#"time="" date="" component="CCM STS=a>b" context="é ü" type="" thread="" file="""#;
+        assert_eq!(canonical_attributes(odd).expect("canonical").map(Some), read_generally(odd));
+        for other in [
+            r#"date="01-15-2022" time="11:26:31.640+480" component="c" context="" type="1" thread="1" file="""#,
+            r#"time="11:26:31.640+480" date="01-15-2022" component="c" context="" type="1" thread="1""#,
+            r#"time="11:26:31.640+480"  date="01-15-2022" component="c" context="" type="1" thread="1" file="""#,
+            r#"time="11:26:31.640+480"	date="01-15-2022" component="c" context="" type="1" thread="1" file="""#,
+            r#"time="11:26:31.640+480" date="01-15-2022" component="c" context="" type="1" thread="1" file="" "#,
+            r#"time="11:26:31.640+480" date="01-15-2022" component="c" context="" type="1" thread="1" file="x" extra="y""#,
+            r#"time=11:26:31.640+480 date="01-15-2022" component="c" context="" type="1" thread="1" file="""#,
+            r#"time="11:26:31.640+480" date="01-15-2022" component="c" context="" type="1" thread="1" file=""#,
+            r#"TIME="11:26:31.640+480" date="01-15-2022" component="c" context="" type="1" thread="1" file="""#,
+            "",
+        ] {
+            assert_eq!(canonical_attributes(other), None, "{other}");
         }
     }
 }
