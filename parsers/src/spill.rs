@@ -2,7 +2,8 @@
 //! temporary file (the spill), and the event holds where its text is (offset and length); a report reads the
 //! text again when it prints it. Memory then holds 16 bytes per event for its text instead of the text
 //! itself (a few hundred bytes on server logs). Where no temporary file can be made, texts stay in memory.
-//! Texts are read back through a small per-thread cache of whole 64 KiB blocks, not one read each.
+//! Texts read in a walk (a timeline in time order) are read back through a small per-thread cache of whole
+//! 64 KiB blocks, not one read each; texts read here and there (a device's evidence) are read alone.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -337,9 +338,9 @@ mod tests {
                 assert_eq!(placed[i / 2].get(), texts[i / 2]);
             }
         }
-        // About 18 blocks per spill: more than the cache keeps. A block no read asked for before (the reads
-        // while writing went no further than block 10) is read directly the first time; asked for again,
-        // through the cache, and so is the block after it.
+        // About 18 blocks per spill: more than the cache keeps. In a block no read asked for before (the reads
+        // while writing went no further than block 10), the first `MISSES_BEFORE_LOAD` texts are read directly;
+        // the next one loads the block, and the block after it is then read through the cache from its first.
         for k in 0..MISSES_BEFORE_LOAD {
             let direct = one.read_cached(CACHE_BLOCK * 14 + u64::from(k), 5).unwrap();
             assert!(direct.is_none(), "text {k} of a block not walked: read directly");

@@ -77,9 +77,10 @@ const SNIFF_COUNT: usize = 8;
 /// of each counted); ties go to CMTrace, then the server format.
 pub fn sniff_format(text: &str) -> LineFormat {
     let head = &text.as_bytes()[..text.len().min(64 * 1024)];
-    // Counts stop at 8, and a count of 8 can be neither beaten nor tied by a later one: a head with 8 CMTrace
-    // records is CMTrace, and one with 8 server-format trailers (and fewer CMTrace records) is the server
-    // format, without reading the rest of its 64 KB for the other markers (most files end the sniff here).
+    // Counts stop at 8, so a count of 8 cannot be beaten, and it wins its ties (CMTrace's with any format, the
+    // server format's with setup-log lines): a head with 8 CMTrace records is CMTrace, and one with 8
+    // server-format trailers (and fewer CMTrace records) is the server format, without reading the rest of its
+    // 64 KB for the other markers (most files end the sniff here).
     let cm = memmem::find_iter(head, LOG_OPEN).take(SNIFF_COUNT).count();
     if cm == SNIFF_COUNT {
         return LineFormat::Cmtrace;
