@@ -55,16 +55,16 @@ impl Strings {
     pub fn get(&self, text: &str) -> SharedStr {
         let hash = FxBuildHasher.hash_one(text);
         let slot = (hash as usize ^ (hash >> 32) as usize) % RECENT_SLOTS;
-        let recent = RECENT.with_borrow(|recent| match &recent[slot] {
-            Some((id, h, s)) if *id == self.id && *h == hash && s.as_str() == text => Some(s.clone()),
-            _ => None,
-        });
-        if let Some(s) = recent {
-            return s;
-        }
-        let s = self.get_shared(text, hash);
-        RECENT.with_borrow_mut(|recent| recent[slot] = Some((self.id, hash, s.clone())));
-        s
+        RECENT.with_borrow_mut(|recent| {
+            if let Some((id, h, s)) = &recent[slot] {
+                if *id == self.id && *h == hash && s.as_str() == text {
+                    return s.clone();
+                }
+            }
+            let s = self.get_shared(text, hash);
+            recent[slot] = Some((self.id, hash, s.clone()));
+            s
+        })
     }
 
     /// `get` past the thread's cache: the set itself.

@@ -169,7 +169,7 @@ impl Extractors {
         let hits = self.by_kind[kind as usize].prefilter.scan(raw_message);
         // The code's regex runs only where the scan found `0x` (every code starts with it); a failure word
         // is a literal of the scan itself. Both extras are literals of flow kinds only.
-        let may_match = (hits.gate && hits.candidates != 0)
+        let may_match = hits.patterns_may_match()
             || (hits.flags & prefilter::CODE != 0 && self.generic_code.is_match(raw_message))
             || (hits.flags & prefilter::FAILURE != 0);
         Prefiltered { text: (raw_message.as_ptr() as usize, raw_message.len()), hits, may_match }
@@ -212,7 +212,7 @@ impl Extractors {
         let msg: &str = &entry.message;
         let before = out.len();
         let m = Message { text: msg, hits, strings };
-        if hits.gate && hits.candidates != 0 {
+        if hits.patterns_may_match() {
             if hits.candidates.is_power_of_two() {
                 k.run(&self.compiled, hits.candidates.trailing_zeros() as usize, &m, out, before);
             } else {

@@ -19,29 +19,29 @@ const MAX_HITS: usize = 8;
 /// searcher; longer ones (and kinds with too many literals for it) with the Aho-Corasick automaton.
 pub(super) const PACKED_MAX_LEN: usize = 1024;
 
+/// `Hits::flags`: the message holds one of the patterns' `literals` (the gate opens).
+const GATE: u8 = 1;
 /// `Hits::flags`: the message holds `0x` (it may hold an error code; the code's regex decides).
-pub(super) const CODE: u8 = 1;
+pub(super) const CODE: u8 = 2;
 /// `Hits::flags`: the message holds a failure word (`super::FAILURE_WORD_LIST`).
-pub(super) const FAILURE: u8 = 2;
+pub(super) const FAILURE: u8 = 4;
 
 /// What one literal of a log kind's automaton stands for.
 pub(super) struct Literal {
-    /// One of the patterns' `literals` (or has one as a prefix): its presence opens the gate.
-    gate: bool,
     /// The patterns it makes candidates (it, or a prefix of it, is one of their needles).
     candidates: Mask,
     /// Itself and the kind's literals that are prefixes of it (they occur where it occurs).
     covers: LitSet,
-    /// `CODE` and `FAILURE` when it is, or has as a prefix, one of the extra literals of that meaning.
+    /// `GATE` when it is, or has as a prefix, one of the patterns' `literals`; `CODE` and `FAILURE` likewise
+    /// for the extra literals of that meaning.
     flags: u8,
 }
 
-/// The literal hits of one line: gate, candidates and where literals start.
+/// The literal hits of one line: gate and other flags, candidates and where literals start.
 #[derive(Clone, Copy)]
 pub(super) struct Hits {
-    pub(super) gate: bool,
     pub(super) candidates: Mask,
-    /// `CODE` and `FAILURE` as the literals found say.
+    /// `GATE`, `CODE` and `FAILURE` as the literals found say.
     pub(super) flags: u8,
     at: [(u32, u32); MAX_HITS],
     n: usize,
@@ -49,9 +49,13 @@ pub(super) struct Hits {
 }
 
 impl Hits {
+    /// Whether the gate is open and some pattern is a candidate: the kind's patterns are worth running.
+    pub(super) fn patterns_may_match(&self) -> bool {
+        self.flags & GATE != 0 && self.candidates != 0
+    }
+
     fn add(&mut self, lits: &[Literal], id: usize, start: usize) {
         let l = &lits[id];
-        self.gate |= l.gate;
         self.candidates |= l.candidates;
         self.flags |= l.flags;
         if self.n < MAX_HITS {
@@ -136,11 +140,13 @@ impl Prefilter {
                 }
             }
         };
-        let mut gate: Vec<usize> = Vec::new();
+        // Literals that set a flag where they (or a literal they start with) occur: the gate literals, then
+        // the extras.
+        let mut flagged: Vec<(usize, u8)> = Vec::new();
         let mut needles: Vec<(usize, usize)> = Vec::new();
         let mut anchors: Vec<LitSet> = vec![0; pats.len()];
         for (i, p) in pats.iter().enumerate() {
-            gate.extend(p.literals.iter().map(|l| id(l)));
+            flagged.extend(p.literals.iter().map(|l| (id(l), GATE)));
             needles.extend(p.candidate_needles().iter().map(|l| (id(l), i)));
             for lead in leads[i] {
                 let lead = std::str::from_utf8(lead).expect("regex literal");
@@ -152,12 +158,11 @@ impl Prefilter {
                 anchors[i] |= 1 << id(needle.copied().unwrap_or(lead));
             }
         }
-        let extras: Vec<(usize, u8)> = extras.iter().map(|&(lit, flag)| (id(lit), flag)).collect();
+        flagged.extend(extras.iter().map(|&(lit, flag)| (id(lit), flag)));
         assert!(names.len() <= LitSet::BITS as usize, "too many literals for one log kind");
         let mut lits: Vec<Literal> = names
             .iter()
             .map(|n| Literal {
-                gate: false,
                 candidates: 0,
                 covers: names
                     .iter()
@@ -168,11 +173,8 @@ impl Prefilter {
             })
             .collect();
         for l in lits.iter_mut() {
-            for &g in &gate {
-                l.gate |= l.covers & (1 << g) != 0;
-            }
-            for &(e, flag) in &extras {
-                if l.covers & (1 << e) != 0 {
+            for &(f, flag) in &flagged {
+                if l.covers & (1 << f) != 0 {
                     l.flags |= flag;
                 }
             }
@@ -200,8 +202,7 @@ impl Prefilter {
 
     /// Every occurrence of the kind's literals in `msg`.
     pub(super) fn scan(&self, msg: &str) -> Hits {
-        let mut hits =
-            Hits { gate: false, candidates: 0, flags: 0, at: [(0, 0); MAX_HITS], n: 0, overflow: false };
+        let mut hits = Hits { candidates: 0, flags: 0, at: [(0, 0); MAX_HITS], n: 0, overflow: false };
         match &self.packed {
             Some(packed) if msg.len() <= PACKED_MAX_LEN => {
                 let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); PACKED_MAX_LEN];
