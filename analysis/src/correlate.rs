@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
 use crate::ids::{for_each_id, for_each_shared_id, is_account_sid, IdKind};
-use crate::index::{EventIx, TimeMs};
+use crate::index::{EventIx, OptU32, TimeMs};
 
 /// A client request reaches the MP's CCM_STS at most this long after the client logged it.
 pub(crate) const CHAIN_WINDOW_MS: i64 = 5_000;
@@ -93,6 +93,25 @@ impl Interner {
     }
 }
 
+/// The events' UTC times after the estimated clock offsets, worked out where they are read (a vector of
+/// them was 8 bytes an event at the correlation's peak).
+#[derive(Clone, Copy)]
+pub(crate) struct CorrectedTimes<'a> {
+    /// Per event: its UTC time as read.
+    pub raw_ms: &'a [TimeMs],
+    /// Per event: its host.
+    pub host_of: &'a [u32],
+    /// Per host: the offset taken off its times.
+    pub offset_ms: &'a [i64],
+}
+
+impl CorrectedTimes<'_> {
+    /// Event `i`'s corrected time, if it has a time.
+    pub fn get(&self, i: usize) -> Option<i64> {
+        self.raw_ms[i].get().map(|t| t - self.offset_ms[self.host_of[i] as usize])
+    }
+}
+
 /// Per-host facts the correlation needs.
 pub(crate) struct HostRoles<'a> {
     pub host_of: &'a [u32],
@@ -135,7 +154,7 @@ pub(crate) fn build_blocks(
     events: &EventStore,
     raw_ms: &[TimeMs],
     host_of: &[u32],
-    file_order: &[usize],
+    file_order: &[u32],
     file_of: &[u32],
     ids: &mut Interner,
 ) -> Vec<Block> {
@@ -150,7 +169,7 @@ pub(crate) fn build_blocks(
     let mut suspect: Vec<usize> = Vec::new();
     let mut open: HashMap<(u32, Option<u32>), Open> = HashMap::default();
     let time = |i: usize| raw_ms[i].get();
-    for &i in file_order {
+    for i in file_order.iter().map(|&i| i as usize) {
         let ev = &events[i];
         let kind = match ev.log_kind {
             LogKind::CcmSts => RequestKind::CcmSts,
@@ -268,6 +287,12 @@ pub(crate) fn build_blocks(
     blocks
 }
 
+/// The hash of a node in the graph's index.
+fn node_hash(node: &Node) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(node)
+}
+
 /// What a node of the union-find stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Node {
@@ -310,7 +335,9 @@ pub(crate) struct Graph {
     has_host: Vec<bool>,
     has_aad_device: Vec<bool>,
     pub nodes: Vec<Node>,
-    index: HashMap<Node, usize>,
+    /// Each node's position in `nodes`, found by the node's hash: four bytes a node where a map from the
+    /// node to its position held both again (13 MB of the 4 GB fleet corpus's peak).
+    index: hashbrown::HashTable<u32>,
     /// Per host: the node of its client's latest incarnation.
     pub host_node: Vec<Option<usize>>,
     /// Per client host with more than one incarnation: (first UTC ms, node) of each, in time order.
@@ -319,10 +346,10 @@ pub(crate) struct Graph {
     pub(crate) ids: Interner,
     /// Per block: orphan attachment through a request chain (client host node), and the chained client
     /// request for any block.
-    pub block_chain: Vec<Option<usize>>,
-    chain_attach: Vec<Option<usize>>,
+    pub block_chain: Vec<OptU32>,
+    chain_attach: Vec<OptU32>,
     /// Per block: the node of its first strong id (set by `link_block_ids`; looked up many times).
-    block_node: Vec<Option<usize>>,
+    block_node: Vec<OptU32>,
     /// Set by `done_linking`: the index and the linking tables are gone, no node may be added.
     linked: bool,
 }
@@ -335,14 +362,14 @@ impl Graph {
             has_host: Vec::new(),
             has_aad_device: Vec::new(),
             nodes: Vec::new(),
-            index: HashMap::default(),
+            index: hashbrown::HashTable::new(),
             host_node: vec![None; host_count],
             host_epochs: vec![Vec::new(); host_count],
             weak_carriers: BTreeMap::new(),
             ids,
-            block_chain: vec![None; block_count],
-            chain_attach: vec![None; block_count],
-            block_node: vec![None; block_count],
+            block_chain: vec![OptU32::NONE; block_count],
+            chain_attach: vec![OptU32::NONE; block_count],
+            block_node: vec![OptU32::NONE; block_count],
             linked: false,
         }
     }
@@ -351,25 +378,32 @@ impl Graph {
     /// linking reads. From here on nodes are only found (`find`, `host_node_at`) and read (`nodes`).
     pub fn done_linking(&mut self) {
         self.linked = true;
-        self.index = HashMap::default();
+        self.index = hashbrown::HashTable::new();
         self.weak_carriers = BTreeMap::new();
         self.block_chain = Vec::new();
         self.chain_attach = Vec::new();
         self.block_node = Vec::new();
     }
 
+    /// The position of `node` in `nodes`, if it is there (while linking).
+    pub(crate) fn position(&self, node: &Node) -> Option<usize> {
+        self.index.find(node_hash(node), |&i| self.nodes[i as usize] == *node).map(|&i| i as usize)
+    }
+
     fn node(&mut self, node: Node) -> usize {
         debug_assert!(!self.linked, "a node added after linking was over");
-        if let Some(&i) = self.index.get(&node) {
+        if let Some(i) = self.position(&node) {
             return i;
         }
+        let hash = node_hash(&node);
         let i = self.nodes.len();
         self.has_host.push(matches!(node, Node::ClientHost(..)));
         self.has_aad_device.push(matches!(node, Node::Id(IdKind::AadDevice, _)));
         self.parent.push(i as u32);
         self.size.push(1);
-        self.nodes.push(node.clone());
-        self.index.insert(node, i);
+        self.nodes.push(node);
+        let nodes = &self.nodes;
+        self.index.insert_unique(hash, i as u32, |&j| node_hash(&nodes[j as usize]));
         i
     }
 
@@ -541,14 +575,15 @@ impl Graph {
     pub fn link_block_ids(&mut self, blocks: &[Block]) {
         // At most one node per strong id: sized once instead of rehashing strings as it grows.
         let ids: usize = blocks.iter().map(|b| b.strong.len()).sum();
-        self.index.reserve(ids);
+        let nodes = &self.nodes;
+        self.index.reserve(ids, |&j| node_hash(&nodes[j as usize]));
         self.nodes.reserve(ids);
         for (bi, b) in blocks.iter().enumerate() {
             let mut first = None;
             for (k, v) in &b.strong {
                 let n = self.node(Node::Id(*k, v.clone()));
                 if first.is_none() {
-                    self.block_node[bi] = Some(n);
+                    self.block_node[bi] = OptU32::new(Some(n as u32));
                 }
                 first = Some(match first {
                     None => n,
@@ -563,8 +598,8 @@ impl Graph {
 
     /// The component a block belongs to by its own strong ids.
     fn block_anchor(&mut self, block: usize) -> Option<usize> {
-        let n = self.block_node[block]?;
-        Some(self.find(n))
+        let n = self.block_node[block].get()?;
+        Some(self.find(n as usize))
     }
 
     fn carrier_root(&mut self, c: Carrier) -> Option<usize> {
@@ -651,7 +686,7 @@ impl Graph {
         events: &EventStore,
         roles: &HostRoles,
         blocks: &[Block],
-        corr_ms: &[TimeMs],
+        corr_ms: CorrectedTimes<'_>,
     ) {
         let requests = client_requests(events, roles, corr_ms);
         let sts = sts_receipts(blocks, corr_ms);
@@ -668,12 +703,16 @@ impl Graph {
                 Some(rb) => {
                     if self.may_join(hn, rb) {
                         self.union(hn, rb);
-                        self.block_chain[b].get_or_insert(r);
+                        if self.block_chain[b].is_none() {
+                            self.block_chain[b] = OptU32::new(Some(r as u32));
+                        }
                     }
                 }
                 None => {
-                    self.chain_attach[b] = Some(hn);
-                    self.block_chain[b].get_or_insert(r);
+                    self.chain_attach[b] = OptU32::new(Some(hn as u32));
+                    if self.block_chain[b].is_none() {
+                        self.block_chain[b] = OptU32::new(Some(r as u32));
+                    }
                 }
             }
         }
@@ -684,13 +723,14 @@ impl Graph {
         let mut out = Vec::with_capacity(blocks.len());
         let mut memo = HashMap::default();
         for (bi, b) in blocks.iter().enumerate() {
-            let chained = self.block_chain[bi]
-                .map(|client_event| Attribution::RequestChain { client_event: EventIx::from(client_event) });
+            let chained = self.block_chain[bi].get().map(|client_event| Attribution::RequestChain {
+                client_event: EventIx::from(client_event as usize),
+            });
             if let Some(r) = self.block_anchor(bi) {
                 out.push((Some(r), Attribution::Identifiers));
                 continue;
             }
-            let by_chain = self.chain_attach[bi].map(|n| self.find(n));
+            let by_chain = self.chain_attach[bi].get().map(|n| self.find(n as usize));
             let by_weak = self.weak_root(b, &mut memo);
             out.push(match (by_chain, by_weak) {
                 (Some(c), Some(w)) if c != w => (None, Attribution::None),
@@ -741,7 +781,7 @@ pub(crate) fn belongs_to_client_host(ev: &Event, roles: &HostRoles, h: usize) ->
 pub(crate) fn client_requests(
     events: &EventStore,
     roles: &HostRoles,
-    corr_ms: &[TimeMs],
+    corr_ms: CorrectedTimes<'_>,
 ) -> Vec<(i64, usize)> {
     let mut v: Vec<(i64, usize)> = events
         .iter()
@@ -751,19 +791,19 @@ pub(crate) fn client_requests(
                 && e.log_kind.role() == HostRole::Client
                 && roles.is_client[roles.host_of[*i] as usize]
         })
-        .filter_map(|(i, _)| corr_ms[i].get().map(|t| (t, i)))
+        .filter_map(|(i, _)| corr_ms.get(i).map(|t| (t, i)))
         .collect();
     v.sort_unstable();
     v
 }
 
 /// CCM_STS blocks with the corrected time of their first timed line, sorted.
-pub(crate) fn sts_receipts(blocks: &[Block], corr_ms: &[TimeMs]) -> Vec<(i64, usize)> {
+pub(crate) fn sts_receipts(blocks: &[Block], corr_ms: CorrectedTimes<'_>) -> Vec<(i64, usize)> {
     let mut v: Vec<(i64, usize)> = blocks
         .iter()
         .enumerate()
         .filter(|(_, b)| b.kind == RequestKind::CcmSts)
-        .filter_map(|(bi, b)| b.event_positions().find_map(|i| corr_ms[i].get()).map(|t| (t, bi)))
+        .filter_map(|(bi, b)| b.event_positions().find_map(|i| corr_ms.get(i)).map(|t| (t, bi)))
         .collect();
     v.sort_unstable();
     v
@@ -825,28 +865,27 @@ pub(crate) fn connector_roots(
     roles: &HostRoles,
     blocks: &[Block],
     block_roots: &[(Option<usize>, Attribution)],
-    corr_ms: &[TimeMs],
+    corr_ms: CorrectedTimes<'_>,
 ) -> Vec<(usize, usize)> {
-    let mut lines: Vec<(usize, i64, usize)> = events
+    // (host, start, event) in 16 bytes: a connector forwards every client's requests.
+    let mut lines: Vec<(u32, i64, u32)> = events
         .iter()
         .enumerate()
         .filter(|(_, e)| e.log_kind == LogKind::CloudProxyConnector && is_connector_sts(e))
-        .filter_map(|(i, e)| {
-            corr_ms[i].get().map(|t| ((roles.host_of[i] as usize), connector_start_ms(e, t), i))
-        })
+        .filter_map(|(i, e)| corr_ms.get(i).map(|t| (roles.host_of[i], connector_start_ms(e, t), i as u32)))
         .collect();
     lines.sort_unstable();
-    // (start, members) per forwarded request.
-    let mut groups: Vec<(i64, Vec<usize>)> = Vec::new();
-    let mut last: Option<(usize, i64)> = None;
-    for &(h, t, i) in &lines {
+    // (start, first line, end of lines) per forwarded request: its lines are a run of `lines`.
+    let mut groups: Vec<(i64, u32, u32)> = Vec::new();
+    let mut last: Option<(u32, i64)> = None;
+    for (k, &(h, t, _)) in lines.iter().enumerate() {
         match last {
-            Some((lh, lt)) if lh == h && t - lt <= 1_000 => groups.last_mut().expect("open group").1.push(i),
-            _ => groups.push((t, vec![i])),
+            Some((lh, lt)) if lh == h && t - lt <= 1_000 => groups.last_mut().expect("open group").2 += 1,
+            _ => groups.push((t, k as u32, k as u32 + 1)),
         }
         last = Some((h, t));
     }
-    let mut by_time: Vec<(i64, usize)> = groups.iter().enumerate().map(|(g, (t, _))| (*t, g)).collect();
+    let mut by_time: Vec<(i64, usize)> = groups.iter().enumerate().map(|(g, (t, ..))| (*t, g)).collect();
     by_time.sort_unstable();
     let sts = sts_receipts(blocks, corr_ms);
     let requests = client_requests(events, roles, corr_ms);
@@ -873,7 +912,8 @@ pub(crate) fn connector_roots(
             (None, None) => None,
         };
         if let Some(r) = root {
-            out.extend(groups[g].1.iter().map(|&i| (i, r)));
+            let (_, first, end) = groups[g];
+            out.extend(lines[first as usize..end as usize].iter().map(|&(.., i)| (i as usize, r)));
         }
     }
     out

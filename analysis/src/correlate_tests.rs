@@ -119,6 +119,16 @@ impl Scene {
         self.events.iter().map(|e| TimeMs::new(e.time_ms())).collect()
     }
 
+    /// `times` as the correlation reads them, with no clock offset.
+    fn corrected<'a>(&'a self, times: &'a [TimeMs]) -> CorrectedTimes<'a> {
+        static NO_OFFSETS: [i64; 64] = [0; 64];
+        CorrectedTimes {
+            raw_ms: times,
+            host_of: &self.host_of,
+            offset_ms: &NO_OFFSETS[..self.is_client.len()],
+        }
+    }
+
     /// `build_blocks` over the scene, files in path order.
     fn blocks(&self) -> Vec<Block> {
         let mut paths: Vec<&str> = self.events.iter().map(|e| e.evidence.path().as_str()).collect();
@@ -129,8 +139,8 @@ impl Scene {
             .iter()
             .map(|e| paths.binary_search(&e.evidence.path().as_str()).expect("listed") as u32)
             .collect();
-        let mut order: Vec<usize> = (0..self.events.len()).collect();
-        order.sort_by_key(|&i| (file_of[i], self.events[i].evidence.line, i));
+        let mut order: Vec<u32> = (0..self.events.len() as u32).collect();
+        order.sort_by_key(|&i| (file_of[i as usize], self.events[i as usize].evidence.line, i));
         build_blocks(
             &self.store(),
             &self.corr_ms(),
@@ -642,10 +652,10 @@ fn a_new_guid_starts_after_the_first_of_equally_long_silences() {
     let t0 = at(T).timestamp_millis();
     assert_eq!(starts, vec![i64::MIN, t0 + 10_000], "three 10 s silences: the first one splits");
     // Each GUID joins its own incarnation.
-    let n1 = g.index[&Node::Id(IdKind::ClientGuid, GUID1.into())];
-    let n2 = g.index[&Node::Id(IdKind::ClientGuid, GUID2.into())];
-    let old = g.index[&Node::ClientHost(C1, 0)];
-    let new = g.index[&Node::ClientHost(C1, 1)];
+    let n1 = g.position(&Node::Id(IdKind::ClientGuid, GUID1.into())).unwrap();
+    let n2 = g.position(&Node::Id(IdKind::ClientGuid, GUID2.into())).unwrap();
+    let old = g.position(&Node::ClientHost(C1, 0)).unwrap();
+    let new = g.position(&Node::ClientHost(C1, 1)).unwrap();
     assert_eq!(g.find(n1), g.find(old));
     assert_eq!(g.find(n2), g.find(new));
     assert_ne!(g.find(old), g.find(new));
@@ -663,10 +673,10 @@ fn server_lines_on_a_client_that_is_also_a_server_make_no_incarnation() {
     assert!(g.host_epochs[C1].is_empty(), "{:?}", g.host_epochs[C1]);
     let h = g.host_node[C1].unwrap();
     assert_eq!(g.nodes[h], Node::ClientHost(C1, 0));
-    let own = g.index[&Node::Id(IdKind::ClientGuid, GUID1.into())];
+    let own = g.position(&Node::Id(IdKind::ClientGuid, GUID1.into())).unwrap();
     assert_eq!(g.find(own), g.find(h));
     assert!(
-        !g.index.contains_key(&Node::Id(IdKind::ClientGuid, GUID2.into())),
+        g.position(&Node::Id(IdKind::ClientGuid, GUID2.into())).is_none(),
         "server lines link nothing here"
     );
 }
@@ -888,8 +898,8 @@ fn a_request_chain_and_a_user_id_must_agree() {
     g.link_weak_ids();
     let h1 = g.host_node[C1].unwrap();
     for b in 0..3 {
-        g.chain_attach[b] = Some(h1);
-        g.block_chain[b] = Some(r);
+        g.chain_attach[b] = OptU32::new(Some(h1 as u32));
+        g.block_chain[b] = OptU32::new(Some(r as u32));
     }
     let chained = Attribution::RequestChain { client_event: EventIx::from(r) };
     assert_eq!(
@@ -935,7 +945,7 @@ fn chained(s: &mut Scene, sts_ms: &[i64]) -> (Graph, Vec<Block>) {
     let blocks: Vec<Block> =
         sts_ms.iter().map(|&t| block(vec![s.sts(t, Some(t as u32), url())], &[], &[])).collect();
     let mut g = padded_graph(s, &blocks);
-    g.link_chains(&s.store(), &s.roles(), &blocks, &s.corr_ms());
+    g.link_chains(&s.store(), &s.roles(), &blocks, s.corrected(&s.corr_ms()));
     (g, blocks)
 }
 
@@ -1013,10 +1023,10 @@ fn a_chain_joins_a_server_component_to_the_client_but_never_a_second_client() {
     let b1 = block(vec![s.sts(T + 600_400, Some(2), issued(GUID2))], &[(IdKind::ClientGuid, GUID2)], &[]);
     let blocks = vec![b0, b1];
     let mut g = padded_graph(&s, &blocks);
-    g.link_chains(&s.store(), &s.roles(), &blocks, &s.corr_ms());
+    g.link_chains(&s.store(), &s.roles(), &blocks, s.corrected(&s.corr_ms()));
     let (h1, h2) = (g.find(g.host_node[C1].unwrap()), g.find(g.host_node[C2].unwrap()));
     assert_ne!(h1, h2);
-    assert_eq!(g.block_chain, vec![Some(r), None]);
+    assert_eq!(g.block_chain.iter().map(|c| c.get()).collect::<Vec<_>>(), vec![Some(r as u32), None]);
     assert_eq!(
         g.block_roots(&blocks),
         vec![(Some(h1), Attribution::Identifiers), (Some(h2), Attribution::Identifiers)]
@@ -1058,7 +1068,7 @@ fn connector_lines_about_ccm_sts_are_recognised_by_either_url() {
 fn connector_scene(s: &Scene, blocks: &[Block]) -> (Graph, Vec<(usize, usize)>) {
     let mut g = padded_graph(s, blocks);
     let roots = g.block_roots(blocks);
-    let out = connector_roots(&mut g, &s.store(), &s.roles(), blocks, &roots, &s.corr_ms());
+    let out = connector_roots(&mut g, &s.store(), &s.roles(), blocks, &roots, s.corrected(&s.corr_ms()));
     (g, out)
 }
 
@@ -1120,9 +1130,9 @@ fn connector_lines_stay_unattributed_when_block_and_client_disagree() {
 
     // Once the chain joined them, both sides agree.
     let mut g = padded_graph(&s, &blocks);
-    g.link_chains(&s.store(), &s.roles(), &blocks, &s.corr_ms());
+    g.link_chains(&s.store(), &s.roles(), &blocks, s.corrected(&s.corr_ms()));
     let roots = g.block_roots(&blocks);
-    let out = connector_roots(&mut g, &s.store(), &s.roles(), &blocks, &roots, &s.corr_ms());
+    let out = connector_roots(&mut g, &s.store(), &s.roles(), &blocks, &roots, s.corrected(&s.corr_ms()));
     let h = g.find(g.host_node[C1].unwrap());
     assert_eq!(out, vec![(line, h)]);
 }

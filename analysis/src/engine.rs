@@ -183,7 +183,8 @@ impl HostTable {
 /// sorts compare integers instead of long shared path prefixes).
 struct FileOrder {
     path_rank: Vec<u32>,
-    order: Vec<usize>,
+    /// Event positions (32-bit, as the timeline's) in file and line order.
+    order: Vec<u32>,
 }
 
 impl FileOrder {
@@ -205,8 +206,11 @@ impl FileOrder {
             rank[u as usize] = r as u32;
         }
         let path_rank: Vec<u32> = first.into_iter().map(|u| rank[u as usize]).collect();
-        let mut order: Vec<usize> = (0..events.len()).collect();
-        order.par_sort_unstable_by_key(|&a| (path_rank[a], events[a].evidence.line, a));
+        let mut order: Vec<u32> = (0..events.len() as u32).collect();
+        order.par_sort_unstable_by_key(|&a| {
+            let i = a as usize;
+            (path_rank[i], events[i].evidence.line, a)
+        });
         FileOrder { path_rank, order }
     }
 }
@@ -275,12 +279,9 @@ fn link_by_time(
     correlation_offset: &[i64],
 ) -> Vec<OptU32> {
     let roles = hosts.roles();
-    let corr_ms: Vec<TimeMs> = raw_ms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - correlation_offset[hosts.host_of[i] as usize])))
-        .collect();
-    links.graph.link_chains(events, &roles, &links.blocks, &corr_ms);
+    let corr_ms =
+        correlate::CorrectedTimes { raw_ms, host_of: &hosts.host_of, offset_ms: correlation_offset };
+    links.graph.link_chains(events, &roles, &links.blocks, corr_ms);
     links.block_roots = links.graph.block_roots(&links.blocks);
     let connector = correlate::connector_roots(
         &mut links.graph,
@@ -288,9 +289,8 @@ fn link_by_time(
         &roles,
         &links.blocks,
         &links.block_roots,
-        &corr_ms,
+        corr_ms,
     );
-    drop(corr_ms);
     let roots = event_roots(
         &mut links.graph,
         events,
@@ -737,18 +737,18 @@ fn permute_in_place<T>(items: &mut [T], perm: &[u32]) {
 
 /// Events without a readable time take the order time of the closest earlier timed line of their file
 /// (or the first later one).
-fn fill_untimed(order: &mut [TimeMs], events: &EventStore, file_order: &[usize]) {
+fn fill_untimed(order: &mut [TimeMs], events: &EventStore, file_order: &[u32]) {
     let mut start = 0;
     while start < file_order.len() {
-        let path = events[file_order[start]].evidence.path();
+        let path = events[file_order[start] as usize].evidence.path();
         let mut end = start;
-        while end < file_order.len() && events[file_order[end]].evidence.path() == path {
+        while end < file_order.len() && events[file_order[end] as usize].evidence.path() == path {
             end += 1;
         }
         let file = &file_order[start..end];
-        let first = file.iter().find_map(|&i| order[i].get());
+        let first = file.iter().find_map(|&i| order[i as usize].get());
         let mut last = TimeMs::new(first);
-        for &i in file {
+        for i in file.iter().map(|&i| i as usize) {
             if order[i].is_none() {
                 order[i] = last;
             } else {
