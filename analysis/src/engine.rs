@@ -64,9 +64,12 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
     drop(graph);
     let requests = RequestBlocks { blocks, roots: block_roots };
     let renumbered = renumber(events, &hosts, requests, roots, timeline, &devices.of_root, host_offsets);
+    // Per event as read (hosts) and per graph node (devices' roots): phases need neither.
+    drop(hosts);
+    let Devices { built, client_hosts, .. } = devices;
     lap("events renumbered");
 
-    let devices = with_phases(devices.built, &devices.client_hosts, &renumbered, &host_facts);
+    let devices = with_phases(built, &client_hosts, &renumbered, &host_facts);
     lap("phases");
 
     Analysis {

@@ -696,8 +696,12 @@ pub struct Timeline {
     time_ms: Vec<TimeMs>,
     /// Per event: its device, an index into `keys` (the analysis' own per-event devices, moved here).
     device: Vec<Option<DeviceIx>>,
-    /// Per event: the correction applied to its time (0 for events without a time of their own).
-    correction_ms: Vec<i64>,
+    /// Per event: the correction applied to its time (0 for events without a time of their own), as a
+    /// position in `corrections`: four bytes an event where the correction itself took eight (one per
+    /// host, so a few distinct values for millions of events).
+    correction_of: Vec<u32>,
+    /// The distinct corrections `correction_of` points to.
+    corrections: Vec<i64>,
     /// The devices' keys (shared with the devices, not copied).
     keys: Vec<SharedStr>,
     /// The entries kept by `retain`, in order; `None`: every event.
@@ -706,17 +710,19 @@ pub struct Timeline {
 
 impl Timeline {
     /// From the events in timeline order and, per event, its corrected time, its device (a position in
-    /// `keys`: the devices' positions and keys of an `Analysis`) and the correction applied to its host.
+    /// `keys`: the devices' positions and keys of an `Analysis`) and the correction applied to its time (a
+    /// position in `corrections`).
     pub fn new(
         events: Events,
         time_ms: Vec<TimeMs>,
         device: Vec<Option<DeviceIx>>,
-        correction_ms: Vec<i64>,
+        (correction_of, corrections): (Vec<u32>, Vec<i64>),
         keys: Vec<SharedStr>,
     ) -> Timeline {
         assert!(time_ms.len() == events.len() && device.len() == events.len());
-        assert!(correction_ms.len() == events.len());
-        Timeline { events, time_ms, device, correction_ms, keys, shown: None }
+        assert!(correction_of.len() == events.len());
+        assert!(correction_of.iter().all(|&c| (c as usize) < corrections.len()));
+        Timeline { events, time_ms, device, correction_of, corrections, keys, shown: None }
     }
 
     /// Appends an event (at the end, whatever its time) naming `device`.
@@ -740,7 +746,14 @@ impl Timeline {
         self.events.push(event);
         self.time_ms.push(TimeMs::new(time.map(|t| t.timestamp_millis())));
         self.device.push(device);
-        self.correction_ms.push(correction_ms);
+        let c = match self.corrections.iter().position(|&c| c == correction_ms) {
+            Some(c) => c,
+            None => {
+                self.corrections.push(correction_ms);
+                self.corrections.len() - 1
+            }
+        };
+        self.correction_of.push(c as u32);
     }
 
     /// The number of events.
@@ -771,7 +784,7 @@ impl Timeline {
             &self.events[EventIx::from(j)],
             self.time_ms[j].get(),
             device,
-            self.correction_ms[j],
+            self.corrections[self.correction_of[j] as usize],
         )
     }
 

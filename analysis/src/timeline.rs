@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use cmtrace_parsers::SharedStr;
 
 use crate::facts::{Analysis, DeviceFacts};
-use crate::index::EventIx;
+use crate::index::{EventIx, HostIx};
 use crate::model::{Device, Finding, Report, Timeline, TimelineEvent, SCHEMA_VERSION};
 
 impl Analysis {
@@ -31,16 +31,25 @@ impl Analysis {
     /// The timeline, taking the events (and their per-event times and devices) out of the analysis: the
     /// analysis is left without events.
     fn take_timeline(&mut self) -> Timeline {
-        let correction: Vec<i64> = (0..self.events.len())
-            .into_par_iter()
-            .map(|i| self.skew_correction_ms(EventIx::from(i)))
-            .collect();
+        // Each event's correction is its host's (the hosts' corrections, then 0 for the untimed events):
+        // the per-event hosts become the per-event positions where they are.
+        let mut corrections: Vec<i64> = self.hosts.iter().map(|h| h.skew_correction_ms).collect();
+        let untimed = corrections.len() as u32;
+        corrections.push(0);
+        let hosts: Vec<HostIx> = std::mem::take(&mut self.event_host).into();
+        let mut correction_of: Vec<u32> = hosts.into_iter().map(|h| h.index() as u32).collect();
+        let events = &self.events;
+        correction_of.par_iter_mut().enumerate().for_each(|(i, c)| {
+            if events[EventIx::from(i)].time().is_none() {
+                *c = untimed;
+            }
+        });
         let keys: Vec<SharedStr> = self.devices.iter().map(|d| d.key.clone()).collect();
         Timeline::new(
             std::mem::take(&mut self.events),
             std::mem::take(&mut self.event_time_ms).into(),
             std::mem::take(&mut self.event_device).into(),
-            correction,
+            (correction_of, corrections),
             keys,
         )
     }
