@@ -356,7 +356,7 @@ fn timeline_order(
 }
 
 /// Per device: its client host indices.
-type ClientHosts = Vec<Vec<HostIx>>;
+type ClientHosts = Vec<Box<[HostIx]>>;
 
 /// The devices, sorted by key (phases not yet worked out), with their client host indices.
 struct Devices {
@@ -549,7 +549,7 @@ fn renumber(
 /// Each device's path and phases, worked out in parallel.
 fn with_phases(
     mut devices: Vec<DeviceFacts>,
-    client_hosts: &[Vec<HostIx>],
+    client_hosts: &[Box<[HostIx]>],
     timeline: &Renumbered,
     hosts: &TiSlice<HostIx, HostFacts>,
 ) -> TiVec<DeviceIx, DeviceFacts> {
@@ -772,7 +772,7 @@ fn device_facts(
     perm: &[u32],
     events: &EventStore,
     hosts: &HostTable,
-) -> (DeviceFacts, Vec<HostIx>) {
+) -> (DeviceFacts, Box<[HostIx]>) {
     let (host_of, host_names) = (&hosts.host_of, &hosts.names);
     // Borrowed from the events and graph nodes while gathering; shared strings for what the device keeps.
     let mut client_ids: BTreeSet<Cow<str>> = BTreeSet::new();
@@ -886,7 +886,7 @@ fn device_facts(
         client_hosts: client_hosts.iter().map(|&h| host_names[h.index()].clone()).collect(),
     };
     let facts = DeviceFacts::new(key, lists, evs.iter().map(|&i| EventIx::from(i as usize)).collect());
-    (facts, client_hosts)
+    (facts, client_hosts.into_boxed_slice())
 }
 
 #[cfg(test)]

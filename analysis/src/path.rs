@@ -31,8 +31,9 @@ pub struct PathFacts {
     plain_registration: bool,
     /// The client build, when a line names it, and whether it predates tokens.
     build: Option<u32>,
-    /// The line that decided, for reasons: `(what it shows, file:line on host)`.
-    because: Option<String>,
+    /// The line that decided, for reasons: `(what it shows, file:line on host)`. A boxed string, not a
+    /// `String`: one word less on each of hundreds of thousands of devices.
+    because: Option<Box<str>>,
 }
 
 /// Whether a URL or host name is a CMG's: a `CCM_Proxy_*` path or an Azure cloud service name.
@@ -163,7 +164,8 @@ impl PathFacts {
                 intranet_because.or_else(|| Some("ccmsetup chose a PKI client certificate".into()))
             }
             DevicePath::Unknown => None,
-        };
+        }
+        .map(String::into_boxed_str);
         f
     }
 
