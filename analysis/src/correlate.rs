@@ -47,24 +47,106 @@ pub enum RequestKind {
     MpRegistration,
 }
 
-/// The lines of one server-side request (positions in the event slice, in line order). Boxed slices and
-/// 32-bit positions: a stress collection of 1 GB holds 300,000 blocks, and three growable vectors each
-/// (with their spare capacity) were 80 MB of it.
-#[derive(Debug, Clone)]
-pub(crate) struct Block {
-    pub kind: RequestKind,
-    pub host: usize,
-    pub events: Box<[u32]>,
-    /// Strong ids (client GUIDs, Azure AD device ids, computer SIDs).
-    pub strong: Box<[(IdKind, SharedStr)]>,
-    /// Weak ids (Azure AD user ids, user account SIDs).
-    pub weak: Box<[(IdKind, SharedStr)]>,
+/// The server request blocks, flat: each block's head, and its lines and identifiers as runs of two shared
+/// vectors. A stress collection of 1 GB holds 300,000 blocks; a struct with three boxed slices each was
+/// 64 bytes and up to three allocations a block (49 MB of that corpus's peak), runs are 12 bytes a block.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Blocks {
+    /// Per block: which request, its host.
+    heads: Vec<(RequestKind, u32)>,
+    /// Per block: where its lines end in `events`.
+    event_ends: Vec<u32>,
+    /// The lines of every block (positions in the event slice), block after block, each in line order.
+    events: Vec<u32>,
+    /// Per block: where its strong ids end in `ids`, and where its weak ids end.
+    id_ends: Vec<(u32, u32)>,
+    /// Every block's strong ids then weak ids, block after block.
+    ids: Vec<(IdKind, SharedStr)>,
 }
 
-impl Block {
+/// The lines of one server-side request (positions in the event slice, in line order), as `Blocks` holds it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Block<'a> {
+    pub kind: RequestKind,
+    pub host: usize,
+    pub events: &'a [u32],
+    /// Strong ids (client GUIDs, Azure AD device ids, computer SIDs).
+    pub strong: &'a [(IdKind, SharedStr)],
+    /// Weak ids (Azure AD user ids, user account SIDs).
+    pub weak: &'a [(IdKind, SharedStr)],
+}
+
+impl<'a> Block<'a> {
     /// Its lines' positions in the event slice, in line order.
-    pub fn event_positions(&self) -> impl Iterator<Item = usize> + '_ {
+    pub fn event_positions(&self) -> impl Iterator<Item = usize> + 'a {
         self.events.iter().map(|&i| i as usize)
+    }
+}
+
+impl Blocks {
+    /// How many blocks.
+    pub fn len(&self) -> usize {
+        self.heads.len()
+    }
+
+    /// Block `b`.
+    pub fn get(&self, b: usize) -> Block<'_> {
+        let (kind, host) = self.heads[b];
+        let events_from = if b == 0 { 0 } else { self.event_ends[b - 1] as usize };
+        let ids_from = if b == 0 { 0 } else { self.id_ends[b - 1].1 as usize };
+        let (strong_end, weak_end) = self.id_ends[b];
+        Block {
+            kind,
+            host: host as usize,
+            events: &self.events[events_from..self.event_ends[b] as usize],
+            strong: &self.ids[ids_from..strong_end as usize],
+            weak: &self.ids[strong_end as usize..weak_end as usize],
+        }
+    }
+
+    /// The blocks in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Block<'_>> + '_ {
+        (0..self.len()).map(|b| self.get(b))
+    }
+
+    /// Appends a block of `kind` on `host` with its lines and identifiers.
+    pub fn push(
+        &mut self,
+        (kind, host): (RequestKind, usize),
+        events: &[u32],
+        strong: &[(IdKind, SharedStr)],
+        weak: &[(IdKind, SharedStr)],
+    ) {
+        let end = |v: usize| u32::try_from(v).expect("fewer than 4 billion block lines and ids");
+        self.heads.push((kind, end(host)));
+        self.events.extend_from_slice(events);
+        self.event_ends.push(end(self.events.len()));
+        self.ids.extend_from_slice(strong);
+        let strong_end = end(self.ids.len());
+        self.ids.extend_from_slice(weak);
+        self.id_ends.push((strong_end, end(self.ids.len())));
+    }
+}
+
+/// A block as tests write it, gathered into `Blocks` with `collect`.
+#[cfg(test)]
+#[derive(Debug, Clone)]
+pub(crate) struct OwnedBlock {
+    pub kind: RequestKind,
+    pub host: usize,
+    pub events: Vec<u32>,
+    pub strong: Vec<(IdKind, SharedStr)>,
+    pub weak: Vec<(IdKind, SharedStr)>,
+}
+
+#[cfg(test)]
+impl FromIterator<OwnedBlock> for Blocks {
+    fn from_iter<I: IntoIterator<Item = OwnedBlock>>(blocks: I) -> Blocks {
+        let mut out = Blocks::default();
+        for b in blocks {
+            out.push((b.kind, b.host), &b.events, &b.strong, &b.weak);
+        }
+        out
     }
 }
 
@@ -157,14 +239,15 @@ pub(crate) fn build_blocks(
     file_order: &[u32],
     file_of: &[u32],
     ids: &mut Interner,
-) -> Vec<Block> {
+) -> Blocks {
     struct Open {
         block: usize,
         start_ms: Option<i64>,
         closed: bool,
     }
-    let mut blocks: Vec<Block> = Vec::new();
-    // Each block's lines while they are gathered (blocks of several threads of a file interleave).
+    // Each block's kind and host, and its lines while they are gathered (blocks of several threads of a file
+    // interleave).
+    let mut heads: Vec<(RequestKind, usize)> = Vec::new();
     let mut members: Vec<Vec<u32>> = Vec::new();
     let mut suspect: Vec<usize> = Vec::new();
     let mut open: HashMap<(u32, Option<u32>), Open> = HashMap::default();
@@ -236,19 +319,13 @@ pub(crate) fn build_blocks(
                 if let Some(o) = open.get(&key) {
                     if !o.closed && within(o) {
                         suspect.push(o.block);
-                        suspect.push(blocks.len());
+                        suspect.push(heads.len());
                     }
                 }
             }
-            blocks.push(Block {
-                kind,
-                host: (host_of[i] as usize),
-                events: Box::default(),
-                strong: Box::default(),
-                weak: Box::default(),
-            });
+            heads.push((kind, host_of[i] as usize));
             members.push(vec![i as u32]);
-            open.insert(key, Open { block: blocks.len() - 1, start_ms: t, closed: false });
+            open.insert(key, Open { block: heads.len() - 1, start_ms: t, closed: false });
         }
         if matches!(ev.kind, EventKind::CcmTokenReturned) {
             if let Some(o) = open.get_mut(&key) {
@@ -258,21 +335,21 @@ pub(crate) fn build_blocks(
     }
     suspect.sort_unstable();
     suspect.dedup();
-    for (bi, (b, lines)) in blocks.iter_mut().zip(members).enumerate() {
-        b.events = lines.into_boxed_slice();
-        if suspect.binary_search(&bi).is_ok() {
-            continue;
-        }
-        let mut strong = Vec::new();
-        let mut weak = Vec::new();
-        for i in b.event_positions() {
-            for_each_shared_id(&events[i].kind, |k, v, shared| {
-                if is_strong(k, &v) {
-                    push_unique(&mut strong, k, v, shared, ids);
-                } else if is_weak(k, &v) {
-                    push_unique(&mut weak, k, v, shared, ids);
-                }
-            });
+    let mut blocks = Blocks::default();
+    let (mut strong, mut weak) = (Vec::new(), Vec::new());
+    for (bi, (head, lines)) in heads.into_iter().zip(members).enumerate() {
+        strong.clear();
+        weak.clear();
+        if suspect.binary_search(&bi).is_err() {
+            for &i in &lines {
+                for_each_shared_id(&events[i as usize].kind, |k, v, shared| {
+                    if is_strong(k, &v) {
+                        push_unique(&mut strong, k, v, shared, ids);
+                    } else if is_weak(k, &v) {
+                        push_unique(&mut weak, k, v, shared, ids);
+                    }
+                });
+            }
         }
         // Two Azure AD devices or two client GUIDs in one block mean lines of different requests were
         // grouped (a log without thread ids): its identifiers link nothing.
@@ -281,8 +358,7 @@ pub(crate) fn build_blocks(
             strong.clear();
             weak.clear();
         }
-        b.strong = strong.into_boxed_slice();
-        b.weak = weak.into_boxed_slice();
+        blocks.push(head, &lines, &strong, &weak);
     }
     blocks
 }
@@ -572,7 +648,7 @@ impl Graph {
     /// Link 2: the strong ids inside one request block join each other (`Validated AAD token ..
     /// DeviceId: D` and `Created SCCM token .. deviceId: GUID:G` of one request; `Registering device
     /// using AAD auth: DeviceId='D'` and `Processing Registration request from Client 'GUID:G'`).
-    pub fn link_block_ids(&mut self, blocks: &[Block]) {
+    pub fn link_block_ids(&mut self, blocks: &Blocks) {
         // At most one node per strong id: sized once instead of rehashing strings as it grows.
         let ids: usize = blocks.iter().map(|b| b.strong.len()).sum();
         let nodes = &self.nodes;
@@ -580,7 +656,7 @@ impl Graph {
         self.nodes.reserve(ids);
         for (bi, b) in blocks.iter().enumerate() {
             let mut first = None;
-            for (k, v) in &b.strong {
+            for (k, v) in b.strong {
                 let n = self.node(Node::Id(*k, v.clone()));
                 if first.is_none() {
                     self.block_node[bi] = OptU32::new(Some(n as u32));
@@ -590,7 +666,7 @@ impl Graph {
                     Some(f) => self.union(f, n),
                 });
             }
-            for (k, v) in &b.weak {
+            for (k, v) in b.weak {
                 self.add_carrier(*k, v.clone(), Carrier::Block(bi));
             }
         }
@@ -661,11 +737,11 @@ impl Graph {
     /// The single component all the weak ids of a block point to, if exactly one.
     fn weak_root(
         &mut self,
-        b: &Block,
+        b: Block<'_>,
         memo: &mut HashMap<(IdKind, SharedStr), Option<Option<usize>>>,
     ) -> Option<usize> {
         let mut found: Option<usize> = None;
-        for key in &b.weak {
+        for key in b.weak {
             match self.weak_id_root(key, memo)? {
                 None => {}
                 Some(r) if found.is_none() || found == Some(r) => found = Some(r),
@@ -685,7 +761,7 @@ impl Graph {
         &mut self,
         events: &EventStore,
         roles: &HostRoles,
-        blocks: &[Block],
+        blocks: &Blocks,
         corr_ms: CorrectedTimes<'_>,
     ) {
         let requests = client_requests(events, roles, corr_ms);
@@ -719,7 +795,7 @@ impl Graph {
     }
 
     /// The component of each block and how it got there (after every link).
-    pub fn block_roots(&mut self, blocks: &[Block]) -> Vec<(Option<usize>, Attribution)> {
+    pub fn block_roots(&mut self, blocks: &Blocks) -> Vec<(Option<usize>, Attribution)> {
         let mut out = Vec::with_capacity(blocks.len());
         let mut memo = HashMap::default();
         for (bi, b) in blocks.iter().enumerate() {
@@ -798,7 +874,7 @@ pub(crate) fn client_requests(
 }
 
 /// CCM_STS blocks with the corrected time of their first timed line, sorted.
-pub(crate) fn sts_receipts(blocks: &[Block], corr_ms: CorrectedTimes<'_>) -> Vec<(i64, usize)> {
+pub(crate) fn sts_receipts(blocks: &Blocks, corr_ms: CorrectedTimes<'_>) -> Vec<(i64, usize)> {
     let mut v: Vec<(i64, usize)> = blocks
         .iter()
         .enumerate()
@@ -863,7 +939,7 @@ pub(crate) fn connector_roots(
     graph: &mut Graph,
     events: &EventStore,
     roles: &HostRoles,
-    blocks: &[Block],
+    blocks: &Blocks,
     block_roots: &[(Option<usize>, Attribution)],
     corr_ms: CorrectedTimes<'_>,
 ) -> Vec<(usize, usize)> {

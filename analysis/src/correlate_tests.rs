@@ -130,7 +130,7 @@ impl Scene {
     }
 
     /// `build_blocks` over the scene, files in path order.
-    fn blocks(&self) -> Vec<Block> {
+    fn blocks(&self) -> Blocks {
         let mut paths: Vec<&str> = self.events.iter().map(|e| e.evidence.path().as_str()).collect();
         paths.sort_unstable();
         paths.dedup();
@@ -152,7 +152,7 @@ impl Scene {
     }
 
     /// A graph with the client links of the scene and the block links of `blocks`.
-    fn graph(&self, blocks: &[Block]) -> Graph {
+    fn graph(&self, blocks: &Blocks) -> Graph {
         let mut g = Graph::new(HOSTS.len(), blocks.len(), Interner::default());
         g.link_client_ids(&self.store(), &self.corr_ms(), &self.roles());
         g.link_block_ids(blocks);
@@ -208,23 +208,30 @@ fn acquired_user(u: &str) -> EventKind {
 }
 
 /// The event positions of each block.
-fn members(blocks: &[Block]) -> Vec<Vec<usize>> {
+fn members(blocks: &Blocks) -> Vec<Vec<usize>> {
     blocks.iter().map(|b| b.event_positions().collect()).collect()
 }
 
-fn strong_ids(b: &Block) -> Vec<(IdKind, String)> {
+fn strong_ids(b: Block<'_>) -> Vec<(IdKind, String)> {
     b.strong.iter().map(|(k, v)| (*k, v.to_string())).collect()
 }
 
-fn weak_ids(b: &Block) -> Vec<(IdKind, String)> {
+fn weak_ids(b: Block<'_>) -> Vec<(IdKind, String)> {
     b.weak.iter().map(|(k, v)| (*k, v.to_string())).collect()
 }
 
 /// A block made by hand: a CCM_STS request on MP01 with these lines and identifiers.
-fn block(events: Vec<usize>, strong: &[(IdKind, &str)], weak: &[(IdKind, &str)]) -> Block {
+/// The blocks written, gathered.
+macro_rules! flat {
+    ($($b:expr),* $(,)?) => {
+        [$($b),*].into_iter().collect::<Blocks>()
+    };
+}
+
+fn block(events: Vec<usize>, strong: &[(IdKind, &str)], weak: &[(IdKind, &str)]) -> OwnedBlock {
     let ids = |v: &[(IdKind, &str)]| v.iter().map(|&(k, s)| (k, SharedStr::from(s))).collect();
     let events = events.into_iter().map(|i| i as u32).collect();
-    Block { kind: RequestKind::CcmSts, host: MP, events, strong: ids(strong), weak: ids(weak) }
+    OwnedBlock { kind: RequestKind::CcmSts, host: MP, events, strong: ids(strong), weak: ids(weak) }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -300,17 +307,17 @@ fn the_correlation_keeps_the_events_own_identifier_strings() {
         _ => None,
     });
     assert!(
-        SharedStr::ptr_eq(&blocks[0].strong[0].1, &device),
+        SharedStr::ptr_eq(&blocks.get(0).strong[0].1, &device),
         "the validated device id is the event's string"
     );
-    assert!(SharedStr::ptr_eq(&blocks[0].weak[0].1, &user), "the user id too");
+    assert!(SharedStr::ptr_eq(&blocks.get(0).weak[0].1, &user), "the user id too");
     let guid = field(w, |k| match k {
         EventKind::CcmTokenIssued { client_guid, .. } => client_guid.as_ref(),
         _ => None,
     });
-    assert_eq!(blocks[1].strong[0].1.as_str(), GUID2, "canonical form");
+    assert_eq!(blocks.get(1).strong[0].1.as_str(), GUID2, "canonical form");
     assert!(
-        !SharedStr::ptr_eq(&blocks[1].strong[0].1, &guid),
+        !SharedStr::ptr_eq(&blocks.get(1).strong[0].1, &guid),
         "a re-spelled id cannot be the event's string"
     );
 }
@@ -343,7 +350,7 @@ fn mp_registration_lines_form_one_block_up_to_ten_seconds() {
     assert_eq!(members(&blocks), vec![vec![a, b], vec![c], vec![d]]);
     assert!(blocks.iter().all(|b| b.kind == RequestKind::MpRegistration));
     assert_eq!(
-        strong_ids(&blocks[0]),
+        strong_ids(blocks.get(0)),
         vec![(IdKind::AadDevice, AAD_DEV1.into()), (IdKind::ClientGuid, GUID1.into())]
     );
 }
@@ -392,13 +399,13 @@ fn a_second_validation_or_issue_on_a_thread_is_the_next_request() {
     let d = s.sts(T + 30, Some(5), issued(GUID3));
     let blocks = s.blocks();
     assert_eq!(members(&blocks), vec![vec![a], vec![b, c], vec![d]]);
-    assert_eq!(strong_ids(&blocks[0]), vec![(IdKind::AadDevice, AAD_DEV1.into())]);
-    assert_eq!(weak_ids(&blocks[0]), vec![(IdKind::AadUser, USER1.into())]);
+    assert_eq!(strong_ids(blocks.get(0)), vec![(IdKind::AadDevice, AAD_DEV1.into())]);
+    assert_eq!(weak_ids(blocks.get(0)), vec![(IdKind::AadUser, USER1.into())]);
     assert_eq!(
-        strong_ids(&blocks[1]),
+        strong_ids(blocks.get(1)),
         vec![(IdKind::AadDevice, AAD_DEV2.into()), (IdKind::ClientGuid, GUID2.into())]
     );
-    assert_eq!(strong_ids(&blocks[2]), vec![(IdKind::ClientGuid, GUID3.into())]);
+    assert_eq!(strong_ids(blocks.get(2)), vec![(IdKind::ClientGuid, GUID3.into())]);
 }
 
 #[test]
@@ -413,7 +420,7 @@ fn a_second_device_or_guid_in_mp_registration_is_the_next_registration() {
     let blocks = s.blocks();
     assert_eq!(members(&blocks), vec![vec![a], vec![b, c], vec![d, e]]);
     assert_eq!(
-        strong_ids(&blocks[1]),
+        strong_ids(blocks.get(1)),
         vec![(IdKind::AadDevice, AAD_DEV2.into()), (IdKind::ClientGuid, GUID2.into())]
     );
 }
@@ -453,14 +460,14 @@ fn threadless_requests_one_after_the_other_keep_their_ids() {
     let blocks = s.blocks();
     assert_eq!(members(&blocks), vec![vec![0, 1, 2, 3], vec![4, 5, 6]]);
     assert_eq!(
-        strong_ids(&blocks[0]),
+        strong_ids(blocks.get(0)),
         vec![(IdKind::AadDevice, AAD_DEV1.into()), (IdKind::ClientGuid, GUID1.into())]
     );
     assert_eq!(
-        strong_ids(&blocks[1]),
+        strong_ids(blocks.get(1)),
         vec![(IdKind::AadDevice, AAD_DEV2.into()), (IdKind::ClientGuid, GUID2.into())]
     );
-    assert_eq!(weak_ids(&blocks[1]), vec![(IdKind::AadUser, USER2.into())]);
+    assert_eq!(weak_ids(blocks.get(1)), vec![(IdKind::AadUser, USER2.into())]);
 }
 
 #[test]
@@ -476,9 +483,9 @@ fn threadless_requests_that_overlap_link_nothing() {
     s.sts(T + 70_100, None, issued(GUID3));
     let blocks = s.blocks();
     assert_eq!(members(&blocks), vec![vec![0, 1], vec![2, 3], vec![4, 5]]);
-    assert!(blocks[0].strong.is_empty() && blocks[0].weak.is_empty());
-    assert!(blocks[1].strong.is_empty() && blocks[1].weak.is_empty());
-    assert_eq!(strong_ids(&blocks[2]), vec![(IdKind::ClientGuid, GUID3.into())]);
+    assert!(blocks.get(0).strong.is_empty() && blocks.get(0).weak.is_empty());
+    assert!(blocks.get(1).strong.is_empty() && blocks.get(1).weak.is_empty());
+    assert_eq!(strong_ids(blocks.get(2)), vec![(IdKind::ClientGuid, GUID3.into())]);
 }
 
 #[test]
@@ -507,18 +514,18 @@ fn a_block_naming_two_devices_or_two_guids_links_nothing() {
     s.sts(T, Some(8), issued(GUID3));
     let blocks = s.blocks();
     assert_eq!(blocks.len(), 4);
-    assert!(blocks[0].strong.is_empty() && blocks[0].weak.is_empty(), "{:?}", blocks[0]);
-    assert!(blocks[1].strong.is_empty() && blocks[1].weak.is_empty(), "{:?}", blocks[1]);
+    assert!(blocks.get(0).strong.is_empty() && blocks.get(0).weak.is_empty(), "{:?}", blocks.get(0));
+    assert!(blocks.get(1).strong.is_empty() && blocks.get(1).weak.is_empty(), "{:?}", blocks.get(1));
     assert_eq!(
-        strong_ids(&blocks[2]),
+        strong_ids(blocks.get(2)),
         vec![
             (IdKind::AadDevice, AAD_DEV1.into()),
             (IdKind::DeviceSid, DEVICE_SID.into()),
             (IdKind::ClientGuid, GUID1.into())
         ]
     );
-    assert_eq!(weak_ids(&blocks[2]), vec![(IdKind::AadUser, USER1.into())]);
-    assert_eq!(strong_ids(&blocks[3]), vec![(IdKind::ClientGuid, GUID3.into())]);
+    assert_eq!(weak_ids(blocks.get(2)), vec![(IdKind::AadUser, USER1.into())]);
+    assert_eq!(strong_ids(blocks.get(3)), vec![(IdKind::ClientGuid, GUID3.into())]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -632,7 +639,7 @@ fn a_guid_seen_again_after_a_new_one_is_no_third_incarnation() {
     s.push(C1, log, Some(T + 3_600_000), Some(1), registered(GUID2));
     // A line naming the old GUID again (a stale log line): still the second incarnation.
     s.push(C1, log, Some(T + 7_200_000), Some(1), registered(GUID1));
-    let g = s.graph(&[]);
+    let g = s.graph(&Blocks::default());
     let epochs: Vec<(i64, Node)> = g.host_epochs[C1].iter().map(|&(t, n)| (t, g.nodes[n].clone())).collect();
     let t_new = at(T + 3_600_000).timestamp_millis();
     assert_eq!(epochs, vec![(i64::MIN, Node::ClientHost(C1, 0)), (t_new, Node::ClientHost(C1, 1))]);
@@ -647,7 +654,7 @@ fn a_new_guid_starts_after_the_first_of_equally_long_silences() {
     s.push(C1, log, Some(T + 10_000), Some(1), EventKind::ClientStartup { version: None });
     s.push(C1, log, Some(T + 20_000), Some(1), EventKind::ClientStartup { version: None });
     s.push(C1, log, Some(T + 30_000), Some(1), registered(GUID2));
-    let mut g = s.graph(&[]);
+    let mut g = s.graph(&Blocks::default());
     let starts: Vec<i64> = g.host_epochs[C1].iter().map(|e| e.0).collect();
     let t0 = at(T).timestamp_millis();
     assert_eq!(starts, vec![i64::MIN, t0 + 10_000], "three 10 s silences: the first one splits");
@@ -669,7 +676,7 @@ fn server_lines_on_a_client_that_is_also_a_server_make_no_incarnation() {
     s.push(C1, LogKind::ClientIdManagerStartup, Some(T), Some(1), registered(GUID1));
     s.push(C1, LogKind::CcmSts, Some(T + 60_000), Some(5), issued(GUID2));
     s.push(C1, LogKind::CcmSts, Some(T + 120_000), Some(6), issued(GUID3));
-    let mut g = s.graph(&[]);
+    let mut g = s.graph(&Blocks::default());
     assert!(g.host_epochs[C1].is_empty(), "{:?}", g.host_epochs[C1]);
     let h = g.host_node[C1].unwrap();
     assert_eq!(g.nodes[h], Node::ClientHost(C1, 0));
@@ -739,7 +746,7 @@ fn client_logs_belong_to_their_host_and_other_logs_only_on_a_pure_client() {
 fn a_weak_id_joins_one_client_to_one_server_component_only() {
     let mut s = Scene::new();
     s.push(C1, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
-    let blocks = vec![
+    let blocks = flat![
         block(vec![], &[(IdKind::ClientGuid, GUID1)], &[(IdKind::AadUser, USER1)]),
         // Two server-only components sharing a user id (one person, two devices): not joined.
         block(vec![], &[(IdKind::ClientGuid, GUID2)], &[(IdKind::AadUser, USER2)]),
@@ -760,7 +767,7 @@ fn a_weak_id_never_joins_two_client_hosts() {
     let mut s = Scene::new();
     s.push(C1, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
     s.push(C2, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
-    let mut g = s.graph(&[]);
+    let mut g = s.graph(&Blocks::default());
     g.link_weak_ids();
     let (h1, h2) = (g.host_node[C1].unwrap(), g.host_node[C2].unwrap());
     assert_ne!(g.find(h1), g.find(h2));
@@ -780,7 +787,7 @@ fn a_weak_id_never_joins_two_azure_ad_devices() {
             aad_device: Some(AAD_DEV1.into()),
         },
     );
-    let blocks = vec![block(vec![], &[(IdKind::AadDevice, AAD_DEV2)], &[(IdKind::AadUser, USER1)])];
+    let blocks = flat![block(vec![], &[(IdKind::AadDevice, AAD_DEV2)], &[(IdKind::AadUser, USER1)])];
     let mut g = s.graph(&blocks);
     g.link_weak_ids();
     let h = g.host_node[C1].unwrap();
@@ -788,7 +795,7 @@ fn a_weak_id_never_joins_two_azure_ad_devices() {
 }
 
 /// A graph whose client hosts are not nodes 0 and 1 (so that a constant root cannot pass for a found one).
-fn padded_graph(s: &Scene, blocks: &[Block]) -> Graph {
+fn padded_graph(s: &Scene, blocks: &Blocks) -> Graph {
     let mut g = Graph::new(HOSTS.len(), blocks.len(), Interner::default());
     g.node(Node::Id(IdKind::Other, "pad-0".into()));
     g.node(Node::Id(IdKind::Other, "pad-1".into()));
@@ -801,7 +808,7 @@ fn padded_graph(s: &Scene, blocks: &[Block]) -> Graph {
 fn an_orphan_block_goes_to_the_one_component_its_user_id_points_to() {
     let mut s = Scene::new();
     s.push(C2, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
-    let blocks = vec![block(vec![], &[], &[(IdKind::AadUser, USER1)])];
+    let blocks = flat![block(vec![], &[], &[(IdKind::AadUser, USER1)])];
     let mut g = padded_graph(&s, &blocks);
     g.link_weak_ids();
     let h = g.host_node[C2].unwrap();
@@ -814,7 +821,7 @@ fn a_user_id_carried_twice_by_one_component_still_points_to_it() {
     let mut s = Scene::new();
     s.push(C2, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
     s.push(C2, LogKind::ClientIdManagerStartup, Some(T), Some(1), registered(GUID2));
-    let blocks = vec![
+    let blocks = flat![
         // CLIENT02's own request (its GUID): carries the user id on CLIENT02's component.
         block(vec![], &[(IdKind::ClientGuid, GUID2)], &[(IdKind::AadUser, USER1)]),
         block(vec![], &[], &[(IdKind::AadUser, USER1)]),
@@ -833,7 +840,7 @@ fn a_user_id_on_two_components_attributes_nothing() {
     let mut s = Scene::new();
     s.push(C1, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
     s.push(C2, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
-    let blocks = vec![block(vec![], &[], &[(IdKind::AadUser, USER1)])];
+    let blocks = flat![block(vec![], &[], &[(IdKind::AadUser, USER1)])];
     let mut g = padded_graph(&s, &blocks);
     g.link_weak_ids();
     assert_eq!(g.block_roots(&blocks), vec![(None, Attribution::None)]);
@@ -842,7 +849,7 @@ fn a_user_id_on_two_components_attributes_nothing() {
 #[test]
 fn a_user_id_no_other_component_carries_attributes_nothing() {
     let s = Scene::new();
-    let blocks = vec![block(vec![], &[], &[(IdKind::AadUser, USER1)])];
+    let blocks = flat![block(vec![], &[], &[(IdKind::AadUser, USER1)])];
     let mut g = padded_graph(&s, &blocks);
     g.link_weak_ids();
     assert_eq!(g.block_roots(&blocks), vec![(None, Attribution::None)]);
@@ -861,7 +868,7 @@ fn all_user_ids_of_a_block_must_agree_on_one_component() {
     );
     s.push(C2, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER2));
     let sid = (IdKind::Sid, DEVICE_SID);
-    let blocks = vec![
+    let blocks = flat![
         // Both on CLIENT01.
         block(vec![], &[], &[(IdKind::AadUser, USER1), sid]),
         // CLIENT01 and CLIENT02: ambiguous.
@@ -889,7 +896,7 @@ fn a_request_chain_and_a_user_id_must_agree() {
     s.push(C1, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER1));
     s.push(C2, LogKind::Ccmsetup, Some(T), Some(1), acquired_user(USER2));
     let r = s.request(C1, T + 1_000);
-    let blocks = vec![
+    let blocks = flat![
         block(vec![], &[], &[(IdKind::AadUser, USER1)]),
         block(vec![], &[], &[(IdKind::AadUser, USER2)]),
         block(vec![], &[], &[]),
@@ -941,8 +948,8 @@ fn distinct_hosts_in_needs_one_host_and_at_most_32_requests() {
 }
 
 /// A graph with CLIENT01 and CLIENT02 and one orphan CCM_STS block per time in `sts_ms`, chained.
-fn chained(s: &mut Scene, sts_ms: &[i64]) -> (Graph, Vec<Block>) {
-    let blocks: Vec<Block> =
+fn chained(s: &mut Scene, sts_ms: &[i64]) -> (Graph, Blocks) {
+    let blocks: Blocks =
         sts_ms.iter().map(|&t| block(vec![s.sts(t, Some(t as u32), url())], &[], &[])).collect();
     let mut g = padded_graph(s, &blocks);
     g.link_chains(&s.store(), &s.roles(), &blocks, s.corrected(&s.corr_ms()));
@@ -1021,7 +1028,7 @@ fn a_chain_joins_a_server_component_to_the_client_but_never_a_second_client() {
     // Later, CLIENT01 requests again and the only block names CLIENT02's GUID: not joined.
     s.request(C1, T + 600_000);
     let b1 = block(vec![s.sts(T + 600_400, Some(2), issued(GUID2))], &[(IdKind::ClientGuid, GUID2)], &[]);
-    let blocks = vec![b0, b1];
+    let blocks = flat![b0, b1];
     let mut g = padded_graph(&s, &blocks);
     g.link_chains(&s.store(), &s.roles(), &blocks, s.corrected(&s.corr_ms()));
     let (h1, h2) = (g.find(g.host_node[C1].unwrap()), g.find(g.host_node[C2].unwrap()));
@@ -1065,7 +1072,7 @@ fn connector_lines_about_ccm_sts_are_recognised_by_either_url() {
 }
 
 /// `connector_roots` after `block_roots`, without request chains.
-fn connector_scene(s: &Scene, blocks: &[Block]) -> (Graph, Vec<(usize, usize)>) {
+fn connector_scene(s: &Scene, blocks: &Blocks) -> (Graph, Vec<(usize, usize)>) {
     let mut g = padded_graph(s, blocks);
     let roots = g.block_roots(blocks);
     let out = connector_roots(&mut g, &s.store(), &s.roles(), blocks, &roots, s.corrected(&s.corr_ms()));
@@ -1082,7 +1089,7 @@ fn connector_lines_follow_the_only_block_from_3000_ms_before_to_1500_ms_after() 
         // Another forwarded request (more than a second apart) on the connector.
         s.connector(other_at);
         let blocks =
-            vec![block(vec![s.sts(tb, Some(1), issued(GUID1))], &[(IdKind::ClientGuid, GUID1)], &[])];
+            flat![block(vec![s.sts(tb, Some(1), issued(GUID1))], &[(IdKind::ClientGuid, GUID1)], &[])];
         let (mut g, out) = connector_scene(&s, &blocks);
         let expected = if tied { vec![(line, g.block_anchor(0).unwrap())] } else { vec![] };
         assert_eq!(out, expected, "another connector request {} ms from the block", other_at - tb);
@@ -1096,7 +1103,7 @@ fn connector_lines_a_second_apart_are_one_forwarded_request() {
     let b = s.connector(T + 1_000);
     let c = s.connector(T + 2_000);
     let blocks =
-        vec![block(vec![s.sts(T + 400, Some(1), issued(GUID1))], &[(IdKind::ClientGuid, GUID1)], &[])];
+        flat![block(vec![s.sts(T + 400, Some(1), issued(GUID1))], &[(IdKind::ClientGuid, GUID1)], &[])];
     let (mut g, out) = connector_scene(&s, &blocks);
     let r = g.block_anchor(0).unwrap();
     assert_eq!(out, vec![(a, r), (b, r), (c, r)]);
@@ -1110,7 +1117,7 @@ fn connector_lines_follow_the_only_client_request_from_5000_ms_before_to_1500_ms
         s.request(C1, T);
         s.request(C2, other_at);
         let line = s.connector(t);
-        let (mut g, out) = connector_scene(&s, &[]);
+        let (mut g, out) = connector_scene(&s, &Blocks::default());
         let h = g.find(g.host_node[C1].unwrap());
         let expected = if tied { vec![(line, h)] } else { vec![] };
         assert_eq!(out, expected, "CLIENT02 requesting {} ms from the connector line", other_at - t);
@@ -1124,7 +1131,7 @@ fn connector_lines_stay_unattributed_when_block_and_client_disagree() {
     let line = s.connector(T + 300);
     // The block names a GUID no client host carries: a component of its own, not CLIENT01's.
     let blocks =
-        vec![block(vec![s.sts(T + 400, Some(1), issued(GUID1))], &[(IdKind::ClientGuid, GUID1)], &[])];
+        flat![block(vec![s.sts(T + 400, Some(1), issued(GUID1))], &[(IdKind::ClientGuid, GUID1)], &[])];
     let (_, out) = connector_scene(&s, &blocks);
     assert_eq!(out, vec![]);
 
@@ -1164,7 +1171,7 @@ fn only_connector_lines_about_ccm_sts_are_attributed() {
         Some(1),
         EventKind::ProxyUrlRewritten { from: CMG_STS.into(), to: MP_STS.into() },
     );
-    let (mut g, out) = connector_scene(&s, &[]);
+    let (mut g, out) = connector_scene(&s, &Blocks::default());
     let h = g.find(g.host_node[C1].unwrap());
     assert_eq!(out, vec![(line, h)]);
 }
@@ -1196,7 +1203,7 @@ fn a_second_block_from_1500_ms_before_to_3000_ms_after_the_connector_line_leaves
     for (other_at, tied) in [(t - 1_501, true), (t - 1_500, false), (t + 3_000, false), (t + 3_001, true)] {
         let mut s = Scene::new();
         let line = s.connector(t);
-        let blocks = vec![
+        let blocks = flat![
             block(vec![s.sts(t + 100, Some(1), issued(GUID1))], &[(IdKind::ClientGuid, GUID1)], &[]),
             block(vec![s.sts(other_at, Some(2), issued(GUID2))], &[(IdKind::ClientGuid, GUID2)], &[]),
         ];
@@ -1223,7 +1230,7 @@ fn a_second_connector_request_from_1500_ms_before_to_5000_ms_after_the_client_re
         );
         s.host_of[s.events.len() - 1] = MP as u32;
         s.events.last_mut().unwrap().evidence.set_host(HOSTS[MP].into());
-        let (mut g, out) = connector_scene(&s, &[]);
+        let (mut g, out) = connector_scene(&s, &Blocks::default());
         let h = g.find(g.host_node[C1].unwrap());
         let expected = if tied { vec![(line, h)] } else { vec![] };
         assert_eq!(out, expected, "another connector request {} ms from the client request", other_at - T);

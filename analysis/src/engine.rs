@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use cmtrace_parsers::{Event, EventKind, EventStore, HostRole, LogKind, SharedStr};
 
-use crate::correlate::{self, Attribution, Block, Graph, HostRoles, Interner, Node};
+use crate::correlate::{self, Attribution, Blocks, Graph, HostRoles, Interner, Node};
 use crate::ids::{for_each_id, is_account_sid, IdKind};
 use crate::index::{DeviceIx, EventIx, HostIx, OptU32, TiSlice, TiVec, TimeMs};
 use crate::model::{DeviceLists, Input, Phase, PhaseId, PhaseStatus, Phases};
@@ -221,7 +221,7 @@ impl FileOrder {
 /// Correlation so far: the server request blocks, each event's block, and the graph of identifiers
 /// and client hosts whose components become devices.
 struct Links {
-    blocks: Vec<Block>,
+    blocks: Blocks,
     /// Per event, as read: its request block (dropped once time chains are linked).
     block_of: Vec<OptU32>,
     graph: Graph,
@@ -462,7 +462,7 @@ fn host_facts(
 
 /// The server request blocks and the component each belongs to (and how).
 struct RequestBlocks {
-    blocks: Vec<Block>,
+    blocks: Blocks,
     roots: Vec<(Option<usize>, Attribution)>,
 }
 

@@ -25,7 +25,7 @@ use chrono::Duration;
 use cmtrace_parsers::{EventKind, EventStore, HostRole, LogKind};
 
 use crate::correlate::{
-    connector_start_ms, is_connector_sts, window, Block, HostRoles, RequestKind, CHAIN_WINDOW_MS,
+    connector_start_ms, is_connector_sts, window, Blocks, HostRoles, RequestKind, CHAIN_WINDOW_MS,
 };
 use crate::index::{EventIx, OptU32, TimeMs};
 
@@ -137,7 +137,7 @@ pub(crate) struct SkewInput<'a> {
     pub roles: &'a HostRoles<'a>,
     pub host_names: &'a [cmtrace_parsers::SharedStr],
     pub is_reference: &'a [bool],
-    pub blocks: &'a [Block],
+    pub blocks: &'a Blocks,
     /// Device component per block and per event before time chains (identifiers only).
     pub block_root: &'a [Option<usize>],
     /// Per event: its component's root node (32-bit, one per event).

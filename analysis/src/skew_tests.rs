@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDateTime};
 use cmtrace_parsers::{Event, EventKind, EventStore, LogKind, SharedStr};
 
 use super::*;
-use crate::correlate::{Block, HostRoles, RequestKind};
+use crate::correlate::{Blocks, HostRoles, RequestKind};
 use crate::index::{OptU32, TimeMs};
 use crate::testkit::{event_at_line, CMG_STS, HOUR, MIN, MP_STS};
 
@@ -35,7 +35,7 @@ struct Scene {
     host_of: Vec<u32>,
     raw_ms: Vec<TimeMs>,
     event_root: Vec<OptU32>,
-    blocks: Vec<Block>,
+    blocks: Blocks,
     block_root: Vec<Option<usize>>,
 }
 
@@ -53,7 +53,7 @@ impl Scene {
             host_of: Vec::new(),
             raw_ms: Vec::new(),
             event_root: Vec::new(),
-            blocks: Vec::new(),
+            blocks: Blocks::default(),
             block_root: Vec::new(),
         }
     }
@@ -73,8 +73,8 @@ impl Scene {
     }
 
     fn block(&mut self, kind: RequestKind, host: usize, events: Vec<usize>, root: Option<usize>) {
-        let events = events.into_iter().map(|i| i as u32).collect();
-        self.blocks.push(Block { kind, host, events, strong: Box::default(), weak: Box::default() });
+        let events: Vec<u32> = events.into_iter().map(|i| i as u32).collect();
+        self.blocks.push((kind, host), &events, &[], &[]);
         self.block_root.push(root);
     }
 
