@@ -483,6 +483,15 @@ impl Graph {
         i
     }
 
+    /// The root of `x`'s component, without shortening the path (for a shared graph; after `find` has
+    /// been called on every node, each path is one step).
+    pub fn root(&self, mut x: usize) -> usize {
+        while self.parent[x] as usize != x {
+            x = self.parent[x] as usize;
+        }
+        x
+    }
+
     pub fn find(&mut self, mut x: usize) -> usize {
         let mut root = x;
         while self.parent[root] as usize != root {

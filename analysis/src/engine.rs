@@ -385,18 +385,15 @@ fn build_devices(
         component_of_root[r] = c;
     }
     // (component, item) pairs in 32 bits: one per graph node and one per attributed event.
-    let node_components: Vec<(u32, u32)> =
-        (0..graph.nodes.len()).map(|n| (component_of_root[graph.find(n)] as u32, n as u32)).collect();
-    let members = Grouped::new(component_roots.len(), &node_components);
-    let event_components: Vec<(u32, u32)> = perm
-        .iter()
-        .enumerate()
-        .filter_map(|(new, &old)| {
+    let members = Grouped::new(component_roots.len(), || {
+        (0..graph.nodes.len()).map(|n| (component_of_root[graph.root(n)] as u32, n as u32))
+    });
+    let device_events = Grouped::new(component_roots.len(), || {
+        perm.iter().enumerate().filter_map(|(new, &old)| {
             roots[old as usize].get().map(|r| (component_of_root[r as usize] as u32, new as u32))
         })
-        .collect();
-    let device_events = Grouped::new(component_roots.len(), &event_components);
-    drop((node_components, event_components, component_of_root));
+    });
+    drop(component_of_root);
     let (nodes, ids) = (&graph.nodes, &graph.ids);
     // Three parallel vectors rather than one of tuples: each is built once and sorted in place, and the
     // devices are never copied into a second vector (at 300,000 devices that copy was 100 MB).
@@ -650,31 +647,32 @@ fn expand_runs<T: Copy>(runs: &[(usize, usize)], n: usize, mut value: impl FnMut
 /// Items grouped by a dense group number, each group's items in the order given, in one flat vector
 /// (32-bit items: one per event of the collection).
 struct Grouped {
-    starts: Vec<usize>,
+    starts: Vec<u32>,
     items: Vec<u32>,
 }
 
 impl Grouped {
-    /// `pairs`: (group, item), groups below `groups`.
-    fn new(groups: usize, pairs: &[(u32, u32)]) -> Grouped {
-        let mut starts = vec![0usize; groups + 1];
-        for &(g, _) in pairs {
+    /// The (group, item) pairs `pairs` gives (each call the same ones, in the same order; groups below
+    /// `groups`): counted on a first pass and placed on a second, never held as a list (one pair per event).
+    fn new<I: Iterator<Item = (u32, u32)>>(groups: usize, pairs: impl Fn() -> I) -> Grouped {
+        let mut starts = vec![0u32; groups + 1];
+        for (g, _) in pairs() {
             starts[g as usize + 1] += 1;
         }
         for g in 0..groups {
             starts[g + 1] += starts[g];
         }
         let mut next = starts.clone();
-        let mut items = vec![0u32; pairs.len()];
-        for &(g, item) in pairs {
-            items[next[g as usize]] = item;
+        let mut items = vec![0u32; starts[groups] as usize];
+        for (g, item) in pairs() {
+            items[next[g as usize] as usize] = item;
             next[g as usize] += 1;
         }
         Grouped { starts, items }
     }
 
     fn group(&self, g: usize) -> &[u32] {
-        &self.items[self.starts[g]..self.starts[g + 1]]
+        &self.items[self.starts[g] as usize..self.starts[g + 1] as usize]
     }
 }
 
