@@ -1,10 +1,9 @@
 //! The matchers: each pattern compiled once (`Compiled`: the ASCII and Unicode regexes, the literals a match
-//! starts with, the direct matcher) and per log kind the prefilter, the `RegexSet` that decides between
-//! several candidates and the run of one pattern (`KindExtractor`).
+//! starts with, the direct matcher) and per log kind the prefilter and the run of one pattern
+//! (`KindExtractor`).
 
 use std::sync::OnceLock;
 
-use regex::RegexSet;
 use regex_automata::{meta, Anchored, Input};
 
 use super::direct;
@@ -82,8 +81,6 @@ struct KindPattern {
 pub(super) struct KindExtractor {
     /// The literal scan of the kind's lines.
     pub(super) prefilter: Prefilter,
-    /// All the kind's regexes: decides between several candidates in one pass.
-    pub(super) set: RegexSet,
     pats: Vec<KindPattern>,
 }
 
@@ -119,11 +116,7 @@ impl KindExtractor {
         let (prefilter, anchors) = Prefilter::new(&pats, &leads, extras);
         let kind_pats =
             ids.iter().zip(anchors).map(|(&pattern, anchors)| KindPattern { pattern, anchors }).collect();
-        KindExtractor {
-            prefilter,
-            set: RegexSet::new(pats.iter().map(|p| p.regex)).expect("static regexes"),
-            pats: kind_pats,
-        }
+        KindExtractor { prefilter, pats: kind_pats }
     }
 
     /// Runs the kind's pattern `i` on `m` and appends its event (if new since `before`).

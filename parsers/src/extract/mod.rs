@@ -2,22 +2,22 @@
 //! identifiers they carry.
 //!
 //! One table of patterns (`PATTERNS`); each pattern names the log kinds it applies to, distinctive
-//! literals and a regex. Per log kind the literals form one literal prefilter and the regexes one
-//! `RegexSet`, behind it:
+//! literals and a regex. Per log kind the literals form one literal prefilter, and behind it:
 //!
 //! 1. One scan finds every literal of the kind in the line (lower-cased, with the packed SIMD searcher;
 //!    Aho-Corasick for long lines): a line that matters to nobody costs that scan and no more. The scan
 //!    also tells which patterns can match (their *needles* occur: `literals` unless `needles` says
 //!    otherwise, see `Pattern`) and where each literal starts.
-//! 2. One candidate (the usual case): only its regex runs. Several: the kind's `RegexSet` runs once and
-//!    decides, and the patterns it reports run.
+//! 2. Only the candidates' regexes run, in pattern order (one candidate is the usual case). A kind's
+//!    `RegexSet` used to decide between several first: it held 7.7 MB of automata for the whole run and
+//!    each pattern it reported was searched again anyway.
 //! 3. A regex runs anchored at the first occurrence of the literal it begins with, when it begins with
 //!    one (a later match falls back to a forward search): no scan back from the match end. On an ASCII
 //!    line (nearly all) it runs as compiled without Unicode, a far smaller automaton and one-pass more
 //!    often; where its shape allows, through a backtracking-free matcher (`direct`) instead.
 //!
-//! The events are exactly those of running the set and the capturing regex of every pattern it reports
-//! (the tests hold both algorithms side by side).
+//! The events are exactly those of running a `RegexSet` of the kind and the capturing regex of every
+//! pattern it reports (the tests hold both algorithms side by side).
 //!
 //! Identifiers are normalised for correlation: SMS GUIDs upper case with `GUID:`; Azure AD tenant,
 //! device and user ids lower case; SIDs upper case; `Will expire at` times parsed as client local time.
@@ -128,7 +128,7 @@ pub struct Prefiltered {
 }
 
 impl Extractors {
-    /// Every log kind's patterns, compiled (one `RegexSet` per kind and the direct matchers).
+    /// Every log kind's patterns, compiled (a prefilter per kind, the regexes and the direct matchers).
     pub fn new() -> Extractors {
         let compiled: Vec<Compiled> = PATTERNS.iter().map(Compiled::new).collect();
         let by_kind = LogKind::ALL
@@ -213,13 +213,13 @@ impl Extractors {
         let before = out.len();
         let m = Message { text: msg, hits, strings };
         if hits.patterns_may_match() {
-            if hits.candidates.is_power_of_two() {
-                k.run(&self.compiled, hits.candidates.trailing_zeros() as usize, &m, out, before);
-            } else {
-                for i in k.set.matches(msg).iter() {
-                    debug_assert!(hits.candidates & (1 << i) != 0, "pattern {i} matched without its needles");
-                    k.run(&self.compiled, i, &m, out, before);
-                }
+            // Each candidate in pattern order; one that does not match finds nothing (its search is the same
+            // as a set's would be, and anchored where its leading literal is).
+            let mut candidates = hits.candidates;
+            while candidates != 0 {
+                let i = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                k.run(&self.compiled, i, &m, out, before);
             }
         }
         // A failure line of a flow log with no specific event: keep it for rules, trace and the causes of
