@@ -461,17 +461,23 @@ impl Graph {
         self.block_node = Vec::new();
     }
 
-    /// The position of `node` in `nodes`, if it is there (while linking).
+    /// The position of `node` in `nodes`, if it is there (while linking; tests look nodes up by value).
+    #[cfg(test)]
     pub(crate) fn position(&self, node: &Node) -> Option<usize> {
-        self.index.find(node_hash(node), |&i| self.nodes[i as usize] == *node).map(|&i| i as usize)
+        self.position_hashed(node_hash(node), node)
+    }
+
+    /// `position` of a node whose hash is `hash`.
+    fn position_hashed(&self, hash: u64, node: &Node) -> Option<usize> {
+        self.index.find(hash, |&i| self.nodes[i as usize] == *node).map(|&i| i as usize)
     }
 
     fn node(&mut self, node: Node) -> usize {
         debug_assert!(!self.linked, "a node added after linking was over");
-        if let Some(i) = self.position(&node) {
+        let hash = node_hash(&node);
+        if let Some(i) = self.position_hashed(hash, &node) {
             return i;
         }
-        let hash = node_hash(&node);
         let i = self.nodes.len();
         self.has_host.push(matches!(node, Node::ClientHost(..)));
         self.has_aad_device.push(matches!(node, Node::Id(IdKind::AadDevice, _)));
@@ -492,11 +498,9 @@ impl Graph {
         x
     }
 
+    /// The root of `x`'s component, shortening the path to it.
     pub fn find(&mut self, mut x: usize) -> usize {
-        let mut root = x;
-        while self.parent[root] as usize != root {
-            root = self.parent[root] as usize;
-        }
+        let root = self.root(x);
         while self.parent[x] as usize != root {
             let next = self.parent[x] as usize;
             self.parent[x] = root as u32;

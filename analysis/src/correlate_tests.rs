@@ -220,7 +220,6 @@ fn weak_ids(b: Block<'_>) -> Vec<(IdKind, String)> {
     b.weak.iter().map(|(k, v)| (*k, v.to_string())).collect()
 }
 
-/// A block made by hand: a CCM_STS request on MP01 with these lines and identifiers.
 /// The blocks written, gathered.
 macro_rules! flat {
     ($($b:expr),* $(,)?) => {
@@ -228,6 +227,7 @@ macro_rules! flat {
     };
 }
 
+/// A block made by hand: a CCM_STS request on MP01 with these lines and identifiers.
 fn block(events: Vec<usize>, strong: &[(IdKind, &str)], weak: &[(IdKind, &str)]) -> OwnedBlock {
     let ids = |v: &[(IdKind, &str)]| v.iter().map(|&(k, s)| (k, SharedStr::from(s))).collect();
     let events = events.into_iter().map(|i| i as u32).collect();

@@ -22,10 +22,7 @@ impl Analysis {
 
     /// The correction applied to event `i`'s time: its host's, or 0 when it has no time of its own.
     fn skew_correction_ms(&self, i: EventIx) -> i64 {
-        match self.events[i].time() {
-            Some(_) => self.hosts[self.event_host[i]].skew_correction_ms,
-            None => 0,
-        }
+        corrected_host(&self.events[i], self.event_host[i]).map_or(0, |h| self.hosts[h].skew_correction_ms)
     }
 
     /// The timeline, taking the events (and their per-event times and devices) out of the analysis: the
@@ -40,9 +37,8 @@ impl Analysis {
         let mut correction_of: Vec<u32> = hosts.into_iter().map(|h| h.index() as u32).collect();
         let events = &self.events;
         correction_of.par_iter_mut().enumerate().for_each(|(i, c)| {
-            if events[EventIx::from(i)].time().is_none() {
-                *c = untimed;
-            }
+            *c = corrected_host(&events[EventIx::from(i)], HostIx::from(*c as usize))
+                .map_or(untimed, |h| h.index() as u32);
         });
         let keys: Vec<SharedStr> = self.devices.iter().map(|d| d.key.clone()).collect();
         Timeline::new(
@@ -75,6 +71,12 @@ impl Analysis {
     pub fn to_report(&self, findings: Vec<Finding>) -> Report {
         self.clone().into_report(findings)
     }
+}
+
+/// The host whose clock correction applies to `event`, logged on `host`: none when the event has no time of its
+/// own (it keeps the place of the line before it and is not corrected).
+fn corrected_host(event: &cmtrace_parsers::Event, host: HostIx) -> Option<HostIx> {
+    event.time().map(|_| host)
 }
 
 /// The contract's device object of a device (its identifiers, hosts and phases move).
