@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -559,24 +559,38 @@ fn with_phases(
     devices.into()
 }
 
-/// The phase lists without times or evidence (each phase only a status and a reason) met so far, each once:
-/// the devices seen only on the servers of a fleet collection share a few of them.
+/// The phase lists met so far, each once, without the phases that have times or evidence (a device's own):
+/// the devices seen only on the servers of a fleet collection share a few of them, with at most one phase of
+/// their own (the management point's registration of the device).
 #[derive(Default)]
-struct SharedPhases(Mutex<HashMap<PlainPhases, Phases>>);
+struct SharedPhases(Mutex<HashMap<PlainPhases, Arc<[Phase]>>>);
 
-/// Each phase's id, status and reason: a phase list without times or evidence.
-type PlainPhases = Box<[(PhaseId, PhaseStatus, SharedStr)]>;
+/// Each phase's id, and its status and reason where it has neither times nor evidence: what devices sharing
+/// a list have in common.
+type PlainPhases = Box<[(PhaseId, Option<(PhaseStatus, SharedStr)>)]>;
 
 impl SharedPhases {
-    /// `phases` as a shared list: the one met before when it has no times or evidence.
+    /// `phases` as a shared list (the one met before with the same phases without times or evidence) and the
+    /// phases with times or evidence.
     fn share(&self, phases: Vec<Phase>) -> Phases {
-        let plain = phases.iter().all(|p| p.start.is_none() && p.end.is_none() && p.evidence.is_empty());
-        if !plain {
-            return phases.into();
+        let own = |p: &Phase| p.start.is_some() || p.end.is_some() || !p.evidence.is_empty();
+        let key: PlainPhases =
+            phases.iter().map(|p| (p.id, (!own(p)).then(|| (p.status, p.reason.clone())))).collect();
+        let mut base = Vec::with_capacity(phases.len());
+        let mut own_phases = Vec::new();
+        for p in phases {
+            if own(&p) {
+                // In the shared list only to keep its place: the device's own phase stands for it.
+                base.push(Phase { start: None, end: None, evidence: Box::default(), ..p.clone() });
+                own_phases.push(p);
+            } else {
+                base.push(p);
+            }
         }
-        let key: PlainPhases = phases.iter().map(|p| (p.id, p.status, p.reason.clone())).collect();
         let mut met = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        met.entry(key).or_insert_with(|| phases.into()).clone()
+        let shared = met.entry(key).or_insert_with(|| base.into()).clone();
+        drop(met);
+        Phases::with_own(shared, own_phases.into_boxed_slice())
     }
 }
 

@@ -57,7 +57,7 @@ impl DeviceFacts {
     /// A device with `key`, its identifier and host `lists` and its `events` (timeline order); its path and
     /// phases are worked out later.
     pub fn new(key: SharedStr, lists: DeviceLists, events: Box<[EventIx]>) -> DeviceFacts {
-        DeviceFacts { key, ids: lists.into(), events, path: PathFacts::default(), phases: Phases::from([]) }
+        DeviceFacts { key, ids: lists.into(), events, path: PathFacts::default(), phases: Phases::default() }
     }
 
     /// The device's phase `id`.

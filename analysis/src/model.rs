@@ -349,9 +349,71 @@ impl From<cmtrace_parsers::FileSummary> for Input {
     }
 }
 
-/// A device's 11 phases, in flow order. Shared: most devices of a fleet collection are seen only on the
-/// servers and have the same phases, without times or evidence, and such devices hold one list between them.
-pub type Phases = std::sync::Arc<[Phase]>;
+/// A device's 11 phases, in flow order (`iter`). Shared: most devices of a fleet collection are seen only on
+/// the servers and have the same phases, without times or evidence, and such devices hold one list between
+/// them; many more differ from such a list in one phase only (the management point registered them at a
+/// time, citing a line), and hold the shared list and that one phase of their own.
+#[derive(Debug, Clone, Default)]
+pub struct Phases {
+    /// The device's phases, except where `own` has one with the same id (shared between devices).
+    shared: std::sync::Arc<[Phase]>,
+    /// The device's phases that stand for those of `shared` with their id, in the same order.
+    own: Box<[Phase]>,
+}
+
+impl Phases {
+    /// `shared` with the phases of `own` in place of those with their ids (each id of `own` must be in
+    /// `shared`, in the same order).
+    pub fn with_own(shared: std::sync::Arc<[Phase]>, own: Box<[Phase]>) -> Phases {
+        debug_assert!({
+            let mut ids = shared.iter().map(|p| p.id);
+            own.iter().all(|o| ids.any(|id| id == o.id))
+        });
+        Phases { shared, own }
+    }
+
+    /// The phases, in flow order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Phase> + ExactSizeIterator + Clone + '_ {
+        self.shared.iter().map(|p| self.own.iter().find(|o| o.id == p.id).unwrap_or(p))
+    }
+
+    /// How many phases (11 once worked out).
+    pub fn len(&self) -> usize {
+        self.shared.len()
+    }
+
+    /// Whether there is none (not yet worked out).
+    pub fn is_empty(&self) -> bool {
+        self.shared.is_empty()
+    }
+
+    /// Whether `other` holds the same shared list (only their own phases can differ).
+    pub fn shares_list_with(&self, other: &Phases) -> bool {
+        std::sync::Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// The phases that are the device's own: those with times or evidence, where the list is shared.
+    pub fn own(&self) -> &[Phase] {
+        &self.own
+    }
+
+    /// The phases as a list of their own (to change them; `Phases::from` makes them shared again).
+    pub fn to_vec(&self) -> Vec<Phase> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl From<Vec<Phase>> for Phases {
+    fn from(phases: Vec<Phase>) -> Phases {
+        Phases { shared: phases.into(), own: Box::default() }
+    }
+}
+
+impl Serialize for Phases {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
 
 /// One step of a device's flow and what the logs say about it.
 #[derive(Debug, Clone, Serialize)]

@@ -10,7 +10,7 @@ use cmtrace_parsers::{EventKind, LogKind, Severity};
 
 use crate::engine::analyze;
 use crate::facts::{Analysis, DeviceFacts};
-use crate::index::EventIx;
+use crate::index::{DeviceIx, EventIx};
 use crate::model::{format_utc, Phase, PhaseId, PhaseStatus};
 use crate::testkit::{self, healthy, install, Dev, Kit, HOUR, MIN, SEC};
 
@@ -812,14 +812,59 @@ fn devices_with_the_same_plain_phases_share_one_list() {
     let server_only: Vec<&DeviceFacts> =
         a.devices.iter().filter(|d| d.client_hosts().is_empty() && d.hosts().len() == 1).collect();
     assert_eq!(server_only.len(), 2, "{:#?}", a.devices);
-    assert!(
-        std::sync::Arc::ptr_eq(&server_only[0].phases, &server_only[1].phases),
-        "{:#?}",
-        server_only[0].phases
-    );
+    assert!(server_only[0].phases.shares_list_with(&server_only[1].phases), "{:#?}", server_only[0].phases);
     assert!(server_only[0].phases.iter().all(|p| p.evidence.is_empty() && p.start.is_none()));
+    assert!(server_only.iter().all(|d| d.phases.own().is_empty()));
     let client = a.devices.iter().find(|d| !d.client_hosts().is_empty()).expect("the client");
-    assert!(!std::sync::Arc::ptr_eq(&client.phases, &server_only[0].phases));
+    assert!(!client.phases.shares_list_with(&server_only[0].phases));
     assert_eq!(client.phases.len(), 11);
     assert!(client.phases.iter().any(|p| !p.evidence.is_empty()));
+}
+
+#[test]
+fn devices_registered_by_the_mp_alone_share_the_rest_of_their_list() {
+    // Two devices the management point registered (each at its own time, citing its own line) whose client
+    // logs were not collected: ten phases in common, the registration their own.
+    let mut kit = Kit::new();
+    let mut times = Vec::new();
+    for n in [7, 8] {
+        let d = Dev::new(&format!("PC-{n}"), n);
+        let t = i64::from(n) * MIN;
+        kit.ev_t(
+            &d.mp,
+            LogKind::MpRegistrationManager,
+            t,
+            d.thread,
+            EventKind::MpRegistration {
+                aad_device: Some(d.aad_device.as_str().into()),
+                tenant: Some(testkit::TENANT.into()),
+                client_guid: Some(d.guid.as_str().into()),
+            },
+        );
+        times.push(t);
+    }
+    kit.input("MP01", LogKind::MpRegistrationManager);
+    let a = run(&kit);
+    assert_eq!(a.devices.len(), 2, "{:#?}", a.devices);
+    let [one, two] = [&a.devices[DeviceIx::FIRST], &a.devices[DeviceIx::from(1)]];
+    assert!(one.phases.shares_list_with(&two.phases), "{:#?}", one.phases);
+    for (d, t) in [one, two].into_iter().zip(times) {
+        assert_eq!(d.phases.len(), 11);
+        let own: Vec<PhaseId> = d.phases.own().iter().map(|p| p.id).collect();
+        assert_eq!(own, [PhaseId::RegistrationMp], "{:#?}", d.phases);
+        // Read through the shared list, the device's own phase stands in its place, in flow order.
+        let ids: Vec<PhaseId> = d.phases.iter().map(|p| p.id).collect();
+        assert_eq!(ids, PhaseId::ALL);
+        let mp = ph(d, PhaseId::RegistrationMp);
+        assert_eq!(mp.status, PhaseStatus::Ok);
+        assert_eq!(mp.start, Some(testkit::at(t)), "{mp:#?}");
+        assert_eq!(mp.evidence.len(), 1);
+        assert!(d.phases.iter().filter(|p| p.id != PhaseId::RegistrationMp).all(|p| p.evidence.is_empty()));
+    }
+    // The JSON shows each device's own phase in place.
+    let json = serde_json::to_value(&one.phases).unwrap();
+    assert_eq!(json.as_array().map(Vec::len), Some(11));
+    assert_eq!(json[7]["id"], "registration.mp");
+    assert_eq!(json[7]["status"], "ok");
+    assert_eq!(json[7]["evidence"].as_array().map(Vec::len), Some(1));
 }

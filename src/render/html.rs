@@ -597,7 +597,8 @@ impl<'a> Page<'a> {
             path_label(d.path)
         );
         // One box per run of phases with one status, a glyph per phase: compact for thousands of rows.
-        for run in d.phases.chunk_by(|a, b| a.status == b.status) {
+        let phases: Vec<&Phase> = d.phases.iter().collect();
+        for run in phases.chunk_by(|a, b| a.status == b.status) {
             let glyphs = phase_glyph(run[0].status).repeat(run.len());
             let _ = write!(out, "<b class={}>{glyphs}</b>", phase_class(run[0].status));
         }

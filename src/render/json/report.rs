@@ -141,9 +141,13 @@ fn push_opt_utc(buf: &mut Vec<u8>, t: &Option<DateTime<Utc>>) {
 }
 
 /// `[a,b,...]`, each item written by `item`.
-fn push_list<T>(buf: &mut Vec<u8>, items: &[T], item: impl Fn(&mut Vec<u8>, &T)) {
+fn push_list<'t, T: 't>(
+    buf: &mut Vec<u8>,
+    items: impl IntoIterator<Item = &'t T>,
+    item: impl Fn(&mut Vec<u8>, &T),
+) {
     buf.push(b'[');
-    for (i, x) in items.iter().enumerate() {
+    for (i, x) in items.into_iter().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -172,7 +176,7 @@ fn push_device(buf: &mut Vec<u8>, d: &Device) {
     buf.extend_from_slice(b",\"path\":\"");
     buf.extend_from_slice(d.path.as_str().as_bytes());
     buf.extend_from_slice(b"\",\"phases\":");
-    push_list(buf, &d.phases, push_phase);
+    push_list(buf, d.phases.iter(), push_phase);
     push_strings_field(buf, "sids", d.sids());
     push_strings_field(buf, "client_hosts", d.client_hosts());
     buf.push(b'}');
@@ -282,9 +286,10 @@ mod tests {
         odd.evidence.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
         odd.evidence.set_host("HOST \"Q\"".into());
         report.timeline.push(odd, None, None, -125_000);
-        let phase = &mut std::sync::Arc::make_mut(&mut report.devices[0].phases)[0];
-        phase.reason = "reason with \"quotes\" and \u{1} control".into();
-        phase.start = None;
+        let mut phases = report.devices[0].phases.to_vec();
+        phases[0].reason = "reason with \"quotes\" and \u{1} control".into();
+        phases[0].start = None;
+        report.devices[0].phases = phases.into();
         let mut lists = report.devices[0].ids.to_lists();
         lists.sids.push("S-1-5-21-1\\odd".into());
         report.devices[0].ids = lists.into();
