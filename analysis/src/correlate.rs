@@ -109,6 +109,22 @@ impl Blocks {
         (0..self.len()).map(|b| self.get(b))
     }
 
+    /// Frees what growing left unused (the vectors grow by doubling: up to half of each was room).
+    pub fn shrink_to_fit(&mut self) {
+        self.heads.shrink_to_fit();
+        self.event_ends.shrink_to_fit();
+        self.events.shrink_to_fit();
+        self.id_ends.shrink_to_fit();
+        self.ids.shrink_to_fit();
+    }
+
+    /// Frees the blocks' identifiers once the last link is made (each block then reads as having none);
+    /// their kinds, hosts and lines stay.
+    pub fn forget_ids(&mut self) {
+        self.id_ends = vec![(0, 0); self.heads.len()];
+        self.ids = Vec::new();
+    }
+
     /// Appends a block of `kind` on `host` with its lines and identifiers.
     pub fn push(
         &mut self,
@@ -360,6 +376,7 @@ pub(crate) fn build_blocks(
         }
         blocks.push(head, &lines, &strong, &weak);
     }
+    blocks.shrink_to_fit();
     blocks
 }
 

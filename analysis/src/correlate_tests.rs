@@ -1236,3 +1236,24 @@ fn a_second_connector_request_from_1500_ms_before_to_5000_ms_after_the_client_re
         assert_eq!(out, expected, "another connector request {} ms from the client request", other_at - T);
     }
 }
+
+/// Once every link is made the blocks forget their identifiers and keep their kinds, hosts and lines;
+/// shrinking them changes nothing they read.
+#[test]
+fn blocks_forget_their_ids_and_keep_their_lines() {
+    let mut blocks = flat![
+        block(vec![3, 4], &[(IdKind::AadDevice, AAD_DEV1)], &[(IdKind::AadUser, USER1)]),
+        block(vec![], &[], &[]),
+        block(vec![7], &[(IdKind::ClientGuid, GUID1), (IdKind::AadDevice, AAD_DEV2)], &[]),
+    ];
+    let lines = |b: &Blocks| b.iter().map(|x| (x.kind, x.host, x.events.to_vec())).collect::<Vec<_>>();
+    let before = lines(&blocks);
+    blocks.shrink_to_fit();
+    assert_eq!(lines(&blocks), before);
+    assert_eq!(blocks.get(2).strong.len(), 2);
+    assert_eq!(blocks.get(0).weak.len(), 1);
+    blocks.forget_ids();
+    assert_eq!(lines(&blocks), before);
+    assert_eq!(blocks.len(), 3);
+    assert!(blocks.iter().all(|b| b.strong.is_empty() && b.weak.is_empty()));
+}

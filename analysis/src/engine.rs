@@ -304,6 +304,8 @@ fn link_by_time(
         &connector,
     );
     links.block_of = Vec::new();
+    // Every link is made: the blocks' identifiers have no reader left (renumbering reads their lines).
+    links.blocks.forget_ids();
     links.graph.done_linking();
     roots
 }
