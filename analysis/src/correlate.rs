@@ -68,7 +68,6 @@ pub(crate) struct Blocks {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Block<'a> {
     pub kind: RequestKind,
-    pub host: usize,
     pub events: &'a [u32],
     /// Strong ids (client GUIDs, Azure AD device ids, computer SIDs).
     pub strong: &'a [(IdKind, SharedStr)],
@@ -91,13 +90,12 @@ impl Blocks {
 
     /// Block `b`.
     pub fn get(&self, b: usize) -> Block<'_> {
-        let (kind, host) = self.heads[b];
+        let (kind, _) = self.heads[b];
         let events_from = if b == 0 { 0 } else { self.event_ends[b - 1] as usize };
         let ids_from = if b == 0 { 0 } else { self.id_ends[b - 1].1 as usize };
         let (strong_end, weak_end) = self.id_ends[b];
         Block {
             kind,
-            host: host as usize,
             events: &self.events[events_from..self.event_ends[b] as usize],
             strong: &self.ids[ids_from..strong_end as usize],
             weak: &self.ids[strong_end as usize..weak_end as usize],
@@ -123,6 +121,11 @@ impl Blocks {
     pub fn forget_ids(&mut self) {
         self.id_ends = vec![(0, 0); self.heads.len()];
         self.ids = Vec::new();
+    }
+
+    /// Each block's kind and host, where its lines end, and the lines: what is left once they are renumbered.
+    pub fn into_lines(self) -> (Vec<(RequestKind, u32)>, Vec<u32>, Vec<u32>) {
+        (self.heads, self.event_ends, self.events)
     }
 
     /// Appends a block of `kind` on `host` with its lines and identifiers.

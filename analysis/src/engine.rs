@@ -22,7 +22,7 @@ use crate::phases::{self, PhaseContext};
 use crate::skew::{self, HostOffset, SkewInput};
 
 use crate::facts::widen_span;
-pub use crate::facts::{Analysis, DeviceFacts, HostFacts, ServerRequest};
+pub use crate::facts::{Analysis, DeviceFacts, HostFacts, ServerRequest, ServerRequests};
 
 /// Runs correlation, clock-skew estimation, ordering and phases: one function per stage below, each
 /// taking what the stages before it left and dropping per-event vectors after their last use (together
@@ -471,7 +471,7 @@ struct Renumbered {
     event_time_ms: TiVec<EventIx, TimeMs>,
     event_host: TiVec<EventIx, HostIx>,
     event_device: TiVec<EventIx, Option<DeviceIx>>,
-    requests: Vec<ServerRequest>,
+    requests: ServerRequests,
     host_offsets: Vec<HostOffset>,
 }
 
@@ -511,23 +511,27 @@ fn renumber(
             (event_time_ms, event_host, event_device)
         },
         || {
-            let requests: Vec<ServerRequest> = requests
-                .blocks
-                .iter()
-                .zip(&requests.roots)
-                .map(|(b, (root, how))| ServerRequest {
-                    kind: b.kind,
-                    host: HostIx::from(b.host),
-                    events: b.event_positions().map(|i| new_pos[i]).collect(),
-                    device: root.map(|r| DeviceIx::from(device_of_root[r])),
-                    attribution: match *how {
+            let (heads, ends, lines) = requests.blocks.into_lines();
+            let heads = heads
+                .into_iter()
+                .zip(requests.roots)
+                .map(|((kind, host), (root, how))| {
+                    let attribution = match how {
                         Attribution::RequestChain { client_event } => {
                             Attribution::RequestChain { client_event: new_pos[client_event.index()] }
                         }
                         other => other,
-                    },
+                    };
+                    (
+                        kind,
+                        HostIx::from(host as usize),
+                        root.map(|r| DeviceIx::from(device_of_root[r])),
+                        attribution,
+                    )
                 })
                 .collect();
+            let lines = lines.into_iter().map(|i| new_pos[i as usize]).collect();
+            let requests = ServerRequests::new(heads, ends, lines);
             let host_offsets: Vec<HostOffset> = host_offsets
                 .into_iter()
                 .map(|mut o| {

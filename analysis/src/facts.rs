@@ -34,7 +34,7 @@ pub struct Analysis {
     /// Estimated clock offsets (reference hosts and hosts with causal pairs), sorted by host.
     pub host_offsets: Vec<HostOffset>,
     /// CCM_STS and MP registration request blocks, in file and line order.
-    pub requests: Vec<ServerRequest>,
+    pub requests: ServerRequests,
 }
 
 /// One device found by correlation. Its identifier and host lists are read with the methods of their names
@@ -93,19 +93,74 @@ impl HostFacts {
     }
 }
 
-/// The lines of one server request (same file and thread, from start to return).
-#[derive(Debug, Clone)]
-pub struct ServerRequest {
+/// The lines of one server request (same file and thread, from start to return), as `ServerRequests` holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerRequest<'a> {
     /// CCM_STS token request or MP registration.
     pub kind: RequestKind,
     /// Its host.
     pub host: HostIx,
     /// Its events, in line order.
-    pub events: Vec<EventIx>,
+    pub events: &'a [EventIx],
     /// Its device (`None`: no device could be tied to it).
     pub device: Option<DeviceIx>,
     /// How it was tied to its device.
     pub attribution: Attribution,
+}
+
+/// The server requests, flat: each request's head, and its lines as runs of one shared vector (a request
+/// with a vector of its own was 56 bytes and an allocation, on hundreds of thousands of requests).
+#[derive(Debug, Clone, Default)]
+pub struct ServerRequests {
+    /// Per request: kind, host, device and how it was tied to it.
+    heads: Vec<(RequestKind, HostIx, Option<DeviceIx>, Attribution)>,
+    /// Per request: where its lines end in `events`.
+    ends: Vec<u32>,
+    /// Every request's lines, request after request.
+    events: Vec<EventIx>,
+}
+
+impl ServerRequests {
+    /// Requests from their heads, where each one's lines end in `events`, and those lines.
+    pub(crate) fn new(
+        heads: Vec<(RequestKind, HostIx, Option<DeviceIx>, Attribution)>,
+        ends: Vec<u32>,
+        events: Vec<EventIx>,
+    ) -> ServerRequests {
+        assert!(heads.len() == ends.len() && ends.last().is_none_or(|&e| e as usize == events.len()));
+        ServerRequests { heads, ends, events }
+    }
+
+    /// How many requests.
+    pub fn len(&self) -> usize {
+        self.heads.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.heads.is_empty()
+    }
+
+    /// Request `r`.
+    pub fn get(&self, r: usize) -> ServerRequest<'_> {
+        let (kind, host, device, attribution) = self.heads[r];
+        let from = if r == 0 { 0 } else { self.ends[r - 1] as usize };
+        ServerRequest { kind, host, events: &self.events[from..self.ends[r] as usize], device, attribution }
+    }
+
+    /// The requests, in file and line order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ServerRequest<'_>> + '_ {
+        (0..self.len()).map(|r| self.get(r))
+    }
+}
+
+impl<'a> IntoIterator for &'a ServerRequests {
+    type Item = ServerRequest<'a>;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = ServerRequest<'a>> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
 }
 
 impl Analysis {
@@ -169,4 +224,44 @@ pub(crate) fn widen_span(span: (&mut Option<i64>, &mut Option<i64>), first: Opti
         (a, b) => a.or(b),
     };
     *l = (*l).max(last);
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::*;
+
+    /// Each request reads its own run of lines, the first from the start and an empty one as empty.
+    #[test]
+    fn each_request_reads_its_own_lines() {
+        let ix = |v: &[usize]| v.iter().map(|&i| EventIx::from(i)).collect::<Vec<_>>();
+        let chain = Attribution::RequestChain { client_event: EventIx::from(9) };
+        let requests = ServerRequests::new(
+            vec![
+                (RequestKind::CcmSts, HostIx::from(1), Some(DeviceIx::FIRST), Attribution::Identifiers),
+                (RequestKind::MpRegistration, HostIx::from(0), None, Attribution::None),
+                (RequestKind::CcmSts, HostIx::from(1), Some(DeviceIx::from(2)), chain),
+            ],
+            vec![3, 3, 5],
+            ix(&[4, 2, 7, 8, 6]),
+        );
+        assert_eq!(requests.len(), 3);
+        let got: Vec<_> =
+            requests.iter().map(|r| (r.kind, r.host, r.events.to_vec(), r.device, r.attribution)).collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    RequestKind::CcmSts,
+                    HostIx::from(1),
+                    ix(&[4, 2, 7]),
+                    Some(DeviceIx::FIRST),
+                    Attribution::Identifiers
+                ),
+                (RequestKind::MpRegistration, HostIx::from(0), vec![], None, Attribution::None),
+                (RequestKind::CcmSts, HostIx::from(1), ix(&[8, 6]), Some(DeviceIx::from(2)), chain),
+            ]
+        );
+        assert_eq!((&requests).into_iter().count(), 3);
+        assert!(ServerRequests::default().is_empty());
+    }
 }

@@ -351,8 +351,8 @@ fn failed_ccm_token_and_rejected_request_chained_by_time() {
     assert_eq!(status(dev, PhaseId::InstallClient), PhaseStatus::Failed);
     // The rejected CCM_STS request has no identifiers: tied by the unique request in its window.
     assert_eq!(a.requests.len(), 1);
-    assert!(matches!(a.requests[0].attribution, Attribution::RequestChain { .. }));
-    assert_eq!(a.requests[0].device, Some(DeviceIx::FIRST));
+    assert!(matches!(a.requests.get(0).attribution, Attribution::RequestChain { .. }));
+    assert_eq!(a.requests.get(0).device, Some(DeviceIx::FIRST));
     assert!(dev.hosts().iter().any(|h| h == "MP01"));
 
     // A second client requesting in the same second: the rejected request is not guessed.
@@ -365,8 +365,8 @@ fn failed_ccm_token_and_rejected_request_chained_by_time() {
         EventKind::CcmTokenRequested { sts_url: CMG_STS.into() },
     );
     let a = run(&kit);
-    assert_eq!(a.requests[0].device, None);
-    assert_eq!(a.requests[0].attribution, Attribution::None);
+    assert_eq!(a.requests.get(0).device, None);
+    assert_eq!(a.requests.get(0).attribution, Attribution::None);
 }
 
 #[test]
@@ -905,5 +905,5 @@ fn a_time_chain_never_joins_two_client_hosts() {
     assert_eq!(*x2.aad_device_ids(), Vec::<String>::new());
     assert_eq!(a.requests.len(), 1);
     let dev1 = a.devices.position(|d| d.key == d1.guid);
-    assert_eq!((a.requests[0].device, a.requests[0].attribution), (dev1, Attribution::Identifiers));
+    assert_eq!((a.requests.get(0).device, a.requests.get(0).attribution), (dev1, Attribution::Identifiers));
 }

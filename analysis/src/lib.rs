@@ -72,7 +72,7 @@ mod flow_tests;
 pub(crate) mod testkit;
 
 pub use engine::analyze;
-pub use facts::{Analysis, DeviceFacts, HostFacts, ServerRequest};
+pub use facts::{Analysis, DeviceFacts, HostFacts, ServerRequest, ServerRequests};
 pub use index::{DeviceIx, EventIx, HostIx, TimeMs};
 pub use model::*;
 pub use ordered::Events;
