@@ -75,7 +75,6 @@ pub fn analyze(inputs: Vec<Input>, events: impl Into<EventStore>) -> Analysis {
     Analysis {
         inputs,
         events: renumbered.events,
-        event_time_ms: renumbered.event_time_ms,
         event_host: renumbered.event_host,
         event_device: renumbered.event_device,
         devices,
@@ -314,8 +313,6 @@ fn link_by_time(
 struct Timeline {
     /// Per host: the offset subtracted from its times (0 when no estimate was applied).
     applied: Vec<i64>,
-    /// Per event, as read: corrected UTC ms.
-    time_ms: Vec<TimeMs>,
     /// Timeline position to event as read.
     perm: Vec<u32>,
 }
@@ -335,13 +332,12 @@ fn timeline_order(
             applied[hosts.index(&o.host)] = o.offset_ms;
         }
     }
-    let time_ms: Vec<TimeMs> = raw_ms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| TimeMs::new(t.get().map(|t| t - applied[hosts.host_of[i] as usize])))
-        .collect();
-    drop(raw_ms);
-    let mut order_ms: Vec<TimeMs> = time_ms.clone();
+    // The corrected times, in place of the raw ones: only the order keeps them (`Analysis::time_ms` works
+    // each one out again from its event and host).
+    let mut order_ms = raw_ms;
+    for (t, &h) in order_ms.iter_mut().zip(&hosts.host_of) {
+        *t = TimeMs::new(t.get().map(|t| t - applied[h as usize]));
+    }
     fill_untimed(&mut order_ms, events, &files.order);
     let FileOrder { path_rank, order } = files;
     drop(order);
@@ -354,7 +350,7 @@ fn timeline_order(
         let i = p as usize;
         (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, p)
     });
-    Timeline { applied, time_ms, perm }
+    Timeline { applied, perm }
 }
 
 /// Per device: its client host indices.
@@ -468,7 +464,6 @@ struct RequestBlocks {
 /// Everything indexed by event, in timeline order.
 struct Renumbered {
     events: Events,
-    event_time_ms: TiVec<EventIx, TimeMs>,
     event_host: TiVec<EventIx, HostIx>,
     event_device: TiVec<EventIx, Option<DeviceIx>>,
     requests: ServerRequests,
@@ -487,20 +482,16 @@ fn renumber(
     device_of_root: &[usize],
     host_offsets: Vec<HostOffset>,
 ) -> Renumbered {
-    let Timeline { time_ms, perm, .. } = timeline;
+    let Timeline { perm, .. } = timeline;
     // Read position -> timeline position.
     let mut new_pos = vec![EventIx::from(0); events.len()];
     for (new, &old) in perm.iter().enumerate() {
         new_pos[old as usize] = EventIx::from(new);
     }
     let host_of = &hosts.host_of;
-    let ((event_time_ms, event_host, event_device), (requests, host_offsets)) = rayon::join(
+    let ((event_host, event_device), (requests, host_offsets)) = rayon::join(
         || {
-            // The times are put in timeline order where they are (a copy held both orders at the peak); the
-            // components as read are freed as soon as their timeline copy is made.
-            let mut event_time_ms = time_ms;
-            permute_in_place(&mut event_time_ms, &perm);
-            let event_time_ms: TiVec<EventIx, TimeMs> = event_time_ms.into();
+            // The components as read are freed as soon as their timeline copy is made.
             let event_device: TiVec<EventIx, Option<DeviceIx>> = perm
                 .iter()
                 .map(|&old| roots[old as usize].get().map(|r| DeviceIx::from(device_of_root[r as usize])))
@@ -508,7 +499,7 @@ fn renumber(
             drop(roots);
             let event_host: TiVec<EventIx, HostIx> =
                 perm.iter().map(|&old| HostIx::from(host_of[old as usize] as usize)).collect();
-            (event_time_ms, event_host, event_device)
+            (event_host, event_device)
         },
         || {
             let (heads, ends, lines) = requests.blocks.into_lines();
@@ -546,7 +537,7 @@ fn renumber(
         },
     );
     let sorted_events = Events::new(events, perm);
-    Renumbered { events: sorted_events, event_time_ms, event_host, event_device, requests, host_offsets }
+    Renumbered { events: sorted_events, event_host, event_device, requests, host_offsets }
 }
 
 /// Each device's path and phases, worked out in parallel.
@@ -556,7 +547,7 @@ fn with_phases(
     timeline: &Renumbered,
     hosts: &TiSlice<HostIx, HostFacts>,
 ) -> TiVec<DeviceIx, DeviceFacts> {
-    let ctx = PhaseContext::new(&timeline.events, &timeline.event_time_ms, &timeline.event_host, hosts);
+    let ctx = PhaseContext::new(&timeline.events, &timeline.event_host, hosts);
     let shared = SharedPhases::default();
     devices.par_iter_mut().zip(client_hosts).for_each(|(facts, client_hosts)| {
         facts.path = PathFacts::of(&timeline.events, &facts.events);

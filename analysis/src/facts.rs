@@ -6,7 +6,7 @@ use cmtrace_parsers::{HostRole, LogKind, SharedStr};
 
 use crate::correlate::{Attribution, RequestKind};
 use crate::ids::{event_matches, match_form};
-use crate::index::{DeviceIx, EventIx, HostIx, TiVec, TimeMs};
+use crate::index::{DeviceIx, EventIx, HostIx, TiVec};
 use crate::model::{DeviceLists, IdLists, Input, Phase, PhaseId, Phases};
 use crate::ordered::Events;
 use crate::path::PathFacts;
@@ -21,8 +21,6 @@ pub struct Analysis {
     /// Sorted by corrected UTC time (events without a time take the time of the line before them in
     /// their file), then host, path, line.
     pub events: Events,
-    /// Per event: UTC milliseconds after the applied clock correction (`None`: no readable time).
-    pub event_time_ms: TiVec<EventIx, TimeMs>,
     /// Per event: index into `hosts`.
     pub event_host: TiVec<EventIx, HostIx>,
     /// Per event: index into `devices` (`None`: not attributable to one device).
@@ -164,6 +162,12 @@ impl<'a> IntoIterator for &'a ServerRequests {
 }
 
 impl Analysis {
+    /// Event `i`'s time in UTC milliseconds after its host's clock correction (`None`: no readable time):
+    /// its place in the timeline. Worked out where it is read: a vector of them was 8 bytes an event.
+    pub fn time_ms(&self, i: EventIx) -> Option<i64> {
+        crate::model::corrected_time_ms(&self.events[i], self.hosts[self.event_host[i]].skew_correction_ms)
+    }
+
     /// Events that carry `id` (SMS GUID with or without `GUID:`, Azure AD device/user/tenant id, SID,
     /// message id, or a URL / host part), case-insensitive, in timeline order.
     pub fn events_for_id(&self, id: &str) -> Vec<EventIx> {

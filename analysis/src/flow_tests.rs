@@ -479,7 +479,7 @@ fn client_running_five_minutes_ahead_is_detected_and_corrected() {
         a.events.keys().find(|&i| matches!(a.events[i].kind, EventKind::CcmTokenRequested { .. })).unwrap();
     let sts =
         a.events.keys().find(|&i| matches!(a.events[i].kind, EventKind::StsRequestReceived { .. })).unwrap();
-    assert!(req < sts && a.event_time_ms[req] < a.event_time_ms[sts]);
+    assert!(req < sts && a.time_ms(req) < a.time_ms(sts));
     // Evidence keeps the log's own time; the timeline shows the corrected one.
     let t = a.timeline_event(req);
     assert_eq!(t.skew_correction_ms, -o.offset_ms);
@@ -510,7 +510,7 @@ fn ninety_seconds_is_estimated_but_not_corrected() {
     assert!(!o.applied, "90 s is under the 2-minute threshold");
     assert_eq!(a.host("CLIENT01").unwrap().skew_correction_ms, 0);
     for i in a.events.keys() {
-        assert_eq!(a.event_time_ms[i].get(), a.events[i].time_ms());
+        assert_eq!(a.time_ms(i), a.events[i].time_ms());
         assert_eq!(a.timeline_event(i).skew_correction_ms, 0);
     }
     // The estimate still aligns the request chains: the connector lines are the device's.
@@ -595,7 +595,7 @@ fn untimed_events_sort_after_their_predecessor() {
         vec!["aad_info_requested", "revocation_check_enabled", "aad_token_requested", "aad_token_requested"]
     );
     assert_eq!(a.events[EventIx::from(1)].evidence.host(), "CLIENT01");
-    assert_eq!(a.event_time_ms[EventIx::from(1)].get(), None);
+    assert_eq!(a.time_ms(EventIx::from(1)), None);
     assert!(a.timeline_event(EventIx::from(1)).time.is_none());
 }
 

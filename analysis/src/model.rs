@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use cmtrace_parsers::{Event, LogKind, Severity, SharedStr};
 use serde::{Serialize, Serializer};
 
-use crate::index::{DeviceIx, EventIx, TimeMs};
+use crate::index::{DeviceIx, EventIx};
 use crate::ordered::Events;
 
 /// The contract version of `Report` (`schema_version`).
@@ -347,6 +347,13 @@ impl From<cmtrace_parsers::FileSummary> for Input {
             warning: file.warning,
         }
     }
+}
+
+/// Event `e`'s time (UTC milliseconds) with `correction_ms` (its host's clock correction) added; none when
+/// the event has no time of its own. The timeline's times are these, worked out where they are read rather
+/// than kept (eight bytes an event).
+pub(crate) fn corrected_time_ms(e: &Event, correction_ms: i64) -> Option<i64> {
+    e.time_ms().map(|t| t + correction_ms)
 }
 
 /// A device's 11 phases, in flow order (`iter`). Shared: most devices of a fleet collection are seen only on
@@ -754,12 +761,10 @@ impl<'a> TimelineEvent<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
     events: Events,
-    /// Per event: corrected UTC milliseconds.
-    time_ms: Vec<TimeMs>,
     /// Per event: its device, an index into `keys` (the analysis' own per-event devices, moved here).
     device: Vec<Option<DeviceIx>>,
-    /// Per event: the correction applied to its time (0 for events without a time of their own), as a
-    /// position in `corrections`: four bytes an event where the correction itself took eight (one per
+    /// Per event: the correction applied to its time (0 for events without a time of their own; its
+    /// corrected time is its time plus the correction, `corrected_time_ms`), as a position in `corrections`: four bytes an event where the correction itself took eight (one per
     /// host, so a few distinct values for millions of events).
     correction_of: Vec<u32>,
     /// The distinct corrections `correction_of` points to.
@@ -771,30 +776,24 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// From the events in timeline order and, per event, its corrected time, its device (a position in
-    /// `keys`: the devices' positions and keys of an `Analysis`) and the correction applied to its time (a
-    /// position in `corrections`).
+    /// From the events in timeline order and, per event, its device (a position in `keys`: the devices'
+    /// positions and keys of an `Analysis`) and the correction applied to its time (a position in
+    /// `corrections`; the event's time plus the correction is its place in the timeline).
     pub fn new(
         events: Events,
-        time_ms: Vec<TimeMs>,
         device: Vec<Option<DeviceIx>>,
         (correction_of, corrections): (Vec<u32>, Vec<i64>),
         keys: Vec<SharedStr>,
     ) -> Timeline {
-        assert!(time_ms.len() == events.len() && device.len() == events.len());
+        assert!(device.len() == events.len());
         assert!(correction_of.len() == events.len());
         assert!(correction_of.iter().all(|&c| (c as usize) < corrections.len()));
-        Timeline { events, time_ms, device, correction_of, corrections, keys, shown: None }
+        Timeline { events, device, correction_of, corrections, keys, shown: None }
     }
 
-    /// Appends an event (at the end, whatever its time) naming `device`.
-    pub fn push(
-        &mut self,
-        event: Event,
-        time: Option<DateTime<Utc>>,
-        device: Option<&str>,
-        correction_ms: i64,
-    ) {
+    /// Appends an event (at the end, whatever its time) naming `device`, its time corrected by
+    /// `correction_ms`.
+    pub fn push(&mut self, event: Event, device: Option<&str>, correction_ms: i64) {
         let device = device.map(|k| match self.keys.iter().position(|x| **x == *k) {
             Some(i) => DeviceIx::from(i),
             None => {
@@ -806,7 +805,6 @@ impl Timeline {
             shown.push(self.events.len() as u32);
         }
         self.events.push(event);
-        self.time_ms.push(TimeMs::new(time.map(|t| t.timestamp_millis())));
         self.device.push(device);
         let c = match self.corrections.iter().position(|&c| c == correction_ms) {
             Some(c) => c,
@@ -842,12 +840,9 @@ impl Timeline {
     pub fn get(&self, i: usize) -> TimelineEvent<'_> {
         let j = self.position(i);
         let device = self.device[j].map(|d| &*self.keys[d.index()]);
-        TimelineEvent::of(
-            &self.events[EventIx::from(j)],
-            self.time_ms[j].get(),
-            device,
-            self.corrections[self.correction_of[j] as usize],
-        )
+        let event = &self.events[EventIx::from(j)];
+        let correction = self.corrections[self.correction_of[j] as usize];
+        TimelineEvent::of(event, corrected_time_ms(event, correction), device, correction)
     }
 
     /// The events, in time order.

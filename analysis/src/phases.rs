@@ -8,8 +8,8 @@ use cmtrace_parsers::{Event, EventKind, LogKind, SharedStr};
 
 use crate::causes;
 use crate::facts::{DeviceFacts, HostFacts};
-use crate::index::{EventIx, HostIx, TiSlice, TimeMs};
-use crate::model::{dedup_evidence, EvidenceOut, Phase, PhaseId, PhaseStatus};
+use crate::index::{EventIx, HostIx, TiSlice};
+use crate::model::{corrected_time_ms, dedup_evidence, EvidenceOut, Phase, PhaseId, PhaseStatus};
 use crate::ordered::Events;
 
 /// At most this many failure lines are cited as evidence of a failed phase.
@@ -44,7 +44,6 @@ type LogSource = Result<SharedStr, SharedStr>;
 /// What the phase computation reads.
 pub(crate) struct PhaseContext<'a> {
     pub events: &'a Events,
-    pub time_ms: &'a TiSlice<EventIx, TimeMs>,
     pub event_host: &'a TiSlice<EventIx, HostIx>,
     pub hosts: &'a TiSlice<HostIx, HostFacts>,
     /// Per server log kind: where it was read (joined host names) or why its phases are not applicable.
@@ -61,9 +60,13 @@ pub(crate) struct PhaseContext<'a> {
 type Span = (Option<i64>, Option<i64>);
 
 impl<'a> PhaseContext<'a> {
+    /// Event `i`'s time, corrected for its host's clock (`Analysis::time_ms`).
+    pub fn time_ms(&self, i: EventIx) -> Option<i64> {
+        corrected_time_ms(&self.events[i], self.hosts[self.event_host[i]].skew_correction_ms)
+    }
+
     pub fn new(
         events: &'a Events,
-        time_ms: &'a TiSlice<EventIx, TimeMs>,
         event_host: &'a TiSlice<EventIx, HostIx>,
         hosts: &'a TiSlice<HostIx, HostFacts>,
     ) -> Self {
@@ -88,7 +91,6 @@ impl<'a> PhaseContext<'a> {
             .collect();
         let mut ctx = PhaseContext {
             events,
-            time_ms,
             event_host,
             hosts,
             server_sources,
@@ -619,7 +621,7 @@ fn phase(
         let last_exit = evidence.last().copied();
         retrying = evs.iter().copied().rev().find(|&i| {
             matches!(ctx.events[i].kind, EventKind::CcmsetupRetryScheduled { .. })
-                && last_exit.is_some_and(|f| ctx.time_ms[i].get() >= ctx.time_ms[f].get() && i != f)
+                && last_exit.is_some_and(|f| ctx.time_ms(i) >= ctx.time_ms(f) && i != f)
         });
         if let Some(r) = retrying {
             status = PhaseStatus::Missing;
@@ -658,7 +660,7 @@ fn phase(
             format!("{file} on {where_} shows the {what} starting with no result and no error")
         }
     };
-    let times = evidence.iter().filter_map(|&i| ctx.time_ms[i].get());
+    let times = evidence.iter().filter_map(|&i| ctx.time_ms(i));
     let mut cited: Vec<EvidenceOut> = evidence.iter().map(|&i| EvidenceOut::from(&ctx.events[i])).collect();
     dedup_evidence(&mut cited);
     Phase {

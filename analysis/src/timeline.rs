@@ -12,12 +12,7 @@ use crate::model::{Device, Finding, Report, Timeline, TimelineEvent, SCHEMA_VERS
 impl Analysis {
     /// One timeline entry: the event at its corrected time, with the correction applied to its host.
     pub fn timeline_event(&self, i: EventIx) -> TimelineEvent<'_> {
-        TimelineEvent::of(
-            &self.events[i],
-            self.event_time_ms[i].get(),
-            self.device_key(i),
-            self.skew_correction_ms(i),
-        )
+        TimelineEvent::of(&self.events[i], self.time_ms(i), self.device_key(i), self.skew_correction_ms(i))
     }
 
     /// The correction applied to event `i`'s time: its host's, or 0 when it has no time of its own.
@@ -43,7 +38,6 @@ impl Analysis {
         let keys: Vec<SharedStr> = self.devices.iter().map(|d| d.key.clone()).collect();
         Timeline::new(
             std::mem::take(&mut self.events),
-            std::mem::take(&mut self.event_time_ms).into(),
             std::mem::take(&mut self.event_device).into(),
             (correction_of, corrections),
             keys,

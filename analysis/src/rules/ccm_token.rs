@@ -34,12 +34,12 @@ fn check_token_rejected(a: &Analysis) -> Vec<Hit> {
     hits.retain(|h| match h.device {
         Some(d) => {
             // A grouped hit always has a line.
-            let Some(last) = h.evidence.iter().copied().max_by_key(|&i| a.event_time_ms[i].get()) else {
+            let Some(last) = h.evidence.iter().copied().max_by_key(|&i| a.time_ms(i)) else {
                 return true;
             };
-            let t = a.event_time_ms[last].get();
+            let t = a.time_ms(last);
             !device_events(a, d).iter().any(|&i| {
-                a.event_time_ms[i].get() > t
+                a.time_ms(i) > t
                     && matches!(
                         a.events[i].kind,
                         EventKind::CcmTokenIssued { .. } | EventKind::CcmTokenCached { .. }

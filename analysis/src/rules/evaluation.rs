@@ -121,7 +121,7 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
                     remediation = format!("{fix} {remediation}");
                 }
             }
-            evidence.sort_by_key(|&i| (a.event_time_ms[i].get(), i));
+            evidence.sort_by_key(|&i| (a.time_ms(i), i));
             evidence.dedup();
             findings.push(Finding {
                 rule: rule.id,

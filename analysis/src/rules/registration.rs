@@ -89,7 +89,7 @@ fn check_not_approved(a: &Analysis) -> Vec<Hit> {
             let first = device_events(a, d)
                 .iter()
                 .copied()
-                .filter(|&j| a.event_time_ms[j].get() <= a.event_time_ms[i].get())
+                .filter(|&j| a.time_ms(j) <= a.time_ms(i))
                 .rev()
                 .take_while(|&j| !matches!(a.events[j].kind, EventKind::Registered { .. }))
                 .filter(|&j| matches!(a.events[j].kind, EventKind::RegistrationPending { .. }))
@@ -176,7 +176,7 @@ fn check_duplicate_client_id(a: &Analysis) -> Vec<Hit> {
                 if !a.hosts[h].has_role(HostRole::Client) || !is_client_log(a.events[i].log_kind) {
                     continue;
                 }
-                let Some(t) = a.event_time_ms[i].get() else { continue };
+                let Some(t) = a.time_ms(i) else { continue };
                 let mut names = false;
                 crate::ids::for_each_id(&a.events[i].kind, |k, v| {
                     names |= k == crate::ids::IdKind::ClientGuid && v == guid.as_str()

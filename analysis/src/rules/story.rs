@@ -65,7 +65,7 @@ pub(super) fn failure_story(
     let &fail = evidence
         .iter()
         .filter(|&&i| is_client_log(a.events[i].log_kind))
-        .max_by_key(|&&i| (a.event_time_ms[i].get(), i))?;
+        .max_by_key(|&&i| (a.time_ms(i), i))?;
     let (path, fail_line) = (&a.events[fail].evidence.path(), a.events[fail].evidence.line);
     let before: Vec<EventIx> = device_events(a, d)
         .iter()

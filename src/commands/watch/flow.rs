@@ -221,7 +221,7 @@ impl FlowModel {
         for (i, e) in report.timeline.iter().enumerate() {
             let Some(&serial) = serial_of.get(e.path) else { continue };
             if self.shown_events.insert((serial, e.line, e.event)) {
-                fresh.timeline.push(report.timeline.event(i).clone(), e.time, e.device, e.skew_correction_ms);
+                fresh.timeline.push(report.timeline.event(i).clone(), e.device, e.skew_correction_ms);
             }
         }
         self.report = Some(report);

@@ -285,7 +285,7 @@ mod tests {
         let mut odd = report.timeline.event(0).clone();
         odd.evidence.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
         odd.evidence.set_host("HOST \"Q\"".into());
-        report.timeline.push(odd, None, None, -125_000);
+        report.timeline.push(odd, None, -125_000);
         let mut phases = report.devices[0].phases.to_vec();
         phases[0].reason = "reason with \"quotes\" and \u{1} control".into();
         phases[0].start = None;
