@@ -74,6 +74,7 @@ pub fn check_analyze(root: &Path, files: &[PathBuf]) {
         &[root.to_path_buf()],
         &[],
         cmtrace_parsers::input::Limits { max_entry_bytes: 1 << 20, max_archive_bytes: 4 << 20 },
+        cmtrace_rs::commands::collect::ReadFor::EveryId,
         |_| {},
         || {},
     )

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use cmtrace_analysis::model::Report;
 
-use super::collect::collect;
+use super::collect::{collect, ReadFor};
 use super::filter::Filters;
 use super::{Failure, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{AnalyzeArgs, DevicesShown, FailOn, ReportFormat};
@@ -21,8 +21,16 @@ pub fn run(args: &AnalyzeArgs) -> Result<u8, Failure> {
     // No PATH: the current folder, or on a Windows ConfigMgr client its own log folders.
     let (paths, hosts) = super::local::inputs_or_default(&args.input.paths, &args.input.hosts);
     let progress = super::progress::ByteProgress::new(&paths);
-    let Analyzed { mut report, readable } =
-        build_report(&paths, &hosts, args.input.limits(), |n| progress.inc(n), || progress.finish())?;
+    // The HTML page searches the events' identifiers; the other reports show none of the requests' message ids.
+    let read_for = if args.format == ReportFormat::Html { ReadFor::EveryId } else { ReadFor::Report };
+    let Analyzed { mut report, readable } = build_report(
+        &paths,
+        &hosts,
+        args.input.limits(),
+        read_for,
+        |n| progress.inc(n),
+        || progress.finish(),
+    )?;
     if readable == 0 {
         // Still one document that names what could not be read (JSON, JUnit, ...), then exit 2.
         crate::say!("cmtrace-rs: no readable ConfigMgr log in the input");
@@ -97,6 +105,7 @@ pub fn build_report(
     paths: &[std::path::PathBuf],
     hosts: &[cmtrace_parsers::input::HostOverride],
     limits: cmtrace_parsers::input::Limits,
+    read_for: ReadFor,
     progress: impl FnMut(u64),
     read_done: impl FnOnce(),
 ) -> Result<Analyzed, String> {
@@ -107,7 +116,7 @@ pub fn build_report(
             cmtrace_analysis::engine::print_lap(what, t0);
         }
     };
-    let mut collected = collect(paths, hosts, limits, progress);
+    let mut collected = collect(paths, hosts, limits, read_for, progress);
     read_done();
     for (path, error) in &collected.problems {
         crate::say!("cmtrace-rs: {path}: {error}");

@@ -41,12 +41,23 @@ pub fn check_host_overrides(unused: &[(String, String)]) -> Result<(), String> {
     Err(list.join("; "))
 }
 
+/// What a command reads the inputs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFor {
+    /// Every identifier of every event (the HTML report searches them, `trace` matches them).
+    EveryId,
+    /// The identifiers the engine and the reports that show no event's identifiers use: the message ids of
+    /// the CMG's and connection point's requests are left out (`Reader::without_request_message_ids`).
+    Report,
+}
+
 /// Read every input; `progress` is called with the bytes of each file as it is finished. Zip entries and
 /// archives inflate at most to `limits`.
 pub fn collect(
     paths: &[PathBuf],
     hosts: &[HostOverride],
     limits: Limits,
+    read_for: ReadFor,
     progress: impl FnMut(u64),
 ) -> Collected {
     // Event texts go to a temporary file, not memory (where none can be made, they stay in memory).
@@ -57,7 +68,12 @@ pub fn collect(
             TextStore::Memory
         }
     };
-    let logs = Reader::new().hosts(hosts).limits(limits).texts(texts).read_with_progress(paths, progress);
+    let logs = Reader::new()
+        .hosts(hosts)
+        .limits(limits)
+        .texts(texts)
+        .without_request_message_ids(read_for == ReadFor::Report)
+        .read_with_progress(paths, progress);
     let problem_inputs = logs.problem_files().into_iter().map(Input::from).collect();
     Collected {
         inputs: logs.files.into_iter().map(Input::from).collect(),

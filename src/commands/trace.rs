@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 
 use cmtrace_analysis::{DeviceIx, EventIx};
 
-use super::collect::collect;
+use super::collect::{collect, ReadFor};
 use super::style::Paint;
 use super::{human_stdout, Failure, EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE};
 use crate::cli::{SimpleFormat, TraceArgs};
@@ -18,7 +18,8 @@ pub fn run(args: &TraceArgs) -> Result<u8, Failure> {
     if args.id.trim().is_empty() {
         return Err("the identifier is empty".into());
     }
-    let collected = collect(&args.input.paths_or_cwd(), &args.input.hosts, args.input.limits(), |_| {});
+    let collected =
+        collect(&args.input.paths_or_cwd(), &args.input.hosts, args.input.limits(), ReadFor::EveryId, |_| {});
     for (path, error) in &collected.problems {
         crate::say!("cmtrace-rs: {path}: {error}");
     }

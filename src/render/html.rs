@@ -715,9 +715,16 @@ mod tests {
             .filter(|p| p.join("expected.json").is_file())
             .collect();
         bundles.sort();
-        crate::commands::analyze::build_report(&bundles, &[], Limits::default(), |_| {}, || {})
-            .expect("a report")
-            .report
+        crate::commands::analyze::build_report(
+            &bundles,
+            &[],
+            Limits::default(),
+            crate::commands::collect::ReadFor::EveryId,
+            |_| {},
+            || {},
+        )
+        .expect("a report")
+        .report
     }
 
     #[test]

@@ -224,6 +224,17 @@ fn the_demo_page_is_self_contained_and_complete() {
     assert_only_own_markup(&page);
     assert_links_resolve(&page);
     assert!(page.contains("FAILED: errors found"), "the verdict");
+    // The search finds a device by the message id of a request its connection point forwarded (the page reads
+    // the requests' message ids, which the other reports leave out).
+    let connector_request = "3087bd34-b82c-4950-b972-e82bb0fb8385";
+    assert!(
+        page.split("data-ids=\"").skip(1).any(|ids| ids
+            .split('"')
+            .next()
+            .unwrap_or("")
+            .contains(connector_request)),
+        "a device row's search ids hold {connector_request}"
+    );
 
     // A section per device with its key, all 11 phases in its swimlane and its phase table.
     let (shown, _) = shown_and_failing(&doc);
@@ -465,6 +476,7 @@ fn logs_that_changed_or_went_away_since_they_were_read_are_said_to_have() {
         std::slice::from_ref(&bundle),
         &[],
         cmtrace_parsers::input::Limits::default(),
+        cmtrace_rs::commands::collect::ReadFor::EveryId,
         |_| {},
         || {},
     )

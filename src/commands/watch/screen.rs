@@ -285,7 +285,16 @@ mod tests {
 
     fn demo_report() -> Report {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/case-1234");
-        crate::commands::analyze::build_report(&[dir], &[], Default::default(), |_| {}, || {}).unwrap().report
+        crate::commands::analyze::build_report(
+            &[dir],
+            &[],
+            Default::default(),
+            crate::commands::collect::ReadFor::EveryId,
+            |_| {},
+            || {},
+        )
+        .unwrap()
+        .report
     }
 
     fn status() -> Status<'static> {

@@ -249,8 +249,13 @@ mod tests {
     use super::*;
 
     fn report(dir: &std::path::Path) -> Report {
-        let collected =
-            crate::commands::collect::collect(&[dir.to_path_buf()], &[], Default::default(), |_| {});
+        let collected = crate::commands::collect::collect(
+            &[dir.to_path_buf()],
+            &[],
+            Default::default(),
+            crate::commands::collect::ReadFor::EveryId,
+            |_| {},
+        );
         let analysis = cmtrace_analysis::engine::analyze(collected.inputs, collected.events);
         let findings = cmtrace_analysis::rules::evaluate(&analysis);
         analysis.into_report(findings)
