@@ -362,7 +362,7 @@ struct Devices {
     /// Per device: its client host indices.
     client_hosts: ClientHosts,
     /// Device number of each component root (indexed by graph node).
-    of_root: Vec<usize>,
+    of_root: Vec<u32>,
 }
 
 /// One device per component of the graph, its events in timeline order, built in parallel.
@@ -373,29 +373,30 @@ fn build_devices(
     events: &EventStore,
     hosts: &HostTable,
 ) -> Devices {
-    let mut component_roots: Vec<usize> = (0..graph.nodes.len()).map(|n| graph.find(n)).collect();
-    component_roots.sort_unstable();
-    component_roots.dedup();
+    // The roots, in node order: the nodes that are their own component's root (a vector of every node's root,
+    // sorted and deduplicated, held 8 bytes a node for that).
+    let component_roots: Vec<u32> =
+        (0..graph.nodes.len()).filter(|&n| graph.find(n) == n).map(|n| n as u32).collect();
     // Component number of every root, then each component's nodes and events (timeline order) as
     // one flat grouping each: hundreds of thousands of devices on a fleet collection.
-    let mut component_of_root = vec![usize::MAX; graph.nodes.len()];
+    let mut component_of_root = vec![u32::MAX; graph.nodes.len()];
     for (c, &r) in component_roots.iter().enumerate() {
-        component_of_root[r] = c;
+        component_of_root[r as usize] = c as u32;
     }
     // (component, item) pairs in 32 bits: one per graph node and one per attributed event.
     let members = Grouped::new(component_roots.len(), || {
-        (0..graph.nodes.len()).map(|n| (component_of_root[graph.root(n)] as u32, n as u32))
+        (0..graph.nodes.len()).map(|n| (component_of_root[graph.root(n)], n as u32))
     });
     let device_events = Grouped::new(component_roots.len(), || {
         perm.iter().enumerate().filter_map(|(new, &old)| {
-            roots[old as usize].get().map(|r| (component_of_root[r as usize] as u32, new as u32))
+            roots[old as usize].get().map(|r| (component_of_root[r as usize], new as u32))
         })
     });
     drop(component_of_root);
     let (nodes, ids) = (&graph.nodes, &graph.ids);
     // Three parallel vectors rather than one of tuples: each is built once and sorted in place, and the
     // devices are never copied into a second vector (at 300,000 devices that copy was 100 MB).
-    let (mut roots_of, (mut built, mut client_hosts)): (Vec<usize>, (Vec<DeviceFacts>, ClientHosts)) =
+    let (mut roots_of, (mut built, mut client_hosts)): (Vec<u32>, (Vec<DeviceFacts>, ClientHosts)) =
         component_roots
             .par_iter()
             .enumerate()
@@ -422,9 +423,9 @@ fn build_devices(
             built[i].key = format!("{base}#{n}").into();
         }
     }
-    let mut of_root = vec![usize::MAX; graph.nodes.len()];
+    let mut of_root = vec![u32::MAX; graph.nodes.len()];
     for (d, &r) in roots_of.iter().enumerate() {
-        of_root[r] = d;
+        of_root[r as usize] = d as u32;
     }
     Devices { built, client_hosts, of_root }
 }
@@ -434,7 +435,7 @@ fn host_facts(
     inputs: &[Input],
     hosts: &HostTable,
     graph: &mut Graph,
-    device_of_root: &[usize],
+    device_of_root: &[u32],
     applied: &[i64],
 ) -> TiVec<HostIx, HostFacts> {
     // Each host's inputs, grouped once (thousands of hosts on a fleet collection).
@@ -448,7 +449,7 @@ fn host_facts(
             roles: hosts.roles[h].iter().copied().collect(),
             collected: hosts.collected[h].iter().copied().collect(),
             unreadable: hosts.unreadable[h].iter().copied().collect(),
-            client_device: graph.host_node[h].map(|n| DeviceIx::from(device_of_root[graph.find(n)])),
+            client_device: graph.host_node[h].map(|n| DeviceIx::from(device_of_root[graph.find(n)] as usize)),
             skew_correction_ms: -applied[h],
             log_spans: log_spans(&inputs_of[h], -applied[h]),
         })
@@ -479,7 +480,7 @@ fn renumber(
     requests: RequestBlocks,
     roots: Vec<OptU32>,
     timeline: Timeline,
-    device_of_root: &[usize],
+    device_of_root: &[u32],
     host_offsets: Vec<HostOffset>,
 ) -> Renumbered {
     let Timeline { perm, .. } = timeline;
@@ -494,7 +495,9 @@ fn renumber(
             // The components as read are freed as soon as their timeline copy is made.
             let event_device: TiVec<EventIx, Option<DeviceIx>> = perm
                 .iter()
-                .map(|&old| roots[old as usize].get().map(|r| DeviceIx::from(device_of_root[r as usize])))
+                .map(|&old| {
+                    roots[old as usize].get().map(|r| DeviceIx::from(device_of_root[r as usize] as usize))
+                })
                 .collect();
             drop(roots);
             let event_host: TiVec<EventIx, HostIx> =
@@ -516,7 +519,7 @@ fn renumber(
                     (
                         kind,
                         HostIx::from(host as usize),
-                        root.map(|r| DeviceIx::from(device_of_root[r])),
+                        root.map(|r| DeviceIx::from(device_of_root[r] as usize)),
                         attribution,
                     )
                 })
