@@ -144,12 +144,28 @@ pub(crate) struct SkewInput<'a> {
     pub event_root: &'a [OptU32],
 }
 
-/// A side of a pair: host (or the virtual token issuer), event, time.
+/// A side of a pair: host (or the virtual token issuer), event, time. 16 bytes (positions in 32 bits): a
+/// fleet collection gives hundreds of thousands of pairs, and they are the skew stage's largest vector.
 #[derive(Clone, Copy)]
 struct Side {
-    host: usize,
-    event: Option<usize>,
+    host: u32,
+    event: OptU32,
     ms: i64,
+}
+
+impl Side {
+    fn new(host: usize, event: Option<usize>, ms: i64) -> Side {
+        let pos = |v: usize| u32::try_from(v).expect("fewer than 4 billion hosts and events");
+        Side { host: pos(host), event: OptU32::new(event.map(pos)), ms }
+    }
+
+    fn host(&self) -> usize {
+        self.host as usize
+    }
+
+    fn event(&self) -> Option<usize> {
+        self.event.get().map(|e| e as usize)
+    }
 }
 
 /// `a` happened before `b`, at most `latency` earlier.
@@ -175,10 +191,10 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
         let mut obs_per_host: HashMap<usize, Vec<Obs>> = HashMap::default();
         for (pi, p) in pairs.iter().enumerate() {
             let d = p.a.ms - p.b.ms;
-            match (known[p.a.host], known[p.b.host]) {
+            match (known[p.a.host()], known[p.b.host()]) {
                 (None, Some(off_b)) => {
-                    let Some(ev) = p.a.event else { continue };
-                    obs_per_host.entry(p.a.host).or_default().push(Obs {
+                    let Some(ev) = p.a.event() else { continue };
+                    obs_per_host.entry(p.a.host()).or_default().push(Obs {
                         lo: d + off_b,
                         hi: d + off_b + p.latency,
                         key: obs_key(ev, p.relation),
@@ -186,8 +202,8 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
                     });
                 }
                 (Some(off_a), None) => {
-                    let Some(ev) = p.b.event else { continue };
-                    obs_per_host.entry(p.b.host).or_default().push(Obs {
+                    let Some(ev) = p.b.event() else { continue };
+                    obs_per_host.entry(p.b.host()).or_default().push(Obs {
                         lo: off_a - d - p.latency,
                         hi: off_a - d,
                         key: obs_key(ev, p.relation),
@@ -206,7 +222,7 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
             let single_confirmed = v.support == 1
                 && obs.iter().any(|o| {
                     let p = &pairs[o.pair];
-                    v.covers(o) && p.relation.class() == 0 && p.a.event.is_some()
+                    v.covers(o) && p.relation.class() == 0 && p.a.event().is_some()
                 });
             let consistent = (v.support >= 2 || single_confirmed)
                 && v.support * 2 >= v.observed
@@ -248,11 +264,11 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
             .filter(|o| v.covers(o))
             .map(|o| {
                 let p = &pairs[o.pair];
-                let (host_side, other) = if p.a.host == h { (p.a, p.b) } else { (p.b, p.a) };
+                let (host_side, other) = if p.a.host() == h { (p.a, p.b) } else { (p.b, p.a) };
                 SkewPair {
                     relation: p.relation,
-                    host_event: EventIx::from(host_side.event.unwrap_or_default()),
-                    other_event: other.event.map(EventIx::from),
+                    host_event: EventIx::from(host_side.event().unwrap_or_default()),
+                    other_event: other.event().map(EventIx::from),
                     min_offset_ms: o.lo,
                     max_offset_ms: o.hi,
                 }
@@ -454,7 +470,7 @@ fn vote(obs: &[Obs]) -> Option<VoteResult> {
 fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
     let ev = input.events;
     let host = |i: usize| input.roles.host_of[i] as usize;
-    let side = |i: usize| input.raw_ms[i].get().map(|ms| Side { host: host(i), event: Some(i), ms });
+    let side = |i: usize| input.raw_ms[i].get().map(|ms| Side::new(host(i), Some(i), ms));
     let client_event = |i: usize| ev[i].log_kind.role() == HostRole::Client && input.roles.is_client[host(i)];
     let mut pairs = Vec::new();
 
@@ -586,12 +602,12 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         if (tc - issue).abs() > MAX_OFFSET_MS {
             continue; // not an 8-hour Azure AD CCM token
         }
-        let b = Side { host: host(i), event: Some(i), ms: tc };
+        let b = Side::new(host(i), Some(i), tc);
         let matched = match window(&mp_issued, issue - 1_000, issue + 2_000) {
-            [(t, j)] => Some(Side { host: host(*j), event: Some(*j), ms: *t }),
+            [(t, j)] => Some(Side::new(host(*j), Some(*j), *t)),
             _ => None,
         };
-        let a = matched.unwrap_or(Side { host: issuer, event: None, ms: issue });
+        let a = matched.unwrap_or(Side::new(issuer, None, issue));
         // The expiry has whole seconds: the issue happened in [issue, issue + 1 s).
         let latency = CLIENT_MP_LATENCY_MS + if matched.is_some() { 0 } else { 1_000 };
         pairs.push(Pair { a, b, latency, relation: SkewRelation::TokenExpiry });
@@ -620,7 +636,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         .filter_map(|(i, _)| input.raw_ms[i].get().map(|t| (t, i)))
         .collect();
     client_requests.sort_unstable();
-    let connector_side = |&(t, i): &(i64, usize)| Side { host: host(i), event: Some(i), ms: t };
+    let connector_side = |&(t, i): &(i64, usize)| Side::new(host(i), Some(i), t);
     let sampled = |v: &[(i64, usize)]| -> Vec<(i64, usize)> {
         let step = v.len().div_ceil(GLOBAL_SAMPLE).max(1);
         v.iter().step_by(step).copied().collect()
@@ -649,7 +665,7 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
             }
         }
     }
-    pairs.retain(|p| p.a.host != p.b.host);
+    pairs.retain(|p| p.a.host() != p.b.host());
     pairs
 }
 
