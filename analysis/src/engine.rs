@@ -576,21 +576,27 @@ impl SharedPhases {
         let own = |p: &Phase| p.start.is_some() || p.end.is_some() || !p.evidence.is_empty();
         let key: PlainPhases =
             phases.iter().map(|p| (p.id, (!own(p)).then(|| (p.status, p.reason.clone())))).collect();
-        let mut base = Vec::with_capacity(phases.len());
-        let mut own_phases = Vec::new();
-        for p in phases {
-            if own(&p) {
-                // In the shared list only to keep its place: the device's own phase stands for it.
-                base.push(Phase { start: None, end: None, evidence: Box::default(), ..p.clone() });
-                own_phases.push(p);
-            } else {
-                base.push(p);
-            }
-        }
-        let mut met = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let shared = met.entry(key).or_insert_with(|| base.into()).clone();
-        drop(met);
-        Phases::with_own(shared, own_phases.into_boxed_slice())
+        let shared = {
+            let mut met = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Built only for a list not met before: every phase without times or evidence (a device's own
+            // phase stands for its place-holder).
+            met.entry(key)
+                .or_insert_with(|| {
+                    phases
+                        .iter()
+                        .map(|p| Phase {
+                            id: p.id,
+                            status: p.status,
+                            start: None,
+                            end: None,
+                            reason: p.reason.clone(),
+                            evidence: Box::default(),
+                        })
+                        .collect()
+                })
+                .clone()
+        };
+        Phases::with_own(shared, phases.into_iter().filter(own).collect())
     }
 }
 

@@ -764,8 +764,9 @@ pub struct Timeline {
     /// Per event: its device, an index into `keys` (the analysis' own per-event devices, moved here).
     device: Vec<Option<DeviceIx>>,
     /// Per event: the correction applied to its time (0 for events without a time of their own; its
-    /// corrected time is its time plus the correction, `corrected_time_ms`), as a position in `corrections`: four bytes an event where the correction itself took eight (one per
-    /// host, so a few distinct values for millions of events).
+    /// corrected time is its time plus the correction, `corrected_time_ms`), as a position in
+    /// `corrections`: four bytes an event where the correction itself took eight (one per host, so a few
+    /// distinct values for millions of events).
     correction_of: Vec<u32>,
     /// The distinct corrections `correction_of` points to.
     corrections: Vec<i64>,
