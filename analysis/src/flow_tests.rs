@@ -59,7 +59,7 @@ fn healthy_device_across_four_hosts() {
     // The CMG statistics are aggregates: never a device's. Everything else is this device's.
     for i in a.events.keys() {
         let cmg = a.events[i].log_kind == LogKind::CmgService;
-        assert_eq!(a.event_device[i].is_none(), cmg, "{}", a.events[i].evidence.text);
+        assert_eq!(a.event_device[i].is_none(), cmg, "{}", a.events[i].evidence.text());
     }
     // Every CCM_STS and registration request was attributed by its own identifiers.
     assert!(a
@@ -118,7 +118,7 @@ fn two_devices_interleaving_in_the_same_second_stay_two() {
         }
         // The connector lines carry no identifiers and both requests fit their windows: not guessed.
         for i in events_of(&a, "SITE01") {
-            assert_eq!(a.event_device[i], None, "lag {lag}: {}", a.events[i].evidence.text);
+            assert_eq!(a.event_device[i], None, "lag {lag}: {}", a.events[i].evidence.text());
         }
         // The MP lines interleave within the second yet every block is one device's.
         for r in &a.requests {

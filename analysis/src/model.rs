@@ -323,7 +323,7 @@ impl From<&Event> for EvidenceOut {
             line: ev.line,
             host: ev.host().clone(),
             time: e.time(),
-            text: ev.text.clone(),
+            text: ev.text().to_text(),
             bias_minutes: e.bias_minutes().and_then(|b| i16::try_from(b).ok()),
         }
     }
@@ -730,7 +730,7 @@ pub struct TimelineEvent<'a> {
     pub device: Option<&'a str>,
     /// The log message, exactly as read.
     // `Text::get` reads it from the spill when it is there: only what prints it pays.
-    pub text: &'a cmtrace_parsers::Text,
+    pub text: cmtrace_parsers::EvidenceText<'a>,
     /// Clock-skew correction applied to this host's times, in milliseconds (added field; left out when 0).
     #[serde(skip_serializing_if = "is_zero")]
     #[cfg_attr(feature = "schema", schemars(extend("not" = { "const": 0 })))]
@@ -749,7 +749,7 @@ impl<'a> TimelineEvent<'a> {
             severity: e.severity,
             event: e.kind.name(),
             device,
-            text: &e.evidence.text,
+            text: e.evidence.text(),
             skew_correction_ms,
         }
     }

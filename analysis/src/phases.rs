@@ -116,7 +116,7 @@ impl<'a> PhaseContext<'a> {
 /// A logged error that says no step failed: a line healthy machines log too (the WMI namespace lines of a
 /// ccmsetup run), or one that says another ccmsetup is running or a restart is pending.
 fn says_no_step_failed(e: &Event) -> bool {
-    let class = causes::classify(&e.evidence.text.get());
+    let class = causes::classify(&e.evidence.text().get());
     class.noise || matches!(class.id, "ccmsetup-already-running" | "reboot-pending")
 }
 
@@ -339,7 +339,7 @@ fn decide(id: PhaseId, m: &[(EventIx, Mark)]) -> (PhaseStatus, Vec<EventIx>, Vec
 fn quoted_failure(ctx: &PhaseContext, failures: &[EventIx]) -> Option<EventIx> {
     let &last = failures.last()?;
     let codes = |i: EventIx| -> Vec<u32> {
-        crate::codes::decode_message(&ctx.events[i].evidence.text.get())
+        crate::codes::decode_message(&ctx.events[i].evidence.text().get())
             .iter()
             .filter_map(|m| m.value)
             .collect()
@@ -525,7 +525,7 @@ fn rotated_away(ctx: &PhaseContext, device: &DeviceFacts, client_hosts: &[HostIx
                     "{file} begins with the client already installed (line {}: {}) and shows no registration \
                      attempt: the client registered before the log begins, those lines rotated away",
                     e.line,
-                    short(&e.text.get())
+                    short(&e.text().get())
                 )
                 .into();
                 continue;
@@ -630,21 +630,21 @@ fn phase(
     }
     let what = phase_what(id);
     let cite = |i: EventIx| {
-        format!("{}: {}", crate::path::cite(&ctx.events[i]), short(&ctx.events[i].evidence.text.get()))
+        format!("{}: {}", crate::path::cite(&ctx.events[i]), short(&ctx.events[i].evidence.text().get()))
     };
     let reason = match status {
         PhaseStatus::Ok => evidence.last().map(|&i| cite(i)).unwrap_or_else(|| format!("{what} done")),
         PhaseStatus::NotApplicable | PhaseStatus::NotCollected => String::new(),
         PhaseStatus::Failed => {
             let quoted = quoted_failure(ctx, &failures)
-                .map(|i| short(&ctx.events[i].evidence.text.get()))
+                .map(|i| short(&ctx.events[i].evidence.text().get()))
                 .unwrap_or_default();
             format!("{what} failed in {file} on {where_}: {quoted}")
         }
         PhaseStatus::Missing if retrying.is_some() => format!(
             "{file} on {where_}: ccmsetup scheduled a retry after its last attempt ({}): not final until \
              ccmsetup exits",
-            retrying.map(|i| short(&ctx.events[i].evidence.text.get())).unwrap_or_default()
+            retrying.map(|i| short(&ctx.events[i].evidence.text().get())).unwrap_or_default()
         ),
         PhaseStatus::Missing if evidence.is_empty() => {
             let shared = ctx.server_missing.iter().find(|(p, _)| *p == id).filter(|_| !on_client);

@@ -95,7 +95,7 @@ fn event(kind: EventKind, text: &str) -> cmtrace_parsers::Event {
     let mut e = testkit::event_at_line(1);
     e.kind = kind;
     e.log_kind = C;
-    e.evidence.text = text.into();
+    e.evidence.set_text(text.into());
     e
 }
 

@@ -1,10 +1,14 @@
 //! Typed flow events: what the extractors (`crate::extract`) turn the messages that matter into.
 //! Each event carries the identifiers its message names and the evidence (file, line, time, text).
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::entry::Severity;
+use crate::spill::{Spill, SpillRange, Text};
 
 /// The strings events carry (identifiers, URLs, reasons, paths, hosts): one pointer wide (an `Option` of one
 /// too) and shared by reference count, so that an event stays small and the copies the engine keeps of an
@@ -373,25 +377,48 @@ event_kinds! {
     }
 }
 
-/// The file an event was read from: its path and host, shared (one reference count) by the events of a piece
-/// of the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The file an event was read from: its path and host, and where its events' texts are; shared (one
+/// reference count) by the events of a piece of the file.
+#[derive(Clone)]
 pub struct Origin {
     /// The file's path.
     pub path: SharedStr,
     /// The host whose log it is.
     pub host: SharedStr,
+    /// What the events' text ranges are in: the read's spill (none when no event's text is spilled).
+    texts: Option<Arc<Spill>>,
+    /// The text of the one event of this origin whose text is kept in memory (not in a spill: a test's event,
+    /// a text a spill could not take).
+    inline: Option<SharedStr>,
+}
+
+impl Origin {
+    /// The file at `path` on `host`.
+    pub fn new(path: SharedStr, host: SharedStr) -> Origin {
+        Origin { path, host, texts: None, inline: None }
+    }
+
+    /// Whether its texts are in `spill`.
+    fn holds(&self, spill: &Arc<Spill>) -> bool {
+        self.inline.is_none() && self.texts.as_ref().is_some_and(|t| Arc::ptr_eq(t, spill))
+    }
+}
+
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Origin").field("path", &self.path).field("host", &self.host).finish_non_exhaustive()
+    }
 }
 
 /// Where an event was read: the evidence every finding cites. The event's time is `Event::time` (its local
-/// time and bias, kept on the event). Path and host are read with `path()` and `host()`: one shared `Origin`
-/// rather than two strings, eight bytes less on each of millions of events.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// time and bias, kept on the event). Path, host and where the text is kept come from one shared `Origin`;
+/// the event holds its text's range in that spill (`text()` reads it): 24 bytes for millions of events.
+#[derive(Clone)]
 pub struct Evidence {
-    /// The file's path and host.
-    origin: std::sync::Arc<Origin>,
-    /// The message: in the spill (`crate::spill`, read again when printed) or in memory.
-    pub text: crate::spill::Text,
+    /// The file's path and host, and the spill of its texts.
+    origin: Arc<Origin>,
+    /// The message's range in the origin's spill (empty when the origin holds the text itself).
+    at: SpillRange,
     /// 1-based line where the record starts.
     pub line: u32,
     /// The writer's thread id, `NO_THREAD` for none (`Evidence::thread` reads it): four bytes, not the eight of
@@ -409,24 +436,48 @@ const NO_BIAS: i16 = i16::MIN;
 
 impl Evidence {
     /// The evidence of line `line` of the file at `path` on `host`, written by `thread`, with its `text`.
-    pub fn new(
-        path: SharedStr,
-        line: u32,
-        host: SharedStr,
-        thread: Option<u32>,
-        text: crate::spill::Text,
-    ) -> Evidence {
-        Evidence::of(&std::sync::Arc::new(Origin { path, host }), line, thread, text)
+    pub fn new(path: SharedStr, line: u32, host: SharedStr, thread: Option<u32>, text: Text) -> Evidence {
+        Evidence::of(&mut Arc::new(Origin::new(path, host)), line, thread, text)
     }
 
-    /// The evidence of line `line` of the file `origin`, written by `thread`, with its `text`.
-    pub fn of(
-        origin: &std::sync::Arc<Origin>,
-        line: u32,
-        thread: Option<u32>,
-        text: crate::spill::Text,
-    ) -> Evidence {
-        Evidence { origin: origin.clone(), text, line, thread: thread.unwrap_or(NO_THREAD) }
+    /// The evidence of line `line` of the file `origin`, written by `thread`, with its `text`. A text in a
+    /// spill the origin does not name gives the origin that spill (for this and later events given it); a
+    /// text in memory gets an origin of its own.
+    pub fn of(origin: &mut Arc<Origin>, line: u32, thread: Option<u32>, text: Text) -> Evidence {
+        let (origin, at) = match text {
+            Text::Spilled { spill, at } => {
+                if !origin.holds(&spill) {
+                    *origin = Arc::new(Origin { texts: Some(spill), inline: None, ..Origin::clone(origin) });
+                }
+                (origin.clone(), at)
+            }
+            Text::Inline(s) => (
+                Arc::new(Origin { texts: None, inline: Some(s), ..Origin::clone(origin) }),
+                SpillRange::EMPTY,
+            ),
+        };
+        Evidence { origin, at, line, thread: thread.unwrap_or(NO_THREAD) }
+    }
+
+    /// The message: read from the spill when it is there.
+    pub fn text(&self) -> EvidenceText<'_> {
+        EvidenceText(self)
+    }
+
+    /// Sets the message (for this event only: the events sharing its origin keep theirs).
+    pub fn set_text(&mut self, text: Text) {
+        let mut origin = self.origin.clone();
+        *self = Evidence::of(&mut origin, self.line, self.thread(), text);
+    }
+
+    /// The range of a spilled text, for the reader that moves it from a chunk's buffer to the spill.
+    pub(crate) fn spill_range(&self) -> Option<SpillRange> {
+        (self.origin.inline.is_none() && self.origin.texts.is_some()).then_some(self.at)
+    }
+
+    /// Moves the text to `at` in the same spill.
+    pub(crate) fn set_spill_range(&mut self, at: SpillRange) {
+        self.at = at;
     }
 
     /// The file's path (shared by every event of the file).
@@ -465,7 +516,93 @@ impl Evidence {
     }
 }
 
-/// One extracted event: what happened, where, when. 96 bytes: the time is kept once, as written (local time
+/// Two pieces of evidence are equal when they cite the same line of the same file on the same host, with the
+/// same thread and the same text (wherever it is kept).
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Self) -> bool {
+        self.path() == other.path()
+            && self.host() == other.host()
+            && self.line == other.line
+            && self.thread == other.thread
+            && self.text().get() == other.text().get()
+    }
+}
+
+impl Eq for Evidence {}
+
+impl std::fmt::Debug for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evidence")
+            .field("path", self.path())
+            .field("host", self.host())
+            .field("line", &self.line)
+            .field("thread", &self.thread())
+            .field("text", &self.text().get())
+            .finish()
+    }
+}
+
+/// An event's message as its `Evidence` keeps it: `get` reads it (from the spill, or the memory that holds it).
+#[derive(Clone, Copy)]
+pub struct EvidenceText<'a>(&'a Evidence);
+
+impl<'a> EvidenceText<'a> {
+    /// The text (read from the spill when it is there; a read that fails gives a sentence that says so).
+    pub fn get(self) -> Cow<'a, str> {
+        let origin = &*self.0.origin;
+        match (&origin.inline, &origin.texts) {
+            (Some(s), _) => Cow::Borrowed(s.as_str()),
+            (None, Some(spill)) => Cow::Owned(spill.text_at(self.0.at)),
+            (None, None) => Cow::Borrowed(""),
+        }
+    }
+
+    /// The text as a `Text` of its own (a reference to the spill, or to the string in memory).
+    pub fn to_text(self) -> Text {
+        let origin = &*self.0.origin;
+        match (&origin.inline, &origin.texts) {
+            (Some(s), _) => Text::Inline(s.clone()),
+            (None, Some(spill)) => Text::Spilled { spill: spill.clone(), at: self.0.at },
+            (None, None) => Text::from(""),
+        }
+    }
+}
+
+impl std::fmt::Debug for EvidenceText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.get(), f)
+    }
+}
+
+impl std::fmt::Display for EvidenceText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.get())
+    }
+}
+
+impl Serialize for EvidenceText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.get())
+    }
+}
+
+/// Written as the JSON string it reads, as a `Text` is.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for EvidenceText<'_> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <str as schemars::JsonSchema>::json_schema(generator)
+    }
+}
+
+/// One extracted event: what happened, where, when. 88 bytes: the time is kept once, as written (local time
 /// and bias), and the UTC time computed from them (`Event::time`); millions of events are held at once.
 /// Serialises as it did with `time`, `bias_minutes` and `thread` as fields (`EventJson`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -506,8 +643,8 @@ impl Event {
         kind: EventKind,
         log_kind: crate::kind::LogKind,
         entry: &crate::entry::Entry<'_>,
-        origin: &std::sync::Arc<Origin>,
-        text: crate::spill::Text,
+        origin: &mut Arc<Origin>,
+        text: Text,
     ) -> Event {
         let evidence = Evidence::of(origin, entry.line, entry.thread, text);
         Event::new(kind, log_kind, entry.severity, entry.local_time, entry.bias_minutes, evidence)
@@ -578,7 +715,7 @@ struct EvidenceJson<'a> {
     line: u32,
     host: &'a SharedStr,
     time: Option<DateTime<Utc>>,
-    text: &'a crate::spill::Text,
+    text: EvidenceText<'a>,
 }
 
 impl Serialize for Event {
@@ -596,7 +733,7 @@ impl Serialize for Event {
                 line: e.line,
                 host: e.host(),
                 time: self.time(),
-                text: &e.text,
+                text: e.text(),
             },
         }
         .serialize(s)
@@ -667,10 +804,10 @@ mod tests {
     }
 
     /// The event holds its time as written and gives UTC back as the entry does; thread and bias read back
-    /// as set, none as none; and it stays 96 bytes.
+    /// as set, none as none; and it stays 88 bytes.
     #[test]
     fn time_bias_and_thread_read_back_as_the_entry_gave_them() {
-        assert_eq!(std::mem::size_of::<Event>(), 96);
+        assert_eq!(std::mem::size_of::<Event>(), 88);
         let local =
             chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_milli_opt(23, 30, 5, 250).unwrap();
         for bias in [Some(-840), Some(-60), Some(0), Some(480), Some(840), None] {
@@ -725,5 +862,46 @@ mod tests {
         let json = serde_json::to_string(&event(None, None, None)).unwrap();
         assert!(json.contains(r#""local_time":null,"bias_minutes":null,"evidence""#), "{json}");
         assert!(json.contains(r#""time":null"#), "{json}");
+    }
+
+    /// An origin takes the spill of the first spilled text given with it and is shared by the events whose
+    /// texts are in that spill; a text of another spill, or one in memory, gets an origin of its own, and
+    /// setting one event's text leaves the others' alone.
+    #[test]
+    fn evidence_holds_a_range_in_the_spill_its_origin_names() {
+        let (one, two) = (Spill::in_memory(), Spill::in_memory());
+        let mut origin = Arc::new(Origin::new("C:\\logs\\CCM_STS.log".into(), "MP01".into()));
+        let first = Evidence::of(&mut origin, 1, None, one.text_of("first"));
+        let second = Evidence::of(&mut origin, 2, Some(8), one.text_of("second"));
+        assert!(Arc::ptr_eq(first.origin(), second.origin()) && Arc::ptr_eq(&origin, first.origin()));
+        let other = Evidence::of(&mut origin, 3, None, two.text_of("other spill"));
+        assert!(!Arc::ptr_eq(other.origin(), first.origin()), "another spill, another origin");
+        let mut in_memory = Evidence::of(&mut origin, 4, None, Text::from("in memory"));
+        assert!(!Arc::ptr_eq(in_memory.origin(), &origin), "a text in memory is its origin's own");
+        let texts = |es: &[&Evidence]| es.iter().map(|e| e.text().get().into_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            texts(&[&first, &second, &other, &in_memory]),
+            ["first", "second", "other spill", "in memory"]
+        );
+        assert_eq!(
+            (other.path().as_str(), other.host().as_str(), second.thread()),
+            ("C:\\logs\\CCM_STS.log", "MP01", Some(8))
+        );
+        let mut changed = second.clone();
+        changed.set_text(Text::from("changed"));
+        in_memory.set_text(one.text_of("spilled now"));
+        assert_eq!(
+            texts(&[&first, &second, &changed, &in_memory]),
+            ["first", "second", "changed", "spilled now"]
+        );
+        assert_eq!((changed.line, changed.thread()), (2, Some(8)));
+        // Equal when they read the same, wherever kept; the text as a `Text` of its own reads the same too.
+        assert_eq!(
+            Evidence::new("p".into(), 1, "h".into(), None, Text::from("first")).text().to_text(),
+            first.text().to_text()
+        );
+        assert_ne!(first, Evidence::new(first.path().clone(), 1, "MP01".into(), None, Text::from("firsT")));
+        assert_eq!(first, Evidence::new(first.path().clone(), 1, "MP01".into(), None, Text::from("first")));
+        assert_eq!(std::mem::size_of::<Evidence>(), 24);
     }
 }

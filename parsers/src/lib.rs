@@ -13,7 +13,7 @@
 //! let logs = Reader::new().read(&[&folder]);
 //! for event in logs.events.iter() {
 //!     let at = &event.evidence;
-//!     println!("{} {} {}:{} {}", at.host(), event.kind.name(), at.path(), at.line, at.text.get());
+//!     println!("{} {} {}:{} {}", at.host(), event.kind.name(), at.path(), at.line, at.text().get());
 //! }
 //! for file in &logs.files {
 //!     println!("{}: {} entries, {:?}", file.path, file.entries, file.error);
@@ -92,7 +92,7 @@ pub mod tail;
 pub use archive::zip_parses;
 pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
 pub use error::{HostOverrideError, ReadError};
-pub use events::{AadTokenKind, Event, EventKind, Evidence, OnPremSids, Origin, SharedStr};
+pub use events::{AadTokenKind, Event, EventKind, Evidence, EvidenceText, OnPremSids, Origin, SharedStr};
 pub use kind::{HostRole, LogKind};
 pub use read::{last_entry_time, piece_events, FileSummary, Logs, Piece, PieceEvents, Reader, TextStore};
 pub use spill::{Spill, SpillRange, Text};

@@ -33,7 +33,7 @@ pub enum TextStore {
     TemporaryFile,
     /// This temporary file.
     Spill(Arc<Spill>),
-    /// Memory: every distinct message of a chunk once, shared by its events.
+    /// Memory ([`Spill::in_memory`]): every distinct message of a chunk once, in one buffer of the read.
     Memory,
 }
 
@@ -233,9 +233,9 @@ impl Reader {
         let mut events = EventStore::new();
         let mut bytes = 0u64;
         let spill = match &self.texts {
-            TextStore::TemporaryFile => Spill::new().ok(),
+            TextStore::TemporaryFile => Some(Spill::new().unwrap_or_else(|_| Spill::in_memory())),
             TextStore::Spill(spill) => Some(spill.clone()),
-            TextStore::Memory => None,
+            TextStore::Memory => Some(Spill::in_memory()),
         };
         // Records cut off by the size bound in the file being read.
         let mut oversized = 0u64;
@@ -428,8 +428,8 @@ fn read_piece(
         last_scan.set(Some(scan));
         scan.may_match
     };
-    let origin =
-        std::sync::Arc::new(crate::events::Origin { path: piece.path.clone(), host: piece.host.clone() });
+    // Given the spill of the piece's texts by its first spilled one.
+    let mut origin = Arc::new(crate::events::Origin::new(piece.path.clone(), piece.host.clone()));
     let mut records = Records::new(piece.text, piece.format, piece.first_line);
     if !every_entry {
         records = records.keep_only(&may_match);
@@ -447,7 +447,7 @@ fn read_piece(
                 );
                 for kind in kinds.drain(..) {
                     let text = text_of_message(&mut seen, &e.message, &mut text_for);
-                    out.events.push(Event::from_entry(kind, piece.kind, &e, &origin, text));
+                    out.events.push(Event::from_entry(kind, piece.kind, &e, &mut origin, text));
                 }
             }
             Record::Unparsed { .. } => out.unparsed += 1,
@@ -537,12 +537,12 @@ fn text_of(message: &str, buf: &mut Vec<u8>, spill: Option<&Arc<Spill>>) -> Text
 fn place_texts(spill: Option<&Spill>, texts: &[u8], events: &mut [Event]) {
     let written = spill.and_then(|s| s.append(texts).ok());
     for e in events {
-        let Text::Spilled { at, .. } = &mut e.evidence.text else { continue };
+        let Some(at) = e.evidence.spill_range() else { continue };
         match written.and_then(|base| SpillRange::new(base + at.offset(), at.len() as usize)) {
-            Some(placed) => *at = placed,
+            Some(placed) => e.evidence.set_spill_range(placed),
             None => {
                 let bytes = &texts[at.offset() as usize..at.offset() as usize + at.len() as usize];
-                e.evidence.text = Text::from(String::from_utf8_lossy(bytes).as_ref());
+                e.evidence.set_text(Text::from(String::from_utf8_lossy(bytes).as_ref()));
             }
         }
     }
@@ -624,5 +624,30 @@ mod tests {
             }
         }
         assert!(shared > first.len() * 2, "{shared} strings, {} distinct", first.len());
+    }
+
+    /// Texts kept in memory read as those in a temporary file; either way the events of a piece share one
+    /// origin, which names the read's one spill, and each event holds only its text's range in it.
+    #[test]
+    fn texts_in_memory_or_spilled_read_the_same_and_share_the_origin() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo");
+        let spilled = Reader::new().read(std::slice::from_ref(&root));
+        let memory = Reader::new().texts(TextStore::Memory).read(&[root]);
+        assert_eq!(spilled.files, memory.files);
+        assert_eq!(spilled.events, memory.events, "the same texts, compared as read back");
+        assert!(spilled.events.iter().all(|e| !e.evidence.text().get().is_empty()));
+        for logs in [&spilled, &memory] {
+            let mut origins = 0;
+            let events: Vec<&Event> = logs.events.iter().collect();
+            for pair in events.windows(2) {
+                let (a, b) = (&pair[0].evidence, &pair[1].evidence);
+                if a.path() == b.path() {
+                    assert!(Arc::ptr_eq(a.origin(), b.origin()), "{}:{} and {}", a.path(), a.line, b.line);
+                } else {
+                    origins += 1;
+                }
+            }
+            assert!(origins > 5 && events.len() > origins * 5, "{origins} origins, {} events", events.len());
+        }
     }
 }

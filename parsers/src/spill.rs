@@ -1,7 +1,9 @@
 //! Event texts kept out of memory. The message of every event is appended, as it is read, to one anonymous
 //! temporary file (the spill), and the event holds where its text is (offset and length); a report reads the
-//! text again when it prints it. Memory then holds 16 bytes per event for its text instead of the text
-//! itself (a few hundred bytes on server logs). Where no temporary file can be made, texts stay in memory.
+//! text again when it prints it. Memory then holds 8 bytes per event for its text (the range; the file's
+//! `Origin` names the spill once for its events) instead of the text itself (a few hundred bytes on server
+//! logs). A `Text` on its own (a finding's evidence) is 16 bytes: the spill and the range. Where no temporary file can be made, a spill is kept in memory
+//! (`Spill::in_memory`): the events still hold a range each, not a string each.
 //! Texts read in a walk (a timeline in time order) are read back through a small per-thread cache of whole
 //! 64 KiB blocks, not one read each; texts read here and there (a device's evidence) are read alone.
 
@@ -10,12 +12,12 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The temporary file that holds event texts, written once in order and then read at random.
 #[derive(Debug)]
 pub struct Spill {
-    file: File,
+    file: Backing,
     /// The end of what was written (the next text's offset).
     end: Mutex<u64>,
     /// `end` as of the last append, read without the lock by every text read (they ran into each other on it).
@@ -24,38 +26,80 @@ pub struct Spill {
     id: u64,
 }
 
+/// Where a spill's bytes are.
+#[derive(Debug)]
+enum Backing {
+    /// A temporary file.
+    File(File),
+    /// Memory, where no temporary file could be made (and for a live view's few texts).
+    Memory(RwLock<Vec<u8>>),
+}
+
 impl Spill {
     /// An anonymous temporary file (removed by the system when the process ends), or the reason none could
     /// be made.
     pub fn new() -> std::io::Result<Arc<Spill>> {
+        Ok(Spill::with(Backing::File(tempfile::tempfile()?)))
+    }
+
+    /// A spill kept in memory: one buffer of every text rather than one allocation each.
+    pub fn in_memory() -> Arc<Spill> {
+        Spill::with(Backing::Memory(RwLock::new(Vec::new())))
+    }
+
+    fn with(file: Backing) -> Arc<Spill> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(Spill {
-            file: tempfile::tempfile()?,
-            end: Mutex::new(0),
-            written: AtomicU64::new(0),
-            id,
-        }))
+        Arc::new(Spill { file, end: Mutex::new(0), written: AtomicU64::new(0), id })
     }
 
     /// Append `bytes`; returns the offset they start at.
     pub fn append(&self, bytes: &[u8]) -> std::io::Result<u64> {
         let mut end = self.end.lock().unwrap_or_else(|p| p.into_inner());
         let at = *end;
-        (&self.file).write_all(bytes)?;
+        match &self.file {
+            Backing::File(file) => (&*file).write_all(bytes)?,
+            Backing::Memory(memory) => {
+                memory.write().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes)
+            }
+        }
         *end += bytes.len() as u64;
         self.written.store(*end, Ordering::Release);
         Ok(at)
     }
 
+    /// `message` appended, as the text of an event; kept in memory where it cannot be (a write that fails, a
+    /// text past what a range can say).
+    pub fn text_of(self: &Arc<Spill>, message: &str) -> Text {
+        let fits = SpillRange::new(0, message.len()).is_some();
+        let at = fits.then(|| self.append(message.as_bytes()).ok()).flatten();
+        match at.and_then(|at| SpillRange::new(at, message.len())) {
+            Some(at) => Text::Spilled { spill: self.clone(), at },
+            None => Text::from(message),
+        }
+    }
+
+    /// The text at `at`, or a sentence that says it could not be read back.
+    pub(crate) fn text_at(&self, at: SpillRange) -> String {
+        self.read(at.offset(), at.len()).unwrap_or_else(|e| format!("(the text could not be read back: {e})"))
+    }
+
     fn read(&self, offset: u64, len: u32) -> std::io::Result<String> {
-        let bytes = match self.read_cached(offset, len)? {
-            Some(bytes) => bytes,
-            None => {
-                let mut buf = vec![0u8; len as usize];
-                read_exact_at(&self.file, &mut buf, offset)?;
-                buf
+        let bytes = match &self.file {
+            Backing::Memory(memory) => {
+                let memory = memory.read().unwrap_or_else(|p| p.into_inner());
+                let at = usize::try_from(offset).ok().filter(|&o| o + len as usize <= memory.len());
+                let at = at.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+                memory[at..at + len as usize].to_vec()
             }
+            Backing::File(file) => match self.read_cached(offset, len)? {
+                Some(bytes) => bytes,
+                None => {
+                    let mut buf = vec![0u8; len as usize];
+                    read_exact_at(file, &mut buf, offset)?;
+                    buf
+                }
+            },
         };
         Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
@@ -64,6 +108,7 @@ impl Spill {
     /// read directly: not within one whole written block (a long text, one across two blocks, the last block
     /// still being written), or in a block that no read on this thread asked for lately (`BlockCache::wants`).
     fn read_cached(&self, offset: u64, len: u32) -> std::io::Result<Option<Vec<u8>>> {
+        let Backing::File(file) = &self.file else { return Ok(None) };
         let block = offset / CACHE_BLOCK;
         let within = offset % CACHE_BLOCK + u64::from(len) <= CACHE_BLOCK;
         let written = self.written.load(Ordering::Acquire);
@@ -75,8 +120,7 @@ impl Spill {
             if !cache.wants(self.id, block) {
                 return Ok(None);
             }
-            let data =
-                cache.block(self.id, block, |buf| read_exact_at(&self.file, buf, block * CACHE_BLOCK))?;
+            let data = cache.block(self.id, block, |buf| read_exact_at(file, buf, block * CACHE_BLOCK))?;
             let from = (offset % CACHE_BLOCK) as usize;
             Ok(Some(data[from..from + len as usize].to_vec()))
         })
@@ -207,6 +251,9 @@ pub struct SpillRange(u64);
 impl SpillRange {
     const LEN_BITS: u32 = 24;
 
+    /// No bytes at the start.
+    pub const EMPTY: SpillRange = SpillRange(0);
+
     /// `len` bytes at `offset`, or `None` when either is past what a range can say.
     pub fn new(offset: u64, len: usize) -> Option<SpillRange> {
         let len = u64::try_from(len).ok().filter(|&l| l < 1 << Self::LEN_BITS)?;
@@ -234,11 +281,7 @@ impl Text {
     pub fn get(&self) -> Cow<'_, str> {
         match self {
             Text::Inline(s) => Cow::Borrowed(s),
-            Text::Spilled { spill, at } => Cow::Owned(
-                spill
-                    .read(at.offset(), at.len())
-                    .unwrap_or_else(|e| format!("(the text could not be read back: {e})")),
-            ),
+            Text::Spilled { spill, at } => Cow::Owned(spill.text_at(*at)),
         }
     }
 }
@@ -377,5 +420,23 @@ mod tests {
         }
         assert_eq!(SpillRange::new(1 << 40, 1), None);
         assert_eq!(SpillRange::new(0, 1 << 24), None);
+    }
+
+    /// A spill in memory reads back what was appended, and says so past its end; a text too long for a range
+    /// stays a string of its own.
+    #[test]
+    fn a_spill_in_memory_reads_back_as_written() {
+        let spill = Spill::in_memory();
+        let a = spill.text_of("eins");
+        let b = spill.text_of("zwei ü");
+        assert!(matches!((&a, &b), (Text::Spilled { .. }, Text::Spilled { .. })));
+        assert_eq!((a.get(), b.get()), ("eins".into(), "zwei ü".into()));
+        let past_end = Text::Spilled { spill: spill.clone(), at: SpillRange::new(100, 4).unwrap() };
+        assert!(past_end.get().starts_with("(the text could not be read back"));
+        let long = "x".repeat(1 << 24);
+        assert!(matches!(spill.text_of(&long), Text::Inline(s) if s.len() == 1 << 24));
+        assert_eq!(spill.text_of("drei").get(), "drei", "nothing of the long text was appended");
+        let file = Spill::new().unwrap();
+        assert!(matches!(file.text_of(&long), Text::Inline(_)));
     }
 }

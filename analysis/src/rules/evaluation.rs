@@ -116,7 +116,7 @@ pub fn evaluate(a: &Analysis) -> Vec<Finding> {
             }
             if rule.idx_fix_first {
                 if let Some(fix) =
-                    hit.evidence.iter().find_map(|&i| causes::idx_fix(&a.events[i].evidence.text.get()))
+                    hit.evidence.iter().find_map(|&i| causes::idx_fix(&a.events[i].evidence.text().get()))
                 {
                     remediation = format!("{fix} {remediation}");
                 }

@@ -85,7 +85,7 @@ pub(super) fn failure_story(
     // The failure's own code: an HRESULT exit code, or the first code of the failure line.
     let fail_code = match exit {
         Some(c) if !(0..=255).contains(&c) => Some(c as u32),
-        _ => causes::first_code(&a.events[fail].evidence.text.get()),
+        _ => causes::first_code(&a.events[fail].evidence.text().get()),
     };
     let mut ranked: Vec<(u8, u8, std::cmp::Reverse<u32>, EventIx)> = before
         .iter()
@@ -93,7 +93,7 @@ pub(super) fn failure_story(
         .filter(|&i| a.events[i].evidence.line > start && is_failure_line(a, i))
         .map(|i| {
             let e = &a.events[i];
-            let text = &*e.evidence.text.get();
+            let text = &*e.evidence.text().get();
             let tier = if fail_code.is_some_and(|c| causes::mentions_code(text, c)) {
                 0
             } else if causes::is_noise(text) {
@@ -114,8 +114,8 @@ pub(super) fn failure_story(
     ranked.sort_unstable();
     let read: Vec<std::borrow::Cow<'_, str>> = ranked
         .iter()
-        .map(|r| a.events[r.3].evidence.text.get())
-        .chain(std::iter::once(a.events[fail].evidence.text.get()))
+        .map(|r| a.events[r.3].evidence.text().get())
+        .chain(std::iter::once(a.events[fail].evidence.text().get()))
         .collect();
     let texts: Vec<&str> = read.iter().map(|t| &**t).collect();
     let lines: Vec<EventIx> = ranked.iter().take(STORY_LINES).map(|r| r.3).collect();
@@ -126,20 +126,20 @@ pub(super) fn failure_story(
     // send location message ... Error 0x87d00454` then `Have already tried all MPs`: no MP, not no DP).
     let line_class = |said_only: bool| {
         ranked.iter().map(|r| r.3).find_map(|i| {
-            let text = &*a.events[i].evidence.text.get();
+            let text = &*a.events[i].evidence.text().get();
             let c = if said_only { causes::said(text)? } else { causes::classify(text) };
             telling(c).then(|| (c, causes::summarize(c, text, &texts)))
         })
     };
     let by_line = line_class(true).or_else(|| line_class(false));
     let by_failure = {
-        let text = &*a.events[fail].evidence.text.get();
+        let text = &*a.events[fail].evidence.text().get();
         let c = causes::classify(text);
         let c = if telling(c) { Some(c) } else { exit.and_then(causes::classify_exit) };
         c.map(|c| (c, causes::summarize(c, text, &texts)))
     };
     let found = by_exit
-        .map(|c| (c, causes::summarize(c, &a.events[fail].evidence.text.get(), &texts)))
+        .map(|c| (c, causes::summarize(c, &a.events[fail].evidence.text().get(), &texts)))
         .or(by_line)
         .or(by_failure);
     if let Some((class, summary)) = found {
@@ -149,14 +149,14 @@ pub(super) fn failure_story(
     let generic = causes::class("generic").expect("generic class");
     if let Some(r) = ranked.first() {
         // Only generic or noise lines: name the most telling one (ranked first: noise ranks last).
-        let text = &*a.events[r.3].evidence.text.get();
+        let text = &*a.events[r.3].evidence.text().get();
         let c = causes::classify(text);
         let summary = if c.noise { c.summary.to_string() } else { causes::summarize(generic, text, &texts) };
         return Some(Story { lines, summary, class: Some(generic), cause: Some("generic") });
     }
     if exit.is_none() && is_failure_line(a, fail) {
         // The failure line is the only error of the attempt: name it.
-        let text = &*a.events[fail].evidence.text.get();
+        let text = &*a.events[fail].evidence.text().get();
         let summary = causes::summarize(generic, text, &texts).replacen(
             "The error logged before it",
             "The failure logged",
@@ -206,7 +206,7 @@ mod tests {
         let a = &o.analysis;
         let fail = a.events.keys().rfind(|&i| a.events[i].log_kind == LogKind::Ccmsetup).expect("a line");
         let story = failure_story(a, attempt_starts_at_setup, DeviceIx::FIRST, &[fail]).expect("a story");
-        let texts = story.lines.iter().map(|&i| a.events[i].evidence.text.get().to_string()).collect();
+        let texts = story.lines.iter().map(|&i| a.events[i].evidence.text().get().to_string()).collect();
         (story, texts)
     }
 

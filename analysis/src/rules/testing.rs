@@ -67,7 +67,7 @@ impl Outcome {
         pick: impl Fn(&EventKind, &str) -> bool,
     ) -> (String, u32) {
         let e = self.analysis.events.iter().find(|e| {
-            *e.evidence.host() == *host && e.log_kind == kind && pick(&e.kind, &e.evidence.text.get())
+            *e.evidence.host() == *host && e.log_kind == kind && pick(&e.kind, &e.evidence.text().get())
         });
         let e = e.unwrap_or_else(|| panic!("{host} {kind:?} has no such line"));
         (e.evidence.path().to_string(), e.evidence.line)

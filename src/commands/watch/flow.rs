@@ -13,7 +13,7 @@ use cmtrace_analysis::model::{Device, Finding, Input, Report, Timeline, SCHEMA_V
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::Event;
 use cmtrace_parsers::Record;
-use cmtrace_parsers::{piece_events, LineFormat, LogKind, Piece, Text};
+use cmtrace_parsers::{piece_events, LineFormat, LogKind, Piece, Spill};
 
 use super::follow::Update;
 
@@ -275,7 +275,9 @@ fn read_events(
     want_first: bool,
 ) -> Read {
     let piece = Piece { text, format, first_line, kind, path: path.clone(), host: host.clone() };
-    let found = piece_events(&piece, |message| Text::from(message));
+    // The piece's texts in one buffer, not one allocation each.
+    let texts = Spill::in_memory();
+    let found = piece_events(&piece, |message| texts.text_of(message));
     Read {
         events: found.events,
         entries: found.entries,

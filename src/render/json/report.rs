@@ -288,7 +288,7 @@ mod tests {
             report(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/case-1234"));
         assert!(!report.devices.is_empty() && !report.timeline.is_empty() && !report.findings.is_empty());
         let mut odd = report.timeline.event(0).clone();
-        odd.evidence.text = "quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into();
+        odd.evidence.set_text("quote \" back \\ nl \n tab \t nul \0 bs \x08 ff \x0c ünï € 😀".into());
         odd.evidence.set_host("HOST \"Q\"".into());
         report.timeline.push(odd, None, -125_000);
         let mut phases = report.devices[0].phases.to_vec();
