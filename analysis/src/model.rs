@@ -28,9 +28,12 @@ pub(crate) fn ser_opt_utc<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Res
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Input {
     /// The file's path as given or found (`bundle.zip/HOST/.../ccmsetup.log` inside a zip).
-    pub path: String,
+    // Path and host: the read's one copy, shared with the file's events.
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub path: SharedStr,
     /// The host whose logs the file is (from the folder layout or `--host`).
-    pub host: String,
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub host: SharedStr,
     /// Which log of the flow the file is (`other` for every other ConfigMgr log).
     pub log_kind: LogKind,
     /// The line format the file is written in (`unknown` when none was recognised).
@@ -64,10 +67,15 @@ pub struct Input {
 
 impl Input {
     /// A file before its lines are read: its path, host, log kind and line format; UTF-8, nothing counted.
-    pub fn new(path: String, host: String, log_kind: LogKind, format: &'static str) -> Input {
+    pub fn new(
+        path: impl Into<SharedStr>,
+        host: impl Into<SharedStr>,
+        log_kind: LogKind,
+        format: &'static str,
+    ) -> Input {
         Input {
-            path,
-            host,
+            path: path.into(),
+            host: host.into(),
             log_kind,
             format,
             encoding: "utf-8",

@@ -53,10 +53,12 @@ pub struct Reader {
 /// One file found in the inputs, as read (or not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSummary {
-    /// The path as found, with `/` separators (`bundle.zip/HOST/.../ccmsetup.log` inside a zip).
-    pub path: String,
-    /// The host whose logs the file is (from the folder layout, or a [`HostOverride`]).
-    pub host: String,
+    /// The path as found, with `/` separators (`bundle.zip/HOST/.../ccmsetup.log` inside a zip); the same
+    /// string as its events' path.
+    pub path: SharedStr,
+    /// The host whose logs the file is (from the folder layout, or a [`HostOverride`]); the same string as its
+    /// events' host.
+    pub host: SharedStr,
     /// Which log the file is (by name, else by content).
     pub log_kind: LogKind,
     /// The line format it is written in (`Unknown` when none was recognised or it could not be read).
@@ -87,8 +89,8 @@ impl FileSummary {
         let name = path.rsplit('/').next().unwrap_or(path);
         let (base, _) = rotation_of(name);
         FileSummary {
-            path: path.to_string(),
-            host: host.unwrap_or_default().to_string(),
+            path: path.into(),
+            host: host.unwrap_or_default().into(),
             log_kind: kind_from_base_name(&base).unwrap_or(LogKind::Other),
             format: LineFormat::Unknown,
             encoding: TextEncoding::Utf8,
@@ -108,6 +110,7 @@ impl FileSummary {
         src: &SourceFile,
         loaded: Option<(LogKind, LineFormat, TextEncoding)>,
         error: Option<String>,
+        strings: &Strings,
     ) -> Self {
         let (log_kind, format, encoding) = loaded.unwrap_or((
             src.kind_by_name.unwrap_or(LogKind::Other),
@@ -115,8 +118,8 @@ impl FileSummary {
             TextEncoding::Utf8,
         ));
         FileSummary {
-            path: src.path.clone(),
-            host: src.host.clone(),
+            path: strings.get(&src.path),
+            host: strings.get(&src.host),
             log_kind,
             format,
             encoding,
@@ -285,6 +288,7 @@ impl Reader {
                         source,
                         file.as_ref().ok().map(|f| (f.kind, f.format, f.encoding)),
                         file.as_ref().err().map(|e| e.to_string()),
+                        &strings,
                     );
                     row.warning = file.ok().and_then(|f| f.warning.clone());
                     files.push(row);
@@ -624,6 +628,16 @@ mod tests {
             }
         }
         assert!(shared > first.len() * 2, "{shared} strings, {} distinct", first.len());
+        // A file's row names the same path and host strings as its events.
+        let rows: std::collections::HashMap<&str, &FileSummary> =
+            logs.files.iter().map(|f| (f.path.as_str(), f)).collect();
+        for e in &logs.events {
+            let row = rows[e.evidence.path().as_str()];
+            assert!(
+                SharedStr::ptr_eq(&row.path, e.evidence.path())
+                    && SharedStr::ptr_eq(&row.host, e.evidence.host())
+            );
+        }
     }
 
     /// Texts kept in memory read as those in a temporary file; either way the events of a piece share one

@@ -188,7 +188,7 @@ fn input_cases(report: &Report) -> Vec<Case> {
             } else {
                 Outcome::Skip(format!("not read: {error}"))
             };
-            Some(Case { name: i.path.clone(), class: "inputs".to_string(), outcome })
+            Some(Case { name: i.path.to_string(), class: "inputs".to_string(), outcome })
         })
         .collect();
     if report.inputs.is_empty() {

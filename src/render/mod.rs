@@ -391,7 +391,7 @@ pub struct InputSummary {
 }
 
 pub fn summarize_inputs(report: &Report) -> InputSummary {
-    let hosts: BTreeSet<String> = report.inputs.iter().map(|i| i.host.clone()).collect();
+    let hosts: BTreeSet<String> = report.inputs.iter().map(|i| i.host.to_string()).collect();
     let kinds: BTreeSet<String> = report.inputs.iter().map(|i| i.log_kind.as_str().to_string()).collect();
     let times = report.timeline.iter().filter_map(|e| e.time);
     InputSummary {
@@ -406,7 +406,7 @@ pub fn summarize_inputs(report: &Report) -> InputSummary {
         unreadable: report
             .inputs
             .iter()
-            .filter_map(|i| i.error.as_ref().map(|e| (i.path.clone(), e.clone())))
+            .filter_map(|i| i.error.as_ref().map(|e| (i.path.to_string(), e.clone())))
             .collect(),
     }
 }

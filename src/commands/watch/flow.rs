@@ -131,7 +131,7 @@ impl FlowModel {
             Update::Renamed { serial, path } => {
                 let Some(row) = self.files.get_mut(&serial) else { return };
                 row.path = path.as_str().into();
-                row.input.path = path;
+                row.input.path = path.into();
                 // Shown again under its new name.
                 self.shown_inputs.remove(&serial);
                 for (_, e) in self.events.iter_mut().filter(|(s, _)| *s == serial) {
