@@ -249,14 +249,13 @@ fn push_unique(
 }
 
 /// Groups the CCM_STS and MP_RegistrationManager lines into request blocks. `raw_ms` are the events' UTC
-/// times as read; `file_order` lists every event position sorted by (path, line); `file_of` numbers each
-/// event's file (equal for equal paths).
+/// times as read; `file_order` gives every event position sorted by (path, line), each with a number for its
+/// file (equal for equal paths).
 pub(crate) fn build_blocks(
     events: &EventStore,
     raw_ms: &[TimeMs],
     host_of: &[u32],
-    file_order: &[u32],
-    file_of: &[u32],
+    file_order: impl IntoIterator<Item = (usize, u32)>,
     ids: &mut Interner,
 ) -> Blocks {
     struct Open {
@@ -271,14 +270,14 @@ pub(crate) fn build_blocks(
     let mut suspect: Vec<usize> = Vec::new();
     let mut open: HashMap<(u32, Option<u32>), Open> = HashMap::default();
     let time = |i: usize| raw_ms[i].get();
-    for i in file_order.iter().map(|&i| i as usize) {
+    for (i, file) in file_order {
         let ev = &events[i];
         let kind = match ev.log_kind {
             LogKind::CcmSts => RequestKind::CcmSts,
             LogKind::MpRegistrationManager => RequestKind::MpRegistration,
             _ => continue,
         };
-        let key = (file_of[i], ev.thread());
+        let key = (file, ev.thread());
         let t = time(i);
         let span = if kind == RequestKind::CcmSts { STS_BLOCK_SPAN_MS } else { MP_REG_BLOCK_SPAN_MS };
         let within = |o: &Open| match (o.start_ms, t) {

@@ -145,8 +145,7 @@ impl Scene {
             &self.store(),
             &self.corr_ms(),
             &self.host_of,
-            &order,
-            &file_of,
+            order.iter().map(|&i| (i as usize, file_of[i as usize])),
             &mut Interner::default(),
         )
     }

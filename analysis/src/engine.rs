@@ -181,12 +181,20 @@ impl HostTable {
     }
 }
 
-/// The events in file and line order, and each event's path ranked among the sorted paths (so that
-/// sorts compare integers instead of long shared path prefixes).
+/// The events in file and line order, as runs of consecutive positions of one file each (a read gives each
+/// file's events one after the other in line order: one run per file, not a position per event), each run
+/// with its path's rank among the sorted paths (so that sorts compare integers instead of long shared path
+/// prefixes).
 struct FileOrder {
-    path_rank: Vec<u32>,
-    /// Event positions (32-bit, as the timeline's) in file and line order.
-    order: Vec<u32>,
+    runs: Vec<FileRun>,
+}
+
+/// Events `first..first + len` (positions as read), of the file whose path has rank `rank`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileRun {
+    first: u32,
+    len: u32,
+    rank: u32,
 }
 
 impl FileOrder {
@@ -213,7 +221,35 @@ impl FileOrder {
             let i = a as usize;
             (path_rank[i], events[i].evidence.line, a)
         });
-        FileOrder { path_rank, order }
+        FileOrder::of_sorted(&order, &path_rank)
+    }
+
+    /// The runs of `order` (positions sorted by path rank, line), given each position's path rank.
+    fn of_sorted(order: &[u32], path_rank: &[u32]) -> FileOrder {
+        let mut runs: Vec<FileRun> = Vec::new();
+        for &i in order {
+            let rank = path_rank[i as usize];
+            match runs.last_mut() {
+                Some(r) if r.rank == rank && r.first + r.len == i => r.len += 1,
+                _ => runs.push(FileRun { first: i, len: 1, rank }),
+            }
+        }
+        runs.shrink_to_fit();
+        FileOrder { runs }
+    }
+
+    /// Every event position in file and line order, with its path's rank.
+    fn positions(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.runs.iter().flat_map(|r| (r.first..r.first + r.len).map(move |i| (i as usize, r.rank)))
+    }
+
+    /// Each event's place in file and line order (ties broken by position as read).
+    fn places(&self, n: usize) -> Vec<u32> {
+        let mut place = vec![0u32; n];
+        for (k, (i, _)) in self.positions().enumerate() {
+            place[i] = k as u32;
+        }
+        place
     }
 }
 
@@ -231,8 +267,7 @@ struct Links {
 /// Correlation by identifiers: request blocks, client ids, block ids, weak ids.
 fn link_by_ids(events: &EventStore, hosts: &HostTable, files: &FileOrder, raw_ms: &[TimeMs]) -> Links {
     let mut ids = correlate::Interner::default();
-    let blocks =
-        correlate::build_blocks(events, raw_ms, &hosts.host_of, &files.order, &files.path_rank, &mut ids);
+    let blocks = correlate::build_blocks(events, raw_ms, &hosts.host_of, files.positions(), &mut ids);
     let mut block_of: Vec<OptU32> = vec![OptU32::NONE; events.len()];
     for (bi, b) in blocks.iter().enumerate() {
         for i in b.event_positions() {
@@ -338,17 +373,18 @@ fn timeline_order(
     for (t, &h) in order_ms.iter_mut().zip(&hosts.host_of) {
         *t = TimeMs::new(t.get().map(|t| t - applied[h as usize]));
     }
-    fill_untimed(&mut order_ms, events, &files.order);
-    let FileOrder { path_rank, order } = files;
-    drop(order);
+    fill_untimed(&mut order_ms, &files);
+    // An event's place in file order stands for (path, line, position as read): path ranks follow the
+    // sorted paths, the same order as comparing the strings.
+    let place = files.places(events.len());
+    drop(files);
     // 32-bit positions: the permutation becomes the timeline's order (`Events`) without a copy.
     let mut perm: Vec<u32> = (0..events.len() as u32).collect();
-    // Host indices follow the sorted host names and path ranks the sorted paths: the same order as
-    // comparing the strings.
+    // Host indices follow the sorted host names.
     let host_of = &hosts.host_of;
     perm.par_sort_unstable_by_key(|&p| {
         let i = p as usize;
-        (order_ms[i].is_none(), order_ms[i], host_of[i], path_rank[i], events[i].evidence.line, p)
+        (order_ms[i].is_none(), order_ms[i], host_of[i], place[i])
     });
     Timeline { applied, perm }
 }
@@ -758,25 +794,18 @@ fn permute_in_place<T>(items: &mut [T], perm: &[u32]) {
 
 /// Events without a readable time take the order time of the closest earlier timed line of their file
 /// (or the first later one).
-fn fill_untimed(order: &mut [TimeMs], events: &EventStore, file_order: &[u32]) {
-    let mut start = 0;
-    while start < file_order.len() {
-        let path = events[file_order[start] as usize].evidence.path();
-        let mut end = start;
-        while end < file_order.len() && events[file_order[end] as usize].evidence.path() == path {
-            end += 1;
-        }
-        let file = &file_order[start..end];
-        let first = file.iter().find_map(|&i| order[i as usize].get());
-        let mut last = TimeMs::new(first);
-        for i in file.iter().map(|&i| i as usize) {
+fn fill_untimed(order: &mut [TimeMs], files: &FileOrder) {
+    // A file's runs are next to each other (runs are in path rank order).
+    for file in files.runs.chunk_by(|a, b| a.rank == b.rank) {
+        let positions = || file.iter().flat_map(|r| r.first as usize..(r.first + r.len) as usize);
+        let mut last = TimeMs::new(positions().find_map(|i| order[i].get()));
+        for i in positions() {
             if order[i].is_none() {
                 order[i] = last;
             } else {
                 last = order[i];
             }
         }
-        start = end;
     }
 }
 
@@ -909,7 +938,49 @@ fn device_facts(
 
 #[cfg(test)]
 mod tests {
-    use super::permute_in_place;
+    use super::{fill_untimed, permute_in_place, FileOrder, FileRun};
+    use crate::index::TimeMs;
+    use cmtrace_parsers::{Event, EventKind, EventStore, Evidence, LogKind, Severity};
+
+    /// Events of two files as a hand-built store may hold them: interleaved, one file's lines out of order.
+    /// The file order is the positions sorted by (path, line, position), held as runs of consecutive
+    /// positions; places follow it; untimed lines take the time of the line before them in their file (the
+    /// first ones, the file's first time).
+    #[test]
+    fn file_order_runs_follow_path_and_line_and_fill_untimed_lines_per_file() {
+        // (path, line, time)
+        let rows = [
+            ("b.log", 1, Some(10)),
+            ("b.log", 2, None),
+            ("a.log", 5, None),
+            ("a.log", 6, Some(20)),
+            ("b.log", 3, Some(30)),
+            ("a.log", 2, Some(40)),
+            ("a.log", 7, None),
+            ("b.log", 4, None),
+        ];
+        let store: EventStore = rows
+            .iter()
+            .map(|&(path, line, _)| {
+                let evidence = Evidence::new(path.into(), line, "H".into(), None, "t".into());
+                Event::new(EventKind::CcmTokenReturned, LogKind::CcmSts, Severity::Info, None, None, evidence)
+            })
+            .collect();
+        let files = FileOrder::new(&store);
+        let order: Vec<(usize, u32)> = files.positions().collect();
+        // a.log (rank 0): lines 2, 5, 6, 7 = positions 5, 2, 3, 6; b.log (rank 1): positions 0, 1, 4, 7.
+        assert_eq!(order, [(5, 0), (2, 0), (3, 0), (6, 0), (0, 1), (1, 1), (4, 1), (7, 1)]);
+        let run = |first, len, rank| FileRun { first, len, rank };
+        assert_eq!(
+            files.runs,
+            [run(5, 1, 0), run(2, 2, 0), run(6, 1, 0), run(0, 2, 1), run(4, 1, 1), run(7, 1, 1)]
+        );
+        assert_eq!(files.places(rows.len()), [4, 5, 1, 2, 6, 0, 3, 7]);
+        let mut times: Vec<TimeMs> = rows.iter().map(|r| TimeMs::new(r.2)).collect();
+        fill_untimed(&mut times, &files);
+        let times: Vec<Option<i64>> = times.iter().map(|t| t.get()).collect();
+        assert_eq!(times, [Some(10), Some(10), Some(40), Some(20), Some(30), Some(40), Some(20), Some(30)]);
+    }
 
     #[test]
     fn permutes_in_place_like_a_gather() {
