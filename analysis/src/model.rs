@@ -490,12 +490,43 @@ const LIST_COUNT: usize = 9;
 /// A device's identifier and host lists (`DeviceLists`) one after the other in one allocation, read with
 /// the methods of their names. A fleet collection has hundreds of thousands of devices, most seen only on
 /// the servers with a few identifiers each: nine boxed lists were 144 bytes and up to nine allocations per
-/// device, these are 56 bytes and one.
+/// device, these are 40 bytes and one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdLists {
     lists: Box<[SharedStr]>,
     /// Where each list ends in `lists`.
-    ends: [u32; LIST_COUNT],
+    ends: ListEnds,
+}
+
+/// Where each of a device's lists ends: in 16 bits while they all fit (every device of a real collection),
+/// else in 32 bits in an allocation of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ListEnds {
+    Short([u16; LIST_COUNT]),
+    Long(Box<[u32; LIST_COUNT]>),
+}
+
+impl Default for ListEnds {
+    fn default() -> Self {
+        ListEnds::Short([0; LIST_COUNT])
+    }
+}
+
+impl ListEnds {
+    fn new(ends: [u32; LIST_COUNT]) -> ListEnds {
+        match ends[LIST_COUNT - 1] <= u32::from(u16::MAX) {
+            true => ListEnds::Short(ends.map(|e| e as u16)),
+            false => ListEnds::Long(Box::new(ends)),
+        }
+    }
+
+    /// Where list `k` ends.
+    fn get(&self, k: usize) -> usize {
+        match self {
+            ListEnds::Short(ends) => usize::from(ends[k]),
+            ListEnds::Long(ends) => ends[k] as usize,
+        }
+    }
 }
 
 /// Defines `DeviceLists`, `IdLists` from it and the readers of the lists on `IdLists` and on each type
@@ -521,7 +552,7 @@ macro_rules! id_list_readers {
                     flat.extend(list);
                     *end = u32::try_from(flat.len()).expect("fewer than 4 billion identifiers per device");
                 }
-                IdLists { lists: flat.into_boxed_slice(), ends }
+                IdLists { lists: flat.into_boxed_slice(), ends: ListEnds::new(ends) }
             }
         }
 
@@ -583,8 +614,8 @@ id_list_readers! {
 impl IdLists {
     /// List `k`, in `DeviceLists` order.
     fn list(&self, k: usize) -> &[SharedStr] {
-        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
-        &self.lists[start..self.ends[k] as usize]
+        let start = if k == 0 { 0 } else { self.ends.get(k - 1) };
+        &self.lists[start..self.ends.get(k)]
     }
 }
 
@@ -1025,7 +1056,21 @@ mod tests {
         let empty = IdLists::from(DeviceLists::default());
         assert_eq!(empty, IdLists::default());
         assert!(empty.client_hosts().is_empty() && empty.client_ids().is_empty());
-        assert_eq!(std::mem::size_of::<IdLists>(), 56);
+        assert_eq!(std::mem::size_of::<IdLists>(), 40);
+        // Past what 16 bits say: the ends are kept in 32 bits.
+        let many = DeviceLists {
+            hosts: (0..70_000).map(|i| SharedStr::from(format!("H{i}"))).collect(),
+            client_hosts: s(&["H1", "H2"]),
+            sids: s(&["S-1-5-21-1"]),
+            ..DeviceLists::default()
+        };
+        let ids = IdLists::from(many.clone());
+        assert!(matches!(ids.ends, ListEnds::Long(_)));
+        assert_eq!(ids.to_lists(), many);
+        assert_eq!(
+            (ids.hosts().len(), ids.client_hosts(), ids.sids()),
+            (70_000, &many.client_hosts[..], &many.sids[..])
+        );
     }
 
     #[test]
