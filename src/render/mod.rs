@@ -367,6 +367,26 @@ pub fn clip(s: &str, max: usize) -> String {
     out
 }
 
+/// `items` joined with `sep` and clipped as `clip` does, joining only as many as the clipped line shows (a
+/// fleet's server-only devices are hundreds of thousands: their whole list was megabytes, twice).
+pub fn clip_join<'a>(items: impl IntoIterator<Item = &'a str>, sep: &str, max: usize) -> String {
+    let mut joined = String::new();
+    let mut chars = 0;
+    for (i, item) in items.into_iter().enumerate() {
+        if chars > max {
+            // Made visible, the line only grows: `clip` cuts it before anything joined from here on.
+            break;
+        }
+        if i > 0 {
+            joined.push_str(sep);
+            chars += sep.chars().count();
+        }
+        joined.push_str(item);
+        chars += item.chars().count();
+    }
+    clip(&joined, max)
+}
+
 /// One line saying who the device is (control characters made visible).
 pub fn device_title(d: &Device) -> String {
     let title = match d.client_hosts().first() {
@@ -565,7 +585,23 @@ pub fn first_sentence(text: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::name_list;
+    use super::{clip, clip_join, name_list};
+
+    /// Joining only what the clip shows gives the line that joining everything and clipping gives: short
+    /// lists whole, long ones cut at the same character, control characters made visible either way.
+    #[test]
+    fn clip_join_is_clip_of_the_whole_join() {
+        let many: Vec<String> = (0..5000).map(|i| format!("GUID:{i:08X}-ÄÖ")).collect();
+        let odd = ["a\r\nb", "\u{1b}[31mred", "c\nd", "plain"];
+        for max in [1, 5, 17, 60, 300] {
+            for items in
+                [many.iter().map(String::as_str).collect::<Vec<_>>(), odd.to_vec(), vec![], vec!["one"]]
+            {
+                let whole = clip(&items.join(", "), max);
+                assert_eq!(clip_join(items.iter().copied(), ", ", max), whole, "max {max}");
+            }
+        }
+    }
 
     #[test]
     fn long_name_lists_are_cut() {

@@ -140,7 +140,7 @@ pub fn render_text(report: &Report, opts: &RenderOptions<'_>, out: &mut dyn Writ
         let line = format!(
             "{} more device(s) appear only in server logs (no client logs collected, no finding): {}",
             listing.server_only.len(),
-            clip(&listing.server_only.iter().map(|d| d.key.as_str()).collect::<Vec<_>>().join(", "), 300)
+            clip_join(listing.server_only.iter().map(|d| d.key.as_str()), ", ", 300)
         );
         write!(out, "{}", p.dim(&wrap(&line, "", width)))?;
         writeln!(out)?;
