@@ -232,7 +232,9 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
                 known[h] = Some(v.offset);
                 newly_known = true;
             }
-            results.insert(h, (v, obs));
+            // Only the observations the vote covers are read again (the host's evidence pairs).
+            let covered: Vec<Obs> = obs.into_iter().filter(|o| v.covers(o)).collect();
+            results.insert(h, (v, covered));
         }
         if !newly_known {
             break;
@@ -261,7 +263,6 @@ pub(crate) fn estimate(input: &SkewInput) -> (Vec<HostOffset>, Vec<i64>) {
         }
         let mut agreeing: Vec<SkewPair> = obs
             .iter()
-            .filter(|o| v.covers(o))
             .map(|o| {
                 let p = &pairs[o.pair];
                 let (host_side, other) = if p.a.host() == h { (p.a, p.b) } else { (p.b, p.a) };
@@ -666,6 +667,8 @@ fn collect_pairs(input: &SkewInput, issuer: usize) -> Vec<Pair> {
         }
     }
     pairs.retain(|p| p.a.host() != p.b.host());
+    // Grown by doubling: held through the votes at its size.
+    pairs.shrink_to_fit();
     pairs
 }
 
