@@ -25,7 +25,6 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use memchr::memmem;
 

@@ -87,26 +87,36 @@ pub(super) fn parse_sms_line(line: &str) -> Option<SmsTrailer<'_>> {
     Some(SmsTrailer { message_len: mark, component, datetime, thread })
 }
 
-pub(super) fn severity_words() -> &'static AhoCorasick {
-    static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(["failover", "error", "fail", "warn"])
-            .expect("static patterns")
-    })
-}
-
 /// Severity of a line with no severity field (SMS format), inferred from its text the way CMTrace
-/// highlights: `error`, or `fail` but not `failover`, is an error; `warn` a warning; else info.
+/// highlights: `error`, or `fail` but not `failover`, is an error; `warn` a warning; else info (letters in
+/// either case). The words are found as an Aho-Corasick search for `failover`, `error`, `fail`, `warn` finds
+/// them (leftmost first, each search going on after the last word found), four bytes compared at a time: the
+/// automaton walked every byte of every server line one state at a time (8% of `parse` on a server-heavy
+/// collection).
 pub fn infer_severity(message: &str) -> Severity {
+    const fn word(w: &[u8; 4]) -> u32 {
+        u32::from_le_bytes(*w)
+    }
+    const ERRO: u32 = word(b"erro");
+    const FAIL: u32 = word(b"fail");
+    const OVER: u32 = word(b"over");
+    const WARN: u32 = word(b"warn");
+    let b = message.as_bytes();
+    // Four bytes at `i` in lower case: an ASCII letter ORed with 0x20 is its lower case, and no other byte
+    // becomes a lower-case letter.
+    let lower4 = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) | 0x2020_2020;
     let mut sev = Severity::Info;
-    for m in severity_words().find_iter(message) {
-        match m.pattern().as_usize() {
-            0 => {}
-            1 | 2 => return Severity::Error,
-            _ => sev = Severity::Warning,
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        match lower4(i) {
+            FAIL if i + 8 <= b.len() && lower4(i + 4) == OVER => i += 8,
+            FAIL => return Severity::Error,
+            ERRO if i + 5 <= b.len() && b[i + 4] | 0x20 == b'r' => return Severity::Error,
+            WARN => {
+                sev = Severity::Warning;
+                i += 4;
+            }
+            _ => i += 1,
         }
     }
     sev

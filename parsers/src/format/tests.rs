@@ -237,6 +237,57 @@ fn inferred_severity() {
     assert_eq!(infer_severity("all good"), Severity::Info);
 }
 
+/// The severity words are found where an Aho-Corasick search (leftmost first, case-insensitive) for
+/// `failover`, `error`, `fail`, `warn` finds them: on every message of a pseudo-random mix of their letters in
+/// both cases, other letters, punctuation and non-ASCII text, and on the words cut at every length.
+#[test]
+fn inferred_severity_finds_what_an_aho_corasick_search_finds() {
+    use aho_corasick::{AhoCorasickBuilder, MatchKind};
+    let words = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(["failover", "error", "fail", "warn"])
+        .unwrap();
+    let by_search = |m: &str| {
+        let mut sev = Severity::Info;
+        for hit in words.find_iter(m) {
+            match hit.pattern().as_usize() {
+                0 => {}
+                1 | 2 => return Severity::Error,
+                _ => sev = Severity::Warning,
+            }
+        }
+        sev
+    };
+    // Pieces of the words (either case) and of other text, joined at random.
+    let pieces = [
+        "fail", "FaIL", "over", "OVer", "err", "Or", "ERRO", "r", "R", "warn", "wARn", "wa", "rn", "fa",
+        "il", "o", "ver", "e", "f", "w", "x", " ", ".", "é", "€", "\u{100}",
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut seen = [0usize; 3];
+    let mut messages: Vec<String> = Vec::new();
+    for w in ["failover", "error", "fail", "warn", "FailOverror", "warnfailover", "errorwarn"] {
+        for cut in 0..=w.len() {
+            messages.push(w[..cut].to_string());
+            messages.push(format!("x{}", &w[cut..]));
+        }
+    }
+    for _ in 0..100_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let n = (seed % 7) as usize;
+        messages.push((0..n).map(|k| pieces[((seed >> (3 + 5 * k)) as usize) % pieces.len()]).collect());
+    }
+    for m in &messages {
+        let expected = by_search(m);
+        assert_eq!(infer_severity(m), expected, "{m:?}");
+        seen[expected as usize] += 1;
+    }
+    assert!(seen.iter().all(|&n| n > 100), "errors, warnings and infos all met: {seen:?}");
+}
+
 #[test]
 fn boundaries_split_on_records() {
     let t = "<![LOG[a\nb]LOG]!><time=\"01:02:03.004+0\" date=\"01-02-2020\">\n<![LOG[c]LOG]!><time=\"01:02:03.004+0\" date=\"01-02-2020\">\n";
