@@ -586,22 +586,6 @@ impl Serialize for EvidenceText<'_> {
     }
 }
 
-/// Written as the JSON string it reads, as a `Text` is.
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for EvidenceText<'_> {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Text".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        <str as schemars::JsonSchema>::json_schema(generator)
-    }
-}
-
 /// One extracted event: what happened, where, when. 88 bytes: the time is kept once, as written (local time
 /// and bias), and the UTC time computed from them (`Event::time`); millions of events are held at once.
 /// Serialises as it did with `time`, `bias_minutes` and `thread` as fields (`EventJson`).

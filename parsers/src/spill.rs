@@ -325,21 +325,29 @@ impl serde::Serialize for Text {
     }
 }
 
-/// A text is written as the JSON string it reads (`Serialize` above), wherever it is kept.
+/// A text (and an event's `EvidenceText`) is written as the JSON string it reads (`Serialize`), wherever it is
+/// kept.
 #[cfg(feature = "schema")]
-impl schemars::JsonSchema for Text {
-    fn inline_schema() -> bool {
-        true
-    }
+macro_rules! schema_as_string {
+    ($($t:ty),*) => {$(
+        impl schemars::JsonSchema for $t {
+            fn inline_schema() -> bool {
+                true
+            }
 
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Text".into()
-    }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "Text".into()
+            }
 
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        <str as schemars::JsonSchema>::json_schema(generator)
-    }
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                <str as schemars::JsonSchema>::json_schema(generator)
+            }
+        }
+    )*};
 }
+
+#[cfg(feature = "schema")]
+schema_as_string!(Text, crate::events::EvidenceText<'_>);
 
 #[cfg(test)]
 mod tests {
