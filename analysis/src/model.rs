@@ -2,7 +2,7 @@
 //! devices with phases, findings and the timeline. Shared by every front end (JSON, text, ...).
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
-use cmtrace_parsers::{Event, LogKind, Severity, SharedStr};
+use cmtrace_parsers::{Event, LineFormat, LogKind, Severity, SharedStr, TextEncoding};
 use serde::{Serialize, Serializer};
 
 use crate::index::{DeviceIx, EventIx};
@@ -37,11 +37,9 @@ pub struct Input {
     /// Which log of the flow the file is (`other` for every other ConfigMgr log).
     pub log_kind: LogKind,
     /// The line format the file is written in (`unknown` when none was recognised).
-    #[cfg_attr(feature = "schema", schemars(with = "cmtrace_parsers::LineFormat"))]
-    pub format: &'static str,
+    pub format: LineFormat,
     /// The text encoding the file was decoded from.
-    #[cfg_attr(feature = "schema", schemars(with = "cmtrace_parsers::TextEncoding"))]
-    pub encoding: &'static str,
+    pub encoding: TextEncoding,
     /// Log entries read.
     pub lines: u64,
     /// Lines that matched no line format.
@@ -71,14 +69,14 @@ impl Input {
         path: impl Into<SharedStr>,
         host: impl Into<SharedStr>,
         log_kind: LogKind,
-        format: &'static str,
+        format: LineFormat,
     ) -> Input {
         Input {
             path: path.into(),
             host: host.into(),
             log_kind,
             format,
-            encoding: "utf-8",
+            encoding: TextEncoding::Utf8,
             lines: 0,
             unparsed_lines: 0,
             error: None,
@@ -344,8 +342,8 @@ impl From<cmtrace_parsers::FileSummary> for Input {
             path: file.path,
             host: file.host,
             log_kind: file.log_kind,
-            format: file.format.as_str(),
-            encoding: file.encoding.as_str(),
+            format: file.format,
+            encoding: file.encoding,
             lines: file.entries,
             unparsed_lines: file.unparsed_lines,
             error: file.error,

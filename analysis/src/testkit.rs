@@ -90,7 +90,8 @@ impl Kit {
     }
 
     pub fn input_with_error(&mut self, host: &str, kind: LogKind, error: Option<&str>) -> &mut Self {
-        let mut input = Input::new(Kit::path(host, kind), host.to_string(), kind, "cmtrace");
+        let mut input =
+            Input::new(Kit::path(host, kind), host.to_string(), kind, cmtrace_parsers::LineFormat::Cmtrace);
         input.error = error.map(str::to_string);
         self.inputs.push(input);
         self
@@ -189,7 +190,12 @@ impl Kit {
                 line = 0;
                 last_path = path.clone();
                 if !inputs.iter().any(|i| i.path == path) {
-                    inputs.push(Input::new(path.clone(), s.host.clone(), s.kind, "cmtrace"));
+                    inputs.push(Input::new(
+                        path.clone(),
+                        s.host.clone(),
+                        s.kind,
+                        cmtrace_parsers::LineFormat::Cmtrace,
+                    ));
                 }
             }
             if !s.same_line {

@@ -109,8 +109,8 @@ impl FlowModel {
             Update::Text { serial, kind, format, encoding, text, bytes } => {
                 let Some(row) = self.files.get_mut(&serial) else { return };
                 row.input.log_kind = kind;
-                row.input.format = format.as_str();
-                row.input.encoding = encoding.as_str();
+                row.input.format = format;
+                row.input.encoding = encoding;
                 row.input.bytes = bytes;
                 let want_first = row.input.first_time.is_none();
                 let read =
@@ -234,7 +234,7 @@ fn new_row(path: String, host: String) -> FileRow {
     FileRow {
         path: path.as_str().into(),
         host: host.as_str().into(),
-        input: Input::new(path, host, LogKind::Other, LineFormat::Unknown.as_str()),
+        input: Input::new(path, host, LogKind::Other, LineFormat::Unknown),
     }
 }
 
