@@ -39,7 +39,7 @@ pub fn run(args: &ParseArgs) -> Result<u8, Failure> {
     }
     super::collect::check_host_overrides(&discovery.unused_overrides)?;
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
     let render = match args.format {
         ParseFormat::Ndjson => ndjson::render_chunk,
         ParseFormat::Csv => {
