@@ -25,6 +25,12 @@ pub struct Chunk<'a> {
 
 /// Split `text` into chunks of about `target` bytes at record boundaries, with their first line numbers.
 pub fn chunks(text: &str, format: LineFormat, target: usize) -> Vec<Chunk<'_>> {
+    chunks_counted(text, format, target, false).0
+}
+
+/// `chunks`, and the number of lines in `text` (its newlines) when `count_all` is set (else 0 for a text
+/// that makes one chunk: nothing needs its count).
+fn chunks_counted(text: &str, format: LineFormat, target: usize, count_all: bool) -> (Vec<Chunk<'_>>, u32) {
     let target = target.max(64);
     let mut bounds = vec![0usize];
     let mut pos = 0;
@@ -42,13 +48,13 @@ pub fn chunks(text: &str, format: LineFormat, target: usize) -> Vec<Chunk<'_>> {
         pos = next;
     }
     let pieces: Vec<&str> = bounds.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let newlines: Vec<u32> = if pieces.len() > 1 {
+    let newlines: Vec<u32> = if pieces.len() > 1 || count_all {
         pieces.par_iter().map(|p| memchr::memchr_iter(b'\n', p.as_bytes()).count() as u32).collect()
     } else {
         vec![0]
     };
     let mut line = 1u32;
-    pieces
+    let list = pieces
         .into_iter()
         .enumerate()
         .map(|(index, piece)| {
@@ -56,7 +62,8 @@ pub fn chunks(text: &str, format: LineFormat, target: usize) -> Vec<Chunk<'_>> {
             line = line.saturating_add(newlines[index]);
             c
         })
-        .collect()
+        .collect();
+    (list, newlines.iter().fold(0u32, |n, &l| n.saturating_add(l)))
 }
 
 /// Tuning of `scan_ordered`.
@@ -233,14 +240,17 @@ where
     };
     let mut started = false;
     let mut chunk_index = 0usize;
-    let mut next = blocks.next_block();
+    // The line number of the next block's first line.
+    let mut line = 1u32;
+    let mut next = blocks.next_text();
     while let Some(block) = next.take() {
-        let file = &block.file;
-        let mut list = chunks(file.text(), file.format, opts.chunk_bytes);
+        let file = &block;
+        let (mut list, lines) = chunks_counted(file.text(), file.format, opts.chunk_bytes, true);
         for c in &mut list {
-            c.first_line = c.first_line.saturating_add(block.first_line - 1);
+            c.first_line = c.first_line.saturating_add(line - 1);
             c.index += chunk_index;
         }
+        line = line.saturating_add(lines);
         chunk_index += list.len();
         if !started {
             sink(Scanned::Start { index, source: src, file: Ok(file) });
@@ -248,7 +258,7 @@ where
         }
         let (results, following) = rayon::join(
             || list.par_iter().map(|c| work(src, file, *c)).collect::<Vec<T>>(),
-            || blocks.next_block(),
+            || blocks.next_text(),
         );
         for result in results {
             sink(Scanned::Chunk { index, result });
