@@ -137,6 +137,15 @@ fn lower(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
     })
 }
 
+/// `lower`, as a copy of its own rather than the read's shared one: for a text that is one of a kind, a
+/// request's message id (250,000 distinct ones in a 1 GB collection of busy server logs). The shared set
+/// would hold each of them to the end of the read, and a report that leaves them out
+/// (`Reader::without_request_message_ids`) would pay for the set's lookup and growth for nothing.
+fn lower_unshared(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
+    let v = c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty())?;
+    Some(SharedStr::from(v.to_ascii_lowercase()))
+}
+
 /// `GUID:xxxxxxxx-...` upper case; accepts `GUID: x`, braces, or a bare GUID.
 pub fn client_guid(raw: &str) -> Option<String> {
     let t = raw.trim().trim_start_matches("GUID:").trim_start_matches("guid:").trim();
@@ -1130,7 +1139,7 @@ pub(super) static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             ],
             build: |c| {
                 Some(EventKind::ProxyRequest {
-                    message_id: lower(c, 1),
+                    message_id: lower_unshared(c, 1),
                     uri: s(c, 2),
                     endpoint: s(c, 3),
                     http_status: num(c, 4),
