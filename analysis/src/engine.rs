@@ -197,6 +197,13 @@ struct FileRun {
     rank: u32,
 }
 
+impl FileRun {
+    /// Its event positions, in line order.
+    fn positions(&self) -> std::ops::Range<usize> {
+        self.first as usize..(self.first + self.len) as usize
+    }
+}
+
 impl FileOrder {
     fn new(events: &EventStore) -> FileOrder {
         let mut ids: HashMap<&str, u32> = HashMap::default();
@@ -240,7 +247,7 @@ impl FileOrder {
 
     /// Every event position in file and line order, with its path's rank.
     fn positions(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
-        self.runs.iter().flat_map(|r| (r.first..r.first + r.len).map(move |i| (i as usize, r.rank)))
+        self.runs.iter().flat_map(|r| r.positions().map(move |i| (i, r.rank)))
     }
 
     /// Each event's place in file and line order (ties broken by position as read).
@@ -797,7 +804,7 @@ fn permute_in_place<T>(items: &mut [T], perm: &[u32]) {
 fn fill_untimed(order: &mut [TimeMs], files: &FileOrder) {
     // A file's runs are next to each other (runs are in path rank order).
     for file in files.runs.chunk_by(|a, b| a.rank == b.rank) {
-        let positions = || file.iter().flat_map(|r| r.first as usize..(r.first + r.len) as usize);
+        let positions = || file.iter().flat_map(FileRun::positions);
         let mut last = TimeMs::new(positions().find_map(|i| order[i].get()));
         for i in positions() {
             if order[i].is_none() {

@@ -124,12 +124,17 @@ impl std::ops::Index<usize> for Captures<'_> {
     }
 }
 
+/// Group `i` trimmed, when it took part and is not blank.
+fn trimmed<'h>(c: &Captures<'h>, i: usize) -> Option<&'h str> {
+    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty())
+}
+
 fn s(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty()).map(|v| c.share(v))
+    trimmed(c, i).map(|v| c.share(v))
 }
 
 fn lower(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    let v = c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty())?;
+    let v = trimmed(c, i)?;
     Some(if v.bytes().any(|b| b.is_ascii_uppercase()) {
         c.share(&v.to_ascii_lowercase())
     } else {
@@ -142,8 +147,7 @@ fn lower(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
 /// would hold each of them to the end of the read, and a report that leaves them out
 /// (`Reader::without_request_message_ids`) would pay for the set's lookup and growth for nothing.
 fn lower_unshared(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    let v = c.get(i).map(|m| m.as_str().trim()).filter(|v| !v.is_empty())?;
-    Some(SharedStr::from(v.to_ascii_lowercase()))
+    trimmed(c, i).map(|v| SharedStr::from(v.to_ascii_lowercase()))
 }
 
 /// `GUID:xxxxxxxx-...` upper case; accepts `GUID: x`, braces, or a bare GUID.
