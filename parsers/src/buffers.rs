@@ -12,9 +12,9 @@ use std::sync::Mutex;
 const POOL_BYTES: usize = 24 << 20;
 /// The most buffers the pool keeps (a window holds at most 512 files).
 const POOL_BUFFERS: usize = 1024;
-/// A buffer larger than this is freed rather than kept: the blocks of a file read in blocks (16 MB and
-/// more) are not, since a spare one would stay resident beside the block being worked on (one block more
-/// of memory, measured on a 160 MB log) for little gain on a file that is read once.
+/// A buffer larger than this is freed rather than kept: a spare one would stay resident beside the block
+/// being worked on for little gain on a file that is read once. The blocks of a file read in blocks (4 MB,
+/// `scan::ScanOptions`) are kept; a long line's longer block is not.
 const LARGEST_KEPT: usize = 8 << 20;
 
 struct Pool {

@@ -130,6 +130,11 @@ impl BlockDecoder {
     }
 }
 
+/// The longest line a file read in blocks gives whole: a line with no end in a block is read on until it
+/// ends or reaches this (24 MB, the size up to which files used to be read whole, so that a long line
+/// with no end stays one row whichever way its file is read). Past it, the line is cut into pieces of it.
+const LONGEST_LINE: usize = 24 << 20;
+
 /// A large file read block by block: `next_block` gives the next piece of text that holds whole records.
 pub struct TextBlocks {
     file: File,
@@ -261,9 +266,18 @@ impl TextBlocks {
         }
         // Enough text to cut: a block, and at the end of the file all of it.
         while self.carry.len() < self.block_bytes && self.fill() {}
-        let at_end = self.left == 0;
-        let cut = if at_end { self.carry.len() } else { self.cut_point() };
-        if at_end {
+        let cut = loop {
+            if self.left == 0 {
+                break self.carry.len();
+            }
+            match self.cut_point() {
+                Some(cut) => break cut,
+                // No line ends in the carry: read on to the line's end, up to `LONGEST_LINE`.
+                None if self.carry.len() < LONGEST_LINE && self.fill() => {}
+                None => break self.carry.len(),
+            }
+        };
+        if self.left == 0 {
             self.done = true;
         }
         if cut == 0 && self.carry.is_empty() {
@@ -276,17 +290,17 @@ impl TextBlocks {
 
     /// Where to cut the carry: the last record boundary in its last quarter, else (a record longer than
     /// that) the first boundary after its middle, else its last line start (no boundary in a whole block:
-    /// not records this reader can keep whole).
-    fn cut_point(&self) -> usize {
+    /// not records this reader can keep whole); `None` when no line ends in it.
+    fn cut_point(&self) -> Option<usize> {
         let text = self.carry.as_str();
         let len = text.len();
         for from in [len - len / 4, len / 2] {
             let b = next_boundary(text, self.format, 0, from);
             if b < len {
-                return b;
+                return Some(b);
             }
         }
-        memchr::memrchr(b'\n', text.as_bytes()).map_or(len, |i| i + 1)
+        memchr::memrchr(b'\n', text.as_bytes()).map(|i| i + 1)
     }
 }
 
@@ -373,6 +387,13 @@ mod tests {
         // A record cut by the end of the file, and a line that is no record.
         std::fs::write(host.join("CCM_STS.log"), format!("garbage line\n{}<![LOG[cut", &cm_text[..50_000]))
             .unwrap();
+        // Lines longer than a block, one with no end in the file: each stays one row, as read whole.
+        let long = "x".repeat(100_000);
+        std::fs::write(
+            host.join("CcmExec.log"),
+            format!("{}{long}\r\n{}{long}", &cm_text[..9_000], &cm_text[..9_000]),
+        )
+        .unwrap();
 
         let whole = records(&dir, ScanOptions::default());
         for block in [4096, 10_000, 65_536] {
