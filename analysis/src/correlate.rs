@@ -170,7 +170,7 @@ impl FromIterator<OwnedBlock> for Blocks {
 }
 
 /// Every distinct identifier once: the blocks, the graph's nodes, its index and its weak-id table hold
-/// the same string (a reference count each) instead of a copy each, which on a collection with hundreds
+/// the same string (a 4-byte handle each) instead of a copy each, which on a collection with hundreds
 /// of thousands of devices was most of the correlation's memory.
 #[derive(Debug, Default)]
 pub(crate) struct Interner(rustc_hash::FxHashSet<SharedStr>);

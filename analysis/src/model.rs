@@ -297,7 +297,7 @@ pub struct EvidenceOut {
     pub text: cmtrace_parsers::Text,
     /// The bias the log wrote beside its local time (UTC = local + bias), when the evidence is an event's
     /// line: `local_time` gives the time as written. Not serialised (the contract's times are UTC); an
-    /// `i16` so that it fits in the padding after `line` (the struct stays 56 bytes).
+    /// `i16` so that it fits in the padding after `line` (the struct stays 48 bytes).
     #[serde(skip)]
     pub bias_minutes: Option<i16>,
 }
@@ -1073,7 +1073,7 @@ mod tests {
 
     #[test]
     fn evidence_keeps_its_size_and_gives_the_local_time_back() {
-        assert_eq!(std::mem::size_of::<EvidenceOut>(), 56);
+        assert_eq!(std::mem::size_of::<EvidenceOut>(), 48);
         let utc = DateTime::parse_from_rfc3339("2026-11-20T15:31:40.300Z").unwrap().to_utc();
         let mut e = EvidenceOut {
             path: "a.log".into(),

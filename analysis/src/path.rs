@@ -242,13 +242,13 @@ impl PathFacts {
 mod tests {
     use super::*;
 
-    /// Hundreds of thousands of devices hold these: a path's facts are three words, a device's facts 120 bytes,
-    /// and an input row (57,000 on a 4 GB fleet collection) 120.
+    /// Hundreds of thousands of devices hold these: a path's facts are 20 bytes, a device's facts 112 bytes,
+    /// and an input row (57,000 on a 4 GB fleet collection) 112.
     #[test]
     fn device_and_input_rows_stay_compact() {
-        assert_eq!(std::mem::size_of::<PathFacts>(), 24);
-        assert_eq!(std::mem::size_of::<crate::facts::DeviceFacts>(), 120);
-        assert_eq!(std::mem::size_of::<crate::model::Input>(), 120);
+        assert_eq!(std::mem::size_of::<PathFacts>(), 20);
+        assert_eq!(std::mem::size_of::<crate::facts::DeviceFacts>(), 112);
+        assert_eq!(std::mem::size_of::<crate::model::Input>(), 112);
     }
 
     #[test]

@@ -10,10 +10,7 @@ use serde::Serialize;
 use crate::entry::Severity;
 use crate::spill::{Spill, SpillRange, Text};
 
-/// The strings events carry (identifiers, URLs, reasons, paths, hosts): one pointer wide (an `Option` of one
-/// too) and shared by reference count, so that an event stays small and the copies the engine keeps of an
-/// identifier cost no allocation. Reads as a `str`; serialises as a string.
-pub type SharedStr = arcstr::ArcStr;
+pub use crate::shared::SharedStr;
 
 /// Azure AD token flavour requested through WAM/ADAL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -26,25 +23,24 @@ pub enum AadTokenKind {
 }
 
 /// The on-premises SIDs of a validated Azure AD token (`OnPrem_UserSid`, `OnPrem_DeviceSid`), serialised as the
-/// fields `onprem_user_sid` and `onprem_device_sid`. Boxed, and not allocated when neither is written: with them
-/// inline, `EventKind::AadTokenValidated` held six identifiers and made every event kind 56 bytes instead of 48.
+/// fields `onprem_user_sid` and `onprem_device_sid`: two 4-byte strings, either may be absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OnPremSids(Option<Box<[Option<SharedStr>; 2]>>);
+pub struct OnPremSids([Option<SharedStr>; 2]);
 
 impl OnPremSids {
     /// The SIDs written (either may be absent).
     pub fn new(user_sid: Option<SharedStr>, device_sid: Option<SharedStr>) -> OnPremSids {
-        OnPremSids((user_sid.is_some() || device_sid.is_some()).then(|| Box::new([user_sid, device_sid])))
+        OnPremSids([user_sid, device_sid])
     }
 
     /// `OnPrem_UserSid`.
     pub fn user_sid(&self) -> Option<&SharedStr> {
-        self.0.as_ref()?[0].as_ref()
+        self.0[0].as_ref()
     }
 
     /// `OnPrem_DeviceSid`.
     pub fn device_sid(&self) -> Option<&SharedStr> {
-        self.0.as_ref()?[1].as_ref()
+        self.0[1].as_ref()
     }
 }
 
@@ -228,10 +224,10 @@ event_kinds! {
         CmgRequestStats = "cmg_request_stats" {
             /// `RequestUri`.
             uri: SharedStr,
-            /// `RequestCount`.
-            count: Option<u64>,
-            /// `AverageElapsedTime`, in milliseconds.
-            avg_elapsed_ms: Option<u64>,
+            /// `RequestCount` (a count past `u32::MAX` reads as none: 32 bits keep every event kind 32 bytes).
+            count: Option<u32>,
+            /// `AverageElapsedTime`, in milliseconds (past `u32::MAX`, 49 days, none).
+            avg_elapsed_ms: Option<u32>,
         },
         /// ClientIDManagerStartup: `[RegTask] - Starting registration, attempt N.`
         RegistrationStarted = "registration_started" {
@@ -586,7 +582,7 @@ impl Serialize for EvidenceText<'_> {
     }
 }
 
-/// One extracted event: what happened, where, when. 88 bytes: the time is kept once, as written (local time
+/// One extracted event: what happened, where, when. 72 bytes: the time is kept once, as written (local time
 /// and bias), and the UTC time computed from them (`Event::time`); millions of events are held at once.
 /// Serialises as it did with `time`, `bias_minutes` and `thread` as fields (`EventJson`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -766,12 +762,12 @@ mod tests {
             serde_json::to_string(&kind(OnPremSids::new(None, Some("S-1-5-21-1-2002".into())))).unwrap();
         assert!(json.ends_with(r#""onprem_user_sid":null,"onprem_device_sid":"S-1-5-21-1-2002"}"#), "{json}");
         let none = OnPremSids::new(None, None);
-        assert!(none.0.is_none() && none == OnPremSids::default());
+        assert_eq!(none, OnPremSids::default());
         assert_eq!((none.user_sid(), none.device_sid()), (None, None));
         assert!(serde_json::to_string(&kind(none))
             .unwrap()
             .ends_with(r#""onprem_user_sid":null,"onprem_device_sid":null}"#));
-        assert_eq!(std::mem::size_of::<EventKind>(), 48);
+        assert_eq!(std::mem::size_of::<EventKind>(), 32);
     }
 
     fn event(local_time: Option<NaiveDateTime>, bias: Option<i32>, thread: Option<u32>) -> Event {
@@ -788,10 +784,10 @@ mod tests {
     }
 
     /// The event holds its time as written and gives UTC back as the entry does; thread and bias read back
-    /// as set, none as none; and it stays 88 bytes.
+    /// as set, none as none; and it stays 72 bytes.
     #[test]
     fn time_bias_and_thread_read_back_as_the_entry_gave_them() {
-        assert_eq!(std::mem::size_of::<Event>(), 88);
+        assert_eq!(std::mem::size_of::<Event>(), 72);
         let local =
             chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap().and_hms_milli_opt(23, 30, 5, 250).unwrap();
         for bias in [Some(-840), Some(-60), Some(0), Some(480), Some(840), None] {

@@ -61,7 +61,8 @@
 //! - `spill`: event texts kept in a temporary file rather than in memory ([`Text`], [`Spill`]).
 //! - `events`: typed flow events ([`Event`], [`EventKind`], [`Evidence`]).
 //! - `store`: every event of a read in fixed-size segments ([`EventStore`]), never moved as it grows.
-//! - `strings`: one copy of each identifier, URL and code the events of a read name ([`Strings`]).
+//! - `shared`: the strings events carry, each held once for the process and named by 4 bytes ([`SharedStr`]).
+//! - `strings`: how a read asks for them, through a per-thread cache ([`Strings`]).
 //! - [`extract`]: per-log-kind extractors from entries to events.
 //! - [`certificates`]: the certificate failure codes (WinHTTP errors, HRESULTs), each with the flag it sets.
 //! - `error`: what went wrong reading a file ([`ReadError`]) or a host override ([`HostOverrideError`]).
@@ -82,6 +83,7 @@ pub mod kind;
 mod read;
 pub mod regular;
 pub mod scan;
+mod shared;
 mod spill;
 mod store;
 pub mod stream;

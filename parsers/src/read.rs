@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 
 use crate::entry::{LineFormat, Record, TextEncoding};
-use crate::events::{Event, EventKind, SharedStr};
+use crate::events::{Event, SharedStr};
 use crate::extract::{Extractors, Prefiltered};
 use crate::format::{Records, MAX_RECORD_BYTES};
 use crate::input::{
@@ -243,9 +243,9 @@ impl Reader {
         // Records cut off by the size bound in the file being read.
         let mut oversized = 0u64;
         let every_entry = self.every_entry;
-        let without_request_ids = self.without_request_ids;
-        // One copy of each identifier, URL, host and path the events name, for the read.
-        let strings = Strings::new();
+        // One copy of each identifier, URL, host and path the events name (the process's), message ids left out
+        // when the reader leaves them out.
+        let strings = Strings::without_request_ids(self.without_request_ids);
         scan_ordered(
             &discovery.files,
             ScanOptions::default(),
@@ -260,16 +260,9 @@ impl Reader {
                     path: strings.get(&src.path),
                     host: strings.get(&src.host),
                 };
-                let mut found = read_piece(&piece, every_entry, Some(&strings), |m| {
+                let found = read_piece(&piece, every_entry, Some(&strings), |m| {
                     text_of(m, &mut texts, spill.as_ref())
                 });
-                if without_request_ids {
-                    for e in &mut found.events {
-                        if let EventKind::ProxyRequest { message_id, .. } = &mut e.kind {
-                            *message_id = None;
-                        }
-                    }
-                }
                 ChunkResult {
                     // Only a file's first chunk holds its first entry.
                     first_time: if chunk.index == 0 {

@@ -1,54 +1,52 @@
-//! The strings of a read held once: the identifiers, URLs and codes that the extractors take from messages
-//! repeat across events (a tenant id on every token line, one token service URL for a whole fleet, a
-//! device's GUID on each of its requests), and every event that names one shares its single copy.
+//! How a read asks for the strings its events carry: the identifiers, URLs and codes that the extractors
+//! take from messages repeat across events (a tenant id on every token line, one token service URL for a
+//! whole fleet, a device's GUID on each of its requests), and every event that names one shares the one
+//! copy in the process's table (`SharedStr`), found through a per-thread cache of the last ones asked for.
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
 
-use rustc_hash::{FxBuildHasher, FxHashSet};
+use rustc_hash::FxBuildHasher;
 
 use crate::events::SharedStr;
 
-/// Shards of the set: files are read on every core, and each lookup locks one shard only.
-const SHARDS: usize = 16;
-
-/// A set of strings shared by the events of one read ([`Reader`](crate::Reader) makes one per read and drops
-/// it with the read; the events keep the strings they hold).
-#[derive(Debug)]
+/// The strings of one read ([`Reader`](crate::Reader) makes one per read): the process's table, and what
+/// the read leaves out.
+#[derive(Debug, Default)]
 pub struct Strings {
-    shards: [Mutex<FxHashSet<SharedStr>>; SHARDS],
-    /// Tells this set's entries in a thread's `RECENT` from another set's.
-    id: u64,
-}
-
-impl Default for Strings {
-    fn default() -> Strings {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        Strings { shards: Default::default(), id: NEXT_ID.fetch_add(1, Ordering::Relaxed) }
-    }
+    /// Whether requests' message ids are left out (`Reader::without_request_message_ids`).
+    without_request_ids: bool,
 }
 
 /// Slots of a thread's cache of the strings it asked for last (`RECENT`).
 const RECENT_SLOTS: usize = 256;
 
-/// One slot of `RECENT`: the set it came from, the text's hash, the shared copy.
-type RecentSlot = Option<(u64, u64, SharedStr)>;
+/// One slot of `RECENT`: the text's hash and its string.
+type RecentSlot = Option<(u64, SharedStr)>;
 
 thread_local! {
     /// Per thread, the strings it was given last, by hash: a file names the same few identifiers line after
     /// line (a device's GUID, the tenant, the token service URL), and a hit here skips the shard's lock and
     /// its table, whose probe of a large set misses the processor's caches (the lookup was 7% of `analyze`'s
-    /// samples on the 0.25 GB stress corpus). Each slot holds a copy of the string, so at most 256 strings per
-    /// thread outlive their set until they are replaced.
+    /// samples on the 0.25 GB stress corpus).
     static RECENT: std::cell::RefCell<Box<[RecentSlot; RECENT_SLOTS]>> =
         std::cell::RefCell::new(Box::new([const { None }; RECENT_SLOTS]));
 }
 
 impl Strings {
-    /// An empty set.
+    /// The strings of a read that keeps every identifier.
     pub fn new() -> Strings {
         Strings::default()
+    }
+
+    /// The strings of a read that leaves out requests' message ids (`leave_out`): one distinct string per
+    /// request (250,000 in a 1 GB collection of busy server logs), which the table would hold to the end.
+    pub fn without_request_ids(leave_out: bool) -> Strings {
+        Strings { without_request_ids: leave_out }
+    }
+
+    /// Whether requests' message ids are left out.
+    pub fn leaves_out_request_ids(&self) -> bool {
+        self.without_request_ids
     }
 
     /// The one copy of `text`, made the first time it is asked for.
@@ -56,41 +54,15 @@ impl Strings {
         let hash = FxBuildHasher.hash_one(text);
         let slot = (hash as usize ^ (hash >> 32) as usize) % RECENT_SLOTS;
         RECENT.with_borrow_mut(|recent| {
-            if let Some((id, h, s)) = &recent[slot] {
-                if *id == self.id && *h == hash && s.as_str() == text {
+            if let Some((h, s)) = &recent[slot] {
+                if *h == hash && s.as_str() == text {
                     return s.clone();
                 }
             }
-            let s = self.get_shared(text, hash);
-            recent[slot] = Some((self.id, hash, s.clone()));
+            let s = SharedStr::with_hash(text, hash);
+            recent[slot] = Some((hash, s.clone()));
             s
         })
-    }
-
-    /// `get` past the thread's cache: the set itself.
-    fn get_shared(&self, text: &str, hash: u64) -> SharedStr {
-        // Bits 40-43 pick the shard: the set's table indexes its buckets with the low bits and tags them with
-        // the top 7, and a shard chosen by either would leave its table only part of them to tell strings apart
-        // (picked by the top 4, one tag in 8 could match a different string and cost a comparison; this lookup
-        // went from 6.4% to 5.6% of `analyze`'s samples on the 0.25 GB stress corpus).
-        let shard = &self.shards[(hash >> 40) as usize % SHARDS];
-        let mut set = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(s) = set.get(text) {
-            return s.clone();
-        }
-        let s = SharedStr::from(text);
-        set.insert(s.clone());
-        s
-    }
-
-    /// How many distinct strings the set holds.
-    pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len()).sum()
-    }
-
-    /// Whether the set holds no string.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -110,31 +82,26 @@ mod tests {
             (a.as_str(), c.as_str()),
             ("GUID:C66EE0FD-08E7-4B38-B282-7E6954B71139", "https://MP.MYCORP.COM/CCM_STS")
         );
-        assert_eq!(strings.len(), 2);
+        assert!(SharedStr::ptr_eq(&a, &SharedStr::new(&a)), "the process's one copy");
     }
 
-    /// The thread's cache of recent strings answers only for the set that gave them: a second set makes its
-    /// own copy of a text the first set gave this thread a moment ago, and each set stays one copy per text
-    /// when asked again (from the cache) and from another thread (past it).
+    /// The thread's cache gives the same strings as the table, also for texts that share a slot of it.
     #[test]
-    fn recent_strings_belong_to_their_set() {
-        let (one, two) = (Strings::new(), Strings::new());
+    fn the_cache_gives_the_tables_strings() {
+        let (one, two) = (Strings::new(), Strings::without_request_ids(true));
         let text = "GUID:2A4B6C8D-0000-4000-8000-000000000001";
         let a = one.get(text);
-        let b = two.get(text);
-        assert!(!SharedStr::ptr_eq(&a, &b), "each set has its own copy");
-        assert!(SharedStr::ptr_eq(&one.get(text), &a));
-        assert!(SharedStr::ptr_eq(&two.get(text), &b));
+        assert!(SharedStr::ptr_eq(&two.get(text), &a));
         let from_other_thread = std::thread::scope(|s| s.spawn(|| one.get(text)).join().unwrap());
         assert!(SharedStr::ptr_eq(&from_other_thread, &a));
-        // Texts that share a slot of the cache still get their own strings.
         let many: Vec<String> = (0..3 * RECENT_SLOTS).map(|i| format!("id-{i}")).collect();
         let first: Vec<SharedStr> = many.iter().map(|t| one.get(t)).collect();
         for (t, s) in many.iter().zip(&first) {
             let again = one.get(t);
             assert_eq!(again.as_str(), t.as_str());
             assert!(SharedStr::ptr_eq(&again, s));
+            assert!(SharedStr::ptr_eq(&SharedStr::new(t), s));
         }
-        assert_eq!(one.len(), 1 + many.len());
+        assert!(!one.leaves_out_request_ids() && two.leaves_out_request_ids());
     }
 }
