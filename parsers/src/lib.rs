@@ -96,7 +96,10 @@ pub use entry::{Entry, LineFormat, Record, Severity, TextEncoding};
 pub use error::{HostOverrideError, ReadError};
 pub use events::{AadTokenKind, Event, EventKind, Evidence, EvidenceText, OnPremSids, Origin, SharedStr};
 pub use kind::{HostRole, LogKind};
-pub use read::{last_entry_time, piece_events, FileSummary, Logs, Piece, PieceEvents, Reader, TextStore};
+pub use read::{
+    last_entry_time, piece_events, piece_events_with, FileSummary, Logs, Piece, PieceEvents, Reader,
+    TextStore,
+};
 pub use spill::{Spill, SpillRange, Text};
 pub use store::EventStore;
 pub use strings::Strings;

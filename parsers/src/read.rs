@@ -403,6 +403,17 @@ pub fn piece_events(piece: &Piece<'_>, text_for: impl FnMut(&str) -> Text) -> Pi
     read_piece(piece, false, None, text_for)
 }
 
+/// [`piece_events`], the events' strings asked for through `strings` (its per-thread cache, and what it leaves
+/// out: a reader that runs for long, as `watch` does, leaves out requests' message ids, one distinct string per
+/// request that the process's table of strings would hold for as long as it runs).
+pub fn piece_events_with(
+    piece: &Piece<'_>,
+    strings: &Strings,
+    text_for: impl FnMut(&str) -> Text,
+) -> PieceEvents {
+    read_piece(piece, false, Some(strings), text_for)
+}
+
 /// [`piece_events`], reading every entry in full when `every_entry` is true, the events' strings taken from
 /// `strings` when given.
 fn read_piece(
@@ -597,6 +608,38 @@ mod tests {
             assert_eq!(b, &expected);
         }
         assert!(requests >= 2, "the demo's connection point logs requests with message ids ({requests})");
+    }
+
+    /// A piece read through strings that leave out message ids gives the same events, each request without its
+    /// message id; read without them, it keeps them.
+    #[test]
+    fn a_piece_can_be_read_without_its_requests_message_ids() {
+        let text = "MessageID: 64E6D1B6-2AB1-4A45-8C9E-0D7B2A7E7B0A RequestURI: https://MP01.FLEET.CORP/CCM_STS EndpointName: CCM_STS ResponseHeader: HTTP/1.1 200 OK ElapsedTime: 88 ms~~  $$<SMS_CLOUD_PROXYCONNECTOR><11-20-2026 06:00:00.123+000><thread=1 (0x1)>\n";
+        let piece = Piece {
+            text,
+            format: LineFormat::Sms,
+            first_line: 1,
+            kind: LogKind::CloudProxyConnector,
+            path: "SMS_CLOUD_PROXYCONNECTOR.log".into(),
+            host: "CP01".into(),
+        };
+        let texts = Spill::in_memory();
+        let with = piece_events(&piece, |m| texts.text_of(m)).events;
+        let without =
+            piece_events_with(&piece, &Strings::without_request_ids(true), |m| texts.text_of(m)).events;
+        let ids = |events: &[Event]| -> Vec<Option<String>> {
+            events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::ProxyRequest { message_id, .. } => {
+                        Some(message_id.as_ref().map(|m| m.to_string()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(ids(&with), [Some("64e6d1b6-2ab1-4a45-8c9e-0d7b2a7e7b0a".to_string())]);
+        assert_eq!(ids(&without), [None]);
     }
 
     /// A read holds one copy of each host name and identifier its events name, however many files and

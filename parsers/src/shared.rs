@@ -5,7 +5,8 @@
 //!
 //! The table only grows: a string, once made, lives until the process ends. Every run of the tool reads
 //! its input once, and the strings of a read live until its report is written; `watch` reads on for as
-//! long as it runs, and holds each distinct string it met once.
+//! long as it runs, and holds each distinct string it met once (it leaves out requests' message ids, one
+//! distinct string per request: `Strings::without_request_ids`).
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -192,9 +193,11 @@ impl PartialOrd for SharedStr {
     }
 }
 
+/// The empty string (looked up once, not at every call: a default is made for each of many rows).
 impl Default for SharedStr {
     fn default() -> SharedStr {
-        SharedStr::new("")
+        static EMPTY: std::sync::OnceLock<SharedStr> = std::sync::OnceLock::new();
+        EMPTY.get_or_init(|| SharedStr::new("")).clone()
     }
 }
 

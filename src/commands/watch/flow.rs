@@ -13,7 +13,7 @@ use cmtrace_analysis::model::{Device, Finding, Input, Report, Timeline, SCHEMA_V
 use cmtrace_parsers::format::Records;
 use cmtrace_parsers::Event;
 use cmtrace_parsers::Record;
-use cmtrace_parsers::{piece_events, LineFormat, LogKind, Piece, Spill};
+use cmtrace_parsers::{piece_events_with, LineFormat, LogKind, Piece, Spill, Strings};
 
 use super::follow::Update;
 
@@ -277,7 +277,10 @@ fn read_events(
     let piece = Piece { text, format, first_line, kind, path: path.clone(), host: host.clone() };
     // The piece's texts in one buffer, not one allocation each.
     let texts = Spill::in_memory();
-    let found = piece_events(&piece, |message| texts.text_of(message));
+    // Message ids left out: no line `watch` prints shows them, and the process's table of strings would hold
+    // every request's for as long as it runs.
+    let found =
+        piece_events_with(&piece, &Strings::without_request_ids(true), |message| texts.text_of(message));
     Read {
         events: found.events,
         entries: found.entries,
