@@ -353,4 +353,22 @@ mod tests {
         assert_eq!(format!("{a} {a:?}"), "alpha \"alpha\"");
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"alpha\"");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Any texts, made in any order: each reads back as given, two are equal exactly when their texts are,
+        /// and they order and hash as their texts do.
+        #[test]
+        fn handles_behave_as_their_texts(texts in proptest::collection::vec(".{0,40}", 1..12)) {
+            let made: Vec<SharedStr> = texts.iter().map(|t| SharedStr::new(t)).collect();
+            for (a, ta) in made.iter().zip(&texts) {
+                proptest::prop_assert_eq!(a.as_str(), ta.as_str());
+                proptest::prop_assert_eq!(FxBuildHasher.hash_one(a), FxBuildHasher.hash_one(ta.as_str()));
+                for (b, tb) in made.iter().zip(&texts) {
+                    proptest::prop_assert_eq!(a == b, ta == tb);
+                    proptest::prop_assert_eq!(a.cmp(b), ta.cmp(tb));
+                }
+            }
+        }
+    }
 }
