@@ -31,8 +31,8 @@ pub struct PathFacts {
     plain_registration: bool,
     /// The client build, when a line names it, and whether it predates tokens.
     build: Option<u32>,
-    /// The line that decided, for reasons: `(what it shows, file:line on host)`. A shared string (one
-    /// pointer), not a `String` or a boxed `str`: words less on each of hundreds of thousands of devices.
+    /// The line that decided, for reasons: `(what it shows, file:line on host)`. A shared string (4 bytes),
+    /// not a `String` or a boxed `str`: words less on each of hundreds of thousands of devices.
     because: Option<SharedStr>,
 }
 

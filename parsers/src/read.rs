@@ -403,9 +403,9 @@ pub fn piece_events(piece: &Piece<'_>, text_for: impl FnMut(&str) -> Text) -> Pi
     read_piece(piece, false, None, text_for)
 }
 
-/// [`piece_events`], the events' strings asked for through `strings` (its per-thread cache, and what it leaves
-/// out: a reader that runs for long, as `watch` does, leaves out requests' message ids, one distinct string per
-/// request that the process's table of strings would hold for as long as it runs).
+/// [`piece_events`], leaving out what `strings` leaves out: a reader that runs for long, as `watch` does, leaves
+/// out requests' message ids, one distinct string per request that the process's table of strings would hold
+/// for as long as it runs.
 pub fn piece_events_with(
     piece: &Piece<'_>,
     strings: &Strings,
@@ -414,8 +414,8 @@ pub fn piece_events_with(
     read_piece(piece, false, Some(strings), text_for)
 }
 
-/// [`piece_events`], reading every entry in full when `every_entry` is true, the events' strings taken from
-/// `strings` when given.
+/// [`piece_events`], reading every entry in full when `every_entry` is true, leaving out what `strings` leaves
+/// out when given.
 fn read_piece(
     piece: &Piece<'_>,
     every_entry: bool,

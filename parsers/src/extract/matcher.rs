@@ -12,7 +12,7 @@ use super::prefilter::{Hits, LitSet, Mask, Prefilter};
 use crate::events::EventKind;
 use crate::strings::Strings;
 
-/// One message offered to a kind's patterns: its text, its literal scan, where its strings are held.
+/// One message offered to a kind's patterns: its text, its literal scan, what the read leaves out.
 #[derive(Clone, Copy)]
 pub(super) struct Message<'m> {
     pub(super) text: &'m str,

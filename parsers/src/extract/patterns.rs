@@ -82,7 +82,7 @@ impl Pattern {
 pub(crate) struct Captures<'h> {
     pub(super) hay: &'h str,
     pub(super) slots: &'h [Option<NonMaxUsize>],
-    /// Where the strings taken from the match are held once (`None`: a copy each).
+    /// What the read leaves out (`None`: nothing).
     pub(super) strings: Option<&'h Strings>,
 }
 
@@ -97,14 +97,6 @@ impl<'h> Group<'h> {
 }
 
 impl<'h> Captures<'h> {
-    /// `text` as an event's string: the read's one copy of it, when the read keeps one.
-    fn share(&self, text: &str) -> SharedStr {
-        match self.strings {
-            Some(strings) => strings.get(text),
-            None => SharedStr::from(text),
-        }
-    }
-
     fn get(&self, i: usize) -> Option<Group<'h>> {
         let start = (*self.slots.get(2 * i)?)?.get();
         let end = (*self.slots.get(2 * i + 1)?)?.get();
@@ -130,15 +122,15 @@ fn trimmed<'h>(c: &Captures<'h>, i: usize) -> Option<&'h str> {
 }
 
 fn s(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    trimmed(c, i).map(|v| c.share(v))
+    trimmed(c, i).map(SharedStr::new)
 }
 
 fn lower(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
     let v = trimmed(c, i)?;
     Some(if v.bytes().any(|b| b.is_ascii_uppercase()) {
-        c.share(&v.to_ascii_lowercase())
+        SharedStr::new(&v.to_ascii_lowercase())
     } else {
-        c.share(v)
+        SharedStr::new(v)
     })
 }
 
@@ -167,16 +159,11 @@ pub fn client_guid(raw: &str) -> Option<String> {
 }
 
 fn guid(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    c.get(i).and_then(|m| client_guid(m.as_str())).map(|g| c.share(&g))
+    c.get(i).and_then(|m| client_guid(m.as_str())).map(|g| SharedStr::new(&g))
 }
 
 fn sid(c: &Captures<'_>, i: usize) -> Option<SharedStr> {
-    c.get(i)
-        .map(|m| m.as_str().trim())
-        .filter(|v| !v.is_empty())
-        .map(str::to_ascii_uppercase)
-        .filter(|v| v.starts_with("S-1-"))
-        .map(|v| c.share(&v))
+    trimmed(c, i).map(str::to_ascii_uppercase).filter(|v| v.starts_with("S-1-")).map(|v| SharedStr::new(&v))
 }
 
 /// `MM/DD/YYYY HH:MM:SS` (the client's local time in token lines).
