@@ -62,7 +62,7 @@
 //! - `events`: typed flow events ([`Event`], [`EventKind`], [`Evidence`]).
 //! - `store`: every event of a read in fixed-size segments ([`EventStore`]), never moved as it grows.
 //! - `shared`: the strings events carry, each held once for the process and named by 4 bytes ([`SharedStr`]).
-//! - `strings`: how a read asks for them, through a per-thread cache ([`Strings`]).
+//! - `strings`: what a read leaves out of them ([`Strings`]).
 //! - [`extract`]: per-log-kind extractors from entries to events.
 //! - [`certificates`]: the certificate failure codes (WinHTTP errors, HRESULTs), each with the flag it sets.
 //! - `error`: what went wrong reading a file ([`ReadError`]) or a host override ([`HostOverrideError`]).
